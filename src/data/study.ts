@@ -1,0 +1,69 @@
+/**
+ * The study folder (SPEC §7): `study.json` and the CSV files beside it.
+ * One zod schema per file gives both the TypeScript type and the validation.
+ * This module is pure (no I/O) so the browser app and the server can use it too.
+ */
+import { z } from 'zod';
+
+/** The 9 DAMS items of the paper, in the paper's order, on a 0–100 slider. */
+export const DAMS_ITEMS = [
+  'vigorous', 'gloomy', 'concerned', 'happy', 'unpleasant', 'anxious', 'cheerful', 'depressed', 'worried',
+] as const;
+
+export function isValidTimeZone(tz: string): boolean {
+  try { new Intl.DateTimeFormat('en-US', { timeZone: tz }); return true; } catch { return false; }
+}
+
+export const ItemSchema = z.object({
+  id: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an item id is a column name: letters, digits, _'),
+  label: z.string().optional(),
+  min: z.number(),
+  max: z.number(),
+}).refine((i) => i.max > i.min, { message: 'max must be greater than min', path: ['max'] });
+export type Item = z.infer<typeof ItemSchema>;
+
+export const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: 'not an IANA time zone (e.g. Europe/Berlin)' });
+
+export const ScheduleSchema = z.object({
+  /** Local clock times of the scheduled prompts, "HH:MM". */
+  times: z.array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/)).default(['11:00', '15:00', '19:00']),
+  /** Each prompt is moved by a uniform random offset in [−jitter, +jitter] minutes. */
+  jitterMinutes: z.number().min(0).max(120).default(10),
+  /** Voluntary wake and bed reports. */
+  wakeAndBed: z.boolean().default(true),
+  days: z.number().int().positive().default(14),
+});
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
+export const StudyConfigSchema = z.object({
+  name: z.string().min(1),
+  items: z.array(ItemSchema).min(1)
+    .default(DAMS_ITEMS.map((id) => ({ id, label: id, min: 0, max: 100 })))
+    .refine((items) => new Set(items.map((i) => i.id)).size === items.length, { message: 'item ids must be unique' }),
+  activity: z.object({
+    epochSeconds: z.number().positive().default(60),
+    channels: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).min(1).default(['zcm', 'pim']),
+  }).default({ epochSeconds: 60, channels: ['zcm', 'pim'] }),
+  window: z.object({ epochs: z.number().int().positive().default(60) }).default({ epochs: 60 }),
+  speech: z.object({ kind: z.enum(['audio', 'features', 'none']).default('audio') }).default({ kind: 'audio' }),
+  timezone: TimeZoneSchema.default('UTC'),
+  schedule: ScheduleSchema.optional(),
+  description: z.string().optional(),
+});
+/** Parsed study.json with defaults filled in. */
+export type StudyConfig = z.infer<typeof StudyConfigSchema>;
+
+export const TRIGGERS = ['scheduled', 'wake', 'bed', 'voluntary'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** File names inside a study folder. */
+export const STUDY_FILES = {
+  config: 'study.json',
+  participants: 'participants.csv',
+  reports: 'reports.csv',
+  activity: 'activity.csv',
+  speech: 'speech.csv',
+  speechFeatures: 'speech_features.csv',
+  /** Written by the synthetic generator only: latent states and couplings. */
+  groundTruth: 'ground_truth',
+} as const;
