@@ -1,0 +1,169 @@
+/**
+ * Cluster (participant) bootstrap confidence intervals. Reports of one participant are not
+ * independent, so the resampling unit is the participant: each replicate draws G participants
+ * with replacement out of the G present and keeps all of each drawn participant's rows
+ * (a participant drawn twice contributes its rows twice). The interval is the percentile
+ * interval of the replicate statistics:
+ *   [Q((1 − level)/2), Q((1 + level)/2)],  Q = linear-interpolation quantile (numpy's default).
+ * Seeded with the project's Rng, so every interval is reproducible. Pure; browser-safe.
+ */
+import { Rng } from '../util/random.js';
+import { ccc, type RegressionMetric } from './metrics.js';
+import { meanSd } from './summary.js';
+
+export interface BootstrapOptions {
+  /** Number of bootstrap replicates (default 1000). */
+  B?: number;
+  /** Seed of the resampling (default 1). */
+  seed?: number;
+  /** Confidence level of the percentile interval (default 0.95). */
+  level?: number;
+}
+
+export interface BootstrapInterval {
+  /** The statistic on the original data. */
+  estimate: number;
+  lower: number;
+  upper: number;
+  /** Bootstrap standard error: SD (n − 1) of the finite replicates. */
+  se: number;
+  level: number;
+  B: number;
+  /** Replicates whose statistic was finite (NaN replicates, e.g. a constant resample, are dropped). */
+  nValid: number;
+  /** The B replicate statistics in drawing order (NaN kept). */
+  replicates: Float64Array;
+}
+
+/** Row indices of each group, groups in order of first appearance. */
+export function groupRows(groups: ArrayLike<string | number>): Int32Array[] {
+  const byKey = new Map<string | number, number[]>();
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i];
+    let rows = byKey.get(g);
+    if (!rows) { rows = []; byKey.set(g, rows); }
+    rows.push(i);
+  }
+  return [...byKey.values()].map((r) => Int32Array.from(r));
+}
+
+/**
+ * Bootstrap a vector-valued statistic by resampling groups. `statFn(rows)` receives the row
+ * indices of one resample (or of the original data, 0..n−1) and returns its statistics; every
+ * replicate must return the same number of values. Returns one interval per value.
+ */
+export function bootstrapByGroupVector(
+  groups: ArrayLike<string | number>,
+  statFn: (rows: Int32Array) => ArrayLike<number>,
+  opts: BootstrapOptions = {},
+): BootstrapInterval[] {
+  const B = opts.B ?? 1000, seed = opts.seed ?? 1, level = opts.level ?? 0.95;
+  if (!Number.isInteger(B) || B < 1) throw new RangeError(`bootstrap: B must be a positive integer, got ${B}`);
+  if (!(level > 0 && level < 1)) throw new RangeError(`bootstrap: level must be in (0, 1), got ${level}`);
+  const members = groupRows(groups);
+  const G = members.length;
+  const all = Int32Array.from({ length: groups.length }, (_, i) => i);
+  const estimate = Array.from(statFn(all));
+  const S = estimate.length;
+  const reps = Array.from({ length: S }, () => new Float64Array(B));
+  const rng = new Rng(seed);
+  const drawn = new Int32Array(G);
+  for (let b = 0; b < B; b++) {
+    let len = 0;
+    for (let j = 0; j < G; j++) { drawn[j] = rng.int(G); len += members[drawn[j]].length; }
+    const rows = new Int32Array(len);
+    let o = 0;
+    for (let j = 0; j < G; j++) { rows.set(members[drawn[j]], o); o += members[drawn[j]].length; }
+    const v = statFn(rows);
+    if (v.length !== S) throw new RangeError(`bootstrap: statFn returned ${v.length} values, expected ${S}`);
+    for (let s = 0; s < S; s++) reps[s][b] = v[s];
+  }
+  const a = (1 - level) / 2;
+  return estimate.map((est, s) => {
+    const finite = Float64Array.from(reps[s].filter(Number.isFinite)).sort();
+    return {
+      estimate: est,
+      lower: quantileSorted(finite, a),
+      upper: quantileSorted(finite, 1 - a),
+      se: meanSd(finite).sd,
+      level, B,
+      nValid: finite.length,
+      replicates: reps[s],
+    };
+  });
+}
+
+/** Bootstrap a scalar statistic by resampling groups (see `bootstrapByGroupVector`). */
+export function bootstrapByGroup(
+  groups: ArrayLike<string | number>,
+  statFn: (rows: Int32Array) => number,
+  opts: BootstrapOptions = {},
+): BootstrapInterval {
+  return bootstrapByGroupVector(groups, (rows) => [statFn(rows)], opts)[0];
+}
+
+/**
+ * Quantile of sorted values by linear interpolation between order statistics
+ * (Hyndman–Fan type 7, numpy's default): h = (m − 1)q, Q = x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋]).
+ */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const m = sorted.length;
+  if (m === 0) return NaN;
+  const h = (m - 1) * q, lo = Math.floor(h), hi = Math.min(lo + 1, m - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+export interface ItemMetricInput {
+  /** Per row: the participant it belongs to (the resampling unit). */
+  participant: ArrayLike<string | number>;
+  items: readonly string[];
+  /** n × K row-major (K = items.length; a plain vector for K = 1); NaN = missing. */
+  actual: ArrayLike<number>;
+  predicted: ArrayLike<number>;
+}
+
+export interface ItemMetricWithCI {
+  /** Per item: the metric with its participant-bootstrap interval. */
+  items: Record<string, BootstrapInterval>;
+  /** Mean over items (finite items only) of the metric, with its interval from the same resamples. */
+  mean: BootstrapInterval;
+  /** SD (n − 1) over items of the original per-item values. */
+  sd: number;
+}
+
+/**
+ * Per-item CCC (or another metric) with participant-bootstrap CIs, and the mean over items with
+ * its CI. All items share the same resamples, so the mean's interval is coherent.
+ */
+export function itemMetricWithCI(
+  input: ItemMetricInput,
+  opts: BootstrapOptions & { metric?: RegressionMetric } = {},
+): ItemMetricWithCI {
+  const { participant, items, actual, predicted } = input;
+  const metric = opts.metric ?? ccc;
+  const K = items.length, n = participant.length;
+  if (K === 0) throw new RangeError('itemMetricWithCI: no items');
+  if (actual.length !== n * K || predicted.length !== n * K) {
+    throw new RangeError(`itemMetricWithCI: actual/predicted must hold ${n} rows × ${K} items = ${n * K} values (got ${actual.length}, ${predicted.length})`);
+  }
+  let a = new Float64Array(n), p = new Float64Array(n);
+  const stat = (rows: Int32Array): number[] => {
+    if (a.length !== rows.length) { a = new Float64Array(rows.length); p = new Float64Array(rows.length); }
+    const out: number[] = [];
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < rows.length; i++) { a[i] = actual[rows[i] * K + k]; p[i] = predicted[rows[i] * K + k]; }
+      out.push(metric(a, p));
+    }
+    out.push(meanSd(out).mean);
+    return out;
+  };
+  const ci = bootstrapByGroupVector(participant, stat, opts);
+  const perItem: Record<string, BootstrapInterval> = {};
+  items.forEach((it, k) => { perItem[it] = ci[k]; });
+  return { items: perItem, mean: ci[K], sd: meanSd(ci.slice(0, K).map((c) => c.estimate)).sd };
+}
+
+/** Per-item CCC with participant-bootstrap CIs (see `itemMetricWithCI`). */
+export function itemCccWithCI(input: ItemMetricInput, opts: BootstrapOptions = {}): ItemMetricWithCI {
+  return itemMetricWithCI(input, { ...opts, metric: ccc });
+}
