@@ -73,6 +73,13 @@ export class CsvWriter {
     if (this.bufLen > 1 << 16) await this.flush();
   }
 
+  /** Append ready-made CSV text (whole lines, already quoted) — for bulk writers such as activity epochs. */
+  async writeRaw(text: string): Promise<void> {
+    this.buf.push(text);
+    this.bufLen += text.length;
+    if (this.bufLen > 1 << 16) await this.flush();
+  }
+
   private async flush(): Promise<void> {
     if (this.buf.length === 0) return;
     const ok = this.stream.write(this.buf.join(''));
