@@ -39,6 +39,8 @@ export interface Dataset {
    * then speech (1 = usable features). A model masks out what is 0.
    */
   modalityMask: Uint8Array;
+  /** Unknown columns of reports.csv, kept as covariates: column → raw text per instance. */
+  covariates?: Record<string, string[]>;
 }
 
 /** Modality names in mask order: the activity channels, then "speech". */

@@ -43,6 +43,8 @@ export const StudyConfigSchema = z.object({
   activity: z.object({
     epochSeconds: z.number().positive().default(60),
     channels: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).min(1).default(['zcm', 'pim']),
+    /** Optional plausible range per channel (e.g. {"zcm": {"min": 0}}); values outside are input errors. */
+    ranges: z.record(z.string(), z.object({ min: z.number().optional(), max: z.number().optional() })).optional(),
   }).default({ epochSeconds: 60, channels: ['zcm', 'pim'] }),
   window: z.object({ epochs: z.number().int().positive().default(60) }).default({ epochs: 60 }),
   speech: z.object({ kind: z.enum(['audio', 'features', 'none']).default('audio') }).default({ kind: 'audio' }),

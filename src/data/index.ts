@@ -1,0 +1,17 @@
+/**
+ * The data API: study folder (SPEC §7) → checked study → instances (SPEC §1) → splits.
+ * Node-only parts (file reading) are loadStudy/validateStudy/buildDataset; schemas, windows,
+ * splits and the Dataset type are pure.
+ */
+export * from './study.js';
+export * from './dataset.js';
+export { parseIsoTime, parseNumberCell, reportRowSchema, activityRowSchema, speechFeatureRowSchema,
+  ParticipantRowSchema, SpeechRowSchema, REQUIRED_COLUMNS } from './rows.js';
+export { IssueList, DEFAULT_ISSUE_CAP } from './issues.js';
+export { extractWindow, lowerBound, type ActivitySeries } from './activity.js';
+export { loadStudy, localHourOf, type LoadedStudy, type LoadResult, type LoadOptions, type ParticipantInfo, type ReportTable } from './load.js';
+export { validateStudy, type ValidationResult } from './validate.js';
+export { buildDataset, assembleInstances, selectInstances, dropReason, DROP_REASONS,
+  type BuildOptions, type BuildResult, type AllInstances } from './build.js';
+export { chronologicalSplit, participantHeldOutSplit, instancesByParticipant,
+  type ChronologicalOptions, type HeldOutOptions } from './split.js';

@@ -1,0 +1,362 @@
+/**
+ * The study importer (SPEC §7): reads a study folder, streaming every CSV row by row, and checks
+ * every row against the zod row schemas of ./rows.ts. Every problem is collected (file, line,
+ * column, field, what was expected) — a study with 10 bad rows reports all 10. Rows with
+ * problems are left out of the loaded study; `validateStudy` lists them, `buildDataset` refuses.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { DateTime } from 'luxon';
+import type { z } from 'zod';
+import { readCsv } from '../util/csv.js';
+import { progress } from '../util/progress.js';
+import type { InputIssue } from '../util/errors.js';
+import { STUDY_FILES, StudyConfigSchema, TRIGGERS, type StudyConfig, type Trigger } from './study.js';
+import {
+  ParticipantRowSchema, REQUIRED_COLUMNS, SpeechRowSchema, activityRowSchema, parseIsoTime,
+  parseNumberCell, reportRowSchema, speechFeatureRowSchema,
+} from './rows.js';
+import { IssueList } from './issues.js';
+import { ActivitySeriesBuilder, type ActivitySeries } from './activity.js';
+
+export interface ParticipantInfo {
+  id: string;
+  /** The participant's IANA zone (participants.csv, else study.json's timezone). */
+  timezone: string;
+  /** Columns of participants.csv other than participant_id and timezone (e.g. sex, age). */
+  covariates: Record<string, string>;
+}
+
+/** reports.csv, column-wise, in file order (valid rows only). */
+export interface ReportTable {
+  n: number;
+  id: string[];
+  /** Index into LoadedStudy.participants. */
+  participant: Int32Array;
+  /** ms since the Unix epoch (UTC). */
+  time: Float64Array;
+  /** Local hour (fractional) in the participant's time zone. */
+  localHour: Float32Array;
+  trigger: Trigger[];
+  /** n × K raw item answers on the item's own scale; NaN = not answered. */
+  items: Float32Array;
+  /** item_order column as written ('' when absent). */
+  itemOrder: string[];
+  /** Unknown columns of reports.csv, kept as covariates (raw text per report). */
+  covariates: Record<string, string[]>;
+  /** 1-based line in reports.csv. */
+  line: Int32Array;
+}
+
+export interface LoadedStudy {
+  dir: string;
+  config: StudyConfig;
+  participants: ParticipantInfo[];
+  participantIndex: Map<string, number>;
+  reports: ReportTable;
+  reportIndex: Map<string, number>;
+  /** Per participant (same index as participants), time-sorted epochs. */
+  activity: ActivitySeries[];
+  /** Total activity epochs read. */
+  activityEpochs: number;
+  /** report_id → audio file (absolute path) when speech.kind is audio. */
+  speechFiles: Map<string, string> | null;
+  /** speech_features.csv when present: feature names and report_id → values (NaN = missing). */
+  speechFeatures: { names: string[]; byReport: Map<string, Float32Array> } | null;
+  /** Remarks that are not errors (e.g. "speech features not computed yet"). */
+  notes: string[];
+}
+
+export interface LoadResult {
+  /** Null only when study.json itself is unusable. */
+  study: LoadedStudy | null;
+  /** Issues kept (at most `cap`). */
+  issues: InputIssue[];
+  /** All issues found, including those beyond the cap. */
+  totalIssues: number;
+}
+
+export interface LoadOptions {
+  /** Most issues kept in the list (default 1000); the count goes on. */
+  maxIssues?: number;
+  /** Show progress bars (default true; quiet when stderr is not a terminal). */
+  progress?: boolean;
+}
+
+function checkColumns(issues: IssueList, file: string, header: readonly string[], required: readonly string[]): boolean {
+  let ok = true;
+  for (const col of required) {
+    if (!header.includes(col)) {
+      issues.add({ file, line: 1, field: col, message: `missing required column "${col}" (header has: ${header.filter(Boolean).join(', ')})` });
+      ok = false;
+    }
+  }
+  const seen = new Set<string>();
+  header.forEach((h, i) => {
+    if (h !== '' && seen.has(h)) issues.add({ file, line: 1, column: i + 1, field: h, message: `duplicate column "${h}"` });
+    seen.add(h);
+  });
+  return ok;
+}
+
+/** Rows of a CSV; an empty file (no header) yields nothing and is reported. */
+async function* rowsOf(path: string, file: string, issues: IssueList, required: readonly string[]) {
+  let first = true;
+  let checked = true;
+  for await (const row of readCsv(path)) {
+    if (first) {
+      first = false;
+      checked = checkColumns(issues, file, row.header, required);
+      if (!checked) return;
+    }
+    yield row;
+  }
+  if (first) {
+    // No data rows: still check the header.
+    const { readCsvHeader } = await import('../util/csv.js');
+    const header = await readCsvHeader(path);
+    if (header.length === 0) issues.add({ file, message: 'empty file: expected a header line' });
+    else checkColumns(issues, file, header, required);
+  }
+}
+
+function readConfig(dir: string, issues: IssueList): StudyConfig | null {
+  const file = STUDY_FILES.config;
+  const path = join(dir, file);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    issues.add({ file: dir, message: 'not a folder: expected a study folder with study.json and CSV files (SPEC §7)' });
+    return null;
+  }
+  if (!existsSync(path)) { issues.add({ file, message: 'missing study.json' }); return null; }
+  let json: unknown;
+  try { json = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
+    issues.add({ file, message: `not valid JSON: ${(e as Error).message}` });
+    return null;
+  }
+  const parsed = StudyConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    for (const zi of parsed.error.issues) issues.add({ file, field: zi.path.join('.') || undefined, message: zi.message });
+    return null;
+  }
+  return parsed.data;
+}
+
+export function localHourOf(t: number, zone: string): number {
+  const d = DateTime.fromMillis(t, { zone });
+  return d.hour + d.minute / 60 + d.second / 3600;
+}
+
+/** Read and check a whole study folder. Never throws for bad input: the issues say what is wrong. */
+export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const dir = resolve(dirIn);
+  const issues = new IssueList(opts.maxIssues);
+  const config = readConfig(dir, issues);
+  if (!config) return { study: null, issues: issues.issues, totalIssues: issues.total };
+  const need = (key: keyof typeof STUDY_FILES, why?: string): string | null => {
+    const f = STUDY_FILES[key];
+    if (existsSync(join(dir, f))) return join(dir, f);
+    if (why) issues.add({ file: f, message: `missing file (${why})` });
+    return null;
+  };
+  const notes: string[] = [];
+
+  // participants.csv
+  const participants: ParticipantInfo[] = [];
+  const participantIndex = new Map<string, number>();
+  const pPath = need('participants', 'one row per participant: participant_id[, timezone, …]');
+  if (pPath) {
+    const file = STUDY_FILES.participants;
+    for await (const row of rowsOf(pPath, file, issues, REQUIRED_COLUMNS.participants)) {
+      const r = ParticipantRowSchema.safeParse(row.values);
+      if (!r.success) { issues.addZod(file, row.line, row.header, r.error); continue; }
+      const id = r.data.participant_id;
+      if (participantIndex.has(id)) {
+        issues.add({ file, line: row.line, column: row.header.indexOf('participant_id') + 1, field: 'participant_id', message: `duplicate participant "${id}"` });
+        continue;
+      }
+      const covariates: Record<string, string> = {};
+      for (const h of row.header) if (h !== 'participant_id' && h !== 'timezone' && h !== '') covariates[h] = row.values[h];
+      participantIndex.set(id, participants.length);
+      participants.push({ id, timezone: r.data.timezone || config.timezone, covariates });
+    }
+  }
+
+  // reports.csv
+  const rep = { id: [] as string[], participant: [] as number[], time: [] as number[], localHour: [] as number[],
+    trigger: [] as Trigger[], items: [] as number[], itemOrder: [] as string[], line: [] as number[] };
+  const covariates: Record<string, string[]> = {};
+  const reportIndex = new Map<string, number>();
+  /** Every report id in reports.csv, valid row or not (so speech rows of a bad report are not "unknown"). */
+  const seenReportIds = new Set<string>();
+  const rPath = need('reports', 'one row per EMA report');
+  if (rPath) {
+    const file = STUDY_FILES.reports;
+    const schema = reportRowSchema(config.items);
+    const known = new Set<string>(['report_id', 'participant_id', 'time', 'trigger', 'item_order', ...config.items.map((i) => i.id)]);
+    const required = [...REQUIRED_COLUMNS.reports, ...config.items.map((i) => i.id)];
+    let covCols: string[] | null = null;
+    for await (const row of rowsOf(rPath, file, issues, required)) {
+      if (covCols === null) {
+        covCols = row.header.filter((h) => h !== '' && !known.has(h));
+        for (const c of covCols) covariates[c] = [];
+      }
+      const r = schema.safeParse(row.values);
+      let bad = false;
+      if (!r.success) { issues.addZod(file, row.line, row.header, r.error); bad = true; }
+      const id = row.values.report_id.trim();
+      const pid = row.values.participant_id.trim();
+      const dup = seenReportIds.has(id);
+      seenReportIds.add(id);
+      if (id && dup) {
+        issues.add({ file, line: row.line, column: row.header.indexOf('report_id') + 1, field: 'report_id',
+          message: `duplicate report id "${id}"${reportIndex.has(id) ? ` (first on line ${rep.line[reportIndex.get(id)!]})` : ''}` });
+        bad = true;
+      }
+      const p = participantIndex.get(pid);
+      if (pid && p === undefined) {
+        issues.add({ file, line: row.line, column: row.header.indexOf('participant_id') + 1, field: 'participant_id',
+          message: `unknown participant "${pid}": not in participants.csv` });
+        bad = true;
+      }
+      if (bad || !r.success || p === undefined) continue;
+      const d = r.data as Record<string, unknown>;
+      reportIndex.set(id, rep.id.length);
+      rep.id.push(id);
+      rep.participant.push(p);
+      rep.time.push(d.time as number);
+      rep.localHour.push(localHourOf(d.time as number, participants[p].timezone));
+      rep.trigger.push(d.trigger as Trigger);
+      for (const it of config.items) rep.items.push(d[it.id] as number);
+      rep.itemOrder.push(row.values.item_order ?? '');
+      rep.line.push(row.line);
+      for (const c of covCols) covariates[c].push(row.values[c] ?? '');
+    }
+  }
+  const reports: ReportTable = {
+    n: rep.id.length, id: rep.id, participant: Int32Array.from(rep.participant), time: Float64Array.from(rep.time),
+    localHour: Float32Array.from(rep.localHour), trigger: rep.trigger, items: Float32Array.from(rep.items),
+    itemOrder: rep.itemOrder, covariates, line: Int32Array.from(rep.line),
+  };
+
+  // activity.csv — the big one (millions of rows): a fast path per cell, zod only for bad rows.
+  const C = config.activity.channels.length;
+  const builders = participants.map(() => new ActivitySeriesBuilder(C));
+  let activityEpochs = 0;
+  const aPath = need('activity', `one row per ${config.activity.epochSeconds}-s epoch: participant_id, time, ${config.activity.channels.join(', ')}`);
+  if (aPath) {
+    const file = STUDY_FILES.activity;
+    const size = statSync(aPath).size;
+    const bar = opts.progress === false ? null : progress('activity.csv', size, ' bytes');
+    let bytes = 0, sinceTick = 0;
+    const ranges = config.activity.ranges ?? {};
+    let pCol = -1, tCol = -1;
+    let chCols: number[] = [];
+    const lo = new Float64Array(C).fill(-Infinity), hi = new Float64Array(C).fill(Infinity);
+    config.activity.channels.forEach((ch, c) => { lo[c] = ranges[ch]?.min ?? -Infinity; hi[c] = ranges[ch]?.max ?? Infinity; });
+    const schemas = new Map<string, z.ZodType>();
+    const slow = (tz: string) => {
+      let s = schemas.get(tz);
+      if (!s) { s = activityRowSchema(config.activity.channels, tz, ranges); schemas.set(tz, s); }
+      return s;
+    };
+    const vals = new Float64Array(C);
+    for await (const row of rowsOf(aPath, file, issues, [...REQUIRED_COLUMNS.activity, ...config.activity.channels])) {
+      if (pCol < 0) {
+        pCol = row.header.indexOf('participant_id'); tCol = row.header.indexOf('time');
+        chCols = config.activity.channels.map((ch) => row.header.indexOf(ch));
+      }
+      const cells = row.cells;
+      for (let i = 0; i < cells.length; i++) sinceTick += cells[i].length + 1;
+      if (sinceTick > 1 << 20) { bytes += sinceTick; sinceTick = 0; bar?.update(Math.min(bytes, size)); }
+      const pid = cells[pCol] ?? '';
+      const p = participantIndex.get(pid) ?? participantIndex.get(pid.trim());
+      if (p === undefined) {
+        const id = pid.trim();
+        issues.add({ file, line: row.line, column: pCol + 1, field: 'participant_id',
+          message: id ? `unknown participant "${id}": not in participants.csv` : 'expected a non-empty id' });
+        continue;
+      }
+      const tz = participants[p].timezone;
+      const t = parseIsoTime(cells[tCol] ?? '', tz);
+      let ok = !Number.isNaN(t);
+      for (let c = 0; c < C && ok; c++) {
+        const v = parseNumberCell(cells[chCols[c]] ?? '');
+        if (v === undefined || v < lo[c] || v > hi[c]) ok = false; else vals[c] = v;
+      }
+      if (!ok) {
+        const r = slow(tz).safeParse(row.values);
+        if (!r.success) { issues.addZod(file, row.line, row.header, r.error); continue; }
+        throw new Error(`activity.csv:${row.line}: fast and schema checks disagree`);
+      }
+      builders[p].push(t, vals, row.line);
+      activityEpochs++;
+    }
+    bar?.update(size);
+    bar?.stop();
+  }
+  const activity = builders.map((b, p) => b.finish((line, first) => issues.add({
+    file: STUDY_FILES.activity, line, field: 'time',
+    message: `duplicate epoch: participant "${participants[p].id}" already has an epoch at this time (line ${first})`,
+  })));
+
+  // speech.csv / speech_features.csv
+  let speechFiles: Map<string, string> | null = null;
+  const kind = config.speech.kind;
+  const sPath = kind === 'audio' ? need('speech', 'speech.kind is "audio": report_id, file') : null;
+  if (sPath) {
+    speechFiles = new Map();
+    const file = STUDY_FILES.speech;
+    const root = dir + sep;
+    for await (const row of rowsOf(sPath, file, issues, REQUIRED_COLUMNS.speech)) {
+      const r = SpeechRowSchema.safeParse(row.values);
+      if (!r.success) { issues.addZod(file, row.line, row.header, r.error); continue; }
+      const { report_id: id, file: rel } = r.data;
+      const col = (f: string) => row.header.indexOf(f) + 1;
+      if (!reportIndex.has(id)) {
+        if (!seenReportIds.has(id)) issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: `unknown report "${id}": not in reports.csv` });
+        continue;
+      }
+      if (speechFiles.has(id)) { issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: `duplicate report id "${id}"` }); continue; }
+      const abs = resolve(dir, rel);
+      if (!abs.startsWith(root)) { issues.add({ file, line: row.line, column: col('file'), field: 'file', message: `path "${rel}" leaves the study folder` }); continue; }
+      if (!existsSync(abs)) { issues.add({ file, line: row.line, column: col('file'), field: 'file', message: `speech file missing: ${rel}` }); continue; }
+      speechFiles.set(id, abs);
+    }
+  }
+  let speechFeatures: LoadedStudy['speechFeatures'] = null;
+  const fPath = kind === 'none' ? null
+    : need('speechFeatures', kind === 'features' ? 'speech.kind is "features": report_id, then one column per feature' : undefined);
+  if (fPath) {
+    const file = STUDY_FILES.speechFeatures;
+    let names: string[] | null = null;
+    let schema: z.ZodType | null = null;
+    const byReport = new Map<string, Float32Array>();
+    for await (const row of rowsOf(fPath, file, issues, REQUIRED_COLUMNS.speechFeatures)) {
+      if (names === null) { names = row.header.filter((h) => h !== 'report_id' && h !== ''); schema = speechFeatureRowSchema(names); }
+      const r = schema!.safeParse(row.values);
+      if (!r.success) { issues.addZod(file, row.line, row.header, r.error); continue; }
+      const d = r.data as Record<string, number | string>;
+      const id = d.report_id as string;
+      const col = row.header.indexOf('report_id') + 1;
+      if (!reportIndex.has(id)) {
+        if (!seenReportIds.has(id)) issues.add({ file, line: row.line, column: col, field: 'report_id', message: `unknown report "${id}": not in reports.csv` });
+        continue;
+      }
+      if (byReport.has(id)) { issues.add({ file, line: row.line, column: col, field: 'report_id', message: `duplicate report id "${id}"` }); continue; }
+      byReport.set(id, Float32Array.from(names, (f) => d[f] as number));
+    }
+    if (names === null) names = [];
+    speechFeatures = { names, byReport };
+  } else if (kind === 'audio') {
+    notes.push('speech.kind is "audio" but there is no speech_features.csv: the speech modality is missing for every report until features are computed (run `moodlens features DIR`).');
+  }
+  if (kind === 'none') notes.push('speech.kind is "none": instances have no speech modality.');
+
+  const study: LoadedStudy = {
+    dir, config, participants, participantIndex, reports, reportIndex, activity, activityEpochs,
+    speechFiles, speechFeatures, notes,
+  };
+  return { study, issues: issues.issues, totalIssues: issues.total };
+}
+
+export { TRIGGERS };
