@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { formatIssue } from '../../src/util/errors.js';
+import { validateStudy, loadStudy, buildDataset } from '../../src/data/index.js';
+import { tempDir, validStudy, writeStudy, type FixtureFiles } from './fixture.js';
+
+process.env.MOODLENS_QUIET = '1';
+
+function corrupt(f: FixtureFiles, file: 'reports.csv' | 'activity.csv' | 'participants.csv', row: number, col: string, value: string) {
+  const rows = f[file]!;
+  const c = rows[0].indexOf(col);
+  if (c < 0) throw new Error(`no column ${col}`);
+  rows[row][c] = value;
+}
+
+describe('study importer', () => {
+  it('accepts a valid study and keeps unknown columns as covariates', async () => {
+    const dir = writeStudy(tempDir(), validStudy());
+    const v = await validateStudy(dir);
+    expect(v.issues).toEqual([]);
+    expect(v.ok).toBe(true);
+    expect(v.summary).toMatch(/^OK fixture: 3 participants, 18 reports, 8640 activity epochs/);
+    expect(v.study!.reports.covariates.mood_note).toHaveLength(18);
+    expect(v.study!.participants[0].covariates.age).toBe('30');
+    expect(v.study!.participants[2].timezone).toBe('UTC'); // empty cell → study default
+  });
+
+  it('lists each corrupted row with file:line:column', async () => {
+    const f = validStudy({ speech: false });
+    corrupt(f, 'reports.csv', 2, 'a', 'abc');          // line 3, column 5: non-numeric item
+    corrupt(f, 'reports.csv', 3, 'b', '150');          // line 4, column 6: out of range (0–100)
+    corrupt(f, 'reports.csv', 4, 'participant_id', 'p9'); // line 5, column 2: unknown participant
+    corrupt(f, 'reports.csv', 5, 'time', '2022-09-31T10:00:00Z'); // line 6, column 3: no 31 September
+    corrupt(f, 'reports.csv', 6, 'report_id', f['reports.csv']![1][0]); // line 7, column 1: duplicate id
+    const v = await validateStudy(writeStudy(tempDir(), f));
+    expect(v.ok).toBe(false);
+    const lines = v.issues.map(formatIssue);
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/^reports\.csv:3:5: a: expected a number, got "abc"/);
+    expect(lines[1]).toMatch(/^reports\.csv:4:6: b: expected a number in \[0, 100\], got 150/);
+    expect(lines[2]).toMatch(/^reports\.csv:5:2: participant_id: unknown participant "p9"/);
+    expect(lines[3]).toMatch(/^reports\.csv:6:3: time: expected an ISO 8601 date-time with offset/);
+    expect(lines[4]).toMatch(/^reports\.csv:7:1: report_id: duplicate report id "p1-d0-r0" \(first on line 2\)/);
+  });
+
+  it('reports all 10 of 10 bad rows, not only the first', async () => {
+    const f = validStudy({ speech: false });
+    const bad = [3, 50, 100, 700, 1441, 2000, 3000, 4000, 5000, 8640];
+    for (const r of bad) corrupt(f, 'activity.csv', r, 'pim', 'n/a');
+    const v = await validateStudy(writeStudy(tempDir(), f));
+    expect(v.totalIssues).toBe(10);
+    expect(v.issues.map((i) => [i.file, i.line, i.column, i.field])).toEqual(bad.map((r) => ['activity.csv', r + 1, 4, 'pim']));
+  });
+
+  it('caps the kept list but counts every issue', async () => {
+    const f = validStudy({ speech: false });
+    for (let r = 1; r <= 1500; r++) corrupt(f, 'activity.csv', r, 'zcm', 'x');
+    const res = await loadStudy(writeStudy(tempDir(), f), { maxIssues: 1000 });
+    expect(res.issues).toHaveLength(1000);
+    expect(res.totalIssues).toBe(1500);
+  });
+
+  it('checks triggers, activity values, ranges, required columns and speech files', async () => {
+    const f = validStudy({ speech: false });
+    corrupt(f, 'reports.csv', 1, 'trigger', 'lunch');
+    corrupt(f, 'activity.csv', 10, 'zcm', '-3'); // range zcm ≥ 0
+    corrupt(f, 'activity.csv', 11, 'time', '2022-09-05 25:00');
+    f['activity.csv']!.push(['p1', f['activity.csv']![1][1], '1', '2']); // duplicate epoch
+    const v = await validateStudy(writeStudy(tempDir(), f));
+    const s = v.issues.map(formatIssue);
+    expect(s).toHaveLength(4);
+    expect(s[0]).toMatch(/^reports\.csv:2:4: trigger: expected one of scheduled \| wake \| bed \| voluntary/);
+    expect(s[1]).toMatch(/^activity\.csv:11:3: zcm: expected a number in \[0, ∞\], got -3/);
+    expect(s[2]).toMatch(/^activity\.csv:12:2: time: expected an ISO 8601 date-time/);
+    expect(s[3]).toMatch(/^activity\.csv:8642: time: duplicate epoch: participant "p1" .*line 2/);
+
+    const g = validStudy({ speech: false });
+    g['reports.csv'] = g['reports.csv']!.map((r) => r.filter((_, i) => i !== 5)); // drop column b
+    (g['study.json'] as { speech: { kind: string } }).speech.kind = 'audio';
+    const dir = writeStudy(tempDir(), { ...g, 'speech.csv': [['report_id', 'file'], ['p1-d0-r0', 'audio/a.wav'], ['p1-d0-r1', 'audio/missing.wav']], extra: { 'audio/a.wav': 'RIFF' } });
+    const w = await validateStudy(dir);
+    const t = w.issues.map(formatIssue);
+    expect(t[0]).toMatch(/^reports\.csv:1: b: missing required column "b"/);
+    // reports.csv unreadable → its speech rows are unknown reports; a missing file is named.
+    expect(t.some((x) => /^speech\.csv:3:1: report_id: unknown report/.test(x))).toBe(true);
+    await expect(buildDataset(dir, { policy: 'masked' })).rejects.toThrow(/missing required column "b"/);
+  });
+
+  it('names a missing speech file', async () => {
+    const g = validStudy({ speech: false });
+    (g['study.json'] as { speech: { kind: string } }).speech.kind = 'audio';
+    const dir = writeStudy(tempDir(), { ...g, 'speech.csv': [['report_id', 'file'], ['p1-d0-r0', 'audio/a.wav'], ['p1-d0-r1', 'audio/missing.wav']], extra: { 'audio/a.wav': 'RIFF' } });
+    const w = await validateStudy(dir);
+    expect(w.issues.map(formatIssue)).toEqual(['speech.csv:3:2: file: speech file missing: audio/missing.wav']);
+  });
+
+  it('reports a bad study.json field and a missing folder', async () => {
+    const f = validStudy();
+    (f['study.json'] as { timezone: string }).timezone = 'Mars/Olympus';
+    const v = await validateStudy(writeStudy(tempDir(), f));
+    expect(v.issues.map(formatIssue)).toEqual(['study.json: timezone: not an IANA time zone (e.g. Europe/Berlin)']);
+    const m = await validateStudy(join(tempDir(), 'nope'));
+    expect(m.ok).toBe(false);
+    expect(m.issues[0].message).toMatch(/not a folder/);
+  });
+
+  it('reads times in the participant\'s zone: a 07:00 report in Tokyo has local hour 7', async () => {
+    const f = validStudy({ speech: false });
+    corrupt(f, 'reports.csv', 1, 'time', '2022-09-05T07:00:00+09:00'); // p1 = Asia/Tokyo
+    corrupt(f, 'reports.csv', 2, 'time', '2022-09-05T22:00:00Z');      // 07:00 next day in Tokyo
+    const berlin = f['reports.csv']!.findIndex((r) => r[1] === 'p2');
+    corrupt(f, 'reports.csv', berlin, 'time', '2022-09-05T07:00:00+02:00'); // CEST
+    const utc = f['reports.csv']!.findIndex((r) => r[1] === 'p3');
+    corrupt(f, 'reports.csv', utc, 'time', '2022-09-05T07:30:00-05:00'); // p3 has the study default, UTC
+    const res = await loadStudy(writeStudy(tempDir(), f));
+    expect(res.issues).toEqual([]);
+    const r = res.study!.reports;
+    expect(r.localHour[0]).toBe(7);
+    expect(r.time[0]).toBe(Date.UTC(2022, 8, 4, 22));
+    expect(r.localHour[1]).toBe(7);
+    expect(r.localHour[berlin - 1]).toBe(7);
+    expect(r.localHour[utc - 1]).toBe(12.5);
+  });
+});
