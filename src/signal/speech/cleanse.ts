@@ -1,0 +1,79 @@
+/**
+ * Data cleansing (MM: "drop failed/corrupt recordings"): decide whether a recording is usable and,
+ * when it is not, say why. A typed result, never an exception: the feature command lists every
+ * rejected recording with its reason.
+ */
+import { decodeWav, WavError, type DecodedWav } from '../wav.js';
+
+export type RejectReason =
+  | 'empty'        // no bytes, or no samples
+  | 'truncated'    // the data chunk is shorter than its header says, or the header is cut
+  | 'not-wav'      // another container (decode it with ffmpeg first)
+  | 'unsupported'  // a WAV codec other than PCM / IEEE float
+  | 'malformed'    // inconsistent header
+  | 'too-short'    // shorter than `minSeconds`
+  | 'silent'       // (almost) no signal
+  | 'clipped'      // too many samples at full scale
+  | 'not-finite';  // NaN / Infinity samples (float files)
+
+export type Cleansed<T> = { ok: true; value: T; warnings: string[] } | { ok: false; reason: RejectReason; message: string };
+
+export interface CleanseOptions {
+  /** Shortest usable recording in seconds (default 0.5). */
+  minSeconds?: number;
+  /** A recording whose RMS level is below this (dBFS) is silent (default −60). */
+  silenceDbfs?: number;
+  /** Samples with |x| ≥ this count as clipped (default 0.999). */
+  clipLevel?: number;
+  /** A recording with more than this fraction of clipped samples is rejected (default 0.01). */
+  maxClippedFraction?: number;
+}
+
+export interface Recording { samples: Float32Array; sampleRate: number }
+
+/** Check decoded mono samples. */
+export function cleanseSamples(samples: Float32Array, sampleRate: number, opts: CleanseOptions = {}): Cleansed<Recording> {
+  const minSeconds = opts.minSeconds ?? 0.5;
+  const silenceDb = opts.silenceDbfs ?? -60;
+  const clipLevel = opts.clipLevel ?? 0.999;
+  const maxClip = opts.maxClippedFraction ?? 0.01;
+  const n = samples.length;
+  if (n === 0) return { ok: false, reason: 'empty', message: 'the recording has no samples' };
+  let sum2 = 0; let clipped = 0; let mean = 0;
+  for (let i = 0; i < n; i++) {
+    const x = samples[i];
+    if (!Number.isFinite(x)) return { ok: false, reason: 'not-finite', message: `sample ${i} is ${x}` };
+    mean += x;
+  }
+  mean /= n;
+  // Clipping: runs of full-scale samples (a single full-scale peak is not clipping).
+  for (let i = 0; i < n; i++) {
+    const x = samples[i] - mean;
+    sum2 += x * x;
+    if (Math.abs(samples[i]) >= clipLevel) clipped++;
+  }
+  const seconds = n / sampleRate;
+  if (seconds < minSeconds) return { ok: false, reason: 'too-short', message: `${seconds.toFixed(3)} s is shorter than ${minSeconds} s` };
+  const rmsDb = 10 * Math.log10(sum2 / n + 1e-30);
+  if (rmsDb < silenceDb) return { ok: false, reason: 'silent', message: `level ${rmsDb.toFixed(1)} dBFS is below ${silenceDb} dBFS` };
+  const frac = clipped / n;
+  if (frac > maxClip) return { ok: false, reason: 'clipped', message: `${(100 * frac).toFixed(2)} % of samples are at full scale (limit ${(100 * maxClip).toFixed(2)} %)` };
+  const warnings: string[] = [];
+  if (clipped > 0) warnings.push(`${clipped} samples at full scale`);
+  return { ok: true, value: { samples, sampleRate }, warnings };
+}
+
+/** Decode WAV bytes and cleanse them: every failure becomes a reason. */
+export function cleanseWav(bytes: Uint8Array, opts: CleanseOptions = {}): Cleansed<Recording & { wav: DecodedWav }> {
+  if (bytes.length === 0) return { ok: false, reason: 'empty', message: 'the file is empty (0 bytes)' };
+  let wav: DecodedWav;
+  try {
+    wav = decodeWav(bytes);
+  } catch (e) {
+    if (e instanceof WavError) return { ok: false, reason: e.code, message: e.message };
+    throw e;
+  }
+  const r = cleanseSamples(wav.mono, wav.sampleRate, opts);
+  if (!r.ok) return r;
+  return { ok: true, value: { samples: wav.mono, sampleRate: wav.sampleRate, wav }, warnings: r.warnings };
+}

@@ -1,0 +1,114 @@
+/**
+ * Formants by linear prediction (openSMILE cLpc + cFormantLpc as configured for eGeMAPS): the
+ * 20 ms Hamming spectrum is band-limited to 0–5.5 kHz (the signal "resampled to 11 kHz"), its
+ * autocorrelation gives an order-11 predictor (Levinson–Durbin), and each complex root z of
+ * A(z) = 1 + Σ a_k z^−k with Im z > 0 is a resonance:
+ *   F = arg(z) · fs / 2π,   B = −ln|z| · fs / π.
+ * Roots between 50 Hz and 5450 Hz, in rising frequency, are F1, F2, F3, …
+ */
+
+/** Levinson–Durbin: predictor a[0..p] (a[0] = 1) from autocorrelation r[0..p]; null when r[0] = 0. */
+export function levinson(r: Float64Array, p: number): Float64Array | null {
+  if (!(r[0] > 0)) return null;
+  const a = new Float64Array(p + 1); a[0] = 1;
+  const tmp = new Float64Array(p + 1);
+  let err = r[0];
+  for (let i = 1; i <= p; i++) {
+    let acc = r[i];
+    for (let j = 1; j < i; j++) acc += a[j] * r[i - j];
+    const k = -acc / err;
+    tmp.set(a);
+    for (let j = 1; j < i; j++) a[j] = tmp[j] + k * tmp[i - j];
+    a[i] = k;
+    err *= 1 - k * k;
+    if (!(err > 0)) return null;
+  }
+  return a;
+}
+
+/**
+ * All complex roots of the monic polynomial z^p + c[1] z^{p−1} + … + c[p] (c[0] = 1), by the
+ * Aberth–Ehrlich simultaneous iteration. Returns [re, im] pairs.
+ */
+export function polyRoots(c: Float64Array): Array<[number, number]> {
+  const p = c.length - 1;
+  if (p < 1) return [];
+  // initial guesses on a circle of radius from the coefficient bound
+  let bound = 0; for (let k = 1; k <= p; k++) bound = Math.max(bound, Math.pow(Math.abs(c[k]), 1 / k));
+  const R = Math.max(0.5, Math.min(2, bound));
+  const zr = new Float64Array(p), zi = new Float64Array(p);
+  for (let k = 0; k < p; k++) { const th = 2 * Math.PI * k / p + 0.4; zr[k] = R * Math.cos(th); zi[k] = R * Math.sin(th); }
+  for (let iter = 0; iter < 80; iter++) {
+    let maxStep = 0;
+    for (let k = 0; k < p; k++) {
+      // Horner: value and derivative at z_k
+      let vr = 1, vi = 0, dr = 0, di = 0;
+      const xr = zr[k], xi = zi[k];
+      for (let j = 1; j <= p; j++) {
+        // d = d*z + v ; v = v*z + c[j]
+        const ndr = dr * xr - di * xi + vr, ndi = dr * xi + di * xr + vi;
+        dr = ndr; di = ndi;
+        const nvr = vr * xr - vi * xi + c[j], nvi = vr * xi + vi * xr;
+        vr = nvr; vi = nvi;
+      }
+      // ratio = v / d
+      const dd = dr * dr + di * di;
+      if (dd === 0) continue;
+      const rr = (vr * dr + vi * di) / dd, ri = (vi * dr - vr * di) / dd;
+      // sum 1/(z_k − z_j)
+      let sr = 0, si = 0;
+      for (let j = 0; j < p; j++) {
+        if (j === k) continue;
+        const ar = xr - zr[j], ai = xi - zi[j];
+        const aa = ar * ar + ai * ai;
+        if (aa === 0) continue;
+        sr += ar / aa; si += -ai / aa;
+      }
+      // w = ratio / (1 − ratio · s)
+      const br = 1 - (rr * sr - ri * si), bi = -(rr * si + ri * sr);
+      const bb = br * br + bi * bi;
+      if (bb === 0) continue;
+      const wr = (rr * br + ri * bi) / bb, wi = (ri * br - rr * bi) / bb;
+      zr[k] = xr - wr; zi[k] = xi - wi;
+      maxStep = Math.max(maxStep, Math.abs(wr) + Math.abs(wi));
+    }
+    if (maxStep < 1e-10) break;
+  }
+  const out: Array<[number, number]> = [];
+  for (let k = 0; k < p; k++) out.push([zr[k], zi[k]]);
+  return out;
+}
+
+export interface Formant { frequency: number; bandwidth: number }
+
+/** Formants of the predictor `a` at rate `fs`, ascending, within [minF, maxF]. */
+export function formantsFromLpc(a: Float64Array, fs: number, minF = 50, maxF = 5450): Formant[] {
+  const roots = polyRoots(a);
+  const out: Formant[] = [];
+  for (const [re, im] of roots) {
+    if (im <= 0) continue;
+    const f = Math.atan2(im, re) * fs / (2 * Math.PI);
+    const mag = Math.hypot(re, im);
+    const bw = -Math.log(mag) * fs / Math.PI;
+    if (f >= minF && f <= maxF && bw > 0) out.push({ frequency: f, bandwidth: bw });
+  }
+  out.sort((p, q) => p.frequency - q.frequency);
+  return out;
+}
+
+/**
+ * Autocorrelation r[0..p] at rate `fsLpc` of the signal whose one-sided power spectrum (bin
+ * spacing df Hz) is `power`, keeping only 0..fsLpc/2 (band-limiting = resampling to fsLpc).
+ */
+export function bandLimitedAcf(power: Float64Array, df: number, fsLpc: number, p: number, dst: Float64Array, cosTable?: Float64Array): Float64Array {
+  const kMax = Math.min(power.length - 1, Math.floor(fsLpc / 2 / df));
+  for (let lag = 0; lag <= p; lag++) {
+    let s = 0;
+    for (let k = 0; k <= kMax; k++) {
+      const w = k === 0 ? 0.5 : 1;
+      s += w * power[k] * (cosTable ? cosTable[lag * (kMax + 1) + k] : Math.cos(2 * Math.PI * k * df * lag / fsLpc));
+    }
+    dst[lag] = s;
+  }
+  return dst;
+}

@@ -1,0 +1,72 @@
+/**
+ * Short-time spectra on top of fft.js (MIT, pure JS, works in the browser): windows, framing, and
+ * a reusable real FFT that returns magnitudes or power.
+ */
+import FFT from 'fft.js';
+
+export function nextPow2(n: number): number { let p = 1; while (p < n) p <<= 1; return p; }
+
+/** Hamming window (the 20 ms spectral frames of eGeMAPS). */
+export function hamming(n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = 0.54 - 0.46 * Math.cos(2 * Math.PI * i / (n - 1));
+  return w;
+}
+
+/** Gaussian window exp(−½((i − (n−1)/2) / (σ (n−1)/2))²) (the 60 ms pitch frames, σ = 0.4). */
+export function gauss(n: number, sigma = 0.4): Float64Array {
+  const w = new Float64Array(n);
+  const h = (n - 1) / 2;
+  for (let i = 0; i < n; i++) { const z = (i - h) / (sigma * h); w[i] = Math.exp(-0.5 * z * z); }
+  return w;
+}
+
+/** A real FFT of fixed size with scratch buffers (not thread-safe; one per extractor). */
+export class RealFft {
+  private fft: FFT;
+  private out: number[];
+  private inp: Float64Array;
+  constructor(public readonly size: number) {
+    this.fft = new FFT(size);
+    this.out = this.fft.createComplexArray() as number[];
+    this.inp = new Float64Array(size);
+  }
+
+  /** Power |X_k|² for k = 0..size/2 of `frame` (zero-padded to size). */
+  power(frame: ArrayLike<number>, dst: Float64Array): Float64Array {
+    const inp = this.inp;
+    const n = Math.min(frame.length, this.size);
+    for (let i = 0; i < n; i++) inp[i] = frame[i];
+    inp.fill(0, n);
+    this.fft.realTransform(this.out, inp);
+    const o = this.out;
+    for (let k = 0; k <= this.size / 2; k++) dst[k] = o[2 * k] * o[2 * k] + o[2 * k + 1] * o[2 * k + 1];
+    return dst;
+  }
+
+  /** Autocorrelation r(τ), τ = 0..size/2, from a one-sided power spectrum (Wiener–Khinchin). */
+  acfFromPower(power: Float64Array, dst: Float64Array): Float64Array {
+    const inp = this.inp; const N = this.size;
+    for (let k = 0; k <= N / 2; k++) inp[k] = power[k];
+    for (let k = N / 2 + 1; k < N; k++) inp[k] = power[N - k];
+    this.fft.realTransform(this.out, inp);
+    for (let t = 0; t <= N / 2; t++) dst[t] = this.out[2 * t] / N;
+    return dst;
+  }
+}
+
+/** Copy the frame centred on `center` (length `len`, zero outside the signal) times `win`, minus the frame mean when `demean`. */
+export function windowedFrame(x: Float32Array, center: number, len: number, win: Float64Array, dst: Float64Array, demean = false): Float64Array {
+  const start = center - (len >> 1);
+  let mean = 0;
+  if (demean) {
+    let c = 0;
+    for (let i = 0; i < len; i++) { const j = start + i; if (j >= 0 && j < x.length) { mean += x[j]; c++; } }
+    mean = c > 0 ? mean / c : 0;
+  }
+  for (let i = 0; i < len; i++) {
+    const j = start + i;
+    dst[i] = j >= 0 && j < x.length ? (x[j] - mean) * win[i] : 0;
+  }
+  return dst;
+}
