@@ -15,3 +15,4 @@ export { buildDataset, assembleInstances, selectInstances, dropReason, DROP_REAS
   type BuildOptions, type BuildResult, type AllInstances } from './build.js';
 export { chronologicalSplit, participantHeldOutSplit, instancesByParticipant,
   type ChronologicalOptions, type HeldOutOptions } from './split.js';
+export { describeStudy, type StudyDescription, type ParticipantCompliance, type ModalityMissingness, type ItemSummary } from './describe.js';
