@@ -1,0 +1,24 @@
+/**
+ * Wrist actigraphy: raw tri-axial accelerometer files (generic CSV, ActiGraph CSV, GENEActiv
+ * CSV, Axivity .cwa) read in streaming chunks → per-epoch ZCM, PIM, TAT, ActiGraph counts,
+ * non-wear and sleep/wake. Browser-safe: no Node APIs; file I/O lives in src/io/actigraphy-node.ts
+ * and the `moodlens actigraphy` command.
+ *
+ *   const reader = new AutoReader({ name: 'a.cwa' });
+ *   const pipe = new ActigraphyPipeline({ channels: ['zcm', 'pim'] });
+ *   for (const bytes of chunks) rows.push(...pipe.push(reader.push(bytes)));
+ *   rows.push(...pipe.push(reader.end()), ...pipe.end());
+ */
+export * from './types.js';
+export * from './butterworth.js';
+export * from './agcounts.js';
+export * from './sleep.js';
+export * from './nonwear.js';
+export * from './epochs.js';
+export * from './detect.js';
+export { CsvAccelReader } from './read-csv.js';
+export { ActiGraphCsvReader, parseDateWithFormat } from './read-actigraph.js';
+export { GeneActivCsvReader } from './read-geneactiv.js';
+export { CwaReader, cwaRate, cwaTimestamp, CWA_BLOCK } from './read-cwa.js';
+export { TimestampParser, ZoneClock, isoInZone, parseOffset } from './time.js';
+export { LineSplitter } from './lines.js';
