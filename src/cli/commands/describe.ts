@@ -25,9 +25,10 @@ function table(head: string[]): Table.Table {
 /** The description as text tables; `maxParticipants` rows of the compliance table (0 = all). */
 export function renderDescription(d: StudyDescription, maxParticipants = 20): string {
   const out: string[] = [];
-  const s = table(['study', d.name]);
+  const s = new Table({ head: ['study', d.name], colWidths: [18, 72], wordWrap: true, style: { head: [], border: [], compact: true } });
   s.push(['participants', String(d.participants)], ['reports', String(d.reports)],
-    ['activity epochs', `${d.activityEpochs} (${d.channels.join(', ')}, ${d.epochSeconds} s each; window ${d.windowEpochs} epochs)`],
+    ['activity epochs', `${d.activityEpochs} (${d.epochSeconds} s each; window ${d.windowEpochs} epochs)`],
+    ['channels', d.channels.join(', ')],
     ['speech', d.speechKind + (d.speechFeatures ? ` (${d.speechFeatures} features)` : '')]);
   out.push(s.toString());
 
