@@ -1,0 +1,49 @@
+/**
+ * `moodlens serve`: the study platform server (src/server). SQLite is the embedded default;
+ * PostgreSQL for scale-out. The first admin comes from MOODLENS_ADMIN_EMAIL and
+ * MOODLENS_ADMIN_PASSWORD when the database has no user yet.
+ */
+import type { Command } from 'commander';
+import { resolve, join } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../../util/errors.js';
+
+const ServeOptions = z.object({
+  db: z.string().optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  host: z.string().default('127.0.0.1'),
+  dataDir: z.string().default('./moodlens-data'),
+  publicUrl: z.string().url().optional(),
+  log: z.boolean().default(false),
+});
+
+export function register(program: Command): void {
+  program.command('serve')
+    .description('run the study platform server (enrolment, EMA schedules, ingest, export, predictions, alerts)')
+    .option('--db <url>', 'sqlite:FILE or postgres://user@host:port/db (default sqlite:<data-dir>/moodlens.db)')
+    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'where speech files, exports and the SQLite database live', './moodlens-data')
+    .option('--public-url <url>', 'base URL printed in enrolment links (default: the request\'s Host)')
+    .option('--log', 'log every request (JSON lines)')
+    .action(async (raw) => {
+      const parsed = ServeOptions.safeParse(raw);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0];
+        throw new UsageError(`--${String(i.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ${i.message}`);
+      }
+      const o = parsed.data;
+      const dataDir = resolve(o.dataDir);
+      const { buildServer } = await import('../../server/app.js');
+      const email = process.env.MOODLENS_ADMIN_EMAIL, password = process.env.MOODLENS_ADMIN_PASSWORD;
+      const server = await buildServer({
+        db: o.db ?? `sqlite:${join(dataDir, 'moodlens.db')}`, dataDir, logger: o.log, publicUrl: o.publicUrl,
+        admin: email && password ? { email, password } : undefined,
+      });
+      const address = await server.app.listen({ port: o.port, host: o.host });
+      console.log(`moodlens serve: listening on ${address} (db ${o.db ? o.db.replace(/:[^:@/]*@/, ':***@') : 'sqlite:' + join(dataDir, 'moodlens.db')}); API docs at ${address}/docs`);
+      const stop = async () => { await server.close(); process.exit(0); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

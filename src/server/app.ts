@@ -1,0 +1,134 @@
+/**
+ * The study platform server (SPEC §1 "MHIT", §6): a Fastify app whose every body, query and
+ * parameter is a zod schema (fastify-type-provider-zod) — one schema gives the runtime check,
+ * the handler's type and the OpenAPI document (/openapi.json, docs page at /docs).
+ * A thin shell: storage in store.ts, schedule/alerts/predictor as pure modules, export via the
+ * data library's StudyWriter.
+ */
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import {
+  serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors, type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { mkdirSync } from 'node:fs';
+import { openDatabase } from './db/connect.js';
+import { Store } from './store.js';
+import { ServerContext, type ContextOptions } from './context.js';
+import { Monitor } from './monitor.js';
+import { HttpError } from './http-error.js';
+import { hashPassword } from './auth.js';
+import { accountRoutes } from './routes/accounts.js';
+import { studyRoutes } from './routes/studies.js';
+import { participantRoutes } from './routes/participant.js';
+import { monitoringRoutes } from './routes/monitoring.js';
+
+export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
+
+export interface ServerOptions extends Omit<ContextOptions, 'dataDir'> {
+  /** sqlite:FILE or postgres://… */
+  db: string;
+  dataDir: string;
+  /** Create this admin when the database has no user yet. */
+  admin?: { email: string; password: string };
+  /** Requests per minute per client address on login and enrolment (default 10). */
+  authRateLimit?: number;
+  logger?: boolean;
+  /** Public base URL for enrolment links (default: from the request's Host). */
+  publicUrl?: string;
+}
+
+export interface Server {
+  app: App;
+  store: Store;
+  ctx: ServerContext;
+  monitor: Monitor;
+  close(): Promise<void>;
+}
+
+export async function buildServer(opts: ServerOptions): Promise<Server> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const handle = await openDatabase(opts.db);
+  const store = new Store(handle);
+  if (opts.admin && (await store.countUsers()) === 0) {
+    await store.createUser({ email: opts.admin.email, passwordHash: await hashPassword(opts.admin.password), isAdmin: true });
+  }
+  const ctx = new ServerContext(store, { ...opts });
+  const monitor = new Monitor(ctx);
+
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // Every failure becomes a 4xx naming the field, or a 500 that says nothing internal.
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = err.validationContext ?? 'body';
+      const issues = err.validation.map((v) => ({
+        field: where + (v.instancePath === '/' ? '' : v.instancePath.replace(/\//g, '.')),
+        message: v.message ?? 'invalid',
+      }));
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
+    }
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).send({
+        statusCode: err.statusCode, error: httpName(err.statusCode), message: err.message,
+        ...(err.field ? { issues: [{ field: err.field, message: err.message }] } : {}),
+      });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const field = err.code?.startsWith('FST_ERR_CTP') ? 'body' : undefined;
+      const message = field && !err.message.startsWith('body') ? `body: ${err.message}` : err.message;
+      return reply.code(status).send({ statusCode: status, error: httpName(status), message });
+    }
+    req.log.error(err);
+    if (!opts.logger) console.error(err);
+    return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error (logged on the server)' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Moodlens study platform', version: '0.1.0', description: 'Enrolment, EMA schedules, ingest of reports, speech and wristband data, export, predictions and alerts.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/health', { schema: { tags: ['meta'] } }, async () => { await store.ping(); return { ok: true, db: handle.kind }; });
+
+  const deps = { ctx, store, monitor, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl };
+  await app.register(async (a) => accountRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
+  await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
+  await app.register(async (a) => participantRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
+  await app.register(async (a) => monitoringRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
+  await app.ready();
+
+  return {
+    app, store, ctx, monitor,
+    async close() {
+      await app.close();
+      await monitor.idle();
+      monitor.stop();
+      await store.close();
+    },
+  };
+}
+
+export interface RouteDeps {
+  ctx: ServerContext;
+  store: Store;
+  monitor: Monitor;
+  authRateLimit: number;
+  publicUrl?: string;
+}
+
+function httpName(status: number): string {
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests' } as Record<number, string>)[status] ?? 'Error';
+}

@@ -1,0 +1,127 @@
+/**
+ * What every route needs: the store, the data directory, the clock, authentication of bearer
+ * tokens (with a short in-process cache, invalidated on withdrawal and logout), the parsed
+ * configuration of each study, and the background work that follows a report (predictions,
+ * alerts).
+ */
+import type { FastifyRequest } from 'fastify';
+import { join } from 'node:path';
+import { StudyConfigSchema, type StudyConfig } from '../data/study.js';
+import { ServerSettingsSchema, type ServerSettings } from './schemas.js';
+import { sha256, tokenKind } from './auth.js';
+import { forbidden, notFound, unauthorized } from './http-error.js';
+import type { Participant, Store, Study, User } from './store.js';
+import type { Predictor } from './predictor.js';
+
+export interface StudyInfo { study: Study; config: StudyConfig; settings: ServerSettings }
+
+const TOKEN_CACHE_MS = 30_000;
+
+export interface ContextOptions {
+  dataDir: string;
+  now?: () => number;
+  /** Wait at least this long between two alert evaluations of one participant (default 2 s). */
+  alertDebounceMs?: number;
+  /** Load a predictor for a study's attached model folder. */
+  loadPredictor?: (study: StudyInfo) => Promise<Predictor | null>;
+}
+
+export class ServerContext {
+  readonly dataDir: string;
+  readonly now: () => number;
+  private participantTokens = new Map<string, { p: Participant; at: number }>();
+  private researcherTokens = new Map<string, { u: User; at: number; expires: number }>();
+  private studies = new Map<string, StudyInfo>();
+
+  constructor(readonly store: Store, readonly opts: ContextOptions) {
+    this.dataDir = opts.dataDir;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get speechDir(): string { return join(this.dataDir, 'speech'); }
+  get tmpDir(): string { return join(this.dataDir, 'tmp'); }
+  get exportDir(): string { return join(this.dataDir, 'exports'); }
+
+  private bearer(req: FastifyRequest): string {
+    const h = req.headers.authorization;
+    if (!h || !h.startsWith('Bearer ')) throw unauthorized('authorization: expected "Bearer <token>"');
+    return h.slice(7).trim();
+  }
+
+  /** The enrolled participant whose device token authorises this request. */
+  async participant(req: FastifyRequest): Promise<Participant> {
+    const token = this.bearer(req);
+    if (tokenKind(token) !== 'participant') throw unauthorized('authorization: not a participant device token');
+    const h = sha256(token);
+    const hit = this.participantTokens.get(h);
+    if (hit && this.now() - hit.at < TOKEN_CACHE_MS) return hit.p;
+    const p = await this.store.participantByToken(h);
+    if (!p) throw unauthorized('authorization: unknown, revoked or withdrawn device token');
+    this.participantTokens.set(h, { p, at: this.now() });
+    return p;
+  }
+
+  /** The researcher (or admin) whose session token authorises this request. */
+  async researcher(req: FastifyRequest): Promise<User> {
+    const token = this.bearer(req);
+    if (tokenKind(token) !== 'researcher') throw unauthorized('authorization: not a researcher session token');
+    const h = sha256(token);
+    const hit = this.researcherTokens.get(h);
+    const now = this.now();
+    if (hit && now - hit.at < TOKEN_CACHE_MS && hit.expires > Date.now()) return hit.u;
+    const u = await this.store.sessionUser(h);
+    if (!u) throw unauthorized('authorization: unknown or expired session; log in again');
+    this.researcherTokens.set(h, { u, at: now, expires: u.expires_ms });
+    return u;
+  }
+
+  async admin(req: FastifyRequest): Promise<User> {
+    const u = await this.researcher(req);
+    if (!u.is_admin) throw forbidden('admin role required');
+    return u;
+  }
+
+  forgetSession(token: string): void { this.researcherTokens.delete(sha256(token)); }
+
+  /** Drop every cached token of a participant (withdrawal, new code). */
+  forgetParticipant(participantId: string): void {
+    for (const [k, v] of this.participantTokens) if (v.p.id === participantId) this.participantTokens.delete(k);
+  }
+
+  async studyInfo(studyId: string): Promise<StudyInfo> {
+    const hit = this.studies.get(studyId);
+    if (hit) return hit;
+    const study = await this.store.study(studyId);
+    if (!study) throw notFound(`study ${studyId}`);
+    const info: StudyInfo = {
+      study,
+      config: StudyConfigSchema.parse(JSON.parse(study.config)),
+      settings: ServerSettingsSchema.parse(JSON.parse(study.settings)),
+    };
+    this.studies.set(studyId, info);
+    return info;
+  }
+
+  forgetStudy(studyId: string): void { this.studies.delete(studyId); }
+
+  /**
+   * The study, if this researcher may see it (admin, or a member). A study the researcher is not
+   * a member of answers 404, so its existence is not revealed.
+   */
+  async studyFor(user: User, studyId: string, needOwner = false): Promise<StudyInfo> {
+    if (!user.is_admin) {
+      const role = await this.store.memberRole(studyId, user.id);
+      if (!role) throw notFound(`study ${studyId}`);
+      if (needOwner && role !== 'owner') throw forbidden('only an owner of the study may do this');
+    }
+    return this.studyInfo(studyId);
+  }
+
+  /** A participant of a study the researcher may see. */
+  async participantFor(user: User, studyId: string, label: string): Promise<{ info: StudyInfo; participant: Participant }> {
+    const info = await this.studyFor(user, studyId);
+    const participant = await this.store.participant(studyId, label);
+    if (!participant) throw notFound(`participant ${label}`);
+    return { info, participant };
+  }
+}

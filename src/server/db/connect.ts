@@ -1,0 +1,63 @@
+/**
+ * Opens the storage: `sqlite:FILE` (better-sqlite3, WAL, synchronous=FULL so that a commit is on
+ * disk before it is acknowledged) or `postgres://…` (pg pool). Both become one `Kysely<DB>`;
+ * nothing above this file knows which one it talks to.
+ */
+import { Kysely, SqliteDialect, PostgresDialect } from 'kysely';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { DB } from './schema.js';
+import { migrateToLatest } from './migrations.js';
+import { UsageError } from '../../util/errors.js';
+
+export type DbKind = 'sqlite' | 'postgres';
+
+export interface DbHandle {
+  db: Kysely<DB>;
+  kind: DbKind;
+  /** The URL with any password removed, for logs. */
+  display: string;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** Parse `sqlite:FILE`, `sqlite::memory:` or `postgres://…` (also `postgresql://`). */
+export function parseDbUrl(url: string): { kind: DbKind; target: string } {
+  if (url.startsWith('sqlite:')) {
+    const target = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!target) throw new UsageError('--db sqlite: needs a file, e.g. sqlite:./moodlens.db');
+    return { kind: 'sqlite', target };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', target: url };
+  throw new UsageError(`--db: expected sqlite:FILE or postgres://…, got "${url}"`);
+}
+
+export async function openDatabase(url: string, opts: { migrate?: boolean; poolSize?: number } = {}): Promise<DbHandle> {
+  const { kind, target } = parseDbUrl(url);
+  let db: Kysely<DB>;
+  if (kind === 'sqlite') {
+    if (target !== ':memory:') mkdirSync(dirname(resolve(target)), { recursive: true });
+    const sqlite = new Database(target);
+    sqlite.pragma('journal_mode = WAL');
+    // FULL: the WAL is fsynced at every commit, so an acknowledged write survives a power cut.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  } else {
+    const pool = new pg.Pool({
+      connectionString: target,
+      max: opts.poolSize ?? 10,
+      // bigint columns hold ms timestamps, far below 2^53: read them as numbers.
+      types: { getTypeParser: ((oid: number, format?: any) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as any },
+    });
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  }
+  if (opts.migrate !== false) {
+    try { await migrateToLatest(db, kind); } catch (e) { await db.destroy(); throw e; }
+  }
+  return { db, kind, display: kind === 'sqlite' ? `sqlite:${target}` : target.replace(/:[^:@/]*@/, ':***@'), close: () => db.destroy() };
+}

@@ -1,0 +1,149 @@
+/**
+ * Schema migrations (Kysely's Migrator), the same for SQLite and PostgreSQL. Add a new entry to
+ * `migrations` for every change; never edit an applied one.
+ */
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import type { DbKind } from './connect.js';
+
+function migrations(kind: DbKind): Record<string, Migration> {
+  const big = 'bigint' as const;
+  return {
+    '0001_init': {
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('email', 'text', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('is_admin', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('sessions')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .addColumn('expires_ms', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('studies')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('config', 'text', (c) => c.notNull())
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('model_dir', 'text')
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('study_members')
+          .addColumn('study_id', 'text', (c) => c.notNull().references('studies.id').onDelete('cascade'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('study_members_pk', ['study_id', 'user_id'])
+          .execute();
+        await db.schema.createTable('participants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('study_id', 'text', (c) => c.notNull().references('studies.id').onDelete('cascade'))
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('timezone', 'text', (c) => c.notNull())
+          .addColumn('covariates', 'text', (c) => c.notNull())
+          .addColumn('enrol_code_hash', 'text', (c) => c.unique())
+          .addColumn('enrol_expires_ms', big)
+          .addColumn('token_hash', 'text', (c) => c.unique())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('seed', 'integer', (c) => c.notNull())
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .addColumn('enrolled_ms', big)
+          .addUniqueConstraint('participants_study_label', ['study_id', 'label'])
+          .execute();
+        await db.schema.createTable('reports')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('participant_id', 'text', (c) => c.notNull().references('participants.id'))
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('time', 'text', (c) => c.notNull())
+          .addColumn('time_ms', big, (c) => c.notNull())
+          .addColumn('server_ms', big, (c) => c.notNull())
+          .addColumn('trigger', 'text', (c) => c.notNull())
+          .addColumn('answers', 'text', (c) => c.notNull())
+          .addColumn('item_order', 'text', (c) => c.notNull())
+          .addColumn('prompt_time', 'text')
+          .addColumn('late', 'integer', (c) => c.notNull())
+          .addUniqueConstraint('reports_participant_client', ['participant_id', 'client_id'])
+          .execute();
+        await db.schema.createIndex('reports_study_time').on('reports').columns(['study_id', 'time_ms']).execute();
+        await db.schema.createIndex('reports_participant_time').on('reports').columns(['participant_id', 'time_ms']).execute();
+        await db.schema.createTable('speech')
+          .addColumn('report_id', 'text', (c) => c.primaryKey().references('reports.id'))
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('file', 'text', (c) => c.notNull())
+          .addColumn('bytes', big, (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('sample_rate', 'integer', (c) => c.notNull())
+          .addColumn('channels', 'integer', (c) => c.notNull())
+          .addColumn('duration_s', 'real', (c) => c.notNull())
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('speech_participant').on('speech').column('participant_id').execute();
+        await db.schema.createTable('activity')
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('t_ms', big, (c) => c.notNull())
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('vals', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('activity_pk', ['participant_id', 't_ms'])
+          .execute();
+        await db.schema.createTable('predictions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('report_id', 'text')
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('items', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('predictions_participant').on('predictions').columns(['participant_id', 'created_ms']).execute();
+        await db.schema.createTable('alerts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('item', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('direction', 'text', (c) => c.notNull())
+          .addColumn('started_ms', big, (c) => c.notNull())
+          .addColumn('last_ms', big, (c) => c.notNull())
+          .addColumn('detected_ms', big, (c) => c.notNull())
+          .addColumn('n_reports', 'integer', (c) => c.notNull())
+          .addColumn('baseline_mean', 'real', (c) => c.notNull())
+          .addColumn('baseline_sd', 'real', (c) => c.notNull())
+          .addColumn('acknowledged_by', 'text')
+          .addColumn('acknowledged_ms', big)
+          .addUniqueConstraint('alerts_episode', ['participant_id', 'item', 'source', 'started_ms'])
+          .execute();
+        await db.schema.createIndex('alerts_study').on('alerts').columns(['study_id', 'detected_ms']).execute();
+        let audit = db.schema.createTable('audit');
+        audit = kind === 'postgres'
+          ? audit.addColumn('id', 'bigserial', (c) => c.primaryKey())
+          : audit.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+        await audit
+          .addColumn('time_ms', big, (c) => c.notNull())
+          .addColumn('actor_kind', 'text', (c) => c.notNull())
+          .addColumn('actor_id', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('study_id', 'text')
+          .addColumn('participant_id', 'text')
+          .addColumn('resource', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .execute();
+        await db.schema.createIndex('audit_study_time').on('audit').columns(['study_id', 'time_ms']).execute();
+        await sql`select 1`.execute(db);
+      },
+    },
+  };
+}
+
+/** Bring the database to the newest schema; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>, kind: DbKind): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(kind) } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

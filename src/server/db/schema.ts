@@ -1,0 +1,163 @@
+/**
+ * The server's tables, as Kysely types. One schema for both back ends (SQLite and PostgreSQL):
+ * times are integer milliseconds since the Unix epoch (bigint, parsed to number), booleans are
+ * 0/1 integers, per-study shapes (item answers, activity channels, predictions) are JSON text so
+ * that a study with 7 items or one activity channel needs no migration.
+ */
+import type { Generated } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  /** "scrypt$N$r$p$salt$hash" (base64url parts). */
+  password_hash: string;
+  is_admin: number;
+  created_ms: number;
+}
+
+export interface SessionsTable {
+  /** sha256 of the bearer token: a stolen database does not yield usable tokens. */
+  token_hash: string;
+  user_id: string;
+  created_ms: number;
+  expires_ms: number;
+}
+
+export interface StudiesTable {
+  id: string;
+  name: string;
+  /** study.json (StudyConfig) as JSON. */
+  config: string;
+  /** Server settings (alerts, lateness) as JSON; see settings.ts. */
+  settings: string;
+  /** Folder of the attached trained model, or null. */
+  model_dir: string | null;
+  created_ms: number;
+}
+
+export interface StudyMembersTable {
+  study_id: string;
+  user_id: string;
+  /** "owner" (may add researchers) or "researcher". */
+  role: string;
+}
+
+export interface ParticipantsTable {
+  id: string;
+  study_id: string;
+  /** The participant_id of the study folder (chosen by the researcher, unique per study). */
+  label: string;
+  timezone: string;
+  /** Extra participants.csv columns (sex, age, …) as JSON object of strings. */
+  covariates: string;
+  enrol_code_hash: string | null;
+  enrol_expires_ms: number | null;
+  token_hash: string | null;
+  /** "invited" → "active" → "withdrawn". */
+  status: string;
+  /** Seeds the participant's schedule jitter (so /me/next is stable between calls). */
+  seed: number;
+  created_ms: number;
+  enrolled_ms: number | null;
+}
+
+export interface ReportsTable {
+  id: string;
+  study_id: string;
+  participant_id: string;
+  /** The id the app chose: a retry with the same id is the same report. */
+  client_id: string;
+  /** Client time as sent, ISO 8601 with offset (exported as reports.csv `time`). */
+  time: string;
+  time_ms: number;
+  server_ms: number;
+  trigger: string;
+  /** JSON object item id → integer answer (absent = not answered). */
+  answers: string;
+  /** JSON array of item ids in the order shown. */
+  item_order: string;
+  /** Scheduled prompt time (ISO) the report answers, when the app says so. */
+  prompt_time: string | null;
+  late: number;
+}
+
+export interface SpeechTable {
+  report_id: string;
+  study_id: string;
+  participant_id: string;
+  /** Path relative to the server's data directory. */
+  file: string;
+  bytes: number;
+  sha256: string;
+  sample_rate: number;
+  channels: number;
+  duration_s: number;
+  created_ms: number;
+}
+
+export interface ActivityTable {
+  participant_id: string;
+  /** Epoch start, ms since the Unix epoch. */
+  t_ms: number;
+  study_id: string;
+  /** JSON array of channel values in the study's channel order (null = missing). */
+  vals: string;
+}
+
+export interface PredictionsTable {
+  id: string;
+  study_id: string;
+  participant_id: string;
+  report_id: string | null;
+  created_ms: number;
+  /** "macro" (no personal data yet) or "personalised". */
+  kind: string;
+  /** JSON object item id → {value, lo, hi} in item units. */
+  items: string;
+}
+
+export interface AlertsTable {
+  id: string;
+  study_id: string;
+  participant_id: string;
+  item: string;
+  /** "reported" or "predicted". */
+  source: string;
+  direction: string;
+  started_ms: number;
+  last_ms: number;
+  detected_ms: number;
+  n_reports: number;
+  baseline_mean: number;
+  baseline_sd: number;
+  acknowledged_by: string | null;
+  acknowledged_ms: number | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  time_ms: number;
+  /** "researcher" | "participant" | "system". */
+  actor_kind: string;
+  actor_id: string;
+  /** "read" | "write" | "delete". */
+  action: string;
+  study_id: string | null;
+  participant_id: string | null;
+  resource: string;
+  detail: string | null;
+}
+
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  studies: StudiesTable;
+  study_members: StudyMembersTable;
+  participants: ParticipantsTable;
+  reports: ReportsTable;
+  speech: SpeechTable;
+  activity: ActivityTable;
+  predictions: PredictionsTable;
+  alerts: AlertsTable;
+  audit: AuditTable;
+}

@@ -1,0 +1,84 @@
+/**
+ * Export a study as the study folder (SPEC §7) through the data library's StudyWriter, so what
+ * the server collected validates and trains like any other study. Withdrawn participants are
+ * left out. Speech files are copied into the folder (speech/<report_id>.wav). Reports and
+ * activity are read page by page; nothing is held whole.
+ */
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StudyWriter } from '../data/writer.js';
+import type { Store } from './store.js';
+import type { StudyInfo } from './context.js';
+
+export interface ExportSummary {
+  dir: string;
+  participants: number;
+  reports: number;
+  activityEpochs: number;
+  speechFiles: number;
+}
+
+export async function exportStudy(store: Store, info: StudyInfo, dataDir: string, dir: string): Promise<ExportSummary> {
+  const participants = (await store.participants(info.study.id)).filter((p) => p.status !== 'withdrawn');
+  const byId = new Map(participants.map((p) => [p.id, p]));
+  const covariateCols = [...new Set(participants.flatMap((p) => Object.keys(JSON.parse(p.covariates))))].filter((c) => c !== 'timezone');
+
+  // report_id = the app's id when unique in the study (it is, for one app install per participant).
+  const clientCount = new Map<string, number>();
+  for await (const page of store.studyReports(info.study.id)) for (const r of page) clientCount.set(r.client_id, (clientCount.get(r.client_id) ?? 0) + 1);
+  const exportId = (r: { client_id: string; participant_id: string }) =>
+    (clientCount.get(r.client_id) ?? 0) > 1 ? `${byId.get(r.participant_id)?.label}-${r.client_id}` : r.client_id;
+
+  const speech = await store.studySpeech(info.study.id);
+  const config = { ...info.config, speech: { kind: info.config.speech.kind === 'none' && speech.length > 0 ? 'audio' as const : info.config.speech.kind } };
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const writer = await StudyWriter.open(dir, config, { participantColumns: covariateCols, reportColumns: ['server_time', 'late', 'prompt_time'] });
+  const summary: ExportSummary = { dir, participants: 0, reports: 0, activityEpochs: 0, speechFiles: 0 };
+  try {
+    for (const p of participants) {
+      const cov = JSON.parse(p.covariates) as Record<string, string | number>;
+      await writer.writeParticipant({ participantId: p.label, timezone: p.timezone, extra: cov });
+      summary.participants++;
+    }
+    const reportIds = new Map<string, string>();
+    for await (const page of store.studyReports(info.study.id)) {
+      for (const r of [...page].sort((a, b) => a.time_ms - b.time_ms)) {
+        const p = byId.get(r.participant_id);
+        if (!p) continue;
+        const id = exportId(r);
+        reportIds.set(r.id, id);
+        await writer.writeReport({
+          reportId: id, participantId: p.label, time: r.time_ms, trigger: r.trigger as any,
+          items: JSON.parse(r.answers), itemOrder: JSON.parse(r.item_order),
+          extra: { server_time: new Date(r.server_ms).toISOString(), late: r.late, prompt_time: r.prompt_time },
+        });
+        summary.reports++;
+      }
+    }
+    const C = info.config.activity.channels.length;
+    for await (const page of store.studyActivity(info.study.id)) {
+      for (const e of page) {
+        const p = byId.get(e.participant_id);
+        if (!p) continue;
+        const vals = JSON.parse(e.vals) as (number | null)[];
+        await writer.writeActivityRow(p.label, e.t_ms, Array.from({ length: C }, (_, c) => vals[c] ?? NaN));
+        summary.activityEpochs++;
+      }
+    }
+    if (config.speech.kind === 'audio') {
+      await mkdir(join(dir, 'speech'), { recursive: true });
+      for (const s of speech) {
+        const id = reportIds.get(s.report_id);
+        if (!id) continue;
+        const file = `speech/${id}.wav`;
+        await copyFile(join(dataDir, s.file), join(dir, file));
+        await writer.writeSpeechFile(id, file);
+        summary.speechFiles++;
+      }
+    }
+  } finally {
+    await writer.close();
+  }
+  return summary;
+}

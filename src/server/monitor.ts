@@ -1,0 +1,175 @@
+/**
+ * What happens after a report is stored: a prediction for it (when the study has a model) and a
+ * fresh evaluation of the participant's alerts. Runs in the background, after the report was
+ * acknowledged: both are derived data and can be recomputed at any time (POST …/predict). Work
+ * for one participant is coalesced; alert evaluation is debounced per participant.
+ */
+import { DateTime } from 'luxon';
+import type { ServerContext, StudyInfo } from './context.js';
+import type { Participant, Report, Prediction } from './store.js';
+import { BaselinePredictor, type MacroSummary, type Predictor, type PredictionOutput } from './predictor.js';
+import { itemEpisodes, type Observation } from './alerts.js';
+import { newId } from './auth.js';
+
+/** model_dir value that selects the built-in baseline predictor. */
+export const BUILTIN_BASELINE = 'builtin:baseline';
+
+export class Monitor {
+  private predictors = new Map<string, Promise<Predictor | null>>();
+  private macroCache = new Map<string, { at: number; summary: MacroSummary }>();
+  private pending = new Map<string, { participant: Participant; reports: Report[] }>();
+  private lastAlertRun = new Map<string, number>();
+  private running: Promise<void> | null = null;
+  private alertTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private ctx: ServerContext) {}
+
+  /** Forget a study's predictor (a model was attached or detached). */
+  resetStudy(studyId: string): void { this.predictors.delete(studyId); this.macroCache.delete(studyId); }
+
+  predictor(info: StudyInfo): Promise<Predictor | null> {
+    let p = this.predictors.get(info.study.id);
+    if (!p) {
+      const dir = info.study.model_dir;
+      if (!dir) p = Promise.resolve(null);
+      else if (dir === BUILTIN_BASELINE) p = Promise.resolve(new BaselinePredictor(info.config.items, () => this.macro(info)));
+      else if (this.ctx.opts.loadPredictor) p = this.ctx.opts.loadPredictor(info);
+      else p = Promise.resolve(null);
+      p = p.catch(() => null);
+      this.predictors.set(info.study.id, p);
+    }
+    return p;
+  }
+
+  /** Study-wide item means and SDs (the baseline predictor's macro level), cached for a minute. */
+  private async macro(info: StudyInfo): Promise<MacroSummary> {
+    const hit = this.macroCache.get(info.study.id);
+    if (hit && Date.now() - hit.at < 60_000) return hit.summary;
+    const sums: Record<string, { n: number; s: number; ss: number }> = {};
+    for await (const page of this.ctx.store.studyReports(info.study.id)) {
+      for (const r of page) {
+        const a = JSON.parse(r.answers) as Record<string, number>;
+        for (const [k, v] of Object.entries(a)) { const t = (sums[k] ??= { n: 0, s: 0, ss: 0 }); t.n++; t.s += v; t.ss += v * v; }
+      }
+    }
+    const summary: MacroSummary = { mean: {}, sd: {} };
+    for (const [k, t] of Object.entries(sums)) {
+      summary.mean[k] = t.s / t.n;
+      summary.sd[k] = t.n > 1 ? Math.sqrt(Math.max(0, (t.ss - t.s * t.s / t.n) / (t.n - 1))) : NaN;
+    }
+    this.macroCache.set(info.study.id, { at: Date.now(), summary });
+    return summary;
+  }
+
+  /** Predict for a participant at a report (or now), store it and return it; null without a model. */
+  async predict(info: StudyInfo, participant: Participant, report: Report | null): Promise<Prediction | null> {
+    const predictor = await this.predictor(info);
+    if (!predictor) return null;
+    const fresh = await this.ctx.store.participantById(participant.id);
+    if (!fresh || fresh.status === 'withdrawn') return null;
+    const timeMs = report?.time_ms ?? this.ctx.now();
+    const { channels, epochSeconds } = info.config.activity;
+    const W = info.config.window.epochs, epochMs = epochSeconds * 1000;
+    const from = timeMs - W * epochMs;
+    const activity = new Float32Array(channels.length * W).fill(NaN);
+    for (const e of await this.ctx.store.activityBetween(participant.id, from, timeMs)) {
+      const w = Math.floor((e.t_ms - from) / epochMs);
+      const vals = JSON.parse(e.vals) as (number | null)[];
+      for (let c = 0; c < channels.length; c++) if (vals[c] !== null && w >= 0 && w < W) activity[c * W + w] = vals[c]!;
+    }
+    const history = (await this.ctx.store.reportsOf(participant.id))
+      .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs))
+      .map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
+    const local = DateTime.fromMillis(timeMs, { zone: participant.timezone });
+    const out: PredictionOutput = await predictor.predict({
+      participantId: participant.label, timeMs, localHour: local.hour + local.minute / 60, activity, speech: null, history,
+    });
+    const row: Prediction = {
+      id: newId('pr_'), study_id: info.study.id, participant_id: participant.id, report_id: report?.id ?? null,
+      created_ms: timeMs, kind: out.kind, items: JSON.stringify(out.items),
+    };
+    await this.ctx.store.insertPrediction(row);
+    return row;
+  }
+
+  /** Re-evaluate the participant's alerts; returns how many new episodes were recorded. */
+  async evaluateAlerts(info: StudyInfo, participant: Participant): Promise<number> {
+    const fresh = await this.ctx.store.participantById(participant.id);
+    if (!fresh || fresh.status === 'withdrawn') return 0;
+    const s = info.settings.alerts;
+    const items = info.config.items.filter((i) => s.items.includes(i.id));
+    if (items.length === 0) return 0;
+    let created = 0;
+    const sources: Record<string, Array<{ timeMs: number; values: Record<string, number> }>> = {};
+    if (s.sources.includes('reported')) {
+      sources.reported = (await this.ctx.store.reportsOf(participant.id)).map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) }));
+    }
+    if (s.sources.includes('predicted')) {
+      sources.predicted = (await this.ctx.store.predictionsOf(participant.id)).map((p) => {
+        const it = JSON.parse(p.items) as Record<string, { value: number }>;
+        return { timeMs: p.created_ms, values: Object.fromEntries(Object.entries(it).map(([k, v]) => [k, v.value])) };
+      });
+    }
+    for (const [source, rows] of Object.entries(sources)) {
+      for (const item of items) {
+        const obs: Observation[] = rows.filter((r) => item.id in r.values).map((r) => ({ timeMs: r.timeMs, value: r.values[item.id] }));
+        for (const ep of itemEpisodes(item, obs, s)) {
+          const r = await this.ctx.store.upsertAlert({
+            id: newId('a_'), study_id: info.study.id, participant_id: participant.id, item: ep.item, source, direction: ep.direction,
+            started_ms: ep.startedMs, last_ms: ep.lastMs, detected_ms: this.ctx.now(), n_reports: ep.nReports,
+            baseline_mean: ep.baselineMean, baseline_sd: ep.baselineSd, acknowledged_by: null, acknowledged_ms: null,
+          });
+          if (r.created) created++;
+        }
+      }
+    }
+    return created;
+  }
+
+  /** Schedule the follow-up of a stored report. */
+  afterReport(participant: Participant, report: Report): void {
+    const q = this.pending.get(participant.id);
+    if (q) q.reports.push(report); else this.pending.set(participant.id, { participant, reports: [report] });
+    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
+  }
+
+  /** Resolves when all queued follow-up work is done (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running || this.alertTimers.size > 0) {
+      if (this.running) await this.running;
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  stop(): void { for (const t of this.alertTimers.values()) clearTimeout(t); this.alertTimers.clear(); }
+
+  private async drain(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    while (this.pending.size > 0) {
+      const [pid, job] = this.pending.entries().next().value as [string, { participant: Participant; reports: Report[] }];
+      this.pending.delete(pid);
+      try {
+        const info = await this.ctx.studyInfo(job.participant.study_id);
+        if (await this.predictor(info)) for (const r of job.reports) await this.predict(info, job.participant, r);
+        this.scheduleAlerts(info, job.participant);
+      } catch (e) {
+        // Derived data only: a failure here never affects the stored report; it is logged.
+        console.error(`monitor: follow-up of participant ${pid} failed: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+  }
+
+  private scheduleAlerts(info: StudyInfo, participant: Participant): void {
+    if (this.alertTimers.has(participant.id)) return;
+    const debounce = this.ctx.opts.alertDebounceMs ?? 2000;
+    const last = this.lastAlertRun.get(participant.id) ?? 0;
+    const wait = Math.max(0, last + debounce - Date.now());
+    const t = setTimeout(() => {
+      this.lastAlertRun.set(participant.id, Date.now());
+      this.evaluateAlerts(info, participant)
+        .catch((e) => console.error(`monitor: alerts of participant ${participant.id} failed: ${e instanceof Error ? e.message : e}`))
+        .finally(() => this.alertTimers.delete(participant.id));
+    }, wait);
+    this.alertTimers.set(participant.id, t);
+  }
+}

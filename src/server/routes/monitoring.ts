@@ -1,0 +1,107 @@
+/** Researcher routes for models, predictions (with intervals) and early-warning alerts. */
+import { z } from 'zod';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { App, RouteDeps } from '../app.js';
+import { AlertListQuery, AlertParams, ParticipantParams, StudyParams } from '../schemas.js';
+import { HttpError, notFound } from '../http-error.js';
+import { BUILTIN_BASELINE } from '../monitor.js';
+import type { Alert, Prediction } from '../store.js';
+
+const AttachModelBody = z.object({
+  /** A trained model folder (from `moodlens train`), or "builtin:baseline". */
+  model: z.string().min(1).max(4096),
+}).strict();
+
+function predictionView(p: Prediction) {
+  return { id: p.id, time: new Date(p.created_ms).toISOString(), reportId: p.report_id, kind: p.kind, items: JSON.parse(p.items) as Record<string, { value: number; lo: number; hi: number }> };
+}
+
+function alertView(a: Alert, label: string) {
+  return {
+    id: a.id, participantId: label, item: a.item, source: a.source, direction: a.direction,
+    startedAt: new Date(a.started_ms).toISOString(), lastAt: new Date(a.last_ms).toISOString(), detectedAt: new Date(a.detected_ms).toISOString(),
+    reports: a.n_reports, baseline: { mean: a.baseline_mean, sd: a.baseline_sd },
+    acknowledgedBy: a.acknowledged_by, acknowledgedAt: a.acknowledged_ms ? new Date(a.acknowledged_ms).toISOString() : null,
+  };
+}
+
+export async function monitoringRoutes(app: App, { ctx, store, monitor }: RouteDeps): Promise<void> {
+  const tags = ['monitoring'];
+
+  app.put('/studies/:studyId/model', {
+    schema: { tags, summary: 'Attach a trained model folder (or "builtin:baseline") to the study', params: StudyParams, body: AttachModelBody },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId, true);
+    let model = req.body.model;
+    if (model !== BUILTIN_BASELINE) {
+      model = resolve(model);
+      if (!existsSync(model) || !statSync(model).isDirectory()) throw new HttpError(400, `body.model: ${model} is not a folder on the server`, 'body.model');
+    }
+    await store.setModel(info.study.id, model);
+    ctx.forgetStudy(info.study.id);
+    monitor.resetStudy(info.study.id);
+    const predictor = await monitor.predictor(await ctx.studyInfo(info.study.id));
+    if (!predictor) {
+      await store.setModel(info.study.id, null);
+      ctx.forgetStudy(info.study.id); monitor.resetStudy(info.study.id);
+      throw new HttpError(400, `body.model: could not load a model from ${model}`, 'body.model');
+    }
+    return { model, predictor: predictor.name };
+  });
+
+  app.delete('/studies/:studyId/model', { schema: { tags, params: StudyParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId, true);
+    await store.setModel(info.study.id, null);
+    ctx.forgetStudy(info.study.id); monitor.resetStudy(info.study.id);
+    return { model: null };
+  });
+
+  app.post('/studies/:studyId/participants/:participantId/predict', {
+    schema: { tags, summary: 'Predict every item now (macro for a new participant, personalised once reports exist)', params: ParticipantParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    if (participant.status === 'withdrawn') throw new HttpError(409, `participant ${participant.label} has withdrawn`);
+    const p = await monitor.predict(info, participant, null);
+    if (!p) throw new HttpError(409, 'this study has no model attached (PUT /studies/:studyId/model)');
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'prediction', detail: p.id });
+    return predictionView(p);
+  });
+
+  app.get('/studies/:studyId/participants/:participantId/predictions', { schema: { tags, params: ParticipantParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    const rows = await store.predictionsOf(participant.id);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'predictions', detail: `${rows.length} predictions` });
+    return rows.map(predictionView);
+  });
+
+  app.post('/studies/:studyId/participants/:participantId/alerts/evaluate', {
+    schema: { tags, summary: 'Re-evaluate this participant\'s alerts now', params: ParticipantParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    return { created: await monitor.evaluateAlerts(info, participant) };
+  });
+
+  app.get('/studies/:studyId/alerts', { schema: { tags, summary: 'Alerts of the study, newest first', params: StudyParams, querystring: AlertListQuery } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const labels = new Map((await store.participants(info.study.id)).map((p) => [p.id, p.label]));
+    const rows = await store.alerts(info.study.id, req.query.status);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'alerts', detail: `${rows.length} alerts` });
+    return rows.map((a) => alertView(a, labels.get(a.participant_id) ?? a.participant_id));
+  });
+
+  app.post('/studies/:studyId/alerts/:alertId/ack', { schema: { tags, summary: 'Acknowledge an alert', params: AlertParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const a = await store.acknowledgeAlert(info.study.id, req.params.alertId, u.id);
+    if (!a) throw notFound(`alert ${req.params.alertId}`);
+    const p = await store.participantById(a.participant_id);
+    return alertView(a, p?.label ?? a.participant_id);
+  });
+}

@@ -1,0 +1,195 @@
+/**
+ * The participant app's routes: enrolment with a one-time code, the next prompt, and ingest of
+ * EMA reports, speech recordings and wristband epochs. A device token is bound to one
+ * participant; every route acts on that participant only (`/me/…`), so no other participant's
+ * id can even be named.
+ */
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { App, RouteDeps } from '../app.js';
+import { ActivityBody, EnrolBody, ReportBody, ReportIdParams, type ReportInput } from '../schemas.js';
+import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
+import { badRequest, HttpError, notFound } from '../http-error.js';
+import { nextPrompt, participantSchedule, studySchedule } from '../schedule.js';
+import { parseIsoTime } from '../../data/rows.js';
+import { receiveAudio, commitAudio } from '../speech-upload.js';
+import { reportView, withdrawParticipant } from './studies.js';
+import type { StudyInfo } from '../context.js';
+import type { Report } from '../store.js';
+
+/** Clients' clocks may run a little fast; more than this in the future is an error. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Check a report against the study's items; throws a 400 naming the field. */
+export function checkReport(body: ReportInput, info: StudyInfo, serverMs: number): { timeMs: number; late: boolean } {
+  const items = new Map(info.config.items.map((i) => [i.id, i]));
+  for (const [id, v] of Object.entries(body.answers)) {
+    const it = items.get(id);
+    if (!it) throw badRequest(`body.answers.${id}`, `not an item of this study (items: ${[...items.keys()].join(', ')})`);
+    if (v < it.min || v > it.max) throw badRequest(`body.answers.${id}`, `expected an integer in [${it.min}, ${it.max}], got ${v}`);
+  }
+  const seen = new Set<string>();
+  body.itemOrder.forEach((id, k) => {
+    if (!items.has(id)) throw badRequest(`body.itemOrder.${k}`, `"${id}" is not an item of this study`);
+    if (seen.has(id)) throw badRequest(`body.itemOrder.${k}`, `"${id}" appears twice`);
+    seen.add(id);
+  });
+  for (const id of Object.keys(body.answers)) if (!seen.has(id)) throw badRequest('body.itemOrder', `answered item "${id}" is missing from the order shown`);
+  const timeMs = parseIsoTime(body.time);
+  if (timeMs > serverMs + MAX_CLOCK_SKEW_MS) throw badRequest('body.time', `${body.time} is in the future (server time ${new Date(serverMs).toISOString()})`);
+  const lateMs = info.settings.lateAfterMinutes * 60_000;
+  let late = serverMs - timeMs > lateMs;
+  if (body.promptTime !== undefined) {
+    const promptMs = parseIsoTime(body.promptTime);
+    if (timeMs - promptMs > lateMs) late = true;
+  }
+  return { timeMs, late };
+}
+
+function shuffled<T>(a: readonly T[]): T[] {
+  const out = [...a];
+  for (let i = out.length - 1; i > 0; i--) { const j = randomInt(i + 1); [out[i], out[j]] = [out[j], out[i]]; }
+  return out;
+}
+
+const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
+
+export async function participantRoutes(app: App, { ctx, store, monitor, authRateLimit }: RouteDeps): Promise<void> {
+  const tags = ['participant app'];
+  // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
+  app.addContentTypeParser(AUDIO_TYPES, (_req, payload, done) => done(null, payload));
+
+  app.post('/enrol', {
+    config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
+    schema: { tags, summary: 'Exchange a one-time enrolment code for a device token', security: [], body: EnrolBody },
+  }, async (req) => {
+    const token = newToken('participant');
+    const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token));
+    if (!p) throw new HttpError(400, 'body.code: unknown, used or expired enrolment code', 'body.code');
+    const info = await ctx.studyInfo(p.study_id);
+    return { token, participantId: p.label, study: { id: info.study.id, name: info.study.name }, timezone: p.timezone };
+  });
+
+  app.get('/me', { schema: { tags, summary: 'This participant and their study\'s items' } }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    return { participantId: p.label, timezone: p.timezone, study: { id: info.study.id, name: info.study.name }, items: info.config.items, speech: info.config.speech.kind };
+  });
+
+  app.get('/me/next', { schema: { tags, summary: 'When the next prompt is and what it asks (items in a fresh random order)' } }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const schedule = studySchedule(info.config);
+    const next = nextPrompt(schedule, p.timezone, p.seed, p.enrolled_ms ?? ctx.now(), ctx.now());
+    return {
+      prompt: next ? { time: next.time, trigger: next.trigger, day: next.day, slot: next.slot } : null,
+      studyOver: next === null,
+      wakeAndBed: schedule.wakeAndBed,
+      timezone: p.timezone,
+      items: shuffled(info.config.items),
+      speech: info.config.speech.kind,
+    };
+  });
+
+  app.get('/me/schedule', { schema: { tags, summary: 'Every scheduled prompt of this participant' } }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const prompts = participantSchedule(studySchedule(info.config), p.timezone, p.seed, p.enrolled_ms ?? ctx.now());
+    return { timezone: p.timezone, prompts: prompts.map((x) => ({ time: x.time, day: x.day, slot: x.slot })) };
+  });
+
+  app.post('/me/reports', {
+    schema: { tags, summary: 'Submit an EMA report (idempotent by its id: a retry returns the stored report)', body: ReportBody },
+  }, async (req, reply) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const serverMs = ctx.now();
+    const { timeMs, late } = checkReport(req.body, info, serverMs);
+    const row: Report = {
+      id: newId('r_'), study_id: p.study_id, participant_id: p.id, client_id: req.body.id, time: req.body.time, time_ms: timeMs,
+      server_ms: serverMs, trigger: req.body.trigger, answers: JSON.stringify(req.body.answers), item_order: JSON.stringify(req.body.itemOrder),
+      prompt_time: req.body.promptTime ?? null, late: late ? 1 : 0,
+    };
+    const { report, created } = await store.insertReport(row);
+    if (!created && (report.answers !== row.answers || report.time_ms !== row.time_ms || report.trigger !== row.trigger)) {
+      throw new HttpError(409, `body.id: report ${req.body.id} was already stored with different content`, 'body.id');
+    }
+    if (created) monitor.afterReport(p, report);
+    return reply.code(created ? 201 : 200).send({ ...reportView(report), duplicate: !created });
+  });
+
+  app.get('/me/reports', { schema: { tags, summary: 'This participant\'s own reports' } }, async (req) => {
+    const p = await ctx.participant(req);
+    const reports = await store.reportsOf(p.id);
+    await store.audit({ actor_kind: 'participant', actor_id: p.id, action: 'read', study_id: p.study_id, participant_id: p.id, resource: 'reports', detail: `${reports.length} reports` });
+    return reports.map(reportView);
+  });
+
+  app.put('/me/reports/:reportId/speech', {
+    schema: { tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav)', params: ReportIdParams },
+  }, async (req, reply) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!AUDIO_TYPES.includes(ctype)) throw new HttpError(415, `content-type: expected audio/wav, got "${ctype || 'none'}"`, 'content-type');
+    const report = await store.reportByClientId(p.id, req.params.reportId);
+    if (!report) throw notFound(`report ${req.params.reportId} of this participant`);
+    const max = info.settings.speechMaxBytes;
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > max) throw new HttpError(413, `body: audio of ${declared} bytes exceeds the study's limit of ${max} bytes`, 'body');
+    const audio = await receiveAudio(req.body as Readable, ctx.tmpDir, max);
+    const existing = await store.speechOf(report.id);
+    if (existing) {
+      await import('node:fs/promises').then((fs) => fs.unlink(audio.tmpPath)).catch(() => {});
+      if (existing.sha256 !== audio.sha256) throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${existing.sha256})`);
+      return reply.code(200).send({ reportId: req.params.reportId, sha256: existing.sha256, bytes: existing.bytes, durationS: existing.duration_s, duplicate: true });
+    }
+    const file = join('speech', p.study_id, p.id, `${report.id}.wav`);
+    await commitAudio(audio.tmpPath, join(ctx.dataDir, file));
+    const { speech, created } = await store.insertSpeech({
+      report_id: report.id, study_id: p.study_id, participant_id: p.id, file, bytes: audio.bytes, sha256: audio.sha256,
+      sample_rate: audio.sampleRate, channels: audio.channels, duration_s: audio.durationS, created_ms: ctx.now(),
+    });
+    return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, sha256: speech.sha256, bytes: speech.bytes, durationS: speech.duration_s, duplicate: !created });
+  });
+
+  app.post('/me/activity', {
+    bodyLimit: 32 * 1024 * 1024,
+    schema: { tags, summary: 'Upload a run of wristband epochs (idempotent by epoch start; overlapping runs are fine)', body: ActivityBody },
+  }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const channels = info.config.activity.channels;
+    const startMs = parseIsoTime(req.body.start);
+    for (const k of Object.keys(req.body.values)) if (!channels.includes(k)) throw badRequest(`body.values.${k}`, `not a channel of this study (channels: ${channels.join(', ')})`);
+    const cols = channels.map((c) => {
+      const v = req.body.values[c];
+      if (!v) throw badRequest(`body.values.${c}`, 'missing channel (send null for missing epochs)');
+      return v;
+    });
+    const n = cols[0].length;
+    if (n === 0) throw badRequest(`body.values.${channels[0]}`, 'no epochs');
+    cols.forEach((col, c) => { if (col.length !== n) throw badRequest(`body.values.${channels[c]}`, `has ${col.length} epochs, ${channels[0]} has ${n}`); });
+    if (startMs > ctx.now() + MAX_CLOCK_SKEW_MS) throw badRequest('body.start', 'is in the future');
+    const epochMs = info.config.activity.epochSeconds * 1000;
+    const rows: { t_ms: number; vals: string }[] = [];
+    for (let i = 0; i < n; i++) {
+      let any = false;
+      let vals = '[';
+      for (let c = 0; c < cols.length; c++) {
+        const v = cols[c][i];
+        if (v !== null) any = true;
+        vals += (c ? ',' : '') + (v === null ? 'null' : String(v));
+      }
+      if (any) rows.push({ t_ms: startMs + i * epochMs, vals: vals + ']' });
+    }
+    const inserted = rows.length ? await store.insertEpochs(p.study_id, p.id, rows) : 0;
+    return { received: n, stored: rows.length, inserted, duplicates: rows.length - inserted };
+  });
+
+  app.delete('/me', { schema: { tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
+    const p = await ctx.participant(req);
+    return withdrawParticipant(ctx, store, p, { kind: 'participant', id: p.id });
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * Researcher routes: studies, members, participants (invitation codes, schedules, reports,
+ * withdrawal), export and the audit log. A researcher sees only studies they are a member of
+ * (admins see all); every read or write of participant data is audited.
+ */
+import { z } from 'zod';
+import { join, resolve } from 'node:path';
+import { unlink } from 'node:fs/promises';
+import type { FastifyRequest } from 'fastify';
+import type { App, RouteDeps } from '../app.js';
+import {
+  AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ParticipantParams, StudyParams,
+} from '../schemas.js';
+import { newEnrolCode, newId, normaliseEnrolCode, sha256 } from '../auth.js';
+import { HttpError, notFound } from '../http-error.js';
+import { participantSchedule, studySchedule } from '../schedule.js';
+import { exportStudy } from '../export.js';
+import type { Participant, Report, Store, WithdrawalSummary } from '../store.js';
+import type { ServerContext, StudyInfo } from '../context.js';
+
+export function reportView(r: Report) {
+  return {
+    id: r.client_id, time: r.time, serverTime: new Date(r.server_ms).toISOString(), trigger: r.trigger,
+    answers: JSON.parse(r.answers) as Record<string, number>, itemOrder: JSON.parse(r.item_order) as string[],
+    promptTime: r.prompt_time, late: r.late === 1,
+  };
+}
+
+export function participantView(p: Participant) {
+  return {
+    participantId: p.label, timezone: p.timezone, status: p.status,
+    covariates: JSON.parse(p.covariates) as Record<string, string | number>,
+    enrolledAt: p.enrolled_ms ? new Date(p.enrolled_ms).toISOString() : null,
+  };
+}
+
+function studyView(info: StudyInfo) {
+  return { id: info.study.id, name: info.study.name, config: info.config, settings: info.settings, model: info.study.model_dir, createdAt: new Date(info.study.created_ms).toISOString() };
+}
+
+function enrolUrl(req: FastifyRequest, publicUrl: string | undefined, code: string): string {
+  const base = publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+  return `${base.replace(/\/$/, '')}/enrol?code=${code}`;
+}
+
+/** Withdraw a participant: delete every piece of their data (DB first, then speech files). */
+export async function withdrawParticipant(ctx: ServerContext, store: Store, p: Participant, actor: { kind: 'researcher' | 'participant'; id: string }): Promise<WithdrawalSummary & { deletedFiles: number }> {
+  const summary = await store.withdraw(p, { actor_kind: actor.kind, actor_id: actor.id, action: 'delete', study_id: p.study_id, participant_id: p.id, resource: 'participant' });
+  ctx.forgetParticipant(p.id);
+  let deletedFiles = 0;
+  for (const f of summary.files) { try { await unlink(join(ctx.dataDir, f)); deletedFiles++; } catch { /* already gone */ } }
+  return { ...summary, deletedFiles };
+}
+
+export async function studyRoutes(app: App, { ctx, store, publicUrl }: RouteDeps): Promise<void> {
+  const tags = ['studies'];
+
+  app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
+    const u = await ctx.researcher(req);
+    const s = await store.createStudy({ name: req.body.config.name, config: JSON.stringify(req.body.config), settings: JSON.stringify(req.body.settings), ownerId: u.id });
+    return reply.code(201).send(studyView(await ctx.studyInfo(s.id)));
+  });
+
+  app.get('/studies', { schema: { tags, summary: 'Studies you may see' } }, async (req) => {
+    const u = await ctx.researcher(req);
+    return (await store.studiesOf(u)).map((s) => ({ id: s.id, name: s.name }));
+  });
+
+  app.get('/studies/:studyId', { schema: { tags, params: StudyParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    return studyView(await ctx.studyFor(u, req.params.studyId));
+  });
+
+  app.post('/studies/:studyId/members', { schema: { tags, summary: 'Give a researcher access (owners only)', params: StudyParams, body: AddMemberBody } }, async (req) => {
+    const u = await ctx.researcher(req);
+    await ctx.studyFor(u, req.params.studyId, true);
+    const other = await store.userByEmail(req.body.email);
+    if (!other) throw new HttpError(404, `body.email: no account for ${req.body.email}`, 'body.email');
+    await store.addMember(req.params.studyId, other.id, req.body.role);
+    return { ok: true };
+  });
+
+  app.post('/studies/:studyId/participants', {
+    schema: { tags, summary: 'Invite a participant: returns a one-time enrolment code and link (QR-able)', params: StudyParams, body: CreateParticipantBody },
+  }, async (req, reply) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const label = req.body.participantId ?? newId('P').replace(/[^A-Za-z0-9]/g, '').slice(0, 10);
+    if (await store.participant(info.study.id, label)) throw new HttpError(409, `body.participantId: ${label} already exists in this study`, 'body.participantId');
+    const code = newEnrolCode();
+    const expires = ctx.now() + info.settings.enrolCodeHours * 3_600_000;
+    const seed = Number.parseInt(sha256(code + label).slice(0, 8), 16) >>> 1; // 31 bits: an SQL integer
+    await store.createParticipant({
+      study_id: info.study.id, label, timezone: req.body.timezone ?? info.config.timezone, covariates: JSON.stringify(req.body.covariates),
+      enrol_code_hash: sha256(normaliseEnrolCode(code)), enrol_expires_ms: expires, seed,
+    }, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'participant', detail: `invited ${label}` });
+    return reply.code(201).send({ participantId: label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString() });
+  });
+
+  app.get('/studies/:studyId/participants', { schema: { tags, params: StudyParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const ps = await store.participants(info.study.id);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'participants', detail: `${ps.length} participants` });
+    return ps.map(participantView);
+  });
+
+  app.post('/studies/:studyId/participants/:participantId/code', {
+    schema: { tags, summary: 'New enrolment code (lost phone); revokes the old device token', params: ParticipantParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    if (participant.status === 'withdrawn') throw new HttpError(409, `participant ${participant.label} has withdrawn`);
+    const code = newEnrolCode();
+    const expires = ctx.now() + info.settings.enrolCodeHours * 3_600_000;
+    await store.reissueCode(participant.id, sha256(normaliseEnrolCode(code)), expires, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: participant.id, resource: 'enrolment', detail: 'new code' });
+    ctx.forgetParticipant(participant.id);
+    return { participantId: participant.label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString() };
+  });
+
+  app.get('/studies/:studyId/participants/:participantId/reports', { schema: { tags, params: ParticipantParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    const reports = await store.reportsOf(participant.id);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'reports', detail: `${reports.length} reports` });
+    return reports.map(reportView);
+  });
+
+  app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { tags, params: ParticipantParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    if (!participant.enrolled_ms) return { participantId: participant.label, prompts: [] };
+    const prompts = participantSchedule(studySchedule(info.config), participant.timezone, participant.seed, participant.enrolled_ms);
+    return { participantId: participant.label, timezone: participant.timezone, prompts: prompts.map((p) => ({ time: p.time, day: p.day, slot: p.slot })) };
+  });
+
+  app.delete('/studies/:studyId/participants/:participantId', {
+    schema: { tags, summary: 'Withdraw a participant: delete all their data; says what was deleted', params: ParticipantParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    return withdrawParticipant(ctx, store, participant, { kind: 'researcher', id: u.id });
+  });
+
+  app.post('/studies/:studyId/export', {
+    schema: { tags, summary: 'Write the study folder (SPEC §7) under <data-dir>/exports', params: StudyParams, body: ExportBody },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const name = req.body?.name ?? `${info.study.id}-${new Date(ctx.now()).toISOString().replace(/[:.]/g, '-')}`;
+    const dir = resolve(ctx.exportDir, name);
+    const summary = await exportStudy(store, info, ctx.dataDir, dir);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'export', detail: JSON.stringify(summary) });
+    return summary;
+  });
+
+  app.get('/studies/:studyId/audit', {
+    schema: { tags, summary: 'The audit log of the study (newest first)', params: StudyParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(10000).default(500) }) },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const rows = await store.auditLog(info.study.id, req.query.limit);
+    return rows.map((r) => ({ time: new Date(r.time_ms).toISOString(), actor: `${r.actor_kind}:${r.actor_id}`, action: r.action, participant: r.participant_id, resource: r.resource, detail: r.detail }));
+  });
+  void notFound;
+}

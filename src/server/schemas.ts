@@ -1,0 +1,132 @@
+/**
+ * Every HTTP body, query and parameter the server accepts, as zod schemas. Each one is at once
+ * the runtime check (fastify-type-provider-zod), the handler's TypeScript type and the OpenAPI
+ * document served at /openapi.json. Study-dependent checks (item ranges, channel names) are made
+ * in the handlers against the study's own StudyConfigSchema.
+ */
+import { z } from 'zod';
+import { StudyConfigSchema, TimeZoneSchema, TRIGGERS } from '../data/study.js';
+import { parseIsoTime } from '../data/rows.js';
+
+/** ISO 8601 date-time WITH an offset ("2022-09-05T10:23:00+09:00" or "…Z"). */
+export const IsoTimeWithOffset = z.string().max(40).refine(
+  (s) => /(Z|[+-]\d{2}(:?\d{2})?)$/.test(s.trim()) && Number.isFinite(parseIsoTime(s)),
+  { message: 'expected an ISO 8601 date-time with offset, e.g. 2022-09-05T10:23:00+09:00' },
+);
+
+const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+
+// ---------- server settings of a study ----------
+
+/** Early warning (SPEC §6): a participant's item beyond their own baseline band for a while. */
+export const AlertSettingsSchema = z.object({
+  /** Items watched (negative affect in the paper's DAMS set). */
+  items: z.array(z.string()).default(['gloomy', 'depressed', 'anxious', 'worried']),
+  /** The baseline is the participant's first N answers of the item. */
+  baselineReports: z.number().int().min(3).max(500).default(10),
+  /** Band = baseline mean ± k · baseline SD. */
+  k: z.number().positive().max(10).default(2),
+  /** SD floor as a fraction of the item's range, so a flat baseline does not flag every change. */
+  sdFloorFraction: z.number().min(0).max(1).default(0.05),
+  /** The run of answers beyond the band must last at least this long… */
+  minDurationHours: z.number().min(0).max(24 * 365).default(24),
+  /** …and hold at least this many consecutive answers. */
+  minReports: z.number().int().min(1).max(1000).default(3),
+  directions: z.enum(['above', 'below', 'both']).default('above'),
+  sources: z.array(z.enum(['reported', 'predicted'])).default(['reported', 'predicted']),
+}).strict();
+export type AlertSettings = z.infer<typeof AlertSettingsSchema>;
+
+export const ServerSettingsSchema = z.object({
+  /** A report that reaches the server this long after its client time (or its prompt) is marked late. */
+  lateAfterMinutes: z.number().positive().max(7 * 24 * 60).default(60),
+  /** How long an enrolment code stays valid. */
+  enrolCodeHours: z.number().positive().max(24 * 90).default(24 * 7),
+  /** Largest accepted speech upload. */
+  speechMaxBytes: z.number().int().positive().max(512 * 1024 * 1024).default(20 * 1024 * 1024),
+  alerts: AlertSettingsSchema.prefault({}),
+}).strict();
+export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
+
+// ---------- accounts ----------
+
+export const LoginBody = z.object({
+  email: z.string().min(3).max(320),
+  password: z.string().min(1).max(1024),
+}).strict();
+
+export const CreateResearcherBody = z.object({
+  email: z.email().max(320),
+  password: z.string().min(10, 'at least 10 characters').max(1024),
+  isAdmin: z.boolean().default(false),
+}).strict();
+
+export const AddMemberBody = z.object({
+  email: z.email().max(320),
+  role: z.enum(['owner', 'researcher']).default('researcher'),
+}).strict();
+
+// ---------- studies and participants ----------
+
+export const CreateStudyBody = z.object({
+  config: StudyConfigSchema,
+  settings: ServerSettingsSchema.prefault({}),
+}).strict();
+
+export const StudyParams = z.object({ studyId: Id });
+export const ParticipantParams = z.object({ studyId: Id, participantId: Id });
+export const AlertParams = z.object({ studyId: Id, alertId: Id });
+
+export const CreateParticipantBody = z.object({
+  /** participant_id in the exported study folder; generated when absent. */
+  participantId: Id.optional(),
+  timezone: TimeZoneSchema.optional(),
+  /** Extra participants.csv columns (sex, age, …). */
+  covariates: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string().max(200), z.number()])).default({}),
+}).strict();
+
+export const EnrolBody = z.object({ code: z.string().min(4).max(40) }).strict();
+
+export const AttachModelBody = z.object({ modelDir: z.string().min(1).max(4096) }).strict();
+
+// ---------- ingest ----------
+
+export const ReportBody = z.object({
+  /** Chosen by the app; sending the same id again is a retry of the same report. */
+  id: Id,
+  /** When the participant submitted, client clock, with offset. */
+  time: IsoTimeWithOffset,
+  trigger: z.enum(TRIGGERS),
+  /** Item id → integer answer within the item's [min, max]; an item left out is "not answered". */
+  answers: z.record(z.string().max(100), z.number().int()),
+  /** The item ids in the order the app showed them. */
+  itemOrder: z.array(z.string().max(100)).max(1000),
+  /** The scheduled prompt this report answers (from GET /me/next). */
+  promptTime: IsoTimeWithOffset.optional(),
+}).strict();
+export type ReportInput = z.infer<typeof ReportBody>;
+
+export const ReportIdParams = z.object({ reportId: Id });
+
+/**
+ * A run of consecutive wristband epochs: epoch i starts at `start + i · epochSeconds`.
+ * One array per channel (null = no value for that epoch). Runs may overlap and arrive in any order.
+ */
+export const ActivityBody = z.object({
+  start: IsoTimeWithOffset,
+  values: z.record(z.string().max(100), z.array(z.number().nullable()).max(200_000)),
+}).strict();
+
+export const ExportBody = z.object({
+  /** Folder name under <data-dir>/exports; default: study id and time. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/).max(100).optional(),
+}).strict().default({});
+
+export const AlertListQuery = z.object({ status: z.enum(['open', 'acknowledged', 'all']).default('open') });
+
+export const ErrorResponse = z.object({
+  statusCode: z.number(),
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});

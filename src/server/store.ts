@@ -1,0 +1,376 @@
+/**
+ * The server's storage: ONE interface (this class) over Kysely, the same code for SQLite and
+ * PostgreSQL. Writes that carry participant data go through the group committer, together with
+ * their audit-log row, so the data and the record of who wrote it commit atomically.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB, ParticipantsTable, ReportsTable, StudiesTable, AlertsTable, PredictionsTable, SpeechTable, UsersTable } from './db/schema.js';
+import { GroupCommitter } from './db/group-commit.js';
+import type { DbHandle, DbKind } from './db/connect.js';
+import { newId } from './auth.js';
+
+export type Participant = ParticipantsTable;
+export type Report = ReportsTable;
+export type Study = StudiesTable;
+export type Alert = AlertsTable;
+export type Prediction = PredictionsTable;
+export type Speech = SpeechTable;
+export type User = UsersTable;
+
+export interface AuditEntry {
+  actor_kind: 'researcher' | 'participant' | 'system';
+  actor_id: string;
+  action: 'read' | 'write' | 'delete';
+  study_id: string | null;
+  participant_id: string | null;
+  resource: string;
+  detail?: string | null;
+}
+
+export interface WithdrawalSummary {
+  participantId: string;
+  reports: number;
+  speechRecordings: number;
+  activityEpochs: number;
+  predictions: number;
+  alerts: number;
+  /** Speech files to remove from disk (relative to the data directory). */
+  files: string[];
+}
+
+/** SQLite allows 32,766 bound parameters per statement; PostgreSQL 65,535. */
+const EPOCH_ROWS_PER_INSERT = 8000;
+
+export class Store {
+  readonly db: Kysely<DB>;
+  readonly kind: DbKind;
+  private committer: GroupCommitter;
+
+  constructor(private handle: DbHandle) {
+    this.db = handle.db;
+    this.kind = handle.kind;
+    this.committer = new GroupCommitter(handle.db);
+  }
+
+  async close(): Promise<void> {
+    await this.committer.flushed();
+    await this.handle.close();
+  }
+
+  /** Run a write in the shared (group-committed) transaction; resolves once it is durable. */
+  write<T>(op: (trx: Transaction<DB>) => Promise<T>): Promise<T> { return this.committer.write(op); }
+
+  private auditRow(e: AuditEntry, now = Date.now()) {
+    return { time_ms: now, actor_kind: e.actor_kind, actor_id: e.actor_id, action: e.action, study_id: e.study_id, participant_id: e.participant_id, resource: e.resource, detail: e.detail ?? null };
+  }
+
+  /** Record an access (reads are audited too); durable before it resolves. */
+  audit(entries: AuditEntry | AuditEntry[]): Promise<void> {
+    const rows = (Array.isArray(entries) ? entries : [entries]).map((e) => this.auditRow(e));
+    if (rows.length === 0) return Promise.resolve();
+    return this.write(async (trx) => { await trx.insertInto('audit').values(rows).execute(); });
+  }
+
+  async auditLog(studyId: string, limit: number): Promise<DB['audit'][]> {
+    return this.db.selectFrom('audit').selectAll().where('study_id', '=', studyId).orderBy('id', 'desc').limit(limit).execute() as any;
+  }
+
+  // ---------- users and sessions ----------
+
+  async countUsers(): Promise<number> {
+    const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async createUser(u: { email: string; passwordHash: string; isAdmin: boolean }): Promise<User> {
+    const row: User = { id: newId('u_'), email: u.email.toLowerCase(), password_hash: u.passwordHash, is_admin: u.isAdmin ? 1 : 0, created_ms: Date.now() };
+    await this.db.insertInto('users').values(row).execute();
+    return row;
+  }
+
+  userByEmail(email: string): Promise<User | undefined> {
+    return this.db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+  }
+
+  async createSession(userId: string, tokenHash: string, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    await this.db.insertInto('sessions').values({ token_hash: tokenHash, user_id: userId, created_ms: now, expires_ms: now + ttlMs }).execute();
+  }
+
+  async sessionUser(tokenHash: string): Promise<(User & { expires_ms: number }) | undefined> {
+    return this.db.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('users').select('sessions.expires_ms')
+      .where('sessions.token_hash', '=', tokenHash).where('sessions.expires_ms', '>', Date.now())
+      .executeTakeFirst();
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  // ---------- studies ----------
+
+  async createStudy(s: { name: string; config: string; settings: string; ownerId: string }): Promise<Study> {
+    const row: Study = { id: newId('s_'), name: s.name, config: s.config, settings: s.settings, model_dir: null, created_ms: Date.now() };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('studies').values(row).execute();
+      await trx.insertInto('study_members').values({ study_id: row.id, user_id: s.ownerId, role: 'owner' }).execute();
+    });
+    return row;
+  }
+
+  study(id: string): Promise<Study | undefined> {
+    return this.db.selectFrom('studies').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async studiesOf(user: User): Promise<Study[]> {
+    if (user.is_admin) return this.db.selectFrom('studies').selectAll().orderBy('created_ms').execute();
+    return this.db.selectFrom('studies').innerJoin('study_members', 'study_members.study_id', 'studies.id')
+      .selectAll('studies').where('study_members.user_id', '=', user.id).orderBy('studies.created_ms').execute();
+  }
+
+  async memberRole(studyId: string, userId: string): Promise<string | undefined> {
+    const r = await this.db.selectFrom('study_members').select('role').where('study_id', '=', studyId).where('user_id', '=', userId).executeTakeFirst();
+    return r?.role;
+  }
+
+  async addMember(studyId: string, userId: string, role: string): Promise<void> {
+    await this.db.insertInto('study_members').values({ study_id: studyId, user_id: userId, role })
+      .onConflict((oc) => oc.columns(['study_id', 'user_id']).doUpdateSet({ role })).execute();
+  }
+
+  async setModel(studyId: string, modelDir: string | null): Promise<void> {
+    await this.db.updateTable('studies').set({ model_dir: modelDir }).where('id', '=', studyId).execute();
+  }
+
+  // ---------- participants ----------
+
+  async createParticipant(p: Omit<Participant, 'id' | 'created_ms' | 'enrolled_ms' | 'token_hash' | 'status'>, actor: AuditEntry): Promise<Participant> {
+    const row: Participant = { ...p, id: newId('p_'), status: 'invited', token_hash: null, created_ms: Date.now(), enrolled_ms: null };
+    await this.write(async (trx) => {
+      await trx.insertInto('participants').values(row).execute();
+      await trx.insertInto('audit').values(this.auditRow({ ...actor, participant_id: row.id })).execute();
+    });
+    return row;
+  }
+
+  participant(studyId: string, label: string): Promise<Participant | undefined> {
+    return this.db.selectFrom('participants').selectAll().where('study_id', '=', studyId).where('label', '=', label).executeTakeFirst();
+  }
+
+  participantById(id: string): Promise<Participant | undefined> {
+    return this.db.selectFrom('participants').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  participants(studyId: string): Promise<Participant[]> {
+    return this.db.selectFrom('participants').selectAll().where('study_id', '=', studyId).orderBy('label').execute();
+  }
+
+  participantByToken(tokenHash: string): Promise<Participant | undefined> {
+    return this.db.selectFrom('participants').selectAll().where('token_hash', '=', tokenHash).where('status', '=', 'active').executeTakeFirst();
+  }
+
+  /**
+   * Exchange a one-time enrolment code for a device token: the code is cleared in the same
+   * statement that checks it, so it works once even under concurrent attempts.
+   */
+  async enrol(codeHash: string, tokenHash: string): Promise<Participant | undefined> {
+    const now = Date.now();
+    return this.write(async (trx) => {
+      const p = await trx.selectFrom('participants').selectAll().where('enrol_code_hash', '=', codeHash).executeTakeFirst();
+      if (!p || p.status !== 'invited' || (p.enrol_expires_ms !== null && p.enrol_expires_ms < now)) return undefined;
+      const r = await trx.updateTable('participants')
+        .set({ enrol_code_hash: null, enrol_expires_ms: null, token_hash: tokenHash, status: 'active', enrolled_ms: now })
+        .where('id', '=', p.id).where('enrol_code_hash', '=', codeHash).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return undefined;
+      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: p.id, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'enrolment' }, now)).execute();
+      return { ...p, token_hash: tokenHash, status: 'active', enrolled_ms: now, enrol_code_hash: null, enrol_expires_ms: null };
+    });
+  }
+
+  /** A fresh code for a participant who lost their phone; revokes the old device token. */
+  async reissueCode(participantId: string, codeHash: string, expiresMs: number, actor: AuditEntry): Promise<void> {
+    await this.write(async (trx) => {
+      await trx.updateTable('participants').set({ enrol_code_hash: codeHash, enrol_expires_ms: expiresMs, token_hash: null, status: 'invited' })
+        .where('id', '=', participantId).where('status', '!=', 'withdrawn').execute();
+      await trx.insertInto('audit').values(this.auditRow(actor)).execute();
+    });
+  }
+
+  // ---------- reports ----------
+
+  /**
+   * Insert a report unless the participant already sent one with this client id (a retry):
+   * then the stored one is returned with `created: false`.
+   */
+  insertReport(r: Report): Promise<{ report: Report; created: boolean }> {
+    return this.write(async (trx) => {
+      const res = await trx.insertInto('reports').values(r)
+        .onConflict((oc) => oc.columns(['participant_id', 'client_id']).doNothing()).executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) {
+        await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: r.participant_id, action: 'write', study_id: r.study_id, participant_id: r.participant_id, resource: 'report', detail: r.id })).execute();
+        return { report: r, created: true };
+      }
+      const existing = await trx.selectFrom('reports').selectAll().where('participant_id', '=', r.participant_id).where('client_id', '=', r.client_id).executeTakeFirstOrThrow();
+      return { report: existing, created: false };
+    });
+  }
+
+  reportByClientId(participantId: string, clientId: string): Promise<Report | undefined> {
+    return this.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).where('client_id', '=', clientId).executeTakeFirst();
+  }
+
+  reportsOf(participantId: string): Promise<Report[]> {
+    return this.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).orderBy('time_ms').orderBy('id').execute();
+  }
+
+  /** Reports of a study in pages (keyset on id), for export. */
+  async *studyReports(studyId: string, page = 5000): AsyncGenerator<Report[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.db.selectFrom('reports').selectAll().where('study_id', '=', studyId).where('id', '>', after).orderBy('id').limit(page).execute();
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1].id;
+      yield rows;
+    }
+  }
+
+  // ---------- speech ----------
+
+  insertSpeech(s: Speech): Promise<{ speech: Speech; created: boolean }> {
+    return this.write(async (trx) => {
+      const res = await trx.insertInto('speech').values(s).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) {
+        await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: s.participant_id, action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource: 'speech', detail: s.report_id })).execute();
+        return { speech: s, created: true };
+      }
+      return { speech: await trx.selectFrom('speech').selectAll().where('report_id', '=', s.report_id).executeTakeFirstOrThrow(), created: false };
+    });
+  }
+
+  speechOf(reportId: string): Promise<Speech | undefined> {
+    return this.db.selectFrom('speech').selectAll().where('report_id', '=', reportId).executeTakeFirst();
+  }
+
+  studySpeech(studyId: string): Promise<Speech[]> {
+    return this.db.selectFrom('speech').selectAll().where('study_id', '=', studyId).orderBy('report_id').execute();
+  }
+
+  // ---------- activity ----------
+
+  /**
+   * Insert a batch of epochs in one transaction; an epoch already stored for the same participant
+   * and start time is left as it is (first write wins), so overlapping and repeated batches are
+   * harmless. Returns how many epochs were new.
+   */
+  insertEpochs(studyId: string, participantId: string, epochs: { t_ms: number; vals: string }[]): Promise<number> {
+    return this.write(async (trx) => {
+      let inserted = 0;
+      for (let i = 0; i < epochs.length; i += EPOCH_ROWS_PER_INSERT) {
+        const rows = epochs.slice(i, i + EPOCH_ROWS_PER_INSERT).map((e) => ({ participant_id: participantId, t_ms: e.t_ms, study_id: studyId, vals: e.vals }));
+        const r = await trx.insertInto('activity').values(rows)
+          .onConflict((oc) => oc.columns(['participant_id', 't_ms']).doNothing()).executeTakeFirst();
+        inserted += Number(r.numInsertedOrUpdatedRows ?? 0n);
+      }
+      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: participantId, action: 'write', study_id: studyId, participant_id: participantId, resource: 'activity', detail: `${epochs.length} epochs, ${inserted} new` })).execute();
+      return inserted;
+    });
+  }
+
+  /** Activity of a study in pages ordered by participant then time (keyset), for export. */
+  async *studyActivity(studyId: string, page = 20000): AsyncGenerator<DB['activity'][]> {
+    let afterP = '', afterT = -Infinity;
+    for (;;) {
+      const rows = await this.db.selectFrom('activity').selectAll().where('study_id', '=', studyId)
+        .where((eb) => eb.or([eb('participant_id', '>', afterP), eb.and([eb('participant_id', '=', afterP), eb('t_ms', '>', Number.isFinite(afterT) ? afterT : -1e15)])]))
+        .orderBy('participant_id').orderBy('t_ms').limit(page).execute();
+      if (rows.length === 0) return;
+      afterP = rows[rows.length - 1].participant_id; afterT = rows[rows.length - 1].t_ms;
+      yield rows;
+    }
+  }
+
+  /** Epochs of one participant with start in [fromMs, toMs). */
+  activityBetween(participantId: string, fromMs: number, toMs: number): Promise<DB['activity'][]> {
+    return this.db.selectFrom('activity').selectAll().where('participant_id', '=', participantId)
+      .where('t_ms', '>=', fromMs).where('t_ms', '<', toMs).orderBy('t_ms').execute();
+  }
+
+  async countActivity(participantId: string): Promise<number> {
+    const r = await this.db.selectFrom('activity').select((eb) => eb.fn.countAll<number>().as('n')).where('participant_id', '=', participantId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  // ---------- predictions and alerts ----------
+
+  insertPrediction(p: Prediction): Promise<void> {
+    return this.write(async (trx) => { await trx.insertInto('predictions').values(p).execute(); });
+  }
+
+  predictionsOf(participantId: string): Promise<Prediction[]> {
+    return this.db.selectFrom('predictions').selectAll().where('participant_id', '=', participantId).orderBy('created_ms').execute();
+  }
+
+  /** Record an alert episode, or extend the one already recorded for the same run. */
+  upsertAlert(a: Alert): Promise<{ created: boolean }> {
+    return this.write(async (trx) => {
+      const r = await trx.insertInto('alerts').values(a).onConflict((oc) => oc.columns(['participant_id', 'item', 'source', 'started_ms'])
+        .doUpdateSet({ last_ms: a.last_ms, n_reports: a.n_reports })).executeTakeFirst();
+      const existing = await trx.selectFrom('alerts').select('id').where('participant_id', '=', a.participant_id).where('item', '=', a.item)
+        .where('source', '=', a.source).where('started_ms', '=', a.started_ms).executeTakeFirstOrThrow();
+      void r;
+      return { created: existing.id === a.id };
+    });
+  }
+
+  alerts(studyId: string, status: 'open' | 'acknowledged' | 'all'): Promise<Alert[]> {
+    let q = this.db.selectFrom('alerts').selectAll().where('study_id', '=', studyId);
+    if (status === 'open') q = q.where('acknowledged_ms', 'is', null);
+    if (status === 'acknowledged') q = q.where('acknowledged_ms', 'is not', null);
+    return q.orderBy('detected_ms', 'desc').execute();
+  }
+
+  async acknowledgeAlert(studyId: string, alertId: string, userId: string): Promise<Alert | undefined> {
+    return this.write(async (trx) => {
+      await trx.updateTable('alerts').set({ acknowledged_by: userId, acknowledged_ms: Date.now() })
+        .where('id', '=', alertId).where('study_id', '=', studyId).where('acknowledged_ms', 'is', null).execute();
+      const a = await trx.selectFrom('alerts').selectAll().where('id', '=', alertId).where('study_id', '=', studyId).executeTakeFirst();
+      if (a) await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'researcher', actor_id: userId, action: 'write', study_id: studyId, participant_id: a.participant_id, resource: 'alert', detail: `acknowledged ${alertId}` })).execute();
+      return a;
+    });
+  }
+
+  // ---------- withdrawal ----------
+
+  /**
+   * Delete every piece of a participant's data (reports, speech records, activity, predictions,
+   * alerts) in one transaction; the participant row stays as a tombstone ("withdrawn", no token,
+   * no covariates) so the id is not reused and the audit log keeps its meaning.
+   */
+  withdraw(participant: Participant, actor: AuditEntry): Promise<WithdrawalSummary> {
+    return this.write(async (trx) => {
+      const pid = participant.id;
+      const files = (await trx.selectFrom('speech').select('file').where('participant_id', '=', pid).execute()).map((r) => r.file);
+      const n = (r: { numDeletedRows: bigint }[]) => r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
+      const speech = n(await trx.deleteFrom('speech').where('participant_id', '=', pid).execute());
+      const predictions = n(await trx.deleteFrom('predictions').where('participant_id', '=', pid).execute());
+      const alerts = n(await trx.deleteFrom('alerts').where('participant_id', '=', pid).execute());
+      const reports = n(await trx.deleteFrom('reports').where('participant_id', '=', pid).execute());
+      const activity = n(await trx.deleteFrom('activity').where('participant_id', '=', pid).execute());
+      await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}' })
+        .where('id', '=', pid).execute();
+      const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, files };
+      await trx.insertInto('audit').values(this.auditRow({ ...actor, action: 'delete', resource: 'participant', detail: JSON.stringify({ ...summary, files: files.length }) })).execute();
+      return summary;
+    });
+  }
+
+  /** Number of rows of each kind held for a participant (tests, withdrawal checks). */
+  async holdings(participantId: string): Promise<Record<string, number>> {
+    const count = async (t: 'reports' | 'speech' | 'activity' | 'predictions' | 'alerts') => Number((await this.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where('participant_id', '=', participantId).executeTakeFirstOrThrow()).n);
+    return { reports: await count('reports'), speech: await count('speech'), activity: await count('activity'), predictions: await count('predictions'), alerts: await count('alerts') };
+  }
+
+  /** Liveness of the database. */
+  async ping(): Promise<void> { await sql`select 1`.execute(this.db); }
+}

@@ -1,0 +1,104 @@
+/**
+ * Test helpers: the two storage back ends (SQLite in a temp folder; PostgreSQL in a fresh
+ * database per run, dropped afterwards) and a server with an admin, a researcher and a study.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { buildServer, type Server, type ServerOptions } from '../../src/server/app.js';
+
+export const PG_ADMIN_URL = process.env.MOODLENS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Is a PostgreSQL server reachable at PG_ADMIN_URL? */
+export async function pgReachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+  try { await c.connect(); await c.query('select 1'); return true; } catch { return false; } finally { await c.end().catch(() => {}); }
+}
+
+export interface Backend { name: 'sqlite' | 'postgres'; url: string; dataDir: string; cleanup(): Promise<void> }
+
+export async function makeBackend(name: 'sqlite' | 'postgres'): Promise<Backend> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'moodlens-server-'));
+  if (name === 'sqlite') {
+    return { name, url: `sqlite:${join(dataDir, 'test.db')}`, dataDir, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  }
+  const db = `moodlens_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${db}`);
+  await admin.end();
+  const u = new URL(PG_ADMIN_URL); u.pathname = '/' + db;
+  return {
+    name, url: u.toString(), dataDir,
+    async cleanup() {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`drop database if exists ${db} with (force)`);
+      await c.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const PG_AVAILABLE = await pgReachable();
+export const BACKENDS = [
+  { name: 'sqlite' as const, skip: false },
+  { name: 'postgres' as const, skip: !PG_AVAILABLE },
+];
+if (!PG_AVAILABLE) console.warn(`server tests: PostgreSQL not reachable at ${PG_ADMIN_URL} — the PostgreSQL runs are skipped (run scripts/setup-services.sh)`);
+
+export const ADMIN = { email: 'admin@example.org', password: 'correct horse battery' };
+
+export interface Harness {
+  server: Server;
+  backend: Backend;
+  req(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string>; payload?: string | Buffer }): Promise<{ status: number; json: any; body: string }>;
+  login(email: string, password: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(name: 'sqlite' | 'postgres', opts: Partial<ServerOptions> = {}): Promise<Harness> {
+  const backend = await makeBackend(name);
+  const server = await buildServer({ db: backend.url, dataDir: backend.dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000, ...opts });
+  const req: Harness['req'] = async (method, url, o = {}) => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    const r = await server.app.inject({ method: method as any, url, headers, ...(o.payload !== undefined ? { payload: o.payload } : o.body !== undefined ? { payload: o.body as any } : {}) });
+    let json: any = undefined;
+    try { json = r.json(); } catch { /* not JSON */ }
+    return { status: r.statusCode, json, body: r.body };
+  };
+  const login = async (email: string, password: string) => {
+    const r = await req('POST', '/auth/login', { body: { email, password } });
+    if (r.status !== 200) throw new Error(`login failed: ${r.body}`);
+    return r.json.token as string;
+  };
+  return { server, backend, req, login, async close() { await server.close(); await backend.cleanup(); } };
+}
+
+/** Admin creates a researcher, who creates a study and invites + enrols participants. */
+export async function setupStudy(h: Harness, config: Record<string, unknown> = { name: 'test study', timezone: 'Europe/Berlin' }, settings: Record<string, unknown> = {}) {
+  const admin = await h.login(ADMIN.email, ADMIN.password);
+  const email = `r${randomBytes(3).toString('hex')}@example.org`;
+  const created = await h.req('POST', '/admin/researchers', { token: admin, body: { email, password: 'researcher-pass-1' } });
+  if (created.status !== 201) throw new Error(created.body);
+  const researcher = await h.login(email, 'researcher-pass-1');
+  const study = await h.req('POST', '/studies', { token: researcher, body: { config, settings } });
+  if (study.status !== 201) throw new Error(study.body);
+  const enrol = async (participantId: string, timezone?: string) => {
+    const inv = await h.req('POST', `/studies/${study.json.id}/participants`, { token: researcher, body: { participantId, ...(timezone ? { timezone } : {}) } });
+    if (inv.status !== 201) throw new Error(inv.body);
+    const e = await h.req('POST', '/enrol', { body: { code: inv.json.enrolCode } });
+    if (e.status !== 200) throw new Error(e.body);
+    return e.json.token as string;
+  };
+  return { admin, researcher, researcherEmail: email, studyId: study.json.id as string, study: study.json, enrol };
+}
+
+export const DAMS = ['vigorous', 'gloomy', 'concerned', 'happy', 'unpleasant', 'anxious', 'cheerful', 'depressed', 'worried'];
+
+export function reportBody(id: string, time: string, value = 50, extra: Record<string, unknown> = {}) {
+  return { id, time, trigger: 'scheduled', answers: Object.fromEntries(DAMS.map((d) => [d, value])), itemOrder: [...DAMS].reverse(), ...extra };
+}
