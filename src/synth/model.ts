@@ -12,9 +12,9 @@ export type Vec3 = [number, number, number];
 
 /** Correlation of the factors (between persons, across days and within days alike). */
 export const FACTOR_CORRELATION: [Vec3, Vec3, Vec3] = [
-  [1.0, -0.5, 0.45],
-  [-0.5, 1.0, -0.25],
-  [0.45, -0.25, 1.0],
+  [1.0, -0.6, 0.45],
+  [-0.6, 1.0, -0.3],
+  [0.45, -0.3, 1.0],
 ];
 
 /** Lower Cholesky factor L with L·Lᵀ = FACTOR_CORRELATION (so L·ε has that correlation). */
@@ -40,7 +40,7 @@ export const dot3 = (a: Vec3, b: Vec3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2
 
 /** Latent scale: SD between persons (baseline), of the day-to-day AR(1) and of the within-day process. */
 export const LATENT = {
-  baselineSd: 0.8,
+  baselineSd: 0.7,
   daySd: 0.6,
   /** Within-day Ornstein–Uhlenbeck deviation: stationary SD and time constant (hours). */
   withinSd: 0.5,
@@ -77,7 +77,7 @@ export const ITEM_POINTS_PER_UNIT = 14;
  * log intonation range, HNR in dB.
  */
 export const COUPLING = {
-  activity: { shared: [-0.35, 0.45, 0.15] as Vec3, personSd: 0.35 },
+  activity: { shared: [-0.3, 0.4, 0.1] as Vec3, personSd: 0.4 },
   f0St: { shared: [-0.4, 0.6, 0.8] as Vec3, personSd: 0.45 },
   logJitter: { shared: [0.12, -0.05, 0.15] as Vec3, personSd: 0.08 },
   shimmerDb: { shared: [0.1, -0.05, 0.08] as Vec3, personSd: 0.06 },
@@ -87,6 +87,8 @@ export const COUPLING = {
   hnrDb: { shared: [-0.6, 0.3, -0.3] as Vec3, personSd: 0.4 },
 } as const;
 export type CouplingName = keyof typeof COUPLING;
+/** Share of people whose activity coupling is reversed (e.g. restless when low, exercising when anxious). */
+export const ACTIVITY_REVERSER_SHARE = 0.15;
 
 /** Activity: ZCM mean per minute by bout state (sedentary, light, moderate–vigorous) at level 1. */
 export const ACTIVITY = {
@@ -105,7 +107,7 @@ export const ACTIVITY = {
 export const STUDY_START = { year: 2022, month: 10, day: 17 };
 export const ENROLMENT_SPREAD_DAYS = 14;
 
-/** Time zones of the cohort with weights; Europe/Berlin, London and New York change offset in the study period. */
+/** Time zones of the cohort with weights (the paper's cohort was in Japan); Berlin, London and New York change offset in the study period. */
 export const TIME_ZONES: Array<[string, number]> = [
-  ['Europe/Berlin', 0.35], ['America/New_York', 0.25], ['Europe/London', 0.15], ['Asia/Tokyo', 0.15], ['Asia/Kolkata', 0.1],
+  ['Asia/Tokyo', 0.35], ['Europe/Berlin', 0.25], ['America/New_York', 0.2], ['Europe/London', 0.1], ['Asia/Kolkata', 0.1],
 ];

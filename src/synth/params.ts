@@ -6,7 +6,7 @@
  */
 import { Rng } from '../util/random.js';
 import { DAMS_ITEMS } from '../data/study.js';
-import { COUPLING, ENROLMENT_SPREAD_DAYS, LATENT, TIME_ZONES, correlate, type CouplingName, type Vec3 } from './model.js';
+import { ACTIVITY_REVERSER_SHARE, COUPLING, ENROLMENT_SPREAD_DAYS, LATENT, TIME_ZONES, correlate, type CouplingName, type Vec3 } from './model.js';
 
 export interface PersonParams {
   index: number;
@@ -22,6 +22,8 @@ export interface PersonParams {
   dayPhi: number;
   /** Person couplings (shared + deviation) per factor. */
   coupling: Record<CouplingName, Vec3>;
+  /** True when this person's activity coupling is reversed (sign flipped). */
+  activityReverser: boolean;
   /** Items: response style. */
   style: { scale: number; offset: number; itemOffset: number[]; noiseSd: number };
   /** Sleep habit: local bedtime in hours (may exceed 24), sleep duration (h), weekend delay (h), night-to-night SD (h). */
@@ -62,6 +64,8 @@ export function drawPersonParams(index: number, r: Rng): PersonParams {
     const c = COUPLING[name];
     coupling[name] = c.shared.map((s) => s + r.normal(0, c.personSd)) as Vec3;
   }
+  const reverser = r.bernoulli(ACTIVITY_REVERSER_SHARE);
+  if (reverser) coupling.activity = coupling.activity.map((b) => -b) as Vec3;
   const female = sex === 'f';
   return {
     index, id: participantId(index), timezone: pickZone(r), sex,
@@ -69,12 +73,12 @@ export function drawPersonParams(index: number, r: Rng): PersonParams {
     enrolmentDay: r.int(ENROLMENT_SPREAD_DAYS),
     baseline,
     dayPhi: r.uniform(0.3, 0.7),
-    coupling,
+    coupling, activityReverser: reverser,
     style: {
       scale: Math.exp(r.normal(0, 0.25)),
-      offset: r.normal(0, 6),
+      offset: r.normal(0, 3),
       itemOffset: DAMS_ITEMS.map(() => r.normal(0, 5)),
-      noiseSd: r.uniform(4, 9),
+      noiseSd: r.uniform(6, 11),
     },
     sleep: {
       bedHour: clip(r.normal(23.2, 0.6), 21.5, 25), duration: clip(r.normal(7.3, 0.5), 6, 9),
@@ -97,14 +101,14 @@ export function drawPersonParams(index: number, r: Rng): PersonParams {
       alphaRatio: r.normal(-14, 2.5), hammarberg: r.normal(18, 3), f1Hz: r.normal(female ? 600 : 530, 30),
     },
     compliance: {
-      scheduled: clip(r.normal(0.84, 0.1), 0.45, 0.99),
-      wake: clip(r.normal(0.6, 0.2), 0.1, 0.95),
-      bed: clip(r.normal(0.55, 0.2), 0.1, 0.95),
+      scheduled: clip(r.normal(0.87, 0.09), 0.45, 0.99),
+      wake: clip(r.normal(0.72, 0.18), 0.1, 0.97),
+      bed: clip(r.normal(0.68, 0.2), 0.1, 0.97),
       voluntary: clip(r.normal(0.05, 0.05), 0, 0.3),
       declinePerDay: r.uniform(0, 0.015),
     },
     missing: {
-      item: clip(0.01 * Math.exp(r.normal(0, 0.7)), 0, 0.08),
+      item: clip(0.005 * Math.exp(r.normal(0, 0.7)), 0, 0.05),
       speechFail: clip(r.normal(0.06, 0.04), 0.005, 0.25),
       speechCorrupt: clip(r.normal(0.015, 0.01), 0, 0.05),
       dayGaps: r.uniform(0.05, 0.6),

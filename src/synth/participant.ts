@@ -170,6 +170,11 @@ export function simulateParticipant(seed: number, index: number, days: number): 
   }
   const { stateZcm, stay, leaveSedentary, noiseSd, sleepMovement } = ACTIVITY;
   const beta = p.coupling.activity;
+  // Mood → activity: log coupling term β·(deviation + ½·baseline) on the latent grid, interpolated per minute.
+  const logG = new Float64Array(nGrid);
+  for (let k = 0; k < nGrid; k++) {
+    logG[k] = beta[0] * (dev[0][k] + halfBaseline[0]) + beta[1] * (dev[1][k] + halfBaseline[1]) + beta[2] * (dev[2][k] + halfBaseline[2]);
+  }
   let state = 0;
   let h = localHourOfDay(t0, zone);
   for (let i = 0; i < n; i++) {
@@ -181,9 +186,9 @@ export function simulateParticipant(seed: number, index: number, days: number): 
       pim[i] = zcm[i] > 0 ? Math.round(zcm[i] * p.activity.pimGain * Math.exp(rActivity.normal(0, 0.25))) : 0;
       continue;
     }
-    const d = deviationAt(t);
     // Mood → activity: the person's coupling acts on the log intensity and on the odds of activity bouts.
-    const g = Math.exp(beta[0] * (d[0] + halfBaseline[0]) + beta[1] * (d[1] + halfBaseline[1]) + beta[2] * (d[2] + halfBaseline[2]));
+    const x = (t - gridStart) / GRID_MS, k = Math.floor(x), w = x - k;
+    const g = Math.exp((1 - w) * logG[k] + w * logG[k + 1]);
     const circ = 1 + p.activity.amplitude * Math.cos(2 * Math.PI * (h - p.activity.peakHour) / 24);
     const u = rActivity.next();
     if (state === 0) {
