@@ -20,5 +20,5 @@ export { CsvAccelReader } from './read-csv.js';
 export { ActiGraphCsvReader, parseDateWithFormat } from './read-actigraph.js';
 export { GeneActivCsvReader } from './read-geneactiv.js';
 export { CwaReader, cwaRate, cwaTimestamp, CWA_BLOCK } from './read-cwa.js';
-export { TimestampParser, ZoneClock, isoInZone, parseOffset } from './time.js';
+export { TimestampParser, ZoneClock, parseOffset, checkZone, type Zone } from './time.js';
 export { LineSplitter } from './lines.js';

@@ -4,7 +4,7 @@
  * cached, and wall-clock (local) times are moved to UTC with the zone's offset cached per half
  * hour of wall-clock time. Browser-safe (luxon only for zone offsets).
  */
-import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 const ISO_PREFIX = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})$/;
 
@@ -100,12 +100,4 @@ export class ZoneClock {
   }
 
   toUtc(wall: number): number { return wall - this.offsetAt(wall); }
-}
-
-/** "Z"-less ISO text of a UTC instant in a zone, to the second: "2024-03-01T10:00:00+01:00". */
-export function isoInZone(utcSeconds: number, zone: Zone): string {
-  const dt = DateTime.fromSeconds(Math.round(utcSeconds), {
-    zone: typeof zone === 'number' ? FixedOffsetZone.instance(Math.round(zone / 60)) : zone,
-  });
-  return dt.toISO({ suppressMilliseconds: true, includeOffset: true }) ?? '';
 }
