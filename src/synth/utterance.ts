@@ -89,8 +89,11 @@ export function synthesizeUtterance(v: VoiceParams, p: PersonParams, r: Rng, sr 
   for (let k = 0; k < n; k++) if (voicedAmp[k] > 0.5) { hp += src[k] * src[k]; hc++; }
   const harmRms = Math.sqrt(hp / Math.max(1, hc)) || 1e-3;
   const aspiration = harmRms * Math.pow(10, -v.hnrDb / 20);
+  // White noise with unit variance from one uniform draw (√12·(u − ½)): cheap, and the formant filter makes it Gaussian-like.
+  const SQRT12 = Math.sqrt(12);
   for (let k = 0; k < n; k++) {
-    src[k] += voicedAmp[k] * aspiration * r.normal() + noiseAmp[k] * 0.35 * harmRms * r.normal();
+    const amp = voicedAmp[k] * aspiration + noiseAmp[k] * 0.35 * harmRms;
+    if (amp > 0) src[k] += amp * SQRT12 * (r.next() - 0.5);
   }
 
   // --- Formant filter: 4 cascaded resonators, coefficients updated every 32 samples.
@@ -120,7 +123,7 @@ export function synthesizeUtterance(v: VoiceParams, p: PersonParams, r: Rng, sr 
   let e = 0, m = 0;
   for (let k = 0; k < n; k++) if (voicedAmp[k] > 0.5) { e += out[k] * out[k]; m++; }
   const gain = (0.06 * v.loudness) / (Math.sqrt(e / Math.max(1, m)) || 1);
-  for (let k = 0; k < n; k++) out[k] = Math.max(-0.99, Math.min(0.99, out[k] * gain + 0.0015 * r.normal()));
+  for (let k = 0; k < n; k++) out[k] = Math.max(-0.99, Math.min(0.99, out[k] * gain + 0.0015 * SQRT12 * (r.next() - 0.5)));
   return out;
 }
 

@@ -7,6 +7,7 @@ import { oracleComparison, oracleRows, hourBefore } from '../../src/synth/checks
 import { SPEECH_FEATURES } from '../../src/synth/features.js';
 import { readCsv } from '../../src/util/csv.js';
 import { DAMS_ITEMS, StudyConfigSchema } from '../../src/data/study.js';
+import { localHourOfDay, localIso } from '../../src/util/localtime.js';
 
 async function rows(path: string): Promise<Record<string, string>[]> {
   const out: Record<string, string>[] = [];
@@ -141,6 +142,18 @@ describe('synthetic study: in-memory properties (40 participants × 14 days)', (
     });
     expect(r.filter((x) => x > 0.3).length).toBeGreaterThan(5);
     expect(r.filter((x) => x < -0.1).length).toBeGreaterThan(0);
+  });
+
+  it('keeps prompts at local clock times across a daylight-saving change', () => {
+    const dst = sims.filter((s) => ['Europe/Berlin', 'Europe/London', 'America/New_York'].includes(s.params.timezone)
+      && new Set(s.reports.map((r) => localIso(r.time, s.params.timezone).slice(19))).size === 2);
+    expect(dst.length).toBeGreaterThan(3);
+    for (const s of dst) for (const r of s.reports) {
+      if (r.trigger !== 'scheduled') continue;
+      const m = localHourOfDay(r.time, s.params.timezone) * 60;
+      expect(Math.min(...[11, 15, 19].map((h) => Math.abs(m - h * 60)))).toBeLessThanOrEqual(10);
+    }
+    expect(new Set(sims.map((s) => s.params.timezone)).size).toBeGreaterThanOrEqual(4);
   });
 
   it('has realistic missingness: skipped prompts, gaps, off-wrist nights, failed and corrupt recordings, unanswered items', () => {
