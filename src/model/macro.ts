@@ -1,0 +1,34 @@
+/**
+ * The macro (shared) emotional space of MM: an "emotion FFNN" on the fused vector, then one
+ * transformer encoder layer over a short token sequence — the M encoded modality vectors and the
+ * fused vector, each with a learned token-type embedding — pooled at the fused token to E_macro.
+ * Missing modalities are masked out of the attention.
+ */
+import { tf } from './backend.js';
+import {
+  applyDense, applyEncoder, applyFfnn2, dense, encoderLayer, ffnn2, uniformInit,
+  type Dense, type Encoder, type Ffnn2, type ParamStore, type T2, type T3,
+} from './nn.js';
+
+export interface MacroSpace { emotion: Ffnn2 | null; project: Dense | null; encoder: Encoder | null; typeEmb: tf.Variable | null; M: number; d: number }
+
+export function macroSpace(ps: ParamStore, o: { fusedDim: number; d: number; M: number; heads: number; emotionFfnn: boolean; transformer: boolean }): MacroSpace {
+  return {
+    emotion: o.emotionFfnn ? ffnn2(ps, 'macro.emotion', o.fusedDim, o.d, o.d) : null,
+    project: o.emotionFfnn ? null : dense(ps, 'macro.project', o.fusedDim, o.d),
+    encoder: o.transformer ? encoderLayer(ps, 'macro.transformer', o.d, o.heads) : null,
+    typeEmb: o.transformer ? ps.add('macro.typeEmb', [o.M + 1, o.d], uniformInit(0.1)) : null,
+    M: o.M, d: o.d,
+  };
+}
+
+/** E_macro [B, d] from the fused vector [B, fusedDim] and the modality tokens H [B, M, d]. */
+export function applyMacro(m: MacroSpace, fused: T2, h: T3, mask: T2): T2 {
+  const e = m.emotion ? applyFfnn2(m.emotion, fused, 'linear') : applyDense(m.project!, fused);
+  if (!m.encoder) return e;
+  const B = fused.shape[0];
+  const tokens = tf.add(tf.concat([h, tf.expandDims(e, 1)], 1), m.typeEmb!) as T3; // [B, M+1, d]
+  const valid = tf.concat([mask, tf.ones([B, 1])], 1) as T2;
+  const out = applyEncoder(m.encoder, tokens, valid);
+  return tf.slice(out, [0, m.M, 0], [B, 1, m.d]).reshape([B, m.d]) as T2;
+}

@@ -1,0 +1,142 @@
+/**
+ * Small building blocks over TensorFlow.js ops: a parameter store with seeded initialisation,
+ * dense layers (fused matmul + bias + activation), layer norm, masked softmax, one transformer
+ * encoder layer over a few tokens. No tf.layers: every weight is a named tf.Variable so the
+ * trainer, the checkpoint and the PyTorch reference see the same parameters.
+ */
+import { tf } from './backend.js';
+import { Rng } from '../util/random.js';
+
+export type T = tf.Tensor;
+export type T2 = tf.Tensor2D;
+export type T3 = tf.Tensor3D;
+
+/** Named trainable variables, created once, initialised from a seeded Rng (deterministic). */
+let storeCounter = 0;
+
+export class ParamStore {
+  /** Logical name → variable (the engine-wide variable name carries a per-store suffix). */
+  readonly vars = new Map<string, tf.Variable>();
+  private readonly id = storeCounter++;
+  constructor(readonly rng: Rng) {}
+
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`no parameter ${name}`);
+    return v;
+  }
+
+  /** A new variable; `init` gets the Rng and fills the values. */
+  add(name: string, shape: number[], init: (rng: Rng, size: number) => Float32Array): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`parameter ${name} defined twice`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const v = newVariable(init(this.rng, size), shape, true, `${name}@${this.id}`);
+    this.vars.set(name, v);
+    return v;
+  }
+
+  /** A constant tensor owned by the model (disposed with it). */
+  constant<X extends tf.Tensor>(make: () => X): X {
+    const t = tf.tidy(make);
+    this.constants.push(t);
+    return t;
+  }
+  private readonly constants: tf.Tensor[] = [];
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear(); tf.dispose(this.constants); this.constants.length = 0;
+  }
+}
+
+/** A variable holding `values` (the temporary tensor is released; the variable keeps the data). */
+export function newVariable(values: Float32Array, shape: number[], trainable: boolean, name?: string): tf.Variable {
+  const t = tf.tensor(values, shape);
+  const v = tf.variable(t, trainable, name);
+  t.dispose();
+  return v;
+}
+
+/** Uniform(−a, a) fill. */
+export function uniformInit(a: number) {
+  return (rng: Rng, size: number) => { const x = new Float32Array(size); for (let i = 0; i < size; i++) x[i] = rng.uniform(-a, a); return x; };
+}
+export const zerosInit = (_: Rng, size: number) => new Float32Array(size);
+export const constInit = (c: number) => (_: Rng, size: number) => new Float32Array(size).fill(c);
+/** PyTorch's nn.Linear default: U(−1/√fan_in, 1/√fan_in) for weight and bias. */
+export const linearInit = (fanIn: number) => uniformInit(1 / Math.sqrt(fanIn));
+
+export interface Dense { w: tf.Variable; b: tf.Variable; din: number; dout: number }
+
+export function dense(ps: ParamStore, name: string, din: number, dout: number): Dense {
+  return { w: ps.add(`${name}.w`, [din, dout], linearInit(din)), b: ps.add(`${name}.b`, [dout], linearInit(din)), din, dout };
+}
+
+/** y = act(x W + b) as one fused kernel. */
+export function applyDense(p: Dense, x: T2, activation: 'linear' | 'relu' = 'linear'): T2 {
+  return tf.fused.matMul({ a: x, b: p.w as unknown as T2, bias: p.b, activation }) as T2;
+}
+
+/** Two-layer feed-forward net din → h → dout, ReLU after each layer (the paper's "2-layer FFNN"). */
+export interface Ffnn2 { l1: Dense; l2: Dense }
+export function ffnn2(ps: ParamStore, name: string, din: number, h: number, dout: number): Ffnn2 {
+  return { l1: dense(ps, `${name}.1`, din, h), l2: dense(ps, `${name}.2`, h, dout) };
+}
+export function applyFfnn2(p: Ffnn2, x: T2, lastActivation: 'linear' | 'relu' = 'relu'): T2 {
+  return applyDense(p.l2, applyDense(p.l1, x, 'relu'), lastActivation) as T2;
+}
+
+/** Layer normalisation over the last axis with learned gain and bias. */
+export interface Norm { g: tf.Variable; b: tf.Variable }
+export function norm(ps: ParamStore, name: string, d: number): Norm {
+  return { g: ps.add(`${name}.g`, [d], constInit(1)), b: ps.add(`${name}.b`, [d], zerosInit) };
+}
+export function layerNorm(p: Norm, x: T, eps = 1e-5): T {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), p.g), p.b);
+}
+
+/**
+ * Softmax over the last axis where `valid` (broadcastable, 1 = keep) is 0 → weight 0.
+ * Rows with no valid entry get all-zero weights instead of NaN.
+ */
+export function maskedSoftmax(scores: T, valid: T): T {
+  const big = tf.mul(tf.sub(1, valid), -1e9);
+  const w = tf.softmax(tf.add(scores, big));
+  return tf.mul(w, valid);
+}
+
+/**
+ * One transformer encoder layer (post-norm, as PyTorch's nn.TransformerEncoderLayer defaults):
+ *   X ← LN(X + MHA(X)),  X ← LN(X + W₂ ReLU(W₁ X)),  feed-forward width 4d.
+ * Tokens whose `keyValid` is 0 are not attended to.
+ */
+export interface Encoder { qkv: Dense; o: Dense; f1: Dense; f2: Dense; n1: Norm; n2: Norm; heads: number; d: number }
+export function encoderLayer(ps: ParamStore, name: string, d: number, heads: number, ffWidth = 4 * d): Encoder {
+  if (d % heads !== 0) throw new Error(`width ${d} is not divisible by ${heads} heads`);
+  return {
+    qkv: dense(ps, `${name}.qkv`, d, 3 * d), o: dense(ps, `${name}.o`, d, d),
+    f1: dense(ps, `${name}.ff1`, d, ffWidth), f2: dense(ps, `${name}.ff2`, ffWidth, d),
+    n1: norm(ps, `${name}.ln1`, d), n2: norm(ps, `${name}.ln2`, d), heads, d,
+  };
+}
+
+/**
+ * x: [B, T, d]; keyValid: [B, T] (1 = token present). Returns [B, T, d].
+ * With a handful of tokens, attention is cheapest as broadcast products (no transposes, no
+ * batched matmuls): s[b,i,j,h] = q[b,i,h,:]·k[b,j,h,:]/√dh, softmax over j, ctx = Σ_j a v[b,j,h,:].
+ */
+export function applyEncoder(p: Encoder, x: T3, keyValid: T2): T3 {
+  const [B, Tn, d] = x.shape; const h = p.heads, dh = d / h;
+  const flat = x.reshape([B * Tn, d]) as T2;
+  const qkv = applyDense(p.qkv, flat);
+  const part = (j: number) => tf.slice(qkv, [0, j * d], [B * Tn, d]);
+  const q = part(0).reshape([B, Tn, 1, h, dh]), k = part(1).reshape([B, 1, Tn, h, dh]), v = part(2).reshape([B, 1, Tn, h, dh]);
+  const scores = tf.mul(tf.sum(tf.mul(q, k), 4), 1 / Math.sqrt(dh));          // [B,T,T,h]
+  const e = tf.mul(tf.exp(scores), keyValid.reshape([B, 1, Tn, 1]));           // masked keys → 0
+  const att = tf.div(e, tf.add(tf.sum(e, 2, true), 1e-9));
+  const ctx = tf.sum(tf.mul(tf.expandDims(att, 4), v), 2).reshape([B * Tn, d]) as T2; // [B,T,h,dh]
+  const x1 = layerNorm(p.n1, tf.add(flat, applyDense(p.o, ctx))) as T2;
+  const x2 = layerNorm(p.n2, tf.add(x1, applyDense(p.f2, applyDense(p.f1, x1, 'relu'))));
+  return x2.reshape([B, Tn, d]) as T3;
+}
