@@ -25,7 +25,7 @@ export function conv1d(p: Conv1dParams, x: tf.Tensor3D, mask: tf.Tensor2D): tf.T
   const unfolded = cols.length === 1 ? cols[0] : tf.concat(cols, 2); // [B, T, kF]
   let y = tf.matMul(unfolded.reshape([B * T, p.kernel * F]), p.w).add(p.b);
   if (p.activation === 'relu') y = tf.relu(y);
-  const C = p.w.shape[1];
+  const C = p.w.shape[1] as number;
   return y.reshape([B, T, C]).mul(mask.expandDims(2)) as tf.Tensor3D;
 }
 

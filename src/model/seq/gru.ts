@@ -31,7 +31,7 @@ export function gruParams(store: ParamStore, name: string, inDim: number, hidden
 
 /** Pad [B, T, F] (or [B, T]) with zeros in time to T2 ≥ T steps. */
 function padTime<T extends tf.Tensor>(x: T, T2: number): T {
-  const T1 = x.shape[1];
+  const T1 = x.shape[1] as number;
   if (T1 === T2) return x;
   const pads: Array<[number, number]> = x.shape.map((_, i) => (i === 1 ? [0, T2 - T1] : [0, 0])) as Array<[number, number]>;
   return tf.pad(x, pads) as T;

@@ -66,9 +66,9 @@ export function denseParams(store: ParamStore, name: string, inDim: number, outD
 }
 
 export function dense(p: DenseParams, x: tf.Tensor): tf.Tensor {
-  const shape = x.shape;
-  const inDim = shape[shape.length - 1];
-  const outDim = p.w.shape[1];
+  const shape = x.shape as number[];
+  const inDim = shape[shape.length - 1] as number;
+  const outDim = p.w.shape[1] as number;
   let y = x.rank === 2 ? tf.matMul(x as tf.Tensor2D, p.w as tf.Tensor2D) : tf.matMul(x.reshape([-1, inDim]) as tf.Tensor2D, p.w as tf.Tensor2D);
   if (p.b) y = y.add(p.b);
   return x.rank === 2 ? y : y.reshape([...shape.slice(0, -1), outDim]);
