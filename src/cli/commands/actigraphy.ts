@@ -17,10 +17,10 @@ import { progress } from '../../util/progress.js';
 import { localIso } from '../../util/localtime.js';
 import { STUDY_FILES, StudyConfigSchema, TimeZoneSchema } from '../../data/study.js';
 import { parseIsoTime } from '../../data/rows.js';
-import { CHANNELS, type Channel, type EpochRow } from '../../signal/actigraphy/index.js';
+import { ActigraphyOptionsSchema, CHANNELS, type Channel, type EpochRow } from '../../signal/actigraphy/index.js';
 import { actigraphyFromFile } from '../../io/actigraphy-node.js';
 
-const Flags = z.object({
+export const ActigraphyFlags = z.object({
   in: z.string().min(1, 'give the raw recording (--in FILE)'),
   participant: z.string().trim().min(1, 'give the participant id').refine((s) => !/[\r\n]/.test(s), 'no line breaks'),
   out: z.string().min(1),
@@ -47,7 +47,7 @@ const Flags = z.object({
   force: z.boolean().default(false),
   quiet: z.boolean().default(false),
 });
-type Flags = z.infer<typeof Flags>;
+type Flags = z.infer<typeof ActigraphyFlags>;
 
 function parseChannels(text: string, where: string): Channel[] {
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -128,6 +128,12 @@ export async function runActigraphy(f: Flags): Promise<{ rows: number; summary: 
   const zone = f.timezone ?? (await participantZone(f.out, f.participant)) ?? study?.timezone ?? 'UTC';
   const existing = outExists && !f.force ? await existingRange(f.out, f.participant) : null;
 
+  const pipeline = {
+    epochSeconds, channels, signal: f.signal, band: f.band, order: f.order, threshold: f.threshold,
+    minCoverage: f.minCoverage, nonWear: f.nonwear ? undefined : (false as const), sleep: { algorithm: f.sleep },
+  };
+  const checked = ActigraphyOptionsSchema.safeParse(pipeline);
+  if (!checked.success) throw new UsageError(`actigraphy: ${checked.error.issues.map((i) => i.message).join('; ')}`);
   const total = statSync(f.in).size;
   const bar = f.quiet ? null : progress('actigraphy', total, ' bytes');
   const lines: string[][] = [];
@@ -135,10 +141,7 @@ export async function runActigraphy(f: Flags): Promise<{ rows: number; summary: 
   const summary = await actigraphyFromFile(f.in, {
     format: f.format,
     reader: { timezone: f.timezone, defaultTimezone: zone, rate: f.rate, start: f.start },
-    pipeline: {
-      epochSeconds, channels, signal: f.signal, band: f.band, order: f.order, threshold: f.threshold,
-      minCoverage: f.minCoverage, nonWear: f.nonwear ? undefined : false, sleep: { algorithm: f.sleep },
-    },
+    pipeline,
     onProgress: (b) => bar?.update(b),
     onRows: (rows) => {
       for (const r of rows) {
@@ -190,7 +193,7 @@ export function register(program: Command): void {
     .option('--force', 'append even if activity.csv already has epochs of this participant in the same time range')
     .option('--quiet', 'no progress bar')
     .action(async (raw: unknown) => {
-      const flags = parseFlags(Flags, raw, 'actigraphy');
+      const flags = parseFlags(ActigraphyFlags, raw, 'actigraphy');
       const r = await runActigraphy(flags);
       console.log(r.summary);
     });
