@@ -11,6 +11,7 @@
  * LLDs are smoothed over 3 frames (sma3; sma3nz over voiced frames for the F0-related ones), then
  * summarised as openSMILE's eGeMAPSv02.conf does (see `EGEMAPS_NAMES` for the 88).
  */
+import { resample } from './resample.js';
 import { RealFft, gauss, hamming, nextPow2, windowedFrame } from './spectrum.js';
 import { pitchCandidates, viterbiPitch, PITCH_DEFAULTS, type PitchCandidate, type PitchOptions } from './pitch.js';
 import { trackPeriods, jitterShimmer } from './jitter.js';
@@ -100,18 +101,28 @@ function equalLoudness(fHz: number): number {
 class Setup {
   hop: number; len20: number; len60: number; n20: number; n60: number;
   win20: Float64Array; win60: Float64Array; fft20: RealFft; fft60: RealFft;
+  /** Pitch ACF runs on the signal decimated by `dec` (to ≈ 8 kHz: F0 ≤ 1 kHz needs no more). */
+  dec: number; fsP: number; hopP: number; len60P: number; win60P: Float64Array; fft60P: RealFft; maxLagP: number;
   winAcf60: Float64Array; mfccBank: MelBank; loudBank: MelBank; loudWeight: Float64Array;
   dct: Float64Array; lpcCos: Float64Array; lpcKMax: number;
   constructor(public fs: number) {
     this.hop = Math.round(HOP_S * fs);
     this.len20 = Math.round(0.020 * fs); this.len60 = Math.round(0.060 * fs);
     this.n20 = nextPow2(this.len20);
-    this.n60 = nextPow2(this.len60 + Math.ceil(fs / 55) + 2);
+    this.n60 = nextPow2(this.len60);
     this.win20 = hamming(this.len20); this.win60 = gauss(this.len60, 0.4);
     this.fft20 = new RealFft(this.n20); this.fft60 = new RealFft(this.n60);
+    this.dec = Math.max(1, Math.floor(fs / 8000));
+    this.fsP = fs / this.dec;
+    this.hopP = HOP_S * this.fsP;
+    this.len60P = Math.round(0.060 * this.fsP);
+    this.win60P = gauss(this.len60P, 0.4);
+    this.maxLagP = Math.ceil(this.fsP / 55) + 2;
+    this.fft60P = new RealFft(nextPow2(this.len60P + this.maxLagP));
     // ACF of the window, normalised, for Boersma's correction
-    const p = new Float64Array(this.n60 / 2 + 1); const r = new Float64Array(this.n60 / 2 + 1);
-    this.fft60.power(this.win60, p); this.fft60.acfFromPower(p, r);
+    const nP = this.fft60P.size / 2 + 1;
+    const p = new Float64Array(nP); const r = new Float64Array(nP);
+    this.fft60P.power(this.win60P, p); this.fft60P.acfFromPower(p, r);
     this.winAcf60 = r.map((v) => v / r[0]);
     const df20 = fs / this.n20; const bins20 = this.n20 / 2 + 1;
     const hi = Math.min(8000, fs / 2);
@@ -164,8 +175,8 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const rmsFloor = opts.voicingRmsFloor ?? 0.001;
   const x = samples;
   const T = Math.max(1, Math.floor(x.length / S.hop));
-  const bins20 = S.n20 / 2 + 1, bins60 = S.n60 / 2 + 1;
-  const df20 = fs / S.n20, df60 = fs / S.n60;
+  const bins20 = S.n20 / 2 + 1;
+  const df20 = fs / S.n20;
 
   // LLD tracks
   const loud = new Float64Array(T), alpha = new Float64Array(T), hamm = new Float64Array(T);
@@ -174,15 +185,18 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const fF = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
   const fB = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
   const energy = new Float64Array(T); const rms60 = new Float64Array(T); const localPeak = new Float64Array(T);
-  const mag60: Float32Array[] = new Array(T);
   const cands: PitchCandidate[][] = new Array(T);
 
-  const fr20 = new Float64Array(S.len20), fr60 = new Float64Array(S.len60);
-  const P20 = new Float64Array(bins20), P60 = new Float64Array(bins60), acf = new Float64Array(bins60);
-  const rNorm = new Float64Array(bins60);
+  const fr20 = new Float64Array(S.len20), fr60P = new Float64Array(S.len60P);
+  const binsP = S.fft60P.size / 2 + 1; const dfP = S.fsP / S.fft60P.size;
+  const P20 = new Float64Array(bins20), P60P = new Float64Array(binsP), acfP = new Float64Array(binsP);
+  const rNorm = new Float64Array(binsP);
+  const mag60: Float32Array[] = new Array(T);
+  const xP = S.dec > 1 ? resample(x, fs, S.fsP) : x;
   let prevMag = new Float64Array(bins20), curMag = new Float64Array(bins20);
   const mel = new Float64Array(N_MEL);
   const lpcR = new Float64Array(LPC_ORDER + 1);
+  const rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
   const fluxBins = Math.min(bins20 - 1, Math.floor(5000 / df20));
   let globalPeak = 0;
   for (let i = 0; i < x.length; i++) { const a = Math.abs(x[i]); if (a > globalPeak) globalPeak = a; }
@@ -231,26 +245,26 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     bandLimitedAcf(P20, df20, LPC_FS, LPC_ORDER, lpcR, S.lpcCos);
     const a = levinson(lpcR, LPC_ORDER);
     if (a) {
-      const fm = formantsFromLpc(a, LPC_FS, 50, 5450);
+      const fm = formantsFromLpc(a, LPC_FS, 50, 5450, rootState);
       for (let k = 0; k < 3; k++) { fF[k][t] = fm[k]?.frequency ?? 0; fB[k][t] = fm[k]?.bandwidth ?? 0; }
     }
-    // ---------- 60 ms Gaussian frame ----------
-    windowedFrame(x, c, S.len60, S.win60, fr60, true);
+    // ---------- 60 ms Gaussian frame (pitch: on the decimated signal) ----------
+    const cP = Math.round(c / S.dec);
+    windowedFrame(xP, cP, S.len60P, S.win60P, fr60P, true);
     let e60 = 0, pk = 0;
-    for (let i = 0; i < S.len60; i++) e60 += fr60[i] * fr60[i];
+    for (let i = 0; i < S.len60P; i++) e60 += fr60P[i] * fr60P[i];
     {
       const a0 = c - (S.len60 >> 1);
       for (let i = 0; i < S.len60; i++) { const j = a0 + i; if (j >= 0 && j < x.length) { const v = Math.abs(x[j]); if (v > pk) pk = v; } }
     }
-    rms60[t] = Math.sqrt(e60 / S.len60); localPeak[t] = pk;
-    S.fft60.power(fr60, P60);
-    const m = new Float32Array(bins60);
-    for (let k = 0; k < bins60; k++) m[k] = Math.sqrt(P60[k]);
-    mag60[t] = m;
-    S.fft60.acfFromPower(P60, acf);
-    if (acf[0] > 0) {
-      for (let k = 0; k < bins60; k++) rNorm[k] = acf[k] / acf[0] / Math.max(S.winAcf60[k], 1e-3);
-      cands[t] = pitchCandidates(rNorm, fs, po, []);
+    rms60[t] = Math.sqrt(e60 / S.len60P); localPeak[t] = pk;
+    S.fft60P.power(fr60P, P60P);
+    mag60[t] = Float32Array.from(P60P);
+    S.fft60P.acfFromPower(P60P, acfP);
+    if (acfP[0] > 0) {
+      const lim = Math.min(acfP.length, S.maxLagP + 2);
+      for (let k = 0; k < lim; k++) rNorm[k] = acfP[k] / acfP[0] / Math.max(S.winAcf60[k], 1e-3);
+      cands[t] = pitchCandidates(rNorm.subarray(0, lim), S.fsP, po, []);
     } else cands[t] = [];
   }
 
@@ -269,11 +283,12 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     if (f0[t] <= 0) continue;
     const r = Math.min(0.9999, Math.max(1e-4, strength[t]));
     hnr[t] = 10 * Math.log10(r / (1 - r));
+    // harmonic magnitudes from the 60 ms Gaussian-windowed power spectrum (of the pitch frame)
     const m = mag60[t]; const F = f0[t];
     const harm = (h: number) => { // peak magnitude within ±F0/4 of h·F0
-      const lo = Math.max(0, Math.floor((h - 0.25) * F / df60)), hi = Math.min(bins60 - 1, Math.ceil((h + 0.25) * F / df60));
+      const lo = Math.max(0, Math.floor((h - 0.25) * F / dfP)), hi = Math.min(binsP - 1, Math.ceil((h + 0.25) * F / dfP));
       let v = 0; for (let k = lo; k <= hi; k++) if (m[k] > v) v = m[k];
-      return v;
+      return Math.sqrt(v);
     };
     const H1 = harm(1), H2 = harm(2);
     const amp = (k: number) => { // highest harmonic within the formant's bandwidth (nearest one if none)
@@ -282,7 +297,8 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
       let hLo = Math.ceil((Fk - Bk / 2) / F), hHi = Math.floor((Fk + Bk / 2) / F);
       if (hLo < 1) hLo = 1;
       if (hHi < hLo) { hLo = hHi = Math.max(1, Math.round(Fk / F)); }
-      let v = 0; for (let h = hLo; h <= hHi && h * F < fs / 2; h++) v = Math.max(v, harm(h));
+      while (hLo > 1 && (hLo + 0.25) * F >= S.fsP / 2) { hLo--; hHi = hLo; }
+      let v = 0; for (let h = hLo; h <= hHi && (h + 0.25) * F < S.fsP / 2; h++) v = Math.max(v, harm(h));
       return v;
     };
     const rel = (a: number, b: number) => (a > 0 && b > 0 ? 20 * Math.log10(a / b) : 0);

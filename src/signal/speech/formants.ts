@@ -30,14 +30,21 @@ export function levinson(r: Float64Array, p: number): Float64Array | null {
  * All complex roots of the monic polynomial z^p + c[1] z^{p−1} + … + c[p] (c[0] = 1), by the
  * Aberth–Ehrlich simultaneous iteration. Returns [re, im] pairs.
  */
-export function polyRoots(c: Float64Array): Array<[number, number]> {
+export function polyRoots(c: Float64Array, warm?: RootState): Array<[number, number]> {
   const p = c.length - 1;
   if (p < 1) return [];
-  // initial guesses on a circle of radius from the coefficient bound
-  let bound = 0; for (let k = 1; k <= p; k++) bound = Math.max(bound, Math.pow(Math.abs(c[k]), 1 / k));
-  const R = Math.max(0.5, Math.min(2, bound));
-  const zr = new Float64Array(p), zi = new Float64Array(p);
-  for (let k = 0; k < p; k++) { const th = 2 * Math.PI * k / p + 0.4; zr[k] = R * Math.cos(th); zi[k] = R * Math.sin(th); }
+  let zr: Float64Array, zi: Float64Array;
+  if (warm && warm.zr.length === p) {
+    // start from the previous frame's roots (consecutive frames have similar predictors)
+    zr = warm.zr; zi = warm.zi;
+  } else {
+    // initial guesses on a circle of radius from the coefficient bound
+    let bound = 0; for (let k = 1; k <= p; k++) bound = Math.max(bound, Math.pow(Math.abs(c[k]), 1 / k));
+    const R = Math.max(0.5, Math.min(2, bound));
+    zr = new Float64Array(p); zi = new Float64Array(p);
+    for (let k = 0; k < p; k++) { const th = 2 * Math.PI * k / p + 0.4; zr[k] = R * Math.cos(th); zi[k] = R * Math.sin(th); }
+    if (warm) { warm.zr = zr; warm.zi = zi; }
+  }
   for (let iter = 0; iter < 80; iter++) {
     let maxStep = 0;
     for (let k = 0; k < p; k++) {
@@ -75,15 +82,20 @@ export function polyRoots(c: Float64Array): Array<[number, number]> {
     if (maxStep < 1e-10) break;
   }
   const out: Array<[number, number]> = [];
-  for (let k = 0; k < p; k++) out.push([zr[k], zi[k]]);
+  let finite = true;
+  for (let k = 0; k < p; k++) { out.push([zr[k], zi[k]]); if (!Number.isFinite(zr[k]) || !Number.isFinite(zi[k])) finite = false; }
+  if (warm && !finite) { warm.zr = new Float64Array(0); warm.zi = new Float64Array(0); }
   return out;
 }
+
+/** Roots carried from one frame to the next as the starting point of the iteration. */
+export interface RootState { zr: Float64Array; zi: Float64Array }
 
 export interface Formant { frequency: number; bandwidth: number }
 
 /** Formants of the predictor `a` at rate `fs`, ascending, within [minF, maxF]. */
-export function formantsFromLpc(a: Float64Array, fs: number, minF = 50, maxF = 5450): Formant[] {
-  const roots = polyRoots(a);
+export function formantsFromLpc(a: Float64Array, fs: number, minF = 50, maxF = 5450, warm?: RootState): Formant[] {
+  const roots = polyRoots(a, warm);
   const out: Formant[] = [];
   for (const [re, im] of roots) {
     if (im <= 0) continue;

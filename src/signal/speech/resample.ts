@@ -58,24 +58,75 @@ function kernel(fsIn: number, fsOut: number, o: Required<ResampleOptions>): Kern
   return k;
 }
 
+function gcd(a: number, b: number): number { while (b) { [a, b] = [b, a % b]; } return a; }
+
+interface Polyphase { q: number; p: number; half: number; coef: Float32Array }
+const polyCache = new Map<string, Polyphase>();
+
+/**
+ * For a rational ratio fsIn/fsOut = p/q (q ≤ 1024) the kernel is needed at only q fractional
+ * offsets: tabulate them once (q phases × 2·halfWidth taps), no interpolation per sample.
+ */
+function polyphase(fsIn: number, fsOut: number, o: Required<ResampleOptions>): Polyphase | null {
+  if (!Number.isInteger(fsIn) || !Number.isInteger(fsOut)) return null;
+  const g = gcd(fsIn, fsOut); const p = fsIn / g, q = fsOut / g;
+  if (q > 1024) return null;
+  const key = `${fsIn}:${fsOut}:${o.passband}:${o.stopband}:${o.beta}`;
+  const hit = polyCache.get(key); if (hit) return hit;
+  const { table, halfWidth } = kernel(fsIn, fsOut, o);
+  void table;
+  const nyq = Math.min(fsIn, fsOut) / 2;
+  const fc = nyq * (o.passband + o.stopband) / 2; const gain = 2 * fc / fsIn; const i0b = besselI0(o.beta);
+  const h = (tau: number) => {
+    const r = Math.abs(tau) / halfWidth; if (r >= 1) return 0;
+    const a = Math.PI * gain * tau;
+    return gain * (tau === 0 ? 1 : Math.sin(a) / a) * besselI0(o.beta * Math.sqrt(1 - r * r)) / i0b;
+  };
+  const W = 2 * halfWidth;
+  const coef = new Float32Array(q * W);
+  for (let ph = 0; ph < q; ph++) {
+    const frac = ph / q;
+    for (let j = 0; j < W; j++) coef[ph * W + j] = h(frac - (j - halfWidth + 1)); // tap j ↔ input k = i0 + j − halfWidth + 1
+  }
+  const r = { q, p, half: halfWidth, coef };
+  polyCache.set(key, r);
+  return r;
+}
+
 /** Resample `x` from `fsIn` to `fsOut`; the output has round(n · fsOut / fsIn) samples. */
 export function resample(x: Float32Array, fsIn: number, fsOut: number, opts: ResampleOptions = {}): Float32Array {
   if (fsIn === fsOut) return x.slice();
   const o = { passband: opts.passband ?? 0.8, stopband: opts.stopband ?? 0.975, beta: opts.beta ?? 8.6 };
-  const { table, halfWidth } = kernel(fsIn, fsOut, o);
   const nOut = Math.round(x.length * fsOut / fsIn);
   const y = new Float32Array(nOut);
-  const step = fsIn / fsOut;
   const n = x.length;
+  const pp = polyphase(fsIn, fsOut, o);
+  if (pp) {
+    const { p, q, half, coef } = pp; const W = 2 * half;
+    for (let m = 0; m < nOut; m++) {
+      const num = m * p; const i0 = Math.floor(num / q); const ph = num - i0 * q;
+      const base = i0 - half + 1; const cb = ph * W;
+      let acc = 0;
+      if (base >= 0 && base + W <= n) {
+        for (let j = 0; j < W; j++) acc += x[base + j] * coef[cb + j];
+      } else {
+        for (let j = 0; j < W; j++) { const k = base + j; if (k >= 0 && k < n) acc += x[k] * coef[cb + j]; }
+      }
+      y[m] = acc;
+    }
+    return y;
+  }
+  const { table, halfWidth } = kernel(fsIn, fsOut, o);
+  const step = fsIn / fsOut;
   for (let m = 0; m < nOut; m++) {
     const t = m * step;
     const k0 = Math.max(0, Math.ceil(t - halfWidth));
     const k1 = Math.min(n - 1, Math.floor(t + halfWidth));
     let acc = 0;
     for (let k = k0; k <= k1; k++) {
-      const p = Math.abs(t - k) * TABLE_RES;
-      const i = p | 0;
-      const f = p - i;
+      const pos = Math.abs(t - k) * TABLE_RES;
+      const i = pos | 0;
+      const f = pos - i;
       acc += x[k] * (table[i] + f * (table[i + 1] - table[i]));
     }
     y[m] = acc;
