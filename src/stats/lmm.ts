@@ -92,6 +92,8 @@ export interface MixedModelFit {
   evaluations: number;
   /** Relative Cholesky factor Λ entries at the optimum (row-major lower triangle). */
   theta: number[];
+  /** Notes on the fit (boundary, fallbacks), for the user. */
+  warnings: string[];
   /** Cov(β̂) (p × p), by `seMethod`. */
   covFixed: number[][];
   seMethod: SeMethod;
@@ -185,8 +187,20 @@ export function fitMixedModel(design: MixedModelDesign, opts: MixedModelOptions 
   const psiM = L.mmul(L.transpose());
   const psi: number[] = [];
   for (let r = 0; r < q; r++) for (let c = 0; c <= r; c++) psi.push(psiM.get(r, c));
-  const covFixed = seMethod === 'lme4' ? covLme4
-    : observedCovFixed({ groups: sums, XtX, Xty, yty, n, p, q }, best.beta, psi, method === 'REML', covLme4);
+  const warnings: string[] = [];
+  const yMean = Array.from(y).reduce((a, b) => a + b, 0) / n;
+  const yVar = Array.from(y).reduce((a, b) => a + (b - yMean) ** 2, 0) / n;
+  if (best.sigma2 <= 1e-12 * yVar) {
+    throw new UsageError(`mixed model: ${opts.yName ?? 'y'} is fitted exactly (residual variance ≈ 0): the data leave no error to estimate`);
+  }
+  let covFixed = covLme4;
+  if (seMethod === 'statsmodels') {
+    try {
+      covFixed = observedCovFixed({ groups: sums, XtX, Xty, yty, n, p, q }, best.beta, psi, method === 'REML', covLme4);
+    } catch {
+      warnings.push('the observed information is singular; standard errors are σ̂²(XᵀH⁻¹X)⁻¹ (lme4) instead');
+    }
+  }
   const fixed: FixedEffect[] = xNames.map((name, j) => {
     const coef = best.beta.get(j, 0), se = Math.sqrt(covFixed.get(j, j)), z = coef / se;
     return { name, coef, se, z, p: twoSidedP(z), ciLow: coef - Z_95 * se, ciHigh: coef + Z_95 * se };
@@ -194,12 +208,14 @@ export function fitMixedModel(design: MixedModelDesign, opts: MixedModelOptions 
   const groupCov = groupCovM.to2DArray();
   const sizes = sums.map((g) => g.n);
   const boundary = groupCov.some((row, k) => row[k] <= 1e-8 * best.sigma2);
+  if (boundary) warnings.push('a random-effect variance is ≈ 0: the fit is on the boundary of the parameter space');
+  if (!opt.converged) warnings.push(`the optimiser did not converge within ${opt.evals} likelihood evaluations`);
   return {
     method, fixed, randomNames: zNames, groupCov, groupVar: groupCov[0][0], residualVar: best.sigma2,
     logLik: best.logLik, converged: opt.converged && nTheta > 0, boundary,
     nObs: n, nGroups: sums.length,
     groupSizes: { min: Math.min(...sizes), max: Math.max(...sizes), mean: n / sums.length },
-    evaluations: opt.evals, theta, covFixed: covFixed.to2DArray(), seMethod,
+    evaluations: opt.evals, theta, covFixed: covFixed.to2DArray(), seMethod, warnings,
   };
 }
 

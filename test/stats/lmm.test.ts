@@ -140,6 +140,10 @@ describe('clear errors', () => {
   it('a single group', () => err(() => fitLmm({ y, fixed: { x }, groups: g.map(() => 'only') }), /at least 2 groups, got 1/));
   it('a constant column', () => err(() => fitLmm({ y, fixed: { x: [3, 3, 3, 3, 3, 3] }, groups: g }), /'x' is constant/));
   it('a singular design', () => err(() => fitLmm({ y, fixed: { x, twice: x.map((v) => 2 * v - 1) }, groups: g }), /singular/));
+  it('an exact fit (no residual error)', () => {
+    const gg = Array.from({ length: 40 }, (_, i) => `p${i % 5}`), xx = Array.from({ length: 40 }, (_, i) => (i * 7) % 11);
+    err(() => fitLmm({ y: xx.map((v, i) => v + (i % 5)), fixed: { x: xx }, groups: gg }), /fitted exactly/);
+  });
   it('too few rows and mismatched lengths', () => {
     err(() => fitLmm({ y: [1, 2], fixed: { x: [1, 2] }, groups: ['a', 'b'] }), /2 rows cannot estimate/);
     err(() => fitLmm({ y, fixed: { x: [1, 2] }, groups: g }), /'x' has 2 values, expected 6/);
