@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
-import { readCsv } from '../util/csv.js';
+import { readCsvBatches, type CsvBatch } from '../util/csv.js';
 import { progress } from '../util/progress.js';
 import type { InputIssue } from '../util/errors.js';
 import { STUDY_FILES, StudyConfigSchema, TRIGGERS, type StudyConfig, type Trigger } from './study.js';
@@ -99,24 +99,34 @@ function checkColumns(issues: IssueList, file: string, header: readonly string[]
   return ok;
 }
 
-/** Rows of a CSV; an empty file (no header) yields nothing and is reported. */
-async function* rowsOf(path: string, file: string, issues: IssueList, required: readonly string[]) {
-  let first = true;
-  let checked = true;
-  for await (const row of readCsv(path)) {
-    if (first) {
-      first = false;
-      checked = checkColumns(issues, file, row.header, required);
-      if (!checked) return;
+/**
+ * Batches of a CSV's records after its header has been checked; nothing when a required column
+ * is missing or the file is empty (both reported).
+ */
+async function* batchesOf(path: string, file: string, issues: IssueList, required: readonly string[]): AsyncGenerator<CsvBatch> {
+  let seen = false;
+  for await (const b of readCsvBatches(path)) {
+    if (!seen) {
+      seen = true;
+      if (!checkColumns(issues, file, b.header, required)) return;
     }
-    yield row;
+    if (b.records.length) yield b;
   }
-  if (first) {
-    // No data rows: still check the header.
-    const { readCsvHeader } = await import('../util/csv.js');
-    const header = await readCsvHeader(path);
-    if (header.length === 0) issues.add({ file, message: 'empty file: expected a header line' });
-    else checkColumns(issues, file, header, required);
+  if (!seen) issues.add({ file, message: 'empty file: expected a header line' });
+}
+
+interface Row { values: Record<string, string>; cells: string[]; line: number; header: string[] }
+
+/** Rows (with a column → cell object for the zod row schema) of the smaller study files. */
+async function* rowsOf(path: string, file: string, issues: IssueList, required: readonly string[]): AsyncGenerator<Row> {
+  for await (const b of batchesOf(path, file, issues, required)) {
+    const header = b.header;
+    for (let k = 0; k < b.records.length; k++) {
+      const cells = b.records[k];
+      const values: Record<string, string> = {};
+      for (let i = 0; i < header.length; i++) values[header[i]] = cells[i] ?? '';
+      yield { values, cells, line: b.lines[k], header };
+    }
   }
 }
 
@@ -139,6 +149,37 @@ function readConfig(dir: string, issues: IssueList): StudyConfig | null {
     return null;
   }
   return parsed.data;
+}
+
+/**
+ * ISO 8601 epoch start times, parsed fast: consecutive epochs share the "YYYY-MM-DDTHH:" prefix
+ * and the offset, so only the minutes and seconds are read when those repeat. Anything else goes
+ * through parseIsoTime (exact calendar checks; a time without offset is read in the zone).
+ */
+export class EpochTimeParser {
+  private prefix = '';
+  private suffix = '';
+  private len = -1;
+  private base = NaN;
+
+  parse(s: string, zone: string): number {
+    if (s.length === this.len && s.startsWith(this.prefix) && s.endsWith(this.suffix)) {
+      const m1 = s.charCodeAt(14) - 48, m2 = s.charCodeAt(15) - 48, s1 = s.charCodeAt(17) - 48, s2 = s.charCodeAt(18) - 48;
+      if (m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s.charCodeAt(16) === 58 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9) {
+        return this.base + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000;
+      }
+    }
+    const t = parseIsoTime(s, zone);
+    // Cache only "YYYY-MM-DDTHH:MM:SS" followed by an explicit offset (Z or ±HH:MM).
+    if (!Number.isNaN(t) && s.length >= 20 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) !== 46 /* . */ &&
+      (s[19] === 'Z' || s[19] === '+' || s[19] === '-')) {
+      this.prefix = s.slice(0, 14);
+      this.suffix = s.slice(19);
+      this.len = s.length;
+      this.base = parseIsoTime(this.prefix + '00:00' + this.suffix, zone);
+    }
+    return t;
+  }
 }
 
 export function localHourOf(t: number, zone: string): number {
@@ -260,36 +301,46 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
       return s;
     };
     const vals = new Float64Array(C);
-    for await (const row of rowsOf(aPath, file, issues, [...REQUIRED_COLUMNS.activity, ...config.activity.channels])) {
+    const time = new EpochTimeParser();
+    for await (const batch of batchesOf(aPath, file, issues, [...REQUIRED_COLUMNS.activity, ...config.activity.channels])) {
+      const header = batch.header;
       if (pCol < 0) {
-        pCol = row.header.indexOf('participant_id'); tCol = row.header.indexOf('time');
-        chCols = config.activity.channels.map((ch) => row.header.indexOf(ch));
+        pCol = header.indexOf('participant_id'); tCol = header.indexOf('time');
+        chCols = config.activity.channels.map((ch) => header.indexOf(ch));
       }
-      const cells = row.cells;
-      for (let i = 0; i < cells.length; i++) sinceTick += cells[i].length + 1;
-      if (sinceTick > 1 << 20) { bytes += sinceTick; sinceTick = 0; bar?.update(Math.min(bytes, size)); }
-      const pid = cells[pCol] ?? '';
-      const p = participantIndex.get(pid) ?? participantIndex.get(pid.trim());
-      if (p === undefined) {
-        const id = pid.trim();
-        issues.add({ file, line: row.line, column: pCol + 1, field: 'participant_id',
-          message: id ? `unknown participant "${id}": not in participants.csv` : 'expected a non-empty id' });
-        continue;
+      let lastPid = '', p: number | undefined;
+      for (let k = 0; k < batch.records.length; k++) {
+        const cells = batch.records[k], line = batch.lines[k];
+        sinceTick += cells[tCol]?.length ?? 0;
+        const pid = cells[pCol] ?? '';
+        if (pid !== lastPid || p === undefined) { p = participantIndex.get(pid) ?? participantIndex.get(pid.trim()); lastPid = pid; }
+        if (p === undefined) {
+          const id = pid.trim();
+          issues.add({ file, line, column: pCol + 1, field: 'participant_id',
+            message: id ? `unknown participant "${id}": not in participants.csv` : 'expected a non-empty id' });
+          continue;
+        }
+        const tz = participants[p].timezone;
+        const t = time.parse(cells[tCol] ?? '', tz);
+        let ok = !Number.isNaN(t);
+        for (let c = 0; c < C && ok; c++) {
+          const v = parseNumberCell(cells[chCols[c]] ?? '');
+          if (v === undefined || v < lo[c] || v > hi[c]) ok = false; else vals[c] = v;
+        }
+        if (!ok) {
+          // The zod row schema decides and words the message (the fast path above only accepts).
+          const values: Record<string, string> = {};
+          header.forEach((h, i) => { values[h] = cells[i] ?? ''; });
+          const r = slow(tz).safeParse(values);
+          if (!r.success) { issues.addZod(file, line, header, r.error); continue; }
+          throw new Error(`activity.csv:${line}: fast and schema checks disagree`);
+        }
+        builders[p].push(t, vals, line);
+        activityEpochs++;
       }
-      const tz = participants[p].timezone;
-      const t = parseIsoTime(cells[tCol] ?? '', tz);
-      let ok = !Number.isNaN(t);
-      for (let c = 0; c < C && ok; c++) {
-        const v = parseNumberCell(cells[chCols[c]] ?? '');
-        if (v === undefined || v < lo[c] || v > hi[c]) ok = false; else vals[c] = v;
-      }
-      if (!ok) {
-        const r = slow(tz).safeParse(row.values);
-        if (!r.success) { issues.addZod(file, row.line, row.header, r.error); continue; }
-        throw new Error(`activity.csv:${row.line}: fast and schema checks disagree`);
-      }
-      builders[p].push(t, vals, row.line);
-      activityEpochs++;
+      // Progress in bytes, estimated from the time cells (the longest part of a row).
+      bytes += sinceTick * 1.3; sinceTick = 0;
+      bar?.update(Math.min(bytes, size));
     }
     bar?.update(size);
     bar?.stop();

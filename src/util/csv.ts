@@ -43,6 +43,104 @@ export async function readCsvHeader(path: string): Promise<string[]> {
   return [];
 }
 
+/** A batch of records from `readCsvBatches`, with the 1-based line where each record starts. */
+export interface CsvBatch {
+  header: string[];
+  records: string[][];
+  lines: number[];
+}
+
+/**
+ * Stream a big CSV file in batches of records (one batch per ~1 MiB read): the fast path for
+ * files with millions of rows (≈ 10× csv-parse's per-record async iteration here). RFC 4180:
+ * quoted fields with "" escapes, commas and newlines inside quotes, CRLF, a BOM; empty lines are
+ * skipped. Lines are numbered like `readCsv` (header = line 1).
+ */
+export async function* readCsvBatches(path: string, opts: { chunkBytes?: number } = {}): AsyncGenerator<CsvBatch> {
+  let buf = '';
+  let line = 1;
+  let header: string[] | null = null;
+  let first = true;
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: opts.chunkBytes ?? 1 << 20 });
+  const take = (final: boolean): CsvBatch | null => {
+    const records: string[][] = [];
+    const lines: number[] = [];
+    let pos = 0;
+    while (pos < buf.length) {
+      const nl = buf.indexOf('\n', pos);
+      if (nl < 0 && !final) break;
+      const end = nl < 0 ? buf.length : nl;
+      let text = buf.slice(pos, end);
+      let cells: string[];
+      let next = end + 1;
+      let span = 1;
+      if (text.indexOf('"') < 0) {
+        if (text.endsWith('\r')) text = text.slice(0, -1);
+        if (text === '') { pos = next; line++; continue; }
+        cells = text.split(',');
+      } else {
+        const q = parseQuotedRecord(buf, pos, final);
+        if (!q) break; // the record continues in the next chunk
+        cells = q.cells; next = q.next; span = 1 + q.newlines;
+      }
+      if (header === null) header = cells.map((h) => h.trim());
+      else { records.push(cells); lines.push(line); }
+      line += span;
+      pos = next;
+    }
+    buf = buf.slice(pos);
+    return header === null ? null : { header, records, lines };
+  };
+  for await (const chunk of stream as AsyncIterable<string>) {
+    buf += first && chunk.charCodeAt(0) === 0xfeff ? chunk.slice(1) : chunk;
+    first = false;
+    const b = take(false);
+    if (b && b.records.length) yield b;
+  }
+  const b = take(true);
+  if (b && (b.records.length || header !== null)) yield b;
+}
+
+/** One record starting at `pos` that contains quotes; null when it runs past the buffer (not final). */
+function parseQuotedRecord(buf: string, pos: number, final: boolean): { cells: string[]; next: number; newlines: number } | null {
+  const cells: string[] = [];
+  let i = pos, newlines = 0;
+  for (;;) {
+    let field = '';
+    if (buf[i] === '"') {
+      i++;
+      for (;;) {
+        const j = buf.indexOf('"', i);
+        if (j < 0) {
+          if (!final) return null;
+          field += buf.slice(i); i = buf.length; break;
+        }
+        const part = buf.slice(i, j);
+        for (let k = part.indexOf('\n'); k >= 0; k = part.indexOf('\n', k + 1)) newlines++;
+        field += part;
+        if (buf[j + 1] === '"') { field += '"'; i = j + 2; continue; }
+        i = j + 1; break;
+      }
+      // Text after the closing quote (malformed) is kept as it is, up to the delimiter.
+      let k = i;
+      while (k < buf.length && buf[k] !== ',' && buf[k] !== '\n') k++;
+      if (k === buf.length && !final) return null;
+      field += buf.slice(i, k).replace(/\r$/, '');
+      i = k;
+    } else {
+      let k = i;
+      while (k < buf.length && buf[k] !== ',' && buf[k] !== '\n') k++;
+      if (k === buf.length && !final) return null;
+      field = buf.slice(i, k).replace(/\r$/, '');
+      i = k;
+    }
+    cells.push(field);
+    if (i >= buf.length) return { cells, next: buf.length, newlines };
+    if (buf[i] === '\n') return { cells, next: i + 1, newlines };
+    i++; // ','
+  }
+}
+
 /** Quote a cell when needed (RFC 4180). */
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
