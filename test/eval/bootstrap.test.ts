@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ccc } from '../../src/eval/metrics.js';
-import { bootstrapByGroup, groupRows, itemCccWithCI, quantileSorted } from '../../src/eval/bootstrap.js';
+import { bootstrapByGroup, groupRows, itemCccWithCI, itemMetricWithCI, quantileSorted } from '../../src/eval/bootstrap.js';
 import { formatMeanSd, meanSd, perItemScores } from '../../src/eval/summary.js';
 
 /** Reference from bench/reference/metrics_reference.py: numpy CCC and percentiles, and a Python
@@ -48,6 +48,26 @@ describe('participant (cluster) bootstrap', () => {
       expect(r.sd).toBeCloseTo(data.summary.sd, 12);
     });
   }
+
+  it('the fast per-participant-sums CCC path equals the generic row path, constant items included', () => {
+    const n = input.participant.length;
+    // add a 4th item whose actual and predicted are both constant 0.5 → CCC NaN everywhere
+    const K = 4, a = new Float64Array(n * K), p = new Float64Array(n * K);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < 3; k++) { a[i * K + k] = input.actual[i * 3 + k]; p[i * K + k] = input.predicted[i * 3 + k]; }
+      a[i * K + 3] = 0.5; p[i * K + 3] = 0.5;
+    }
+    const inp = { participant: input.participant, items: [...input.items, 'const'], actual: a, predicted: p };
+    const fast = itemCccWithCI(inp, { B: 100, seed: 5 });
+    const slow = itemMetricWithCI(inp, { B: 100, seed: 5, metric: (x, y) => ccc(x, y) });
+    for (const it of inp.items) {
+      const f = fast.items[it], s = slow.items[it];
+      if (it === 'const') { expect(f.estimate).toBeNaN(); expect(s.estimate).toBeNaN(); expect(f.nValid).toBe(0); continue; }
+      expect(f.estimate).toBeCloseTo(s.estimate, 12);
+      f.replicates.forEach((v, b) => expect(v).toBeCloseTo(s.replicates[b], 12));
+    }
+    expect(fast.mean.lower).toBeCloseTo(slow.mean.lower, 12);
+  });
 
   it('resamples whole participants: every replicate holds complete participants', () => {
     const groups = ['a', 'a', 'b', 'c', 'c', 'c', 'b'];
