@@ -193,3 +193,20 @@ describe('Axivity .cwa reader (blocks built byte by byte per cwa.h)', () => {
     expect(() => readAll(new CwaReader({ name: 'b.cwa' }), [new Uint8Array(1024)])).toThrow(/MD/);
   });
 });
+
+describe('in-place number parsing', () => {
+  it('parseDecimal equals Number() on plain decimals and falls back for the rest', async () => {
+    const { parseDecimal } = await import('../../src/signal/actigraphy/lines.js');
+    const { Rng } = await import('../../src/util/random.js');
+    const rng = new Rng(8);
+    for (let i = 0; i < 20000; i++) {
+      const digits = 1 + rng.int(15), dot = rng.int(digits + 1);
+      let s = '';
+      for (let k = 0; k < digits; k++) s += String(rng.int(10));
+      s = (rng.next() < 0.5 ? '-' : '') + s.slice(0, dot) + (dot < digits ? '.' + s.slice(dot) : '');
+      expect(parseDecimal(`,${s},`, 1, s.length + 1)).toBe(Number(s));
+    }
+    for (const s of ['1e-3', ' 2.5 ', '"0.25"'.slice(1, -1), '12345678901234567.5', '+4']) expect(parseDecimal(s, 0, s.length)).toBe(Number(s.trim()));
+    for (const s of ['', '-', '.', '1.2.3', 'abc', '1,2']) expect(parseDecimal(s, 0, s.length)).toBeNaN();
+  });
+});

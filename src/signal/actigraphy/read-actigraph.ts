@@ -18,7 +18,7 @@
  * (the export has one row per sample without gaps; a Timestamp column, if present, is skipped).
  * Start date and time are the device's wall clock, read in the given zone.
  */
-import { LineSplitter, splitFields, toNumber } from './lines.js';
+import { LineSplitter, fieldRanges, parseDecimal, splitFields, toNumber } from './lines.js';
 import { ZoneClock } from './time.js';
 import { SampleBuffer, lineError, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
 
@@ -50,6 +50,8 @@ export class ActiGraphCsvReader implements AccelReader {
   private rate = NaN;
   private cols = { x: 0, y: 1, z: 2 };
   private index = 0;
+  private readonly st = new Int32Array(64);
+  private readonly en = new Int32Array(64);
 
   constructor(opts: ReaderOptions = {}) {
     this.name = opts.name ?? 'input';
@@ -57,18 +59,19 @@ export class ActiGraphCsvReader implements AccelReader {
   }
 
   push(bytes: Uint8Array): AccelChunk | null {
-    this.lines.push(bytes, this.onLine);
+    this.lines.pushRanges(bytes, this.onLine);
     return this.buf.take(this.rate);
   }
 
   end(): AccelChunk | null {
-    this.lines.end(this.onLine);
+    this.lines.endRanges(this.onLine);
     if (this.stage !== 'data' && this.stage !== 'columns') throw lineError(this.name, this.lines.line, 'ActiGraph header ended early: no "-----" line before the data');
     return this.buf.take(this.rate);
   }
 
-  private readonly onLine = (line: string, no: number): void => {
-    if (this.stage === 'data') { this.sample(line, no); return; }
+  private readonly onLine = (s: string, a: number, b: number, no: number): void => {
+    if (this.stage === 'data') { this.sample(s, a, b, no); return; }
+    const line = s.slice(a, b);
     if (this.stage === 'title') {
       if (!/ActiGraph/i.test(line)) throw lineError(this.name, no, 'not an ActiGraph CSV export: the first line should read "------------ Data File Created By ActiGraph …"');
       const hz = /at\s+([\d.]+)\s*Hz/i.exec(line);
@@ -93,11 +96,11 @@ export class ActiGraphCsvReader implements AccelReader {
     // 'columns': a line of column names, or already data.
     this.stage = 'data';
     const f = splitFields(line);
-    if (f.every((v) => !Number.isNaN(toNumber(v)))) { this.sample(line, no); return; }
+    if (f.every((v) => !Number.isNaN(toNumber(v)))) { this.sample(s, a, b, no); return; }
     const names = f.map((h) => h.toLowerCase());
     const find = (a: string) => names.findIndex((n) => n === `accelerometer ${a}` || n === a || n === `axis ${a}`);
     const x = find('x'), y = find('y'), z = find('z');
-    if (x < 0 || y < 0 || z < 0) throw lineError(this.name, no, `expected the columns Accelerometer X,Accelerometer Y,Accelerometer Z, got "${line}"`);
+    if (x < 0 || y < 0 || z < 0 || Math.max(x, y, z) >= 64) throw lineError(this.name, no, `expected the columns Accelerometer X,Accelerometer Y,Accelerometer Z, got "${line}"`);
     this.cols = { x, y, z };
   };
 
@@ -110,14 +113,15 @@ export class ActiGraphCsvReader implements AccelReader {
     this.info.header.start = `${this.startDate} ${this.startTime}`;
   }
 
-  private sample(line: string, no: number): void {
-    if (line.length === 0) return;
-    const f = line.split(',');
-    const c = this.cols;
-    const x = toNumber(f[c.x]), y = toNumber(f[c.y]), z = toNumber(f[c.z]);
-    if (Number.isNaN(x + y + z)) {
+  private sample(s: string, a: number, b: number, no: number): void {
+    if (a === b) return;
+    const c = this.cols, st = this.st, en = this.en;
+    const k = fieldRanges(s, a, b, st, en, Math.max(c.x, c.y, c.z) + 1);
+    const x = parseDecimal(s, st[c.x], en[c.x]), y = parseDecimal(s, st[c.y], en[c.y]), z = parseDecimal(s, st[c.z], en[c.z]);
+    if (k <= Math.max(c.x, c.y, c.z) || Number.isNaN(x + y + z)) {
       const bad = Number.isNaN(x) ? c.x : Number.isNaN(y) ? c.y : c.z;
-      throw lineError(this.name, no, `expected a number (acceleration in g), got "${f[bad] ?? ''}"`, bad + 1);
+      const cell = bad < k ? s.slice(st[bad], en[bad]) : '';
+      throw lineError(this.name, no, `expected a number (acceleration in g), got "${cell}"`, bad + 1);
     }
     this.buf.add(this.start + this.index++ / this.rate, x, y, z);
   }

@@ -6,7 +6,7 @@
  * give the times. Any sample rate: estimated as the median spacing of the first 500 rows unless
  * `rate` is given. Axes in g; axes recorded in m/s² (|a| ≈ 9.8 at rest) are detected and scaled.
  */
-import { LineSplitter, splitFields, toNumber } from './lines.js';
+import { LineSplitter, fieldRanges, parseDecimal, splitFields, toNumber } from './lines.js';
 import { TimestampParser, ZoneClock } from './time.js';
 import { SampleBuffer, lineError, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
 
@@ -37,6 +37,9 @@ export class CsvAccelReader implements AccelReader {
   /** Rows held until the sample rate and units are known: [t, x, y, z]. */
   private probe: number[][] | null = [];
   private rate = NaN;
+  private maxCol = 3;
+  private readonly st = new Int32Array(64);
+  private readonly en = new Int32Array(64);
 
   constructor(private readonly opts: ReaderOptions = {}) {
     this.name = opts.name ?? 'input';
@@ -50,30 +53,31 @@ export class CsvAccelReader implements AccelReader {
   }
 
   push(bytes: Uint8Array): AccelChunk | null {
-    this.lines.push(bytes, this.onLine);
+    this.lines.pushRanges(bytes, this.onLine);
     return this.probe ? null : this.buf.take(this.rate);
   }
 
   end(): AccelChunk | null {
-    this.lines.end(this.onLine);
+    this.lines.endRanges(this.onLine);
     if (this.probe) this.flushProbe();
     return this.buf.take(this.rate);
   }
 
-  private readonly onLine = (line: string, no: number): void => {
-    if (line.trim() === '') return;
-    if (!this.cols && this.setColumns(line, no)) return;
-    const c = this.cols!;
-    const f = line.split(',');
-    let x = toNumber(f[c.x]), y = toNumber(f[c.y]), z = toNumber(f[c.z]);
+  private readonly onLine = (s: string, a: number, b: number, no: number): void => {
+    if (a === b || (s.charCodeAt(a) <= 32 && s.slice(a, b).trim() === '')) return;
+    if (!this.cols && this.setColumns(s.slice(a, b), no)) return;
+    const c = this.cols!, st = this.st, en = this.en;
+    const k = fieldRanges(s, a, b, st, en, this.maxCol + 1);
+    if (k <= this.maxCol) throw lineError(this.name, no, `expected at least ${this.maxCol + 1} fields, got ${k}`);
+    let x = parseDecimal(s, st[c.x], en[c.x]), y = parseDecimal(s, st[c.y], en[c.y]), z = parseDecimal(s, st[c.z], en[c.z]);
     if (Number.isNaN(x + y + z)) {
-      const g = splitFields(line);
+      const g = splitFields(s.slice(a, b));
       x = toNumber(g[c.x]); y = toNumber(g[c.y]); z = toNumber(g[c.z]);
       for (const [v, col, nm] of [[x, c.x, 'x'], [y, c.y, 'y'], [z, c.z, 'z']] as const) {
         if (Number.isNaN(v)) throw lineError(this.name, no, `expected a number (acceleration in g), got "${g[col] ?? ''}"`, col + 1, nm);
       }
     }
-    const t = this.time(c.t < 0 ? '' : (f[c.t] ?? '').trim(), no, c.t);
+    const t = c.t < 0 ? this.time(s, 0, 0, no, -1) : this.time(s, st[c.t], en[c.t], no, c.t);
     if (this.probe) {
       this.probe.push([t, x, y, z]);
       if (this.probe.length >= PROBE_ROWS) this.flushProbe();
@@ -90,6 +94,7 @@ export class CsvAccelReader implements AccelReader {
       this.cols = f.length >= 4 ? { t: 0, x: 1, y: 2, z: 3 } : f.length === 3 ? { t: -1, x: 0, y: 1, z: 2 } : null;
       if (!this.cols) throw lineError(this.name, no, `expected columns time,x,y,z (or x,y,z), got ${f.length} field(s)`);
       this.info.header.columns = this.cols.t < 0 ? 'x,y,z' : 'time,x,y,z';
+      this.maxCol = Math.max(this.cols.t, this.cols.x, this.cols.y, this.cols.z);
       return false;
     }
     const names = f.map(norm);
@@ -98,22 +103,25 @@ export class CsvAccelReader implements AccelReader {
     const missing = ([['x', x], ['y', y], ['z', z]] as const).filter(([, i]) => i < 0).map(([n]) => n);
     if (missing.length) throw lineError(this.name, no, `header has no column for axis ${missing.join(', ')} (expected e.g. time,x,y,z); got "${line}"`);
     this.cols = { t, x, y, z };
+    this.maxCol = Math.max(t, x, y, z);
+    if (this.maxCol >= 64) throw lineError(this.name, no, 'time, x, y, z must be among the first 64 columns');
     this.info.header.columns = f.join(',');
     return true;
   }
 
-  private time(cell: string, no: number, col: number): number {
-    if (this.kind === null) this.kind = this.detectKind(cell, no, col);
+  private time(s: string, a: number, b: number, no: number, col: number): number {
+    if (this.kind === null) this.kind = this.detectKind(s.slice(a, b).trim(), no, col);
     switch (this.kind) {
       case 'none': return this.startSec + this.index++ / this.rate;
       case 'iso': {
-        const w = this.tsp.parse(cell);
-        if (Number.isNaN(w)) throw lineError(this.name, no, `expected an ISO 8601 date-time, got "${cell}"`, col + 1, 'time');
+        let w = this.tsp.parse(s, a, b);
+        if (Number.isNaN(w)) w = this.tsp.parse(s.slice(a, b).trim().replace(/^"|"$/g, ''));
+        if (Number.isNaN(w)) throw lineError(this.name, no, `expected an ISO 8601 date-time, got "${s.slice(a, b)}"`, col + 1, 'time');
         return Number.isNaN(this.tsp.offset) ? this.clock.toUtc(w) : w - this.tsp.offset;
       }
       default: {
-        const v = toNumber(cell);
-        if (Number.isNaN(v)) throw lineError(this.name, no, `expected a time in seconds, got "${cell}"`, col + 1, 'time');
+        const v = parseDecimal(s, a, b);
+        if (Number.isNaN(v)) throw lineError(this.name, no, `expected a time in seconds, got "${s.slice(a, b)}"`, col + 1, 'time');
         return this.kind === 'unix-ms' ? v / 1000 : this.kind === 'unix-s' ? v : this.startSec + v;
       }
     }

@@ -9,7 +9,7 @@
  * The data begin at the first line whose first field is a date-time. Times are the device's wall
  * clock in the header's time zone (unless a zone is given explicitly).
  */
-import { LineSplitter, toNumber } from './lines.js';
+import { LineSplitter, fieldRanges, parseDecimal } from './lines.js';
 import { TimestampParser, ZoneClock, parseOffset } from './time.js';
 import { SampleBuffer, lineError, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
 
@@ -24,33 +24,37 @@ export class GeneActivCsvReader implements AccelReader {
   private clock: ZoneClock | null = null;
   private rate = NaN;
   private inData = false;
+  private readonly st = new Int32Array(4);
+  private readonly en = new Int32Array(4);
 
   constructor(private readonly opts: ReaderOptions = {}) { this.name = opts.name ?? 'input'; }
 
   push(bytes: Uint8Array): AccelChunk | null {
-    this.lines.push(bytes, this.onLine);
+    this.lines.pushRanges(bytes, this.onLine);
     return this.buf.take(this.rate);
   }
 
   end(): AccelChunk | null {
-    this.lines.end(this.onLine);
+    this.lines.endRanges(this.onLine);
     return this.buf.take(this.rate);
   }
 
-  private readonly onLine = (line: string, no: number): void => {
+  private readonly onLine = (s: string, a: number, b: number, no: number): void => {
     if (!this.inData) {
+      const line = s.slice(a, b);
       if (!DATA_LINE.test(line)) { this.headerLine(line); return; }
       this.startData(no);
     }
-    if (line.length === 0) return;
-    const f = line.split(',');
-    if (f.length < 4) throw lineError(this.name, no, `expected timestamp,x,y,z,lux,button,temperature, got ${f.length} field(s)`);
-    const w = this.tsp.parse(f[0]);
-    if (Number.isNaN(w)) throw lineError(this.name, no, `expected a time like 2013-08-23 10:00:00:000, got "${f[0]}"`, 1, 'timestamp');
-    const x = toNumber(f[1]), y = toNumber(f[2]), z = toNumber(f[3]);
+    if (a === b) return;
+    const st = this.st, en = this.en;
+    const k = fieldRanges(s, a, b, st, en, 4);
+    if (k < 4) throw lineError(this.name, no, `expected timestamp,x,y,z,lux,button,temperature, got ${k} field(s)`);
+    const w = this.tsp.parse(s, st[0], en[0]);
+    if (Number.isNaN(w)) throw lineError(this.name, no, `expected a time like 2013-08-23 10:00:00:000, got "${s.slice(st[0], en[0])}"`, 1, 'timestamp');
+    const x = parseDecimal(s, st[1], en[1]), y = parseDecimal(s, st[2], en[2]), z = parseDecimal(s, st[3], en[3]);
     if (Number.isNaN(x + y + z)) {
       const bad = Number.isNaN(x) ? 1 : Number.isNaN(y) ? 2 : 3;
-      throw lineError(this.name, no, `expected a number (acceleration in g), got "${f[bad]}"`, bad + 1, 'xyz'[bad - 1]);
+      throw lineError(this.name, no, `expected a number (acceleration in g), got "${s.slice(st[bad], en[bad])}"`, bad + 1, 'xyz'[bad - 1]);
     }
     const t = Number.isNaN(this.tsp.offset) ? this.clock!.toUtc(w) : w - this.tsp.offset;
     this.buf.add(t, x, y, z);

@@ -6,6 +6,7 @@
  */
 import { DateTime, IANAZone } from 'luxon';
 
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 const ISO_PREFIX = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})$/;
 
 /**
@@ -21,9 +22,10 @@ export class TimestampParser {
   private suffix = '';
   private suffixOff = NaN;
 
-  parse(s: string): number {
-    const key = s.length >= 16 ? s.slice(0, 16) : '';
-    if (key !== this.prefix) {
+  parse(s: string, start = 0, end = s.length): number {
+    if (end - start < 16) return NaN;
+    if (!(this.prefix.length === 16 && s.startsWith(this.prefix, start))) {
+      const key = s.slice(start, start + 16);
       const m = ISO_PREFIX.exec(key);
       if (!m) return NaN;
       const [y, mo, d, h, mi] = [+m[1], +m[2], +m[3], +m[4], +m[5]];
@@ -32,28 +34,30 @@ export class TimestampParser {
       if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59) return NaN;
       this.prefix = key; this.prefixSec = ms / 1000;
     }
-    let sec = 0, i = 16;
-    const n = s.length;
+    let sec = 0, i = start + 16;
+    const n = end;
     if (i < n && s.charCodeAt(i) === 58 /* : */) {
       const d1 = s.charCodeAt(i + 1) - 48, d2 = s.charCodeAt(i + 2) - 48;
-      if (!(d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) return NaN;
+      if (!(i + 2 < n && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) return NaN;
       sec = d1 * 10 + d2; i += 3;
       if (sec > 60) return NaN;
       const c = s.charCodeAt(i);
       if (i < n && (c === 46 /* . */ || c === 58 /* : */ || c === 44 /* , */)) {
-        let scale = 0.1; i++;
-        const start = i;
+        i++;
+        const first = i;
+        let m = 0;
         for (; i < n; i++) {
           const d = s.charCodeAt(i) - 48;
           if (d < 0 || d > 9) break;
-          sec += d * scale; scale *= 0.1;
+          if (i - first < 9) m = m * 10 + d;
         }
-        if (i === start) return NaN;
+        if (i === first) return NaN;
+        sec += m / POW10[Math.min(i - first, 9)];
       }
     }
     if (i === n) { this.offset = NaN; return this.prefixSec + sec; }
-    const suf = s.slice(i);
-    if (suf !== this.suffix) {
+    if (!(this.suffix.length === n - i && s.startsWith(this.suffix, i))) {
+      const suf = s.slice(i, n);
       const off = parseOffset(suf);
       if (Number.isNaN(off)) return NaN;
       this.suffix = suf; this.suffixOff = off;
