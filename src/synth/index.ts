@@ -29,7 +29,7 @@ export interface SynthOptions {
   participants?: number;
   days?: number;
   seed?: number;
-  /** 'features' (default): speech_features.csv; 'audio': one WAV per report (≈ 80 kB each). */
+  /** 'features' (default): speech_features.csv; 'audio': one WAV per report (≈ 100 kB each). */
   speech?: 'audio' | 'features';
   name?: string;
   /** Called after each participant is written. */

@@ -39,8 +39,11 @@ export interface PersonParams {
   };
   /** Probabilities of answering: scheduled prompts (at day 0), wake, bed; voluntary reports per day. */
   compliance: { scheduled: number; wake: number; bed: number; voluntary: number; declinePerDay: number };
-  /** Missingness: unanswered item, failed recording, corrupt recording, daytime charging gaps/day, off-wrist nights. */
-  missing: { item: number; speechFail: number; speechCorrupt: number; dayGaps: number; offWristNight: number };
+  /**
+   * Missingness: unanswered item, failed recording, corrupt recording, daytime charging gaps/day,
+   * off-wrist nights, and dropout (null, or the fraction of the study after which the person stops).
+   */
+  missing: { item: number; speechFail: number; speechCorrupt: number; dayGaps: number; offWristNight: number; dropoutAt: number | null };
 }
 
 const clip = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
@@ -113,6 +116,7 @@ export function drawPersonParams(index: number, r: Rng): PersonParams {
       speechCorrupt: clip(r.normal(0.015, 0.01), 0, 0.05),
       dayGaps: r.uniform(0.05, 0.6),
       offWristNight: r.bernoulli(0.3) ? r.uniform(0.03, 0.15) : 0,
+      dropoutAt: r.bernoulli(0.05) ? r.uniform(0.35, 0.85) : null,
     },
   };
 }

@@ -47,7 +47,8 @@ export interface SimReport {
   speech: SpeechStatus;
 }
 
-export interface ActivityGap { start: number; end: number; kind: 'charging' | 'off_wrist' }
+/** charging: no rows; off_wrist: rows with empty cells; dropout: no rows from then on (device returned early). */
+export interface ActivityGap { start: number; end: number; kind: 'charging' | 'off_wrist' | 'dropout' }
 export interface Night { bed: number; wake: number }
 
 export interface SimParticipant {
@@ -216,11 +217,14 @@ export function simulateParticipant(seed: number, index: number, days: number): 
       gaps.push({ start: nt.bed - rGaps.uniform(0, 1.5) * HOUR, end: nt.wake + rGaps.uniform(0, 2) * HOUR, kind: 'off_wrist' });
     }
   }
+  // Dropout: the person stops answering on `dropoutDay` and returns the device that morning.
+  const dropoutDay = p.missing.dropoutAt === null || days < 3 ? days : Math.max(1, Math.floor(p.missing.dropoutAt * days));
+  if (dropoutDay < days) gaps.push({ start: night(dropoutDay - 1).wake + HOUR, end: tEnd, kind: 'dropout' });
   gaps.sort((x, y) => x.start - y.start);
   for (const gp of gaps) {
     const i0 = Math.max(0, Math.floor((gp.start - t0) / MIN)), i1 = Math.min(n, Math.ceil((gp.end - t0) / MIN));
     for (let i = i0; i < i1; i++) {
-      if (gp.kind === 'charging') recorded[i] = 0; else { zcm[i] = NaN; pim[i] = NaN; }
+      if (gp.kind === 'off_wrist') { zcm[i] = NaN; pim[i] = NaN; } else recorded[i] = 0;
     }
   }
 
@@ -244,6 +248,7 @@ export function simulateParticipant(seed: number, index: number, days: number): 
   raw.sort((x, y) => x.time - y.time);
   const kept: typeof raw = [];
   for (const r of raw) {
+    if (r.day >= dropoutDay) continue;
     r.time = Math.round(r.time / 1000) * 1000;
     if (kept.length === 0 || r.time - kept[kept.length - 1].time >= 2 * MIN) kept.push(r);
   }

@@ -171,6 +171,12 @@ describe('synthetic study: in-memory properties (40 participants × 14 days)', (
     expect([...status].filter((s) => s !== 'ok' && s !== 'missing').length).toBeGreaterThan(0);
     expect(reps.some((r) => r.items.some((v) => Number.isNaN(v)))).toBe(true);
     expect(reps.filter((r) => r.speech === 'missing').length / reps.length).toBeLessThan(0.2);
+    // Dropouts (≈ 5 % of people): no reports and no recorded epochs after they stop.
+    expect(sims.some((s) => s.gaps.some((g) => g.kind === 'dropout'))).toBe(true);
+    for (const s of sims) for (const g of s.gaps.filter((x) => x.kind === 'dropout')) {
+      expect(s.reports.every((r) => r.time < g.start)).toBe(true);
+      expect(s.recorded[s.recorded.length - 1]).toBe(0);
+    }
   });
 
   it('lets a personalised oracle beat a pooled one, and both beat chance', () => {

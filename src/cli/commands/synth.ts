@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .option('--days <n>', 'study days per participant', '14')
     .option('--seed <n>', 'random seed (same seed → byte-identical files)', '1')
     .option('--speech <kind>', 'speech as "features" (eGeMAPS-named functionals) or "audio" (one 16 kHz WAV per report, '
-      + '≈80 kB each: ≈1.6 GB for 298 participants × 14 days — use audio for smaller studies)', 'features')
+      + '≈100 kB each: ≈1.5 GB for 298 participants × 14 days — use audio for smaller studies)', 'features')
     .addHelpText('after', `
 Writes study.json, participants.csv, reports.csv, activity.csv, speech_features.csv or speech.csv + speech/,
 and ground_truth/ (latent states, couplings, voice parameters, gaps, sleep). See docs/synth.md.
