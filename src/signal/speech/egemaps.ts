@@ -65,6 +65,8 @@ export interface EgemapsResult {
 const HOP_S = 0.010;
 const LPC_FS = 11000;
 const LPC_ORDER = 11;
+const PREEMPHASIS = 0.97;
+const MAX_FORMANT_BW = 1000;
 const N_MEL = 26;
 
 interface MelBank { lo: Int32Array; weights: Float64Array[]; centersHz: Float64Array }
@@ -136,7 +138,13 @@ class Setup {
     }
     this.lpcKMax = Math.min(bins20 - 1, Math.floor(LPC_FS / 2 / df20));
     this.lpcCos = new Float64Array((LPC_ORDER + 1) * (this.lpcKMax + 1));
-    for (let lag = 0; lag <= LPC_ORDER; lag++) for (let k = 0; k <= this.lpcKMax; k++) this.lpcCos[lag * (this.lpcKMax + 1) + k] = Math.cos(2 * Math.PI * k * df20 * lag / LPC_FS);
+    // cos table with the pre-emphasis |1 − 0.97 e^{−jω}|² folded in (as Praat does before LPC:
+    // it flattens the glottal source tilt so no pole is spent on it)
+    for (let lag = 0; lag <= LPC_ORDER; lag++) for (let k = 0; k <= this.lpcKMax; k++) {
+      const w = 2 * Math.PI * k * df20 / LPC_FS;
+      const pre = 1 + PREEMPHASIS * PREEMPHASIS - 2 * PREEMPHASIS * Math.cos(w);
+      this.lpcCos[lag * (this.lpcKMax + 1) + k] = pre * Math.cos(w * lag);
+    }
   }
 }
 const setups = new Map<number, Setup>();
@@ -245,7 +253,7 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     bandLimitedAcf(P20, df20, LPC_FS, LPC_ORDER, lpcR, S.lpcCos);
     const a = levinson(lpcR, LPC_ORDER);
     if (a) {
-      const fm = formantsFromLpc(a, LPC_FS, 50, 5450, rootState);
+      const fm = formantsFromLpc(a, LPC_FS, 50, 5450, rootState).filter((q) => q.bandwidth < MAX_FORMANT_BW);
       for (let k = 0; k < 3; k++) { fF[k][t] = fm[k]?.frequency ?? 0; fB[k][t] = fm[k]?.bandwidth ?? 0; }
     }
     // ---------- 60 ms Gaussian frame (pitch: on the decimated signal) ----------

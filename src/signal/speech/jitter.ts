@@ -5,7 +5,8 @@
  * period 1/F0 (normalised cross-correlation, refined by parabolic interpolation); the chain breaks
  * where the correlation falls below 0.5. Per frame, over the periods inside its window:
  *   jitterLocal   = mean |T_i − T_{i−1}| / mean T_i
- *   shimmerLocaldB = mean |20 log10(A_i / A_{i−1})|,  A_i = peak-to-peak amplitude of period i.
+ *   shimmerLocaldB = mean |20 log10(A_i / A_{i−1})|,  A_i = peak-to-peak amplitude of period i
+ * (its starting peak minus its minimum).
  */
 
 export interface Period { start: number; length: number; amplitude: number }
@@ -40,6 +41,7 @@ export function trackPeriods(x: Float32Array, fs: number, f0: Float64Array, hop:
     let best = pos; let bv = -Infinity;
     for (let i = pos; i < Math.min(x.length, pos + p0); i++) if (x[i] > bv) { bv = x[i]; best = i; }
     pos = best;
+    let posF = pos; let prevPeak = x[pos] ?? 0;
     let chain: Period[] = [];
     for (;;) {
       const fr = f0[frameOf(pos)] > 0 ? f0[frameOf(pos)] : f0[t];
@@ -60,17 +62,30 @@ export function trackPeriods(x: Float32Array, fs: number, f0: Float64Array, hop:
       if (bestC < o.minCC) {
         if (chain.length > 0) chains.push(chain);
         chain = [];
-        pos += n;
+        pos += n; posF = pos; prevPeak = x[pos] ?? 0;
         continue;
       }
       const ca = cc[bestL - lo], cb = cc[bestL - lo + 1], cc2 = cc[bestL - lo + 2];
       const den = ca - 2 * cb + cc2;
       const d = den < 0 ? Math.max(-0.5, Math.min(0.5, 0.5 * (ca - cc2) / den)) : 0;
-      const length = bestL + d;
-      let mx = -Infinity, mn = Infinity;
-      for (let i = pos; i < pos + bestL; i++) { const v = x[i]; if (v > mx) mx = v; if (v < mn) mn = v; }
-      chain.push({ start: pos, length, amplitude: mx - mn });
-      pos += bestL;
+      // the next mark: the waveform maximum near where the correlation puts the next period
+      // (marks sit on corresponding peaks, as in Praat's period detection), parabolic sub-sample
+      const predicted = posF + bestL + d;
+      const r = Math.max(1, Math.round(0.03 * P));
+      let k = Math.round(predicted); let kv = -Infinity;
+      for (let i = Math.round(predicted) - r; i <= Math.round(predicted) + r; i++) if (x[i] > kv) { kv = x[i]; k = i; }
+      let next = predicted; let peakVal = kv;
+      if (Math.abs(k - Math.round(predicted)) < r) {
+        const pa = x[k - 1], pb = x[k], pc = x[k + 1]; const dd = pa - 2 * pb + pc;
+        const off = dd < 0 ? Math.max(-0.5, Math.min(0.5, 0.5 * (pa - pc) / dd)) : 0;
+        next = k + off; peakVal = pb - 0.25 * (pa - pc) * off;
+      }
+      const length = next - posF;
+      let mn = Infinity;
+      for (let i = pos; i < Math.round(next); i++) { const v = x[i]; if (v < mn) mn = v; }
+      chain.push({ start: pos, length, amplitude: prevPeak - mn });
+      prevPeak = peakVal;
+      posF = next; pos = Math.round(next);
     }
     if (chain.length > 0) chains.push(chain);
     t = end;
