@@ -99,7 +99,7 @@ export interface MixedModelFit {
   seMethod: SeMethod;
 }
 
-interface Profile { logLik: number; beta: Matrix; sigma2: number; XtHXinv: Matrix }
+interface Profile { logLik: number; beta: Matrix; sigma2: number; XtHX: Matrix }
 
 export function fitMixedModel(design: MixedModelDesign, opts: MixedModelOptions = {}): MixedModelFit {
   const method = opts.method ?? 'REML';
@@ -138,29 +138,33 @@ export function fitMixedModel(design: MixedModelDesign, opts: MixedModelOptions 
   };
 
   /** The profiled log-likelihood ℓ(θ) of the header, with β̂ and σ̂² at θ. */
+  // Augmented sums over [X y]: one (p+1)-column block carries XᵀH⁻¹X, XᵀH⁻¹y and yᵀH⁻¹y together.
+  const XyXy = new Matrix(p + 1, p + 1);
+  XyXy.setSubMatrix(XtX, 0, 0); XyXy.setSubMatrix(Xty, 0, p); XyXy.setSubMatrix(Xty.transpose(), p, 0); XyXy.set(p, p, yty);
+  const ZtXy = sums.map((g) => new Matrix(q, p + 1).setSubMatrix(g.ZtX, 0, 0).setSubMatrix(g.Zty, 0, p));
+  const Iq = Matrix.eye(q);
+
   const profile = (theta: readonly number[]): Profile | null => {
     const L = lambdaOf(theta), Lt = L.transpose();
-    const XtHX = XtX.clone(), XtHy = Xty.clone();
-    let ytHy = yty, logDetH = 0;
-    for (const g of sums) {
-      const A = symmetric(Lt.mmul(g.ZtZ).mmul(L).add(Matrix.eye(q)));
+    const M = XyXy.clone(); // becomes [X y]ᵀH⁻¹[X y]
+    let logDetH = 0;
+    for (let i = 0; i < sums.length; i++) {
+      const A = symmetric(Lt.mmul(sums[i].ZtZ).mmul(L).add(Iq)); // Aᵢ = I + ΛᵀZᵢᵀZᵢΛ
       const chol = new CholeskyDecomposition(A);
       if (!chol.isPositiveDefinite()) return null;
       logDetH += logDetFromCholesky(chol);
-      const U = Lt.mmul(g.ZtX), u = Lt.mmul(g.Zty);
-      const AinvU = chol.solve(U), Ainvu = chol.solve(u);
-      XtHX.sub(U.transpose().mmul(AinvU));
-      XtHy.sub(U.transpose().mmul(Ainvu));
-      ytHy -= u.transpose().mmul(Ainvu).get(0, 0);
+      const U = Lt.mmul(ZtXy[i]); // Λᵀ Zᵢᵀ[Xᵢ yᵢ]
+      M.sub(U.transpose().mmul(chol.solve(U)));
     }
-    const cholX = new CholeskyDecomposition(symmetric(XtHX));
+    const XtHX = symmetric(M.subMatrix(0, p - 1, 0, p - 1)), XtHy = M.subMatrix(0, p - 1, p, p), ytHy = M.get(p, p);
+    const cholX = new CholeskyDecomposition(XtHX);
     if (!cholX.isPositiveDefinite()) return null;
     const beta = cholX.solve(XtHy);
     const r2 = ytHy - beta.transpose().mmul(XtHy).get(0, 0);
     if (!(r2 > 0)) return null;
     let dev = dof * (1 + Math.log((2 * Math.PI * r2) / dof)) + logDetH;
     if (method === 'REML') dev += logDetFromCholesky(cholX);
-    return { logLik: -dev / 2, beta, sigma2: r2 / dof, XtHXinv: inverse(symmetric(XtHX)) };
+    return { logLik: -dev / 2, beta, sigma2: r2 / dof, XtHX };
   };
 
   // Starting points: Λ = s·I for a few relative scales s; the best one seeds Nelder–Mead.
@@ -182,7 +186,7 @@ export function fitMixedModel(design: MixedModelDesign, opts: MixedModelOptions 
   // Results in y units.
   const L = lambdaOf(theta);
   const groupCovM = L.mmul(L.transpose()).mul(best.sigma2);
-  const covLme4 = best.XtHXinv.clone().mul(best.sigma2);
+  const covLme4 = inverse(best.XtHX).mul(best.sigma2);
   const seMethod = opts.se ?? 'statsmodels';
   const psiM = L.mmul(L.transpose());
   const psi: number[] = [];
