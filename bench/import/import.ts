@@ -58,10 +58,12 @@ async function main(): Promise<void> {
   console.log(`before import: rss ${mb(process.memoryUsage().rss)}, maxRSS ${mb(maxRss())}`);
 
   let t = performance.now();
+  const cpu0 = process.cpuUsage();
   const v = await validateStudy(dir);
   const tValidate = (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   if (!v.ok || !v.study) throw new Error(`study does not validate: ${v.summary}`);
-  console.log(`validate (stream + check every row): ${tValidate.toFixed(1)} s — ${v.summary}`);
+  console.log(`validate (stream + check every row): ${tValidate.toFixed(1)} s wall, ${(cpu.user / 1e6).toFixed(1)} s user + ${(cpu.system / 1e6).toFixed(1)} s system CPU — ${v.summary}`);
   const mem = process.memoryUsage();
   console.log(`  after validate: heapUsed ${mb(mem.heapUsed)}, arrayBuffers ${mb(mem.arrayBuffers)}, rss ${mb(mem.rss)}, maxRSS ${mb(maxRss())}`);
 

@@ -101,6 +101,9 @@ export function selectInstances(all: AllInstances, policy: MissingPolicy): Build
     const why = dropReason(all, r, policy);
     if (why) dropped[why] = (dropped[why] ?? 0) + 1; else kept.push(r);
   }
+  // Report the reasons in the order they are checked.
+  const ordered: Record<string, number> = {};
+  for (const why of Object.values(DROP_REASONS)) if (dropped[why]) ordered[why] = dropped[why];
   const n = kept.length;
   const d: Dataset = {
     items: config.items.map((i) => ({ ...i })),
@@ -133,7 +136,7 @@ export function selectInstances(all: AllInstances, policy: MissingPolicy): Build
     d.modalityMask.set(all.mask.subarray(r * M, (r + 1) * M), i * M);
     for (const c of Object.keys(reports.covariates)) d.covariates![c][i] = reports.covariates[c][r];
   });
-  return { dataset: d, dropped, notes: [...study.notes] };
+  return { dataset: d, dropped: ordered, notes: [...study.notes] };
 }
 
 /**
