@@ -85,6 +85,8 @@ export const TrainConfigSchema = z.object({
   modalityDropout: z.number().min(0).max(1).default(0.1),
   /** Activity counts are log1p-transformed before the per-participant standardisation. */
   activityTransform: z.enum(['log1p', 'none']).default('log1p'),
+  /** Which reports become instances: all with answered items, missing modalities masked (SPEC §6), or only complete ones (MM). */
+  policy: z.enum(['masked', 'complete']).default('masked'),
   /** Split-conformal miscoverage α of the prediction intervals. */
   conformalAlpha: z.number().gt(0).lt(1).default(0.1),
 }).prefault({});

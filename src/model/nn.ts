@@ -124,18 +124,19 @@ export function encoderLayer(ps: ParamStore, name: string, d: number, heads: num
 /**
  * x: [B, T, d]; keyValid: [B, T] (1 = token present). Returns [B, T, d].
  * With a handful of tokens, attention is cheapest as broadcast products (no transposes, no
- * batched matmuls): s[b,i,j,h] = q[b,i,h,:]·k[b,j,h,:]/√dh, softmax over j, ctx = Σ_j a v[b,j,h,:].
+ * batched matmuls): s[b,i,h,j] = q[b,i,h,:]·k[b,j,h,:]/√dh, softmax over j, ctx = Σ_j a v[b,j,h,:].
  */
 export function applyEncoder(p: Encoder, x: T3, keyValid: T2): T3 {
   const [B, Tn, d] = x.shape; const h = p.heads, dh = d / h;
   const flat = x.reshape([B * Tn, d]) as T2;
   const qkv = applyDense(p.qkv, flat);
   const part = (j: number) => tf.slice(qkv, [0, j * d], [B * Tn, d]);
-  const q = part(0).reshape([B, Tn, 1, h, dh]), k = part(1).reshape([B, 1, Tn, h, dh]), v = part(2).reshape([B, 1, Tn, h, dh]);
-  const scores = tf.mul(tf.sum(tf.mul(q, k), 4), 1 / Math.sqrt(dh));          // [B,T,T,h]
-  const e = tf.mul(tf.exp(scores), keyValid.reshape([B, 1, Tn, 1]));           // masked keys → 0
-  const att = tf.div(e, tf.add(tf.sum(e, 2, true), 1e-9));
-  const ctx = tf.sum(tf.mul(tf.expandDims(att, 4), v), 2).reshape([B * Tn, d]) as T2; // [B,T,h,dh]
+  const q = part(0).reshape([B, Tn, h, 1, dh]);
+  const k = tf.transpose(part(1).reshape([B, Tn, h, dh]), [0, 2, 1, 3]).reshape([B, 1, h, Tn, dh]);
+  const v = tf.transpose(part(2).reshape([B, Tn, h, dh]), [0, 2, 1, 3]).reshape([B, 1, h, Tn, dh]);
+  const scores = tf.mul(tf.sum(tf.mul(q, k), 4), 1 / Math.sqrt(dh));           // [B,i,h,j]
+  const att = maskedSoftmax(scores, keyValid.reshape([B, 1, 1, Tn]));            // stable softmax over j
+  const ctx = tf.sum(tf.mul(tf.expandDims(att, 4), v), 3).reshape([B * Tn, d]) as T2; // [B,i,h,dh]
   const x1 = layerNorm(p.n1, tf.add(flat, applyDense(p.o, ctx))) as T2;
   const x2 = layerNorm(p.n2, tf.add(x1, applyDense(p.f2, applyDense(p.f1, x1, 'relu'))));
   return x2.reshape([B, Tn, d]) as T3;

@@ -1,0 +1,51 @@
+/**
+ * `moodlens predict --model MODEL --study DIR [--split test] --out FILE`: a long CSV
+ * participant_id,report_id,item,actual,predicted,lower,upper on each item's own scale, with the
+ * split-conformal interval (1 − α coverage, α from the model's config) around each prediction.
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseFlags } from '../../util/flags.js';
+import { CsvWriter } from '../../util/csv.js';
+import { initNodeBackend } from '../../train/backend-node.js';
+import { loadModel } from '../../train/model-folder.js';
+import { loadDataset, modelSplit, pick } from '../../train/study-node.js';
+import { predictMembers } from '../../train/fit.js';
+import { conformalInterval } from '../../eval/conformal.js';
+
+const Flags = z.object({
+  model: z.string().min(1), study: z.string().min(1), out: z.string().min(1),
+  split: z.enum(['train', 'dev', 'test', 'all']).default('test'),
+});
+
+export function register(program: Command): void {
+  program.command('predict')
+    .description('predict every item of a study split, with conformal intervals, into a long CSV')
+    .requiredOption('--model <dir>', 'model folder')
+    .requiredOption('--study <dir>', 'study folder')
+    .option('--split <which>', 'train | dev | test | all', 'test')
+    .requiredOption('--out <file>', 'CSV to write')
+    .action(async (raw: unknown) => {
+      const f = parseFlags(Flags, raw, 'predict');
+      await initNodeBackend();
+      const m = loadModel(f.model);
+      const ds = await loadDataset(f.study, m.config.train.policy);
+      const idx = f.split === 'all' ? Int32Array.from({ length: ds.n }, (_, i) => i) : pick(modelSplit(ds, m), f.split);
+      const pred = predictMembers(m.members, ds, idx);
+      const K = ds.items.length;
+      const w = new CsvWriter(f.out, ['participant_id', 'report_id', 'item', 'actual', 'predicted', 'lower', 'upper']);
+      const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : NaN);
+      for (let r = 0; r < idx.length; r++) {
+        const i = idx[r];
+        for (let k = 0; k < K; k++) {
+          const it = ds.items[k], scale = (x: number) => it.min + x * (it.max - it.min);
+          const p = pred[r * K + k];
+          const [lo, hi] = m.conformal ? conformalInterval(m.conformal, k, p) : [NaN, NaN];
+          await w.write([ds.participantIds[ds.participant[i]], ds.reportIds[i], it.id, r6(scale(ds.labels[i * K + k])), r6(scale(p)), r6(scale(lo)), r6(scale(hi))]);
+        }
+      }
+      await w.close();
+      console.log(`wrote ${idx.length * K} predictions (${idx.length} reports × ${K} items) to ${f.out}` +
+        (m.conformal ? `; intervals: split-conformal, ${Math.round((1 - m.conformal.alpha) * 100)} % coverage` : ''));
+    });
+}
