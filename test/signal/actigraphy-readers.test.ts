@@ -189,6 +189,18 @@ describe('Axivity .cwa reader (blocks built byte by byte per cwa.h)', () => {
     expect(rows[0].start).toBe(T0);
   });
 
+  it('the device clock keeps the offset of its first block (no daylight-saving jump)', () => {
+    const wall0 = Date.UTC(2024, 2, 31, 1, 59, 0) / 1000;                     // 01:59 CET, 1 min before the switch
+    const samples = Array.from({ length: 80 }, () => [0, 0, 1]);
+    // 12.5 Hz (code 7): 80 samples = 6.4 s per block; 12 blocks run past 02:00, which Berlin skips.
+    const blocks = Array.from({ length: 12 }, (_, i) => cwaDataBlock({ seq: i, first: wall0 + i * 6.4, rateCode: 0x47, samples, packing: 2, fractional: true }));
+    const file = new Uint8Array([...cwaHeaderBlock({ rateCode: 0x47 }), ...blocks.flatMap((b) => [...b])]);
+    const r = readAll(new CwaReader({ timezone: 'Europe/Berlin' }), [file]);
+    expect(r.rate).toBe(12.5);
+    expect(r.t[0]).toBe(wall0 - 3600);
+    for (let i = 1; i < r.n; i++) expect(Math.abs(r.t[i] - r.t[i - 1] - 0.08)).toBeLessThan(1e-4);
+  });
+
   it('refuses a file without the MD header', () => {
     expect(() => readAll(new CwaReader({ name: 'b.cwa' }), [new Uint8Array(1024)])).toThrow(/MD/);
   });

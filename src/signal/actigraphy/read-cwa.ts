@@ -19,7 +19,9 @@
  * Sample i of a block is at timestamp + fraction − timestampOffset/rate + i/rate (after undoing
  * the backwards-compatible shift of timestampOffset when the fraction is present, as cwa_load.py).
  * Blocks with a wrong header, length or checksum are skipped (counted in `info.skipped`).
- * The device clock is wall-clock time without a zone: it is read in the given zone (default UTC).
+ * The device clock is wall-clock time without a zone, set once when the device is configured and
+ * not moved for daylight saving: it is read with the given zone's offset at the first block
+ * (default UTC) and that offset is kept for the whole recording.
  */
 import { ZoneClock } from './time.js';
 import { SampleBuffer, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
@@ -50,6 +52,8 @@ export class CwaReader implements AccelReader {
   private readonly name: string;
   private rate = NaN;
   private sessionId = -1;
+  /** UTC offset (s) of the device clock, fixed at the first block. */
+  private offset = NaN;
 
   constructor(opts: ReaderOptions = {}) {
     this.name = opts.name ?? 'input';
@@ -134,7 +138,8 @@ export class CwaReader implements AccelReader {
       tsOffset += (f16 * Math.trunc(freq)) >> 16;
       wall += f16 / 65536;
     }
-    const t0 = this.clock.toUtc(wall - tsOffset / freq);
+    if (Number.isNaN(this.offset)) this.offset = this.clock.offsetAt(wall);
+    const t0 = wall - tsOffset / freq - this.offset;
     const axesBps = b[o + 25];
     const channels = axesBps >> 4, bps = axesBps & 0x0f;
     const lightScale = v.getUint16(18, true);
