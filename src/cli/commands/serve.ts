@@ -4,7 +4,6 @@
  * MOODLENS_ADMIN_PASSWORD when the database has no user yet.
  */
 import type { Command } from 'commander';
-import { resolve, join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../util/errors.js';
 
@@ -32,18 +31,7 @@ export function register(program: Command): void {
         const i = parsed.error.issues[0];
         throw new UsageError(`--${String(i.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ${i.message}`);
       }
-      const o = parsed.data;
-      const dataDir = resolve(o.dataDir);
-      const { buildServer } = await import('../../server/app.js');
-      const email = process.env.MOODLENS_ADMIN_EMAIL, password = process.env.MOODLENS_ADMIN_PASSWORD;
-      const server = await buildServer({
-        db: o.db ?? `sqlite:${join(dataDir, 'moodlens.db')}`, dataDir, logger: o.log, publicUrl: o.publicUrl,
-        admin: email && password ? { email, password } : undefined,
-      });
-      const address = await server.app.listen({ port: o.port, host: o.host });
-      console.log(`moodlens serve: listening on ${address} (db ${o.db ? o.db.replace(/:[^:@/]*@/, ':***@') : 'sqlite:' + join(dataDir, 'moodlens.db')}); API docs at ${address}/docs`);
-      const stop = async () => { await server.close(); process.exit(0); };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const { runServe } = await import('../../server/main.js');
+      await runServe(parsed.data);
     });
 }
