@@ -106,6 +106,22 @@ export const ParticipantRowSchema = z.object({
 });
 export type ParticipantRow = z.infer<typeof ParticipantRowSchema>;
 
+/** Separator of item ids in `item_order` (the StudyWriter's ITEM_ORDER_SEPARATOR). */
+export const ITEM_ORDER_SEP = ';';
+
+/** item_order: empty, or the item ids in the order shown, joined by ";", each known and at most once. */
+export function itemOrderCell(items: readonly Item[]) {
+  const known = new Set(items.map((i) => i.id));
+  return z.string().optional().superRefine((s, ctx) => {
+    if (!s || s.trim() === '') return;
+    const ids = s.split(ITEM_ORDER_SEP).map((x) => x.trim());
+    const bad = ids.filter((id) => !known.has(id));
+    if (bad.length || new Set(ids).size !== ids.length) {
+      ctx.addIssue({ code: 'custom', message: `expected item ids joined by "${ITEM_ORDER_SEP}", each once${bad.length ? `; unknown: ${bad.join(', ')}` : '; an id repeats'}` });
+    }
+  });
+}
+
 /** reports.csv: report_id, participant_id, time (with offset), trigger, one column per item. */
 export function reportRowSchema(items: readonly Item[]) {
   const shape: Record<string, z.ZodType> = {
@@ -113,7 +129,7 @@ export function reportRowSchema(items: readonly Item[]) {
     participant_id: IdCell,
     time: timeCell(),
     trigger: z.string().trim().pipe(z.enum(TRIGGERS, { message: `expected one of ${TRIGGERS.join(' | ')}` })),
-    item_order: z.string().optional(),
+    item_order: itemOrderCell(items),
   };
   for (const it of items) shape[it.id] = itemCell(it);
   return z.object(shape);

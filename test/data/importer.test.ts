@@ -86,6 +86,16 @@ describe('study importer', () => {
     await expect(buildDataset(dir, { policy: 'masked' })).rejects.toThrow(/missing required column "b"/);
   });
 
+  it('checks item_order against the item ids', async () => {
+    const f = validStudy({ speech: false });
+    f['reports.csv'] = f['reports.csv']!.map((r, i) => [...r, i === 0 ? 'item_order' : i === 2 ? 'a;z;b' : i === 3 ? 'c;c' : 'b;c;a']);
+    const v = await validateStudy(writeStudy(tempDir(), f));
+    expect(v.issues.map(formatIssue)).toEqual([
+      'reports.csv:3:9: item_order: expected item ids joined by ";", each once; unknown: z',
+      'reports.csv:4:9: item_order: expected item ids joined by ";", each once; an id repeats',
+    ]);
+  });
+
   it('names a missing speech file', async () => {
     const g = validStudy({ speech: false });
     (g['study.json'] as { speech: { kind: string } }).speech.kind = 'audio';
