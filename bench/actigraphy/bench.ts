@@ -6,7 +6,9 @@
  *
  *   npx tsx bench/actigraphy/bench.ts [--hours 24] [--dir /tmp] [--keep]
  *
- * One Node process, one core. The machine is shared: timings are noisy, run it twice.
+ * One Node process, one core. The machine is shared: wall-clock rates drop when other work
+ * runs, so the rates are also given per CPU-second of this process (process.cpuUsage), which
+ * other processes disturb far less. Run it twice.
  */
 import { createWriteStream, existsSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
@@ -70,6 +72,7 @@ async function writeCwa(path: string): Promise<void> {
 
 async function measure(label: string, path: string, channels: Channel[]): Promise<void> {
   let peak = 0, epochs = 0;
+  const cpu0 = process.cpuUsage();
   const t = performance.now();
   const s = await actigraphyFromFile(path, {
     pipeline: { channels },
@@ -77,11 +80,13 @@ async function measure(label: string, path: string, channels: Channel[]): Promis
     onProgress: () => { peak = Math.max(peak, process.memoryUsage().rss); },
   });
   const sec = (performance.now() - t) / 1000;
+  const c = process.cpuUsage(cpu0);
+  const cpu = (c.user + c.system) / 1e6;
   const mb = statSync(path).size / 2 ** 20;
-  console.log(`${label.padEnd(34)} ${channels.join(',').padEnd(24)} ${sec.toFixed(1).padStart(6)} s  ` +
-    `${(s.samples / sec / 1e6).toFixed(2)} M samples/s  ${(epochs / sec).toFixed(0).padStart(6)} epochs/s  ` +
-    `${(s.samples / RATE / sec).toFixed(0).padStart(6)}× real time  ${(mb / sec).toFixed(0)} MB/s  peak RSS ${(peak / 2 ** 20).toFixed(0)} MB` +
-    `  [${s.epochs} epochs, ${s.missing} missing, ${s.nonWear} non-wear]`);
+  const rates = (d: number) => `${(s.samples / d / 1e6).toFixed(2)} M samples/s ${(epochs / d).toFixed(0).padStart(5)} epochs/s ${(mb / d).toFixed(0).padStart(3)} MB/s`;
+  console.log(`${label.padEnd(30)} ${channels.join(',').padEnd(25)} wall ${sec.toFixed(1).padStart(5)} s: ${rates(sec)} | ` +
+    `CPU ${cpu.toFixed(1).padStart(5)} s: ${rates(cpu)} (${(s.samples / RATE / cpu).toFixed(0)}× real time) | peak RSS ${(peak / 2 ** 20).toFixed(0)} MB` +
+    ` [${s.epochs} epochs, ${s.missing} missing, ${s.nonWear} non-wear]`);
 }
 
 const csv = join(DIR, `moodlens-bench-${HOURS}h-100hz.csv`);
