@@ -269,6 +269,7 @@ function validateDesign(d: MixedModelDesign, Z: ArrayLike<ArrayLike<number>>, zN
   const nGroups = new Set(Array.from(d.groups)).size;
   if (nGroups < 2) throw new UsageError(`mixed model: a random effect per group needs at least 2 groups, got ${nGroups}`);
   if (n <= p) throw new UsageError(`mixed model: ${n} rows cannot estimate ${p} fixed effects and a residual variance`);
+  if (nGroups === n) throw new UsageError(`mixed model: every group has a single row, so the group variance cannot be separated from the residual variance`);
 
   // Constant columns: only one (the intercept) may be constant.
   const constants = d.xNames.filter((_, j) => { const v = d.X[0][j]; for (let i = 1; i < n; i++) if (d.X[i][j] !== v) return false; return true; });

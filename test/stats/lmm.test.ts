@@ -138,6 +138,7 @@ describe('clear errors', () => {
     err(() => fitLmm({ y, fixed: { predicted: [1, 2, NaN, 4, 5, NaN] }, groups: g }), /'predicted' has 2 missing .*rows 3, 6/);
   });
   it('a single group', () => err(() => fitLmm({ y, fixed: { x }, groups: g.map(() => 'only') }), /at least 2 groups, got 1/));
+  it('only groups of size 1', () => err(() => fitLmm({ y, fixed: { x }, groups: ['a', 'b', 'c', 'd', 'e', 'f'] }), /single row/));
   it('a constant column', () => err(() => fitLmm({ y, fixed: { x: [3, 3, 3, 3, 3, 3] }, groups: g }), /'x' is constant/));
   it('a singular design', () => err(() => fitLmm({ y, fixed: { x, twice: x.map((v) => 2 * v - 1) }, groups: g }), /singular/));
   it('an exact fit (no residual error)', () => {
