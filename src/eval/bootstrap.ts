@@ -241,3 +241,25 @@ function cccFromSums(s: Float64Array, o: number): number {
   // A denominator at rounding level of the raw second moments is a zero one (constant vectors).
   return den <= 1e-13 * (s[o + 3] / n + s[o + 4] / n) ? NaN : (2 * cxy) / den;
 }
+
+/**
+ * Paired comparison of two statistics bootstrapped with the same resamples (same groups, B and
+ * seed — e.g. the mean CCC of two models from `itemCccWithCI` on the same participants): the
+ * percentile interval of the replicate differences a − b. An interval excluding 0 says the
+ * ordering of the two holds across resamples of participants.
+ */
+export function differenceInterval(a: BootstrapInterval, b: BootstrapInterval): BootstrapInterval {
+  if (a.B !== b.B || a.level !== b.level || a.replicates.length !== b.replicates.length) {
+    throw new RangeError('differenceInterval: the two intervals must come from the same resamples (same B, level and seed)');
+  }
+  const replicates = a.replicates.map((v, i) => v - b.replicates[i]);
+  const finite = Float64Array.from(replicates.filter(Number.isFinite)).sort();
+  const q = (1 - a.level) / 2;
+  return {
+    estimate: a.estimate - b.estimate,
+    lower: quantileSorted(finite, q),
+    upper: quantileSorted(finite, 1 - q),
+    se: meanSd(finite).sd,
+    level: a.level, B: a.B, nValid: finite.length, replicates,
+  };
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ccc } from '../../src/eval/metrics.js';
-import { bootstrapByGroup, groupRows, itemCccWithCI, itemMetricWithCI, quantileSorted } from '../../src/eval/bootstrap.js';
+import { bootstrapByGroup, differenceInterval, groupRows, itemCccWithCI, itemMetricWithCI, quantileSorted } from '../../src/eval/bootstrap.js';
 import { formatMeanSd, meanSd, perItemScores } from '../../src/eval/summary.js';
 
 /** Reference from bench/reference/metrics_reference.py: numpy CCC and percentiles, and a Python
@@ -103,6 +103,19 @@ describe('participant (cluster) bootstrap', () => {
     expect(rb.upper - rb.lower).toBeLessThan(r1.upper - r1.lower);
     expect(rb.lower).toBeLessThan(rb.estimate);
     expect(rb.upper).toBeGreaterThan(rb.estimate);
+  });
+
+  it('paired difference of two models on the same resamples', () => {
+    const worse = Float64Array.from(input.predicted, (v, i) => (i % 2 ? v + 0.2 : v - 0.2)); // noisier predictions
+    const a = itemCccWithCI(input, { B: 300, seed: 4 });
+    const b = itemCccWithCI({ ...input, predicted: worse }, { B: 300, seed: 4 });
+    const d = differenceInterval(a.mean, b.mean);
+    expect(d.estimate).toBeCloseTo(a.mean.estimate - b.mean.estimate, 14);
+    expect(d.replicates[7]).toBeCloseTo(a.mean.replicates[7] - b.mean.replicates[7], 14);
+    expect(d.lower).toBeGreaterThan(0); // the better model stays better over resamples of participants
+    expect(d.lower).toBeLessThan(d.upper);
+    const c = itemCccWithCI(input, { B: 200, seed: 4 });
+    expect(() => differenceInterval(a.mean, c.mean)).toThrow(RangeError);
   });
 
   it('drops NaN replicates and validates its options', () => {
