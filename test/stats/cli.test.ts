@@ -74,15 +74,17 @@ describe('moodlens stats', () => {
       'p1,r1,happy,50,48',
       'p1,r2,happy,abc,48',     // line 3: non-numeric actual
       'p2,r3,happy,40,',        // line 4: missing predicted
-      ',r4,happy,40,41',        // line 5: no participant
-      'p2,r1,happy,30,35',      // line 6: duplicate (r1, happy)
+      'p2,r7,happy,,40',        // an unanswered item: skipped, not an error
+      ',r4,happy,40,41',        // line 6: no participant
+      'p2,r1,happy,30,35',      // line 7: duplicate (r1, happy)
     ].join('\n') + '\n');
     const r = await cli(['stats', '--predictions', path]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${path}:3:4: actual: expected a number, got "abc"`);
     expect(r.err).toContain(`${path}:4:5: predicted: missing value`);
-    expect(r.err).toContain(`${path}:5:1: participant_id:`);
-    expect(r.err).toContain(`${path}:6:2: report_id: report r1 item happy also on line 2`);
+    expect(r.err).toContain(`${path}:6:1: participant_id:`);
+    expect(r.err).toContain(`${path}:7:2: report_id: report r1 item happy also on line 2`);
+    expect(r.err).not.toContain(`${path}:5:`);
     await expect(readPredictions(path)).rejects.toThrow(InputError);
   });
 
@@ -108,16 +110,19 @@ describe('moodlens stats', () => {
       lines.push(`${p},r${i},happy,${(i * 7) % 11 + (i % 5) + ((i * 13) % 7) / 3},${(i * 7) % 11}`);
       lines.push(`${p},r${i},gloomy,${i % 3},50`); // constant predictions: not fittable
     }
-    lines.push('p1,r99,happy,,3');
+    lines.push('p1,r99,happy,4,');
+    lines.push('p1,r98,happy,,3');
     writeFileSync(path, lines.join('\n') + '\n');
     const records = await readPredictions(path, true);
     expect(records.dropped).toBe(1);
+    expect(records.unanswered).toBe(1);
     const t = table4(records.records);
     expect('error' in t.items.gloomy && t.items.gloomy.error).toMatch(/'predicted' is constant/);
     expect('coef' in t.items.happy).toBe(true);
     expect(renderTable4(t)).toMatch(/not fitted: .*constant/);
     const r = await cli(['stats', '--predictions', path, '--drop-missing', '--json']);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/dropped 1 row/);
+    expect(r.err).toMatch(/dropped 1 row with no predicted/);
+    expect(r.err).toMatch(/skipped 1 row with no actual/);
   });
 });

@@ -34,18 +34,25 @@ const PredictionRowSchema = z.object({
   predicted: numberCell(),
 });
 
-export interface ReadPredictions { records: PredictionRecord[]; dropped: number }
+export interface ReadPredictions {
+  records: PredictionRecord[];
+  /** Rows skipped because `predicted` was empty (only with dropMissing). */
+  dropped: number;
+  /** Rows skipped because `actual` was empty (an unanswered item). */
+  unanswered: number;
+}
 
 /**
- * Read and validate the predictions CSV. Throws InputError listing every bad row (file:line:column:
- * field: what was expected), missing values (unless `dropMissing`) and duplicate (report, item) pairs.
+ * Read and validate the predictions CSV. Rows with an empty `actual` (unanswered items) are skipped
+ * and counted. Throws InputError listing every bad row (file:line:column: field: what was expected),
+ * empty `predicted` cells (unless `dropMissing`) and duplicate (report, item) pairs.
  */
 export async function readPredictions(file: string, dropMissing = false): Promise<ReadPredictions> {
   if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
   const issues: InputIssue[] = [];
   const records: PredictionRecord[] = [];
   const seen = new Map<string, number>();
-  let dropped = 0, header: string[] | null = null;
+  let dropped = 0, unanswered = 0, header: string[] | null = null;
   for await (const row of readCsv(file)) {
     if (!header) {
       header = row.header;
@@ -62,10 +69,11 @@ export async function readPredictions(file: string, dropMissing = false): Promis
       continue;
     }
     const v = r.data;
-    const missing = (['actual', 'predicted'] as const).filter((f) => Number.isNaN(v[f]));
-    if (missing.length) {
+    // An empty `actual` is an unanswered item (the masked policy writes those): nothing to compare.
+    if (Number.isNaN(v.actual)) { unanswered++; continue; }
+    if (Number.isNaN(v.predicted)) {
       if (dropMissing) { dropped++; continue; }
-      for (const f of missing) issues.push({ file, line: row.line, column: col(f), field: f, message: 'missing value (use --drop-missing to skip such rows)' });
+      issues.push({ file, line: row.line, column: col('predicted'), field: 'predicted', message: 'missing value (use --drop-missing to skip such rows)' });
       continue;
     }
     const key = `${v.report_id}\u0000${v.item}`;
@@ -80,7 +88,7 @@ export async function readPredictions(file: string, dropMissing = false): Promis
   if (!header) throw new InputError([{ file, message: 'empty file: expected a header line and rows' }]);
   if (issues.length) throw new InputError(issues);
   if (records.length === 0) throw new InputError([{ file, message: 'no usable rows' }]);
-  return { records, dropped };
+  return { records, dropped, unanswered };
 }
 
 const f = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : '–');
@@ -111,15 +119,16 @@ export function register(program: Command): void {
     .option('--json', 'print {items: {<item>: {intercept, coef, se, z, p, ciLow, ciHigh, groupVar, residualVar, logLik, converged, nObs, nGroups}}}')
     .option('--method <REML|ML>', 'REML (default, as the paper) or ML', 'REML')
     .option('--se <statsmodels|lme4>', "standard errors as statsmodels' MixedLM (default) or as lme4 (they differ slightly on unbalanced data)", 'statsmodels')
-    .option('--drop-missing', 'skip rows whose actual or predicted is empty instead of failing')
+    .option('--drop-missing', 'skip rows whose predicted value is empty instead of failing (rows with an empty actual, i.e. unanswered items, are always skipped)')
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw, 'stats');
-      const { records, dropped } = await readPredictions(flags.predictions, flags.dropMissing);
+      const { records, dropped, unanswered } = await readPredictions(flags.predictions, flags.dropMissing);
       const nItems = new Set(records.map((r) => r.item)).size;
       const bar = progress('fitting items', nItems);
       const t = table4(records, { method: flags.method, se: flags.se, onItem: () => bar.tick() });
       bar.stop();
-      if (dropped) console.error(`stats: dropped ${dropped} row${dropped > 1 ? 's' : ''} with a missing actual or predicted value`);
+      if (unanswered) console.error(`stats: skipped ${unanswered} row${unanswered > 1 ? 's' : ''} with no actual value (unanswered items)`);
+      if (dropped) console.error(`stats: dropped ${dropped} row${dropped > 1 ? 's' : ''} with no predicted value`);
       console.log(flags.json ? JSON.stringify(t, null, 2) : renderTable4(t));
       // Exit 1 only when no item could be fitted; per-item failures are in the output.
       if (Object.values(t.items).every((r) => 'error' in r)) process.exitCode = 1;
