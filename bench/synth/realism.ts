@@ -40,7 +40,14 @@ const perPerson = sims.map((s) => {
 }).filter(Number.isFinite);
 const negShare = perPerson.filter((c) => c < 0).length / perPerson.length;
 const t1 = performance.now();
-const oracle = oracleComparison(oracleRows(sims));
+const rowsAll = oracleRows(sims);
+const oracle = oracleComparison(rowsAll);
+// Single modalities: activity only (log hour-mean ZCM, PIM) and voice only.
+const subset = (cols: number[]) => rowsAll.map((r) => ({ ...r, x: cols.map((c) => r.x[c]) }));
+const nX = rowsAll[0].x.length;
+const activityOnly = oracleComparison(subset([0, 1]));
+const voiceOnly = oracleComparison(subset(Array.from({ length: nX - 2 }, (_, i) => i + 2)));
+const fmt = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('n')).map(([k, v]) => [k, Number(v.toFixed(3))]));
 console.log(JSON.stringify({
   participants: sims.length, reports: sims.reduce((s, x) => s + x.reports.length, 0), simulateSeconds: Number(simSecs.toFixed(2)),
   itemCorrelations: corr,
@@ -51,5 +58,7 @@ console.log(JSON.stringify({
     shareNegative: Number(negShare.toFixed(2)),
   },
   oracleMeanCcc: Object.fromEntries(Object.entries(oracle).map(([k, v]) => [k, Number(v.toFixed(3))])),
+  oracleActivityOnly: fmt(activityOnly as never),
+  oracleVoiceOnly: fmt(voiceOnly as never),
   oracleSeconds: Number(((performance.now() - t1) / 1000).toFixed(2)),
 }, null, 1));

@@ -5,7 +5,7 @@
  */
 import { Rng } from '../util/random.js';
 import type { PersonParams } from './params.js';
-import type { VoiceParams } from './participant.js';
+import type { VoiceParams } from './voice.js';
 
 export const SPEECH_FEATURES = [
   'F0semitoneFrom27.5Hz_sma3nz_amean',

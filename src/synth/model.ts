@@ -77,14 +77,14 @@ export const ITEM_POINTS_PER_UNIT = 14;
  * log intonation range, HNR in dB.
  */
 export const COUPLING = {
-  activity: { shared: [-0.3, 0.4, 0.1] as Vec3, personSd: 0.4 },
-  f0St: { shared: [-0.4, 0.6, 0.8] as Vec3, personSd: 0.45 },
-  logJitter: { shared: [0.12, -0.05, 0.15] as Vec3, personSd: 0.08 },
-  shimmerDb: { shared: [0.1, -0.05, 0.08] as Vec3, personSd: 0.06 },
-  logLoudness: { shared: [-0.15, 0.15, 0.05] as Vec3, personSd: 0.1 },
-  logRate: { shared: [-0.07, 0.05, 0.05] as Vec3, personSd: 0.04 },
-  logIntonation: { shared: [-0.15, 0.12, 0.0] as Vec3, personSd: 0.08 },
-  hnrDb: { shared: [-0.6, 0.3, -0.3] as Vec3, personSd: 0.4 },
+  activity: { shared: [-0.25, 0.7, 0.05] as Vec3, personSd: 0.5 },
+  f0St: { shared: [-0.15, 0.2, 0.7] as Vec3, personSd: 0.35 },
+  logJitter: { shared: [0.08, -0.03, 0.1] as Vec3, personSd: 0.05 },
+  shimmerDb: { shared: [0.06, -0.03, 0.05] as Vec3, personSd: 0.04 },
+  logLoudness: { shared: [-0.1, 0.05, 0.03] as Vec3, personSd: 0.06 },
+  logRate: { shared: [-0.045, 0.03, 0.03] as Vec3, personSd: 0.025 },
+  logIntonation: { shared: [-0.1, 0.04, 0.0] as Vec3, personSd: 0.05 },
+  hnrDb: { shared: [-0.4, 0.1, -0.2] as Vec3, personSd: 0.25 },
 } as const;
 export type CouplingName = keyof typeof COUPLING;
 /** Share of people whose activity coupling is reversed (e.g. restless when low, exercising when anxious). */

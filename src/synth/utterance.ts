@@ -18,7 +18,8 @@
  */
 import { Rng } from '../util/random.js';
 import type { PersonParams } from './params.js';
-import type { SpeechStatus, VoiceParams } from './participant.js';
+import type { SpeechStatus } from './participant.js';
+import type { VoiceParams } from './voice.js';
 
 export const SPEECH_SAMPLE_RATE = 16_000;
 const SYLLABLES = 11;

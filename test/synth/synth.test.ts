@@ -188,6 +188,17 @@ describe('synthetic study: in-memory properties (40 participants × 14 days)', (
     // Activity and voice carry within-person information beyond each person's mean.
     expect(res.personal).toBeGreaterThan(res.personalMean + 0.03);
   });
+
+  it('makes each modality informative and the two together at least as good as the better one', () => {
+    const rows = oracleRows(sims);
+    const only = (cols: number[]) => oracleComparison(rows.map((r) => ({ ...r, x: cols.map((c) => r.x[c]) })));
+    const both = oracleComparison(rows);
+    const activity = only([0, 1]);
+    const voice = only(Array.from({ length: rows[0].x.length - 2 }, (_, i) => i + 2));
+    expect(activity.personal).toBeGreaterThan(both.personalMean + 0.02);
+    expect(voice.personal).toBeGreaterThan(both.personalMean + 0.02);
+    expect(both.personal).toBeGreaterThanOrEqual(Math.max(activity.personal, voice.personal) - 0.005);
+  });
 });
 
 describe('synthetic study: audio mode (3 participants × 2 days)', () => {
