@@ -153,28 +153,31 @@ function readConfig(dir: string, issues: IssueList): StudyConfig | null {
 
 /**
  * ISO 8601 epoch start times, parsed fast: consecutive epochs share the "YYYY-MM-DDTHH:" prefix
- * and the offset, so only the minutes and seconds are read when those repeat. Anything else goes
- * through parseIsoTime (exact calendar checks; a time without offset is read in the zone).
+ * and the offset (or, without offset, the zone), so only the minutes and seconds are read while
+ * those repeat. Anything else goes through parseIsoTime (exact calendar checks; a time without
+ * offset is read in the participant's zone — one luxon call per local hour, not per epoch).
  */
 export class EpochTimeParser {
   private prefix = '';
   private suffix = '';
+  private zone = '';
   private len = -1;
   private base = NaN;
 
   parse(s: string, zone: string): number {
-    if (s.length === this.len && s.startsWith(this.prefix) && s.endsWith(this.suffix)) {
+    if (s.length === this.len && s.startsWith(this.prefix) && s.endsWith(this.suffix) && (this.suffix !== '' || zone === this.zone)) {
       const m1 = s.charCodeAt(14) - 48, m2 = s.charCodeAt(15) - 48, s1 = s.charCodeAt(17) - 48, s2 = s.charCodeAt(18) - 48;
       if (m1 >= 0 && m1 <= 5 && m2 >= 0 && m2 <= 9 && s.charCodeAt(16) === 58 && s1 >= 0 && s1 <= 5 && s2 >= 0 && s2 <= 9) {
         return this.base + (m1 * 10 + m2) * 60_000 + (s1 * 10 + s2) * 1000;
       }
     }
     const t = parseIsoTime(s, zone);
-    // Cache only "YYYY-MM-DDTHH:MM:SS" followed by an explicit offset (Z or ±HH:MM).
-    if (!Number.isNaN(t) && s.length >= 20 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(19) !== 46 /* . */ &&
-      (s[19] === 'Z' || s[19] === '+' || s[19] === '-')) {
+    // Cache only "YYYY-MM-DDTHH:MM:SS" alone (local time in the zone) or followed by Z / ±HH:MM.
+    if (!Number.isNaN(t) && s.length >= 19 && s.charCodeAt(10) === 84 /* T */ &&
+      (s.length === 19 || s[19] === 'Z' || s[19] === '+' || s[19] === '-')) {
       this.prefix = s.slice(0, 14);
       this.suffix = s.slice(19);
+      this.zone = zone;
       this.len = s.length;
       this.base = parseIsoTime(this.prefix + '00:00' + this.suffix, zone);
     }

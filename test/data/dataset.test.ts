@@ -38,6 +38,22 @@ describe('instances', () => {
     expect(d.covariates!.mood_note[0]).toBe('note');
   });
 
+  it('activity times without offset are read in the participant\'s zone', async () => {
+    const base = await buildDataset(writeStudy(tempDir(), validStudy({ speech: false })), { policy: 'masked' });
+    const f = validStudy({ speech: false });
+    // Rewrite p1's (Asia/Tokyo, +09:00) and p2's (Europe/Berlin, +02:00 in September) epoch starts as local wall-clock times.
+    const offsetH: Record<string, number> = { p1: 9, p2: 2 };
+    f['activity.csv'] = f['activity.csv']!.map((r, i) => {
+      if (i === 0 || !(r[0] in offsetH)) return r;
+      const local = new Date(Date.parse(r[1]) + offsetH[r[0]] * 3_600_000).toISOString().slice(0, 19);
+      return [r[0], local, r[2], r[3]];
+    });
+    expect(f['activity.csv']![1][1]).toBe('2022-09-05T09:00:00');
+    const local = await buildDataset(writeStudy(tempDir(), f), { policy: 'masked' });
+    expect(Array.from(local.dataset.activity)).toEqual(Array.from(base.dataset.activity));
+    expect(Array.from(local.dataset.modalityMask)).toEqual(Array.from(base.dataset.modalityMask));
+  });
+
   it('a report exactly on an epoch boundary excludes the epoch that starts at the report', async () => {
     const f = validStudy({ speech: false });
     f['reports.csv']![1][2] = '2022-09-05T06:00:00Z';
