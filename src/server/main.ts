@@ -8,14 +8,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildServer } from './app.js';
 
-export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; publicUrl?: string; log?: boolean }
+export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; publicUrl?: string; log?: boolean; authRateLimit?: number }
 
 export async function runServe(o: ServeOptions): Promise<void> {
   const dataDir = resolve(o.dataDir);
   const db = o.db ?? `sqlite:${join(dataDir, 'moodlens.db')}`;
   const email = process.env.MOODLENS_ADMIN_EMAIL, password = process.env.MOODLENS_ADMIN_PASSWORD;
   const server = await buildServer({
-    db, dataDir, logger: o.log ?? false, publicUrl: o.publicUrl,
+    db, dataDir, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit,
     admin: email && password ? { email, password } : undefined,
   });
   const address = await server.app.listen({ port: o.port, host: o.host });
@@ -26,6 +26,6 @@ export async function runServe(o: ServeOptions): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { db: { type: 'string' }, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'data-dir': { type: 'string', default: './moodlens-data' } } });
-  await runServe({ db: values.db, port: Number(values.port), host: values.host!, dataDir: values['data-dir']! });
+  const { values } = parseArgs({ options: { db: { type: 'string' }, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'data-dir': { type: 'string', default: './moodlens-data' }, 'auth-rate-limit': { type: 'string', default: '10' } } });
+  await runServe({ db: values.db, port: Number(values.port), host: values.host!, dataDir: values['data-dir']!, authRateLimit: Number(values['auth-rate-limit']) });
 }

@@ -3,7 +3,7 @@
  * PostgreSQL. Writes that carry participant data go through the group committer, together with
  * their audit-log row, so the data and the record of who wrote it commit atomically.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { DB, ParticipantsTable, ReportsTable, StudiesTable, AlertsTable, PredictionsTable, SpeechTable, UsersTable } from './db/schema.js';
 import { GroupCommitter } from './db/group-commit.js';
 import type { DbHandle, DbKind } from './db/connect.js';
@@ -267,23 +267,40 @@ export class Store {
     return this.write(async (trx) => {
       let inserted = 0;
       for (let i = 0; i < epochs.length; i += EPOCH_ROWS_PER_INSERT) {
-        const rows = epochs.slice(i, i + EPOCH_ROWS_PER_INSERT).map((e) => ({ participant_id: participantId, t_ms: e.t_ms, study_id: studyId, vals: e.vals }));
-        const r = await trx.insertInto('activity').values(rows)
-          .onConflict((oc) => oc.columns(['participant_id', 't_ms']).doNothing()).executeTakeFirst();
-        inserted += Number(r.numInsertedOrUpdatedRows ?? 0n);
+        const chunk = epochs.slice(i, i + EPOCH_ROWS_PER_INSERT);
+        const params: unknown[] = new Array(chunk.length * 3);
+        for (let k = 0; k < chunk.length; k++) { params[3 * k] = participantId; params[3 * k + 1] = chunk[k].t_ms; params[3 * k + 2] = chunk[k].vals; }
+        // The hot path of wristband ingest: one prepared multi-row insert, built once per row
+        // count (the query builder's per-value work cost more than SQLite's).
+        const r = await trx.executeQuery(CompiledQuery.raw(this.epochInsertSql(chunk.length), params));
+        inserted += Number(r.numAffectedRows ?? 0n);
       }
       await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: participantId, action: 'write', study_id: studyId, participant_id: participantId, resource: 'activity', detail: `${epochs.length} epochs, ${inserted} new` })).execute();
       return inserted;
     });
   }
 
+  private epochSql = new Map<number, string>();
+  private epochInsertSql(rows: number): string {
+    let q = this.epochSql.get(rows);
+    if (!q) {
+      const tuples: string[] = [];
+      for (let k = 0; k < rows; k++) tuples.push(this.kind === 'postgres' ? `($${3 * k + 1},$${3 * k + 2},$${3 * k + 3})` : '(?,?,?)');
+      q = `insert into activity (participant_id, t_ms, vals) values ${tuples.join(',')} on conflict (participant_id, t_ms) do nothing`;
+      if (this.epochSql.size > 64) this.epochSql.clear();
+      this.epochSql.set(rows, q);
+    }
+    return q;
+  }
+
   /** Activity of a study in pages ordered by participant then time (keyset), for export. */
   async *studyActivity(studyId: string, page = 20000): AsyncGenerator<DB['activity'][]> {
     let afterP = '', afterT = -Infinity;
     for (;;) {
-      const rows = await this.db.selectFrom('activity').selectAll().where('study_id', '=', studyId)
-        .where((eb) => eb.or([eb('participant_id', '>', afterP), eb.and([eb('participant_id', '=', afterP), eb('t_ms', '>', Number.isFinite(afterT) ? afterT : -1e15)])]))
-        .orderBy('participant_id').orderBy('t_ms').limit(page).execute();
+      const rows = await this.db.selectFrom('activity').innerJoin('participants', 'participants.id', 'activity.participant_id')
+        .select(['activity.participant_id', 'activity.t_ms', 'activity.vals']).where('participants.study_id', '=', studyId)
+        .where((eb) => eb.or([eb('activity.participant_id', '>', afterP), eb.and([eb('activity.participant_id', '=', afterP), eb('activity.t_ms', '>', Number.isFinite(afterT) ? afterT : -1e15)])]))
+        .orderBy('activity.participant_id').orderBy('activity.t_ms').limit(page).execute();
       if (rows.length === 0) return;
       afterP = rows[rows.length - 1].participant_id; afterT = rows[rows.length - 1].t_ms;
       yield rows;

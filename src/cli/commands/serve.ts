@@ -14,6 +14,7 @@ const ServeOptions = z.object({
   dataDir: z.string().default('./moodlens-data'),
   publicUrl: z.string().url().optional(),
   log: z.boolean().default(false),
+  authRateLimit: z.coerce.number().int().min(1).max(100000).default(10),
 });
 
 export function register(program: Command): void {
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'where speech files, exports and the SQLite database live', './moodlens-data')
     .option('--public-url <url>', 'base URL printed in enrolment links (default: the request\'s Host)')
+    .option('--auth-rate-limit <n>', 'login and enrolment attempts per minute per client address', '10')
     .option('--log', 'log every request (JSON lines)')
     .action(async (raw) => {
       const parsed = ServeOptions.safeParse(raw);

@@ -24,6 +24,27 @@ export interface DbHandle {
 
 const INT8_OID = 20;
 
+/**
+ * Kysely prepares every query afresh; preparing costs as much as running a small insert. Reuse
+ * prepared statements by SQL text (bounded; the server never streams, so a statement is never
+ * in use twice at once).
+ */
+function cachedStatements(sqlite: Database.Database, max = 1000) {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let st = cache.get(sql);
+      if (!st) {
+        st = sqlite.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(sql, st);
+      }
+      return st;
+    },
+  };
+}
+
 /** Parse `sqlite:FILE`, `sqlite::memory:` or `postgres://…` (also `postgresql://`). */
 export function parseDbUrl(url: string): { kind: DbKind; target: string } {
   if (url.startsWith('sqlite:')) {
@@ -46,7 +67,7 @@ export async function openDatabase(url: string, opts: { migrate?: boolean; poolS
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachedStatements(sqlite) }) });
   } else {
     const pool = new pg.Pool({
       connectionString: target,

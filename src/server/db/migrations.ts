@@ -82,13 +82,15 @@ function migrations(kind: DbKind): Record<string, Migration> {
           .addColumn('created_ms', big, (c) => c.notNull())
           .execute();
         await db.schema.createIndex('speech_participant').on('speech').column('participant_id').execute();
-        await db.schema.createTable('activity')
+        // The biggest table (one row per participant-minute): keyed by (participant, epoch start)
+        // only; on SQLite WITHOUT ROWID so that key is the table's one B-tree.
+        let activity = db.schema.createTable('activity')
           .addColumn('participant_id', 'text', (c) => c.notNull())
           .addColumn('t_ms', big, (c) => c.notNull())
-          .addColumn('study_id', 'text', (c) => c.notNull())
           .addColumn('vals', 'text', (c) => c.notNull())
-          .addPrimaryKeyConstraint('activity_pk', ['participant_id', 't_ms'])
-          .execute();
+          .addPrimaryKeyConstraint('activity_pk', ['participant_id', 't_ms']);
+        if (kind === 'sqlite') activity = activity.modifyEnd(sql`without rowid`);
+        await activity.execute();
         await db.schema.createTable('predictions')
           .addColumn('id', 'text', (c) => c.primaryKey())
           .addColumn('study_id', 'text', (c) => c.notNull())

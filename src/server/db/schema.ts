@@ -99,7 +99,6 @@ export interface ActivityTable {
   participant_id: string;
   /** Epoch start, ms since the Unix epoch. */
   t_ms: number;
-  study_id: string;
   /** JSON array of channel values in the study's channel order (null = missing). */
   vals: string;
 }

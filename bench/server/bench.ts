@@ -1,0 +1,153 @@
+/**
+ * Server throughput on loopback (autocannon), for SQLite and PostgreSQL:
+ *   1. EMA report ingest: requests/s and p50/p99 latency at 64 concurrent clients (one device
+ *      token per connection, every request a new report);
+ *   2. activity-epoch ingest: epochs/s in batches (runs of 5,000 one-minute epochs, 2 channels);
+ *   3. on-demand prediction: p50/p99 latency (built-in baseline predictor, or a model folder
+ *      given with --model when the model issue's loader is wired in).
+ * The server runs as a child process (src/server/main.ts) so it does not share an event loop
+ * with autocannon. This machine has 2 cores shared with other work: figures are noisy.
+ *
+ *   npx tsx bench/server/bench.ts [--db sqlite|postgres|both] [--duration 10]
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+const DAMS = ['vigorous', 'gloomy', 'concerned', 'happy', 'unpleasant', 'anxious', 'cheerful', 'depressed', 'worried'];
+const ADMIN = { email: 'bench@example.org', password: 'bench-password-1' };
+const PG_URL = process.env.MOODLENS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'both' }, duration: { type: 'string', default: '10' }, model: { type: 'string' }, profile: { type: 'string' }, only: { type: 'string' } } });
+const duration = Number(args.duration);
+
+async function startServer(db: string, dataDir: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []), '--import', 'tsx', 'src/server/main.ts', '--db', db, '--port', '0', '--data-dir', dataDir, '--auth-rate-limit', '1000'], {
+    env: { ...process.env, MOODLENS_ADMIN_EMAIL: ADMIN.email, MOODLENS_ADMIN_PASSWORD: ADMIN.password }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; const m = /listening on (http:\/\/\S+)/.exec(out); if (m) resolve(m[1]); });
+    child.once('exit', (c) => reject(new Error(`server exited with ${c}`)));
+  });
+  return { child, base };
+}
+
+async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
+  const r = await fetch(base + path, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body !== undefined ? JSON.stringify(body) : undefined });
+  const j = await r.json();
+  if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
+  return j as any;
+}
+
+/** CPU seconds (user + system) used so far by a process, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch { return NaN; }
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => { autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))); });
+}
+
+async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'moodlens-bench-'));
+  let db = `sqlite:${join(dataDir, 'bench.db')}`, dropPg: (() => Promise<void>) | null = null;
+  if (name === 'postgres') {
+    const dbName = `moodlens_bench_${process.pid}`;
+    const c = new pg.Client({ connectionString: PG_URL });
+    try { await c.connect(); } catch { console.log(`postgres: not reachable at ${PG_URL} — skipped`); return; }
+    await c.query(`create database ${dbName}`); await c.end();
+    const u = new URL(PG_URL); u.pathname = '/' + dbName; db = u.toString();
+    dropPg = async () => { const d = new pg.Client({ connectionString: PG_URL }); await d.connect(); await d.query(`drop database if exists ${dbName} with (force)`); await d.end(); };
+  }
+  const { child, base } = await startServer(db, dataDir);
+  try {
+    const admin = (await call(base, 'POST', '/auth/login', undefined, ADMIN)).token;
+    const study = await call(base, 'POST', '/studies', admin, { config: { name: 'bench', timezone: 'UTC' } });
+    const tokens: string[] = [];
+    for (let i = 0; i < 64; i++) {
+      const inv = await call(base, 'POST', `/studies/${study.id}/participants`, admin, { participantId: `B${i}` });
+      tokens.push((await call(base, 'POST', '/enrol', undefined, { code: inv.enrolCode })).token);
+    }
+
+    // 1. Reports, 64 connections, each its own participant.
+    let nextToken = 0, nextReport = 0;
+    const t0 = Date.now() - 7 * 86_400_000;
+    const want = (phase: string) => !args.only || args.only.split(',').includes(phase);
+    let cpu0 = cpuSeconds(child.pid!);
+    if (want('reports')) {
+    const reports = await run({
+      url: base, connections: 64, duration,
+      requests: [{
+        method: 'POST', path: '/me/reports',
+        setupRequest: (req, ctx: any) => {
+          ctx.token ??= tokens[nextToken++ % tokens.length];
+          const i = nextReport++;
+          const body = { id: `b${i}`, time: new Date(t0 + i * 1000).toISOString(), trigger: 'scheduled', answers: Object.fromEntries(DAMS.map((d, k) => [d, (i + k) % 101])), itemOrder: DAMS };
+          return { ...req, headers: { authorization: `Bearer ${ctx.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+        },
+      }],
+    });
+    const ok = reports['2xx'];
+    const cpu = cpuSeconds(child.pid!) - cpu0;
+    console.log(`${name}: reports  ${(ok / duration).toFixed(0)} req/s (2xx ${ok}, non-2xx ${reports.non2xx}, errors ${reports.errors}), ` +
+      `latency p50 ${reports.latency.p50} ms, p99 ${reports.latency.p99} ms, max ${reports.latency.max} ms  [64 connections, ${duration} s]; ` +
+      `server CPU ${(1000 * cpu / ok).toFixed(3)} ms/report (→ ${(ok / cpu).toFixed(0)} reports per CPU-second)`);
+    }
+
+    // 2. Activity epochs in batches of 5,000 (each connection its own participant and run).
+    const BATCH = 5000;
+    let nextA = 0;
+    const runStart = new Map<string, number>();
+    cpu0 = cpuSeconds(child.pid!);
+    if (want('activity')) {
+    const epochs = await run({
+      url: base, connections: 8, duration,
+      requests: [{
+        method: 'POST', path: '/me/activity',
+        setupRequest: (req, ctx: any) => {
+          ctx.token ??= tokens[nextA++ % tokens.length];
+          const start = runStart.get(ctx.token) ?? Date.UTC(2020, 0, 1);
+          runStart.set(ctx.token, start + BATCH * 60_000);
+          const zcm = Array.from({ length: BATCH }, (_, k) => (k * 13) % 400);
+          const body = { start: new Date(start).toISOString(), values: { zcm, pim: zcm.map((v) => v * 3) } };
+          return { ...req, headers: { authorization: `Bearer ${ctx.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+        },
+      }],
+    });
+    console.log(`${name}: activity ${((epochs['2xx'] * BATCH) / duration).toFixed(0)} epochs/s (${epochs['2xx']} batches of ${BATCH}, non-2xx ${epochs.non2xx}), ` +
+      `batch latency p50 ${epochs.latency.p50} ms, p99 ${epochs.latency.p99} ms  [8 connections]; ` +
+      `server CPU → ${((epochs['2xx'] * BATCH) / (cpuSeconds(child.pid!) - cpu0)).toFixed(0)} epochs per CPU-second`);
+    }
+    if (!want('predict')) return;
+
+    // 3. Predictions on demand.
+    await call(base, 'PUT', `/studies/${study.id}/model`, admin, { model: args.model ?? 'builtin:baseline' });
+    let nextP = 0;
+    cpu0 = cpuSeconds(child.pid!);
+    const preds = await run({
+      url: base, connections: 8, duration: Math.max(5, duration / 2),
+      requests: [{
+        method: 'POST',
+        setupRequest: (req) => ({ ...req, path: `/studies/${study.id}/participants/B${nextP++ % 64}/predict`, headers: { authorization: `Bearer ${admin}` } }),
+      }],
+    });
+    console.log(`${name}: predict  ${(preds['2xx'] / Math.max(5, duration / 2)).toFixed(0)} req/s, latency p50 ${preds.latency.p50} ms, p99 ${preds.latency.p99} ms (non-2xx ${preds.non2xx})  [8 connections, ${args.model ?? 'builtin:baseline'}]; ` +
+      `server CPU ${(1000 * (cpuSeconds(child.pid!) - cpu0) / preds['2xx']).toFixed(2)} ms/prediction`);
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((r) => child.once('exit', r));
+    if (dropPg) await dropPg();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+console.log(`moodlens server bench — ${new Date().toISOString()}, Node ${process.version}; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+for (const b of args.db === 'both' ? ['sqlite', 'postgres'] as const : [args.db as 'sqlite' | 'postgres']) await benchBackend(b);
