@@ -1,7 +1,7 @@
 /**
  * The data API: study folder (SPEC §7) → checked study → instances (SPEC §1) → splits.
- * Node-only parts (file reading) are loadStudy/validateStudy/buildDataset; schemas, windows,
- * splits and the Dataset type are pure.
+ * Node only (it re-exports the file-reading importer). Browser code imports the pure modules
+ * directly: ./study.js, ./dataset.js, ./rows.js, ./activity.js, ./split.js.
  */
 export * from './study.js';
 export * from './dataset.js';
@@ -16,3 +16,4 @@ export { buildDataset, assembleInstances, selectInstances, dropReason, DROP_REAS
 export { chronologicalSplit, participantHeldOutSplit, instancesByParticipant,
   type ChronologicalOptions, type HeldOutOptions } from './split.js';
 export { describeStudy, type StudyDescription, type ParticipantCompliance, type ModalityMissingness, type ItemSummary } from './describe.js';
+export { convertLifeSnaps, DEFAULT_LIFESNAPS_CHANNELS, LIFESNAPS_MOODS, type LifeSnapsOptions, type LifeSnapsResult } from './lifesnaps.js';

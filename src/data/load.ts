@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { readCsvBatches, type CsvBatch } from '../util/csv.js';
 import { progress } from '../util/progress.js';
 import type { InputIssue } from '../util/errors.js';
-import { STUDY_FILES, StudyConfigSchema, TRIGGERS, type StudyConfig, type Trigger } from './study.js';
+import { STUDY_FILES, StudyConfigSchema, type StudyConfig, type Trigger } from './study.js';
 import {
   ParticipantRowSchema, REQUIRED_COLUMNS, SpeechRowSchema, activityRowSchema, parseIsoTime,
   parseNumberCell, reportRowSchema, speechFeatureRowSchema,
@@ -413,4 +413,3 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
   return { study, issues: issues.issues, totalIssues: issues.total };
 }
 
-export { TRIGGERS };
