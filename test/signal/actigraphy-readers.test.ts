@@ -72,6 +72,14 @@ describe('generic CSV reader', () => {
     expect(none.t).toEqual([1704067200, 1704067200.25, 1704067200.5]);
   });
 
+  it('a last line cut off mid-write (no newline) is skipped and counted; the same line inside the file is an error', () => {
+    const reader = new CsvAccelReader();
+    const r = readAll(reader, [enc('time,x,y,z\n2024-01-01T00:00:00Z,0,0,1\n2024-01-01T00:00:01Z,0,0,1\n2024-01-01T00:00:02Z,0.')]);
+    expect(r.n).toBe(2);
+    expect(reader.info.skipped).toBe(1);
+    expectInputError(() => readAll(new CsvAccelReader(), [enc('time,x,y,z\n2024-01-01T00:00:02Z,0.\n2024-01-01T00:00:03Z,0,0,1\n')]), 2, /at least 4 fields/);
+  });
+
   it('errors name the line and column', () => {
     const issue = expectInputError(() => readAll(new CsvAccelReader({ name: 'a.csv' }), [enc('time,x,y,z\n2024-01-01T00:00:00Z,0,abc,1\n')]), 2, /expected a number/);
     expect(issue.file).toBe('a.csv'); expect(issue.column).toBe(3);

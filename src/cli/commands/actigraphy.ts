@@ -166,7 +166,7 @@ export async function runActigraphy(f: Flags): Promise<{ rows: number; summary: 
   const text = `${f.out}: ${lines.length} epochs of ${epochSeconds} s for ${f.participant}` +
     (lines.length ? ` (${localIso(summary.first * 1000, zone)} – ${localIso(summary.last * 1000, zone)})` : '') +
     `; ${i.format} at ${i.rate} Hz, ${summary.samples} samples; ${summary.missing} epochs missing` +
-    ` (${summary.nonWear} non-wear)` + (i.skipped ? `; ${i.skipped} unreadable blocks skipped` : '') +
+    ` (${summary.nonWear} non-wear)` + (i.skipped ? `; ${i.skipped} ${i.format === 'cwa' ? 'unreadable blocks' : 'cut-off last line'} skipped` : '') +
     (summary.dropped ? `; ${summary.dropped} samples out of time order dropped` : '');
   return { rows: lines.length, summary: text };
 }

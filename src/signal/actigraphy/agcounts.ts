@@ -148,7 +148,7 @@ class LinearResampler {
   private prev = 0;
   private readonly ratio: number;
 
-  constructor(private readonly fin: number, fout: number) {
+  constructor(fin: number, fout: number) {
     this.ratio = fin / fout;
     this.aa = fin > 25 ? new SosFilter(butterworth('low', 4, 10, fin)) : null;
   }
@@ -165,5 +165,5 @@ class LinearResampler {
     this.prev = v; this.i++;
   }
 
-  restart(): void { this.i = 0; this.next = 0; this.aa?.reset(); void this.fin; }
+  restart(): void { this.i = 0; this.next = 0; this.aa?.reset(); }
 }
