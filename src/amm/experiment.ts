@@ -35,14 +35,14 @@ export interface Arm {
 export interface DesignInput { modalities: string[]; main: string; secondary?: string }
 
 /** AMM Tables IV and V. */
-export function ammDesign(d: DesignInput, parts: Array<'stl-mtl' | 'ablation'> = ['stl-mtl', 'ablation']): Arm[] {
+export function ammDesign(d: DesignInput, parts: Array<'stl-mtl' | 'ablation'> = ['stl-mtl', 'ablation'], secondaryStl = true): Arm[] {
   const arms: Arm[] = [];
   const sets = [...(d.modalities.length > 1 ? d.modalities.map((m) => [m]) : []), d.modalities];
   const tag = (ms: string[]) => (ms.length === d.modalities.length && ms.length > 1 ? 'all' : ms.join('+'));
   if (parts.includes('stl-mtl')) {
     for (const ms of sets) {
       arms.push({ id: `stl-${tag(ms)}`, group: 'STL vs MTL', label: `STL ${ms.join('+')}`, system: 'amm', modalities: ms, tasks: [d.main], options: {} });
-      if (d.secondary) arms.push({ id: `stl-emo-${tag(ms)}`, group: 'STL vs MTL', label: `STL ${ms.join('+')} (secondary)`, system: 'amm', modalities: ms, tasks: [d.secondary], options: {} });
+      if (d.secondary && secondaryStl) arms.push({ id: `stl-emo-${tag(ms)}`, group: 'STL vs MTL', label: `STL ${ms.join('+')} (secondary)`, system: 'amm', modalities: ms, tasks: [d.secondary], options: {} });
       if (d.secondary) arms.push({ id: `mtl-${tag(ms)}`, group: 'STL vs MTL', label: `MTL ${ms.join('+')}`, system: 'amm', modalities: ms, tasks: [d.main, d.secondary], options: {} });
     }
   }

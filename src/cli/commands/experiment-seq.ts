@@ -1,0 +1,139 @@
+/**
+ * `moodlens experiment-amm` and `moodlens experiment-mimml`: the AMM and MIMML papers' experiment
+ * designs (SPEC §4–§5) on a study folder, on LifeSnaps' daily table, or on the planted study,
+ * as markdown and CSV tables of P, R, micro-F1, accuracy and balanced accuracy with bootstrap
+ * intervals across seeds. (Top-level names so as not to clash with `experiment table2|table3`;
+ * when an `experiment` command is already registered they are added to it as `amm` / `mimml` too.)
+ */
+import type { Command } from 'commander';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseFlags } from '../../util/flags.js';
+import { UsageError } from '../../util/errors.js';
+import { csvLine } from '../../util/csv.js';
+import { progress } from '../../util/progress.js';
+import { initNodeBackend } from '../../train/backend-node.js';
+import { loadDataset } from '../../train/study-node.js';
+import { chronologicalSplit } from '../../data/split.js';
+import { plantedStudy } from '../../amm/planted.js';
+import { seqFromDataset } from '../../amm/from-dataset.js';
+import { loadFrameSequences, loadLifesnaps, LIFESNAPS_TASKS } from '../../amm/load-node.js';
+import { DAMS_TASKS, TasksConfigSchema, type TasksConfig } from '../../amm/tasks.js';
+import { ammDesign, mimmlDesign, runExperiment, experimentMarkdown, experimentCsvRows, CSV_HEADER } from '../../amm/experiment.js';
+import type { SeqData } from '../../amm/data.js';
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+const Flags = z.object({
+  study: z.string().optional(),
+  lld: z.string().optional(),
+  lifesnaps: z.string().optional(),
+  planted: z.boolean().optional(),
+  decoy: z.boolean().optional(),
+  rate: z.coerce.number().gt(0).max(1).default(1),
+  tasks: z.string().optional(),
+  modalities: z.string().optional(),
+  parts: z.string().optional(),
+  seeds: z.string().regex(/^\d+(,\d+)*$/, 'comma-separated integers, e.g. 1,2,3').default('1,2,3'),
+  epochs: z.coerce.number().int().positive().default(100),
+  patience: z.coerce.number().int().min(0).default(15),
+  lr: z.coerce.number().positive().default(1e-3),
+  batch: z.coerce.number().int().positive().default(64),
+  dropout: z.coerce.number().min(0).max(0.9).default(0.3),
+  initScale: z.coerce.number().positive().default(0.1),
+  hidden: z.coerce.number().int().positive().default(32),
+  l2: z.coerce.number().min(0).default(1e-4),
+  pool: z.coerce.number().int().positive().default(5),
+  bootstrap: z.coerce.number().int().positive().default(1000),
+  out: z.string().default('results'),
+});
+type Flags = z.infer<typeof Flags>;
+
+function readTasks(file: string): TasksConfig {
+  let json: unknown;
+  try { json = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new UsageError(`--tasks ${file}: not readable JSON (${(e as Error).message})`); }
+  const r = TasksConfigSchema.safeParse(json);
+  if (!r.success) throw new UsageError(`--tasks ${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return r.data;
+}
+
+async function loadData(f: Flags): Promise<SeqData> {
+  const sources = [f.study, f.lifesnaps, f.planted].filter(Boolean).length;
+  if (sources !== 1) throw new UsageError('give exactly one of --study DIR, --lifesnaps daily.csv, --planted');
+  if (f.planted) return plantedStudy({ decoy: !!f.decoy, mainLabelRate: f.rate });
+  if (f.lifesnaps) return loadLifesnaps(f.lifesnaps, {}, f.tasks ? readTasks(f.tasks) : LIFESNAPS_TASKS);
+  const ds = await loadDataset(f.study!, 'masked');
+  const split = chronologicalSplit(ds);
+  const frames = f.lld ? await loadFrameSequences(f.lld, ds.reportIds) : undefined;
+  return seqFromDataset(ds, { split, tasks: f.tasks ? readTasks(f.tasks) : DAMS_TASKS, pool: f.pool, frames });
+}
+
+async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
+  const f = parseFlags(Flags, raw, `experiment ${system}`);
+  await initNodeBackend();
+  const data = await loadData(f);
+  const modalities = f.modalities ? list(f.modalities) : data.modalities.map((m) => m.name);
+  for (const m of modalities) if (!data.modalities.some((x) => x.name === m)) throw new UsageError(`--modalities: unknown "${m}" (have ${data.modalities.map((x) => x.name).join(', ')})`);
+  const design = { modalities, main: data.tasks[0].name, secondary: data.tasks[1]?.name };
+  const parts = f.parts ? list(f.parts) : undefined;
+  const arms = system === 'amm'
+    ? ammDesign(design, (parts ?? ['stl-mtl', 'ablation']) as Array<'stl-mtl' | 'ablation'>)
+    : mimmlDesign(design, (parts ?? ['modalities', 'ablation']) as Array<'modalities' | 'ablation'>);
+  if (arms.length === 0) throw new UsageError('the design has no arms (need a secondary task and two modalities for ablations)');
+  const seeds = list(f.seeds).map(Number);
+  console.log(`${data.notes.join('\n')}\n${arms.length} arms × ${seeds.length} seeds: ${arms.map((a) => a.id).join(', ')}`);
+  const bar = progress(`${system} runs`, arms.length * seeds.length, ' {arm} epoch {epoch}');
+  const res = await runExperiment(data, arms, {
+    seeds,
+    train: { epochs: f.epochs, patience: f.patience, lr: f.lr, batch: f.batch, l2: f.l2 },
+    model: { dropout: f.dropout, initScale: f.initScale, hidden: f.hidden, attention: f.hidden, taskHidden: f.hidden, channels: f.hidden, width: f.hidden },
+    bootstrap: f.bootstrap,
+    onRun: ({ arm, seed, index }) => bar.update(index, { arm: `${arm.id}/${seed}`, epoch: 0 }),
+    onEpoch: ({ arm, seed, log }) => bar.update(arms.indexOf(arm) * seeds.length + seeds.indexOf(seed), { arm: `${arm.id}/${seed}`, epoch: log.epoch }),
+  });
+  bar.update(arms.length * seeds.length); bar.stop();
+  const md = experimentMarkdown(`${system.toUpperCase()} experiment`, res) +
+    `\nSettings: Adam lr ${f.lr}, batch ${f.batch}, ≤ ${f.epochs} epochs (patience ${f.patience}), dropout ${f.dropout}, weights U(−${f.initScale}, ${f.initScale}), hidden ${f.hidden}, L2 ${f.l2}; seeds ${seeds.join(',')}.\n`;
+  mkdirSync(f.out, { recursive: true });
+  writeFileSync(join(f.out, `${system}.md`), md);
+  writeFileSync(join(f.out, `${system}.csv`), csvLine(CSV_HEADER) + experimentCsvRows(res).map((r) => csvLine(r)).join(''));
+  console.log(md);
+  console.log(`wrote ${join(f.out, `${system}.md`)} and ${join(f.out, `${system}.csv`)}`);
+}
+
+function addOptions(c: Command): Command {
+  return c
+    .option('--study <dir>', 'study folder (tasks from its items, activity minutes + speech as sequences)')
+    .option('--lld <dir>', 'frame-level speech descriptors per report (from `moodlens features --lld`); without it a fallback sequence is built from the speech features')
+    .option('--lifesnaps <file>', "LifeSnaps daily.csv: daily sequences, real multi-hot moods")
+    .option('--planted', 'the planted two-modality synthetic study')
+    .option('--decoy', 'planted: add the cross-modal decoy')
+    .option('--rate <x>', 'planted: fraction of training reports with the main label', '1')
+    .option('--tasks <file>', 'tasks JSON {tasks: [{name, kind: "binary", items, rule, threshold} | {name, kind: "dominant", groups}]}, main first')
+    .option('--modalities <list>', 'modalities to use (default: all)')
+    .option('--parts <list>', 'amm: stl-mtl,ablation; mimml: modalities,ablation')
+    .option('--seeds <list>', 'seeds', '1,2,3')
+    .option('--epochs <n>', 'maximum epochs (paper: 100)', '100')
+    .option('--patience <n>', 'early stopping on the development balanced accuracy (0 = off)', '15')
+    .option('--lr <x>', 'Adam learning rate (paper: 1e-3)', '1e-3')
+    .option('--batch <n>', 'batch size (paper: 64)', '64')
+    .option('--dropout <x>', 'dropout (paper: 0.3)', '0.3')
+    .option('--init-scale <x>', 'weights ~ U(−x, x) (paper: 0.1; 0.3 trains faster on few input features)', '0.1')
+    .option('--hidden <n>', 'width of the recurrent and attention layers', '32')
+    .option('--l2 <x>', 'L2 coefficient', '1e-4')
+    .option('--pool <n>', 'study: activity epochs per sequence step', '5')
+    .option('--bootstrap <n>', 'bootstrap replicates', '1000')
+    .option('--out <dir>', 'folder for <system>.md and <system>.csv', 'results');
+}
+
+export function register(program: Command): void {
+  for (const system of ['amm', 'mimml'] as const) {
+    const desc = system === 'amm'
+      ? 'AMM (attentive multimodal multitask): STL vs MTL × modalities, and the no-I_e / no-I_t ablations'
+      : 'MIMML (mutual information + multitask): modalities alone vs all, and the no-MI / no-auxiliary ablations';
+    addOptions(program.command(`experiment-${system}`).description(desc)).action((o: unknown) => run(system, o));
+    const group = program.commands.find((c) => c.name() === 'experiment');
+    if (group && !group.commands.some((c) => c.name() === system)) addOptions(group.command(system).description(desc)).action((o: unknown) => run(system, o));
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { buildTasks, TasksConfigSchema, DAMS_TASKS } from '../../src/amm/tasks.js';
+import { plantedStudy } from '../../src/amm/planted.js';
+import { loadLifesnaps } from '../../src/amm/load-node.js';
+
+const items = ['depressed', 'gloomy', 'happy', 'anxious'];
+// Two participants, three reports each; NaN = not answered.
+const values = Float32Array.from([
+  0.9, 0.7, 0.1, 0.2,
+  0.2, 0.1, 0.8, 0.1,
+  0.5, 0.5, 0.5, 0.9,
+  0.1, 0.1, 0.9, 0.0,
+  0.3, 0.2, 0.2, 0.1,
+  NaN, NaN, 0.4, 0.2,
+]);
+const participant = Int32Array.from([0, 0, 0, 1, 1, 1]);
+
+describe('tasks from items', () => {
+  it('binary by threshold on the mean of the answered items', () => {
+    const [t] = buildTasks({ items, values, participant }, { tasks: [{ name: 'dep', kind: 'binary', items: ['depressed', 'gloomy'], rule: 'threshold', threshold: 0.5, classes: ['no', 'yes'] }] });
+    expect(Array.from(t.y)).toEqual([1, 0, 1, 0, 0, -1]);
+  });
+  it("binary above the participant's own median (median from the given rows)", () => {
+    const [t] = buildTasks({ items, values, participant }, { tasks: [{ name: 'dep', kind: 'binary', items: ['depressed'], rule: 'person-median', threshold: 0.5, classes: ['no', 'yes'] }] }, [0, 1, 2, 3, 4]);
+    // p0 median of (0.9, 0.2, 0.5) = 0.5; p1 median of (0.1, 0.3) = 0.2
+    expect(Array.from(t.y)).toEqual([1, 0, 0, 0, 1, -1]);
+  });
+  it('dominant group: highest group mean, ties to the first group', () => {
+    const [t] = buildTasks({ items, values, participant }, { tasks: [{ name: 'emo', kind: 'dominant', minimum: 0, groups: { negative: ['depressed', 'gloomy'], positive: ['happy'], anxious: ['anxious'] } }] });
+    expect(t.classes).toEqual(['negative', 'positive', 'anxious']);
+    expect(Array.from(t.y)).toEqual([0, 1, 2, 1, 0, 1]);
+  });
+  it('config validation names the field; unknown items are reported', () => {
+    const bad = TasksConfigSchema.safeParse({ tasks: [{ name: 'x', kind: 'binary', items: [] }] });
+    expect(bad.success).toBe(false);
+    expect(TasksConfigSchema.safeParse(DAMS_TASKS).success).toBe(true);
+    expect(() => buildTasks({ items, values, participant }, { tasks: [{ name: 'x', kind: 'binary', items: ['nope'], rule: 'threshold', threshold: 0.5, classes: ['no', 'yes'] }] })).toThrow(/unknown item "nope"/);
+  });
+  it('the planted study is reproducible and hides main labels at the asked rate', () => {
+    const a = plantedStudy({ participants: 4, perParticipant: 10, seed: 5, mainLabelRate: 0.5 });
+    const b = plantedStudy({ participants: 4, perParticipant: 10, seed: 5, mainLabelRate: 0.5 });
+    expect(Array.from(a.modalities[1].x.slice(0, 50))).toEqual(Array.from(b.modalities[1].x.slice(0, 50)));
+    const hidden = Array.from(a.split.train).filter((r) => a.tasks[0].y[r] < 0).length;
+    expect(hidden).toBeGreaterThan(0);
+    expect(Array.from(a.split.test).every((r) => a.tasks[0].y[r] >= 0)).toBe(true);
+    expect(Array.from(a.tasks[1].y).every((y) => y >= 0)).toBe(true);
+  });
+});
+
+const LIFESNAPS = resolve(process.cwd(), '../shared/data/lifesnaps/daily.csv');
+describe.skipIf(!existsSync(LIFESNAPS))('LifeSnaps daily sequences (needs ../shared/data; skipped in a clone without it)', () => {
+  it('one instance per answered mood report, 7-day sequences, real binary task', async () => {
+    const d = await loadLifesnaps(LIFESNAPS);
+    expect(d.n).toBe(2290);
+    expect(d.modalities.map((m) => [m.name, m.steps])).toEqual([['activity', 7], ['physiology', 7]]);
+    expect(d.tasks[0].y.filter((y) => y === 1).length).toBe(598); // SAD or TENSE/ANXIOUS ticked
+    expect(d.split.train.length + d.split.dev.length + d.split.test.length).toBe(d.n);
+  });
+});
