@@ -165,3 +165,20 @@ export function cwaFile(c: AccelChunk, rateCode: number, packing: 0 | 2 = 2, fra
   for (const b of blocks) { out.set(b, o); o += b.length; }
   return out;
 }
+
+/**
+ * A deterministic 3-axis movement signal (no RNG, values rounded to 4 decimals) for comparing
+ * ActiGraph counts with the output of ActiGraph's own `agcounts` Python package on the same numbers.
+ */
+export function agSignal(rate: number, seconds: number): AccelChunk {
+  const n = rate * seconds;
+  const t = new Float64Array(n), x = new Float64Array(n), y = new Float64Array(n), z = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = i / rate, amp = 0.1 + 0.4 * Math.abs(Math.sin(s / 50));
+    t[i] = T0 + s;
+    x[i] = +(amp * Math.sin(2 * Math.PI * 1.3 * s) + 0.05 * Math.sin(12345.678 * i)).toFixed(4);
+    y[i] = +(0.3 * Math.sin(2 * Math.PI * 0.7 * s + 1) * (s % 120 < 60 ? 1 : 0.1)).toFixed(4);
+    z[i] = +(1 + 0.2 * Math.sin(2 * Math.PI * 2.4 * s) + 0.02 * Math.sin(98765.4321 * i)).toFixed(4);
+  }
+  return { n, t, x, y, z, rate };
+}

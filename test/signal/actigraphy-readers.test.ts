@@ -107,6 +107,7 @@ describe('ActiGraph CSV reader', () => {
     expect([r.x[1], r.y[1], r.z[1]]).toEqual([-0.182, -0.176, 0.959]);
     expect(reader.info.header.serial).toBe('NEO1F18120387');
     expect(detectFormat(file)).toBe('actigraph');
+    expect(readAll(new ActiGraphCsvReader({ timezone: 'America/New_York' }), randomByteChunks(file, 2, 13))).toEqual(r);
   });
 
   it('day-first date formats, a Timestamp column, no column-name line', () => {

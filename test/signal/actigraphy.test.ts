@@ -4,7 +4,7 @@ import {
   epochsOf, lfilterZi, magnitudeAt, sadeh, scoreSleep, type EpochRow,
 } from '../../src/signal/actigraphy/index.js';
 import { Rng } from '../../src/util/random.js';
-import { T0, makeSignal, randomPieces } from './actigraphy-fixtures.js';
+import { T0, agSignal, makeSignal, randomPieces } from './actigraphy-fixtures.js';
 
 const RATE = 100;
 const ALL = ['zcm', 'pim', 'tat', 'counts'] as const;
@@ -171,6 +171,21 @@ describe('ActiGraph counts (Brønd et al. 2017 / agcounts)', () => {
       -0.041599516408558065, -0.02970555449401845, -0.006788163861095593, 0];
     lfilterZi(AG_B, AG_A).forEach((v, i) => expect(v).toBeCloseTo(scipy[i], 12));
   });
+  it('60-s counts per axis equal those of ActiGraph\'s agcounts (Python, get_counts fast path) on the same samples', () => {
+    // Output of agcounts' extraction (numpy/scipy) on agSignal(rate, 300) written as x,y,z rows.
+    const agcounts: Record<number, number[][]> = {
+      30: [[5314, 6145, 725], [8418, 34, 697], [3577, 6166, 707], [7634, 34, 718], [6931, 6166, 717]],
+      50: [[5317, 6077, 658], [8411, 36, 661], [3563, 6096, 659], [7620, 36, 658], [6924, 6096, 671]],
+      100: [[5314, 6077, 711], [8435, 34, 691], [3569, 6101, 701], [7628, 34, 697], [6942, 6101, 696]],
+    };
+    for (const rate of [30, 50, 100]) {
+      const c = agSignal(rate, 300);
+      const perAxis = (['x', 'y', 'z'] as const).map((signal) =>
+        epochsOf(c, { channels: ['counts'], signal, nonWear: false }).map((r) => r.values.counts));
+      expect(perAxis[0].map((_, e) => perAxis.map((a) => a[e]))).toEqual(agcounts[rate]);
+    }
+  });
+
   it('a constant (gravity) gives 0 counts; a 1 Hz 0.2 g movement gives counts that grow with amplitude', () => {
     const count = (amp: number) => {
       const ag = new AgCounter(100);
