@@ -12,6 +12,11 @@ import { loadStudy, type LoadedStudy, type LoadOptions } from './load.js';
 
 export interface BuildOptions extends LoadOptions {
   policy: MissingPolicy;
+  /**
+   * Build from the rows that passed the checks even when others did not (default false: a study
+   * with any issue is refused). The number of problems is then added to `notes`.
+   */
+  allowIssues?: boolean;
 }
 
 export interface BuildResult {
@@ -147,10 +152,13 @@ export async function buildDataset(src: string | LoadedStudy, opts: BuildOptions
   let study: LoadedStudy;
   if (typeof src === 'string') {
     const res = await loadStudy(src, opts);
-    if (!res.study || res.totalIssues > 0) {
-      throw new InputError(res.issues, undefined);
-    }
+    if (!res.study || (res.totalIssues > 0 && !opts.allowIssues)) throw new InputError(res.issues);
     study = res.study;
+    if (res.totalIssues > 0) {
+      const out = selectInstances(assembleInstances(study), opts.policy);
+      out.notes.push(`${res.totalIssues} problem${res.totalIssues === 1 ? '' : 's'} in the study: the rows concerned were left out (moodlens validate lists them).`);
+      return out;
+    }
   } else study = src;
   return selectInstances(assembleInstances(study), opts.policy);
 }

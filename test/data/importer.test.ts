@@ -43,6 +43,17 @@ describe('study importer', () => {
     expect(lines[4]).toMatch(/^reports\.csv:7:1: report_id: duplicate report id "p1-d0-r0" \(first on line 2\)/);
   });
 
+  it('buildDataset refuses a bad study unless allowIssues, then leaves the bad rows out', async () => {
+    const f = validStudy({ speech: false });
+    corrupt(f, 'reports.csv', 2, 'a', '-1');
+    const dir = writeStudy(tempDir(), f);
+    await expect(buildDataset(dir, { policy: 'masked' })).rejects.toThrow(/reports\.csv:3:5: a: expected a number in \[0, 100\]/);
+    const r = await buildDataset(dir, { policy: 'masked', allowIssues: true });
+    expect(r.dataset.n).toBe(17);
+    expect(r.dataset.reportIds).not.toContain(f['reports.csv']![2][0]);
+    expect(r.notes.join(' ')).toMatch(/1 problem in the study/);
+  });
+
   it('reports all 10 of 10 bad rows, not only the first', async () => {
     const f = validStudy({ speech: false });
     const bad = [3, 50, 100, 700, 1441, 2000, 3000, 4000, 5000, 8640];
