@@ -9,7 +9,7 @@ import { tf } from '../model/backend.js';
 import type { Dataset, Split } from '../data/dataset.js';
 import type { Config } from '../model/config.js';
 import { MoodModel } from '../model/macro-micro.js';
-import { fitNormalization, makeBatch, disposeBatch, prepare, resolveModalities, type Modality, type NormStats, type Prepared } from '../model/inputs.js';
+import { fitNormalization, makeBatch, disposeBatch, prepare, resolveModalities, type BatchTensors, type Modality, type NormStats, type Prepared } from '../model/inputs.js';
 import { UserBatch } from '../model/user-table.js';
 import { newVariable } from '../model/nn.js';
 import { predict } from '../model/predict.js';
@@ -43,6 +43,48 @@ export interface TrainedModel {
   items: Dataset['items']; history: EpochInfo[]; bestEpoch: number; bestDev: number; task?: number;
 }
 
+export interface StepHyper { lr: number; momentum: number; nesterov: boolean; weightDecay: number }
+
+/**
+ * One optimisation step on a batch: forward, backward (shared variables and the batch's per-user
+ * rows in one pass), SGD with Nesterov momentum and weight decay on the shared variables
+ * (PyTorch semantics: g ← g + wd·w; v ← μv + g; w ← w − lr·(g + μv)), and the lazy sparse update
+ * of the users present. Returns the loss and the per-task losses L [K] (caller disposes L).
+ */
+export function trainStep(model: MoodModel, momentum: tf.Variable[], b: BatchTensors, h: StepHyper): { total: number; L: tf.Tensor } {
+  const vars = model.variables();
+  const ub = new UserBatch(b.user, model.tables, true);
+  let L: tf.Tensor | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const pred = model.forward(b.inputs, b.mask, ub, b.known);
+    const out = model.loss(pred, b.labels, b.labelMask);
+    L = tf.keep(out.L);
+    return out.total;
+  }, [...vars, ...ub.rows.values()]);
+  tf.tidy(() => {
+    vars.forEach((w, j) => {
+      const g = grads[w.name];
+      if (!g) return;
+      const gd = h.weightDecay ? tf.add(g, tf.mul(h.weightDecay, w)) : g;
+      const v = tf.add(tf.mul(h.momentum, momentum[j]), gd);
+      momentum[j].assign(v);
+      w.assign(tf.sub(w, tf.mul(h.lr, h.nesterov ? tf.add(gd, tf.mul(h.momentum, v)) : v)));
+    });
+  });
+  for (const [table, row] of ub.rows) {
+    const g = grads[row.name];
+    if (g) table.step(b.user, g.dataSync() as Float32Array, h.lr, h.momentum, h.nesterov, h.weightDecay);
+  }
+  const total = value.dataSync()[0];
+  tf.dispose([value, ...Object.values(grads)]); ub.dispose();
+  return { total, L: L! };
+}
+
+/** Momentum buffers for the shared variables. */
+export function newMomentum(model: MoodModel): tf.Variable[] {
+  return model.variables().map((v) => newVariable(new Float32Array(v.size), v.shape, false));
+}
+
 /** Mean over items of the per-item CCC (finite items only). */
 export function meanItemCCC(p: Prepared, idx: Int32Array, pred: Float32Array, task?: number): number {
   const K = p.K; let s = 0, n = 0;
@@ -74,8 +116,7 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
   const base = initModel(ds, split.train, config);
   const { model } = base;
   const prep = prepare(ds, base.mods, base.norm, base.participants);
-  const vars = model.variables();
-  const momentum = vars.map((v) => newVariable(new Float32Array(v.size), v.shape, false));
+  const momentum = newMomentum(model);
   let lr = tc.lr, bestDev = -Infinity, bestEpoch = -1, sinceImprove = 0, start = 0;
   let best = exportWeights(model).data;
   const history: EpochInfo[] = [];
@@ -99,35 +140,10 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
     for (let s = 0; s < steps; s++) {
       const idx = order.slice(s * tc.batchSize, (s + 1) * tc.batchSize);
       const b = makeBatch(prep, idx, { rng, modalityDropout: tc.modalityDropout, microDropout, task: opts.task });
-      const ub = new UserBatch(b.user, model.tables, true);
-      let lastL: tf.Tensor | null = null;
-      const rows = [...ub.rows.values()];
-      const { value, grads } = tf.variableGrads(() => {
-        const pred = model.forward(b.inputs, b.mask, ub, b.known);
-        const { total, L } = model.loss(pred, b.labels, b.labelMask);
-        lastL = tf.keep(L);
-        return total;
-      }, [...vars, ...rows]);
-      // Shared weights: v ← μv + g + wd·w;  w ← w − lr·(g + wd·w + μv)  (PyTorch SGD, Nesterov).
-      tf.tidy(() => {
-        vars.forEach((w, j) => {
-          const g = grads[w.name];
-          if (!g) return;
-          const gd = tc.weightDecay ? tf.add(g, tf.mul(tc.weightDecay, w)) : g;
-          const v = tf.add(tf.mul(tc.momentum, momentum[j]), gd);
-          momentum[j].assign(v);
-          w.assign(tf.sub(w, tf.mul(lr, tc.nesterov ? tf.add(gd, tf.mul(tc.momentum, v)) : v)));
-        });
-      });
-      // Per-user rows: lazy sparse update of the users in this batch.
-      for (const [table, row] of ub.rows) {
-        const g = grads[row.name];
-        if (g) table.step(b.user, g.dataSync() as Float32Array, lr, tc.momentum, tc.nesterov, tc.weightDecay);
-      }
-      const nextSum = tf.add(lossSum, lastL!); lossSum.dispose(); lossSum = nextSum;
-      totalSum += value.dataSync()[0];
-      tf.dispose([value, lastL!, ...Object.values(grads)]);
-      ub.dispose(); disposeBatch(b);
+      const { total, L } = trainStep(model, momentum, b, { lr, momentum: tc.momentum, nesterov: tc.nesterov, weightDecay: tc.weightDecay });
+      const nextSum = tf.add(lossSum, L); lossSum.dispose(); lossSum = nextSum;
+      totalSum += total;
+      L.dispose(); disposeBatch(b);
     }
     await new Promise((r) => setImmediate(r)); // let the event loop breathe (progress, signals, RPC)
     const meanL = Array.from(lossSum.dataSync(), (x) => x / steps); lossSum.dispose();

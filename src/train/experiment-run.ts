@@ -1,0 +1,20 @@
+/** One experiment job: train a config on a split, evaluate on test. Used in-process and by workers. */
+import type { Dataset, Split } from '../data/dataset.js';
+import { makeConfig, type ConfigInput } from '../model/config.js';
+import { evaluatePredictions, type Evaluation } from '../eval/evaluate.js';
+import { fitModel, predictMembers } from './fit.js';
+
+export interface Job { key: string; ds: Dataset; split: Split; config: ConfigInput; label: string }
+export interface JobResult { key: string; evaluation: Evaluation; seconds: number; bestEpoch: number; epochs: number; report: Record<string, number[]> }
+
+export async function runJob(job: Job): Promise<JobResult> {
+  const t0 = Date.now();
+  const config = makeConfig(job.config);
+  const fitted = await fitModel(job.ds, job.split, config, { quiet: true, label: job.label });
+  const pred = predictMembers(fitted.members, job.ds, job.split.test);
+  const evaluation = evaluatePredictions(job.ds, job.split.test, pred, { B: 500 });
+  const m = fitted.members[0];
+  const out = { key: job.key, evaluation, seconds: (Date.now() - t0) / 1000, bestEpoch: m.bestEpoch, epochs: m.history.length, report: m.model.report() };
+  for (const mm of fitted.members) mm.model.dispose();
+  return out;
+}
