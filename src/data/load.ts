@@ -290,7 +290,7 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
   if (aPath) {
     const file = STUDY_FILES.activity;
     const size = statSync(aPath).size;
-    const bar = opts.progress === false ? null : progress('activity.csv', size, ' bytes');
+    const bar = opts.progress === false ? null : progress('activity.csv bytes', size);
     let bytes = 0, sinceTick = 0;
     const ranges = config.activity.ranges ?? {};
     let pCol = -1, tCol = -1;
