@@ -118,6 +118,12 @@ describe('missing epochs: gaps and non-wear are empty, never 0', () => {
     expect(rows[10].values.zcm).toBeGreaterThanOrEqual(119);
   });
 
+  it('a jump of months (a broken timestamp) is an error, not a million empty epochs', () => {
+    const c = makeSignal(RATE, [{ seconds: 60 }, { seconds: 90 * 86400, gap: true }, { seconds: 60 }]);
+    expect(() => epochsOf(c, { nonWear: false })).toThrow(/jumps forward by 90.0 days/);
+    expect(epochsOf(c, { nonWear: false, maxGapDays: 100 })).toHaveLength(90 * 1440 + 2);
+  });
+
   it('an epoch with less than minCoverage of its samples is missing', () => {
     const rows = epochsOf(makeSignal(RATE, [{ seconds: 60, f: 1, amp: 0.2 }, { seconds: 90, gap: true }, { seconds: 90, f: 1, amp: 0.2 }]), { nonWear: false });
     expect(rows.map((r) => Number.isNaN(r.values.zcm))).toEqual([false, true, true, false]);

@@ -44,6 +44,8 @@ export const ActigraphyOptionsSchema = z.object({
   minCoverage: z.number().min(0).max(1).default(0.9),
   /** Samples further apart than this (s) start a new segment (default: max(1 s, 10 sample periods)). */
   gapSeconds: z.number().positive().optional(),
+  /** A jump forward in time longer than this (days) is taken for a broken timestamp: an error, not empty epochs. */
+  maxGapDays: z.number().positive().default(60),
   /** Non-wear detection, or false to keep every epoch. */
   nonWear: z.union([NonWearOptionsSchema, z.literal(false)]).default(NonWearOptionsSchema.parse({})),
   sleep: z.object({
@@ -87,6 +89,7 @@ class EpochAccumulator {
   private readonly counters: AgCounter[] | null;
   private readonly E: number;
   private readonly gap: number;
+  private readonly maxGapEpochs: number;
   private cur = NaN;
   private lastT = -Infinity;
   private hyst = 0;
@@ -97,6 +100,7 @@ class EpochAccumulator {
   constructor(private readonly o: ActigraphyOptions, readonly rate: number) {
     this.E = o.epochSeconds;
     this.gap = o.gapSeconds ?? Math.max(1, 10 / rate);
+    this.maxGapEpochs = o.maxGapDays * 86400 / this.E;
     this.bp = new SosFilter(butterworthBandPass(o.order, o.band[0], o.band[1], rate));
     const needCounts = o.channels.includes('counts') || o.channels.includes('sleep');
     this.counters = needCounts ? [0, 1, 2].map(() => new AgCounter(rate)) : null;
@@ -119,6 +123,10 @@ class EpochAccumulator {
       const e = Math.floor(ti * invE + 1e-6);
       if (e !== cur) {
         if (e < cur) { this.dropped++; continue; }
+        if (e - cur > this.maxGapEpochs) {
+          throw new RangeError(`time jumps forward by ${((e - cur) * this.E / 86400).toFixed(1)} days at ` +
+            `${new Date(ti * 1000).toISOString()} (over maxGapDays = ${this.o.maxGapDays}): a broken timestamp?`);
+        }
         if (m) out(m);
         if (cur === cur) for (let k = cur + 1; k < e; k++) out(this.fresh(k));
         cur = e; m = this.fresh(e);
