@@ -21,11 +21,13 @@ export class Monitor {
   private lastAlertRun = new Map<string, number>();
   private running: Promise<void> | null = null;
   private alertTimers = new Map<string, NodeJS.Timeout>();
+  /** Why a study's model could not be loaded (for the attach route's message). */
+  readonly loadErrors = new Map<string, string>();
 
   constructor(private ctx: ServerContext) {}
 
   /** Forget a study's predictor (a model was attached or detached). */
-  resetStudy(studyId: string): void { this.predictors.delete(studyId); this.macroCache.delete(studyId); }
+  resetStudy(studyId: string): void { this.predictors.delete(studyId); this.macroCache.delete(studyId); this.loadErrors.delete(studyId); }
 
   predictor(info: StudyInfo): Promise<Predictor | null> {
     let p = this.predictors.get(info.study.id);
@@ -34,8 +36,10 @@ export class Monitor {
       if (!dir) p = Promise.resolve(null);
       else if (dir === BUILTIN_BASELINE) p = Promise.resolve(new BaselinePredictor(info.config.items, () => this.macro(info)));
       else if (this.ctx.opts.loadPredictor) p = this.ctx.opts.loadPredictor(info);
-      else p = Promise.resolve(null);
-      p = p.catch(() => null);
+      else p = import('./predictor-model.js').then(({ ModelPredictor }) => ModelPredictor.load(dir, {
+        channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: info.config.items,
+      }));
+      p = p.catch((e) => { this.loadErrors.set(info.study.id, e instanceof Error ? e.message : String(e)); console.error(`monitor: could not load the model of study ${info.study.id}: ${e instanceof Error ? e.message : e}`); return null; });
       this.predictors.set(info.study.id, p);
     }
     return p;
@@ -70,19 +74,24 @@ export class Monitor {
     const timeMs = report?.time_ms ?? this.ctx.now();
     const { channels, epochSeconds } = info.config.activity;
     const W = info.config.window.epochs, epochMs = epochSeconds * 1000;
-    const from = timeMs - W * epochMs;
-    const activity = new Float32Array(channels.length * W).fill(NaN);
-    for (const e of await this.ctx.store.activityBetween(participant.id, from, timeMs)) {
-      const w = Math.floor((e.t_ms - from) / epochMs);
-      const vals = JSON.parse(e.vals) as (number | null)[];
-      for (let c = 0; c < channels.length; c++) if (vals[c] !== null && w >= 0 && w < W) activity[c * W + w] = vals[c]!;
-    }
-    const history = (await this.ctx.store.reportsOf(participant.id))
-      .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs))
-      .map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
-    const local = DateTime.fromMillis(timeMs, { zone: participant.timezone });
+    // The window of the W epochs before the report (SPEC §1), channel-major; NaN = missing.
+    const windowOf = async (t: number) => {
+      const from = t - W * epochMs;
+      const activity = new Float32Array(channels.length * W).fill(NaN);
+      for (const e of await this.ctx.store.activityBetween(participant.id, from, t)) {
+        const w = Math.floor((e.t_ms - from) / epochMs);
+        const vals = JSON.parse(e.vals) as (number | null)[];
+        for (let c = 0; c < channels.length; c++) if (vals[c] !== null && w >= 0 && w < W) activity[c * W + w] = vals[c]!;
+      }
+      return activity;
+    };
+    const localHour = (t: number) => { const d = DateTime.fromMillis(t, { zone: participant.timezone }); return d.hour + d.minute / 60 + d.second / 3600; };
+    const past = (await this.ctx.store.reportsOf(participant.id))
+      .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs));
+    const history = past.map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
+    const historyInstances = async () => Promise.all(history.map(async (h) => ({ ...h, localHour: localHour(h.timeMs), activity: await windowOf(h.timeMs) })));
     const out: PredictionOutput = await predictor.predict({
-      participantId: participant.label, timeMs, localHour: local.hour + local.minute / 60, activity, speech: null, history,
+      participantId: participant.label, timeMs, localHour: localHour(timeMs), activity: await windowOf(timeMs), speech: null, history, historyInstances,
     });
     const row: Prediction = {
       id: newId('pr_'), study_id: info.study.id, participant_id: participant.id, report_id: report?.id ?? null,

@@ -19,6 +19,8 @@ export interface PredictionInput {
   speech: Float32Array | null;
   /** The participant's earlier reports (item values in item units, NaN = not answered), oldest first. */
   history: { timeMs: number; values: Record<string, number> }[];
+  /** The earlier reports with their activity windows, loaded on request (for personalisation). */
+  historyInstances?: () => Promise<{ timeMs: number; localHour: number; values: Record<string, number>; activity: Float32Array }[]>;
 }
 
 export interface ItemPrediction { value: number; lo: number; hi: number }

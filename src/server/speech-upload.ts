@@ -55,7 +55,8 @@ export async function receiveAudio(body: Readable, tmpDir: string, maxBytes: num
     if (available < declaredBytes) {
       throw new HttpError(400, `body: truncated WAV file: the data chunk declares ${declaredBytes} bytes but ${Math.max(0, available)} arrived`, 'body');
     }
-    if (declaredBytes < fmt.blockAlign) throw new HttpError(400, 'body: WAV file holds no audio samples', 'body');
+    // A well-formed WAV with no samples is accepted: it is the recording that was made (a failed
+    // one), and the feature pipeline marks it unusable, as it does silent or noisy ones.
     await fh.sync();
     ok = true;
     return {

@@ -44,9 +44,10 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor }: RouteD
     monitor.resetStudy(info.study.id);
     const predictor = await monitor.predictor(await ctx.studyInfo(info.study.id));
     if (!predictor) {
+      const why = monitor.loadErrors.get(info.study.id) ?? 'unknown error';
       await store.setModel(info.study.id, null);
       ctx.forgetStudy(info.study.id); monitor.resetStudy(info.study.id);
-      throw new HttpError(400, `body.model: could not load a model from ${model}`, 'body.model');
+      throw new HttpError(400, `body.model: could not load a model from ${model}: ${why}`, 'body.model');
     }
     return { model, predictor: predictor.name };
   });
