@@ -12,7 +12,8 @@ import rateLimit from '@fastify/rate-limit';
 import {
   serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors, type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { openDatabase } from './db/connect.js';
 import { Store } from './store.js';
 import { ServerContext, type ContextOptions } from './context.js';
@@ -49,6 +50,8 @@ export interface Server {
 
 export async function buildServer(opts: ServerOptions): Promise<Server> {
   mkdirSync(opts.dataDir, { recursive: true });
+  // Uploads a crash interrupted were never acknowledged: their temporary files can go.
+  rmSync(join(opts.dataDir, 'tmp'), { recursive: true, force: true });
   const handle = await openDatabase(opts.db);
   const store = new Store(handle);
   if (opts.admin && (await store.countUsers()) === 0) {

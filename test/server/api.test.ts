@@ -179,6 +179,33 @@ for (const b of BACKENDS) {
       expect(await h.server.store.countActivity(pid)).toBe(120);
     });
 
+    it('converts raw accelerometer uploads into epochs with the signal code', async () => {
+      const tok = await s.enrol('RAW1');
+      // 20 minutes at 25 Hz: gravity on z plus a 1.5 Hz movement (walking-like) in the second half.
+      const rate = 25, t0 = Date.UTC(2026, 0, 5, 9, 0);
+      const lines = ['time,x,y,z'];
+      for (let i = 0; i < 20 * 60 * rate; i++) {
+        const t = i / rate, moving = t >= 600 ? 0.3 * Math.sin(2 * Math.PI * 1.5 * t) : 0;
+        lines.push(`${new Date(t0 + Math.round(t * 1000)).toISOString()},${(0.01 * Math.sin(i)).toFixed(4)},${moving.toFixed(4)},${(1 + moving).toFixed(4)}`);
+      }
+      const csv = lines.join('\n') + '\n';
+      const up = await h.req('PUT', '/me/activity/raw', { token: tok, payload: csv, headers: { 'content-type': 'text/csv' } });
+      expect(up.status, up.body).toBe(200);
+      expect(up.json.epochs).toBeGreaterThanOrEqual(19);
+      expect(up.json.inserted).toBe(up.json.epochs);
+      expect(up.json.first).toBe(new Date(t0).toISOString());
+      const pid = (await h.server.store.participant(s.studyId, 'RAW1'))!.id;
+      const rows = await h.server.store.activityBetween(pid, t0, t0 + 20 * 60_000);
+      const pim = rows.map((r) => JSON.parse(r.vals)[1] as number);
+      // Moving minutes have far more activity than still ones.
+      expect(Math.min(...pim.slice(11, 19))).toBeGreaterThan(10 * Math.max(...pim.slice(1, 9)));
+      const again = await h.req('PUT', '/me/activity/raw', { token: tok, payload: csv, headers: { 'content-type': 'text/csv' } });
+      expect(again.json.duplicates).toBe(up.json.epochs);
+      const junk = await h.req('PUT', '/me/activity/raw', { token: tok, payload: 'hello,world\nthis is,not accelerometer data\n', headers: { 'content-type': 'text/csv' } });
+      expect(junk.status).toBe(400);
+      expect(junk.json.message).toMatch(/^body: /);
+    });
+
     it('withdraws a participant: deletes all their data and says what it deleted', async () => {
       const tok = await s.enrol('W01');
       await h.req('POST', '/me/reports', { token: tok, body: reportBody('w-1', iso(Date.now() - 5000)) });

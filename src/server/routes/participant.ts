@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { App, RouteDeps } from '../app.js';
-import { ActivityBody, EnrolBody, ReportBody, ReportIdParams, type ReportInput } from '../schemas.js';
+import { z } from 'zod';
+import { ActivityBody, EnrolBody, IsoTimeWithOffset, ReportBody, ReportIdParams, type ReportInput } from '../schemas.js';
+import { ActigraphyPipeline, AutoReader, createReader, CHANNELS, type Channel } from '../../signal/actigraphy/index.js';
 import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { badRequest, HttpError, notFound } from '../http-error.js';
 import { nextPrompt, participantSchedule, studySchedule } from '../schedule.js';
@@ -54,11 +56,22 @@ function shuffled<T>(a: readonly T[]): T[] {
 }
 
 const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
+const RAW_TYPES = ['application/octet-stream', 'text/csv'];
+/** Largest raw accelerometer upload (a 14-day 100 Hz .cwa is ~0.3 GB; CSV exports are larger). */
+const RAW_MAX_BYTES = 4 * 1024 * 1024 * 1024;
+
+const RawActivityQuery = z.object({
+  format: z.enum(['auto', 'csv', 'actigraph', 'geneactiv', 'cwa']).default('auto'),
+  /** Generic CSV: sample rate in Hz when it should not be estimated from the times. */
+  rate: z.coerce.number().positive().max(10_000).optional(),
+  /** Generic CSV: ISO start time when the time column holds seconds from the start (or is absent). */
+  start: IsoTimeWithOffset.optional(),
+});
 
 export async function participantRoutes(app: App, { ctx, store, monitor, authRateLimit }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
   // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
-  app.addContentTypeParser(AUDIO_TYPES, (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...RAW_TYPES])], (_req, payload, done) => done(null, payload));
 
   app.post('/enrol', {
     config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
@@ -186,6 +199,49 @@ export async function participantRoutes(app: App, { ctx, store, monitor, authRat
     }
     const inserted = rows.length ? await store.insertEpochs(p.study_id, p.id, rows) : 0;
     return { received: n, stored: rows.length, inserted, duplicates: rows.length - inserted };
+  });
+
+  app.put('/me/activity/raw', {
+    schema: {
+      tags, querystring: RawActivityQuery,
+      summary: 'Upload a raw wrist accelerometer file (generic CSV, ActiLife CSV, GENEActiv CSV, Axivity .cwa); the signal code turns it into the study\'s epochs (zcm, pim, tat, counts, sleep)',
+    },
+  }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!RAW_TYPES.includes(ctype)) throw new HttpError(415, `content-type: expected application/octet-stream or text/csv, got "${ctype || 'none'}"`, 'content-type');
+    const channels = info.config.activity.channels;
+    const bad = channels.find((c) => !(CHANNELS as readonly string[]).includes(c));
+    if (bad) throw new HttpError(409, `this study's activity channel "${bad}" cannot be computed from raw data (computable: ${CHANNELS.join(', ')})`);
+    const ropts = { name: 'upload', defaultTimezone: p.timezone, rate: req.query.rate, start: req.query.start };
+    const rows: { t_ms: number; vals: string }[] = [];
+    let bytes = 0;
+    try {
+      const reader = req.query.format === 'auto' ? new AutoReader(ropts) : createReader(req.query.format, ropts);
+      const pipe = new ActigraphyPipeline({ epochSeconds: info.config.activity.epochSeconds, channels: channels as Channel[] });
+      const take = (out: ReturnType<typeof pipe.push>) => {
+        for (const r of out) {
+          const v = channels.map((c) => r.values[c as Channel]);
+          if (v.every((x) => !Number.isFinite(x))) continue; // gaps and non-wear: no row (missing)
+          rows.push({ t_ms: Math.round(r.start * 1000), vals: JSON.stringify(v.map((x) => (Number.isFinite(x) ? x : null))) });
+        }
+      };
+      for await (const buf of req.body as AsyncIterable<Buffer>) {
+        bytes += buf.length;
+        if (bytes > RAW_MAX_BYTES) throw new HttpError(413, `body: larger than ${RAW_MAX_BYTES} bytes`, 'body');
+        take(pipe.push(reader.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))));
+      }
+      take(pipe.push(reader.end()));
+      take(pipe.end());
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      throw new HttpError(400, `body: not a readable accelerometer recording: ${e instanceof Error ? e.message : String(e)}`, 'body');
+    }
+    if (bytes === 0) throw badRequest('body', 'empty upload');
+    if (rows.length === 0) throw badRequest('body', 'the recording gave no epoch with a value (too short, or all non-wear)');
+    const inserted = await store.insertEpochs(p.study_id, p.id, rows);
+    return { bytes, epochs: rows.length, inserted, duplicates: rows.length - inserted, first: new Date(rows[0].t_ms).toISOString(), last: new Date(rows[rows.length - 1].t_ms).toISOString() };
   });
 
   app.delete('/me', { schema: { tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
