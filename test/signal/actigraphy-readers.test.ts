@@ -231,3 +231,17 @@ describe('in-place number parsing', () => {
     for (const s of ['', '-', '.', '1.2.3', 'abc', '1,2']) expect(parseDecimal(s, 0, s.length)).toBeNaN();
   });
 });
+
+describe('line splitting', () => {
+  it('keeps multi-byte characters split across chunks, drops the BOM, handles CRLF and a last line without newline', async () => {
+    const { LineSplitter } = await import('../../src/signal/actigraphy/lines.js');
+    const bytes = enc('\uFEFFa,é€\r\n\nb,ü\nlast');
+    for (const size of [1, 2, 3, 5, bytes.length]) {
+      const l = new LineSplitter();
+      const got: [string, number][] = [];
+      for (let i = 0; i < bytes.length; i += size) l.push(bytes.subarray(i, i + size), (s, n) => got.push([s, n]));
+      l.end((s, n) => got.push([s, n]));
+      expect(got).toEqual([['a,é€', 1], ['', 2], ['b,ü', 3], ['last', 4]]);
+    }
+  });
+});

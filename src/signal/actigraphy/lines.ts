@@ -1,7 +1,6 @@
 /**
  * Bytes in chunks of any size → whole text lines with their 1-based line numbers (UTF-8, a BOM
- * dropped, "\n" or "\r\n"), and the number parsing of sensor rows. Browser-safe: TextDecoder in
- * streaming mode keeps characters split across chunks intact.
+ * dropped, "\n" or "\r\n"), and the number parsing of sensor rows. Browser-safe (TextDecoder).
  *
  * Speed matters here (a day at 100 Hz is 8.6 million rows), so lines are handed out as ranges of
  * the decoded text and numbers are parsed in place (`parseDecimal`) instead of split and sliced.
@@ -10,16 +9,34 @@ export type RangeLine = (text: string, start: number, end: number, lineNo: numbe
 
 export class LineSplitter {
   private readonly decoder = new TextDecoder('utf-8');
-  private rest = '';
+  /** Bytes after the last newline seen (an unfinished line). */
+  private rest: Uint8Array = new Uint8Array(0);
   /** Line number of the last line handed out. */
   line = 0;
-  private first = true;
 
-  /** Call `onLine(text, start, end, lineNo)` for every line the bytes complete (line = text[start, end)). */
+  /**
+   * Call `onLine(text, start, end, lineNo)` for every line the bytes complete (line = text[start, end)).
+   * Only whole lines are decoded — a newline byte is always a character boundary in UTF-8 — so
+   * each chunk becomes one flat string (no concatenation, which makes every later character
+   * access slower).
+   */
   pushRanges(bytes: Uint8Array, onLine: RangeLine): void {
-    let text = this.decoder.decode(bytes, { stream: true });
-    if (this.first && text.length > 0) { if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); this.first = false; }
-    const s = this.rest.length ? this.rest + text : text;
+    const nl = bytes.lastIndexOf(10);
+    if (nl < 0) { this.rest = concat(this.rest, bytes); return; }
+    const whole = this.rest.length ? concat(this.rest, bytes.subarray(0, nl + 1)) : bytes.subarray(0, nl + 1);
+    this.rest = bytes.slice(nl + 1);
+    this.lines(this.decoder.decode(whole), onLine);
+  }
+
+  /** Flush the last line (without a final newline). */
+  endRanges(onLine: RangeLine): void {
+    const tail = this.decoder.decode(this.rest);
+    this.rest = new Uint8Array(0);
+    const end = tail.endsWith('\r') ? tail.length - 1 : tail.length;
+    if (end > 0) onLine(tail, 0, end, ++this.line);
+  }
+
+  private lines(s: string, onLine: RangeLine): void {
     let start = 0;
     for (;;) {
       const nl = s.indexOf('\n', start);
@@ -28,15 +45,6 @@ export class LineSplitter {
       onLine(s, start, end, ++this.line);
       start = nl + 1;
     }
-    this.rest = s.slice(start);
-  }
-
-  /** Flush the last line (without a final newline). */
-  endRanges(onLine: RangeLine): void {
-    const tail = this.rest + this.decoder.decode();
-    this.rest = '';
-    const end = tail.endsWith('\r') ? tail.length - 1 : tail.length;
-    if (end > 0) onLine(tail, 0, end, ++this.line);
   }
 
   /** As pushRanges, with each line as its own string. */
@@ -47,6 +55,12 @@ export class LineSplitter {
   end(onLine: (line: string, lineNo: number) => void): void {
     this.endRanges((s, a, b, n) => onLine(s.slice(a, b), n));
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const r = new Uint8Array(a.length + b.length);
+  r.set(a); r.set(b, a.length);
+  return r;
 }
 
 /** Split a CSV line on commas (sensor files are plain numbers; surrounding quotes are removed). */
