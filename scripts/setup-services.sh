@@ -4,15 +4,27 @@
 # tests that need a missing piece skip with a message saying so.
 set -u
 have_pg() { command -v pg_isready >/dev/null 2>&1 && pg_isready -h 127.0.0.1 -p 5432 -q; }
+installed_pg=0
 SUDO=""; [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
 if ! have_pg; then
   if ! command -v pg_ctlcluster >/dev/null 2>&1; then
     echo "setup: installing PostgreSQL (Debian package)…"
-    ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null) || echo "setup: could not install PostgreSQL; its tests will skip"
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null && installed_pg=1; } || echo "setup: could not install PostgreSQL; its tests will skip"
   fi
   if command -v pg_ctlcluster >/dev/null 2>&1; then
     $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start 2>/dev/null || true
   fi
+fi
+# A cluster this script just installed (a fresh CI machine): let the tests in as in the dev
+# environment — trust for loopback TCP and a database "test" (server tests create and drop their
+# own databases from there; MOODLENS_TEST_PG overrides the URL).
+if [ "$installed_pg" = 1 ] && have_pg; then
+  v="$(ls /etc/postgresql | head -1)"; hba="/etc/postgresql/$v/main/pg_hba.conf"
+  if ! grep -q '^host all all 127.0.0.1/32 trust' "$hba" 2>/dev/null; then
+    echo 'host all all 127.0.0.1/32 trust' | $SUDO sh -c "cat - '$hba' > '$hba.new' && mv '$hba.new' '$hba'" && $SUDO pg_ctlcluster --skip-systemctl-redirect "$v" main reload 2>/dev/null || true
+  fi
+  psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1 from pg_database where datname='test'" 2>/dev/null | grep -q 1 ||
+    psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null 2>&1 || true
 fi
 have_pg && echo "setup: PostgreSQL is up on 127.0.0.1:5432" || echo "setup: PostgreSQL not available; its tests will skip"
 exit 0

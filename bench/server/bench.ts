@@ -3,12 +3,12 @@
  *   1. EMA report ingest: requests/s and p50/p99 latency at 64 concurrent clients (one device
  *      token per connection, every request a new report);
  *   2. activity-epoch ingest: epochs/s in batches (runs of 5,000 one-minute epochs, 2 channels);
- *   3. on-demand prediction: p50/p99 latency (built-in baseline predictor, or a model folder
- *      given with --model when the model issue's loader is wired in).
+ *   3. on-demand prediction: p50/p99 latency (built-in baseline predictor; --model DIR a trained
+ *      model folder; --model synth trains a tiny "paper" model on a synthetic study first).
  * The server runs as a child process (src/server/main.ts) so it does not share an event loop
  * with autocannon. This machine has 2 cores shared with other work: figures are noisy.
  *
- *   npx tsx bench/server/bench.ts [--db sqlite|postgres|both] [--duration 10]
+ *   npx tsx bench/server/bench.ts [--db sqlite|postgres|both] [--duration 10] [--model DIR|synth] [--only reports,activity,predict]
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -50,6 +50,21 @@ function cpuSeconds(pid: number): number {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch { return NaN; }
+}
+
+/** `--model synth`: a small synthetic study and a 2-epoch "paper" model trained on it. */
+async function trainTinyModel(dir: string): Promise<string> {
+  const { synthesizeStudy } = await import('../../src/synth/index.js');
+  const { initNodeBackend } = await import('../../src/train/backend-node.js');
+  const { loadDataset, makeSplit } = await import('../../src/train/study-node.js');
+  const { presetConfig } = await import('../../src/train/presets.js');
+  const { fitModel } = await import('../../src/train/fit.js');
+  const study = join(dir, 'synth-study'), out = join(dir, 'synth-model');
+  await synthesizeStudy({ out: study, participants: 8, days: 4, seed: 2, speech: 'features' });
+  await initNodeBackend();
+  const ds = await loadDataset(study, 'masked');
+  await fitModel(ds, makeSplit(ds, 'chronological', 1), presetConfig('paper', { train: { epochs: 2 } }), { out, quiet: true });
+  return out;
 }
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -128,8 +143,13 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
     }
     if (!want('predict')) return;
 
-    // 3. Predictions on demand.
-    await call(base, 'PUT', `/studies/${study.id}/model`, admin, { model: args.model ?? 'builtin:baseline' });
+    // 3. Predictions on demand (after one warm-up call per participant, which fits new
+    //    participants' micro layers when a trained model is attached).
+    const model = args.model === 'synth' ? await trainTinyModel(dataDir) : args.model ?? 'builtin:baseline';
+    await call(base, 'PUT', `/studies/${study.id}/model`, admin, { model });
+    const w0 = Date.now();
+    for (let i = 0; i < 64; i++) await call(base, 'POST', `/studies/${study.id}/participants/B${i}/predict`, admin);
+    console.log(`${name}: predict  warm-up ${((Date.now() - w0) / 64).toFixed(0)} ms per participant (first prediction; personalisation when the model has per-user layers)`);
     let nextP = 0;
     cpu0 = cpuSeconds(child.pid!);
     const preds = await run({

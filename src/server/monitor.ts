@@ -6,7 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import type { ServerContext, StudyInfo } from './context.js';
-import type { Participant, Report, Prediction } from './store.js';
+import type { AuditEntry, Participant, Report, Prediction } from './store.js';
 import { BaselinePredictor, type MacroSummary, type Predictor, type PredictionOutput } from './predictor.js';
 import { itemEpisodes, type Observation } from './alerts.js';
 import { newId } from './auth.js';
@@ -66,7 +66,7 @@ export class Monitor {
   }
 
   /** Predict for a participant at a report (or now), store it and return it; null without a model. */
-  async predict(info: StudyInfo, participant: Participant, report: Report | null): Promise<Prediction | null> {
+  async predict(info: StudyInfo, participant: Participant, report: Report | null, audit?: AuditEntry): Promise<Prediction | null> {
     const predictor = await this.predictor(info);
     if (!predictor) return null;
     const fresh = await this.ctx.store.participantById(participant.id);
@@ -89,7 +89,7 @@ export class Monitor {
     const past = (await this.ctx.store.reportsOf(participant.id))
       .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs));
     const history = past.map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
-    const historyInstances = async () => Promise.all(history.map(async (h) => ({ ...h, localHour: localHour(h.timeMs), activity: await windowOf(h.timeMs) })));
+    const historyInstances = async () => Promise.all(history.slice(-40).map(async (h) => ({ ...h, localHour: localHour(h.timeMs), activity: await windowOf(h.timeMs) })));
     const out: PredictionOutput = await predictor.predict({
       participantId: participant.label, timeMs, localHour: localHour(timeMs), activity: await windowOf(timeMs), speech: null, history, historyInstances,
     });
@@ -97,7 +97,7 @@ export class Monitor {
       id: newId('pr_'), study_id: info.study.id, participant_id: participant.id, report_id: report?.id ?? null,
       created_ms: timeMs, kind: out.kind, items: JSON.stringify(out.items),
     };
-    await this.ctx.store.insertPrediction(row);
+    await this.ctx.store.insertPrediction(row, audit);
     return row;
   }
 

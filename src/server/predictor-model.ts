@@ -6,7 +6,7 @@
  * half-widths. A participant the model was trained on gets their own per-user layer; a new one
  * gets the macro prediction (user slot −1) until `personaliseAfter` reports exist, then a micro
  * layer fitted from those reports (personalizeParticipant, shared network untouched), refitted
- * as their reports double (5, 10, 20, …). Personal layers live in memory and are refitted
+ * as their reports double (5, 10, 20, 40; from the latest 40 at most). Personal layers live in memory and are refitted
  * after a restart from the stored reports.
  */
 import type { Dataset } from '../data/dataset.js';
@@ -74,8 +74,9 @@ export class ModelPredictor implements Predictor {
     const n = input.history.length;
     const last = this.fittedAt.get(participantId) ?? 0;
     const trained = this.known(participantId) && last === 0;
-    if (trained || n < this.personaliseAfter || (last > 0 && n < 2 * last) || !input.historyInstances) return;
-    const rows = (await input.historyInstances()).filter((r) => Object.keys(r.values).length > 0);
+    // Refit at 5, 10, 20, 40 reports; after that the layer is settled (refits would cost seconds each).
+    if (trained || n < this.personaliseAfter || (last > 0 && (n < 2 * last || last >= 8 * this.personaliseAfter)) || !input.historyInstances) return;
+    const rows = (await input.historyInstances()).filter((r) => Object.keys(r.values).length > 0).slice(-8 * this.personaliseAfter);
     if (rows.length < this.personaliseAfter) return;
     const ds = this.dataset(participantId, rows);
     const idx = Int32Array.from({ length: ds.n }, (_, i) => i);

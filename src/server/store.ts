@@ -38,7 +38,7 @@ export interface WithdrawalSummary {
   files: string[];
 }
 
-/** SQLite allows 32,766 bound parameters per statement; PostgreSQL 65,535. */
+/** SQLite allows 32,766 bound parameters per statement. */
 const EPOCH_ROWS_PER_INSERT = 8000;
 
 export class Store {
@@ -266,14 +266,23 @@ export class Store {
   insertEpochs(studyId: string, participantId: string, epochs: { t_ms: number; vals: string }[]): Promise<number> {
     return this.write(async (trx) => {
       let inserted = 0;
-      for (let i = 0; i < epochs.length; i += EPOCH_ROWS_PER_INSERT) {
-        const chunk = epochs.slice(i, i + EPOCH_ROWS_PER_INSERT);
-        const params: unknown[] = new Array(chunk.length * 3);
-        for (let k = 0; k < chunk.length; k++) { params[3 * k] = participantId; params[3 * k + 1] = chunk[k].t_ms; params[3 * k + 2] = chunk[k].vals; }
-        // The hot path of wristband ingest: one prepared multi-row insert, built once per row
-        // count (the query builder's per-value work cost more than SQLite's).
-        const r = await trx.executeQuery(CompiledQuery.raw(this.epochInsertSql(chunk.length), params));
-        inserted += Number(r.numAffectedRows ?? 0n);
+      if (this.kind === 'postgres') {
+        // Three array parameters, however many rows: PostgreSQL parses and plans one small
+        // statement instead of one with tens of thousands of placeholders.
+        const r = await trx.executeQuery(CompiledQuery.raw(
+          'insert into activity (participant_id, t_ms, vals) select $1, t, v from unnest($2::bigint[], $3::text[]) as u(t, v) on conflict (participant_id, t_ms) do nothing',
+          [participantId, epochs.map((e) => e.t_ms), epochs.map((e) => e.vals)]));
+        inserted = Number(r.numAffectedRows ?? 0n);
+      } else {
+        for (let i = 0; i < epochs.length; i += EPOCH_ROWS_PER_INSERT) {
+          const chunk = epochs.slice(i, i + EPOCH_ROWS_PER_INSERT);
+          const params: unknown[] = new Array(chunk.length * 3);
+          for (let k = 0; k < chunk.length; k++) { params[3 * k] = participantId; params[3 * k + 1] = chunk[k].t_ms; params[3 * k + 2] = chunk[k].vals; }
+          // The hot path of wristband ingest: one prepared multi-row insert, built once per row
+          // count (the query builder's per-value work cost more than SQLite's).
+          const r = await trx.executeQuery(CompiledQuery.raw(this.epochInsertSql(chunk.length), params));
+          inserted += Number(r.numAffectedRows ?? 0n);
+        }
       }
       await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: participantId, action: 'write', study_id: studyId, participant_id: participantId, resource: 'activity', detail: `${epochs.length} epochs, ${inserted} new` })).execute();
       return inserted;
@@ -285,7 +294,7 @@ export class Store {
     let q = this.epochSql.get(rows);
     if (!q) {
       const tuples: string[] = [];
-      for (let k = 0; k < rows; k++) tuples.push(this.kind === 'postgres' ? `($${3 * k + 1},$${3 * k + 2},$${3 * k + 3})` : '(?,?,?)');
+      for (let k = 0; k < rows; k++) tuples.push('(?,?,?)');
       q = `insert into activity (participant_id, t_ms, vals) values ${tuples.join(',')} on conflict (participant_id, t_ms) do nothing`;
       if (this.epochSql.size > 64) this.epochSql.clear();
       this.epochSql.set(rows, q);
@@ -320,8 +329,12 @@ export class Store {
 
   // ---------- predictions and alerts ----------
 
-  insertPrediction(p: Prediction): Promise<void> {
-    return this.write(async (trx) => { await trx.insertInto('predictions').values(p).execute(); });
+  /** Store a prediction (with the audit row of whoever asked for it, in the same commit). */
+  insertPrediction(p: Prediction, audit?: AuditEntry): Promise<void> {
+    return this.write(async (trx) => {
+      await trx.insertInto('predictions').values(p).execute();
+      if (audit) await trx.insertInto('audit').values(this.auditRow({ ...audit, detail: p.id })).execute();
+    });
   }
 
   predictionsOf(participantId: string): Promise<Prediction[]> {

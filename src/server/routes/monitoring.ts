@@ -66,9 +66,9 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor }: RouteD
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     if (participant.status === 'withdrawn') throw new HttpError(409, `participant ${participant.label} has withdrawn`);
-    const p = await monitor.predict(info, participant, null);
+    const p = await monitor.predict(info, participant, null,
+      { actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'prediction' });
     if (!p) throw new HttpError(409, 'this study has no model attached (PUT /studies/:studyId/model)');
-    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'prediction', detail: p.id });
     return predictionView(p);
   });
 
