@@ -117,8 +117,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
     app, store, ctx, monitor,
     async close() {
       await app.close();
-      await monitor.idle();
-      monitor.stop();
+      await monitor.stop();
       await store.close();
     },
   };

@@ -20,7 +20,7 @@ const TOKEN_CACHE_MS = 30_000;
 export interface ContextOptions {
   dataDir: string;
   now?: () => number;
-  /** Wait at least this long between two alert evaluations of one participant (default 2 s). */
+  /** Wait at least this long between two alert evaluations of one participant (default 30 s). */
   alertDebounceMs?: number;
   /** Load a predictor for a study's attached model folder. */
   loadPredictor?: (study: StudyInfo) => Promise<Predictor | null>;

@@ -142,15 +142,26 @@ export class Monitor {
     if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
   }
 
-  /** Resolves when all queued follow-up work is done (tests, shutdown). */
+  /** Resolves when all queued follow-up work is done, debounced alert evaluations included (tests). */
   async idle(): Promise<void> {
-    while (this.running || this.alertTimers.size > 0) {
+    while (this.running || this.alertTimers.size > 0 || this.inflight.size > 0) {
       if (this.running) await this.running;
+      else if (this.inflight.size > 0) await Promise.all(this.inflight);
       else await new Promise((r) => setTimeout(r, 10));
     }
   }
 
-  stop(): void { for (const t of this.alertTimers.values()) clearTimeout(t); this.alertTimers.clear(); }
+  /** Shutdown: drop debounced evaluations not yet started (they are recomputed on the next report), wait for the rest. */
+  async stop(): Promise<void> {
+    for (const t of this.alertTimers.values()) clearTimeout(t);
+    this.alertTimers.clear();
+    if (this.running) await this.running;
+    for (const t of this.alertTimers.values()) clearTimeout(t);
+    this.alertTimers.clear();
+    await Promise.all(this.inflight);
+  }
+
+  private inflight = new Set<Promise<unknown>>();
 
   private async drain(): Promise<void> {
     await new Promise((r) => setImmediate(r));
@@ -170,14 +181,16 @@ export class Monitor {
 
   private scheduleAlerts(info: StudyInfo, participant: Participant): void {
     if (this.alertTimers.has(participant.id)) return;
-    const debounce = this.ctx.opts.alertDebounceMs ?? 2000;
+    const debounce = this.ctx.opts.alertDebounceMs ?? 30_000;
     const last = this.lastAlertRun.get(participant.id) ?? 0;
     const wait = Math.max(0, last + debounce - Date.now());
     const t = setTimeout(() => {
       this.lastAlertRun.set(participant.id, Date.now());
-      this.evaluateAlerts(info, participant)
+      this.alertTimers.delete(participant.id);
+      const run = this.evaluateAlerts(info, participant)
         .catch((e) => console.error(`monitor: alerts of participant ${participant.id} failed: ${e instanceof Error ? e.message : e}`))
-        .finally(() => this.alertTimers.delete(participant.id));
+        .finally(() => this.inflight.delete(run));
+      this.inflight.add(run);
     }, wait);
     this.alertTimers.set(participant.id, t);
   }
