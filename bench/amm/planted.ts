@@ -1,7 +1,7 @@
 /**
  * The AMM and MIMML experiment designs on the planted two-modality study.
  *   npx tsx bench/amm/planted.ts --system amm|mimml [--decoy] [--rate 0.3] [--seeds 1,2,3]
- *     [--epochs 25] [--participants 16] [--per 30] [--out bench/amm/results]
+ *     [--cue additive|pointer] [--parts ablation] [--epochs 25] [--participants 16] [--per 30] [--out bench/amm/results]
  * Writes <out>/planted-<system>-<tag>.md and .csv and prints the markdown.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,12 +18,15 @@ const rate = Number(arg('rate', '1'));
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const epochs = Number(arg('epochs', '25'));
 const out = arg('out', 'bench/amm/results');
-const tag = `${decoy ? 'decoy' : 'plain'}-rate${rate}`;
+const cue = arg('cue', 'additive') as 'additive' | 'pointer';
+const parts = arg('parts', '');
+const tag = `${cue === 'pointer' ? 'pointer' : decoy ? 'decoy' : 'plain'}-rate${rate}${parts ? '-' + parts.replace(/,/g, '+') : ''}`;
 
 await initNodeBackend();
-const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: 8, stepsB: 10, decoy, mainLabelRate: rate, seed: 11 });
+const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: 8, stepsB: 10, decoy, cue, mainLabelRate: rate, seed: 11 });
 const design = { modalities: ['activity', 'speech'], main: 'depressed', secondary: 'emotion' };
-const arms = system === 'amm' ? ammDesign(design, ['stl-mtl', 'ablation'], false) : mimmlDesign(design);
+const partList = parts ? parts.split(',') : undefined;
+const arms = system === 'amm' ? ammDesign(design, (partList ?? ['stl-mtl', 'ablation']) as Array<'stl-mtl' | 'ablation'>, false) : mimmlDesign(design, (partList ?? ['modalities', 'ablation']) as Array<'modalities' | 'ablation'>);
 const t0 = performance.now();
 const res = await runExperiment(data, arms, {
   seeds,

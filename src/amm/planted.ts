@@ -33,6 +33,14 @@ export interface PlantedOptions {
   participantSd: number;
   /** A decoy bump in the speech sequence (see above). */
   decoy: boolean;
+  /**
+   * additive: the label depends on a + b (each modality carries half of it);
+   * pointer: the label depends on b only and the activity bump (height `amplitude`, no latent)
+   * only says WHEN the speech event that matters happens (implies a decoy) — a purely cross-modal
+   * cue that concatenated pooled vectors cannot resolve but attention from one modality's vector
+   * over the other's states can.
+   */
+  cue: 'additive' | 'pointer';
   /** Fraction of training instances with the main label. */
   mainLabelRate: number;
   /** Cut θ of the emotion classes. */
@@ -43,7 +51,7 @@ export interface PlantedOptions {
 export const PLANTED_DEFAULTS: PlantedOptions = {
   participants: 24, perParticipant: 40, stepsA: 12, stepsB: 16,
   amplitude: 1.5, noise: 0.5, labelNoise: 0.25, participantSd: 0.2,
-  decoy: false, mainLabelRate: 1, emotionCut: 0.6, seed: 1,
+  decoy: false, cue: 'additive', mainLabelRate: 1, emotionCut: 0.6, seed: 1,
 };
 
 const FEATURES = ['value', 'phase_sin', 'phase_cos'];
@@ -67,8 +75,9 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
     for (let j = 0; j < o.perParticipant; j++) {
       const i = p * o.perParticipant + j;
       participant[i] = p; time[i] = j; reportIds.push(`p${p}-r${j}`);
-      const a = rng.normal(), b = rng.normal();
-      const score = a + b + u + rng.normal(0, o.labelNoise);
+      const pointer = o.cue === 'pointer';
+      const a = pointer ? 1 : rng.normal(), b = rng.normal();
+      const score = (pointer ? 1.4 * b : a + b) + u + rng.normal(0, o.labelNoise);
       dep[i] = score > 0 ? 1 : 0;
       emo[i] = score > o.emotionCut ? 0 : score < -o.emotionCut ? 2 : 1; // negative / anxious / positive
       la[i] = TA - rng.int(Math.max(1, Math.floor(TA / 4)));
@@ -88,7 +97,7 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
         put(xa, TA, i, c + dt, w * o.amplitude * a);
         put(xb, TB, i, c + dt, w * o.amplitude * b);
       }
-      if (o.decoy) {
+      if (o.decoy || o.cue === 'pointer') {
         let c2 = c;
         while (Math.abs(c2 - c) < 3) c2 = 1 + rng.int(lb[i] - 2);
         const d = rng.normal();
@@ -109,6 +118,6 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   ];
   return {
     n, participantIds, participant, modalities, tasks, split,
-    notes: [`planted study: ${P} participants × ${o.perParticipant} reports, decoy ${o.decoy}, main-label rate ${o.mainLabelRate}`],
+    notes: [`planted study: ${P} participants × ${o.perParticipant} reports, cue ${o.cue}, decoy ${o.decoy || o.cue === 'pointer'}, main-label rate ${o.mainLabelRate}`],
   };
 }
