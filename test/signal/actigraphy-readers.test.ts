@@ -179,6 +179,7 @@ describe('Axivity .cwa reader (blocks built byte by byte per cwa.h)', () => {
     expect([r.x[10], r.y[10], r.z[10]]).toEqual([10 / 256, -20 / 256, 1 - 10 / 512]);
     expect([r.x[80 + 7], r.y[80 + 7], r.z[80 + 7]]).toEqual([6 / 256, -1, 3.5]);   // 7/256 loses its last bit to the exponent
     expect(detectFormat(file)).toBe('cwa');
+    expect(detectFormat(enc('MD,x,y,z\n1,2,3,4\n'))).toBe('csv');
     // Any chunking, including 1-byte pieces across the header, gives the same samples.
     expect(readAll(new CwaReader(), randomByteChunks(file, 3, 700))).toEqual(r);
     expect(readAll(new CwaReader(), Array.from(file.subarray(0, 1600), (b) => new Uint8Array([b])).concat([file.subarray(1600)]))).toEqual(r);

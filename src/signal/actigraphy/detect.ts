@@ -10,7 +10,8 @@ import { GeneActivCsvReader } from './read-geneactiv.js';
 import type { AccelChunk, AccelFormat, AccelReader, ReaderOptions, RecordingInfo } from './types.js';
 
 export function detectFormat(head: Uint8Array, name = ''): AccelFormat {
-  if (/\.cwa$/i.test(name) || (head.length >= 2 && head[0] === 0x4d && head[1] === 0x44 && (head.length < 4 || head[2] + 256 * head[3] >= 508))) return 'cwa';
+  // "MD" and a packet length that fills whole 512-byte sectors (1020 + 4 = 1024).
+  if (/\.cwa$/i.test(name) || (head.length >= 4 && head[0] === 0x4d && head[1] === 0x44 && (head[2] + 256 * head[3] + 4) % 512 === 0)) return 'cwa';
   const text = new TextDecoder('utf-8').decode(head.subarray(0, 4096));
   if (/^\uFEFF?-*\s*Data File Created By ActiGraph/i.test(text)) return 'actigraph';
   const firstLines = text.split(/\r?\n/).slice(0, 5).join('\n');
