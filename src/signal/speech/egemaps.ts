@@ -11,7 +11,7 @@
  * LLDs are smoothed over 3 frames (sma3; sma3nz over voiced frames for the F0-related ones), then
  * summarised as openSMILE's eGeMAPSv02.conf does (see `EGEMAPS_NAMES` for the 88).
  */
-import { resample } from './resample.js';
+import { decimate2 } from './resample.js';
 import { RealFft, gauss, hamming, nextPow2, windowedFrame } from './spectrum.js';
 import { pitchCandidates, viterbiPitch, PITCH_DEFAULTS, type PitchCandidate, type PitchOptions } from './pitch.js';
 import { trackPeriods, jitterShimmer } from './jitter.js';
@@ -114,7 +114,7 @@ class Setup {
     this.n60 = nextPow2(this.len60);
     this.win20 = hamming(this.len20); this.win60 = gauss(this.len60, 0.4);
     this.fft20 = new RealFft(this.n20); this.fft60 = new RealFft(this.n60);
-    this.dec = Math.max(1, Math.floor(fs / 8000));
+    this.dec = fs >= 16000 ? 2 : 1;
     this.fsP = fs / this.dec;
     this.hopP = HOP_S * this.fsP;
     this.len60P = Math.round(0.060 * this.fsP);
@@ -199,26 +199,39 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const binsP = S.fft60P.size / 2 + 1; const dfP = S.fsP / S.fft60P.size;
   const P20 = new Float64Array(bins20), P60P = new Float64Array(binsP), acfP = new Float64Array(binsP);
   const rNorm = new Float64Array(binsP);
-  const mag60: Float32Array[] = new Array(T);
-  const xP = S.dec > 1 ? resample(x, fs, S.fsP) : x;
+  // power spectra of the pitch frames, kept up to 5.5 kHz for the harmonics
+  const harmBins = Math.min(binsP, Math.ceil(5500 / dfP) + 2);
+  const mag60 = new Float32Array(T * harmBins);
+  const xP = S.dec > 1 ? decimate2(x) : x;
   let prevMag = new Float64Array(bins20), curMag = new Float64Array(bins20);
   const mel = new Float64Array(N_MEL);
   const lpcR = new Float64Array(LPC_ORDER + 1);
   const rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
   const fluxBins = Math.min(bins20 - 1, Math.floor(5000 / df20));
   let globalPeak = 0;
-  for (let i = 0; i < x.length; i++) { const a = Math.abs(x[i]); if (a > globalPeak) globalPeak = a; }
+  const nBlocks = Math.ceil(x.length / S.hop) + 1;
+  const blockPeak = new Float64Array(nBlocks);
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]); const b = (i / S.hop) | 0;
+    if (a > blockPeak[b]) blockPeak[b] = a;
+    if (a > globalPeak) globalPeak = a;
+  }
 
   for (let t = 0; t < T; t++) {
     const c = t * S.hop + (S.hop >> 1);
     // ---------- 20 ms Hamming frame ----------
     windowedFrame(x, c, S.len20, S.win20, fr20);
-    S.fft20.power(fr20, P20);
     {
       const a = c - (S.len20 >> 1); let e = 0;
       for (let i = 0; i < S.len20; i++) { const j = a + i; if (j >= 0 && j < x.length) e += x[j] * x[j]; }
       energy[t] = e / S.len20; // energy2: mean square of the frame
     }
+    if (energy[t] === 0) {
+      // digital silence: every 20 ms descriptor is 0 except the flux against the previous frame
+      if (t > 0) { let d = 0; for (let k = 0; k <= fluxBins; k++) d += prevMag[k] * prevMag[k]; flux[t] = Math.sqrt(d / (fluxBins + 1)); }
+      prevMag.fill(0);
+    } else {
+    S.fft20.power(fr20, P20);
     // alpha ratio: 10 log10(E[1–5 kHz] / E[0–1 kHz]); Hammarberg: 10 log10(max P[0–2 kHz] / max P[2–5 kHz])
     let s01 = 0, s15 = 0, m02 = 0, m25 = 0;
     for (let k = 0; k < bins20; k++) {
@@ -256,18 +269,21 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
       const fm = formantsFromLpc(a, LPC_FS, 50, 5450, rootState).filter((q) => q.bandwidth < MAX_FORMANT_BW);
       for (let k = 0; k < 3; k++) { fF[k][t] = fm[k]?.frequency ?? 0; fB[k][t] = fm[k]?.bandwidth ?? 0; }
     }
+    }
     // ---------- 60 ms Gaussian frame (pitch: on the decimated signal) ----------
     const cP = Math.round(c / S.dec);
     windowedFrame(xP, cP, S.len60P, S.win60P, fr60P, true);
     let e60 = 0, pk = 0;
     for (let i = 0; i < S.len60P; i++) e60 += fr60P[i] * fr60P[i];
     {
-      const a0 = c - (S.len60 >> 1);
-      for (let i = 0; i < S.len60; i++) { const j = a0 + i; if (j >= 0 && j < x.length) { const v = Math.abs(x[j]); if (v > pk) pk = v; } }
+      // the frame's absolute peak from the per-hop block maxima it covers
+      const b0 = Math.max(0, Math.floor((c - (S.len60 >> 1)) / S.hop)), b1 = Math.min(nBlocks - 1, Math.floor((c + (S.len60 >> 1)) / S.hop));
+      for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
     }
     rms60[t] = Math.sqrt(e60 / S.len60P); localPeak[t] = pk;
+    if (rms60[t] < rmsFloor) { cands[t] = []; continue; } // below the voicing floor: unvoiced whatever the ACF says
     S.fft60P.power(fr60P, P60P);
-    mag60[t] = Float32Array.from(P60P);
+    mag60.set(P60P.subarray(0, harmBins), t * harmBins);
     S.fft60P.acfFromPower(P60P, acfP);
     if (acfP[0] > 0) {
       const lim = Math.min(acfP.length, S.maxLagP + 2);
@@ -292,9 +308,9 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     const r = Math.min(0.9999, Math.max(1e-4, strength[t]));
     hnr[t] = 10 * Math.log10(r / (1 - r));
     // harmonic magnitudes from the 60 ms Gaussian-windowed power spectrum (of the pitch frame)
-    const m = mag60[t]; const F = f0[t];
+    const m = mag60.subarray(t * harmBins, (t + 1) * harmBins); const F = f0[t];
     const harm = (h: number) => { // peak magnitude within ±F0/4 of h·F0
-      const lo = Math.max(0, Math.floor((h - 0.25) * F / dfP)), hi = Math.min(binsP - 1, Math.ceil((h + 0.25) * F / dfP));
+      const lo = Math.max(0, Math.floor((h - 0.25) * F / dfP)), hi = Math.min(harmBins - 1, Math.ceil((h + 0.25) * F / dfP));
       let v = 0; for (let k = lo; k <= hi; k++) if (m[k] > v) v = m[k];
       return Math.sqrt(v);
     };
@@ -327,7 +343,11 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     sma3nz(fF[2]), sma3nz(fB[2]), sma3nz(fA[2]),
   ];
   const frames: Float32Array[] = [];
-  for (let t = 0; t < T; t++) frames.push(Float32Array.from(lldRaw, (v) => v[t]));
+  for (let t = 0; t < T; t++) {
+    const fr = new Float32Array(lldRaw.length);
+    for (let j = 0; j < lldRaw.length; j++) fr[j] = lldRaw[j][t];
+    frames.push(fr);
+  }
 
   // ---------- functionals ----------
   const out: Record<string, number> = {};

@@ -114,12 +114,16 @@ export function formantsFromLpc(a: Float64Array, fs: number, minF = 50, maxF = 5
  */
 export function bandLimitedAcf(power: Float64Array, df: number, fsLpc: number, p: number, dst: Float64Array, cosTable?: Float64Array): Float64Array {
   const kMax = Math.min(power.length - 1, Math.floor(fsLpc / 2 / df));
+  const K = kMax + 1;
+  let table = cosTable;
+  if (!table) {
+    table = new Float64Array((p + 1) * K);
+    for (let lag = 0; lag <= p; lag++) for (let k = 0; k < K; k++) table[lag * K + k] = Math.cos(2 * Math.PI * k * df * lag / fsLpc);
+  }
   for (let lag = 0; lag <= p; lag++) {
-    let s = 0;
-    for (let k = 0; k <= kMax; k++) {
-      const w = k === 0 ? 0.5 : 1;
-      s += w * power[k] * (cosTable ? cosTable[lag * (kMax + 1) + k] : Math.cos(2 * Math.PI * k * df * lag / fsLpc));
-    }
+    const o = lag * K;
+    let s = 0.5 * power[0] * table[o];
+    for (let k = 1; k < K; k++) s += power[k] * table[o + k];
     dst[lag] = s;
   }
   return dst;

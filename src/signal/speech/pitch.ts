@@ -34,13 +34,24 @@ export function pitchCandidates(r: Float64Array, fs: number, o: PitchOptions, ds
   dst.length = 0;
   const tMin = Math.max(2, Math.floor(fs / o.maxF0));
   const tMax = Math.min(r.length - 2, Math.ceil(fs / o.minF0));
+  // pass 1: local maxima with a parabolic estimate of their height
+  const peaksT: number[] = []; const peaksV: number[] = []; const peaksD: number[] = [];
+  let best = -Infinity;
   for (let t = tMin; t <= tMax; t++) {
     const a = r[t - 1]; const b = r[t]; const c = r[t + 1];
     if (!(b > a && b >= c) || b < 0.5 * o.voicingThreshold) continue;
     const den = a - 2 * b + c;
-    const d = den < 0 ? 0.5 * (a - c) / den : 0;
-    const lag = t + d;
-    const peak = Math.min(1, b - 0.25 * (a - c) * d);
+    const d0 = den < 0 ? 0.5 * (a - c) / den : 0;
+    const v = b - 0.25 * (a - c) * d0;
+    peaksT.push(t); peaksV.push(v); peaksD.push(d0);
+    if (v > best) best = v;
+  }
+  // pass 2: the contenders get band-limited (sinc) interpolation of r around the parabolic guess,
+  // so a peak that falls between lags is not under-rated against its multiples
+  for (let i = 0; i < peaksT.length; i++) {
+    let lag = peaksT[i] + peaksD[i]; let peak = peaksV[i];
+    if (peak >= best - 0.2) [lag, peak] = refinePeak(r, lag);
+    peak = Math.min(1, peak);
     const f0 = fs / lag;
     if (f0 < o.minF0 || f0 > o.maxF0) continue;
     dst.push({ f0, strength: peak - o.octaveCost * Math.log2(o.minF0 / f0) });
@@ -48,6 +59,36 @@ export function pitchCandidates(r: Float64Array, fs: number, o: PitchOptions, ds
   dst.sort((p, q) => q.strength - p.strength);
   if (dst.length > o.maxCandidates) dst.length = o.maxCandidates;
   return dst;
+}
+
+/** r at fractional lag τ by windowed-sinc interpolation over ±8 lags (sin(π(τ−k)) = (−1)^k sin(πτ)). */
+export function sincInterp(r: Float64Array, tau: number): number {
+  const k0 = Math.floor(tau);
+  const sp = Math.sin(Math.PI * (tau - k0)); // sin(π(τ − k0))
+  let s = 0;
+  for (let k = Math.max(0, k0 - 7); k <= Math.min(r.length - 1, k0 + 8); k++) {
+    const d = tau - k;
+    if (Math.abs(d) < 1e-9) { s += r[k]; continue; }
+    const sgn = ((k0 - k) & 1) === 0 ? 1 : -1;
+    const w = 1 - (d / 8.5) * (d / 8.5);
+    s += r[k] * (sgn * sp) / (Math.PI * d) * w * w;
+  }
+  return s;
+}
+
+/** Refine a peak of r near τ0: parabola through sinc-interpolated values at τ0 ± 0.25, twice. */
+function refinePeak(r: Float64Array, tau0: number): [number, number] {
+  let tau = tau0; let v = sincInterp(r, tau);
+  for (let it = 0; it < 2; it++) {
+    const h = it === 0 ? 0.25 : 0.08;
+    const a = sincInterp(r, tau - h), c = sincInterp(r, tau + h);
+    const den = a - 2 * v + c;
+    if (!(den < 0)) break;
+    const d = Math.max(-1, Math.min(1, 0.5 * (a - c) / den)) * h;
+    tau += d;
+    v = sincInterp(r, tau);
+  }
+  return [tau, v];
 }
 
 /**

@@ -133,3 +133,36 @@ export function resample(x: Float32Array, fsIn: number, fsOut: number, opts: Res
   }
   return y;
 }
+
+let halfbandTaps: Float64Array | null = null;
+
+/**
+ * Decimation by 2 with a half-band FIR (Kaiser-windowed sinc cut at the new Nyquist frequency,
+ * β = 6, 39 taps): every other tap is zero, so it costs a third of the general resampler. Its
+ * transition band (0.8–1.2 × new Nyquist) lets the top 20 % of the new band alias — fine for the
+ * pitch analysis it serves, not for general use.
+ */
+export function decimate2(x: Float32Array): Float32Array {
+  const H = 19;
+  if (!halfbandTaps) {
+    halfbandTaps = new Float64Array(H + 1);
+    const i0b = besselI0(6);
+    for (let k = 1; k <= H; k += 2) {
+      const r = k / (H + 1);
+      halfbandTaps[k] = 0.5 * Math.sin(Math.PI * k / 2) / (Math.PI * k / 2) * besselI0(6 * Math.sqrt(1 - r * r)) / i0b;
+    }
+  }
+  const h = halfbandTaps; const n = x.length; const nOut = Math.ceil(n / 2);
+  const y = new Float32Array(nOut);
+  for (let m = 0; m < nOut; m++) {
+    const c = 2 * m;
+    let acc = 0.5 * x[c];
+    if (c - H >= 0 && c + H < n) {
+      for (let k = 1; k <= H; k += 2) acc += h[k] * (x[c - k] + x[c + k]);
+    } else {
+      for (let k = 1; k <= H; k += 2) acc += h[k] * ((c - k >= 0 ? x[c - k] : 0) + (c + k < n ? x[c + k] : 0));
+    }
+    y[m] = acc;
+  }
+  return y;
+}
