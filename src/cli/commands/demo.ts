@@ -10,6 +10,7 @@ import { InputError } from '../../util/errors.js';
 import { synthesizeStudy } from '../../synth/index.js';
 import { describeStudy, validateStudy } from '../../data/index.js';
 import { renderDescription } from './describe.js';
+import { demoModelSteps } from '../../train/demo-steps.js';
 
 const Flags = z.object({
   out: z.string().min(1).default('out/demo-study'),
@@ -22,7 +23,7 @@ const step = (n: number, what: string) => console.log(`\n== ${n}. ${what}`);
 
 export function register(program: Command): void {
   program.command('demo')
-    .description('the main job end to end on a small synthetic study: synthesise → validate → describe')
+    .description('the main job end to end on a small synthetic study: synthesise → validate → describe → train → evaluate → report')
     .option('--out <dir>', 'where the demo study is written', 'out/demo-study')
     .option('--participants <n>', 'participants in the demo study', '12')
     .option('--days <n>', 'days per participant', '14')
@@ -41,5 +42,8 @@ export function register(program: Command): void {
 
       step(3, `describe ${f.out}`);
       console.log(renderDescription(describeStudy(v.study), 12));
+
+      // Steps 4–7 (model): train paper + benchmark → evaluate → report (src/train/demo-steps.ts).
+      await demoModelSteps(f.out, `${f.out}-models`, step, 4);
     });
 }
