@@ -46,10 +46,17 @@ export class Store {
   readonly kind: DbKind;
   private committer: GroupCommitter;
 
+  private reportSql: { insert: string; audit: string };
+
   constructor(private handle: DbHandle) {
     this.db = handle.db;
     this.kind = handle.kind;
     this.committer = new GroupCommitter(handle.db);
+    const ph = (n: number) => Array.from({ length: n }, (_, i) => (this.kind === 'postgres' ? `$${i + 1}` : '?')).join(',');
+    this.reportSql = {
+      insert: `insert into reports (id, study_id, participant_id, client_id, time, time_ms, server_ms, trigger, answers, item_order, prompt_time, late) values (${ph(12)}) on conflict (participant_id, client_id) do nothing`,
+      audit: `insert into audit (time_ms, actor_kind, actor_id, action, study_id, participant_id, resource, detail) values (${ph(8)})`,
+    };
   }
 
   async close(): Promise<void> {
@@ -205,10 +212,12 @@ export class Store {
    */
   insertReport(r: Report): Promise<{ report: Report; created: boolean }> {
     return this.write(async (trx) => {
-      const res = await trx.insertInto('reports').values(r)
-        .onConflict((oc) => oc.columns(['participant_id', 'client_id']).doNothing()).executeTakeFirst();
-      if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) {
-        await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: r.participant_id, action: 'write', study_id: r.study_id, participant_id: r.participant_id, resource: 'report', detail: r.id })).execute();
+      // The hottest write: fixed SQL text (prepared once), no query building per report.
+      const res = await trx.executeQuery(CompiledQuery.raw(this.reportSql.insert, [
+        r.id, r.study_id, r.participant_id, r.client_id, r.time, r.time_ms, r.server_ms, r.trigger, r.answers, r.item_order, r.prompt_time, r.late]));
+      if (Number(res.numAffectedRows ?? 0n) === 1) {
+        const a = this.auditRow({ actor_kind: 'participant', actor_id: r.participant_id, action: 'write', study_id: r.study_id, participant_id: r.participant_id, resource: 'report', detail: r.id });
+        await trx.executeQuery(CompiledQuery.raw(this.reportSql.audit, [a.time_ms, a.actor_kind, a.actor_id, a.action, a.study_id, a.participant_id, a.resource, a.detail]));
         return { report: r, created: true };
       }
       const existing = await trx.selectFrom('reports').selectAll().where('participant_id', '=', r.participant_id).where('client_id', '=', r.client_id).executeTakeFirstOrThrow();

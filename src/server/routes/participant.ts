@@ -129,7 +129,10 @@ export async function participantRoutes(app: App, { ctx, store, monitor, authRat
       throw new HttpError(409, `body.id: report ${req.body.id} was already stored with different content`, 'body.id');
     }
     if (created) monitor.afterReport(p, report);
-    return reply.code(created ? 201 : 200).send({ ...reportView(report), duplicate: !created });
+    const view = created
+      ? { id: req.body.id, time: req.body.time, serverTime: new Date(serverMs).toISOString(), trigger: req.body.trigger, answers: req.body.answers, itemOrder: req.body.itemOrder, promptTime: row.prompt_time, late }
+      : reportView(report);
+    return reply.code(created ? 201 : 200).send({ ...view, duplicate: !created });
   });
 
   app.get('/me/reports', { schema: { tags, summary: 'This participant\'s own reports' } }, async (req) => {
