@@ -23,9 +23,9 @@ const Flags = z.object({
   study: z.string().min(1),
   seeds: z.coerce.number().int().positive().max(50).default(1),
   out: z.string().optional(),
-  epochs: z.coerce.number().int().positive().default(12),
-  earlyStop: z.coerce.number().int().positive().default(4),
-  batchSize: z.coerce.number().int().positive().default(16),
+  epochs: z.coerce.number().int().positive().default(6),
+  earlyStop: z.coerce.number().int().positive().default(3),
+  batchSize: z.coerce.number().int().positive().default(128),
   lr: z.coerce.number().positive().optional(),
   workers: z.coerce.number().int().positive().max(16).default(2),
   rows: z.string().optional(),
@@ -38,9 +38,9 @@ export function register(program: Command): void {
     .requiredOption('--study <dir>', 'study folder')
     .option('--seeds <n>', 'seeds per row (CI across seeds when > 1)', '1')
     .option('--out <dir>', 'output folder (default out/<table>)')
-    .option('--epochs <n>', 'maximum epochs per run', '12')
-    .option('--early-stop <n>', 'stop a run after this many epochs without development improvement', '4')
-    .option('--batch-size <n>', 'batch size', '16')
+    .option('--epochs <n>', 'maximum epochs per run (the paper: 100; the default keeps table3 on 298 participants under 1 h on 2 cores)', '6')
+    .option('--early-stop <n>', 'stop a run after this many epochs without development improvement', '3')
+    .option('--batch-size <n>', 'batch size (the paper: 16; 128 is ~3× faster per sample here)', '128')
     .option('--lr <x>', 'learning rate (default: the paper preset)')
     .option('--workers <n>', 'parallel worker threads (one core each)', '2')
     .option('--rows <ids>', 'comma-separated row ids to run (default all)')
