@@ -86,12 +86,13 @@ export class Monitor {
       return activity;
     };
     const localHour = (t: number) => { const d = DateTime.fromMillis(t, { zone: participant.timezone }); return d.hour + d.minute / 60 + d.second / 3600; };
-    const past = (await this.ctx.store.reportsOf(participant.id))
-      .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs));
-    const history = past.map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
-    const historyInstances = async () => Promise.all(history.slice(-40).map(async (h) => ({ ...h, localHour: localHour(h.timeMs), activity: await windowOf(h.timeMs) })));
+    const historyCount = await this.ctx.store.countReportsBefore(participant.id, timeMs, report?.id ?? null);
+    const history = async () => (await this.ctx.store.reportsOf(participant.id))
+      .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs))
+      .map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
+    const historyInstances = async () => Promise.all((await history()).slice(-40).map(async (h) => ({ ...h, localHour: localHour(h.timeMs), activity: await windowOf(h.timeMs) })));
     const out: PredictionOutput = await predictor.predict({
-      participantId: participant.label, timeMs, localHour: localHour(timeMs), activity: await windowOf(timeMs), speech: null, history, historyInstances,
+      participantId: participant.label, timeMs, localHour: localHour(timeMs), activity: await windowOf(timeMs), speech: null, historyCount, history, historyInstances,
     });
     const row: Prediction = {
       id: newId('pr_'), study_id: info.study.id, participant_id: participant.id, report_id: report?.id ?? null,

@@ -71,7 +71,7 @@ export class ModelPredictor implements Predictor {
 
   /** Fit (or refit) the participant's micro layer when their report count reaches 5, 10, 20, … */
   private async maybePersonalise(participantId: string, input: PredictionInput): Promise<void> {
-    const n = input.history.length;
+    const n = input.historyCount;
     const last = this.fittedAt.get(participantId) ?? 0;
     const trained = this.known(participantId) && last === 0;
     // Refit at 5, 10, 20, 40 reports; after that the layer is settled (refits would cost seconds each).

@@ -17,8 +17,10 @@ export interface PredictionInput {
   activity: Float32Array;
   /** Speech feature vector, or null when there is no usable recording. */
   speech: Float32Array | null;
-  /** The participant's earlier reports (item values in item units, NaN = not answered), oldest first. */
-  history: { timeMs: number; values: Record<string, number> }[];
+  /** How many earlier reports the participant has. */
+  historyCount: number;
+  /** The participant's earlier reports (item values in item units; absent = not answered), oldest first; loaded on request. */
+  history: () => Promise<{ timeMs: number; values: Record<string, number> }[]>;
   /** The earlier reports with their activity windows, loaded on request (for personalisation). */
   historyInstances?: () => Promise<{ timeMs: number; localHour: number; values: Record<string, number>; activity: Float32Array }[]>;
 }
@@ -51,8 +53,9 @@ export class BaselinePredictor implements Predictor {
     const macro = await this.macro();
     const out: Record<string, ItemPrediction> = {};
     let personal = false;
+    const history = input.historyCount > 0 ? await input.history() : [];
     for (const it of this.items) {
-      const own = input.history.map((h) => h.values[it.id]).filter((v) => Number.isFinite(v));
+      const own = history.map((h) => h.values[it.id]).filter((v) => Number.isFinite(v));
       const mMacro = Number.isFinite(macro.mean[it.id]) ? macro.mean[it.id] : (it.min + it.max) / 2;
       const sdMacro = Number.isFinite(macro.sd[it.id]) && macro.sd[it.id] > 0 ? macro.sd[it.id] : (it.max - it.min) / 4;
       let value = mMacro, sd = sdMacro;

@@ -229,6 +229,14 @@ export class Store {
     return this.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).where('client_id', '=', clientId).executeTakeFirst();
   }
 
+  /** Reports of a participant before `timeMs` (and those at `timeMs` other than `exceptId`). */
+  async countReportsBefore(participantId: string, timeMs: number, exceptId: string | null): Promise<number> {
+    const r = await this.db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).where('participant_id', '=', participantId)
+      .where((eb) => exceptId === null ? eb('time_ms', '<', timeMs) : eb.or([eb('time_ms', '<', timeMs), eb.and([eb('time_ms', '=', timeMs), eb('id', '!=', exceptId)])]))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   reportsOf(participantId: string): Promise<Report[]> {
     return this.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).orderBy('time_ms').orderBy('id').execute();
   }
