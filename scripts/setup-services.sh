@@ -27,4 +27,10 @@ if [ "$installed_pg" = 1 ] && have_pg; then
     psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null 2>&1 || true
 fi
 have_pg && echo "setup: PostgreSQL is up on 127.0.0.1:5432" || echo "setup: PostgreSQL not available; its tests will skip"
+# Chromium for the browser tests (test/web: playwright-core drives Debian's chromium).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing Chromium (Debian package)…"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null; } || echo "setup: could not install Chromium; the browser tests will skip"
+fi
+command -v chromium >/dev/null 2>&1 && echo "setup: Chromium at $(command -v chromium)" || echo "setup: Chromium not available; browser tests will skip"
 exit 0

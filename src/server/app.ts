@@ -24,6 +24,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { studyRoutes } from './routes/studies.js';
 import { participantRoutes } from './routes/participant.js';
 import { monitoringRoutes } from './routes/monitoring.js';
+import { webRoutes } from '../web/static-node.js';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 
@@ -111,6 +112,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => participantRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => monitoringRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
+  await app.register(async (a) => webRoutes(a)); // participant app /app/, dashboard /dashboard/ (dist/web/public)
   await app.ready();
 
   return {

@@ -1,0 +1,194 @@
+/**
+ * Moodlens participant app (SPEC §1, §6): enrol with the one-time code, see the next prompt,
+ * answer it — the speech task first (a neutral sentence with the current date and time,
+ * recorded, played back, redone at will), then the items as 0–100 sliders in a new random order
+ * each time with no preset thumb — and wake/bed reports on demand. Answers and recordings go to
+ * the IndexedDB outbox first and are uploaded with retries (queue.ts).
+ */
+import { flush, outbox, type OutboxEntry } from './queue.js';
+import { SpeechRecorder, type Recording } from './recorder.js';
+
+interface Item { id: string; label: string; min: number; max: number }
+interface Next { prompt: { time: string; trigger: string; day: number; slot: number } | null; studyOver: boolean; wakeAndBed: boolean; timezone: string; items: Item[]; speech: 'audio' | 'features' | 'none' }
+
+const view = document.getElementById('view')!;
+const net = document.getElementById('net')!;
+const KEY = 'moodlens.device';
+let device: { token: string; participantId: string; study: string } | null = JSON.parse(localStorage.getItem(KEY) ?? 'null');
+
+const api = (path: string, init: RequestInit = {}) => fetch(path, {
+  ...init, headers: { ...(init.headers as Record<string, string> ?? {}), ...(device ? { authorization: `Bearer ${device.token}` } : {}) },
+});
+const uploader = {
+  postReport: (body: OutboxEntry['report']) => api('/me/reports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  putSpeech: (id: string, wav: ArrayBuffer) => api(`/me/reports/${encodeURIComponent(id)}/speech`, { method: 'PUT', headers: { 'content-type': 'audio/wav' }, body: wav }),
+};
+
+function h(html: string): void { view.innerHTML = html; (view.querySelector('h2, [autofocus]') as HTMLElement | null)?.focus?.(); }
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** ISO time with the phone's own offset, e.g. 2026-11-22T21:05:00+01:00 (the server keeps it as sent). */
+function isoLocal(d = new Date()): string {
+  const off = -d.getTimezoneOffset(), sign = off >= 0 ? '+' : '-', a = Math.abs(off);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${sign}${p(Math.floor(a / 60))}:${p(a % 60)}`;
+}
+function newId(): string { return 'a-' + crypto.randomUUID(); }
+/** Fisher–Yates with the platform's CSPRNG: a fresh order for every prompt (SPEC §1 order effects). */
+function shuffle<T>(a: T[]): T[] {
+  const out = [...a], r = new Uint32Array(out.length);
+  crypto.getRandomValues(r);
+  for (let i = out.length - 1; i > 0; i--) { const j = r[i] % (i + 1); [out[i], out[j]] = [out[j], out[i]]; }
+  return out;
+}
+
+async function updateNet(): Promise<void> {
+  const pending = (await outbox.all().catch(() => [] as OutboxEntry[]));
+  const waiting = pending.filter((e) => !e.failed).length;
+  net.textContent = `${navigator.onLine ? 'online' : 'offline'}${waiting ? ` · ${waiting} waiting to upload` : ''}`;
+  const el = document.getElementById('pending');
+  if (el) el.textContent = waiting ? `${waiting} answer${waiting > 1 ? 's' : ''} waiting to upload.` : 'Everything is uploaded.';
+}
+async function sync(force = false): Promise<void> {
+  if (!device || !navigator.onLine) return void updateNet();
+  await flush(uploader, force);
+  await updateNet();
+}
+
+// ---------- enrolment ----------
+function enrolView(msg = ''): void {
+  const code = new URLSearchParams(location.search).get('code') ?? '';
+  h(`<h2 tabindex="-1">Join a study</h2>
+  <form id="enrol" class="stack">
+    <label for="code">Enrolment code from your researcher</label>
+    <input id="code" name="code" type="text" autocomplete="one-time-code" autocapitalize="characters" required value="${esc(code)}">
+    <button type="submit">Join</button>
+    <p class="error" role="alert">${esc(msg)}</p>
+  </form>`);
+  document.getElementById('enrol')!.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const value = (document.getElementById('code') as HTMLInputElement).value.trim();
+    try {
+      const r = await fetch('/enrol', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: value }) });
+      const j = await r.json();
+      if (!r.ok) return enrolView(j.message ?? `enrolment failed (${r.status})`);
+      device = { token: j.token, participantId: j.participantId, study: j.study.name };
+      localStorage.setItem(KEY, JSON.stringify(device));
+      history.replaceState(null, '', location.pathname);
+      await homeView();
+    } catch { enrolView('No connection: enrolment needs the network once.'); }
+  });
+}
+
+// ---------- home ----------
+async function loadNext(): Promise<Next | null> {
+  try {
+    const r = await api('/me/next');
+    if (r.ok) { const j = (await r.json()) as Next; localStorage.setItem('moodlens.next', JSON.stringify(j)); return j; }
+  } catch { /* offline: last known */ }
+  return JSON.parse(localStorage.getItem('moodlens.next') ?? 'null');
+}
+
+async function homeView(): Promise<void> {
+  const next = await loadNext();
+  const when = next?.prompt ? new Date(next.prompt.time).toLocaleString([], { weekday: 'long', hour: '2-digit', minute: '2-digit' }) : null;
+  const notify = 'Notification' in window && Notification.permission === 'default';
+  h(`<h2 tabindex="-1">Hello ${esc(device!.participantId)}</h2>
+  <p class="status">Study: ${esc(device!.study)}</p>
+  <div class="card"><p>${next?.studyOver ? 'The study is over — thank you!' : when ? `Next check-in: <strong>${esc(when)}</strong>` : 'No check-in scheduled.'}</p>
+  <button id="answer" ${next ? '' : 'disabled'}>Answer now</button></div>
+  ${next?.wakeAndBed !== false ? `<div class="row"><button class="secondary" id="wake">I just woke up</button><button class="secondary" id="bed">I'm going to bed</button></div>` : ''}
+  ${notify ? `<p><button class="secondary" id="notify">Remind me with notifications</button></p>` : ''}
+  <p id="pending" class="status" role="status"></p>`);
+  document.getElementById('answer')?.addEventListener('click', () => next && promptView(next, 'scheduled'));
+  document.getElementById('wake')?.addEventListener('click', () => next && promptView(next, 'wake'));
+  document.getElementById('bed')?.addEventListener('click', () => next && promptView(next, 'bed'));
+  document.getElementById('notify')?.addEventListener('click', async () => { await Notification.requestPermission(); void homeView(); });
+  await updateNet();
+}
+
+// ---------- a prompt: speech task, then the items ----------
+async function promptView(next: Next, trigger: string): Promise<void> {
+  const started = new Date();
+  const promptTime = trigger === 'scheduled' && next.prompt && Date.parse(next.prompt.time) <= Date.now() ? next.prompt.time : undefined;
+  let rec: Recording | null = null;
+  if (next.speech === 'audio') rec = await speechStep(started);
+  await itemsStep(shuffle(next.items), async (answers, itemOrder) => {
+    const id = newId();
+    const entry: OutboxEntry = {
+      id, report: { id, time: isoLocal(), trigger, answers, itemOrder, ...(promptTime ? { promptTime } : {}) },
+      ...(rec ? { wav: rec.wav.slice().buffer } : {}), reportDone: false, tries: 0, nextTryMs: 0, createdMs: Date.now(),
+    };
+    await outbox.put(entry); // durable before any upload is tried
+    h(`<h2 tabindex="-1">Thank you</h2><p class="ok">Your answers are saved on this phone.</p><p id="pending" class="status" role="status"></p><button id="home">Done</button>`);
+    document.getElementById('home')!.addEventListener('click', () => void homeView());
+    await sync(true);
+  });
+}
+
+function speechStep(now: Date): Promise<Recording | null> {
+  return new Promise((resolve) => {
+    const stamp = now.toLocaleString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+    h(`<h2 tabindex="-1">Speech task</h2>
+    <p>Please read this sentence aloud in your normal voice:</p>
+    <p class="sentence" id="sentence">The current date and time are ${esc(stamp)}.</p>
+    <div class="row"><button id="rec" aria-describedby="sentence">Record</button><button id="redo" class="secondary" hidden>Redo</button></div>
+    <p id="recstate" class="status" role="status"></p>
+    <audio id="play" controls hidden aria-label="Play back your recording"></audio>
+    <div class="bottom-bar row"><button id="next" disabled>Next: questions</button><button id="skip" class="secondary">Skip speech</button></div>`);
+    const recBtn = document.getElementById('rec') as HTMLButtonElement, redo = document.getElementById('redo') as HTMLButtonElement;
+    const state = document.getElementById('recstate')!, play = document.getElementById('play') as HTMLAudioElement, nextBtn = document.getElementById('next') as HTMLButtonElement;
+    let recorder: SpeechRecorder | null = null, result: Recording | null = null;
+    const begin = async () => {
+      try {
+        recorder = new SpeechRecorder(); await recorder.start();
+        recBtn.textContent = 'Stop'; recBtn.hidden = false; redo.hidden = true; play.hidden = true; nextBtn.disabled = true; state.textContent = 'Recording…';
+      } catch (e) { state.textContent = `The microphone is not available (${(e as Error).message}).`; recorder = null; }
+    };
+    recBtn.addEventListener('click', async () => {
+      if (!recorder) return begin();
+      result = await recorder.stop(); recorder = null;
+      state.textContent = `Recorded ${result.seconds.toFixed(1)} s. Play it back, or redo it.`;
+      play.src = URL.createObjectURL(new Blob([result.wav.slice().buffer], { type: 'audio/wav' })); play.hidden = false;
+      recBtn.hidden = true; redo.hidden = false; nextBtn.disabled = false;
+    });
+    redo.addEventListener('click', () => void begin());
+    nextBtn.addEventListener('click', () => resolve(result));
+    document.getElementById('skip')!.addEventListener('click', async () => { if (recorder) await recorder.stop(); resolve(null); });
+  });
+}
+
+function itemsStep(items: Item[], done: (answers: Record<string, number>, order: string[]) => Promise<void>): void {
+  h(`<h2 tabindex="-1">Right now, how much do you feel…</h2>
+  <p class="status">Touch each line where it fits. Leave a line untouched to skip it.</p>
+  <form id="items">${items.map((it, k) => `
+    <div class="item">
+      <label for="i-${k}">${esc(it.label)} <span class="value" id="v-${k}" aria-hidden="true">–</span></label>
+      <input type="range" id="i-${k}" data-item="${esc(it.id)}" min="${it.min}" max="${it.max}" step="1" class="untouched" aria-valuetext="not answered">
+      <div class="ends" aria-hidden="true"><span>not at all</span><span>very much</span></div>
+    </div>`).join('')}
+    <div class="bottom-bar"><button type="submit">Save answers</button></div>
+  </form>`);
+  const answered = new Set<string>();
+  view.querySelectorAll<HTMLInputElement>('input[type=range]').forEach((el, k) => {
+    // The thumb is invisible until first touched; the first touch sets the value where it lands.
+    const mark = () => {
+      el.classList.remove('untouched'); answered.add(el.dataset.item!);
+      document.getElementById(`v-${k}`)!.textContent = el.value; el.setAttribute('aria-valuetext', el.value);
+    };
+    el.addEventListener('input', mark);
+    el.addEventListener('change', mark);
+  });
+  document.getElementById('items')!.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const answers: Record<string, number> = {};
+    view.querySelectorAll<HTMLInputElement>('input[type=range]').forEach((el) => { if (answered.has(el.dataset.item!)) answers[el.dataset.item!] = Number(el.value); });
+    void done(answers, items.map((i) => i.id));
+  });
+}
+
+// ---------- start ----------
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => { /* app still works online */ });
+addEventListener('online', () => void sync(true));
+addEventListener('offline', () => void updateNet());
+setInterval(() => void sync(), 15_000);
+if (device) void homeView().then(() => sync(true)); else enrolView();

@@ -1,0 +1,106 @@
+/**
+ * Vega-Lite chart specs shared by the researcher dashboard and the command line's reports:
+ * plain functions from data rows to a spec (no DOM, no Node APIs), so either side renders them
+ * (the dashboard with vega's View in the page, the CLI with vega's SVG renderer).
+ */
+import type { TopLevelSpec } from 'vega-lite';
+
+/** One reported answer or one prediction of an item at a time. */
+export interface TrajectoryPoint { time: string; item: string; value: number; lo?: number; hi?: number; source: 'reported' | 'predicted' }
+
+/**
+ * Item trajectories, one small panel per item: reported answers as a line with points, the
+ * model's predictions as points with their interval [lo, hi] as a band (SPEC §6 prediction
+ * intervals: split-conformal half-widths around the point prediction).
+ */
+export function trajectorySpec(points: TrajectoryPoint[], opts: { width?: number; columns?: number } = {}): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: points },
+    facet: { field: 'item', type: 'nominal', title: null },
+    columns: opts.columns ?? 3,
+    resolve: { scale: { x: 'shared' } },
+    spec: {
+      width: opts.width ?? 220, height: 120,
+      layer: [
+        { transform: [{ filter: "datum.source === 'predicted'" }],
+          mark: { type: 'errorbar', color: '#b34700', ticks: true },
+          encoding: { x: { field: 'time', type: 'temporal', title: null }, y: { field: 'lo', type: 'quantitative', title: '0–100', scale: { domain: [0, 100] } }, y2: { field: 'hi' } } },
+        { transform: [{ filter: "datum.source === 'reported'" }],
+          mark: { type: 'line', point: true, color: '#1a4f8b' },
+          encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'time', type: 'temporal', format: '%Y-%m-%d %H:%M' }, { field: 'value', type: 'quantitative' }] } },
+        { transform: [{ filter: "datum.source === 'predicted'" }],
+          mark: { type: 'point', shape: 'diamond', filled: true, color: '#b34700', size: 50 },
+          encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'value', type: 'quantitative', title: 'predicted', format: '.1f' }, { field: 'lo', type: 'quantitative', format: '.1f' }, { field: 'hi', type: 'quantitative', format: '.1f' }] } },
+      ],
+    },
+  } as TopLevelSpec;
+}
+
+/** Answered vs scheduled prompts per day (compliance), one row per participant and day. */
+export interface ComplianceRow { participant: string; day: string; scheduled: number; answered: number }
+
+export function complianceSpec(rows: ComplianceRow[], opts: { width?: number } = {}): TopLevelSpec {
+  const long = rows.flatMap((r) => [
+    { participant: r.participant, day: r.day, kind: 'scheduled', n: r.scheduled },
+    { participant: r.participant, day: r.day, kind: 'answered', n: r.answered },
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: long },
+    width: opts.width ?? 420, height: 160,
+    mark: 'bar',
+    encoding: {
+      x: { field: 'day', type: 'ordinal', title: 'day' },
+      xOffset: { field: 'kind' },
+      y: { field: 'n', type: 'quantitative', aggregate: 'sum', title: 'prompts' },
+      color: { field: 'kind', type: 'nominal', scale: { domain: ['scheduled', 'answered'], range: ['#9aa9bd', '#1a4f8b'] }, title: null },
+      tooltip: [{ field: 'day' }, { field: 'kind' }, { field: 'n', aggregate: 'sum' }],
+    },
+  } as TopLevelSpec;
+}
+
+/** Counts per (local day, hour of day) — e.g. activity or reports — as a day × hour heat map. */
+export interface HeatCell { day: string; hour: number; value: number }
+
+export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; width?: number } = {}): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: opts.title,
+    data: { values: cells },
+    width: opts.width ?? 420, height: { step: 14 },
+    mark: 'rect',
+    encoding: {
+      x: { field: 'hour', type: 'ordinal', title: 'hour of day', scale: { domain: Array.from({ length: 24 }, (_, h) => h) } },
+      y: { field: 'day', type: 'ordinal', title: 'day' },
+      color: { field: 'value', type: 'quantitative', aggregate: 'sum', scale: { scheme: 'blues' }, title: opts.title ?? 'count' },
+      tooltip: [{ field: 'day' }, { field: 'hour' }, { field: 'value', aggregate: 'sum' }],
+    },
+  } as TopLevelSpec;
+}
+
+/** Per-item concordance correlation coefficient (evaluation results). */
+export interface CccRow { item: string; ccc: number; model?: string }
+
+export function cccSpec(rows: CccRow[], opts: { width?: number } = {}): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: rows },
+    width: opts.width ?? 360, height: { step: 16 },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'item', type: 'nominal', title: null },
+      x: { field: 'ccc', type: 'quantitative', title: 'CCC', scale: { domain: [-0.2, 1] } },
+      color: { field: 'model', type: 'nominal', title: null },
+      yOffset: { field: 'model' },
+    },
+  } as TopLevelSpec;
+}
+
+/** Local calendar day "YYYY-MM-DD" and hour of an ISO time with offset, in that offset (as the participant saw it). */
+export function localDayHour(iso: string): { day: string; hour: number } {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2})/.exec(iso);
+  if (m) return { day: m[1], hour: Number(m[2]) };
+  const d = new Date(iso);
+  return { day: d.toISOString().slice(0, 10), hour: d.getUTCHours() };
+}

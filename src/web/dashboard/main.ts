@@ -1,0 +1,150 @@
+/**
+ * Researcher dashboard: login, studies, participants (invite, compliance), alerts to
+ * acknowledge, export, model attach, and per participant the item trajectories with the model's
+ * predictions and intervals overlaid and a day × hour heat map. Charts are the shared Vega-Lite
+ * specs in ../charts.ts rendered with vega's View (SVG).
+ */
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, type ComplianceRow, type TrajectoryPoint } from '../charts.js';
+
+const view = document.getElementById('view')!;
+const nav = document.getElementById('nav')!;
+let token = sessionStorage.getItem('moodlens.researcher');
+
+async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const r = await fetch(path, {
+    method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const j = await r.json().catch(() => ({}));
+  if (r.status === 401 && path !== '/auth/login') { token = null; sessionStorage.removeItem('moodlens.researcher'); loginView('Your session ended; please log in again.'); throw new Error('unauthorised'); }
+  if (!r.ok) throw new Error(j.message ?? `HTTP ${r.status}`);
+  return j as T;
+}
+const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+async function chart(el: HTMLElement, spec: TopLevelSpec, title: string): Promise<void> {
+  el.setAttribute('role', 'img'); el.setAttribute('aria-label', title);
+  const v = new vega.View(vega.parse(compile(spec).spec), { renderer: 'svg', container: el, hover: true });
+  await v.runAsync();
+}
+
+function loginView(msg = ''): void {
+  nav.innerHTML = '';
+  view.innerHTML = `<h2>Log in</h2>
+  <form id="login" class="stack" style="max-width:420px">
+    <label for="email">Email</label><input id="email" type="email" autocomplete="username" required>
+    <label for="password">Password</label><input id="password" type="password" autocomplete="current-password" required>
+    <button type="submit">Log in</button><p class="error" role="alert">${esc(msg)}</p>
+  </form>`;
+  document.getElementById('login')!.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const j = await api<{ token: string }>('POST', '/auth/login', { email: (document.getElementById('email') as HTMLInputElement).value, password: (document.getElementById('password') as HTMLInputElement).value });
+      token = j.token; sessionStorage.setItem('moodlens.researcher', token);
+      await studiesView();
+    } catch (e) { loginView((e as Error).message); }
+  });
+}
+
+function navBar(): void {
+  nav.innerHTML = `<button class="secondary" id="studies-link">Studies</button> <button class="secondary" id="logout">Log out</button>`;
+  document.getElementById('studies-link')!.addEventListener('click', () => void studiesView());
+  document.getElementById('logout')!.addEventListener('click', async () => { await api('POST', '/auth/logout').catch(() => {}); token = null; sessionStorage.removeItem('moodlens.researcher'); loginView(); });
+}
+
+async function studiesView(): Promise<void> {
+  navBar();
+  const studies = await api<any[]>('GET', '/studies');
+  view.innerHTML = `<h2>Studies</h2><table><caption class="sr-only">Your studies</caption><thead><tr><th scope="col">Study</th><th scope="col">Items</th><th scope="col">Model</th><th scope="col">Created</th></tr></thead><tbody>
+  ${studies.map((s) => `<tr><td><a href="#study=${esc(s.id)}" data-study="${esc(s.id)}">${esc(s.name)}</a></td><td>${s.config.items.length}</td><td>${esc(s.model ?? '—')}</td><td>${esc(s.createdAt.slice(0, 10))}</td></tr>`).join('')}</tbody></table>`;
+  view.querySelectorAll<HTMLAnchorElement>('a[data-study]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void studyView(a.dataset.study!); }));
+}
+
+/** Answered vs scheduled prompts per local day, counting scheduled prompts up to now. */
+function compliance(label: string, prompts: { time: string }[], reports: { time: string; trigger: string }[]): ComplianceRow[] {
+  const rows = new Map<string, ComplianceRow>();
+  const row = (day: string) => rows.get(day) ?? rows.set(day, { participant: label, day, scheduled: 0, answered: 0 }).get(day)!;
+  for (const p of prompts) if (Date.parse(p.time) <= Date.now()) row(localDayHour(p.time).day).scheduled++;
+  for (const r of reports) if (r.trigger === 'scheduled') row(localDayHour(r.time).day).answered++;
+  return [...rows.values()].sort((a, b) => a.day.localeCompare(b.day));
+}
+
+async function studyView(studyId: string): Promise<void> {
+  navBar();
+  const [study, participants, alerts] = await Promise.all([
+    api('GET', `/studies/${studyId}`), api<any[]>('GET', `/studies/${studyId}/participants`), api<any[]>('GET', `/studies/${studyId}/alerts?status=all`),
+  ]);
+  const perP = await Promise.all(participants.map(async (p) => {
+    const [sched, reps] = await Promise.all([api('GET', `/studies/${studyId}/participants/${p.participantId}/schedule`), api<any[]>('GET', `/studies/${studyId}/participants/${p.participantId}/reports`)]);
+    return { p, sched, reps, rows: compliance(p.participantId, sched.prompts, reps) };
+  }));
+  view.innerHTML = `<h2>${esc(study.name)}</h2>
+  <div class="grid">
+    <section class="card" aria-labelledby="h-parts"><h3 id="h-parts">Participants</h3>
+      <table><thead><tr><th scope="col">Participant</th><th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Answered / due</th></tr></thead><tbody>
+      ${perP.map(({ p, reps, rows }) => { const due = rows.reduce((s, r) => s + r.scheduled, 0), ans = rows.reduce((s, r) => s + r.answered, 0); return `<tr><td><a href="#" data-pid="${esc(p.participantId)}">${esc(p.participantId)}</a></td><td>${esc(p.status)}</td><td>${reps.length}</td><td>${reps.filter((r) => r.late).length}</td><td>${ans} / ${due}</td></tr>`; }).join('')}
+      </tbody></table>
+      <form id="invite" class="row" style="margin-top:10px"><label for="newpid" class="sr-only">New participant id</label><input id="newpid" type="text" placeholder="participant id (optional)" style="flex:1"><button type="submit">Invite</button></form>
+      <p id="invited" role="status"></p>
+    </section>
+    <section class="card" aria-labelledby="h-comp"><h3 id="h-comp">Compliance (answered vs scheduled per day)</h3><div id="comp-chart"></div></section>
+    <section class="card" aria-labelledby="h-alerts"><h3 id="h-alerts">Alerts</h3>
+      ${alerts.length ? `<ul>${alerts.map((a) => `<li>${esc(a.participantId)}: <strong>${esc(a.item)}</strong> ${esc(a.direction)} baseline (${esc(a.source)}, ${a.reports} reports since ${esc(a.startedAt.slice(0, 16))}) ${a.acknowledgedAt ? `<span class="ok">acknowledged</span>` : `<button class="secondary" data-ack="${esc(a.id)}">Acknowledge</button>`}</li>`).join('')}</ul>` : '<p class="status">No alerts.</p>'}
+    </section>
+    <section class="card" aria-labelledby="h-model"><h3 id="h-model">Model and export</h3>
+      <p>Attached model: <strong id="model-now">${esc(study.model ?? 'none')}</strong></p>
+      <form id="model" class="row"><label for="modeldir" class="sr-only">Model folder on the server</label><input id="modeldir" type="text" value="${esc(study.model ?? 'builtin:baseline')}" style="flex:1"><button type="submit">Attach</button></form>
+      <p><button id="export" class="secondary">Export study folder</button></p>
+      <p id="model-msg" role="status"></p>
+    </section>
+  </div>
+  <div id="participant"></div>`;
+  await chart(document.getElementById('comp-chart')!, complianceSpec(perP.flatMap((x) => x.rows)), 'Answered versus scheduled prompts per day');
+  view.querySelectorAll<HTMLAnchorElement>('a[data-pid]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void participantView(studyId, a.dataset.pid!, study); }));
+  view.querySelectorAll<HTMLButtonElement>('button[data-ack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/alerts/${b.dataset.ack}/ack`); await studyView(studyId); }));
+  const msg = document.getElementById('model-msg')!;
+  document.getElementById('invite')!.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const pid = (document.getElementById('newpid') as HTMLInputElement).value.trim();
+    try {
+      const j = await api('POST', `/studies/${studyId}/participants`, pid ? { participantId: pid } : {});
+      document.getElementById('invited')!.innerHTML = `Code for ${esc(j.participantId)}: <strong id="enrol-code">${esc(j.enrolCode)}</strong> — link <a href="${esc(j.enrolUrl)}">${esc(j.enrolUrl)}</a>`;
+    } catch (e) { document.getElementById('invited')!.textContent = (e as Error).message; }
+  });
+  document.getElementById('model')!.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try { const j = await api('PUT', `/studies/${studyId}/model`, { model: (document.getElementById('modeldir') as HTMLInputElement).value.trim() }); msg.textContent = `Attached (${j.predictor}).`; document.getElementById('model-now')!.textContent = j.model; }
+    catch (e) { msg.textContent = (e as Error).message; }
+  });
+  document.getElementById('export')!.addEventListener('click', async () => {
+    try { const j = await api('POST', `/studies/${studyId}/export`, {}); msg.textContent = `Exported to ${j.folder ?? j.path ?? JSON.stringify(j)}`; }
+    catch (e) { msg.textContent = (e as Error).message; }
+  });
+}
+
+async function participantView(studyId: string, pid: string, study: any): Promise<void> {
+  const [reports, predictions] = await Promise.all([
+    api<any[]>('GET', `/studies/${studyId}/participants/${pid}/reports`), api<any[]>('GET', `/studies/${studyId}/participants/${pid}/predictions`),
+  ]);
+  const labels = new Map<string, string>(study.config.items.map((i: any) => [i.id, i.label]));
+  const points: TrajectoryPoint[] = [
+    ...reports.flatMap((r) => Object.entries(r.answers as Record<string, number>).map(([item, value]) => ({ time: r.time, item: labels.get(item) ?? item, value, source: 'reported' as const }))),
+    ...predictions.flatMap((p) => Object.entries(p.items as Record<string, { value: number; lo: number; hi: number }>).map(([item, v]) => ({ time: p.time, item: labels.get(item) ?? item, value: v.value, lo: v.lo, hi: v.hi, source: 'predicted' as const }))),
+  ];
+  const heat = reports.map((r) => ({ ...localDayHour(r.time), value: 1 }));
+  const last = predictions[predictions.length - 1];
+  const el = document.getElementById('participant')!;
+  el.innerHTML = `<section class="card" aria-labelledby="h-p"><h3 id="h-p" tabindex="-1">Participant ${esc(pid)}</h3>
+    <p>${reports.length} reports, ${predictions.length} predictions. ${last ? `Latest prediction (${esc(last.kind)}, ${esc(last.time.slice(0, 16))}):` : 'No predictions yet (attach a model).'}</p>
+    ${last ? `<table id="latest-prediction"><thead><tr><th scope="col">Item</th><th scope="col">Predicted</th><th scope="col">Interval</th></tr></thead><tbody>${Object.entries(last.items as Record<string, any>).map(([k, v]) => `<tr><td>${esc(labels.get(k) ?? k)}</td><td>${v.value.toFixed(1)}</td><td>${v.lo.toFixed(1)} – ${v.hi.toFixed(1)}</td></tr>`).join('')}</tbody></table>` : ''}
+    <h4>Item trajectories (reported, and predicted with intervals)</h4><div id="traj-chart"></div>
+    <h4>Reports by day × hour</h4><div id="heat-chart"></div></section>`;
+  (document.getElementById('h-p') as HTMLElement).focus();
+  if (points.length) await chart(document.getElementById('traj-chart')!, trajectorySpec(points), `Item trajectories of ${pid}`);
+  if (heat.length) await chart(document.getElementById('heat-chart')!, dayHourHeatmapSpec(heat, { title: 'reports' }), `Reports of ${pid} by day and hour`);
+}
+
+if (token) void studiesView().catch(() => loginView()); else loginView();
