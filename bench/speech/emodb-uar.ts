@@ -2,7 +2,7 @@
  * Leave-one-speaker-out 7-class emotion recognition on EmoDB from the 88 eGeMAPS functionals
  * (mean imputation, standardisation, multinomial logistic regression with C = 0.5), printing the
  * unweighted average recall. Reference (openSMILE 3.0 eGeMAPSv02, sklearn): 0.612.
- *   npx tsx bench/speech/emodb-uar.ts [--pipeline] [--cache FILE]
+ *   npx tsx bench/speech/emodb-uar.ts [--pipeline [--no-vad]] [--cache FILE] [--only NAME,NAME]
  * Default: eGeMAPS on the files as they are (22.05 kHz), as openSMILE was run; --pipeline runs the
  * whole preprocessing chain first (16 kHz, VAD).
  */
@@ -17,6 +17,7 @@ const root = join(process.cwd(), '..', 'shared', 'data', 'emodb');
 if (!existsSync(join(root, 'labels.csv'))) { console.log(`EmoDB not found at ${root}: skipped`); process.exit(0); }
 const args = process.argv.slice(2);
 const pipeline = args.includes('--pipeline');
+const noVad = args.includes('--no-vad');
 const cacheIdx = args.indexOf('--cache');
 const cacheFile = cacheIdx >= 0 ? args[cacheIdx + 1] : null;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
@@ -30,7 +31,7 @@ else {
   X = items.map((it) => {
     const bytes = readFileSync(join(root, 'wav', it.file));
     if (pipeline) {
-      const r = speechFeaturesFromWav(bytes);
+      const r = speechFeaturesFromWav(bytes, { vad: !noVad });
       return r.ok ? EGEMAPS_NAMES.map((n) => r.features.functionals[n]) : EGEMAPS_NAMES.map(() => NaN);
     }
     const w = decodeWav(bytes);
@@ -55,4 +56,4 @@ for (const s of speakers) {
 }
 const uar = unweightedAverageRecall(y, pred);
 const nonFinite = X.flat().filter((v) => !Number.isFinite(v)).length;
-console.log(`EmoDB LOSO 7-class UAR (${cols.length} features${pipeline ? ', full pipeline' : ''}): ${uar.toFixed(3)}  (openSMILE eGeMAPSv02: 0.612; non-finite values: ${nonFinite})`);
+console.log(`EmoDB LOSO 7-class UAR (${cols.length} features${pipeline ? (noVad ? ', pipeline without VAD (16 kHz)' : ', full pipeline (16 kHz + VAD)') : ''}): ${uar.toFixed(3)}  (openSMILE eGeMAPSv02: 0.612; non-finite values: ${nonFinite})`);
