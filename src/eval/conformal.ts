@@ -31,6 +31,6 @@ export function fitConformal(actual: ArrayLike<number>, predicted: ArrayLike<num
 
 /** [lower, upper] for item k around prediction p, clipped to [lo, hi]. */
 export function conformalInterval(c: Conformal, k: number, p: number, lo = 0, hi = 1): [number, number] {
-  const q = c.halfWidth[k];
+  const q = c.halfWidth[k] ?? Infinity; // JSON stores ∞ as null
   return [Math.max(lo, p - q), Math.min(hi, p + q)];
 }
