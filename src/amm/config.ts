@@ -16,6 +16,8 @@ export const TrainConfigSchema = z.object({
   /** Development score used to choose the checkpoint: the main task's balanced accuracy or −loss. */
   select: z.enum(['balanced-accuracy', 'loss']).default('balanced-accuracy'),
   seed: z.number().int().default(1),
+  /** Weight each class by n / (K · n_class) in the cross-entropy (not in the papers; for skewed tasks). */
+  balance: z.boolean().default(false),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 

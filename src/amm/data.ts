@@ -99,10 +99,12 @@ export function disposeBatch(b: SeqBatch): void {
  * Masked softmax cross-entropy, mean over the labelled rows: −(1/n_lab) Σ_b Σ_k y_bk log p_bk.
  * Unlabelled rows have an all-zero one-hot and so contribute nothing.
  */
-export function crossEntropy(logits: tf.Tensor2D, onehot: tf.Tensor2D): tf.Scalar {
+export function crossEntropy(logits: tf.Tensor2D, onehot: tf.Tensor2D, classWeights?: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {
-    const nll = onehot.mul(tf.logSoftmax(logits)).sum().neg();
-    return nll.div(onehot.sum().maximum(1)) as tf.Scalar;
+    // With class weights w: −Σ_b w_{y_b} log p_{b,y_b} / Σ_b w_{y_b}.
+    const target = classWeights ? onehot.mul(classWeights) : onehot;
+    const nll = target.mul(tf.logSoftmax(logits)).sum().neg();
+    return nll.div(target.sum().maximum(1e-6)) as tf.Scalar;
   });
 }
 

@@ -86,6 +86,15 @@ export async function trainSeqModel(
   const dev = usableRows(data, model, data.split.dev);
   const test = testRows ?? usableRows(data, model, data.split.test);
   if (train.length === 0) throw new Error(`${model.name}: no usable training rows`);
+  // Inverse-frequency class weights per task from the training rows (cfg.balance).
+  const classWeights = model.tasks.map((ti) => {
+    if (!cfg.balance) return undefined;
+    const K = data.tasks[ti].classes.length;
+    const count = new Float64Array(K);
+    let n = 0;
+    for (const r of train) { const y = data.tasks[ti].y[r]; if (y >= 0) { count[y]++; n++; } }
+    return tf.tensor1d(Array.from(count, (c) => (c > 0 ? n / (K * c) : 0)));
+  });
   const optimizer = tf.train.adam(cfg.lr);
   const vars = model.store.list();
   const history: EpochLog[] = [];
@@ -101,7 +110,7 @@ export async function trainSeqModel(
   const lossOf = (batch: ReturnType<typeof makeBatch>, training: boolean): tf.Scalar => {
     const out = model.forward(batch, training);
     let loss = tf.scalar(0) as tf.Scalar;
-    out.logits.forEach((l, k) => { loss = loss.add(crossEntropy(l, batch.onehot[k]).mul(model.taskWeights[k])) as tf.Scalar; });
+    out.logits.forEach((l, k) => { loss = loss.add(crossEntropy(l, batch.onehot[k], classWeights[k]).mul(model.taskWeights[k])) as tf.Scalar; });
     for (const v of Object.values(out.extra ?? {})) loss = loss.add(v) as tf.Scalar;
     if (training && cfg.l2 > 0) loss = loss.add(model.store.l2().mul(cfg.l2)) as tf.Scalar;
     return loss;
@@ -142,6 +151,7 @@ export async function trainSeqModel(
   }
   if (best) { vars.forEach((v, i) => v.assign(best![i])); tf.dispose(best); }
   optimizer.dispose();
+  tf.dispose(classWeights.filter((w): w is tf.Tensor1D => w !== undefined));
   return {
     bestEpoch, bestDev, history,
     dev: predict(data, model, dev),

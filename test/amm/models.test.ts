@@ -54,6 +54,18 @@ describe('AMM and MIMML: whole-model gradients (finite differences)', () => {
   });
 });
 
+describe('masked, class-weighted cross-entropy', () => {
+  it('skips unlabelled rows and weights classes', () => {
+    const logits = tf.tensor2d([[2, 0], [0, 1], [1, 1]]);
+    const onehot = tf.tensor2d([[1, 0], [0, 1], [0, 0]]); // third row unlabelled
+    const lp = (a: number, b: number, k: number) => (k === 0 ? a : b) - Math.log(Math.exp(a) + Math.exp(b));
+    const plain = -(lp(2, 0, 0) + lp(0, 1, 1)) / 2;
+    expect(crossEntropy(logits as tf.Tensor2D, onehot as tf.Tensor2D).dataSync()[0]).toBeCloseTo(plain, 5);
+    const weighted = -(1 * lp(2, 0, 0) + 3 * lp(0, 1, 1)) / 4;
+    expect(crossEntropy(logits as tf.Tensor2D, onehot as tf.Tensor2D, tf.tensor1d([1, 3])).dataSync()[0]).toBeCloseTo(weighted, 5);
+  });
+});
+
 describe('AMM and MIMML: switches and training', () => {
   const data = plantedStudy(tiny);
   it('ablation switches remove exactly their parts', () => {

@@ -2,8 +2,8 @@
  * `moodlens experiment-amm` and `moodlens experiment-mimml`: the AMM and MIMML papers' experiment
  * designs (SPEC §4–§5) on a study folder, on LifeSnaps' daily table, or on the planted study,
  * as markdown and CSV tables of P, R, micro-F1, accuracy and balanced accuracy with bootstrap
- * intervals across seeds. (Top-level names so as not to clash with `experiment table2|table3`;
- * when an `experiment` command is already registered they are added to it as `amm` / `mimml` too.)
+ * intervals across seeds. (Top-level names: `experiment` belongs to the model engineer's
+ * `experiment table2|table3 --study DIR`, whose positional argument leaves no room for subcommands.)
  */
 import type { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +45,7 @@ const Flags = z.object({
   hidden: z.coerce.number().int().positive().default(32),
   l2: z.coerce.number().min(0).default(1e-4),
   pool: z.coerce.number().int().positive().default(5),
+  balance: z.boolean().optional(),
   bootstrap: z.coerce.number().int().positive().default(1000),
   out: z.string().default('results'),
 });
@@ -86,7 +87,7 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   const bar = progress(`${system} runs`, arms.length * seeds.length, ' {arm} epoch {epoch}');
   const res = await runExperiment(data, arms, {
     seeds,
-    train: { epochs: f.epochs, patience: f.patience, lr: f.lr, batch: f.batch, l2: f.l2 },
+    train: { epochs: f.epochs, patience: f.patience, lr: f.lr, batch: f.batch, l2: f.l2, balance: !!f.balance },
     model: { dropout: f.dropout, initScale: f.initScale, hidden: f.hidden, attention: f.hidden, taskHidden: f.hidden, channels: f.hidden, width: f.hidden },
     bootstrap: f.bootstrap,
     onRun: ({ arm, seed, index }) => bar.update(index, { arm: `${arm.id}/${seed}`, epoch: 0 }),
@@ -94,7 +95,7 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   });
   bar.update(arms.length * seeds.length); bar.stop();
   const md = experimentMarkdown(`${system.toUpperCase()} experiment`, res) +
-    `\nSettings: Adam lr ${f.lr}, batch ${f.batch}, ≤ ${f.epochs} epochs (patience ${f.patience}), dropout ${f.dropout}, weights U(−${f.initScale}, ${f.initScale}), hidden ${f.hidden}, L2 ${f.l2}; seeds ${seeds.join(',')}.\n`;
+    `\nSettings: Adam lr ${f.lr}, batch ${f.batch}${f.balance ? ', class-weighted CE' : ''}, ≤ ${f.epochs} epochs (patience ${f.patience}), dropout ${f.dropout}, weights U(−${f.initScale}, ${f.initScale}), hidden ${f.hidden}, L2 ${f.l2}; seeds ${seeds.join(',')}.\n`;
   mkdirSync(f.out, { recursive: true });
   writeFileSync(join(f.out, `${system}.md`), md);
   writeFileSync(join(f.out, `${system}.csv`), csvLine(CSV_HEADER) + experimentCsvRows(res).map((r) => csvLine(r)).join(''));
@@ -123,6 +124,7 @@ function addOptions(c: Command): Command {
     .option('--hidden <n>', 'width of the recurrent and attention layers', '32')
     .option('--l2 <x>', 'L2 coefficient', '1e-4')
     .option('--pool <n>', 'study: activity epochs per sequence step', '5')
+    .option('--balance', 'class-weighted cross-entropy (n / (K·n_class); not in the papers) for skewed tasks')
     .option('--bootstrap <n>', 'bootstrap replicates', '1000')
     .option('--out <dir>', 'folder for <system>.md and <system>.csv', 'results');
 }
@@ -133,7 +135,5 @@ export function register(program: Command): void {
       ? 'AMM (attentive multimodal multitask): STL vs MTL × modalities, and the no-I_e / no-I_t ablations'
       : 'MIMML (mutual information + multitask): modalities alone vs all, and the no-MI / no-auxiliary ablations';
     addOptions(program.command(`experiment-${system}`).description(desc)).action((o: unknown) => run(system, o));
-    const group = program.commands.find((c) => c.name() === 'experiment');
-    if (group && !group.commands.some((c) => c.name() === system)) addOptions(group.command(system).description(desc)).action((o: unknown) => run(system, o));
   }
 }
