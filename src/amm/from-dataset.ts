@@ -6,8 +6,8 @@
  *   speech — frame-level descriptors when given (e.g. the eGeMAPS LLDs that
  *     `moodlens features --lld` writes), pooled likewise and z-scored; otherwise a FALLBACK
  *     sequence made from the report's speech feature vector: one step per descriptor family
- *     (feature names grouped by their prefix before the last "_"), its functionals as the step's
- *     features. The fallback is recorded in `notes`.
+ *     (feature names grouped by their prefix before the last "_"; chunks of 4 columns when that
+ *     gives mostly single features), its functionals as the step's features. The fallback is recorded in `notes`.
  * Tasks come from the items through a TasksConfig (tasks.ts). Pure (no I/O).
  */
 import type { Dataset, Split } from '../data/dataset.js';
@@ -82,9 +82,9 @@ export function speechFallbackSequence(d: Dataset, split: Split): SeqModality {
     if (!fam.has(key)) fam.set(key, []);
     fam.get(key)!.push(j);
   });
-  // Too few families (or one per feature): chunks of 8 features instead.
+  // Too few families, or mostly one feature each: chunks of 4 features in column order instead.
   let groups = [...fam.values()];
-  if (groups.length < 2 || groups.length === F) groups = Array.from({ length: Math.ceil(F / 8) }, (_, g) => Array.from({ length: Math.min(8, F - 8 * g) }, (_, k) => 8 * g + k));
+  if (groups.length < 2 || groups.length > F / 2) groups = Array.from({ length: Math.ceil(F / 4) }, (_, g) => Array.from({ length: Math.min(4, F - 4 * g) }, (_, k) => 4 * g + k));
   const T = groups.length, G = Math.max(...groups.map((g) => g.length));
   const x = new Float32Array(d.n * T * G).fill(NaN);
   const length = new Int32Array(d.n);

@@ -46,7 +46,7 @@ export const LIFESNAPS_MOODS = ['ALERT', 'HAPPY', 'NEUTRAL', 'RESTED/RELAXED', '
 export const LIFESNAPS_TASKS: TasksConfig = {
   tasks: [
     { name: 'negative', kind: 'binary', items: ['SAD', 'TENSE/ANXIOUS'], rule: 'threshold', threshold: 0.5, classes: ['no', 'yes'] },
-    { name: 'mood', kind: 'dominant', minimum: 0, groups: { negative: ['SAD', 'TENSE/ANXIOUS'], tired: ['TIRED'], positive: ['HAPPY', 'ALERT', 'RESTED/RELAXED'], neutral: ['NEUTRAL'] } },
+    { name: 'mood', kind: 'dominant', minimum: 0, centre: 'none', groups: { negative: ['SAD', 'TENSE/ANXIOUS'], tired: ['TIRED'], positive: ['HAPPY', 'ALERT', 'RESTED/RELAXED'], neutral: ['NEUTRAL'] } },
   ],
 };
 

@@ -25,6 +25,12 @@ export const DominantTaskSchema = z.object({
   groups: z.record(z.string(), z.array(z.string()).min(1)),
   /** With `minimum` > 0, a report whose highest group mean is below it gets class `none`. */
   minimum: z.number().default(0),
+  /**
+   * person: compare groups on item values minus the participant's own item means (over the
+   * median/training rows), i.e. which feeling is highest *for this person*; none: raw values
+   * (on most people's reports the positive items are simply higher).
+   */
+  centre: z.enum(['person', 'none']).default('person'),
 });
 
 export const TaskSpecSchema = z.discriminatedUnion('kind', [BinaryTaskSchema, DominantTaskSchema]);
@@ -38,7 +44,7 @@ export type TasksConfig = z.infer<typeof TasksConfigSchema>;
 export const DAMS_TASKS: TasksConfig = {
   tasks: [
     { name: 'depressed', kind: 'binary', items: ['depressed', 'gloomy'], rule: 'person-median', threshold: 0.5, classes: ['no', 'yes'] },
-    { name: 'emotion', kind: 'dominant', minimum: 0, groups: { negative: ['gloomy', 'depressed', 'unpleasant'], anxious: ['anxious', 'worried', 'concerned'], positive: ['happy', 'cheerful', 'vigorous'] } },
+    { name: 'emotion', kind: 'dominant', minimum: 0, centre: 'person', groups: { negative: ['gloomy', 'depressed', 'unpleasant'], anxious: ['anxious', 'worried', 'concerned'], positive: ['happy', 'cheerful', 'vigorous'] } },
   ],
 };
 
@@ -101,9 +107,28 @@ export function buildTasks(t: ItemTable, config: TasksConfig, medianRows?: Array
     const names = Object.keys(spec.groups);
     const cols = names.map((g) => columns(t, spec.groups[g], spec.name));
     const classes = spec.minimum > 0 ? [...names, 'none'] : names;
+    const K = t.items.length;
+    let table = t;
+    if (spec.centre === 'person') {
+      // Subtract each participant's mean of each item (over medianRows).
+      const sum = new Map<number, Float64Array>(), cnt = new Map<number, Float64Array>();
+      const rows = medianRows ?? Int32Array.from({ length: n }, (_, i) => i);
+      for (let j = 0; j < rows.length; j++) {
+        const i = rows[j], p = t.participant[i];
+        if (!sum.has(p)) { sum.set(p, new Float64Array(K)); cnt.set(p, new Float64Array(K)); }
+        for (let k = 0; k < K; k++) { const v = t.values[i * K + k]; if (!Number.isNaN(v)) { sum.get(p)![k] += v; cnt.get(p)![k]++; } }
+      }
+      const values = new Float32Array(t.values.length).fill(NaN);
+      for (let i = 0; i < n; i++) {
+        const s = sum.get(t.participant[i]), c = cnt.get(t.participant[i]);
+        if (!s || !c) continue;
+        for (let k = 0; k < K; k++) if (c[k] > 0) values[i * K + k] = t.values[i * K + k] - s[k] / c[k];
+      }
+      table = { ...t, values };
+    }
     for (let i = 0; i < n; i++) {
       let best = -1, bestV = -Infinity;
-      cols.forEach((cs, g) => { const v = meanOf(t, cs, i); if (!Number.isNaN(v) && v > bestV) { bestV = v; best = g; } });
+      cols.forEach((cs, g) => { const v = meanOf(table, cs, i); if (!Number.isNaN(v) && v > bestV) { bestV = v; best = g; } });
       if (best < 0) continue;
       y[i] = spec.minimum > 0 && bestV < spec.minimum ? names.length : best;
     }

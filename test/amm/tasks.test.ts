@@ -28,9 +28,14 @@ describe('tasks from items', () => {
     expect(Array.from(t.y)).toEqual([1, 0, 0, 0, 1, -1]);
   });
   it('dominant group: highest group mean, ties to the first group', () => {
-    const [t] = buildTasks({ items, values, participant }, { tasks: [{ name: 'emo', kind: 'dominant', minimum: 0, groups: { negative: ['depressed', 'gloomy'], positive: ['happy'], anxious: ['anxious'] } }] });
+    const groups = { negative: ['depressed', 'gloomy'], positive: ['happy'], anxious: ['anxious'] };
+    const [t] = buildTasks({ items, values, participant }, { tasks: [{ name: 'emo', kind: 'dominant', minimum: 0, centre: 'none', groups }] });
     expect(t.classes).toEqual(['negative', 'positive', 'anxious']);
     expect(Array.from(t.y)).toEqual([0, 1, 2, 1, 0, 1]);
+    // Centred on each person's item means: p1's means are depressed 0.2, gloomy 0.15, happy 0.5, anxious 0.1.
+    const [c] = buildTasks({ items, values, participant }, { tasks: [{ name: 'emo', kind: 'dominant', minimum: 0, centre: 'person', groups }] });
+    // p1 row 3: negative −0.075, positive 0.4, anxious −0.1 → positive; row 4: negative 0.075, positive −0.3, anxious 0 → negative
+    expect(Array.from(c.y).slice(3, 5)).toEqual([1, 0]);
   });
   it('config validation names the field; unknown items are reported', () => {
     const bad = TasksConfigSchema.safeParse({ tasks: [{ name: 'x', kind: 'binary', items: [] }] });
