@@ -15,6 +15,7 @@ export interface ExportSummary {
   participants: number;
   reports: number;
   activityEpochs: number;
+  /** Speech recordings copied (speech.kind = audio) or feature rows written (features). */
   speechFiles: number;
 }
 
@@ -30,10 +31,16 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
     (clientCount.get(r.client_id) ?? 0) > 1 ? `${byId.get(r.participant_id)?.label}-${r.client_id}` : r.client_id;
 
   const speech = await store.studySpeech(info.study.id);
-  const config = { ...info.config, speech: { kind: info.config.speech.kind === 'none' && speech.length > 0 ? 'audio' as const : info.config.speech.kind } };
+  const features = info.config.speech.kind === 'features' ? await store.studySpeechFeatures(info.study.id) : [];
+  // Feature columns: every name any upload used, in the order first sent (a missing one is an empty cell).
+  const featureNames = [...new Set([...features].sort((a, b) => a.created_ms - b.created_ms).flatMap((f) => Object.keys(JSON.parse(f.features))))];
+  let kind = info.config.speech.kind;
+  if (kind === 'none' && speech.length > 0) kind = 'audio';
+  if (kind === 'features' && featureNames.length === 0) kind = 'none'; // nothing uploaded yet
+  const config = { ...info.config, speech: { kind } };
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const writer = await StudyWriter.open(dir, config, { participantColumns: covariateCols, reportColumns: ['server_time', 'late', 'prompt_time'] });
+  const writer = await StudyWriter.open(dir, config, { participantColumns: covariateCols, reportColumns: ['server_time', 'late', 'prompt_time'], speechFeatures: featureNames });
   const summary: ExportSummary = { dir, participants: 0, reports: 0, activityEpochs: 0, speechFiles: 0 };
   try {
     for (const p of participants) {
@@ -74,6 +81,15 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
         const file = `speech/${id}.wav`;
         await copyFile(join(dataDir, s.file), join(dir, file));
         await writer.writeSpeechFile(id, file);
+        summary.speechFiles++;
+      }
+    }
+    if (config.speech.kind === 'features') {
+      for (const f of features) {
+        const id = reportIds.get(f.report_id);
+        if (!id) continue;
+        const vals = JSON.parse(f.features) as Record<string, number | null>;
+        await writer.writeSpeechFeatures(id, featureNames.map((n) => vals[n] ?? NaN));
         summary.speechFiles++;
       }
     }

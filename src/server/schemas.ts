@@ -106,6 +106,12 @@ export const ReportBody = z.object({
 }).strict();
 export type ReportInput = z.infer<typeof ReportBody>;
 
+/** Speech features computed on the phone (speech.kind = "features"): name → value, null = not computable. */
+export const SpeechFeaturesBody = z.object({
+  features: z.record(z.string().min(1).max(100).regex(/^[^\s,"]+$/, 'a feature name is a CSV column name: no spaces, commas or quotes'), z.number().nullable())
+    .refine((f) => Object.keys(f).length >= 1 && Object.keys(f).length <= 10_000, { message: 'expected 1 to 10,000 features' }),
+}).strict();
+
 export const ReportIdParams = z.object({ reportId: Id });
 
 /**

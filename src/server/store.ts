@@ -269,6 +269,22 @@ export class Store {
     return this.db.selectFrom('speech').selectAll().where('report_id', '=', reportId).executeTakeFirst();
   }
 
+  /** Store the speech features of a report (first upload wins; returns what is stored). */
+  insertSpeechFeatures(f: DB['speech_features']): Promise<{ stored: DB['speech_features']; created: boolean }> {
+    return this.write(async (trx) => {
+      const res = await trx.insertInto('speech_features').values(f).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) {
+        await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: f.participant_id, action: 'write', study_id: f.study_id, participant_id: f.participant_id, resource: 'speech_features', detail: f.report_id })).execute();
+        return { stored: f, created: true };
+      }
+      return { stored: await trx.selectFrom('speech_features').selectAll().where('report_id', '=', f.report_id).executeTakeFirstOrThrow(), created: false };
+    });
+  }
+
+  studySpeechFeatures(studyId: string): Promise<DB['speech_features'][]> {
+    return this.db.selectFrom('speech_features').selectAll().where('study_id', '=', studyId).orderBy('report_id').execute();
+  }
+
   studySpeech(studyId: string): Promise<Speech[]> {
     return this.db.selectFrom('speech').selectAll().where('study_id', '=', studyId).orderBy('report_id').execute();
   }
@@ -399,7 +415,8 @@ export class Store {
       const pid = participant.id;
       const files = (await trx.selectFrom('speech').select('file').where('participant_id', '=', pid).execute()).map((r) => r.file);
       const n = (r: { numDeletedRows: bigint }[]) => r.reduce((s, x) => s + Number(x.numDeletedRows), 0);
-      const speech = n(await trx.deleteFrom('speech').where('participant_id', '=', pid).execute());
+      const speech = n(await trx.deleteFrom('speech').where('participant_id', '=', pid).execute())
+        + n(await trx.deleteFrom('speech_features').where('participant_id', '=', pid).execute());
       const predictions = n(await trx.deleteFrom('predictions').where('participant_id', '=', pid).execute());
       const alerts = n(await trx.deleteFrom('alerts').where('participant_id', '=', pid).execute());
       const reports = n(await trx.deleteFrom('reports').where('participant_id', '=', pid).execute());
@@ -414,8 +431,8 @@ export class Store {
 
   /** Number of rows of each kind held for a participant (tests, withdrawal checks). */
   async holdings(participantId: string): Promise<Record<string, number>> {
-    const count = async (t: 'reports' | 'speech' | 'activity' | 'predictions' | 'alerts') => Number((await this.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where('participant_id', '=', participantId).executeTakeFirstOrThrow()).n);
-    return { reports: await count('reports'), speech: await count('speech'), activity: await count('activity'), predictions: await count('predictions'), alerts: await count('alerts') };
+    const count = async (t: 'reports' | 'speech' | 'speech_features' | 'activity' | 'predictions' | 'alerts') => Number((await this.db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).where('participant_id', '=', participantId).executeTakeFirstOrThrow()).n);
+    return { reports: await count('reports'), speech: (await count('speech')) + (await count('speech_features')), activity: await count('activity'), predictions: await count('predictions'), alerts: await count('alerts') };
   }
 
   /** Liveness of the database. */

@@ -137,6 +137,6 @@ for (const b of BACKENDS) {
         await new Promise((r) => setTimeout(r, 200));
         await backend.cleanup();
       }
-    });
+    }, 300_000); // two server starts and a stream of writes; slow when CI runs every suite at once
   });
 }

@@ -82,6 +82,8 @@ for (const b of BACKENDS) {
         { name: 'speech: too large', method: 'PUT', url: '/me/reports/REPORT/speech', payload: Buffer.concat([wav, Buffer.alloc(21 * 1024 * 1024)]), ctype: 'audio/wav', status: 413, field: 'body' },
         { name: "speech: another participant's report", method: 'PUT', url: '/me/reports/theirs/speech', payload: wav, ctype: 'audio/wav', status: 404, field: /theirs/ },
         { name: 'speech: bad report id', method: 'PUT', url: '/me/reports/..%2F..%2Fx/speech', payload: wav, ctype: 'audio/wav', status: 400, field: 'params.reportId' },
+        { name: 'speech features on an audio study', method: 'PUT', url: '/me/reports/REPORT/speech-features', body: { features: { f0: 1 } }, status: 409, field: /features/ },
+        { name: 'speech features: bad value', method: 'PUT', url: '/me/reports/REPORT/speech-features', body: { features: { f0: 'high' } }, status: 400, field: 'body.features.f0' },
         // Enrolment and accounts
         { name: 'enrol: wrong code', url: '/enrol', body: { code: 'WRONGCODE1' }, token: null, status: 400, field: 'body.code' },
         { name: 'enrol: code as number', url: '/enrol', body: { code: 12345678 }, token: null, status: 400, field: 'body.code' },

@@ -19,12 +19,13 @@ const MAX_RUN = 5000;
 describe('synthetic study → API → export', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moodlens-rt-'));
   let h: Harness | undefined;
-  afterAll(async () => { await h?.close(); rmSync(dir, { recursive: true, force: true }); });
+  afterAll(async () => { await h?.close(); h = undefined; rmSync(dir, { recursive: true, force: true }); });
 
-  it('gives identical instances', async () => {
-    const src = join(dir, 'synthetic');
-    await synthesizeStudy({ out: src, participants: 3, days: 2, seed: 11, speech: 'audio' });
+  for (const speech of ['audio', 'features'] as const) it(`gives identical instances (speech as ${speech})`, async () => {
+    const src = join(dir, `synthetic-${speech}`);
+    await synthesizeStudy({ out: src, participants: 3, days: 2, seed: 11, speech });
     const config = JSON.parse(readFileSync(join(src, 'study.json'), 'utf8'));
+    await h?.close();
     h = await startHarness('sqlite');
     const s = await setupStudy(h, config);
     const tokens = new Map<string, string>();
@@ -46,7 +47,16 @@ describe('synthetic study → API → export', () => {
       owner.set(v.report_id, v.participant_id);
     }
     let speechFiles = 0;
-    for await (const row of readCsv(join(src, 'speech.csv'))) {
+    if (speech === 'features') {
+      for await (const row of readCsv(join(src, 'speech_features.csv'))) {
+        const { report_id, ...rest } = row.values;
+        const features = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, v === '' ? null : Number(v)]));
+        const r = await h.req('PUT', `/me/reports/${report_id}/speech-features`, { token: tokens.get(owner.get(report_id)!), body: { features } });
+        expect(r.status, r.body).toBe(201);
+        speechFiles++;
+      }
+    }
+    if (speech === 'audio') for await (const row of readCsv(join(src, 'speech.csv'))) {
       const bytes = readFileSync(join(src, row.values.file));
       const r = await h.req('PUT', `/me/reports/${row.values.report_id}/speech`, { token: tokens.get(owner.get(row.values.report_id)!), payload: bytes, headers: { 'content-type': 'audio/wav' } });
       expect(r.status, r.body).toBe(201);
@@ -84,6 +94,10 @@ describe('synthetic study → API → export', () => {
     expect(a.n).toBeGreaterThan(10);
     for (const key of ['items', 'channels', 'windowEpochs', 'speechFeatures', 'participantIds', 'n', 'participant', 'reportIds', 'time', 'localHour', 'trigger', 'labels', 'activity', 'speech', 'modalityMask'] as const) {
       expect(b[key], key).toEqual(a[key]);
+    }
+    if (speech === 'features') {
+      expect(b.speechFeatures.length).toBeGreaterThan(5);
+      return;
     }
     // Recordings are byte-identical.
     const files = new Map<string, string>();

@@ -137,6 +137,20 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await sql`select 1`.execute(db);
       },
     },
+    '0002_speech_features': {
+      // Studies with speech.kind = "features" (SPEC §6, privacy): the app computes the acoustic
+      // features on the phone and uploads them instead of the recording.
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('speech_features')
+          .addColumn('report_id', 'text', (c) => c.primaryKey().references('reports.id'))
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('features', 'text', (c) => c.notNull())
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('speech_features_participant').on('speech_features').column('participant_id').execute();
+      },
+    },
   };
 }
 

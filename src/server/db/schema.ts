@@ -95,6 +95,15 @@ export interface SpeechTable {
   created_ms: number;
 }
 
+export interface SpeechFeaturesTable {
+  report_id: string;
+  study_id: string;
+  participant_id: string;
+  /** JSON object feature name → value (null = could not be computed). */
+  features: string;
+  created_ms: number;
+}
+
 export interface ActivityTable {
   participant_id: string;
   /** Epoch start, ms since the Unix epoch. */
@@ -155,6 +164,7 @@ export interface DB {
   participants: ParticipantsTable;
   reports: ReportsTable;
   speech: SpeechTable;
+  speech_features: SpeechFeaturesTable;
   activity: ActivityTable;
   predictions: PredictionsTable;
   alerts: AlertsTable;

@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { App, RouteDeps } from '../app.js';
 import { z } from 'zod';
-import { ActivityBody, EnrolBody, IsoTimeWithOffset, ReportBody, ReportIdParams, type ReportInput } from '../schemas.js';
+import { ActivityBody, EnrolBody, IsoTimeWithOffset, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
 import { ActigraphyPipeline, AutoReader, createReader, CHANNELS, type Channel } from '../../signal/actigraphy/index.js';
 import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { badRequest, HttpError, notFound } from '../http-error.js';
@@ -168,6 +168,20 @@ export async function participantRoutes(app: App, { ctx, store, monitor, authRat
       sample_rate: audio.sampleRate, channels: audio.channels, duration_s: audio.durationS, created_ms: ctx.now(),
     });
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, sha256: speech.sha256, bytes: speech.bytes, durationS: speech.duration_s, duplicate: !created });
+  });
+
+  app.put('/me/reports/:reportId/speech-features', {
+    schema: { tags, summary: 'Upload the speech features of a report computed on the phone (studies with speech.kind = "features")', params: ReportIdParams, body: SpeechFeaturesBody },
+  }, async (req, reply) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    if (info.config.speech.kind !== 'features') throw new HttpError(409, `this study collects speech as "${info.config.speech.kind}", not features`);
+    const report = await store.reportByClientId(p.id, req.params.reportId);
+    if (!report) throw notFound(`report ${req.params.reportId} of this participant`);
+    const features = JSON.stringify(req.body.features); // key order as sent: it becomes the column order of the export
+    const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now() });
+    if (!created && stored.features !== features) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
+    return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, features: Object.keys(req.body.features).length, duplicate: !created });
   });
 
   app.post('/me/activity', {
