@@ -110,6 +110,8 @@ async function homeView(): Promise<void> {
 async function promptView(next: Next, trigger: string): Promise<void> {
   const started = new Date();
   const promptTime = trigger === 'scheduled' && next.prompt && Date.parse(next.prompt.time) <= Date.now() ? next.prompt.time : undefined;
+  // "Answer now" before the prompt is due is a voluntary report, not the scheduled one.
+  if (trigger === 'scheduled' && !promptTime) trigger = 'voluntary';
   let rec: Recording | null = null;
   if (next.speech === 'audio') rec = await speechStep(started);
   await itemsStep(shuffle(next.items), async (answers, itemOrder) => {
@@ -177,6 +179,9 @@ function itemsStep(items: Item[], done: (answers: Record<string, number>, order:
     };
     el.addEventListener('input', mark);
     el.addEventListener('change', mark);
+    // A touch that lands exactly on the hidden default (the middle) fires no input event: count it too.
+    el.addEventListener('pointerup', mark);
+    el.addEventListener('click', mark);
   });
   document.getElementById('items')!.addEventListener('submit', (ev) => {
     ev.preventDefault();

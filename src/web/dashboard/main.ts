@@ -26,9 +26,10 @@ async function api<T = any>(method: string, path: string, body?: unknown): Promi
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 async function chart(el: HTMLElement, spec: TopLevelSpec, title: string): Promise<void> {
-  el.setAttribute('role', 'img'); el.setAttribute('aria-label', title);
-  const v = new vega.View(vega.parse(compile(spec).spec), { renderer: 'svg', container: el, hover: true });
+  // vega labels the container with the spec's description (its ARIA support): give it the title.
+  const v = new vega.View(vega.parse(compile({ ...spec, description: title } as TopLevelSpec).spec), { renderer: 'svg', container: el, hover: true });
   await v.runAsync();
+  el.setAttribute('role', 'img'); el.setAttribute('aria-label', title);
 }
 
 function loginView(msg = ''): void {
@@ -57,7 +58,8 @@ function navBar(): void {
 
 async function studiesView(): Promise<void> {
   navBar();
-  const studies = await api<any[]>('GET', '/studies');
+  // The list gives id and name; each study's details (items, model) come from its own route.
+  const studies = await Promise.all((await api<{ id: string }[]>('GET', '/studies')).map((s) => api('GET', `/studies/${s.id}`)));
   view.innerHTML = `<h2>Studies</h2><table><caption class="sr-only">Your studies</caption><thead><tr><th scope="col">Study</th><th scope="col">Items</th><th scope="col">Model</th><th scope="col">Created</th></tr></thead><tbody>
   ${studies.map((s) => `<tr><td><a href="#study=${esc(s.id)}" data-study="${esc(s.id)}">${esc(s.name)}</a></td><td>${s.config.items.length}</td><td>${esc(s.model ?? '—')}</td><td>${esc(s.createdAt.slice(0, 10))}</td></tr>`).join('')}</tbody></table>`;
   view.querySelectorAll<HTMLAnchorElement>('a[data-study]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void studyView(a.dataset.study!); }));
@@ -90,7 +92,7 @@ async function studyView(studyId: string): Promise<void> {
       <form id="invite" class="row" style="margin-top:10px"><label for="newpid" class="sr-only">New participant id</label><input id="newpid" type="text" placeholder="participant id (optional)" style="flex:1"><button type="submit">Invite</button></form>
       <p id="invited" role="status"></p>
     </section>
-    <section class="card" aria-labelledby="h-comp"><h3 id="h-comp">Compliance (answered vs scheduled per day)</h3><div id="comp-chart"></div></section>
+    <section class="card" aria-labelledby="h-comp"><h3 id="h-comp">Compliance (answered vs scheduled per day)</h3><div id="comp-chart" class="chart"></div></section>
     <section class="card" aria-labelledby="h-alerts"><h3 id="h-alerts">Alerts</h3>
       ${alerts.length ? `<ul>${alerts.map((a) => `<li>${esc(a.participantId)}: <strong>${esc(a.item)}</strong> ${esc(a.direction)} baseline (${esc(a.source)}, ${a.reports} reports since ${esc(a.startedAt.slice(0, 16))}) ${a.acknowledgedAt ? `<span class="ok">acknowledged</span>` : `<button class="secondary" data-ack="${esc(a.id)}">Acknowledge</button>`}</li>`).join('')}</ul>` : '<p class="status">No alerts.</p>'}
     </section>
@@ -102,7 +104,7 @@ async function studyView(studyId: string): Promise<void> {
     </section>
   </div>
   <div id="participant"></div>`;
-  await chart(document.getElementById('comp-chart')!, complianceSpec(perP.flatMap((x) => x.rows)), 'Answered versus scheduled prompts per day');
+  await chart(document.getElementById('comp-chart')!, complianceSpec(perP.flatMap((x) => x.rows), { width: 280 }), 'Answered versus scheduled prompts per day');
   view.querySelectorAll<HTMLAnchorElement>('a[data-pid]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void participantView(studyId, a.dataset.pid!, study); }));
   view.querySelectorAll<HTMLButtonElement>('button[data-ack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/alerts/${b.dataset.ack}/ack`); await studyView(studyId); }));
   const msg = document.getElementById('model-msg')!;
@@ -140,11 +142,16 @@ async function participantView(studyId: string, pid: string, study: any): Promis
   el.innerHTML = `<section class="card" aria-labelledby="h-p"><h3 id="h-p" tabindex="-1">Participant ${esc(pid)}</h3>
     <p>${reports.length} reports, ${predictions.length} predictions. ${last ? `Latest prediction (${esc(last.kind)}, ${esc(last.time.slice(0, 16))}):` : 'No predictions yet (attach a model).'}</p>
     ${last ? `<table id="latest-prediction"><thead><tr><th scope="col">Item</th><th scope="col">Predicted</th><th scope="col">Interval</th></tr></thead><tbody>${Object.entries(last.items as Record<string, any>).map(([k, v]) => `<tr><td>${esc(labels.get(k) ?? k)}</td><td>${v.value.toFixed(1)}</td><td>${v.lo.toFixed(1)} – ${v.hi.toFixed(1)}</td></tr>`).join('')}</tbody></table>` : ''}
-    <h4>Item trajectories (reported, and predicted with intervals)</h4><div id="traj-chart"></div>
-    <h4>Reports by day × hour</h4><div id="heat-chart"></div></section>`;
+    <h4>Item trajectories (reported, and predicted with intervals)</h4><div id="traj-chart" class="chart"></div>
+    <h4>Reports by day × hour</h4><div id="heat-chart" class="chart"></div></section>`;
   (document.getElementById('h-p') as HTMLElement).focus();
   if (points.length) await chart(document.getElementById('traj-chart')!, trajectorySpec(points), `Item trajectories of ${pid}`);
   if (heat.length) await chart(document.getElementById('heat-chart')!, dayHourHeatmapSpec(heat, { title: 'reports' }), `Reports of ${pid} by day and hour`);
 }
 
+addEventListener('unhandledrejection', (e) => {
+  // Show a failed request in the page rather than leaving a half-drawn view.
+  const msg = (e.reason as Error)?.message ?? String(e.reason);
+  if (msg !== 'unauthorised') { view.insertAdjacentHTML('afterbegin', `<p class="error" role="alert">${esc(msg)}</p>`); e.preventDefault(); }
+});
 if (token) void studiesView().catch(() => loginView()); else loginView();

@@ -1,0 +1,194 @@
+/**
+ * End-to-end test of the participant app and the researcher dashboard in a real browser:
+ * playwright-core drives Debian's chromium against the real server (SQLite in a temp folder,
+ * random port). Enrol from the invitation link, answer a prompt with a recording from the fake
+ * microphone (an EmoDB file when ../shared/data is there, else a synthesised vowel), go offline,
+ * answer again, close the app, reopen it offline (service worker), come back online and see the
+ * queued answer upload; then log in to the dashboard and see the reports and the prediction.
+ * Screenshots of each page at phone (390×844) and desktop (1280×800) size go to test-output/web/.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildServer, type Server } from '../../src/server/app.js';
+import { encodeWav16 } from '../../src/signal/wav.js';
+
+const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) console.warn(`web tests: no chromium at ${CHROMIUM} — skipped (install it: apt-get install chromium, or run scripts/setup-services.sh)`);
+const OUT = resolve(process.cwd(), 'test-output', 'web');
+const EMODB = resolve(process.cwd(), '../shared/data/emodb/wav');
+const ADMIN = { email: 'admin@example.org', password: 'correct horse battery' };
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+
+/** A WAV for the fake microphone: an EmoDB recording when present, else 3 s of a synthetic vowel. */
+function fakeMicWav(dir: string): string {
+  if (existsSync(EMODB)) { const f = readdirSync(EMODB).find((n) => n.endsWith('.wav')); if (f) return join(EMODB, f); }
+  const sr = 16_000, x = new Float32Array(3 * sr);
+  for (let i = 0; i < x.length; i++) { const t = i / sr; x[i] = 0.3 * Math.sin(2 * Math.PI * 140 * t) + 0.15 * Math.sin(2 * Math.PI * 280 * t) + 0.08 * Math.sin(2 * Math.PI * 700 * t); }
+  const p = join(dir, 'vowel.wav'); writeFileSync(p, encodeWav16(x, sr)); return p;
+}
+
+/** Every button, input and select has an accessible name (label, aria-label or text). */
+async function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...document.querySelectorAll('button, input, select, textarea')].filter((el) => {
+    const e = el as HTMLInputElement;
+    if (e.hidden || e.type === 'hidden') return false;
+    return !((e.labels && e.labels.length > 0) || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || (e.textContent ?? '').trim());
+  }).map((el) => el.outerHTML.slice(0, 80)));
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () => {
+  let server: Server, base: string, dataDir: string, browser: Browser;
+  let researcher: string, studyId: string;
+  const consoleErrors: string[] = [];
+  const api = async (method: string, path: string, body?: unknown, token = researcher) => {
+    const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    return r.json() as Promise<any>;
+  };
+  const watch = (page: Page) => {
+    // While the test holds the phone offline, chromium logs the failed network try of the service
+    // worker (which then answers from its cache): expected, not an app error.
+    page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('ERR_INTERNET_DISCONNECTED')) consoleErrors.push(`${page.url()}: ${m.text()}`); });
+    page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+  };
+  const shot = async (page: Page, name: string) => { await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true }); };
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ['scripts/build-web.mjs'], { env: { ...process.env, MOODLENS_QUIET: '1' } });
+    mkdirSync(OUT, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'moodlens-web-'));
+    server = await buildServer({ db: `sqlite:${join(dataDir, 'web.db')}`, dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000 });
+    await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const addr = server.app.server.address() as { port: number };
+    base = `http://127.0.0.1:${addr.port}`;
+    researcher = (await (await fetch(base + '/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()).token;
+    studyId = (await api('POST', '/studies', { config: { name: 'Web study', timezone: 'UTC' } })).id;
+    expect(studyId).toBeTruthy();
+    expect((await api('PUT', `/studies/${studyId}/model`, { model: 'builtin:baseline' })).model).toBe('builtin:baseline');
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${fakeMicWav(dataDir)}`, '--autoplay-policy=no-user-gesture-required'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('enrols, answers with a recording, queues offline, uploads when back, and the dashboard shows the report and prediction', async () => {
+    const invite = await api('POST', `/studies/${studyId}/participants`, { participantId: 'P01' });
+    const phone: BrowserContext = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, hasTouch: true, isMobile: true });
+    await phone.grantPermissions(['microphone', 'notifications'], { origin: base });
+    let page = await phone.newPage(); watch(page);
+
+    // Enrol from the invitation link (/enrol?code=… redirects into the app with the code filled in).
+    await page.goto(`${base}/enrol?code=${invite.enrolCode}`);
+    await expect.poll(() => page.inputValue('#code')).toBe(invite.enrolCode);
+    await shot(page, 'app-enrol-phone');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('heading', { name: 'Hello P01' }).waitFor();
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await shot(page, 'app-home-phone');
+    expect(await unnamedControls(page)).toEqual([]);
+
+    // One prompt: speech task (record, stop, play back is offered), then the sliders.
+    const answer = async (name: string): Promise<string[]> => {
+      await page.getByRole('button', { name: 'Answer now' }).click();
+      await expect.poll(() => page.textContent('#sentence')).toMatch(/^The current date and time are .+\d{4}/);
+      await page.getByRole('button', { name: 'Record' }).click();
+      await page.getByRole('button', { name: 'Stop' }).waitFor();
+      await page.waitForTimeout(1500);
+      await page.getByRole('button', { name: 'Stop' }).click();
+      await page.getByText(/Recorded \d+\.\d s/).waitFor();
+      expect(await page.isVisible('audio#play')).toBe(true);
+      expect(await unnamedControls(page)).toEqual([]);
+      await shot(page, `app-speech-${name}-phone`);
+      await page.getByRole('button', { name: 'Next: questions' }).click();
+      const sliders = page.locator('input[type=range]');
+      await expect.poll(() => sliders.count()).toBe(9);
+      const order = await sliders.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).dataset.item!));
+      // No preset thumb: every slider starts untouched (thumb hidden, "not answered").
+      expect(await sliders.evaluateAll((els) => els.every((e) => e.classList.contains('untouched') && e.getAttribute('aria-valuetext') === 'not answered'))).toBe(true);
+      for (let k = 0; k < 9; k++) { const box = (await sliders.nth(k).boundingBox())!; await sliders.nth(k).click({ position: { x: box.width * (0.1 + 0.08 * k), y: box.height / 2 } }); }
+      expect(await sliders.evaluateAll((els) => els.some((e) => e.classList.contains('untouched')))).toBe(false);
+      expect(await unnamedControls(page)).toEqual([]);
+      await shot(page, `app-items-${name}-phone`);
+      await page.getByRole('button', { name: 'Save answers' }).click();
+      await page.getByRole('heading', { name: 'Thank you' }).waitFor();
+      return order;
+    };
+
+    const order1 = await answer('online');
+    await page.getByText('Everything is uploaded.').waitFor({ timeout: 15_000 });
+    let reports = await api('GET', `/studies/${studyId}/participants/P01/reports`);
+    expect(reports).toHaveLength(1);
+    expect(reports[0].itemOrder).toEqual(order1);
+    expect(Object.keys(reports[0].answers).sort()).toEqual([...order1].sort());
+    // Answers grow with the click position along each slider (order shown = order clicked).
+    const vals = order1.map((id) => reports[0].answers[id]);
+    for (let k = 1; k < 9; k++) expect(vals[k]).toBeGreaterThan(vals[k - 1]);
+    const wavs = (dir: string): string[] => existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.wav')) : [];
+    expect(wavs(join(dataDir, 'speech'))).toHaveLength(1);
+
+    // Offline: the answer is kept on the phone; closing the app loses nothing.
+    await page.getByRole('button', { name: 'Done' }).click();
+    await phone.setOffline(true);
+    const order2 = await answer('offline');
+    expect(order2).not.toEqual(order1); // a new random order (chance of a repeat: 1 in 9! = 362,880)
+    await page.getByText('1 answer waiting to upload.').waitFor();
+    await shot(page, 'app-queued-offline-phone');
+    expect(await api('GET', `/studies/${studyId}/participants/P01/reports`)).toHaveLength(1);
+    await page.close();
+    page = await phone.newPage(); watch(page);
+    await page.goto(`${base}/app/`); // served by the service worker's cache while offline
+    await page.getByRole('heading', { name: 'Hello P01' }).waitFor();
+    await phone.setOffline(false);
+    await page.evaluate(() => dispatchEvent(new Event('online')));
+    await page.getByText('Everything is uploaded.').waitFor({ timeout: 20_000 });
+    reports = await api('GET', `/studies/${studyId}/participants/P01/reports`);
+    expect(reports).toHaveLength(2);
+    expect(reports.map((r: any) => r.itemOrder)).toContainEqual(order2);
+    expect(wavs(join(dataDir, 'speech'))).toHaveLength(2);
+    await phone.close();
+
+    // Dashboard: login, study, participant with reports and the baseline model's prediction.
+    await expect.poll(async () => (await api('GET', `/studies/${studyId}/participants/P01/predictions`)).length, { timeout: 15_000 }).toBeGreaterThan(0);
+    for (const [size, vp] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+      const ctx = await browser.newContext({ viewport: vp });
+      const d = await ctx.newPage(); watch(d); d.setDefaultTimeout(15_000);
+      try {
+      await d.goto(`${base}/dashboard/`);
+      await d.getByLabel('Email').fill(ADMIN.email);
+      await d.getByLabel('Password').fill(ADMIN.password);
+      await shot(d, `dashboard-login-${size}`);
+      await d.getByRole('button', { name: 'Log in' }).click();
+      await d.getByRole('link', { name: 'Web study' }).click();
+      await d.locator('#comp-chart svg').waitFor();
+      expect(await d.getAttribute('#comp-chart', 'aria-label')).toBe('Answered versus scheduled prompts per day');
+      expect(await unnamedControls(d)).toEqual([]);
+      await shot(d, `dashboard-study-${size}`);
+      await d.getByRole('link', { name: 'P01' }).click();
+      await d.locator('#latest-prediction').waitFor();
+      await d.locator('#traj-chart svg').waitFor();
+      await d.locator('#heat-chart svg').waitFor();
+      await expect.poll(() => d.locator('#latest-prediction tbody tr').count()).toBe(9);
+      expect(await d.textContent('#participant')).toContain('2 reports');
+      const aria = await d.locator('main').ariaSnapshot();
+      expect(aria).toContain('heading "Participant P01"');
+      expect(aria).toContain('table');
+      await shot(d, `dashboard-participant-${size}`);
+      } catch (e) { await shot(d, `FAILED-dashboard-${size}`); console.error(consoleErrors); throw e; }
+      await ctx.close();
+    }
+    expect(consoleErrors).toEqual([]);
+  }, 90_000);
+});
