@@ -73,3 +73,13 @@ describe('moodlens features', () => {
     rmSync(bad, { recursive: true, force: true });
   });
 });
+
+describe('moodlens features flags', () => {
+  it('checks --workers with a clear message', async () => {
+    const { parseFlags } = await import('../../src/util/flags.js');
+    const { FeaturesFlags } = await import('../../src/cli/commands/features.js');
+    expect(parseFlags(FeaturesFlags, { workers: '3' }).workers).toBe(3);
+    expect(() => parseFlags(FeaturesFlags, { workers: 'two' }, 'features')).toThrow(/features: --workers: /);
+    expect(() => parseFlags(FeaturesFlags, { workers: '0' }, 'features')).toThrow(/--workers/);
+  });
+});

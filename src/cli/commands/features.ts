@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { readCsv, CsvWriter } from '../../util/csv.js';
 import { InputError, UsageError, type InputIssue } from '../../util/errors.js';
 import { progress } from '../../util/progress.js';
+import { parseFlags } from '../../util/flags.js';
 import { STUDY_FILES } from '../../data/study.js';
 import { EGEMAPS_NAMES } from '../../signal/speech/egemaps.js';
 import { featuresForFile, sha256File, type FileFeatures } from '../../io/speech-node.js';
@@ -22,6 +23,15 @@ import type { PipelineOptions } from '../../signal/speech/pipeline.js';
 const SpeechRow = z.object({
   report_id: z.string().trim().min(1, 'report_id is empty'),
   file: z.string().trim().min(1, 'file is empty'),
+});
+
+/** The command's flags (commander gives strings; zod checks and converts). */
+export const FeaturesFlags = z.object({
+  workers: z.coerce.number().int().min(1).max(64).optional(),
+  lld: z.string().min(1).optional(),
+  denoise: z.boolean().optional(),
+  vad: z.boolean().optional(),
+  cache: z.boolean().optional(),
 });
 
 export interface FeaturesOptions { workers?: number; lld?: string; denoise?: boolean; vad?: boolean; cache?: boolean; quiet?: boolean }
@@ -131,18 +141,15 @@ export function register(program: Command): void {
   program.command('features')
     .description('compute eGeMAPS v02 speech features for every recording of a study (speech.csv → speech_features.csv)')
     .argument('<dir>', 'study folder')
-    .option('--workers <n>', 'worker threads (default: 2)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--workers: expected an integer 1–64, got "${v}"`);
-      return n;
-    })
+    .option('--workers <n>', 'worker threads (default: 2)')
     .option('--lld <dir>', 'also write the frame-level descriptors (10 ms) of each report to <dir>/<report_id>.csv')
     .option('--denoise', 'spectral-subtraction denoising before feature extraction')
     .option('--no-vad', 'do not cut leading/trailing silence')
     .option('--no-cache', 'recompute every file (ignore DIR/.cache/speech)')
-    .action(async (dir: string, o: { workers?: number; lld?: string; denoise?: boolean; vad?: boolean; cache?: boolean }) => {
+    .action(async (dir: string, raw: unknown) => {
+      const o = parseFlags(FeaturesFlags, raw, 'features');
       if (!existsSync(dir)) throw new UsageError(`study folder not found: ${dir}`);
-      const s = await computeStudyFeatures(dir, { ...o, lld: o.lld });
+      const s = await computeStudyFeatures(dir, o);
       for (const r of s.rejected) console.error(`rejected ${r.report_id} (${r.file}): ${r.reason}: ${r.message}`);
       console.log(`${s.ok}/${s.total} recordings → ${join(dir, STUDY_FILES.speechFeatures)} (${s.cached} from cache, ${s.rejected.length} rejected${s.rejected.length ? ' → ' + join(dir, 'speech_rejected.csv') : ''})`);
     });
