@@ -25,7 +25,7 @@ export function trajectorySpec(points: TrajectoryPoint[], opts: { width?: number
       layer: [
         { transform: [{ filter: "datum.source === 'predicted'" }],
           mark: { type: 'errorbar', color: '#b34700', ticks: true },
-          encoding: { x: { field: 'time', type: 'temporal', title: null }, y: { field: 'lo', type: 'quantitative', title: '0–100', scale: { domain: [0, 100] } }, y2: { field: 'hi' } } },
+          encoding: { x: { field: 'time', type: 'temporal', title: null, axis: { format: '%d %b %H:%M', labelAngle: -30, tickCount: 4 } }, y: { field: 'lo', type: 'quantitative', title: '0–100', scale: { domain: [0, 100] } }, y2: { field: 'hi' } } },
         { transform: [{ filter: "datum.source === 'reported'" }],
           mark: { type: 'line', point: true, color: '#1a4f8b' },
           encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'time', type: 'temporal', format: '%Y-%m-%d %H:%M' }, { field: 'value', type: 'quantitative' }] } },
@@ -73,7 +73,7 @@ export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; wi
     encoding: {
       x: { field: 'hour', type: 'ordinal', title: 'hour of day', scale: { domain: Array.from({ length: 24 }, (_, h) => h) } },
       y: { field: 'day', type: 'ordinal', title: 'day' },
-      color: { field: 'value', type: 'quantitative', aggregate: 'sum', scale: { scheme: 'blues' }, title: opts.title ?? 'count' },
+      color: { field: 'value', type: 'quantitative', aggregate: 'sum', scale: { scheme: 'blues' }, title: opts.title ?? 'count', legend: { format: '~s' } },
       tooltip: [{ field: 'day' }, { field: 'hour' }, { field: 'value', aggregate: 'sum' }],
     },
   } as TopLevelSpec;

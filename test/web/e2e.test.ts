@@ -9,7 +9,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -191,4 +191,35 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     }
     expect(consoleErrors).toEqual([]);
   }, 90_000);
+
+  it('privacy mode: the phone computes eGeMAPS features and uploads only those, never audio', async () => {
+    const sid = (await api('POST', '/studies', { config: { name: 'Privacy study', timezone: 'UTC', speech: { kind: 'features' } } })).id;
+    const invite = await api('POST', `/studies/${sid}/participants`, { participantId: 'Q01' });
+    const phone = await browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true });
+    await phone.grantPermissions(['microphone'], { origin: base });
+    const page = await phone.newPage(); watch(page); page.setDefaultTimeout(15_000);
+    await page.goto(`${base}/enrol?code=${invite.enrolCode}`);
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('button', { name: 'Answer now' }).click();
+    await page.locator('#privacy').waitFor();
+    await page.getByRole('button', { name: 'Record' }).click();
+    await page.getByRole('button', { name: 'Stop' }).waitFor();
+    await page.waitForTimeout(2000);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByText(/Recorded \d+\.\d s/).waitFor();
+    await shot(page, 'app-speech-privacy-phone');
+    await page.getByRole('button', { name: 'Next: questions' }).click();
+    const s0 = page.locator('input[type=range]').first();
+    await s0.click();
+    await page.getByRole('button', { name: 'Save answers' }).click();
+    await page.getByText('Everything is uploaded.').waitFor({ timeout: 20_000 });
+    await phone.close();
+    await api('POST', `/studies/${sid}/export`, { name: 'privacy-export' });
+    const dir = join(dataDir, 'exports', 'privacy-export');
+    const csv = readFileSync(join(dir, 'speech_features.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(2); // header + the one report
+    expect(csv[0]).toMatch(/F0semitone/);
+    expect(existsSync(join(dataDir, 'speech', sid))).toBe(false); // no audio stored for this study
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

@@ -7,6 +7,7 @@
  */
 import { flush, outbox, type OutboxEntry } from './queue.js';
 import { SpeechRecorder, type Recording } from './recorder.js';
+import { extractEgemaps } from '../../signal/speech/egemaps.js';
 
 interface Item { id: string; label: string; min: number; max: number }
 interface Next { prompt: { time: string; trigger: string; day: number; slot: number } | null; studyOver: boolean; wakeAndBed: boolean; timezone: string; items: Item[]; speech: 'audio' | 'features' | 'none' }
@@ -21,6 +22,7 @@ const api = (path: string, init: RequestInit = {}) => fetch(path, {
 });
 const uploader = {
   postReport: (body: OutboxEntry['report']) => api('/me/reports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  putFeatures: (id: string, features: Record<string, number | null>) => api(`/me/reports/${encodeURIComponent(id)}/speech-features`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features }) }),
   putSpeech: (id: string, wav: ArrayBuffer) => api(`/me/reports/${encodeURIComponent(id)}/speech`, { method: 'PUT', headers: { 'content-type': 'audio/wav' }, body: wav }),
 };
 
@@ -113,12 +115,19 @@ async function promptView(next: Next, trigger: string): Promise<void> {
   // "Answer now" before the prompt is due is a voluntary report, not the scheduled one.
   if (trigger === 'scheduled' && !promptTime) trigger = 'voluntary';
   let rec: Recording | null = null;
-  if (next.speech === 'audio') rec = await speechStep(started);
+  if (next.speech !== 'none') rec = await speechStep(started, next.speech === 'features');
+  // Privacy mode: the eGeMAPS functionals are computed here with the project's own signal code;
+  // the audio never leaves the phone (NaN — e.g. no voiced frame — is sent as null).
+  let features: Record<string, number | null> | undefined;
+  if (rec && next.speech === 'features') {
+    features = {};
+    for (const [k, v] of Object.entries(extractEgemaps(rec.samples, rec.sampleRate).functionals)) features[k] = Number.isFinite(v) ? v : null;
+  }
   await itemsStep(shuffle(next.items), async (answers, itemOrder) => {
     const id = newId();
     const entry: OutboxEntry = {
       id, report: { id, time: isoLocal(), trigger, answers, itemOrder, ...(promptTime ? { promptTime } : {}) },
-      ...(rec ? { wav: rec.wav.slice().buffer } : {}), reportDone: false, tries: 0, nextTryMs: 0, createdMs: Date.now(),
+      ...(features ? { features } : rec ? { wav: rec.wav.slice().buffer } : {}), reportDone: false, tries: 0, nextTryMs: 0, createdMs: Date.now(),
     };
     await outbox.put(entry); // durable before any upload is tried
     h(`<h2 tabindex="-1">Thank you</h2><p class="ok">Your answers are saved on this phone.</p><p id="pending" class="status" role="status"></p><button id="home">Done</button>`);
@@ -127,12 +136,13 @@ async function promptView(next: Next, trigger: string): Promise<void> {
   });
 }
 
-function speechStep(now: Date): Promise<Recording | null> {
+function speechStep(now: Date, privacy: boolean): Promise<Recording | null> {
   return new Promise((resolve) => {
     const stamp = now.toLocaleString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' });
     h(`<h2 tabindex="-1">Speech task</h2>
     <p>Please read this sentence aloud in your normal voice:</p>
     <p class="sentence" id="sentence">The current date and time are ${esc(stamp)}.</p>
+    ${privacy ? '<p class="status" id="privacy">Privacy mode: your voice is analysed on this phone; only the voice measures are sent, never the recording.</p>' : ''}
     <div class="row"><button id="rec" aria-describedby="sentence">Record</button><button id="redo" class="secondary" hidden>Redo</button></div>
     <p id="recstate" class="status" role="status"></p>
     <audio id="play" controls hidden aria-label="Play back your recording"></audio>

@@ -9,6 +9,8 @@ export interface OutboxEntry {
   report: { id: string; time: string; trigger: string; answers: Record<string, number>; itemOrder: string[]; promptTime?: string };
   /** 16-bit PCM WAV bytes of the speech task, if recorded. */
   wav?: ArrayBuffer;
+  /** Privacy mode (speech.kind = "features"): eGeMAPS functionals computed on the phone, sent instead of audio. */
+  features?: Record<string, number | null>;
   reportDone: boolean;
   tries: number;
   nextTryMs: number;
@@ -50,6 +52,7 @@ export const outbox = {
 export interface Uploader {
   postReport(body: OutboxEntry['report']): Promise<Response>;
   putSpeech(id: string, wav: ArrayBuffer): Promise<Response>;
+  putFeatures(id: string, features: Record<string, number | null>): Promise<Response>;
 }
 
 /** Retry delay after n failed tries: 5 s doubling to at most 5 min. */
@@ -73,6 +76,11 @@ export function flush(up: Uploader, force = false): Promise<number> {
           if (e.wav) {
             const r = await up.putSpeech(e.report.id, e.wav);
             if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) { e.failed = `recording refused: ${r.status} ${(await r.text()).slice(0, 200)}`; await outbox.put(e); continue; }
+            if (!r.ok) throw new Error(`HTTP ${r.status}`);
+          }
+          if (e.features) {
+            const r = await up.putFeatures(e.report.id, e.features);
+            if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) { e.failed = `speech features refused: ${r.status} ${(await r.text()).slice(0, 200)}`; await outbox.put(e); continue; }
             if (!r.ok) throw new Error(`HTTP ${r.status}`);
           }
           await outbox.remove(e.id);

@@ -104,7 +104,9 @@ async function studyView(studyId: string): Promise<void> {
     </section>
   </div>
   <div id="participant"></div>`;
-  await chart(document.getElementById('comp-chart')!, complianceSpec(perP.flatMap((x) => x.rows), { width: 280 }), 'Answered versus scheduled prompts per day');
+  const compRows = perP.flatMap((x) => x.rows);
+  await chart(document.getElementById('comp-chart')!, complianceSpec(compRows, { width: 280 }), 'Answered versus scheduled prompts per day');
+  if (!compRows.some((r) => r.scheduled > 0)) document.getElementById('comp-chart')!.insertAdjacentHTML('beforebegin', '<p class="status">No scheduled prompt is due yet.</p>');
   view.querySelectorAll<HTMLAnchorElement>('a[data-pid]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void participantView(studyId, a.dataset.pid!, study); }));
   view.querySelectorAll<HTMLButtonElement>('button[data-ack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/alerts/${b.dataset.ack}/ack`); await studyView(studyId); }));
   const msg = document.getElementById('model-msg')!;
