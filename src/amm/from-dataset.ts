@@ -135,7 +135,7 @@ export function seqFromDataset(d: Dataset, o: SeqFromDatasetOptions): SeqData {
   } else if (d.speechFeatures.length > 0) {
     const s = speechFallbackSequence(d, o.split);
     modalities.push(s);
-    notes.push(`speech: FALLBACK sequence from the ${d.speechFeatures.length} speech features (${s.steps} descriptor families as steps), no frame-level descriptors given`);
+    notes.push(`speech: FALLBACK sequence from the ${d.speechFeatures.length} speech features (${s.steps} steps of ${s.features}), no frame-level descriptors given`);
   } else notes.push('speech: the study has no speech features; activity only');
   const tasks = buildTasks({ items: d.items.map((it) => it.id), values: d.labels, participant: d.participant }, o.tasks, o.split.train);
   return { n: d.n, participantIds: d.participantIds, participant: d.participant, modalities, tasks, split: o.split, notes };
