@@ -206,6 +206,7 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   let prevMag = new Float64Array(bins20), curMag = new Float64Array(bins20);
   const mel = new Float64Array(N_MEL);
   const lpcR = new Float64Array(LPC_ORDER + 1);
+  const lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
   const rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
   const fluxBins = Math.min(bins20 - 1, Math.floor(5000 / df20));
   let globalPeak = 0;
@@ -264,7 +265,7 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     for (let k = 0; k < 4; k++) { let s = 0; for (let b = 0; b < N_MEL; b++) s += S.dct[k * N_MEL + b] * mel[b]; mfcc[k][t] = s; }
     // formants: LPC of the spectrum band-limited to 5.5 kHz (= resampled to 11 kHz)
     bandLimitedAcf(P20, df20, LPC_FS, LPC_ORDER, lpcR, S.lpcCos);
-    const a = levinson(lpcR, LPC_ORDER);
+    const a = levinson(lpcR, LPC_ORDER, lpcScratch);
     if (a) {
       const fm = formantsFromLpc(a, LPC_FS, 50, 5450, rootState).filter((q) => q.bandwidth < MAX_FORMANT_BW);
       for (let k = 0; k < 3; k++) { fF[k][t] = fm[k]?.frequency ?? 0; fB[k][t] = fm[k]?.bandwidth ?? 0; }

@@ -8,10 +8,10 @@
  */
 
 /** Levinson–Durbin: predictor a[0..p] (a[0] = 1) from autocorrelation r[0..p]; null when r[0] = 0. */
-export function levinson(r: Float64Array, p: number): Float64Array | null {
+export function levinson(r: Float64Array, p: number, scratch?: { a: Float64Array; tmp: Float64Array }): Float64Array | null {
   if (!(r[0] > 0)) return null;
-  const a = new Float64Array(p + 1); a[0] = 1;
-  const tmp = new Float64Array(p + 1);
+  const a = scratch?.a ?? new Float64Array(p + 1); a.fill(0); a[0] = 1;
+  const tmp = scratch?.tmp ?? new Float64Array(p + 1);
   let err = r[0];
   for (let i = 1; i <= p; i++) {
     let acc = r[i];

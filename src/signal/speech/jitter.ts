@@ -28,6 +28,7 @@ function ncc(x: Float32Array, a: number, b: number, n: number): number {
 export function trackPeriods(x: Float32Array, fs: number, f0: Float64Array, hop: number, o: JitterOptions = JITTER_DEFAULTS): Period[][] {
   const chains: Period[][] = [];
   const T = f0.length;
+  let ccBuf = new Float64Array(64);
   const frameOf = (s: number) => Math.min(T - 1, Math.max(0, Math.floor(s / hop)));
   let t = 0;
   while (t < T) {
@@ -53,7 +54,8 @@ export function trackPeriods(x: Float32Array, fs: number, f0: Float64Array, hop:
       const a = pos - half;
       if (a < 0 || pos + hi + n - half + 1 >= x.length || pos + hi > segEnd) break;
       let bestL = -1; let bestC = -Infinity;
-      const cc = new Float64Array(hi - lo + 3);
+      if (ccBuf.length < hi - lo + 3) ccBuf = new Float64Array(2 * (hi - lo + 3));
+      const cc = ccBuf;
       for (let L = lo - 1; L <= hi + 1; L++) {
         const c = ncc(x, a, a + L, n);
         cc[L - lo + 1] = c;
