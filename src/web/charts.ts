@@ -40,6 +40,18 @@ export function trajectorySpec(points: TrajectoryPoint[], opts: { width?: number
 /** Answered vs scheduled prompts per day (compliance), one row per participant and day. */
 export interface ComplianceRow { participant: string; day: string; scheduled: number; answered: number }
 
+/**
+ * Compliance per local day: scheduled prompts already due at `nowMs` vs reports answering a
+ * scheduled prompt, each on the local day of its own time (the offset it carries).
+ */
+export function compliance(participant: string, prompts: { time: string }[], reports: { time: string; trigger: string }[], nowMs: number): ComplianceRow[] {
+  const rows = new Map<string, ComplianceRow>();
+  const row = (day: string) => rows.get(day) ?? rows.set(day, { participant, day, scheduled: 0, answered: 0 }).get(day)!;
+  for (const p of prompts) if (Date.parse(p.time) <= nowMs) row(localDayHour(p.time).day).scheduled++;
+  for (const r of reports) if (r.trigger === 'scheduled') row(localDayHour(r.time).day).answered++;
+  return [...rows.values()].sort((a, b) => a.day.localeCompare(b.day));
+}
+
 export function complianceSpec(rows: ComplianceRow[], opts: { width?: number } = {}): TopLevelSpec {
   const long = rows.flatMap((r) => [
     { participant: r.participant, day: r.day, kind: 'scheduled', n: r.scheduled },

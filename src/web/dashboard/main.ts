@@ -7,7 +7,7 @@
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import { complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, type ComplianceRow, type TrajectoryPoint } from '../charts.js';
+import { compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, type TrajectoryPoint } from '../charts.js';
 
 const view = document.getElementById('view')!;
 const nav = document.getElementById('nav')!;
@@ -65,15 +65,6 @@ async function studiesView(): Promise<void> {
   view.querySelectorAll<HTMLAnchorElement>('a[data-study]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void studyView(a.dataset.study!); }));
 }
 
-/** Answered vs scheduled prompts per local day, counting scheduled prompts up to now. */
-function compliance(label: string, prompts: { time: string }[], reports: { time: string; trigger: string }[]): ComplianceRow[] {
-  const rows = new Map<string, ComplianceRow>();
-  const row = (day: string) => rows.get(day) ?? rows.set(day, { participant: label, day, scheduled: 0, answered: 0 }).get(day)!;
-  for (const p of prompts) if (Date.parse(p.time) <= Date.now()) row(localDayHour(p.time).day).scheduled++;
-  for (const r of reports) if (r.trigger === 'scheduled') row(localDayHour(r.time).day).answered++;
-  return [...rows.values()].sort((a, b) => a.day.localeCompare(b.day));
-}
-
 async function studyView(studyId: string): Promise<void> {
   navBar();
   const [study, participants, alerts] = await Promise.all([
@@ -81,7 +72,7 @@ async function studyView(studyId: string): Promise<void> {
   ]);
   const perP = await Promise.all(participants.map(async (p) => {
     const [sched, reps] = await Promise.all([api('GET', `/studies/${studyId}/participants/${p.participantId}/schedule`), api<any[]>('GET', `/studies/${studyId}/participants/${p.participantId}/reports`)]);
-    return { p, sched, reps, rows: compliance(p.participantId, sched.prompts, reps) };
+    return { p, sched, reps, rows: compliance(p.participantId, sched.prompts, reps, Date.now()) };
   }));
   view.innerHTML = `<h2>${esc(study.name)}</h2>
   <div class="grid">

@@ -1,0 +1,56 @@
+/**
+ * The shared chart specs compile with vega-lite and render to SVG with vega in Node (what the
+ * CLI's reports do), and draw what they are given; the compliance count is checked by hand.
+ */
+import { describe, it, expect } from 'vitest';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, type TrajectoryPoint } from '../../src/web/charts.js';
+
+async function svg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  return view.toSVG();
+}
+
+describe('chart specs', () => {
+  it('compliance counts due scheduled prompts and scheduled answers per local day', () => {
+    const prompts = [
+      { time: '2026-03-01T11:02:00+01:00' }, { time: '2026-03-01T15:05:00+01:00' }, { time: '2026-03-01T23:30:00-05:00' }, // local day 03-01 (×3)
+      { time: '2026-03-02T11:00:00+01:00' }, // not yet due
+    ];
+    const reports = [
+      { time: '2026-03-01T11:10:00+01:00', trigger: 'scheduled' }, { time: '2026-03-01T07:00:00+01:00', trigger: 'wake' },
+      { time: '2026-03-02T00:10:00+01:00', trigger: 'scheduled' },
+    ];
+    const now = Date.parse('2026-03-02T08:00:00Z');
+    expect(compliance('P1', prompts, reports, now)).toEqual([
+      { participant: 'P1', day: '2026-03-01', scheduled: 3, answered: 1 },
+      { participant: 'P1', day: '2026-03-02', scheduled: 0, answered: 1 },
+    ]);
+    expect(localDayHour('2026-03-01T23:30:00-05:00')).toEqual({ day: '2026-03-01', hour: 23 });
+  });
+
+  it('every spec renders to SVG in Node with one mark per datum', async () => {
+    const pts: TrajectoryPoint[] = [];
+    for (let d = 1; d <= 4; d++) for (const item of ['happy', 'gloomy']) {
+      pts.push({ time: `2026-03-0${d}T11:00:00Z`, item, value: 10 * d, source: 'reported' });
+      pts.push({ time: `2026-03-0${d}T11:01:00Z`, item, value: 10 * d + 3, lo: 10 * d - 7, hi: 10 * d + 13, source: 'predicted' });
+    }
+    const traj = await svg(trajectorySpec(pts));
+    expect(traj).toMatch(/^<svg/);
+    expect(traj).toContain('happy');
+    expect(traj).toContain('gloomy');
+    // 4 predictions per item drawn as diamonds (vega's symbol paths) in 2 panels.
+    const view = new vega.View(vega.parse(compile(trajectorySpec(pts)).spec), { renderer: 'none' });
+    await view.runAsync();
+    const sg = (view.scenegraph() as any).toJSON() as string;
+    expect((sg.match(/"shape":"diamond"/g) ?? []).length).toBe(8);
+
+    const comp = await svg(complianceSpec([{ participant: 'P1', day: '2026-03-01', scheduled: 3, answered: 2 }]));
+    expect(comp).toContain('2026-03-01');
+    const heat = await svg(dayHourHeatmapSpec([{ day: '2026-03-01', hour: 9, value: 2 }, { day: '2026-03-02', hour: 21, value: 1 }], { title: 'reports' }));
+    expect((heat.match(/<path[^>]*aria-roledescription="rect"/g) ?? []).length + (heat.match(/role="graphics-symbol"/g) ?? []).length).toBeGreaterThan(0);
+    const ccc = await svg(cccSpec([{ item: 'happy', ccc: 0.61, model: 'MTL' }, { item: 'gloomy', ccc: 0.42, model: 'MTL' }]));
+    expect(ccc).toContain('CCC');
+  });
+});
