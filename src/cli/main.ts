@@ -11,23 +11,38 @@ import { InputError, UsageError } from '../util/errors.js';
 
 export interface CommandModule { register(program: Command): void }
 
-export async function buildProgram(): Promise<Command> {
-  const program = new Command('moodlens')
-    .description('Personalised, multimodal, multitask monitoring of daily mental health')
-    .showHelpAfterError()
-    .exitOverride();
+/**
+ * Build the program. With `only` (the first word of the command line), only the command files
+ * whose name starts with it are loaded — `moodlens validate` does not pay for tfjs or Fastify —
+ * and when none of them defines that command, every file is loaded (help, typos, aliases).
+ */
+export async function buildProgram(only?: string): Promise<Command> {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
   const files = readdirSync(dir).filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.endsWith('.map')).sort();
-  for (const f of files) {
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as Partial<CommandModule>;
-    if (typeof mod.register === 'function') mod.register(program);
+  const make = async (subset: string[]) => {
+    const program = new Command('moodlens')
+      .description('Personalised, multimodal, multitask monitoring of daily mental health')
+      .showHelpAfterError()
+      .exitOverride();
+    for (const f of subset) {
+      const mod = (await import(pathToFileURL(join(dir, f)).href)) as Partial<CommandModule>;
+      if (typeof mod.register === 'function') mod.register(program);
+    }
+    return program;
+  };
+  if (only && /^[a-z]/.test(only)) {
+    const subset = files.filter((f) => f.startsWith(only));
+    if (subset.length > 0) {
+      const program = await make(subset);
+      if (program.commands.some((c) => c.name() === only || c.aliases().includes(only))) return program;
+    }
   }
-  return program;
+  return make(files);
 }
 
 /** Run the command line; errors become a clear message and exit code, never a stack trace. */
 export async function run(argv: string[]): Promise<number> {
-  const program = await buildProgram();
+  const program = await buildProgram(argv[0]);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
