@@ -42,6 +42,9 @@ export async function buildProgram(only?: string): Promise<Command> {
 
 /** Run the command line; errors become a clear message and exit code, never a stack trace. */
 export async function run(argv: string[]): Promise<number> {
+  // `experiment amm|mimml` are the sequence-model designs, registered as `experiment-amm|-mimml`
+  // (the regression `experiment` takes a table name as its argument).
+  if (argv[0] === 'experiment' && (argv[1] === 'amm' || argv[1] === 'mimml')) argv = [`experiment-${argv[1]}`, ...argv.slice(2)];
   const program = await buildProgram(argv[0]);
   try {
     await program.parseAsync(argv, { from: 'user' });
