@@ -5,6 +5,9 @@
  * Speed matters here (a day at 100 Hz is 8.6 million rows), so lines are handed out as ranges of
  * the decoded text and numbers are parsed in place (`parseDecimal`) instead of split and sliced.
  */
+import { InputError } from '../../util/errors.js';
+import type { RecordingInfo } from './types.js';
+
 export type RangeLine = (text: string, start: number, end: number, lineNo: number) => void;
 
 export class LineSplitter {
@@ -34,6 +37,20 @@ export class LineSplitter {
     this.rest = new Uint8Array(0);
     const end = tail.endsWith('\r') ? tail.length - 1 : tail.length;
     if (end > 0) onLine(tail, 0, end, ++this.line);
+  }
+
+  /**
+   * Flush the last line; a last line without its newline that does not parse is a cut-off write:
+   * skipped and counted in `info`, not an error.
+   */
+  endRangesTolerant(onLine: RangeLine, info: RecordingInfo): void {
+    this.endRanges((s, a, b, no) => {
+      try { onLine(s, a, b, no); } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        info.skipped++;
+        info.header.truncated = `line ${no} cut off`;
+      }
+    });
   }
 
   private lines(s: string, onLine: RangeLine): void {

@@ -20,7 +20,6 @@
  */
 import { LineSplitter, fieldRanges, parseDecimal, splitFields, toNumber } from './lines.js';
 import { ZoneClock } from './time.js';
-import { InputError } from '../../util/errors.js';
 import { SampleBuffer, lineError, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
 
 /** Parse a date written in ActiLife's "date format" (e.g. M/d/yyyy, d/M/yyyy, dd.MM.yyyy, yyyy-MM-dd). */
@@ -65,19 +64,10 @@ export class ActiGraphCsvReader implements AccelReader {
   }
 
   end(): AccelChunk | null {
-    this.lines.endRanges(this.onLastLine);
+    this.lines.endRangesTolerant(this.onLine, this.info);
     if (this.stage !== 'data' && this.stage !== 'columns') throw lineError(this.name, this.lines.line, 'ActiGraph header ended early: no "-----" line before the data');
     return this.buf.take(this.rate);
   }
-
-  /** A last line without its newline that does not parse is a cut-off write: skipped and counted, not an error. */
-  private readonly onLastLine = (s: string, a: number, b: number, no: number): void => {
-    try { this.onLine(s, a, b, no); } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      this.info.skipped++;
-      this.info.header.truncated = `line ${no} cut off`;
-    }
-  };
 
   private readonly onLine = (s: string, a: number, b: number, no: number): void => {
     if (this.stage === 'data') { this.sample(s, a, b, no); return; }

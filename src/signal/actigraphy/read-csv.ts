@@ -8,7 +8,6 @@
  */
 import { LineSplitter, fieldRanges, parseDecimal, splitFields, toNumber } from './lines.js';
 import { TimestampParser, ZoneClock } from './time.js';
-import { InputError } from '../../util/errors.js';
 import { SampleBuffer, lineError, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
 
 const STANDARD_G = 9.80665;
@@ -59,19 +58,10 @@ export class CsvAccelReader implements AccelReader {
   }
 
   end(): AccelChunk | null {
-    this.lines.endRanges(this.onLastLine);
+    this.lines.endRangesTolerant(this.onLine, this.info);
     if (this.probe) this.flushProbe();
     return this.buf.take(this.rate);
   }
-
-  /** A last line without its newline that does not parse is a cut-off write: skipped and counted, not an error. */
-  private readonly onLastLine = (s: string, a: number, b: number, no: number): void => {
-    try { this.onLine(s, a, b, no); } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      this.info.skipped++;
-      this.info.header.truncated = `line ${no} cut off`;
-    }
-  };
 
   private readonly onLine = (s: string, a: number, b: number, no: number): void => {
     if (a === b || (s.charCodeAt(a) <= 32 && s.slice(a, b).trim() === '')) return;
