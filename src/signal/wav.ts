@@ -9,19 +9,7 @@
 
 /** Encode mono float samples in [-1, 1] as a 16-bit PCM WAV file. */
 export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Array {
-  const dataBytes = samples.length * 2;
-  const buf = new ArrayBuffer(44 + dataBytes);
-  const v = new DataView(buf);
-  const str = (o: number, s: string) => { for (let i = 0; i < s.length; i++) v.setUint8(o + i, s.charCodeAt(i)); };
-  str(0, 'RIFF'); v.setUint32(4, 36 + dataBytes, true); str(8, 'WAVE');
-  str(12, 'fmt '); v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
-  v.setUint32(24, sampleRate, true); v.setUint32(28, sampleRate * 2, true); v.setUint16(32, 2, true); v.setUint16(34, 16, true);
-  str(36, 'data'); v.setUint32(40, dataBytes, true);
-  for (let i = 0; i < samples.length; i++) {
-    const s = Math.max(-1, Math.min(1, samples[i]));
-    v.setInt16(44 + 2 * i, Math.round(s < 0 ? s * 0x8000 : s * 0x7fff), true);
-  }
-  return new Uint8Array(buf);
+  return encodeWav([samples], sampleRate, { format: 1, bits: 16 });
 }
 
 export const WAVE_FORMAT_PCM = 1;
@@ -209,7 +197,7 @@ export function encodeWav(channels: Float32Array[], sampleRate: number, opts: { 
       if (format === 3) { if (bits === 32) v.setFloat32(o, x, true); else v.setFloat64(o, x, true); continue; }
       const s = Math.max(-1, Math.min(1, x));
       if (bits === 8) v.setUint8(o, Math.max(0, Math.min(255, Math.round(s * 128 + 128))));
-      else if (bits === 16) v.setInt16(o, Math.max(-32768, Math.min(32767, Math.round(s * 32768))), true);
+      else if (bits === 16) v.setInt16(o, Math.round(s < 0 ? s * 0x8000 : s * 0x7fff), true);
       else if (bits === 24) {
         const q = Math.max(-8388608, Math.min(8388607, Math.round(s * 8388608)));
         v.setUint8(o, q & 0xff); v.setUint8(o + 1, (q >> 8) & 0xff); v.setInt8(o + 2, q >> 16);
