@@ -75,6 +75,10 @@ export async function openDatabase(url: string, opts: { migrate?: boolean; poolS
       // bigint columns hold ms timestamps, far below 2^53: read them as numbers.
       types: { getTypeParser: ((oid: number, format?: any) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as any },
     });
+    // An idle pooled connection can be closed by the server (restart, admin termination). pg then
+    // emits 'error' on the pool, which without a listener crashes the process; the pool has already
+    // dropped that client and opens a new one on the next query, so a warning is all that is due.
+    pool.on('error', (e) => { console.warn(`moodlens: PostgreSQL closed an idle connection (${(e as Error).message}); it will reconnect`); });
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   }
   if (opts.migrate !== false) {
