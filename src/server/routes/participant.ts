@@ -5,7 +5,6 @@
  * id can even be named.
  */
 import { join } from 'node:path';
-import { randomInt } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { App, RouteDeps } from '../app.js';
 import { z } from 'zod';
@@ -14,6 +13,7 @@ import { ActigraphyPipeline, AutoReader, createReader, CHANNELS, type Channel } 
 import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { badRequest, HttpError, notFound } from '../http-error.js';
 import { nextPrompt, participantSchedule, studySchedule } from '../schedule.js';
+import { secureShuffle } from '../../util/shuffle.js';
 import { parseIsoTime } from '../../data/rows.js';
 import { receiveAudio, commitAudio } from '../speech-upload.js';
 import { reportView, withdrawParticipant } from './studies.js';
@@ -47,12 +47,6 @@ export function checkReport(body: ReportInput, info: StudyInfo, serverMs: number
     if (timeMs - promptMs > lateMs) late = true;
   }
   return { timeMs, late };
-}
-
-function shuffled<T>(a: readonly T[]): T[] {
-  const out = [...a];
-  for (let i = out.length - 1; i > 0; i--) { const j = randomInt(i + 1); [out[i], out[j]] = [out[j], out[i]]; }
-  return out;
 }
 
 const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
@@ -100,7 +94,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, authRat
       studyOver: next === null,
       wakeAndBed: schedule.wakeAndBed,
       timezone: p.timezone,
-      items: shuffled(info.config.items),
+      items: secureShuffle(info.config.items),
       speech: info.config.speech.kind,
     };
   });

@@ -8,6 +8,7 @@
 import { flush, outbox, type OutboxEntry } from './queue.js';
 import { SpeechRecorder, type Recording } from './recorder.js';
 import { extractEgemaps } from '../../signal/speech/egemaps.js';
+import { secureShuffle } from '../../util/shuffle.js';
 
 interface Item { id: string; label: string; min: number; max: number }
 interface Next { prompt: { time: string; trigger: string; day: number; slot: number } | null; studyOver: boolean; wakeAndBed: boolean; timezone: string; items: Item[]; speech: 'audio' | 'features' | 'none' }
@@ -35,13 +36,6 @@ function isoLocal(d = new Date()): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${sign}${p(Math.floor(a / 60))}:${p(a % 60)}`;
 }
 function newId(): string { return 'a-' + crypto.randomUUID(); }
-/** Fisher–Yates with the platform's CSPRNG: a fresh order for every prompt (SPEC §1 order effects). */
-function shuffle<T>(a: T[]): T[] {
-  const out = [...a], r = new Uint32Array(out.length);
-  crypto.getRandomValues(r);
-  for (let i = out.length - 1; i > 0; i--) { const j = r[i] % (i + 1); [out[i], out[j]] = [out[j], out[i]]; }
-  return out;
-}
 
 async function updateNet(): Promise<void> {
   const pending = (await outbox.all().catch(() => [] as OutboxEntry[]));
@@ -123,7 +117,7 @@ async function promptView(next: Next, trigger: string): Promise<void> {
     features = {};
     for (const [k, v] of Object.entries(extractEgemaps(rec.samples, rec.sampleRate).functionals)) features[k] = Number.isFinite(v) ? v : null;
   }
-  await itemsStep(shuffle(next.items), async (answers, itemOrder) => {
+  await itemsStep(secureShuffle(next.items), async (answers, itemOrder) => {
     const id = newId();
     const entry: OutboxEntry = {
       id, report: { id, time: isoLocal(), trigger, answers, itemOrder, ...(promptTime ? { promptTime } : {}) },
