@@ -151,6 +151,48 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.createIndex('speech_features_participant').on('speech_features').column('participant_id').execute();
       },
     },
+    '0010_web_push': {
+      // Web front end (docs/web.md): Web Push reminders — the server's VAPID key pair, the
+      // participants' push subscriptions, one row per (participant, prompt) reminder claimed (so
+      // a reminder goes out once, across restarts) — and speech the app could not deliver.
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('web_push_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('private_key', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('web_push_subscriptions')
+          .addColumn('endpoint', 'text', (c) => c.primaryKey())
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('p256dh', 'text', (c) => c.notNull())
+          .addColumn('auth', 'text', (c) => c.notNull())
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .addColumn('last_ok_ms', big)
+          .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex('web_push_subscriptions_participant').on('web_push_subscriptions').column('participant_id').execute();
+        await db.schema.createTable('web_push_sent')
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('prompt_ms', big, (c) => c.notNull())
+          .addColumn('claimed_ms', big, (c) => c.notNull())
+          .addColumn('delivered', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('detail', 'text')
+          .addPrimaryKeyConstraint('web_push_sent_pk', ['participant_id', 'prompt_ms'])
+          .execute();
+        await db.schema.createTable('web_speech_failures')
+          .addColumn('report_id', 'text', (c) => c.primaryKey())
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('web_speech_failures_participant').on('web_speech_failures').column('participant_id').execute();
+      },
+    },
   };
 }
 
