@@ -1,7 +1,7 @@
 /**
  * The model folder (Node): everything needed to predict again, and to resume training.
  *
- *   config.json          the experiment config, modalities, items, dims, training summary
+ *   config.json          the experiment config, modalities, items, speech feature names, dims, training summary
  *   weights.json/.bin    manifest + float32 values of the shared variables and per-user tables
  *   normalization.json   activity (per participant) and speech standardisation statistics
  *   participants.json    training participants in user-slot order (+ personalised ones)
@@ -34,6 +34,8 @@ const ModelJsonSchema = z.object({
   items: z.array(z.object({ id: z.string(), label: z.string().optional(), min: z.number(), max: z.number() })),
   mods: z.array(z.object({ name: z.string(), channel: z.number().int(), dim: z.number().int().positive() })).optional(),
   channels: z.array(z.string()).optional(),
+  /** Speech feature names in the order of the speech input (absent in folders written before they were recorded). */
+  speechFeatures: z.array(z.string()).optional(),
   users: z.number().int().nonnegative().optional(),
   task: z.number().int().optional(),
   bestEpoch: z.number().optional(),
@@ -84,7 +86,7 @@ export function saveModel(dir: string, tm: TrainedModel, ds: Dataset, split: Spl
   mkdirSync(dir, { recursive: true });
   const { manifest, data } = exportWeights(tm.model);
   const meta: ModelJson = {
-    format: MODEL_FORMAT, kind: 'model', config: tm.config, items: tm.items, mods: tm.mods, channels: ds.channels,
+    format: MODEL_FORMAT, kind: 'model', config: tm.config, items: tm.items, mods: tm.mods, channels: ds.channels, speechFeatures: ds.speechFeatures,
     users: tm.participants.length, task: tm.task, bestEpoch: tm.bestEpoch, bestDev: Number.isFinite(tm.bestDev) ? tm.bestDev : null,
     report: tm.model.report(),
   };
@@ -102,7 +104,7 @@ export function saveSingleTaskIndex(dir: string, config: Config, items: Dataset[
   mkdirSync(dir, { recursive: true });
   writeAtomic(join(dir, 'split.json'), JSON.stringify(splitToIds(ds, split)));
   if (conformal) writeAtomic(join(dir, 'conformal.json'), JSON.stringify(conformal, null, 1));
-  writeAtomic(join(dir, 'config.json'), JSON.stringify({ format: MODEL_FORMAT, kind: 'single-task', config, items } satisfies ModelJson, null, 2));
+  writeAtomic(join(dir, 'config.json'), JSON.stringify({ format: MODEL_FORMAT, kind: 'single-task', config, items, speechFeatures: ds.speechFeatures } satisfies ModelJson, null, 2));
 }
 
 export interface LoadedModel {
@@ -114,6 +116,8 @@ export interface LoadedModel {
   split: SavedSplit | null;
   conformal: Conformal | null;
   dir: string;
+  /** Speech feature names in input order, when the folder records them. */
+  speechFeatures?: string[];
 }
 
 export function loadModel(dir: string): LoadedModel {
@@ -122,9 +126,9 @@ export function loadModel(dir: string): LoadedModel {
   const conformal = existsSync(join(dir, 'conformal.json')) ? (readJson(join(dir, 'conformal.json')) as Conformal) : null;
   if (meta.kind === 'single-task') {
     const members = meta.items.map((_, k) => loadMember(join(dir, 'tasks', String(k))));
-    return { kind: 'single-task', config: meta.config, items: meta.items, members, split, conformal, dir };
+    return { kind: 'single-task', config: meta.config, items: meta.items, members, split, conformal, dir, speechFeatures: meta.speechFeatures };
   }
-  return { kind: 'model', config: meta.config, items: meta.items, members: [loadMember(dir)], split, conformal, dir };
+  return { kind: 'model', config: meta.config, items: meta.items, members: [loadMember(dir)], split, conformal, dir, speechFeatures: meta.speechFeatures };
 }
 
 function loadMember(dir: string): TrainedModel {
