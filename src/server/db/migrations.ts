@@ -193,12 +193,50 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.createIndex('web_speech_failures_participant').on('web_speech_failures').column('participant_id').execute();
       },
     },
+    '0003_server_password_resets': {
+      // Admin-issued password resets: one-time tokens (only their sha256 is stored), expiring.
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('password_resets')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .addColumn('expires_ms', big, (c) => c.notNull())
+          .addColumn('used_ms', big)
+          .execute();
+        await db.schema.createIndex('password_resets_user').on('password_resets').column('user_id').execute();
+      },
+    },
+    '0004_server_export_jobs': {
+      // Exports run as background jobs with progress; predictions record which inputs they used.
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('export_jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('study_id', 'text', (c) => c.notNull().references('studies.id').onDelete('cascade'))
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('phase', 'text', (c) => c.notNull())
+          .addColumn('done', big, (c) => c.notNull())
+          .addColumn('total', big, (c) => c.notNull())
+          .addColumn('summary', 'text')
+          .addColumn('error', 'text')
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .addColumn('started_ms', big)
+          .addColumn('finished_ms', big)
+          .execute();
+        await db.schema.createIndex('export_jobs_study').on('export_jobs').columns(['study_id', 'created_ms']).execute();
+        await db.schema.alterTable('predictions').addColumn('inputs', 'text').execute();
+      },
+    },
   };
 }
 
 /** Bring the database to the newest schema; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>, kind: DbKind): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(kind) } });
+  // Each engineer's migrations have their own number range (0003_server_…, 0010_web_…), so a
+  // database may have applied a higher number before a lower one was added: allow that order.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(kind) }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

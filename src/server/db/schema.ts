@@ -122,6 +122,40 @@ export interface PredictionsTable {
   kind: string;
   /** JSON object item id → {value, lo, hi} in item units. */
   items: string;
+  /** JSON {activity: [channels present], speech: boolean}: what the prediction used (null before 0004). */
+  inputs?: string | null;
+}
+
+export interface PasswordResetsTable {
+  /** sha256 of the one-time reset token. */
+  token_hash: string;
+  user_id: string;
+  /** The admin who issued it. */
+  created_by: string;
+  created_ms: number;
+  expires_ms: number;
+  used_ms: number | null;
+}
+
+export interface ExportJobsTable {
+  id: string;
+  study_id: string;
+  user_id: string;
+  /** Folder name under <data-dir>/exports. */
+  name: string;
+  /** "queued" | "running" | "done" | "failed". */
+  status: string;
+  /** What the job is writing now (participants, reports, activity, speech, done). */
+  phase: string;
+  /** Rows written so far and rows to write in all (progress = done / total). */
+  done: number;
+  total: number;
+  /** JSON ExportSummary once done. */
+  summary: string | null;
+  error: string | null;
+  created_ms: number;
+  started_ms: number | null;
+  finished_ms: number | null;
 }
 
 export interface AlertsTable {
@@ -169,4 +203,6 @@ export interface DB {
   predictions: PredictionsTable;
   alerts: AlertsTable;
   audit: AuditTable;
+  password_resets: PasswordResetsTable;
+  export_jobs: ExportJobsTable;
 }
