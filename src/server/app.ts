@@ -25,6 +25,9 @@ import { studyRoutes } from './routes/studies.js';
 import { participantRoutes } from './routes/participant.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { webRoutes } from '../web/static-node.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { participantWebRoutes } from './routes/participant-web.js';
+import { pushRoutes } from './push.js';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 
@@ -112,6 +115,9 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => participantRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => monitoringRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
+  await app.register(async (a) => dashboardRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // dashboard panels (docs/web.md)
+  await app.register(async (a) => participantWebRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
+  await app.register(async (a) => pushRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // Web Push reminders + their scheduler
   await app.register(async (a) => webRoutes(a)); // participant app /app/, dashboard /dashboard/ (dist/web/public)
   await app.ready();
 
