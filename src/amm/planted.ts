@@ -38,11 +38,21 @@ export interface PlantedOptions {
    * pointer: the label depends on b only and the activity bump (height `amplitude`, no latent)
    * only says WHEN the speech event that matters happens (implies a decoy) — a purely cross-modal
    * cue that concatenated pooled vectors cannot resolve but attention from one modality's vector
-   * over the other's states can.
+   * over the other's states can;
+   * interaction: the score is the product s = a·b (activity carries a, speech carries b as in
+   * additive), main = 1[s + u + ε > 0] and the secondary emotion classes cut s at ±θ — the main
+   * label is the sign of an interaction that the secondary task, labelled on every report, also
+   * has to extract (the AMM paper's argument for inter-task attention: tasks share information).
    */
-  cue: 'additive' | 'pointer';
+  cue: 'additive' | 'pointer' | 'interaction';
+  /** Bump height of the speech latent b (default: `amplitude`); lower = a weaker second modality. */
+  amplitudeB?: number;
+  /** Per-step noise SD of the speech sequence (default: `noise`). */
+  noiseB?: number;
   /** Fraction of training instances with the main label. */
   mainLabelRate: number;
+  /** Fraction of training instances with the secondary label (default 1). */
+  secondaryLabelRate?: number;
   /** Cut θ of the emotion classes. */
   emotionCut: number;
   seed: number;
@@ -68,6 +78,7 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   const participant = new Int32Array(n);
   const time = new Float64Array(n);
   const reportIds: string[] = [];
+  const ampB = o.amplitudeB ?? o.amplitude, noiseB = o.noiseB ?? o.noise;
   const period = TB; // phase features let a model locate a step in either sequence
   const put = (x: Float32Array, T: number, i: number, t: number, v: number) => { x[(i * T + t) * F] += v; };
   for (let p = 0; p < P; p++) {
@@ -77,15 +88,16 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
       participant[i] = p; time[i] = j; reportIds.push(`p${p}-r${j}`);
       const pointer = o.cue === 'pointer';
       const a = pointer ? 1 : rng.normal(), b = rng.normal();
-      const score = (pointer ? 1.4 * b : a + b) + u + rng.normal(0, o.labelNoise);
+      const latent = pointer ? 1.4 * b : o.cue === 'interaction' ? a * b : a + b;
+      const score = latent + u + rng.normal(0, o.labelNoise);
       dep[i] = score > 0 ? 1 : 0;
       emo[i] = score > o.emotionCut ? 0 : score < -o.emotionCut ? 2 : 1; // negative / anxious / positive
       la[i] = TA - rng.int(Math.max(1, Math.floor(TA / 4)));
       lb[i] = TB - rng.int(Math.max(1, Math.floor(TB / 4)));
-      for (const [x, T, L] of [[xa, TA, la[i]], [xb, TB, lb[i]]] as const) {
+      for (const [x, T, L, sd] of [[xa, TA, la[i], o.noise], [xb, TB, lb[i], noiseB]] as const) {
         for (let t = 0; t < L; t++) {
           const k = (i * T + t) * F;
-          x[k] = rng.normal(0, o.noise);
+          x[k] = rng.normal(0, sd);
           x[k + 1] = Math.sin((2 * Math.PI * t) / period);
           x[k + 2] = Math.cos((2 * Math.PI * t) / period);
         }
@@ -95,19 +107,21 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
       for (let dt = -1; dt <= 1; dt++) {
         const w = dt === 0 ? 1 : 0.5;
         put(xa, TA, i, c + dt, w * o.amplitude * a);
-        put(xb, TB, i, c + dt, w * o.amplitude * b);
+        put(xb, TB, i, c + dt, w * ampB * b);
       }
       if (o.decoy || o.cue === 'pointer') {
         let c2 = c;
         while (Math.abs(c2 - c) < 3) c2 = 1 + rng.int(lb[i] - 2);
         const d = rng.normal();
-        for (let dt = -1; dt <= 1; dt++) put(xb, TB, i, c2 + dt, (dt === 0 ? 1 : 0.5) * o.amplitude * d);
+        for (let dt = -1; dt <= 1; dt++) put(xb, TB, i, c2 + dt, (dt === 0 ? 1 : 0.5) * ampB * d);
       }
     }
   }
   const participantIds = Array.from({ length: P }, (_, p) => `p${p}`);
   const split = chronologicalSplit({ n, participant, time, reportIds });
   if (o.mainLabelRate < 1) for (const r of split.train) if (!rng.bernoulli(o.mainLabelRate)) dep[r] = -1;
+  const rate2 = o.secondaryLabelRate ?? 1;
+  if (rate2 < 1) for (const r of split.train) if (!rng.bernoulli(rate2)) emo[r] = -1;
   const modalities: SeqModality[] = [
     { name: 'activity', steps: TA, features: F, featureNames: FEATURES, x: xa, length: la },
     { name: 'speech', steps: TB, features: F, featureNames: FEATURES, x: xb, length: lb },
@@ -118,6 +132,7 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   ];
   return {
     n, participantIds, participant, modalities, tasks, split,
-    notes: [`planted study: ${P} participants × ${o.perParticipant} reports, cue ${o.cue}, decoy ${o.decoy || o.cue === 'pointer'}, main-label rate ${o.mainLabelRate}`],
+    notes: [`planted study: ${P} participants × ${o.perParticipant} reports, cue ${o.cue}, decoy ${o.decoy || o.cue === 'pointer'}, main-label rate ${o.mainLabelRate}` +
+      `${rate2 < 1 ? `, secondary-label rate ${rate2}` : ''}${o.amplitudeB !== undefined || o.noiseB !== undefined ? `, speech amplitude ${ampB} / noise ${noiseB} (activity ${o.amplitude} / ${o.noise})` : ''}`],
   };
 }
