@@ -24,8 +24,69 @@ export function initBackend(wasmDir?: string, allowCpuFallback = false): Promise
     }
     await tf.ready();
     tf.enableProdMode(); // skips per-op NaN checks and debug bookkeeping
+    if (tf.getBackend() === 'wasm') { routeTransposedMatMulsToXnnpack(); shareDataInIdentity(); }
   })();
   return ready;
+}
+
+/**
+ * The wasm BatchMatMul kernel runs XNNPACK's GEMM only for an untransposed, unbatched product;
+ * with transposeA or transposeB (every matmul gradient: dX = dY·Wᵀ, dW = Xᵀ·dY) it falls back to
+ * a scalar triple loop, 10–50× slower at batch 256. Re-register the kernel so that a transposed
+ * operand is transposed explicitly first (one cheap Transpose kernel) and the product always takes
+ * the XNNPACK path; a batched A against an unbatched B is folded into one [1, batch·m, k] product.
+ * Same arithmetic (a different summation order: float rounding only).
+ */
+function routeTransposedMatMulsToXnnpack(): void {
+  const orig = tf.getKernel('BatchMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!orig || !transpose || (orig as { moodlens?: boolean }).moodlens) return;
+  type Info = tf.TensorInfo;
+  type Args = { inputs: { a: Info; b: Info }; backend: { disposeData(id: unknown): void }; attrs: { transposeA: boolean; transposeB: boolean } };
+  const swapLast = (x: Info, backend: unknown): Info => {
+    const r = x.shape.length, perm = Array.from({ length: r }, (_, i) => i);
+    perm[r - 1] = r - 2; perm[r - 2] = r - 1;
+    return transpose.kernelFunc({ inputs: { x }, backend: backend as never, attrs: { perm } }) as Info;
+  };
+  const size = (s: number[]) => s.reduce((p, q) => p * q, 1);
+  const kernelFunc = (args: Args): Info => {
+    const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
+    const a2 = transposeA ? swapLast(a, backend) : a;
+    const b2 = transposeB ? swapLast(b, backend) : b;
+    const ra = a2.shape.length, rb = b2.shape.length;
+    let out: Info;
+    if (ra > 2 && size(a2.shape.slice(0, -2)) > 1 && size(b2.shape.slice(0, -2)) === 1) {
+      // [..., m, k] × [k, n]: one GEMM over all rows.
+      const flat = { ...a2, shape: [1, size(a2.shape.slice(0, -1)), a2.shape[ra - 1]] };
+      out = orig.kernelFunc({ inputs: { a: flat, b: b2 }, backend: backend as never, attrs: { transposeA: false, transposeB: false } }) as Info;
+      out.shape = [...a2.shape.slice(0, -1), b2.shape[rb - 1]];
+    } else {
+      out = orig.kernelFunc({ inputs: { a: a2, b: b2 }, backend: backend as never, attrs: { transposeA: false, transposeB: false } }) as Info;
+    }
+    if (transposeA) backend.disposeData(a2.dataId);
+    if (transposeB) backend.disposeData(b2.dataId);
+    return out;
+  };
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, moodlens: true } as tf.KernelConfig);
+}
+
+/**
+ * The engine clones every tensor it saves for the backward pass (Identity kernel); the wasm
+ * Identity copies the data (~280 copies per training step of the paper model). Tensors are
+ * immutable (kernels never write into their inputs; Variable.assign swaps the data id), so the
+ * clone can share the data with a reference count, as the wasm Reshape and the cpu Identity do.
+ */
+function shareDataInIdentity(): void {
+  const orig = tf.getKernel('Identity', 'wasm');
+  if (!orig || (orig as { moodlens?: boolean }).moodlens) return;
+  const kernelFunc = ({ inputs: { x }, backend }: { inputs: { x: tf.TensorInfo }; backend: { incRef(id: unknown): void } }) => {
+    if (x.dtype === 'string') return orig.kernelFunc({ inputs: { x }, backend, attrs: {} } as never);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, moodlens: true } as tf.KernelConfig);
 }
 
 export { tf };
