@@ -72,10 +72,14 @@ export function complianceSpec(rows: ComplianceRow[], opts: { width?: number } =
   } as TopLevelSpec;
 }
 
-/** Counts per (local day, hour of day) — e.g. activity or reports — as a day × hour heat map. */
-export interface HeatCell { day: string; hour: number; value: number }
+/**
+ * Values per (local day, hour of day) — e.g. mean activity counts, or reports — as a day × hour
+ * heat map. Several cells of one day and hour are summed; extra fields (e.g. `minutes` recorded)
+ * go in the tooltip when named in `opts.tooltip`.
+ */
+export interface HeatCell { day: string; hour: number; value: number; [extra: string]: string | number | null }
 
-export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; width?: number } = {}): TopLevelSpec {
+export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; width?: number; tooltip?: string[] } = {}): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: opts.title,
@@ -86,7 +90,30 @@ export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; wi
       x: { field: 'hour', type: 'ordinal', title: 'hour of day', scale: { domain: Array.from({ length: 24 }, (_, h) => h) } },
       y: { field: 'day', type: 'ordinal', title: 'day' },
       color: { field: 'value', type: 'quantitative', aggregate: 'sum', scale: { scheme: 'blues' }, title: opts.title ?? 'count', legend: { format: '~s' } },
-      tooltip: [{ field: 'day' }, { field: 'hour' }, { field: 'value', aggregate: 'sum' }],
+      tooltip: [{ field: 'day' }, { field: 'hour' }, { field: 'value', aggregate: 'sum', title: opts.title ?? 'value', format: '.3~f' }, ...(opts.tooltip ?? []).map((f) => ({ field: f, aggregate: 'sum' as const, title: f }))],
+    },
+  } as TopLevelSpec;
+}
+
+/** Data quality of one participant-day (the server's GET /studies/:id/quality rows). */
+export interface QualityRow {
+  participantId: string; day: string; minutesInDay: number; wearMinutes: number; wearFraction: number;
+  reports: number; late: number; recordings: number; failedRecordings: number; skippedRecordings: number; missingRecordings: number;
+}
+
+/** Wear time per day (% of the local day with a valid wristband epoch), one bar per participant. */
+export function wearSpec(rows: QualityRow[], opts: { width?: number } = {}): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: rows.map((r) => ({ participant: r.participantId, day: r.day, wear: r.wearFraction, hours: Math.round(r.wearMinutes / 6) / 10 })) },
+    width: opts.width ?? 420, height: 140,
+    mark: 'bar',
+    encoding: {
+      x: { field: 'day', type: 'ordinal', title: 'day' },
+      xOffset: { field: 'participant' },
+      y: { field: 'wear', type: 'quantitative', title: 'wear time (share of day)', scale: { domain: [0, 1] }, axis: { format: '%' } },
+      color: { field: 'participant', type: 'nominal', title: null },
+      tooltip: [{ field: 'participant' }, { field: 'day' }, { field: 'hours', title: 'hours worn' }, { field: 'wear', format: '.0%' }],
     },
   } as TopLevelSpec;
 }
@@ -95,14 +122,16 @@ export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; wi
 export interface CccRow { item: string; ccc: number; model?: string }
 
 export function cccSpec(rows: CccRow[], opts: { width?: number } = {}): TopLevelSpec {
+  const lo = Math.min(-0.2, ...rows.map((r) => (Number.isFinite(r.ccc) ? Math.floor(r.ccc * 10) / 10 : 0)));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows },
     width: opts.width ?? 360, height: { step: 16 },
     mark: 'bar',
     encoding: {
+      tooltip: [{ field: 'item' }, { field: 'model' }, { field: 'ccc', format: '.3f' }],
       y: { field: 'item', type: 'nominal', title: null },
-      x: { field: 'ccc', type: 'quantitative', title: 'CCC', scale: { domain: [-0.2, 1] } },
+      x: { field: 'ccc', type: 'quantitative', title: 'CCC', scale: { domain: [lo, 1] } },
       color: { field: 'model', type: 'nominal', title: null },
       yOffset: { field: 'model' },
     },

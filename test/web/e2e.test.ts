@@ -52,8 +52,12 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
   };
   const watch = (page: Page) => {
     // While the test holds the phone offline, chromium logs the failed network try of the service
-    // worker (which then answers from its cache): expected, not an app error.
-    page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('ERR_INTERNET_DISCONNECTED')) consoleErrors.push(`${page.url()}: ${m.text()}`); });
+    // worker (which then answers from its cache): expected, not an app error. Playwright's
+    // browser contexts are incognito-like, where chromium refuses PushManager.subscribe and logs
+    // that itself ("does not support the Push API in incognito mode"); the app catches the
+    // refusal and says reminders are not available.
+    const expected = ['ERR_INTERNET_DISCONNECTED', 'does not support the Push API in incognito mode'];
+    page.on('console', (m) => { if (m.type() === 'error' && !expected.some((x) => m.text().includes(x))) consoleErrors.push(`${page.url()}: ${m.text()}`); });
     page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
   };
   const shot = async (page: Page, name: string) => { await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true }); };
@@ -97,12 +101,44 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     await page.getByRole('button', { name: 'Join' }).click();
     await page.getByRole('heading', { name: 'Hello P01' }).waitFor();
     await page.evaluate(() => navigator.serviceWorker.ready);
+    // Notification permission is granted: the app tries to subscribe for reminders. Headless
+    // Chromium has no push service, so it says reminders are not available (the server side of
+    // push is tested for real in test/server/push.test.ts).
+    await expect.poll(() => page.textContent('#reminders')).toMatch(/^Reminders (are on|are not available)/);
     await shot(page, 'app-home-phone');
     expect(await unnamedControls(page)).toEqual([]);
 
+    // The participant's wristband: 170 one-minute epochs from 3 hours ago (zcm = minute index
+    // mod 50; every 5th minute not worn: no value on any channel, so not stored), for the
+    // dashboard's activity heat map and wear time.
+    const deviceToken = await page.evaluate(() => JSON.parse(localStorage.getItem('moodlens.device')!).token as string);
+    const actStart = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
+    const zcm = Array.from({ length: 170 }, (_, i) => (i % 5 === 0 ? null : i % 50));
+    const act = await api('POST', '/me/activity', { start: new Date(actStart).toISOString(), values: { zcm, pim: zcm.map((v) => (v === null ? null : 2 * v)) } }, deviceToken);
+    expect(act.stored).toBe(136);
+
+    // A reminder arrives as a push (delivered to the service worker through the DevTools
+    // protocol, as Chromium's push service would): the worker shows the notification; its click
+    // handler (run here directly: a test cannot click a system notification) opens the prompt it
+    // names in the open app window.
+    const promptTime = new Date(Date.now() - 2 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const cdp = await phone.newCDPSession(page);
+    const regs: { registrationId: string; scopeURL: string }[] = [];
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e: any) => regs.push(...e.registrations));
+    await cdp.send('ServiceWorker.enable');
+    await expect.poll(() => regs.find((r) => r.scopeURL.endsWith('/app/'))).toBeTruthy();
+    const reg = regs.find((r) => r.scopeURL.endsWith('/app/'))!;
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data: JSON.stringify({ type: 'prompt', title: 'Web study', body: 'Time for your check-in.', promptTime, url: `/app/?prompt=${encodeURIComponent(promptTime)}`, tag: 'prompt-test' }) });
+    const sw = phone.serviceWorkers().find((w) => w.url().endsWith('/app/sw.js'))!;
+    expect(sw).toBeTruthy();
+    await expect.poll(() => sw.evaluate(async () => (await (self as any).registration.getNotifications()).map((n: any) => ({ title: n.title, body: n.body, data: n.data })))).toEqual([
+      { title: 'Web study', body: 'Time for your check-in.', data: { url: `/app/?prompt=${encodeURIComponent(promptTime)}`, promptTime } },
+    ]);
+    await sw.evaluate(async () => { const [n] = await (self as any).registration.getNotifications(); n.close(); await (self as any).moodlensOpenPrompt(n.data); });
+
     // One prompt: speech task (record, stop, play back is offered), then the sliders.
-    const answer = async (name: string): Promise<string[]> => {
-      await page.getByRole('button', { name: 'Answer now' }).click();
+    const answer = async (name: string, fromReminder = false): Promise<string[]> => {
+      if (!fromReminder) await page.getByRole('button', { name: 'Answer now' }).click();
       await expect.poll(() => page.textContent('#sentence')).toMatch(/^The current date and time are .+\d{4}/);
       await page.getByRole('button', { name: 'Record' }).click();
       await page.getByRole('button', { name: 'Stop' }).waitFor();
@@ -127,11 +163,13 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       return order;
     };
 
-    const order1 = await answer('online');
+    const order1 = await answer('online', true);
     await page.getByText('Everything is uploaded.').waitFor({ timeout: 15_000 });
     let reports = await api('GET', `/studies/${studyId}/participants/P01/reports`);
     expect(reports).toHaveLength(1);
     expect(reports[0].itemOrder).toEqual(order1);
+    expect(reports[0].trigger).toBe('scheduled'); // opened from the reminder: it answers that prompt
+    expect(reports[0].promptTime).toBe(promptTime);
     expect(Object.keys(reports[0].answers).sort()).toEqual([...order1].sort());
     // Answers grow with the click position along each slider (order shown = order clicked).
     const vals = order1.map((id) => reports[0].answers[id]);
@@ -174,18 +212,38 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       await d.getByRole('link', { name: 'Web study' }).click();
       await d.locator('#comp-chart svg').waitFor();
       expect(await d.getAttribute('#comp-chart', 'aria-label')).toBe('Answered versus scheduled prompts per day');
+      // Data quality: wear minutes per day (136 minutes worn in all) and today's two reports
+      // with their recordings.
+      await d.locator('#wear-chart svg').waitFor();
+      const qRow = await d.locator('#quality-table tbody tr').last().textContent();
+      expect(qRow).toMatch(/P01.*\d+ h \d{2} of 2[34] h 00/);
+      expect(await d.locator('#quality-table tbody tr').last().locator('td').nth(3).textContent()).toBe('2'); // reports
+      expect(await d.locator('#quality-table tbody tr').last().locator('td').nth(5).textContent()).toBe('2'); // recordings
+      // Evaluation of the attached baseline: the per-item CCC table and chart.
+      await d.locator('#ccc-chart svg').waitFor();
+      await expect.poll(() => d.locator('#ccc-table tbody tr').count()).toBe(9);
+      expect(await d.textContent('#evaluation')).toMatch(/On this server: 2 predicted reports of 1 participant/);
       expect(await unnamedControls(d)).toEqual([]);
       await shot(d, `dashboard-study-${size}`);
+      await d.locator('section[aria-labelledby=h-quality]').screenshot({ path: join(OUT, `dashboard-quality-${size}.png`) });
+      await d.locator('section[aria-labelledby=h-eval]').screenshot({ path: join(OUT, `dashboard-evaluation-${size}.png`) });
       await d.getByRole('link', { name: 'P01' }).click();
       await d.locator('#latest-prediction').waitFor();
       await d.locator('#traj-chart svg').waitFor();
       await d.locator('#heat-chart svg').waitFor();
+      await d.locator('#activity-chart svg').waitFor();
+      expect(await d.getAttribute('#activity-chart', 'aria-label')).toBe('Wristband activity of P01 by day and hour');
       await expect.poll(() => d.locator('#latest-prediction tbody tr').count()).toBe(9);
+      // Prediction rows name the report by the id the phone chose (a-<uuid>), not the server's.
+      const shown = await d.locator('#predictions-table tbody tr td:first-child').allTextContents();
+      expect(shown.sort()).toEqual(reports.map((r: any) => r.id).sort());
+      expect(await d.locator('#participant-quality tbody tr').count()).toBeGreaterThan(0);
       expect(await d.textContent('#participant')).toContain('2 reports');
       const aria = await d.locator('main').ariaSnapshot();
       expect(aria).toContain('heading "Participant P01"');
       expect(aria).toContain('table');
       await shot(d, `dashboard-participant-${size}`);
+      await d.locator('#activity-chart').screenshot({ path: join(OUT, `dashboard-activity-${size}.png`) });
       } catch (e) { await shot(d, `FAILED-dashboard-${size}`); console.error(consoleErrors); throw e; }
       await ctx.close();
     }

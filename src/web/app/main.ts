@@ -25,6 +25,7 @@ const uploader = {
   postReport: (body: OutboxEntry['report']) => api('/me/reports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   putFeatures: (id: string, features: Record<string, number | null>) => api(`/me/reports/${encodeURIComponent(id)}/speech-features`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features }) }),
   putSpeech: (id: string, wav: ArrayBuffer) => api(`/me/reports/${encodeURIComponent(id)}/speech`, { method: 'PUT', headers: { 'content-type': 'audio/wav' }, body: wav }),
+  putSpeechFailure: (id: string, note: { reason: string; detail?: string }) => api(`/me/reports/${encodeURIComponent(id)}/speech-failure`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(note) }),
 };
 
 function h(html: string): void { view.innerHTML = html; (view.querySelector('h2, [autofocus]') as HTMLElement | null)?.focus?.(); }
@@ -69,10 +70,47 @@ function enrolView(msg = ''): void {
       if (!r.ok) return enrolView(j.message ?? `enrolment failed (${r.status})`);
       device = { token: j.token, participantId: j.participantId, study: j.study.name };
       localStorage.setItem(KEY, JSON.stringify(device));
+      localStorage.removeItem(PUSH_KEY); // a subscription stored for an earlier enrolment is re-sent for this one
       history.replaceState(null, '', location.pathname);
       await homeView();
     } catch { enrolView('No connection: enrolment needs the network once.'); }
   });
+}
+
+// ---------- reminders (Web Push) ----------
+const PUSH_KEY = 'moodlens.push';
+function b64urlBytes(s: string): Uint8Array {
+  const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
+  return Uint8Array.from(b, (c) => c.charCodeAt(0));
+}
+/**
+ * With notification permission: subscribe with the browser's push service (the server's VAPID
+ * key from /me/push/key) and give the server the subscription, so reminders arrive at prompt
+ * times even when the app is closed. Returns a line for the participant.
+ */
+async function setupReminders(): Promise<string> {
+  if (!('Notification' in window) || !('serviceWorker' in navigator) || !('PushManager' in window)) return 'This browser cannot show reminders.';
+  if (Notification.permission === 'denied') return 'Reminders are off (notifications are blocked for this app in the browser settings).';
+  if (Notification.permission !== 'granted') return '';
+  try {
+    const reg = await navigator.serviceWorker.ready;
+    let sub = await reg.pushManager.getSubscription();
+    if (!sub) {
+      const r = await api('/me/push/key');
+      if (!r.ok) throw new Error(`server answered ${r.status}`);
+      const { publicKey } = await r.json() as { publicKey: string };
+      sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlBytes(publicKey) as BufferSource });
+    }
+    const j = sub.toJSON();
+    if (localStorage.getItem(PUSH_KEY) !== j.endpoint) {
+      const r = await api('/me/push/subscription', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ endpoint: j.endpoint, expirationTime: j.expirationTime ?? null, keys: j.keys }) });
+      if (!r.ok) throw new Error(`server answered ${r.status}`);
+      localStorage.setItem(PUSH_KEY, j.endpoint!);
+    }
+    return 'Reminders are on: you get a notification at each check-in time.';
+  } catch (e) {
+    return `Reminders are not available on this device (${(e as Error).message || 'no push service'}). Open the app at the check-in times.`;
+  }
 }
 
 // ---------- home ----------
@@ -94,22 +132,26 @@ async function homeView(): Promise<void> {
   <button id="answer" ${next ? '' : 'disabled'}>Answer now</button></div>
   ${next?.wakeAndBed !== false ? `<div class="row"><button class="secondary" id="wake">I just woke up</button><button class="secondary" id="bed">I'm going to bed</button></div>` : ''}
   ${notify ? `<p><button class="secondary" id="notify">Remind me with notifications</button></p>` : ''}
+  <p id="reminders" class="status"></p>
   <p id="pending" class="status" role="status"></p>`);
   document.getElementById('answer')?.addEventListener('click', () => next && promptView(next, 'scheduled'));
   document.getElementById('wake')?.addEventListener('click', () => next && promptView(next, 'wake'));
   document.getElementById('bed')?.addEventListener('click', () => next && promptView(next, 'bed'));
   document.getElementById('notify')?.addEventListener('click', async () => { await Notification.requestPermission(); void homeView(); });
   await updateNet();
+  if (navigator.onLine) void setupReminders().then((line) => { const el = document.getElementById('reminders'); if (el) el.textContent = line; });
 }
 
 // ---------- a prompt: speech task, then the items ----------
-async function promptView(next: Next, trigger: string): Promise<void> {
+async function promptView(next: Next, trigger: string, reminded?: string): Promise<void> {
   const started = new Date();
-  const promptTime = trigger === 'scheduled' && next.prompt && Date.parse(next.prompt.time) <= Date.now() ? next.prompt.time : undefined;
+  // A reminder names the prompt it is for; otherwise the cached next prompt, once it is due.
+  const due = reminded && Date.parse(reminded) <= Date.now() + 60_000 ? reminded : next.prompt && Date.parse(next.prompt.time) <= Date.now() ? next.prompt.time : undefined;
+  const promptTime = trigger === 'scheduled' ? due : undefined;
   // "Answer now" before the prompt is due is a voluntary report, not the scheduled one.
   if (trigger === 'scheduled' && !promptTime) trigger = 'voluntary';
-  let rec: Recording | null = null;
-  if (next.speech !== 'none') rec = await speechStep(started, next.speech === 'features');
+  let rec: Recording | null = null, speechNote: OutboxEntry['speechNote'];
+  if (next.speech !== 'none') ({ rec, note: speechNote } = await speechStep(started, next.speech === 'features'));
   // Privacy mode: the eGeMAPS functionals are computed here with the project's own signal code;
   // the audio never leaves the phone (NaN — e.g. no voiced frame — is sent as null).
   let features: Record<string, number | null> | undefined;
@@ -121,7 +163,7 @@ async function promptView(next: Next, trigger: string): Promise<void> {
     const id = newId();
     const entry: OutboxEntry = {
       id, report: { id, time: isoLocal(), trigger, answers, itemOrder, ...(promptTime ? { promptTime } : {}) },
-      ...(features ? { features } : rec ? { wav: rec.wav.slice().buffer } : {}), reportDone: false, tries: 0, nextTryMs: 0, createdMs: Date.now(),
+      ...(features ? { features } : rec ? { wav: rec.wav.slice().buffer } : speechNote ? { speechNote } : {}), reportDone: false, tries: 0, nextTryMs: 0, createdMs: Date.now(),
     };
     await outbox.put(entry); // durable before any upload is tried
     h(`<h2 tabindex="-1">Thank you</h2><p class="ok">Your answers are saved on this phone.</p><p id="pending" class="status" role="status"></p><button id="home">Done</button>`);
@@ -130,7 +172,7 @@ async function promptView(next: Next, trigger: string): Promise<void> {
   });
 }
 
-function speechStep(now: Date, privacy: boolean): Promise<Recording | null> {
+function speechStep(now: Date, privacy: boolean): Promise<{ rec: Recording | null; note?: OutboxEntry['speechNote'] }> {
   return new Promise((resolve) => {
     const stamp = now.toLocaleString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' });
     h(`<h2 tabindex="-1">Speech task</h2>
@@ -143,12 +185,12 @@ function speechStep(now: Date, privacy: boolean): Promise<Recording | null> {
     <div class="bottom-bar row"><button id="next" disabled>Next: questions</button><button id="skip" class="secondary">Skip speech</button></div>`);
     const recBtn = document.getElementById('rec') as HTMLButtonElement, redo = document.getElementById('redo') as HTMLButtonElement;
     const state = document.getElementById('recstate')!, play = document.getElementById('play') as HTMLAudioElement, nextBtn = document.getElementById('next') as HTMLButtonElement;
-    let recorder: SpeechRecorder | null = null, result: Recording | null = null;
+    let recorder: SpeechRecorder | null = null, result: Recording | null = null, micError = '';
     const begin = async () => {
       try {
         recorder = new SpeechRecorder(); await recorder.start();
         recBtn.textContent = 'Stop'; recBtn.hidden = false; redo.hidden = true; play.hidden = true; nextBtn.disabled = true; state.textContent = 'Recording…';
-      } catch (e) { state.textContent = `The microphone is not available (${(e as Error).message}).`; recorder = null; }
+      } catch (e) { micError = (e as Error).message; state.textContent = `The microphone is not available (${micError}).`; recorder = null; }
     };
     recBtn.addEventListener('click', async () => {
       if (!recorder) return begin();
@@ -158,8 +200,11 @@ function speechStep(now: Date, privacy: boolean): Promise<Recording | null> {
       recBtn.hidden = true; redo.hidden = false; nextBtn.disabled = false;
     });
     redo.addEventListener('click', () => void begin());
-    nextBtn.addEventListener('click', () => resolve(result));
-    document.getElementById('skip')!.addEventListener('click', async () => { if (recorder) await recorder.stop(); resolve(null); });
+    nextBtn.addEventListener('click', () => resolve({ rec: result }));
+    document.getElementById('skip')!.addEventListener('click', async () => {
+      if (recorder) await recorder.stop();
+      resolve({ rec: null, note: micError ? { reason: 'microphone', detail: micError.slice(0, 300) } : { reason: 'skipped' } });
+    });
   });
 }
 
@@ -200,4 +245,15 @@ if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js', { sc
 addEventListener('online', () => void sync(true));
 addEventListener('offline', () => void updateNet());
 setInterval(() => void sync(), 15_000);
-if (device) void homeView().then(() => sync(true)); else enrolView();
+// A reminder's click: the service worker asks an open window to open the prompt it names, or
+// opens /app/?prompt=<time>.
+async function openReminded(promptTime: string | null): Promise<void> {
+  if (!device) return;
+  const next = await loadNext();
+  if (next) await promptView(next, 'scheduled', promptTime ?? undefined);
+}
+navigator.serviceWorker?.addEventListener('message', (ev) => { if (ev.data?.type === 'open-prompt') void openReminded(ev.data.promptTime ?? null); });
+const remindedAt = new URLSearchParams(location.search).get('prompt');
+if (remindedAt) history.replaceState(null, '', location.pathname);
+if (device && remindedAt) void openReminded(remindedAt).then(() => sync(true));
+else if (device) void homeView().then(() => sync(true)); else enrolView();

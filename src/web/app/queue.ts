@@ -11,6 +11,8 @@ export interface OutboxEntry {
   wav?: ArrayBuffer;
   /** Privacy mode (speech.kind = "features"): eGeMAPS functionals computed on the phone, sent instead of audio. */
   features?: Record<string, number | null>;
+  /** Why there is no recording (skipped, no microphone): told to the server for the data-quality view. */
+  speechNote?: { reason: 'skipped' | 'microphone' | 'rejected'; detail?: string };
   reportDone: boolean;
   tries: number;
   nextTryMs: number;
@@ -53,6 +55,7 @@ export interface Uploader {
   postReport(body: OutboxEntry['report']): Promise<Response>;
   putSpeech(id: string, wav: ArrayBuffer): Promise<Response>;
   putFeatures(id: string, features: Record<string, number | null>): Promise<Response>;
+  putSpeechFailure(id: string, note: NonNullable<OutboxEntry['speechNote']>): Promise<Response>;
 }
 
 /** Retry delay after n failed tries: 5 s doubling to at most 5 min. */
@@ -75,13 +78,23 @@ export function flush(up: Uploader, force = false): Promise<number> {
           }
           if (e.wav) {
             const r = await up.putSpeech(e.report.id, e.wav);
-            if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) { e.failed = `recording refused: ${r.status} ${(await r.text()).slice(0, 200)}`; await outbox.put(e); continue; }
+            if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
+              e.failed = `recording refused: ${r.status} ${(await r.text()).slice(0, 200)}`; await outbox.put(e);
+              // The report is stored; let the researcher see its recording was refused (best effort).
+              await up.putSpeechFailure(e.report.id, { reason: 'rejected', detail: e.failed.slice(0, 300) }).catch(() => undefined);
+              continue;
+            }
             if (!r.ok) throw new Error(`HTTP ${r.status}`);
           }
           if (e.features) {
             const r = await up.putFeatures(e.report.id, e.features);
             if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) { e.failed = `speech features refused: ${r.status} ${(await r.text()).slice(0, 200)}`; await outbox.put(e); continue; }
             if (!r.ok) throw new Error(`HTTP ${r.status}`);
+          }
+          if (e.speechNote && !e.wav && !e.features) {
+            const r = await up.putSpeechFailure(e.report.id, e.speechNote);
+            // A refusal here is not worth keeping the entry for: the answers are in.
+            if (!r.ok && !(r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429)) throw new Error(`HTTP ${r.status}`);
           }
           await outbox.remove(e.id);
         } catch {

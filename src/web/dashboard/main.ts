@@ -7,7 +7,9 @@
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
-import { compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, type TrajectoryPoint } from '../charts.js';
+import {
+  cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, wearSpec, type CccRow, type QualityRow, type TrajectoryPoint,
+} from '../charts.js';
 
 const view = document.getElementById('view')!;
 const nav = document.getElementById('nav')!;
@@ -24,6 +26,40 @@ async function api<T = any>(method: string, path: string, body?: unknown): Promi
   return j as T;
 }
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const f3 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3));
+const hm = (minutes: number) => `${Math.floor(minutes / 60)} h ${String(Math.round(minutes % 60)).padStart(2, '0')}`;
+
+/** Data quality rows as a table: wear time, reports, late, recordings received / failed / skipped / missing. */
+function qualityTable(rows: QualityRow[], id: string, withParticipant: boolean): string {
+  if (!rows.length) return '<p class="status">No study day yet.</p>';
+  return `<div class="scroll"><table id="${id}"><thead><tr>${withParticipant ? '<th scope="col">Participant</th>' : ''}<th scope="col">Day</th><th scope="col">Wear time</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Recordings</th><th scope="col">Failed</th><th scope="col">Skipped</th><th scope="col">Missing</th></tr></thead><tbody>
+  ${rows.map((r) => `<tr>${withParticipant ? `<td>${esc(r.participantId)}</td>` : ''}<td>${esc(r.day)}</td><td>${hm(r.wearMinutes)} of ${hm(r.minutesInDay)} (${Math.round(r.wearFraction * 100)} %)</td><td>${r.reports}</td><td>${r.late}</td><td>${r.recordings}</td><td>${r.failedRecordings ? `<strong class="error">${r.failedRecordings}</strong>` : 0}</td><td>${r.skippedRecordings}</td><td>${r.missingRecordings}</td></tr>`).join('')}
+  </tbody></table></div>`;
+}
+
+/** The attached model's evaluation: stored test-split CCC (evaluate --json) and the server's own predictions vs answers. */
+async function evaluationCard(el: HTMLElement, studyId: string, study: any): Promise<void> {
+  if (!study.model) { el.innerHTML = '<p class="status">Attach a model to see its evaluation.</p>'; return; }
+  const ev = await api('GET', `/studies/${studyId}/model/evaluation`);
+  const labels = new Map<string, string>(study.config.items.map((i: any) => [i.id, i.label]));
+  const stored = ev.stored as null | { split: string | null; n: number; participants: number | null; meanCCC: number | null; meanCiLow: number | null; meanCiHigh: number | null; items: { item: string; ccc: number | null; ciLow: number | null; ciHigh: number | null; n: number }[] };
+  const online = ev.online as { reports: number; participants: number; meanCCC: number | null; items: { item: string; ccc: number | null; n: number }[] };
+  const storedName = stored ? `${stored.split ?? 'stored'} split` : '';
+  const rows: CccRow[] = [
+    ...(stored ? stored.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: storedName })) : []),
+    ...online.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: 'on this server' })),
+  ];
+  const byItem = new Map(online.items.map((r) => [r.item, r]));
+  const items: string[] = stored ? stored.items.map((r) => r.item) : online.items.map((r) => r.item);
+  el.innerHTML = `<p>${stored ? `Stored evaluation (<code>evaluation.json</code>, ${esc(storedName)}): ${stored.n} reports${stored.participants ? ` of ${stored.participants} participants` : ''}, mean CCC <strong>${f3(stored.meanCCC)}</strong>${stored.meanCiLow !== null ? ` [${f3(stored.meanCiLow)}, ${f3(stored.meanCiHigh)}]` : ''}.` : 'The model folder has no stored evaluation (<code>moodlens evaluate --model M --study S --json &gt; M/evaluation.json</code> adds one).'}
+    ${ev.training?.devMeanCCC != null ? ` Training: best development mean CCC ${f3(ev.training.devMeanCCC)} at epoch ${esc(ev.training.bestEpoch)} of ${esc(ev.training.epochs ?? '?')}.` : ''}
+    On this server: ${online.reports} predicted report${online.reports === 1 ? '' : 's'} of ${online.participants} participant${online.participants === 1 ? '' : 's'}, mean CCC <strong>${f3(online.meanCCC)}</strong> (each report's prediction, made from the data before it, against its answers).</p>
+    <div class="scroll"><table id="ccc-table"><caption class="sr-only">Concordance (CCC) per item</caption><thead><tr><th scope="col">Item</th>${stored ? `<th scope="col">CCC (${esc(storedName)})</th><th scope="col">95 % CI</th><th scope="col">n</th>` : ''}<th scope="col">CCC (server)</th><th scope="col">n</th></tr></thead><tbody>
+    ${items.map((id) => { const s = stored?.items.find((r) => r.item === id); const o = byItem.get(id); return `<tr><td>${esc(labels.get(id) ?? id)}</td>${stored ? `<td>${f3(s?.ccc)}</td><td>${s && s.ciLow !== null ? `${f3(s.ciLow)} – ${f3(s.ciHigh)}` : '—'}</td><td>${s?.n ?? 0}</td>` : ''}<td>${f3(o?.ccc)}</td><td>${o?.n ?? 0}</td></tr>`; }).join('')}
+    </tbody></table></div><div id="ccc-chart" class="chart"></div>`;
+  if (rows.length) await chart(document.getElementById('ccc-chart')!, cccSpec(rows, { width: 260 }), 'Concordance (CCC) of the model per item');
+  else document.getElementById('ccc-chart')!.innerHTML = '<p class="status">No CCC yet (needs at least 2 predicted reports with answers).</p>';
+}
 
 async function chart(el: HTMLElement, spec: TopLevelSpec, title: string): Promise<void> {
   // vega labels the container with the spec's description (its ARIA support): give it the title.
@@ -67,8 +103,9 @@ async function studiesView(): Promise<void> {
 
 async function studyView(studyId: string): Promise<void> {
   navBar();
-  const [study, participants, alerts] = await Promise.all([
+  const [study, participants, alerts, quality] = await Promise.all([
     api('GET', `/studies/${studyId}`), api<any[]>('GET', `/studies/${studyId}/participants`), api<any[]>('GET', `/studies/${studyId}/alerts?status=all`),
+    api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality`),
   ]);
   const perP = await Promise.all(participants.map(async (p) => {
     const [sched, reps] = await Promise.all([api('GET', `/studies/${studyId}/participants/${p.participantId}/schedule`), api<any[]>('GET', `/studies/${studyId}/participants/${p.participantId}/reports`)]);
@@ -93,11 +130,16 @@ async function studyView(studyId: string): Promise<void> {
       <p><button id="export" class="secondary">Export study folder</button></p>
       <p id="model-msg" role="status"></p>
     </section>
+    <section class="card" aria-labelledby="h-quality"><h3 id="h-quality">Data quality (wear time, recordings, late reports per day)</h3>
+      <div id="wear-chart" class="chart"></div>${qualityTable(quality.rows, 'quality-table', true)}</section>
+    <section class="card" aria-labelledby="h-eval"><h3 id="h-eval">Model evaluation (CCC per item)</h3><div id="evaluation"></div></section>
   </div>
   <div id="participant"></div>`;
   const compRows = perP.flatMap((x) => x.rows);
   await chart(document.getElementById('comp-chart')!, complianceSpec(compRows, { width: 280 }), 'Answered versus scheduled prompts per day');
   if (!compRows.some((r) => r.scheduled > 0)) document.getElementById('comp-chart')!.insertAdjacentHTML('beforebegin', '<p class="status">No scheduled prompt is due yet.</p>');
+  if (quality.rows.length) await chart(document.getElementById('wear-chart')!, wearSpec(quality.rows, { width: 280 }), 'Wristband wear time per day and participant');
+  await evaluationCard(document.getElementById('evaluation')!, studyId, study);
   view.querySelectorAll<HTMLAnchorElement>('a[data-pid]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void participantView(studyId, a.dataset.pid!, study); }));
   view.querySelectorAll<HTMLButtonElement>('button[data-ack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/alerts/${b.dataset.ack}/ack`); await studyView(studyId); }));
   const msg = document.getElementById('model-msg')!;
@@ -111,7 +153,11 @@ async function studyView(studyId: string): Promise<void> {
   });
   document.getElementById('model')!.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    try { const j = await api('PUT', `/studies/${studyId}/model`, { model: (document.getElementById('modeldir') as HTMLInputElement).value.trim() }); msg.textContent = `Attached (${j.predictor}).`; document.getElementById('model-now')!.textContent = j.model; }
+    try {
+      const j = await api('PUT', `/studies/${studyId}/model`, { model: (document.getElementById('modeldir') as HTMLInputElement).value.trim() });
+      msg.textContent = `Attached (${j.predictor}).`; document.getElementById('model-now')!.textContent = j.model;
+      study.model = j.model; await evaluationCard(document.getElementById('evaluation')!, studyId, study);
+    }
     catch (e) { msg.textContent = (e as Error).message; }
   });
   document.getElementById('export')!.addEventListener('click', async () => {
@@ -121,8 +167,12 @@ async function studyView(studyId: string): Promise<void> {
 }
 
 async function participantView(studyId: string, pid: string, study: any): Promise<void> {
-  const [reports, predictions] = await Promise.all([
-    api<any[]>('GET', `/studies/${studyId}/participants/${pid}/reports`), api<any[]>('GET', `/studies/${studyId}/participants/${pid}/predictions`),
+  const [reports, predictions, activity, quality] = await Promise.all([
+    api<any[]>('GET', `/studies/${studyId}/participants/${pid}/reports`),
+    // Predictions named by the report id the participant's app chose (and the report's time).
+    api<any[]>('GET', `/studies/${studyId}/participants/${pid}/predictions/by-report`),
+    api<{ channel: string; timezone: string; epochSeconds: number; epochs: number; cells: { day: string; hour: number; mean: number | null; minutes: number; epochs: number }[] }>('GET', `/studies/${studyId}/participants/${pid}/activity/day-hour`),
+    api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality?participantId=${encodeURIComponent(pid)}`),
   ]);
   const labels = new Map<string, string>(study.config.items.map((i: any) => [i.id, i.label]));
   const points: TrajectoryPoint[] = [
@@ -130,15 +180,25 @@ async function participantView(studyId: string, pid: string, study: any): Promis
     ...predictions.flatMap((p) => Object.entries(p.items as Record<string, { value: number; lo: number; hi: number }>).map(([item, v]) => ({ time: p.time, item: labels.get(item) ?? item, value: v.value, lo: v.lo, hi: v.hi, source: 'predicted' as const }))),
   ];
   const heat = reports.map((r) => ({ ...localDayHour(r.time), value: 1 }));
+  const actCells = activity.cells.filter((c) => c.mean !== null).map((c) => ({ day: c.day, hour: c.hour, value: c.mean!, minutes: c.minutes }));
+  const recent = predictions.slice(-10).reverse();
   const last = predictions[predictions.length - 1];
   const el = document.getElementById('participant')!;
   el.innerHTML = `<section class="card" aria-labelledby="h-p"><h3 id="h-p" tabindex="-1">Participant ${esc(pid)}</h3>
     <p>${reports.length} reports, ${predictions.length} predictions. ${last ? `Latest prediction (${esc(last.kind)}, ${esc(last.time.slice(0, 16))}):` : 'No predictions yet (attach a model).'}</p>
     ${last ? `<table id="latest-prediction"><thead><tr><th scope="col">Item</th><th scope="col">Predicted</th><th scope="col">Interval</th></tr></thead><tbody>${Object.entries(last.items as Record<string, any>).map(([k, v]) => `<tr><td>${esc(labels.get(k) ?? k)}</td><td>${v.value.toFixed(1)}</td><td>${v.lo.toFixed(1)} – ${v.hi.toFixed(1)}</td></tr>`).join('')}</tbody></table>` : ''}
     <h4>Item trajectories (reported, and predicted with intervals)</h4><div id="traj-chart" class="chart"></div>
+    <h4>Predictions by report</h4>
+    ${recent.length ? `<div class="scroll"><table id="predictions-table"><thead><tr><th scope="col">Report (app id)</th><th scope="col">Report time</th><th scope="col">Kind</th>${study.config.items.map((i: any) => `<th scope="col">${esc(i.label)}</th>`).join('')}</tr></thead><tbody>
+    ${recent.map((p) => `<tr><td><code>${esc(p.reportId ?? 'on demand')}</code></td><td>${esc((p.reportTime ?? p.time).slice(0, 16).replace('T', ' '))}</td><td>${esc(p.kind)}</td>${study.config.items.map((i: any) => { const v = p.items[i.id]; return `<td>${v ? `${v.value.toFixed(0)} <span class="status">(${v.lo.toFixed(0)}–${v.hi.toFixed(0)})</span>` : '—'}</td>`; }).join('')}</tr>`).join('')}
+    </tbody></table></div>` : '<p class="status">No predictions.</p>'}
+    <h4>Wristband activity by day × hour (mean ${esc(activity.channel.toUpperCase())}, ${esc(activity.timezone)})</h4>
+    ${actCells.length ? '' : `<p class="status" id="no-activity">No wristband data${activity.epochs ? ' with a value on this channel' : ''} yet.</p>`}<div id="activity-chart" class="chart"></div>
+    <h4>Data quality per day</h4>${qualityTable(quality.rows, 'participant-quality', false)}
     <h4>Reports by day × hour</h4><div id="heat-chart" class="chart"></div></section>`;
   (document.getElementById('h-p') as HTMLElement).focus();
   if (points.length) await chart(document.getElementById('traj-chart')!, trajectorySpec(points), `Item trajectories of ${pid}`);
+  if (actCells.length) await chart(document.getElementById('activity-chart')!, dayHourHeatmapSpec(actCells, { title: `mean ${activity.channel}`, tooltip: ['minutes'] }), `Wristband activity of ${pid} by day and hour`);
   if (heat.length) await chart(document.getElementById('heat-chart')!, dayHourHeatmapSpec(heat, { title: 'reports' }), `Reports of ${pid} by day and hour`);
 }
 
