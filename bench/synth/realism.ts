@@ -5,7 +5,7 @@
  * Usage: npx tsx bench/synth/realism.ts [participants=60] [days=14] [seed=1]
  */
 import { simulateParticipant } from '../../src/synth/participant.js';
-import { oracleRows, oracleComparison, hourBefore } from '../../src/synth/checks.js';
+import { oracleRows, oracleComparison, hourBefore, withinOracle } from '../../src/synth/checks.js';
 import { DAMS_ITEMS } from '../../src/data/study.js';
 import { localHourOfDay } from '../../src/util/localtime.js';
 
@@ -47,6 +47,12 @@ const subset = (cols: number[]) => rowsAll.map((r) => ({ ...r, x: cols.map((c) =
 const nX = rowsAll[0].x.length;
 const activityOnly = oracleComparison(subset([0, 1]));
 const voiceOnly = oracleComparison(subset(Array.from({ length: nX - 2 }, (_, i) => i + 2)));
+// Shared-slope oracle (per-person standardised predictors, one pooled slope, per-person means): the linear analogue of macro-micro.
+const w = (rs: typeof rowsAll) => withinOracle(rs);
+const wAll = w(rowsAll), wAct = w(subset([0, 1])), wVoice = w(subset(Array.from({ length: nX - 2 }, (_, i) => i + 2)));
+const groupMean = (items: number[], ids: string[]) => Number((ids.reduce((s, id) => s + items[DAMS_ITEMS.indexOf(id as never)], 0) / ids.length).toFixed(3));
+const groups = { pos: ['happy', 'cheerful', 'vigorous'], dep: ['gloomy', 'depressed', 'unpleasant'], anx: ['anxious', 'worried', 'concerned'] };
+const byGroup = (items: number[]) => Object.fromEntries(Object.entries(groups).map(([g, ids]) => [g, groupMean(items, ids)]));
 const fmt = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('n')).map(([k, v]) => [k, Number(v.toFixed(3))]));
 console.log(JSON.stringify({
   participants: sims.length, reports: sims.reduce((s, x) => s + x.reports.length, 0), simulateSeconds: Number(simSecs.toFixed(2)),
@@ -60,5 +66,10 @@ console.log(JSON.stringify({
   oracleMeanCcc: Object.fromEntries(Object.entries(oracle).map(([k, v]) => [k, Number(v.toFixed(3))])),
   oracleActivityOnly: fmt(activityOnly as never),
   oracleVoiceOnly: fmt(voiceOnly as never),
+  sharedSlopeOracle: {
+    all: { mean: Number(wAll.mean.toFixed(3)), ...byGroup(wAll.items) },
+    activityOnly: { mean: Number(wAct.mean.toFixed(3)), ...byGroup(wAct.items) },
+    voiceOnly: { mean: Number(wVoice.mean.toFixed(3)), ...byGroup(wVoice.items) },
+  },
   oracleSeconds: Number(((performance.now() - t1) / 1000).toFixed(2)),
 }, null, 1));

@@ -118,3 +118,44 @@ export function oracleComparison(rows: OracleRow[], lambda = { pooled: 1, person
     nTrain: train.length, nTest: test.length,
   };
 }
+
+export interface WithinOracleResult {
+  /** Mean CCC over the 9 items on each person's last 30 % of instances. */
+  mean: number;
+  /** CCC per item (DAMS_ITEMS order). */
+  items: number[];
+}
+
+/**
+ * The "shared slope" oracle, the linear analogue of a macro-micro model: predictors standardised
+ * per person (each person's training mean and SD, as the model's per-participant activity
+ * normalisation), ONE ridge slope pooled over people, plus each person's own training item means.
+ * A modality whose coupling is consistent across people scores here; one whose coupling is mostly
+ * idiosyncratic does not. Per-person chronological 70/30 split as in `oracleComparison`.
+ */
+export function withinOracle(rows: OracleRow[], lambda = 1): WithinOracleResult {
+  const byPerson = new Map<number, OracleRow[]>();
+  for (const r of rows) { if (!byPerson.has(r.person)) byPerson.set(r.person, []); byPerson.get(r.person)!.push(r); }
+  const K = DAMS_ITEMS.length;
+  const trX: number[][] = [], trY: number[][] = [];
+  const test: { x: number[]; y: number[]; mean: number[] }[] = [];
+  for (const rs of byPerson.values()) {
+    const cut = Math.round(rs.length * 0.7), tr = rs.slice(0, cut);
+    if (tr.length < 5) continue;
+    const d = tr[0].x.length;
+    const mx = Array.from({ length: d }, (_, j) => tr.reduce((s, r) => s + r.x[j], 0) / tr.length);
+    const sx = Array.from({ length: d }, (_, j) => Math.sqrt(tr.reduce((s, r) => s + (r.x[j] - mx[j]) ** 2, 0) / tr.length) || 1);
+    const my = Array.from({ length: K }, (_, k) => tr.reduce((s, r) => s + r.y[k], 0) / tr.length);
+    const z = (x: number[]) => x.map((v, j) => (v - mx[j]) / sx[j]);
+    for (const r of tr) { trX.push(z(r.x)); trY.push(r.y.map((v, k) => v - my[k])); }
+    for (const r of rs.slice(cut)) test.push({ x: z(r.x), y: r.y, mean: my });
+  }
+  const X = new Matrix(trX), A = X.transpose().mmul(X);
+  for (let j = 0; j < A.rows; j++) A.set(j, j, A.get(j, j) + lambda);
+  const Bm = solve(A, X.transpose().mmul(new Matrix(trY)));
+  const items = Array.from({ length: K }, (_, k) => ccc(
+    test.map((r) => r.y[k]),
+    test.map((r) => r.mean[k] + r.x.reduce((s, v, j) => s + v * Bm.get(j, k), 0)),
+  ));
+  return { mean: items.reduce((s, c) => s + (Number.isFinite(c) ? c : 0), 0) / K, items };
+}

@@ -56,7 +56,8 @@ export const GROUND_TRUTH_FILES = {
   generator: 'generator.json',
 } as const;
 
-const SYNTH_VERSION = 1;
+/** 2: complementary modalities (stronger, steadier activity coupling; no shared voice weight on positive affect). */
+const SYNTH_VERSION = 2;
 const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : x);
 
 export async function synthesizeStudy(opts: SynthOptions): Promise<SynthSummary> {

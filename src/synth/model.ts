@@ -71,24 +71,25 @@ export const ITEM_POINTS_PER_UNIT = 14;
 
 /**
  * Couplings of a mood state u (per factor: within-person deviation + ½·baseline) to activity and
- * voice. Person coupling = shared + N(0, personSd) per factor, so some people move the opposite way.
+ * voice. Person coupling = shared + N(0, personSd[factor]) per factor, so people differ in strength
+ * (and a few in sign). Generator 2: the modalities are complementary by design — activity carries
+ * positive affect / energy and (less) depressive mood (psychomotor slowing), the voice anxiety and
+ * depressive mood but almost nothing of positive affect (no shared weight, small person SD).
  * Activity: log of the awake activity intensity (and of the odds of leaving sedentary bouts).
  * Voice: F0 in semitones, log jitter, shimmer in dB, log loudness, log speaking rate,
  * log intonation range, HNR in dB.
  */
 export const COUPLING = {
-  activity: { shared: [-0.25, 0.7, 0.05] as Vec3, personSd: 0.5 },
-  f0St: { shared: [-0.15, 0.2, 0.7] as Vec3, personSd: 0.35 },
-  logJitter: { shared: [0.08, -0.03, 0.1] as Vec3, personSd: 0.05 },
-  shimmerDb: { shared: [0.06, -0.03, 0.05] as Vec3, personSd: 0.04 },
-  logLoudness: { shared: [-0.1, 0.05, 0.03] as Vec3, personSd: 0.06 },
-  logRate: { shared: [-0.045, 0.03, 0.03] as Vec3, personSd: 0.025 },
-  logIntonation: { shared: [-0.1, 0.04, 0.0] as Vec3, personSd: 0.05 },
-  hnrDb: { shared: [-0.4, 0.1, -0.2] as Vec3, personSd: 0.25 },
+  activity: { shared: [-0.5, 1.0, 0.0] as Vec3, personSd: [0.25, 0.25, 0.25] as Vec3 },
+  f0St: { shared: [-0.1, 0.0, 0.7] as Vec3, personSd: [0.25, 0.1, 0.35] as Vec3 },
+  logJitter: { shared: [0.06, 0.0, 0.1] as Vec3, personSd: [0.04, 0.02, 0.05] as Vec3 },
+  shimmerDb: { shared: [0.05, 0.0, 0.05] as Vec3, personSd: [0.03, 0.015, 0.04] as Vec3 },
+  logLoudness: { shared: [-0.075, 0.0, 0.03] as Vec3, personSd: [0.05, 0.02, 0.06] as Vec3 },
+  logRate: { shared: [-0.035, 0.0, 0.03] as Vec3, personSd: [0.02, 0.01, 0.025] as Vec3 },
+  logIntonation: { shared: [-0.075, 0.0, 0.0] as Vec3, personSd: [0.04, 0.02, 0.05] as Vec3 },
+  hnrDb: { shared: [-0.3, 0.0, -0.2] as Vec3, personSd: [0.2, 0.05, 0.25] as Vec3 },
 } as const;
 export type CouplingName = keyof typeof COUPLING;
-/** Share of people whose activity coupling is reversed (e.g. restless when low, exercising when anxious). */
-export const ACTIVITY_REVERSER_SHARE = 0.15;
 
 /** Activity: ZCM mean per minute by bout state (sedentary, light, moderate–vigorous) at level 1. */
 export const ACTIVITY = {
@@ -101,6 +102,8 @@ export const ACTIVITY = {
   noiseSd: 0.55,
   /** Probability per asleep minute of a small movement. */
   sleepMovement: 0.1,
+  /** Share of people whose activity coupling is reversed (e.g. restless when low, exercising when anxious). */
+  reverserShare: 0.05,
 };
 
 /** Study calendar: participants enrol over two weeks from this local date (DST ends in the EU on 30 Oct, in the US on 6 Nov). */

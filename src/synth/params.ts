@@ -6,7 +6,7 @@
  */
 import { Rng } from '../util/random.js';
 import { DAMS_ITEMS } from '../data/study.js';
-import { ACTIVITY_REVERSER_SHARE, COUPLING, ENROLMENT_SPREAD_DAYS, LATENT, TIME_ZONES, correlate, type CouplingName, type Vec3 } from './model.js';
+import { ACTIVITY, COUPLING, ENROLMENT_SPREAD_DAYS, LATENT, TIME_ZONES, correlate, type CouplingName, type Vec3 } from './model.js';
 
 export interface PersonParams {
   index: number;
@@ -65,9 +65,9 @@ export function drawPersonParams(index: number, r: Rng): PersonParams {
   const coupling = {} as Record<CouplingName, Vec3>;
   for (const name of Object.keys(COUPLING) as CouplingName[]) {
     const c = COUPLING[name];
-    coupling[name] = c.shared.map((s) => s + r.normal(0, c.personSd)) as Vec3;
+    coupling[name] = c.shared.map((s, f) => s + r.normal(0, c.personSd[f])) as Vec3;
   }
-  const reverser = r.bernoulli(ACTIVITY_REVERSER_SHARE);
+  const reverser = r.bernoulli(ACTIVITY.reverserShare);
   if (reverser) coupling.activity = coupling.activity.map((b) => -b) as Vec3;
   const female = sex === 'f';
   return {

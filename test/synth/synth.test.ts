@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { synthesizeStudy, simulateParticipant, type SimParticipant } from '../../src/synth/index.js';
-import { oracleComparison, oracleRows, hourBefore } from '../../src/synth/checks.js';
+import { oracleComparison, oracleRows, hourBefore, withinOracle } from '../../src/synth/checks.js';
 import { SPEECH_FEATURES } from '../../src/synth/features.js';
 import { readCsv } from '../../src/util/csv.js';
 import { DAMS_ITEMS, StudyConfigSchema } from '../../src/data/study.js';
@@ -198,6 +198,17 @@ describe('synthetic study: in-memory properties (40 participants × 14 days)', (
     expect(activity.personal).toBeGreaterThan(both.personalMean + 0.02);
     expect(voice.personal).toBeGreaterThan(both.personalMean + 0.02);
     expect(both.personal).toBeGreaterThanOrEqual(Math.max(activity.personal, voice.personal) - 0.005);
+  });
+
+  it('makes the modalities complementary: activity carries positive affect, the voice anxiety; together they beat either', () => {
+    const rows = oracleRows(sims);
+    const only = (cols: number[]) => withinOracle(rows.map((r) => ({ ...r, x: cols.map((c) => r.x[c]) })));
+    const activity = only([0, 1]), voice = only(Array.from({ length: rows[0].x.length - 2 }, (_, i) => i + 2)), both = withinOracle(rows);
+    const mean = (res: { items: number[] }, ids: string[]) => ids.reduce((s, id) => s + res.items[DAMS_ITEMS.indexOf(id as never)], 0) / ids.length;
+    const pos = ['happy', 'cheerful', 'vigorous'], anx = ['anxious', 'worried', 'concerned'];
+    expect(mean(activity, pos)).toBeGreaterThan(mean(voice, pos) + 0.03);
+    expect(mean(voice, anx)).toBeGreaterThan(mean(activity, anx) + 0.03);
+    expect(both.mean).toBeGreaterThan(Math.max(activity.mean, voice.mean) + 0.02);
   });
 });
 
