@@ -8,7 +8,7 @@ import { tf } from '../../src/model/backend.js';
 import { initNodeBackend } from '../../src/train/backend-node.js';
 import { MoodModel } from '../../src/model/macro-micro.js';
 import { presetConfig } from '../../src/train/presets.js';
-import { newMomentum, trainStep } from '../../src/train/trainer.js';
+import { newMomentum, trainStep, type StepTiming } from '../../src/train/trainer.js';
 import { type BatchTensors } from '../../src/model/inputs.js';
 import { SPEECH_FEATURES } from '../../src/synth/index.js';
 import { Rng } from '../../src/util/random.js';
@@ -32,10 +32,10 @@ const momentum = newMomentum(model);
 const h = { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-4 };
 for (let i = 0; i < 5; i++) trainStep(model, momentum, b, h).L.dispose();
 
-const t0 = performance.now();
+const t0 = performance.now(), c0 = process.cpuUsage();
 for (let i = 0; i < STEPS; i++) trainStep(model, momentum, b, h).L.dispose();
-const stepMs = (performance.now() - t0) / STEPS;
-console.log(`batch ${B}: ${stepMs.toFixed(2)} ms/step, ${(B / stepMs * 1000).toFixed(0)} samples/s`);
+const stepMs = (performance.now() - t0) / STEPS, cpu = process.cpuUsage(c0), cpuMs = (cpu.user + cpu.system) / 1000 / STEPS;
+console.log(`batch ${B}: ${stepMs.toFixed(2)} ms/step wall, ${cpuMs.toFixed(2)} ms/step CPU (${(B / cpuMs * 1000).toFixed(0)} samples per CPU-second)`);
 
 const REPS = 5;
 const by = new Map<string, { n: number; ms: number }>();
@@ -58,39 +58,9 @@ if (process.argv.includes('--shapes')) {
   for (const [key, e] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40)) console.log(`${(e.ms / REPS).toFixed(2).padStart(7)} ms  x${e.n / REPS}  ${key}`);
 }
 
-// Phases of one step, timed separately (same code as trainStep, split).
+// Phases of one step (trainStep's own timing).
 if (process.argv.includes('--phases')) {
-  const { UserBatch } = await import('../../src/model/user-table.js');
-  const vars = model.variables();
-  const acc = { rows: 0, fwd: 0, bwd: 0, opt: 0, table: 0 };
-  const N = STEPS;
-  for (let i = 0; i < N; i++) {
-    let t = performance.now();
-    const ub = new UserBatch(b.user, model.tables, true);
-    acc.rows += performance.now() - t; t = performance.now();
-    const { value, grads } = tf.variableGrads(() => {
-      const t1 = performance.now();
-      const pred = model.forward(b.inputs, b.mask, ub, b.known);
-      const out = model.loss(pred, b.labels, b.labelMask);
-      acc.fwd += performance.now() - t1;
-      return out.total;
-    }, [...vars, ...ub.rows.values()]);
-    acc.bwd += performance.now() - t; t = performance.now();
-    tf.tidy(() => {
-      vars.forEach((w, j) => {
-        const g = grads[w.name]; if (!g) return;
-        const gd = tf.add(g, tf.mul(h.weightDecay, w));
-        const v = tf.add(tf.mul(h.momentum, momentum[j]), gd);
-        momentum[j].assign(v);
-        w.assign(tf.sub(w, tf.mul(h.lr, tf.add(gd, tf.mul(h.momentum, v)))));
-      });
-    });
-    acc.opt += performance.now() - t; t = performance.now();
-    for (const [table, row] of ub.rows) table.step(b.user, grads[row.name].dataSync() as Float32Array, h.lr, h.momentum, h.nesterov, h.weightDecay);
-    value.dataSync();
-    tf.dispose([value, ...Object.values(grads)]); ub.dispose();
-    acc.table += performance.now() - t;
-  }
-  acc.bwd -= acc.fwd;
-  console.log('phase ms/step:', Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, +(v / N).toFixed(2)])));
+  const timing: StepTiming = { rows: 0, forward: 0, backward: 0, shared: 0, tables: 0, rest: 0 };
+  for (let i = 0; i < STEPS; i++) trainStep(model, momentum, b, h, timing).L.dispose();
+  console.log('phase ms/step: ' + Object.entries(timing).map(([k, v]) => `${k} ${(v / STEPS).toFixed(2)}`).join(', '));
 }

@@ -42,7 +42,7 @@ function tfjsSamplesPerSecond(B: number): { samplesPerS: number; steps: number }
   let n = 0; const t0 = performance.now();
   while (performance.now() - t0 < SECONDS * 1000) { trainStep(model, momentum, pool[n % pool.length], h).L.dispose(); n++; }
   const dt = (performance.now() - t0) / 1000;
-  pool.forEach(disposeBatch); tf.dispose(momentum); model.dispose();
+  pool.forEach(disposeBatch); model.dispose();
   return { samplesPerS: (n * B) / dt, steps: n };
 }
 

@@ -6,7 +6,7 @@
  */
 import { tf } from './backend.js';
 import {
-  applyDense, applyEncoder, applyFfnn2, dense, encoderLayer, ffnn2, uniformInit,
+  applyDense, applyEncoderAt, applyFfnn2, dense, encoderLayer, ffnn2, uniformInit,
   type Dense, type Encoder, type Ffnn2, type ParamStore, type T2, type T3,
 } from './nn.js';
 
@@ -29,6 +29,5 @@ export function applyMacro(m: MacroSpace, fused: T2, h: T3, mask: T2): T2 {
   const B = fused.shape[0];
   const tokens = tf.add(tf.concat([h, tf.expandDims(e, 1)], 1), m.typeEmb!) as T3; // [B, M+1, d]
   const valid = tf.concat([mask, tf.ones([B, 1])], 1) as T2;
-  const out = applyEncoder(m.encoder, tokens, valid);
-  return tf.slice(out, [0, m.M, 0], [B, 1, m.d]).reshape([B, m.d]) as T2;
+  return applyEncoderAt(m.encoder, tokens, valid, m.M); // only the pooled (fused) token's output is used
 }

@@ -141,3 +141,24 @@ export function applyEncoder(p: Encoder, x: T3, keyValid: T2): T3 {
   const x2 = layerNorm(p.n2, tf.add(x1, applyDense(p.f2, applyDense(p.f1, x1, 'relu'))));
   return x2.reshape([B, Tn, d]) as T3;
 }
+
+/**
+ * The same encoder layer's output at ONE token t only ([B, d]) — what a model pooled at that token
+ * uses. Keys and values come from all tokens; the query, the output projection, both norms and the
+ * feed-forward run for token t alone (T× less of the layer's largest products), so it equals
+ * applyEncoder(p, x, keyValid)[:, t] up to float rounding, with fewer kernels.
+ */
+export function applyEncoderAt(p: Encoder, x: T3, keyValid: T2, t: number): T2 {
+  const [B, Tn, d] = x.shape; const h = p.heads, dh = d / h;
+  const qkv = applyDense(p.qkv, x.reshape([B * Tn, d]) as T2).reshape([B, Tn, 3 * d]);
+  const q = tf.slice(qkv, [0, t, 0], [B, 1, d]).reshape([B, h, 1, dh]);
+  const k = tf.transpose(tf.slice(qkv, [0, 0, d], [B, Tn, d]).reshape([B, Tn, h, dh]), [0, 2, 1, 3]);   // [B,h,T,dh]
+  const v = tf.transpose(tf.slice(qkv, [0, 0, 2 * d], [B, Tn, d]).reshape([B, Tn, h, dh]), [0, 2, 1, 3]);
+  const scores = tf.mul(tf.sum(tf.mul(q, k), 3), 1 / Math.sqrt(dh));            // [B,h,T]
+  const att = maskedSoftmax(scores, keyValid.reshape([B, 1, Tn]));
+  const ctx = tf.sum(tf.mul(tf.expandDims(att, 3), v), 2).reshape([B, d]) as T2; // [B,h,dh]
+  const xt = tf.slice(x, [0, t, 0], [B, 1, d]).reshape([B, d]) as T2;
+  const x1 = layerNorm(p.n1, tf.add(xt, applyDense(p.o, ctx))) as T2;
+  return layerNorm(p.n2, tf.add(x1, applyDense(p.f2, applyDense(p.f1, x1, 'relu')))) as T2;
+}
+

@@ -10,8 +10,7 @@ import type { Dataset, Split } from '../data/dataset.js';
 import type { Config } from '../model/config.js';
 import { MoodModel } from '../model/macro-micro.js';
 import { fitNormalization, makeBatch, disposeBatch, prepare, resolveModalities, type BatchTensors, type Modality, type NormStats, type Prepared } from '../model/inputs.js';
-import { UserBatch } from '../model/user-table.js';
-import { newVariable } from '../model/nn.js';
+import { UserBatch, type UserTable } from '../model/user-table.js';
 import { predict } from '../model/predict.js';
 import { exportWeights, importWeights, type WeightsManifest } from '../model/serialize.js';
 import { ccc } from '../eval/metrics.js';
@@ -51,38 +50,121 @@ export interface StepHyper { lr: number; momentum: number; nesterov: boolean; we
  * (PyTorch semantics: g ← g + wd·w; v ← μv + g; w ← w − lr·(g + μv)), and the lazy sparse update
  * of the users present. Returns the loss and the per-task losses L [K] (caller disposes L).
  */
-export function trainStep(model: MoodModel, momentum: tf.Variable[], b: BatchTensors, h: StepHyper): { total: number; L: tf.Tensor } {
+export function trainStep(model: MoodModel, momentum: Float32Array[], b: BatchTensors, h: StepHyper, timing?: StepTiming): { total: number; L: tf.Tensor } {
+  let t = timing ? performance.now() : 0;
+  const lap = (k: keyof StepTiming) => { if (timing) { const n = performance.now(); timing[k] += n - t; t = n; } };
   const vars = model.variables();
   const ub = new UserBatch(b.user, model.tables, true);
+  lap('rows');
   let L: tf.Tensor | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const pred = model.forward(b.inputs, b.mask, ub, b.known);
     const out = model.loss(pred, b.labels, b.labelMask);
     L = tf.keep(out.L);
+    lap('forward');
     return out.total;
   }, [...vars, ...ub.rows.values()]);
-  tf.tidy(() => {
-    vars.forEach((w, j) => {
-      const g = grads[w.name];
-      if (!g) return;
-      const gd = h.weightDecay ? tf.add(g, tf.mul(h.weightDecay, w)) : g;
-      const v = tf.add(tf.mul(h.momentum, momentum[j]), gd);
-      momentum[j].assign(v);
-      w.assign(tf.sub(w, tf.mul(h.lr, h.nesterov ? tf.add(gd, tf.mul(h.momentum, v)) : v)));
-    });
-  });
+  lap('backward');
+  sharedSgdStep(vars, grads, momentum, h);
+  lap('shared');
+  const order = usersInOrder(b.user);
   for (const [table, row] of ub.rows) {
     const g = grads[row.name];
-    if (g) table.step(b.user, g.dataSync() as Float32Array, h.lr, h.momentum, h.nesterov, h.weightDecay);
+    if (g) tableStep(table, order, g.dataSync() as Float32Array, h);
   }
+  lap('tables');
   const total = value.dataSync()[0];
   tf.dispose([value, ...Object.values(grads)]); ub.dispose();
+  lap('rest');
   return { total, L: L! };
 }
 
-/** Momentum buffers for the shared variables. */
-export function newMomentum(model: MoodModel): tf.Variable[] {
-  return model.variables().map((v) => newVariable(new Float32Array(v.size), v.shape, false));
+/** Milliseconds spent in each phase of trainStep, summed over calls (for bench/train/profile.ts). */
+export interface StepTiming { rows: number; forward: number; backward: number; shared: number; tables: number; rest: number }
+
+/** The SGD step of the shared variables from their gradients (by variable name). */
+export function sharedSgdStep(vars: tf.Variable[], grads: tf.NamedTensorMap, momentum: Float32Array[], h: StepHyper): void {
+  vars.forEach((w, j) => {
+    const g = grads[w.name];
+    if (g) sgdUpdate(w, g.dataSync() as Float32Array, momentum[j], h);
+  });
+}
+
+/** The batch's known users in order of first appearance, with the batch rows of each. */
+interface UserOrder { users: number[]; start: Int32Array; rows: Int32Array }
+function usersInOrder(user: Int32Array): UserOrder {
+  const first = new Map<number, number>(), users: number[] = [], count: number[] = [];
+  for (let b = 0; b < user.length; b++) {
+    const u = user[b];
+    if (u < 0) continue;
+    const k = first.get(u);
+    if (k === undefined) { first.set(u, users.length); users.push(u); count.push(1); } else count[k]++;
+  }
+  const start = new Int32Array(users.length + 1);
+  for (let k = 0; k < users.length; k++) start[k + 1] = start[k] + count[k];
+  const rows = new Int32Array(start[users.length]), fill = start.slice(0, users.length);
+  for (let b = 0; b < user.length; b++) { const u = user[b]; if (u >= 0) rows[fill[first.get(u)!]++] = b; }
+  return { users, start, rows };
+}
+
+/**
+ * UserTable.step (lazy SGD on the users present) without its per-user allocations: the same
+ * arithmetic in the same order (per-user float32 sum of the batch rows, then the update in double
+ * precision stored to float32), so the tables come out bit-identical.
+ */
+function tableStep(t: UserTable, o: UserOrder, grad: Float32Array, h: StepHyper): void {
+  const S = t.size;
+  let acc: Float32Array | null = null;
+  for (let k = 0; k < o.users.length; k++) {
+    const u = o.users[k];
+    if (u >= t.users) continue;
+    const r0 = o.start[k], r1 = o.start[k + 1];
+    if (r1 - r0 === 1) { lazySgdRow(t, u, grad, o.rows[r0] * S, h); continue; } // most users: one row, no copy
+    acc ??= new Float32Array(S); acc.fill(0);
+    for (let r = r0; r < r1; r++) {
+      const off = o.rows[r] * S;
+      for (let j = 0; j < S; j++) acc[j] += grad[off + j];
+    }
+    lazySgdRow(t, u, acc, 0, h);
+  }
+}
+
+/** w ← w − lr·(g + μv) (or lr·v) for user u's row; g = src[off..] + wd·w (0 + src: as the float32 sum did). */
+function lazySgdRow(t: UserTable, u: number, src: Float32Array, off: number, h: StepHyper): void {
+  const S = t.size, w = t.data, v = t.momentum, base = u * S;
+  const { lr, momentum: mu, nesterov, weightDecay: wd } = h;
+  for (let j = 0; j < S; j++) {
+    const gj = (0 + src[off + j]) + wd * w[base + j];
+    const vj = mu * v[base + j] + gj;
+    v[base + j] = vj;
+    w[base + j] -= lr * (nesterov ? gj + mu * vj : vj);
+  }
+}
+
+const f32 = Math.fround;
+
+/**
+ * SGD with momentum and weight decay on one shared variable, in JS over its values: one read and
+ * one write per variable instead of ~6 kernels. Every intermediate is rounded to float32 exactly as
+ * the former element-wise tf ops did (gd = g + wd·w; v = μv + gd; w −= lr·(gd + μv) or lr·v), so
+ * the result is bit-identical to them.
+ */
+function sgdUpdate(w: tf.Variable, g: Float32Array, v: Float32Array, h: StepHyper): void {
+  const x = w.dataSync() as Float32Array, out = new Float32Array(x.length);
+  const wd = f32(h.weightDecay), mu = f32(h.momentum), lr = f32(h.lr);
+  for (let i = 0; i < x.length; i++) {
+    const gd = wd ? f32(g[i] + f32(wd * x[i])) : g[i];
+    const vi = f32(f32(mu * v[i]) + gd);
+    v[i] = vi;
+    out[i] = f32(x[i] - f32(lr * (h.nesterov ? f32(gd + f32(mu * vi)) : vi)));
+  }
+  const t = tf.tensor(out, w.shape);
+  w.assign(t); t.dispose();
+}
+
+/** Momentum buffers for the shared variables (plain arrays, one per variable, in variables() order). */
+export function newMomentum(model: MoodModel): Float32Array[] {
+  return model.variables().map((v) => new Float32Array(v.size));
 }
 
 /** Mean over items of the per-item CCC (finite items only). */
@@ -123,7 +205,7 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
   if (opts.resume) {
     const r = opts.resume;
     importWeights(model, r.manifest, r.current, r.tableMomentum);
-    let o = 0; momentum.forEach((m) => { tf.tidy(() => m.assign(tf.tensor(r.sharedMomentum.subarray(o, o + m.size), m.shape))); o += m.size; });
+    let o = 0; momentum.forEach((m) => { m.set(r.sharedMomentum.subarray(o, o + m.length)); o += m.length; });
     model.weighting.load?.(r.weighting);
     ({ lr, bestDev, bestEpoch, sinceImprove } = r); start = r.epoch; best = r.best; history.push(...r.history);
   }
@@ -158,8 +240,8 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
     if (opts.onEpoch) {
       await opts.onEpoch(info, () => {
         const cur = exportWeights(model, true);
-        const sm = new Float32Array(momentum.reduce((a, m) => a + m.size, 0));
-        let o = 0; for (const m of momentum) { sm.set(m.dataSync(), o); o += m.size; }
+        const sm = new Float32Array(momentum.reduce((a, m) => a + m.length, 0));
+        let o = 0; for (const m of momentum) { sm.set(m, o); o += m.length; }
         return {
           epoch: epoch + 1, lr, bestDev, bestEpoch, sinceImprove, manifest: cur.manifest, current: cur.data,
           tableMomentum: cur.momentum!, best, sharedMomentum: sm, weighting: model.weighting.state?.() ?? null, history: [...history],
@@ -169,7 +251,6 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
     if (tc.earlyStop !== null && epoch - bestEpoch >= tc.earlyStop) break;
   }
   bar?.stop();
-  tf.dispose(momentum);
   importWeights(model, exportWeights(model).manifest, best);
   return { ...base, history, bestEpoch: bestEpoch + 1, bestDev, task: opts.task };
 }

@@ -9,7 +9,7 @@ import { MoodModel } from '../../src/model/macro-micro.js';
 import { makeConfig } from '../../src/model/config.js';
 import { UserBatch } from '../../src/model/user-table.js';
 import { taskLosses } from '../../src/model/losses.js';
-import { ParamStore, encoderLayer, applyEncoder } from '../../src/model/nn.js';
+import { ParamStore, encoderLayer, applyEncoder, applyEncoderAt } from '../../src/model/nn.js';
 import { Rng } from '../../src/util/random.js';
 
 await initNodeBackend();
@@ -111,6 +111,22 @@ describe('gradients match finite differences', () => {
     const f = (t: tf.Tensor) => tf.sum(tf.mul(applyEncoder(enc, t as tf.Tensor3D, valid as tf.Tensor2D), tf.tensor3d(w, [2, 3, 8])));
     const val = () => tf.tidy(() => f(tf.tensor3d(x, [2, 3, 8])).dataSync()[0]);
     const g = tf.tidy(() => tf.grad(f)(tf.tensor3d(x, [2, 3, 8])).dataSync());
+    for (let i = 0; i < x.length; i += 5) expect(close(g[i], numeric(val, x, i)), `x[${i}]`).toBe(true);
+    ps.dispose();
+  });
+
+  it('encoder at one token (the pooled path) = full encoder layer at that token; its gradient matches', () => {
+    const ps = new ParamStore(new Rng(4));
+    const enc = encoderLayer(ps, 'e', 8, 2);
+    const x = Float32Array.from({ length: 3 * 4 * 8 }, () => rng.normal());
+    const valid = tf.tensor2d([1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1], [3, 4]);
+    const full = tf.tidy(() => tf.slice(applyEncoder(enc, tf.tensor3d(x, [3, 4, 8]), valid as tf.Tensor2D), [0, 3, 0], [3, 1, 8]).reshape([3, 8]).dataSync());
+    const at = tf.tidy(() => applyEncoderAt(enc, tf.tensor3d(x, [3, 4, 8]), valid as tf.Tensor2D, 3).dataSync());
+    for (let i = 0; i < full.length; i++) expect(Math.abs(full[i] - at[i])).toBeLessThan(1e-5);
+    const w = Float32Array.from({ length: 3 * 8 }, () => rng.normal());
+    const f = (t: tf.Tensor) => tf.sum(tf.mul(applyEncoderAt(enc, t as tf.Tensor3D, valid as tf.Tensor2D, 3), tf.tensor2d(w, [3, 8])));
+    const val = () => tf.tidy(() => f(tf.tensor3d(x, [3, 4, 8])).dataSync()[0]);
+    const g = tf.tidy(() => tf.grad(f)(tf.tensor3d(x, [3, 4, 8])).dataSync());
     for (let i = 0; i < x.length; i += 5) expect(close(g[i], numeric(val, x, i)), `x[${i}]`).toBe(true);
     ps.dispose();
   });
