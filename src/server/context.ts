@@ -24,6 +24,8 @@ export interface ContextOptions {
   alertDebounceMs?: number;
   /** Load a predictor for a study's attached model folder. */
   loadPredictor?: (study: StudyInfo) => Promise<Predictor | null>;
+  /** Options of trained-model predictors (tests: fit epochs, forcing tfjs). */
+  predictorOptions?: import('./predictor-model.js').ModelPredictorOptions;
 }
 
 export class ServerContext {
@@ -82,6 +84,12 @@ export class ServerContext {
   }
 
   forgetSession(token: string): void { this.researcherTokens.delete(sha256(token)); }
+
+  /** Drop every cached session of a user (password changed or reset), except `keepToken`'s. */
+  forgetUser(userId: string, keepToken?: string): void {
+    const keep = keepToken ? sha256(keepToken) : null;
+    for (const [k, v] of this.researcherTokens) if (v.u.id === userId && k !== keep) this.researcherTokens.delete(k);
+  }
 
   /** Drop every cached token of a participant (withdrawal, new code). */
   forgetParticipant(participantId: string): void {

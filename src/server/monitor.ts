@@ -4,7 +4,9 @@
  * acknowledged: both are derived data and can be recomputed at any time (POST …/predict). Work
  * for one participant is coalesced; alert evaluation is debounced per participant.
  */
-import { DateTime } from 'luxon';
+import { extractWindow } from '../data/activity.js';
+import { localHourOf } from '../data/load.js';
+import { channelMask, speechPresent } from './instances.js';
 import type { ServerContext, StudyInfo } from './context.js';
 import type { AuditEntry, Participant, Report, Prediction } from './store.js';
 import { BaselinePredictor, type MacroSummary, type Predictor, type PredictionOutput } from './predictor.js';
@@ -27,7 +29,11 @@ export class Monitor {
   constructor(private ctx: ServerContext) {}
 
   /** Forget a study's predictor (a model was attached or detached). */
-  resetStudy(studyId: string): void { this.predictors.delete(studyId); this.macroCache.delete(studyId); this.loadErrors.delete(studyId); }
+  resetStudy(studyId: string): void {
+    const old = this.predictors.get(studyId);
+    if (old) void old.then((p) => p?.close?.()).catch(() => {});
+    this.predictors.delete(studyId); this.macroCache.delete(studyId); this.loadErrors.delete(studyId);
+  }
 
   predictor(info: StudyInfo): Promise<Predictor | null> {
     let p = this.predictors.get(info.study.id);
@@ -36,10 +42,15 @@ export class Monitor {
       if (!dir) p = Promise.resolve(null);
       else if (dir === BUILTIN_BASELINE) p = Promise.resolve(new BaselinePredictor(info.config.items, () => this.macro(info)));
       else if (this.ctx.opts.loadPredictor) p = this.ctx.opts.loadPredictor(info);
-      else p = import('./predictor-model.js').then(({ ModelPredictor }) => ModelPredictor.load(dir, {
-        channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: info.config.items,
-      }));
-      p = p.catch((e) => { this.loadErrors.set(info.study.id, e instanceof Error ? e.message : String(e)); console.error(`monitor: could not load the model of study ${info.study.id}: ${e instanceof Error ? e.message : e}`); return null; });
+      else p = (async (): Promise<Predictor> => {
+        const { ModelPredictor } = await import('./predictor-model.js');
+        const received = info.config.speech.kind === 'features' ? await this.ctx.store.studySpeechFeatureNames(info.study.id) : [];
+        return ModelPredictor.load(dir, {
+          channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: info.config.items,
+          speechKind: info.config.speech.kind, receivedSpeechFeatures: received,
+        }, this.ctx.opts.predictorOptions);
+      })();
+      p = p!.catch((e) => { this.loadErrors.set(info.study.id, e instanceof Error ? e.message : String(e)); console.error(`monitor: could not load the model of study ${info.study.id}: ${e instanceof Error ? e.message : e}`); return null; });
       this.predictors.set(info.study.id, p);
     }
     return p;
@@ -65,38 +76,62 @@ export class Monitor {
     return summary;
   }
 
-  /** Predict for a participant at a report (or now), store it and return it; null without a model. */
-  async predict(info: StudyInfo, participant: Participant, report: Report | null, audit?: AuditEntry): Promise<Prediction | null> {
+  /**
+   * Predict for a participant at a report (or now), store it and return it; null without a model.
+   * `checked`: the caller has just read the participant (on-demand route), so no second read.
+   */
+  async predict(info: StudyInfo, participant: Participant, report: Report | null, audit?: AuditEntry, checked = false): Promise<Prediction | null> {
     const predictor = await this.predictor(info);
     if (!predictor) return null;
-    const fresh = await this.ctx.store.participantById(participant.id);
-    if (!fresh || fresh.status === 'withdrawn') return null;
+    if (!checked) {
+      const fresh = await this.ctx.store.participantById(participant.id);
+      if (!fresh || fresh.status === 'withdrawn') return null;
+    }
     const timeMs = report?.time_ms ?? this.ctx.now();
     const { channels, epochSeconds } = info.config.activity;
-    const W = info.config.window.epochs, epochMs = epochSeconds * 1000;
-    // The window of the W epochs before the report (SPEC §1), channel-major; NaN = missing.
+    const C = channels.length, W = info.config.window.epochs, epochMs = epochSeconds * 1000;
+    // The window of the W complete epochs before the report (SPEC §1), channel-major, NaN =
+    // missing: the study-folder loader's extractWindow on the stored epochs, so the server's
+    // instance is the one `moodlens predict` builds from the export.
     const windowOf = async (t: number) => {
-      const from = t - W * epochMs;
-      const activity = new Float32Array(channels.length * W).fill(NaN);
-      for (const e of await this.ctx.store.activityBetween(participant.id, from, t)) {
-        const w = Math.floor((e.t_ms - from) / epochMs);
+      const rows = await this.ctx.store.activityBetween(participant.id, t - (W + 1) * epochMs, t);
+      const time = new Float64Array(rows.length), values = new Float32Array(rows.length * C);
+      rows.forEach((e, i) => {
+        time[i] = e.t_ms;
         const vals = JSON.parse(e.vals) as (number | null)[];
-        for (let c = 0; c < channels.length; c++) if (vals[c] !== null && w >= 0 && w < W) activity[c * W + w] = vals[c]!;
-      }
+        for (let c = 0; c < C; c++) values[i * C + c] = vals[c] ?? NaN;
+      });
+      const activity = new Float32Array(C * W);
+      extractWindow({ time, values }, C, t, epochMs, W, activity, 0);
       return activity;
     };
-    const localHour = (t: number) => { const d = DateTime.fromMillis(t, { zone: participant.timezone }); return d.hour + d.minute / 60 + d.second / 3600; };
+    const names = predictor.speechFeatures && info.config.speech.kind === 'features' ? predictor.speechFeatures : null;
+    const speechVector = (json: string | undefined) => {
+      if (!names || json === undefined) return null;
+      const f = JSON.parse(json) as Record<string, number | null>;
+      return Float32Array.from(names, (n) => (typeof f[n] === 'number' ? f[n] as number : NaN));
+    };
+    const localHour = (t: number) => localHourOf(t, participant.timezone);
     const historyCount = await this.ctx.store.countReportsBefore(participant.id, timeMs, report?.id ?? null);
     const history = async () => (await this.ctx.store.reportsOf(participant.id))
       .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs))
-      .map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
-    const historyInstances = async () => Promise.all((await history()).slice(-40).map(async (h) => ({ ...h, localHour: localHour(h.timeMs), activity: await windowOf(h.timeMs) })));
+      .map((r) => ({ id: r.id, timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
+    const historyInstances = async () => {
+      const feats = names ? await this.ctx.store.participantSpeechFeatures(participant.id) : new Map<string, string>();
+      const out = [];
+      for (const h of (await history()).slice(-40)) out.push({ timeMs: h.timeMs, values: h.values, localHour: localHour(h.timeMs), activity: await windowOf(h.timeMs), speech: speechVector(feats.get(h.id)) });
+      return out;
+    };
+    const activity = await windowOf(timeMs);
+    const speech = report && names ? speechVector((await this.ctx.store.speechFeaturesOf(report.id))?.features) : null;
     const out: PredictionOutput = await predictor.predict({
-      participantId: participant.label, timeMs, localHour: localHour(timeMs), activity: await windowOf(timeMs), speech: null, historyCount, history, historyInstances,
+      participantId: participant.label, timeMs, localHour: localHour(timeMs), activity, speech, historyCount, history, historyInstances,
     });
+    const present = channelMask(activity, C, W);
     const row: Prediction = {
       id: newId('pr_'), study_id: info.study.id, participant_id: participant.id, report_id: report?.id ?? null,
       created_ms: timeMs, kind: out.kind, items: JSON.stringify(out.items),
+      inputs: JSON.stringify({ activity: channels.filter((_, c) => present[c]), speech: speechPresent(speech) === 1 }),
     };
     await this.ctx.store.insertPrediction(row, audit);
     return row;
@@ -138,9 +173,16 @@ export class Monitor {
 
   /** Schedule the follow-up of a stored report. */
   afterReport(participant: Participant, report: Report): void {
+    if (this.stopped) return;
     const q = this.pending.get(participant.id);
-    if (q) q.reports.push(report); else this.pending.set(participant.id, { participant, reports: [report] });
+    if (q) { if (!q.reports.some((r) => r.id === report.id)) q.reports.push(report); } else this.pending.set(participant.id, { participant, reports: [report] });
     if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
+  }
+
+  /** Speech features arrived for a stored report: predict it again with them (when the model reads speech). */
+  async afterSpeechFeatures(info: StudyInfo, participant: Participant, report: Report): Promise<void> {
+    const p = await this.predictor(info);
+    if (p?.speechFeatures) this.afterReport(participant, report);
   }
 
   /** Resolves when all queued follow-up work is done, debounced alert evaluations included (tests). */
@@ -154,12 +196,27 @@ export class Monitor {
 
   /** Shutdown: drop debounced evaluations not yet started (they are recomputed on the next report), wait for the rest. */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const t of this.alertTimers.values()) clearTimeout(t);
     this.alertTimers.clear();
     if (this.running) await this.running;
     for (const t of this.alertTimers.values()) clearTimeout(t);
     this.alertTimers.clear();
     await Promise.all(this.inflight);
+    for (const p of this.predictors.values()) await p.then((x) => x?.close?.()).catch(() => {});
+  }
+  private stopped = false;
+
+  /** The study's predictor's background work (micro-layer fits), or null when it has none. */
+  async personalisation(info: StudyInfo): Promise<object | null> {
+    const p = this.predictors.has(info.study.id) ? await this.predictor(info) : null;
+    return p?.personalisation?.() ?? null;
+  }
+
+  /** Resolves when the study's predictor has no fit queued or running (tests, the bench). */
+  async personalisationIdle(info: StudyInfo): Promise<void> {
+    const p = await this.predictor(info);
+    await p?.personalisationIdle?.();
   }
 
   private inflight = new Set<Promise<unknown>>();

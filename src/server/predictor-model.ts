@@ -1,102 +1,230 @@
 /**
- * A Predictor over a model folder written by `moodlens train` (src/train/model-folder.ts): the
- * report's instance is assembled as a one-row Dataset (activity window from the stored epochs;
- * speech features are not computed on the server yet, so speech is masked out — masked fusion,
- * SPEC §6) and run through the model's members; intervals are the model's split-conformal
- * half-widths. A participant the model was trained on gets their own per-user layer; a new one
- * gets the macro prediction (user slot −1) until `personaliseAfter` reports exist, then a micro
- * layer fitted from those reports (personalizeParticipant, shared network untouched), refitted
- * as their reports double (5, 10, 20, 40; from the latest 40 at most). Personal layers live in memory and are refitted
- * after a restart from the stored reports.
+ * A Predictor over a model folder written by `moodlens train` (src/train/model-folder.ts).
+ *
+ * Inference: the report's instance (activity window from the stored epochs; speech features
+ * uploaded by the app when the study collects features and the folder records matching names,
+ * otherwise speech is masked out — masked fusion, SPEC §6) goes through the plain Float32Array
+ * forward pass of fast-model.ts (weights read once from the folder; tfjs on this thread only for
+ * the few architectures that pass does not implement). Intervals are the model's split-conformal
+ * half-widths.
+ *
+ * Personalisation: a participant the model was trained on uses their own per-user layer. A new
+ * participant gets the macro prediction (user slot −1) until `personaliseAfter` reports exist;
+ * then their micro layer is fitted from those reports (personalizeParticipant, shared network
+ * untouched) on a worker thread (personalizer.ts), refitted as their reports double (5, 10, 20,
+ * 40; from the latest 40 at most). The request path never waits for a fit: predictions use the
+ * latest finished one. Personal layers live in memory; after a restart they are refitted from the
+ * stored reports.
  */
-import type { Dataset } from '../data/dataset.js';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
 import type { Item } from '../data/study.js';
-import { initNodeBackend } from '../train/backend-node.js';
-import { loadModel, type LoadedModel } from '../train/model-folder.js';
-import { predictMembers } from '../train/fit.js';
-import { personalizeParticipant } from '../model/personalize.js';
+import { ConfigSchema } from '../model/config.js';
+import type { Modality, NormStats } from '../model/inputs.js';
+import type { WeightsManifest } from '../model/serialize.js';
+import type { LoadedModel } from '../train/model-folder.js';
+import type { Conformal } from '../eval/conformal.js';
 import { conformalInterval } from '../eval/conformal.js';
+import { FastMember, unsupportedReason, type PersonalLayer } from './fast-model.js';
+import { Personalizer, type PersonalisationStatus } from './personalizer.js';
+import { channelMask, instancesDataset, speechPresent, type ServerInstance } from './instances.js';
 import type { ItemPrediction, PredictionInput, PredictionOutput, Predictor } from './predictor.js';
 
-export interface HistoryInstance { timeMs: number; localHour: number; values: Record<string, number>; activity: Float32Array }
+export type HistoryInstance = ServerInstance;
+
+const FolderJson = z.object({
+  kind: z.enum(['model', 'single-task']),
+  config: ConfigSchema,
+  items: z.array(z.object({ id: z.string(), min: z.number(), max: z.number() }).passthrough()),
+  mods: z.array(z.object({ name: z.string(), channel: z.number().int(), dim: z.number().int().positive() })).optional(),
+  users: z.number().int().nonnegative().optional(),
+  task: z.number().int().optional(),
+  speechFeatures: z.array(z.string()).optional(),
+}).passthrough();
+
+function readJson(path: string): unknown {
+  if (!existsSync(path)) throw new Error(`${path} is missing (is this a model folder written by \`moodlens train\`?)`);
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+function readMember(dir: string): FastMember | string {
+  const meta = FolderJson.parse(readJson(join(dir, 'config.json')));
+  const why = unsupportedReason(meta.config.model);
+  if (why) return why;
+  const b = readFileSync(join(dir, 'weights.bin'));
+  const data = new Float32Array(b.byteLength / 4);
+  new Uint8Array(data.buffer).set(b);
+  return new FastMember({
+    config: meta.config.model, mods: (meta.mods ?? []) as Modality[], K: meta.items.length, task: meta.task,
+    norm: readJson(join(dir, 'normalization.json')) as NormStats,
+    participants: readJson(join(dir, 'participants.json')) as string[],
+    manifest: readJson(join(dir, 'weights.json')) as WeightsManifest, data,
+  });
+}
+
+export interface ModelPredictorOptions {
+  personaliseAfter?: number;
+  /** Passes over the reports in a micro-layer fit (personalizeParticipant's default: 100). */
+  fitEpochs?: number;
+  /** Use tfjs for inference even when the plain forward pass supports the model (tests). */
+  forceTfjs?: boolean;
+}
 
 export class ModelPredictor implements Predictor {
   readonly name: string;
-  private fittedAt = new Map<string, number>();
+  /** The speech features the model reads, in its input order; null when it reads none (or the folder does not name them). */
+  readonly speechFeatures: string[] | null;
+  /** Why uploaded speech features are not used (for the attach route), or null. */
+  readonly speechNote: string | null;
+  /** 'plain' (fast-model.ts) or 'tfjs'. */
+  readonly engine: 'plain' | 'tfjs';
+  private personal = new Map<string, PersonalLayer[]>();
+  private fitRequestedAt = new Map<string, number>();
+  private personalizer: Personalizer;
+  private tfjs: LoadedModel | null = null;
+  private K: number;
+  private speechDim: number;
+  private speechNames: string[];
 
-  private constructor(private m: LoadedModel, private channels: string[], private windowEpochs: number, private personaliseAfter: number) {
-    this.name = `model:${m.config.model.fusion.name}/${m.config.model.personalization.name}/${m.config.model.multitask.name}`;
+  private constructor(
+    private dir: string, private items: Item[], private conformal: Conformal | null, private members: FastMember[] | null, private trainedIds: Set<string>[],
+    private channels: string[], private windowEpochs: number, private personaliseAfter: number, config: { fusion: string; personalization: string; multitask: string },
+    speech: { dim: number; names: string[] | null; note: string | null }, fitEpochs: number | undefined,
+  ) {
+    this.name = `model:${config.fusion}/${config.personalization}/${config.multitask}`;
+    this.engine = members ? 'plain' : 'tfjs';
+    this.K = items.length;
+    this.speechDim = speech.dim;
+    this.speechFeatures = speech.names;
+    this.speechNote = speech.note;
+    this.speechNames = speech.names ?? Array.from({ length: speech.dim }, (_, f) => `f${f}`);
+    this.personalizer = new Personalizer(dir, { channels, windowEpochs, speechFeatures: this.speechNames, epochs: fitEpochs });
   }
 
-  static async load(dir: string, study: { channels: string[]; windowEpochs: number; items: Item[] }, personaliseAfter = 5): Promise<ModelPredictor> {
-    await initNodeBackend();
-    const m = loadModel(dir);
-    const modelItems = m.items.map((i) => i.id).join(',');
+  /**
+   * Load and check a model folder against the study: items, activity window, and — for a study
+   * that receives speech features — the feature names the model was trained on.
+   */
+  static async load(dir: string, study: { channels: string[]; windowEpochs: number; items: Item[]; speechKind?: string; receivedSpeechFeatures?: string[] }, o: ModelPredictorOptions = {}): Promise<ModelPredictor> {
+    const meta = FolderJson.parse(readJson(join(dir, 'config.json')));
+    const modelItems = meta.items.map((i) => i.id).join(',');
     if (modelItems !== study.items.map((i) => i.id).join(',')) throw new Error(`model items (${modelItems}) differ from the study's`);
-    for (const mem of m.members) for (const mod of mem.mods) {
+    const memberDirs = meta.kind === 'single-task' ? meta.items.map((_, k) => join(dir, 'tasks', String(k))) : [dir];
+    const metas = memberDirs.map((d) => FolderJson.parse(readJson(join(d, 'config.json'))));
+    let speechDim = 0;
+    for (const mm of metas) for (const mod of mm.mods ?? []) {
       if (mod.channel >= 0 && (mod.dim !== study.windowEpochs || mod.channel >= study.channels.length)) throw new Error(`model modality ${mod.name} does not fit the study's activity window`);
+      if (mod.channel < 0) speechDim = mod.dim;
     }
-    return new ModelPredictor(m, study.channels, study.windowEpochs, personaliseAfter);
-  }
-
-  private speechDim(): number {
-    for (const mem of this.m.members) for (const mod of mem.mods) if (mod.channel < 0) return mod.dim;
-    return 0;
-  }
-
-  /** A Dataset of `rows` instances of one participant (labels NaN unless given). */
-  private dataset(participantId: string, rows: HistoryInstance[]): Dataset {
-    const n = rows.length, K = this.m.items.length, C = this.channels.length, W = this.windowEpochs, F = this.speechDim();
-    const labels = new Float32Array(n * K).fill(NaN);
-    const activity = new Float32Array(n * C * W);
-    const mask = new Uint8Array(n * (C + 1));
-    rows.forEach((r, i) => {
-      this.m.items.forEach((it, k) => { const v = r.values[it.id]; if (Number.isFinite(v)) labels[i * K + k] = (v - it.min) / (it.max - it.min); });
-      activity.set(r.activity, i * C * W);
-      for (let c = 0; c < C; c++) {
-        let whole = 1;
-        for (let t = 0; t < W; t++) if (!Number.isFinite(r.activity[c * W + t])) { whole = 0; break; }
-        mask[i * (C + 1) + c] = whole;
+    // Speech: the folder must name its features, the study must receive features, and what it has
+    // received so far must be exactly those names.
+    let names: string[] | null = null, note: string | null = null;
+    const recorded = meta.speechFeatures ?? metas[0].speechFeatures;
+    if (speechDim > 0) {
+      if (!recorded || recorded.length !== speechDim) note = 'the model folder does not record its speech feature names (retrain with this version): speech is masked out';
+      else if (study.speechKind !== 'features') note = `the study collects speech as "${study.speechKind ?? 'audio'}"; the server does not compute features from audio: speech is masked out`;
+      else {
+        const got = study.receivedSpeechFeatures ?? [];
+        if (got.length > 0) {
+          const want = new Set(recorded), have = new Set(got);
+          const missing = recorded.filter((n) => !have.has(n)), extra = got.filter((n) => !want.has(n));
+          if (missing.length || extra.length) {
+            throw new Error(`the study's uploaded speech features do not match the model's (${recorded.length} names)` +
+              (missing.length ? `; not uploaded: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}` : '') +
+              (extra.length ? `; unknown to the model: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}` : ''));
+          }
+        }
+        names = recorded;
       }
-    });
-    return {
-      items: this.m.items, channels: this.channels, windowEpochs: W, speechFeatures: Array.from({ length: F }, (_, f) => `f${f}`),
-      participantIds: [participantId], n, participant: new Int32Array(n), reportIds: rows.map((_, i) => `r${i}`),
-      time: Float64Array.from(rows, (r) => r.timeMs), localHour: Float32Array.from(rows, (r) => r.localHour), trigger: rows.map(() => 'scheduled'),
-      labels, activity, speech: new Float32Array(n * F).fill(NaN), modalityMask: mask,
-    };
+    }
+    const fast = o.forceTfjs ? ['forced'] : memberDirs.map(readMember);
+    const members = fast.every((f) => f instanceof FastMember) ? fast as FastMember[] : null;
+    const trainedIds = memberDirs.map((d) => new Set(readJson(join(d, 'participants.json')) as string[]));
+    const conformal = existsSync(join(dir, 'conformal.json')) ? readJson(join(dir, 'conformal.json')) as Conformal : null;
+    const p = new ModelPredictor(dir, study.items, conformal, members, trainedIds, study.channels, study.windowEpochs, o.personaliseAfter ?? 5,
+      { fusion: meta.config.model.fusion.name, personalization: meta.config.model.personalization.name, multitask: meta.config.model.multitask.name },
+      { dim: speechDim, names, note }, o.fitEpochs);
+    if (!members) {
+      const { initNodeBackend } = await import('../train/backend-node.js');
+      const { loadModel } = await import('../train/model-folder.js');
+      await initNodeBackend();
+      p.tfjs = loadModel(dir);
+    }
+    return p;
   }
 
-  private known(participantId: string): boolean { return this.m.members.every((mem) => mem.participants.includes(participantId)); }
+  /** Trained on this participant (every member)? */
+  private trained(participantId: string): boolean { return this.trainedIds.every((s) => s.has(participantId)); }
+  private hasTables(): boolean {
+    return this.members ? this.members.some((m) => m.config.personalization.name !== 'none') : this.tfjs!.members.some((m) => m.model.tables.length > 0);
+  }
 
-  /** Fit (or refit) the participant's micro layer when their report count reaches 5, 10, 20, … */
-  private async maybePersonalise(participantId: string, input: PredictionInput): Promise<void> {
-    const n = input.historyCount;
-    const last = this.fittedAt.get(participantId) ?? 0;
-    const trained = this.known(participantId) && last === 0;
-    // Refit at 5, 10, 20, 40 reports; after that the layer is settled (refits would cost seconds each).
-    if (trained || n < this.personaliseAfter || (last > 0 && (n < 2 * last || last >= 8 * this.personaliseAfter)) || !input.historyInstances) return;
-    const rows = (await input.historyInstances()).filter((r) => Object.keys(r.values).length > 0).slice(-8 * this.personaliseAfter);
-    if (rows.length < this.personaliseAfter) return;
-    const ds = this.dataset(participantId, rows);
-    const idx = Int32Array.from({ length: ds.n }, (_, i) => i);
-    for (const mem of this.m.members) {
-      if (mem.model.tables.length === 0) continue;
-      personalizeParticipant(mem, ds, participantId, idx);
+  personalisation(): PersonalisationStatus & { personalised: number } { return { ...this.personalizer.status(), personalised: this.personal.size }; }
+  personalisationIdle(): Promise<void> { return this.personalizer.idle(); }
+  personalisationStarted(): Promise<void> { return this.personalizer.fitStarted(); }
+  close(): Promise<void> { return this.personalizer.close(); }
+
+  /** Queue a micro-layer fit when the participant's report count reaches 5, 10, 20, 40 (never waits for it). */
+  private maybePersonalise(input: PredictionInput): void {
+    const pid = input.participantId, n = input.historyCount;
+    if (this.trained(pid) || !input.historyInstances || !this.hasTables()) return;
+    const last = this.fitRequestedAt.get(pid) ?? 0;
+    if (n < this.personaliseAfter || (last > 0 && (n < 2 * last || last >= 8 * this.personaliseAfter))) return;
+    this.fitRequestedAt.set(pid, n);
+    const load = input.historyInstances;
+    this.personalizer.request(pid,
+      async () => {
+        const rows = (await load()).filter((r) => Object.keys(r.values).length > 0).slice(-8 * this.personaliseAfter);
+        if (rows.length < this.personaliseAfter) throw new Error(`participant ${pid}: only ${rows.length} answered reports`);
+        return rows;
+      },
+      (layers) => this.applyFit(pid, layers),
+      (e) => {
+        if (this.fitRequestedAt.get(pid) === n) this.fitRequestedAt.set(pid, last); // try again at the next prediction
+        if (e !== 'server closing') console.error(`personalisation of participant ${pid} failed: ${e}`);
+      });
+  }
+
+  private applyFit(pid: string, layers: ({ rows: Record<string, Float32Array>; activityNorm?: [number, number][] } | null)[]): void {
+    const mine: PersonalLayer[] = layers.map((l) => ({ rows: new Map(Object.entries(l?.rows ?? {})), activityNorm: l?.activityNorm }));
+    if (this.tfjs) {
+      this.tfjs.members.forEach((mem, j) => {
+        const l = layers[j];
+        if (!l) return;
+        let slot = mem.participants.indexOf(pid);
+        if (slot < 0) { for (const t of mem.model.tables) slot = t.addUser(l.rows[t.name]); mem.participants.push(pid); }
+        else for (const t of mem.model.tables) t.data.set(l.rows[t.name], slot * t.size);
+        if (l.activityNorm) mem.norm.activity[pid] = l.activityNorm;
+      });
     }
-    this.fittedAt.set(participantId, n);
+    this.personal.set(pid, mine);
   }
 
   async predict(input: PredictionInput): Promise<PredictionOutput> {
-    await this.maybePersonalise(input.participantId, input);
-    const ds = this.dataset(input.participantId, [{ timeMs: input.timeMs, localHour: input.localHour, values: {}, activity: input.activity }]);
-    const y = predictMembers(this.m.members, ds, Int32Array.of(0));
+    this.maybePersonalise(input);
+    const C = this.channels.length, W = this.windowEpochs;
+    const speech = input.speech && input.speech.length === this.speechDim ? input.speech : null;
+    const pid = input.participantId, personal = this.personal.get(pid);
+    let y: Float32Array;
+    if (this.members) {
+      const x = { activity: input.activity, channelMask: channelMask(input.activity, C, W), speech, speechMask: speechPresent(speech) };
+      y = new Float32Array(this.K);
+      this.members.forEach((m, j) => {
+        const out = m.forward(x, pid, personal?.[j]);
+        if (m.task === undefined) y.set(out); else y[m.task] = out[m.task];
+      });
+    } else {
+      const { predictMembers } = await import('../train/fit.js');
+      const ds = instancesDataset(pid, [{ timeMs: input.timeMs, localHour: input.localHour, values: {}, activity: input.activity, speech }], this.items, this.channels, W, this.speechNames);
+      y = predictMembers(this.tfjs!.members, ds, Int32Array.of(0));
+    }
     const items: Record<string, ItemPrediction> = {};
-    this.m.items.forEach((it, k) => {
+    this.items.forEach((it, k) => {
       const scale = (x: number) => it.min + x * (it.max - it.min);
-      const [lo, hi] = this.m.conformal ? conformalInterval(this.m.conformal, k, y[k]) : [NaN, NaN];
+      const [lo, hi] = this.conformal ? conformalInterval(this.conformal, k, y[k]) : [NaN, NaN];
       items[it.id] = { value: scale(y[k]), lo: scale(lo), hi: scale(hi) };
     });
-    return { kind: this.known(input.participantId) ? 'personalised' : 'macro', items };
+    return { kind: this.trained(pid) || personal ? 'personalised' : 'macro', items };
   }
 }

@@ -15,14 +15,14 @@ export interface PredictionInput {
   localHour: number;
   /** C × W activity window before the report (channel-major), NaN = missing epoch. */
   activity: Float32Array;
-  /** Speech feature vector, or null when there is no usable recording. */
+  /** Speech features in the order of the predictor's `speechFeatures` (NaN = missing), or null. */
   speech: Float32Array | null;
   /** How many earlier reports the participant has. */
   historyCount: number;
   /** The participant's earlier reports (item values in item units; absent = not answered), oldest first; loaded on request. */
   history: () => Promise<{ timeMs: number; values: Record<string, number> }[]>;
   /** The earlier reports with their activity windows, loaded on request (for personalisation). */
-  historyInstances?: () => Promise<{ timeMs: number; localHour: number; values: Record<string, number>; activity: Float32Array }[]>;
+  historyInstances?: () => Promise<{ timeMs: number; localHour: number; values: Record<string, number>; activity: Float32Array; speech: Float32Array | null }[]>;
 }
 
 export interface ItemPrediction { value: number; lo: number; hi: number }
@@ -35,7 +35,14 @@ export interface PredictionOutput {
 
 export interface Predictor {
   readonly name: string;
+  /** Speech feature names the predictor reads, in order (null/absent: it reads no speech). */
+  readonly speechFeatures?: string[] | null;
   predict(input: PredictionInput): Promise<PredictionOutput>;
+  /** Background work (micro-layer fits): status, and a promise that resolves when none is left. */
+  personalisation?(): object;
+  personalisationIdle?(): Promise<void>;
+  /** Release worker threads. */
+  close?(): Promise<void>;
 }
 
 /** Population summary the baseline predictor starts from. */

@@ -61,6 +61,25 @@ export const CreateResearcherBody = z.object({
   isAdmin: z.boolean().default(false),
 }).strict();
 
+const NewPassword = z.string().min(10, 'at least 10 characters').max(1024);
+
+export const ChangePasswordBody = z.object({
+  currentPassword: z.string().min(1).max(1024),
+  newPassword: NewPassword,
+}).strict();
+
+export const IssueResetBody = z.object({
+  /** How long the reset token stays valid (default 24 h, at most 7 days). */
+  expiresHours: z.number().positive().max(168).default(24),
+}).strict().default({ expiresHours: 24 });
+
+export const UseResetBody = z.object({
+  token: z.string().min(10).max(200),
+  newPassword: NewPassword,
+}).strict();
+
+export const UserParams = z.object({ userId: Id });
+
 export const AddMemberBody = z.object({
   email: z.email().max(320),
   role: z.enum(['owner', 'researcher']).default('researcher'),

@@ -115,6 +115,62 @@ export class Store {
     await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
   }
 
+  userById(id: string): Promise<User | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Set a user's password and end their sessions (all, or all but `keepSession`), with the audit
+   * row, in one transaction. Returns how many sessions were ended.
+   */
+  setPassword(userId: string, passwordHash: string, keepSession: string | null, actor: AuditEntry): Promise<number> {
+    return this.write(async (trx) => {
+      await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+      let del = trx.deleteFrom('sessions').where('user_id', '=', userId);
+      if (keepSession) del = del.where('token_hash', '!=', keepSession);
+      const r = await del.executeTakeFirst();
+      const ended = Number(r.numDeletedRows);
+      await trx.insertInto('audit').values(this.auditRow({ ...actor, detail: `${actor.detail ?? ''}; ${ended} session(s) ended` })).execute();
+      return ended;
+    });
+  }
+
+  /** A one-time reset token for a user (only its hash is stored); earlier unused ones stop working. */
+  createPasswordReset(userId: string, tokenHash: string, createdBy: string, expiresMs: number, actor: AuditEntry): Promise<void> {
+    return this.write(async (trx) => {
+      await trx.deleteFrom('password_resets').where('user_id', '=', userId).where('used_ms', 'is', null).execute();
+      await trx.insertInto('password_resets').values({ token_hash: tokenHash, user_id: userId, created_by: createdBy, created_ms: Date.now(), expires_ms: expiresMs, used_ms: null }).execute();
+      await trx.insertInto('audit').values(this.auditRow(actor)).execute();
+    });
+  }
+
+  /**
+   * Use a reset token: valid (unused, not expired) → the new password is set, the token marked
+   * used (once, even under concurrent attempts), every session of the user ended, audited.
+   * Returns the user and how many sessions ended, or undefined for an unknown/used/expired token.
+   */
+  consumePasswordReset(tokenHash: string, passwordHash: string): Promise<{ user: User; sessionsEnded: number } | undefined> {
+    const now = Date.now();
+    return this.write(async (trx) => {
+      const t = await trx.selectFrom('password_resets').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      if (!t || t.used_ms !== null || t.expires_ms <= now) return undefined;
+      const r = await trx.updateTable('password_resets').set({ used_ms: now }).where('token_hash', '=', tokenHash).where('used_ms', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return undefined;
+      await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', t.user_id).execute();
+      const ended = Number((await trx.deleteFrom('sessions').where('user_id', '=', t.user_id).executeTakeFirst()).numDeletedRows);
+      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'researcher', actor_id: t.user_id, action: 'write', study_id: null, participant_id: null, resource: 'password', detail: `reset with a token issued by ${t.created_by}; ${ended} session(s) ended` }, now)).execute();
+      const user = await trx.selectFrom('users').selectAll().where('id', '=', t.user_id).executeTakeFirstOrThrow();
+      return { user, sessionsEnded: ended };
+    });
+  }
+
+  /** Audit rows (newest first), optionally of one resource only (admin view of account events). */
+  async auditAll(limit: number, resource?: string): Promise<DB['audit'][]> {
+    let q = this.db.selectFrom('audit').selectAll();
+    if (resource) q = q.where('resource', '=', resource);
+    return q.orderBy('id', 'desc').limit(limit).execute() as any;
+  }
+
   // ---------- studies ----------
 
   async createStudy(s: { name: string; config: string; settings: string; ownerId: string }): Promise<Study> {
@@ -279,6 +335,25 @@ export class Store {
       }
       return { stored: await trx.selectFrom('speech_features').selectAll().where('report_id', '=', f.report_id).executeTakeFirstOrThrow(), created: false };
     });
+  }
+
+  async speechFeaturesOf(reportId: string): Promise<DB['speech_features'] | undefined> {
+    return this.db.selectFrom('speech_features').selectAll().where('report_id', '=', reportId).executeTakeFirst();
+  }
+
+  /** report id → features JSON of one participant. */
+  async participantSpeechFeatures(participantId: string): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom('speech_features').select(['report_id', 'features']).where('participant_id', '=', participantId).execute();
+    return new Map(rows.map((r) => [r.report_id, r.features]));
+  }
+
+  /** Every feature name uploaded to the study so far (in the order first sent). */
+  async studySpeechFeatureNames(studyId: string): Promise<string[]> {
+    const names = new Set<string>();
+    for (const r of await this.db.selectFrom('speech_features').select('features').where('study_id', '=', studyId).orderBy('created_ms').execute()) {
+      for (const k of Object.keys(JSON.parse(r.features))) names.add(k);
+    }
+    return [...names];
   }
 
   studySpeechFeatures(studyId: string): Promise<DB['speech_features'][]> {

@@ -1,4 +1,4 @@
-/** Login and enrolment are rate limited per client address. */
+/** Login, enrolment and password-reset attempts are rate limited per client address. */
 import { describe, it, expect, afterAll } from 'vitest';
 import { startHarness, type Harness } from './helpers.js';
 
@@ -13,5 +13,7 @@ describe('rate limits', () => {
     expect(blocked.status).toBe(429);
     const enrol = () => h.req('POST', '/enrol', { body: { code: 'GUESSCODE' } });
     expect([(await enrol()).status, (await enrol()).status, (await enrol()).status, (await enrol()).status]).toEqual([400, 400, 400, 429]);
+    const reset = () => h.req('POST', '/auth/password-reset', { body: { token: 'rs_guessguessguess', newPassword: 'whatever-123' } });
+    expect([(await reset()).status, (await reset()).status, (await reset()).status, (await reset()).status]).toEqual([400, 400, 400, 429]);
   });
 });

@@ -7,6 +7,8 @@ import { AlertListQuery, AlertParams, ParticipantParams, StudyParams } from '../
 import { HttpError, notFound } from '../http-error.js';
 import { BUILTIN_BASELINE } from '../monitor.js';
 import type { Alert, Prediction } from '../store.js';
+import type { Predictor } from '../predictor.js';
+import type { ModelPredictor } from '../predictor-model.js';
 
 const AttachModelBody = z.object({
   /** A trained model folder (from `moodlens train`), or "builtin:baseline". */
@@ -14,7 +16,21 @@ const AttachModelBody = z.object({
 }).strict();
 
 function predictionView(p: Prediction) {
-  return { id: p.id, time: new Date(p.created_ms).toISOString(), reportId: p.report_id, kind: p.kind, items: JSON.parse(p.items) as Record<string, { value: number; lo: number; hi: number }> };
+  return {
+    id: p.id, time: new Date(p.created_ms).toISOString(), reportId: p.report_id, kind: p.kind,
+    items: JSON.parse(p.items) as Record<string, { value: number; lo: number; hi: number }>,
+    inputs: p.inputs ? JSON.parse(p.inputs) as { activity: string[]; speech: boolean } : null,
+  };
+}
+
+function predictorView(p: Predictor) {
+  const m = p as Partial<ModelPredictor>;
+  return {
+    predictor: p.name,
+    engine: m.engine ?? 'baseline',
+    speechFeatures: p.speechFeatures ? { used: true, count: p.speechFeatures.length, note: null } : { used: false, count: 0, note: m.speechNote ?? null },
+    personalisation: p.personalisation?.() ?? null,
+  };
 }
 
 function alertView(a: Alert, label: string) {
@@ -49,7 +65,16 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor }: RouteD
       ctx.forgetStudy(info.study.id); monitor.resetStudy(info.study.id);
       throw new HttpError(400, `body.model: could not load a model from ${model}: ${why}`, 'body.model');
     }
-    return { model, predictor: predictor.name };
+    return { model, ...predictorView(predictor) };
+  });
+
+  app.get('/studies/:studyId/model', {
+    schema: { tags, summary: 'The attached model: predictor, inference engine, speech features used, micro-layer fits (queued, running, done)', params: StudyParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const predictor = await monitor.predictor(info);
+    return { model: info.study.model_dir, ...(predictor ? predictorView(predictor) : { predictor: null }), loadError: monitor.loadErrors.get(info.study.id) ?? null };
   });
 
   app.delete('/studies/:studyId/model', { schema: { tags, params: StudyParams } }, async (req) => {
@@ -67,7 +92,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor }: RouteD
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     if (participant.status === 'withdrawn') throw new HttpError(409, `participant ${participant.label} has withdrawn`);
     const p = await monitor.predict(info, participant, null,
-      { actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'prediction' });
+      { actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'prediction' }, true);
     if (!p) throw new HttpError(409, 'this study has no model attached (PUT /studies/:studyId/model)');
     return predictionView(p);
   });

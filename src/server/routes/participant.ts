@@ -175,6 +175,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, authRat
     const features = JSON.stringify(req.body.features); // key order as sent: it becomes the column order of the export
     const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now() });
     if (!created && stored.features !== features) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
+    if (created) void monitor.afterSpeechFeatures(info, p, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`));
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, features: Object.keys(req.body.features).length, duplicate: !created });
   });
 
