@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, type TrajectoryPoint } from '../../src/web/charts.js';
+import { cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, wearSpec, type TrajectoryPoint } from '../../src/web/charts.js';
 
 async function svg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
@@ -52,5 +52,16 @@ describe('chart specs', () => {
     expect((heat.match(/<path[^>]*aria-roledescription="rect"/g) ?? []).length + (heat.match(/role="graphics-symbol"/g) ?? []).length).toBeGreaterThan(0);
     const ccc = await svg(cccSpec([{ item: 'happy', ccc: 0.61, model: 'MTL' }, { item: 'gloomy', ccc: 0.42, model: 'MTL' }]));
     expect(ccc).toContain('CCC');
+    // A CCC below the default axis start widens the axis instead of drawing off the chart.
+    expect(await svg(cccSpec([{ item: 'happy', ccc: -0.43, model: 'MTL' }]))).toContain('−0.5');
+    // Activity heat map with the minutes recorded in the tooltip; wear time per day.
+    const act = await svg(dayHourHeatmapSpec([{ day: '2026-03-01', hour: 9, value: 12.5, minutes: 48 }], { title: 'mean zcm', tooltip: ['minutes'] }));
+    expect(act).toContain('mean zcm');
+    const wear = await svg(wearSpec([
+      { participantId: 'P1', day: '2026-03-01', minutesInDay: 1440, wearMinutes: 720, wearFraction: 0.5, reports: 3, late: 0, recordings: 3, failedRecordings: 0, skippedRecordings: 0, missingRecordings: 0 },
+      { participantId: 'P2', day: '2026-03-01', minutesInDay: 1440, wearMinutes: 1440, wearFraction: 1, reports: 2, late: 1, recordings: 1, failedRecordings: 1, skippedRecordings: 0, missingRecordings: 0 },
+    ]));
+    expect(wear).toContain('wear time');
+    expect(wear).toContain('100%');
   });
 });

@@ -130,7 +130,7 @@ async function studyView(studyId: string): Promise<void> {
       <p><button id="export" class="secondary">Export study folder</button></p>
       <p id="model-msg" role="status"></p>
     </section>
-    <section class="card" aria-labelledby="h-quality"><h3 id="h-quality">Data quality (wear time, recordings, late reports per day)</h3>
+    <section class="card full" aria-labelledby="h-quality"><h3 id="h-quality">Data quality (wear time, recordings, late reports per day)</h3>
       <div id="wear-chart" class="chart"></div>${qualityTable(quality.rows, 'quality-table', true)}</section>
     <section class="card" aria-labelledby="h-eval"><h3 id="h-eval">Model evaluation (CCC per item)</h3><div id="evaluation"></div></section>
   </div>
