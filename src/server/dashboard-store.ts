@@ -167,6 +167,11 @@ export class DashboardStore {
     return Number(a.numDeletedRows) + Number(b.numDeletedRows);
   }
 
+  /** Has the participant already answered this prompt (a report naming it as its promptTime)? */
+  async answeredPrompt(participantId: string, promptTime: string): Promise<boolean> {
+    return !!(await this.db.selectFrom('reports').select('id').where('participant_id', '=', participantId).where('prompt_time', '=', promptTime).limit(1).executeTakeFirst());
+  }
+
   /**
    * Claim the reminder of one prompt: true only for the first caller, ever (the row is the
    * claim), so a reminder is sent once even across restarts or two server processes.

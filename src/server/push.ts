@@ -132,6 +132,7 @@ export class PushService {
       const info = await this.ctx.studyInfo(p.study_id);
       for (const prompt of this.duePrompts(participantSchedule(studySchedule(info.config), p.timezone, p.seed, Number(p.enrolled_ms)), now)) {
         res.due++;
+        if (await this.ds.answeredPrompt(p.id, prompt.time)) continue; // answered already (e.g. opened early)
         if (!(await this.ds.claimReminder(p.id, prompt.timeMs, now))) continue;
         res.claimed++;
         const hhmm = prompt.time.slice(11, 16);

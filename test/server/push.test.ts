@@ -111,7 +111,7 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       expect((await req('PUT', '/me/push/subscription', device, { ...sub, endpoint: 'ftp://example.org/x' })).status).toBe(400);
 
       const prompts = (await req('GET', `/studies/${s.studyId}/participants/P1/schedule`, s.researcher)).json.prompts as { time: string }[];
-      expect(prompts.length).toBeGreaterThan(2);
+      expect(prompts.length).toBeGreaterThan(5);
       const t0 = Date.parse(prompts[0].time), t1 = Date.parse(prompts[1].time);
 
       // Before the first prompt: nothing is due.
@@ -147,13 +147,21 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       expect(received).toHaveLength(2);
       expect(JSON.parse(decryptWebPush(received[1].body, ua, auth)).promptTime).toBe(prompts[1].time);
 
+      // A prompt the participant already answered gets no reminder.
+      clock = Date.parse(prompts[2].time) - 4 * 60_000;
+      const ans = await req('POST', '/me/reports', device, { id: 'r-early', time: new Date(Date.parse(prompts[2].time) - 5 * 60_000).toISOString(), trigger: 'scheduled', answers: { happy: 50 }, itemOrder: ['happy'], promptTime: prompts[2].time });
+      expect(ans.status, ans.body).toBe(201);
+      clock = Date.parse(prompts[2].time) + 60_000;
+      expect(await pushService(server.ctx)!.tick()).toMatchObject({ due: 1, claimed: 0 });
+      expect(received).toHaveLength(2);
+
       // Past the grace window a missed prompt is not reminded (the reminder would be stale).
-      clock = Date.parse(prompts[2].time) + 31 * 60_000;
+      clock = Date.parse(prompts[3].time) + 31 * 60_000;
       expect(await pushService(server.ctx)!.tick()).toMatchObject({ due: 0, claimed: 0 });
 
       // The push service says the subscription is gone (410): it is removed.
       answer = 410;
-      clock = Date.parse(prompts[3].time) + 60_000;
+      clock = Date.parse(prompts[4].time) + 60_000;
       expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 1, delivered: 0, failed: 1 });
       expect(received).toHaveLength(3);
       expect(await pushService(server.ctx)!.ds.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
@@ -164,7 +172,7 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       const audit = (await req('GET', `/studies/${s.studyId}/audit`, s.researcher)).json as { resource: string }[];
       expect(audit.filter((a) => a.resource === 'push_subscription').length).toBeGreaterThanOrEqual(2);
       expect((await req('DELETE', `/studies/${s.studyId}/participants/P1`, s.researcher)).status).toBe(200);
-      clock = Date.parse(prompts[4].time) + 60_000;
+      clock = Date.parse(prompts[5].time) + 60_000;
       expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 0 });
       expect(await pushService(server.ctx)!.ds.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
       expect(received).toHaveLength(3);
