@@ -258,8 +258,13 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     const page = await phone.newPage(); watch(page); page.setDefaultTimeout(15_000);
     await page.goto(`${base}/enrol?code=${invite.enrolCode}`);
     await page.getByRole('button', { name: 'Join' }).click();
-    await page.getByRole('button', { name: 'Answer now' }).click();
+    await page.getByRole('button', { name: 'Answer now' }).waitFor();
+    // The link a reminder opens when no app window is open (/app/?prompt=<time>) goes straight
+    // to that prompt.
+    const promptTime = new Date(Date.now() - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await page.goto(`${base}/app/?prompt=${encodeURIComponent(promptTime)}`);
     await page.locator('#privacy').waitFor();
+    expect(new URL(page.url()).search).toBe(''); // the app drops the parameter (a reload does not reopen it)
     await page.getByRole('button', { name: 'Record' }).click();
     await page.getByRole('button', { name: 'Stop' }).waitFor();
     await page.waitForTimeout(2000);
@@ -272,6 +277,8 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     await page.getByRole('button', { name: 'Save answers' }).click();
     await page.getByText('Everything is uploaded.').waitFor({ timeout: 20_000 });
     await phone.close();
+    const [rep] = await api('GET', `/studies/${sid}/participants/Q01/reports`);
+    expect(rep).toMatchObject({ trigger: 'scheduled', promptTime });
     await api('POST', `/studies/${sid}/export`, { name: 'privacy-export' });
     const dir = join(dataDir, 'exports', 'privacy-export');
     const csv = readFileSync(join(dir, 'speech_features.csv'), 'utf8').trim().split('\n');
