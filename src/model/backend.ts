@@ -24,7 +24,7 @@ export function initBackend(wasmDir?: string, allowCpuFallback = false): Promise
     }
     await tf.ready();
     tf.enableProdMode(); // skips per-op NaN checks and debug bookkeeping
-    if (tf.getBackend() === 'wasm') { routeTransposedMatMulsToXnnpack(); shareDataInIdentity(); }
+    if (tf.getBackend() === 'wasm') { routeTransposedMatMulsToXnnpack(); shareDataInIdentity(); saveForBackwardWithoutClones(); }
   })();
   return ready;
 }
@@ -87,6 +87,29 @@ function shareDataInIdentity(): void {
   };
   tf.unregisterKernel('Identity', 'wasm');
   tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, moodlens: true } as tf.KernelConfig);
+}
+
+/**
+ * While recording a gradient tape the engine keeps, for every kernel, the inputs/outputs its
+ * gradient needs, each through `clone` = one Identity kernel run plus one extra tape node (~280 per
+ * step of the paper model, each costing a kernel dispatch and a node the backward pass walks).
+ * A kept tensor sharing the data (reference-counted, as Reshape does) is what the clone amounts to
+ * for first-order gradients (the only kind used here: the clone's tape node only serves
+ * gradients of gradients).
+ */
+function saveForBackwardWithoutClones(): void {
+  type Eng = {
+    saveTensorsForBackwardMode(ts: tf.Tensor[]): tf.Tensor[]; moodlensSave?: boolean;
+    backend: { incRef(id: unknown): void }; keep<X extends tf.Tensor>(t: X): X;
+    makeTensorFromTensorInfo(i: tf.TensorInfo): tf.Tensor;
+  };
+  const engine = tf.engine() as unknown as Eng;
+  if (engine.moodlensSave || typeof engine.saveTensorsForBackwardMode !== 'function') return;
+  engine.saveTensorsForBackwardMode = (ts) => ts.map((t) => {
+    engine.backend.incRef(t.dataId);
+    return engine.keep(engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
+  });
+  engine.moodlensSave = true;
 }
 
 export { tf };

@@ -11,6 +11,17 @@ export type T = tf.Tensor;
 export type T2 = tf.Tensor2D;
 export type T3 = tf.Tensor3D;
 
+/**
+ * tf.customGrad with plain tensor arguments: `f(...inputs, save)` returns the value and its
+ * hand-written backward pass. Inside `f` no op is taped (one tape entry for the whole block), and the
+ * backward may only use `saved` tensors, the inputs and `dy` (forward intermediates are disposed).
+ */
+export function customOp<A extends tf.Tensor[]>(
+  f: (...args: [...A, tf.GradSaveFunc]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] },
+): (...args: A) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...args: A) => tf.Tensor;
+}
+
 /** Named trainable variables, created once, initialised from a seeded Rng (deterministic). */
 let storeCounter = 0;
 
@@ -92,8 +103,37 @@ export function norm(ps: ParamStore, name: string, d: number): Norm {
   return { g: ps.add(`${name}.g`, [d], constInit(1)), b: ps.add(`${name}.b`, [d], zerosInit) };
 }
 export function layerNorm(p: Norm, x: T, eps = 1e-5): T {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), p.g), p.b);
+  return layerNormOp(eps)(x, p.g, p.b);
+}
+
+/**
+ * y = x̂·g + b, x̂ = (x − μ)/√(σ² + ε) over the last axis, as one recorded op with the usual
+ * closed-form backward: dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = dy·g, dg = Σ dy·x̂, db = Σ dy.
+ */
+const layerNormOps = new Map<number, (x: T, g: T, b: T) => T>();
+function layerNormOp(eps: number): (x: T, g: T, b: T) => T {
+  let op = layerNormOps.get(eps);
+  if (!op) {
+    op = customOp((x: T, g: T, b: T, save: tf.GradSaveFunc) => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      const r = tf.rsqrt(tf.add(variance, eps));
+      const xhat = tf.mul(tf.sub(x, mean), r);
+      save([xhat, r, g]);
+      return {
+        value: tf.add(tf.mul(xhat, g), b),
+        gradFunc: (dy: T, saved: T[]) => {
+          const [xh, rs, gs] = saved;
+          const d = xh.shape[xh.rank - 1];
+          const rows = xh.reshape([-1, d]), dy2 = dy.reshape([-1, d]);
+          const dxhat = tf.mul(dy, gs);
+          const dx = tf.mul(rs, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xh, tf.mean(tf.mul(dxhat, xh), -1, true))));
+          return [dx, tf.sum(tf.mul(dy2, rows), 0), tf.sum(dy2, 0)];
+        },
+      };
+    });
+    layerNormOps.set(eps, op);
+  }
+  return op;
 }
 
 /**
