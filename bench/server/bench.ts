@@ -3,8 +3,9 @@
  *   1. EMA report ingest: requests/s and p50/p99 latency at 64 concurrent clients (one device
  *      token per connection, every request a new report);
  *   2. activity-epoch ingest: epochs/s in batches (runs of 5,000 one-minute epochs, 2 channels);
- *   3. on-demand prediction: p50/p99 latency (built-in baseline predictor; --model DIR a trained
- *      model folder; --model synth trains a tiny "paper" model on a synthetic study first).
+ *   3. on-demand prediction: p50/p99 latency at 8 connections and at 1 (built-in baseline predictor;
+ *      --model DIR a trained model folder; --model synth trains a tiny "paper" model on a synthetic
+ *      study first), measured after the worker has fitted every participant's micro layer.
  * The server runs as a child process (src/server/main.ts) so it does not share an event loop
  * with autocannon. This machine has 2 cores shared with other work: figures are noisy.
  *
@@ -149,18 +150,29 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
     await call(base, 'PUT', `/studies/${study.id}/model`, admin, { model });
     const w0 = Date.now();
     for (let i = 0; i < 64; i++) await call(base, 'POST', `/studies/${study.id}/participants/B${i}/predict`, admin);
-    console.log(`${name}: predict  warm-up ${((Date.now() - w0) / 64).toFixed(0)} ms per participant (first prediction; personalisation when the model has per-user layers)`);
-    let nextP = 0;
-    cpu0 = cpuSeconds(child.pid!);
-    const preds = await run({
-      url: base, connections: 8, duration: Math.max(5, duration / 2),
-      requests: [{
-        method: 'POST',
-        setupRequest: (req) => ({ ...req, path: `/studies/${study.id}/participants/B${nextP++ % 64}/predict`, headers: { authorization: `Bearer ${admin}` } }),
-      }],
-    });
-    console.log(`${name}: predict  ${(preds['2xx'] / Math.max(5, duration / 2)).toFixed(0)} req/s, latency p50 ${preds.latency.p50} ms, p99 ${preds.latency.p99} ms (non-2xx ${preds.non2xx})  [8 connections, ${args.model ?? 'builtin:baseline'}]; ` +
-      `server CPU ${(1000 * (cpuSeconds(child.pid!) - cpu0) / preds['2xx']).toFixed(2)} ms/prediction`);
+    console.log(`${name}: predict  warm-up ${((Date.now() - w0) / 64).toFixed(0)} ms per participant (first prediction; micro-layer fits are queued on the worker, not waited for)`);
+    // Measure the steady state: wait until the worker has fitted every new participant's micro layer.
+    const f0 = Date.now();
+    let st = (await call(base, 'GET', `/studies/${study.id}/model`, admin)).personalisation;
+    while (st && (st.queued > 0 || st.running)) { await new Promise((r) => setTimeout(r, 500)); st = (await call(base, 'GET', `/studies/${study.id}/model`, admin)).personalisation; }
+    const engine = (await call(base, 'GET', `/studies/${study.id}/model`, admin)).engine;
+    if (st) console.log(`${name}: predict  ${st.done} micro-layer fits on the worker thread took ${((Date.now() - w0) / 1000).toFixed(1)} s in all (${((Date.now() - f0) / 1000).toFixed(1)} s after the warm-up); inference engine: ${engine}`);
+    const predictAt = async (connections: number, secs: number) => {
+      let nextP = 0;
+      const c0 = cpuSeconds(child.pid!);
+      const preds = await run({
+        url: base, connections, duration: secs,
+        requests: [{
+          method: 'POST',
+          setupRequest: (req) => ({ ...req, path: `/studies/${study.id}/participants/B${nextP++ % 64}/predict`, headers: { authorization: `Bearer ${admin}` } }),
+        }],
+      });
+      console.log(`${name}: predict  ${(preds['2xx'] / secs).toFixed(0)} req/s, latency p50 ${preds.latency.p50} ms, p99 ${preds.latency.p99} ms, max ${preds.latency.max} ms (non-2xx ${preds.non2xx})  [${connections} connection${connections > 1 ? 's' : ''}, ${args.model ?? 'builtin:baseline'}]; ` +
+        `server CPU ${(1000 * (cpuSeconds(child.pid!) - c0) / preds['2xx']).toFixed(2)} ms/prediction`);
+    };
+    const secs = Math.max(5, duration / 2);
+    await predictAt(8, secs);
+    await predictAt(1, secs);
   } finally {
     child.kill('SIGINT');
     await new Promise((r) => child.once('exit', r));
@@ -169,5 +181,7 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
   }
 }
 
-console.log(`moodlens server bench — ${new Date().toISOString()}, Node ${process.version}; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+const load = async () => (await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ');
+console.log(`moodlens server bench — ${new Date().toISOString()}, Node ${process.version}; load average ${await load()}`);
 for (const b of args.db === 'both' ? ['sqlite', 'postgres'] as const : [args.db as 'sqlite' | 'postgres']) await benchBackend(b);
+console.log(`load average at the end: ${await load()}`);

@@ -18,6 +18,7 @@ import { openDatabase } from './db/connect.js';
 import { Store } from './store.js';
 import { ServerContext, type ContextOptions } from './context.js';
 import { Monitor } from './monitor.js';
+import { ExportJobs } from './export-jobs.js';
 import { HttpError } from './http-error.js';
 import { hashPassword } from './auth.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -49,6 +50,7 @@ export interface Server {
   store: Store;
   ctx: ServerContext;
   monitor: Monitor;
+  exportJobs: ExportJobs;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,8 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   }
   const ctx = new ServerContext(store, { ...opts });
   const monitor = new Monitor(ctx);
+  const exportJobs = new ExportJobs(store, ctx);
+  await store.failInterruptedExports(Date.now()); // a job the previous process was running can never finish
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -110,7 +114,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { tags: ['meta'] } }, async () => { await store.ping(); return { ok: true, db: handle.kind }; });
 
-  const deps = { ctx, store, monitor, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl };
+  const deps = { ctx, store, monitor, exportJobs, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl };
   await app.register(async (a) => accountRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => participantRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
@@ -122,9 +126,10 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   await app.ready();
 
   return {
-    app, store, ctx, monitor,
+    app, store, ctx, monitor, exportJobs,
     async close() {
       await app.close();
+      await exportJobs.stop();
       await monitor.stop();
       await store.close();
     },
@@ -135,6 +140,7 @@ export interface RouteDeps {
   ctx: ServerContext;
   store: Store;
   monitor: Monitor;
+  exportJobs: ExportJobs;
   authRateLimit: number;
   publicUrl?: string;
 }

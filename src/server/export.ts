@@ -19,7 +19,14 @@ export interface ExportSummary {
   speechFiles: number;
 }
 
-export async function exportStudy(store: Store, info: StudyInfo, dataDir: string, dir: string): Promise<ExportSummary> {
+export interface ExportProgress { phase: 'participants' | 'reports' | 'activity' | 'speech' | 'done'; done: number; total: number }
+
+/**
+ * Write the study folder. `onProgress` is called as rows are written (at most every `every` rows
+ * and at each phase change) with the rows written so far and the rows to write in all.
+ */
+export async function exportStudy(store: Store, info: StudyInfo, dataDir: string, dir: string,
+  onProgress?: (p: ExportProgress) => void | Promise<void>, every = 5000): Promise<ExportSummary> {
   const participants = (await store.participants(info.study.id)).filter((p) => p.status !== 'withdrawn');
   const byId = new Map(participants.map((p) => [p.id, p]));
   const covariateCols = [...new Set(participants.flatMap((p) => Object.keys(JSON.parse(p.covariates))))].filter((c) => c !== 'timezone');
@@ -34,6 +41,15 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
   const features = info.config.speech.kind === 'features' ? await store.studySpeechFeatures(info.study.id) : [];
   // Feature columns: every name any upload used, in the order first sent (a missing one is an empty cell).
   const featureNames = [...new Set([...features].sort((a, b) => a.created_ms - b.created_ms).flatMap((f) => Object.keys(JSON.parse(f.features))))];
+  const nReports = [...clientCount.values()].reduce((a, b) => a + b, 0);
+  const nActivity = await store.countStudyActivity(info.study.id);
+  const total = participants.length + nReports + nActivity + (info.config.speech.kind === 'features' ? features.length : speech.length);
+  let done = 0, lastSent = 0, phase: ExportProgress['phase'] = 'participants';
+  const tick = async (next: ExportProgress['phase'], n = 1) => {
+    done += n;
+    if (onProgress && (next !== phase || done - lastSent >= every)) { phase = next; lastSent = done; await onProgress({ phase, done, total }); }
+  };
+  await onProgress?.({ phase, done, total });
   let kind = info.config.speech.kind;
   if (kind === 'none' && speech.length > 0) kind = 'audio';
   if (kind === 'features' && featureNames.length === 0) kind = 'none'; // nothing uploaded yet
@@ -47,6 +63,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
       const cov = JSON.parse(p.covariates) as Record<string, string | number>;
       await writer.writeParticipant({ participantId: p.label, timezone: p.timezone, extra: cov });
       summary.participants++;
+      await tick('participants');
     }
     const reportIds = new Map<string, string>();
     for await (const page of store.studyReports(info.study.id)) {
@@ -61,6 +78,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
           extra: { server_time: new Date(r.server_ms).toISOString(), late: r.late, prompt_time: r.prompt_time },
         });
         summary.reports++;
+        await tick('reports');
       }
     }
     const C = info.config.activity.channels.length;
@@ -71,6 +89,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
         const vals = JSON.parse(e.vals) as (number | null)[];
         await writer.writeActivityRow(p.label, e.t_ms, Array.from({ length: C }, (_, c) => vals[c] ?? NaN));
         summary.activityEpochs++;
+        await tick('activity');
       }
     }
     if (config.speech.kind === 'audio') {
@@ -82,6 +101,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
         await copyFile(join(dataDir, s.file), join(dir, file));
         await writer.writeSpeechFile(id, file);
         summary.speechFiles++;
+        await tick('speech');
       }
     }
     if (config.speech.kind === 'features') {
@@ -91,10 +111,12 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
         const vals = JSON.parse(f.features) as Record<string, number | null>;
         await writer.writeSpeechFeatures(id, featureNames.map((n) => vals[n] ?? NaN));
         summary.speechFiles++;
+        await tick('speech');
       }
     }
   } finally {
     await writer.close();
   }
+  await onProgress?.({ phase: 'done', done, total });
   return summary;
 }

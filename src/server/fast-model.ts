@@ -40,21 +40,27 @@ export interface RawInstance {
 /** A participant's personal parameters: one row per user table, and their activity standardisation. */
 export interface PersonalLayer { rows: Map<string, Float32Array>; activityNorm?: [number, number][] }
 
-interface DenseW { w: Float32Array; b: Float32Array; din: number; dout: number }
+/** A dense layer with its weights transposed once ([dout × din]): each output is a contiguous dot product. */
+interface DenseW { wt: Float32Array; b: Float32Array; din: number; dout: number }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-/** y = act(x W + b), W [din × dout] row-major. */
-function dense(p: DenseW, x: Float32Array, relu: boolean, out = new Float32Array(p.dout)): Float32Array {
-  const { w, b, din, dout } = p;
-  out.set(b);
-  for (let i = 0; i < din; i++) {
-    const xi = x[i];
-    if (xi === 0) continue;
-    const o = i * dout;
-    for (let j = 0; j < dout; j++) out[j] += xi * w[o + j];
+function transpose(w: Float32Array, din: number, dout: number): Float32Array {
+  const t = new Float32Array(din * dout);
+  for (let i = 0; i < din; i++) for (let j = 0; j < dout; j++) t[j * din + i] = w[i * dout + j];
+  return t;
+}
+
+/** y = act(x W + b) for outputs [from, to) (default all), written at the same positions of `out`. */
+function dense(p: DenseW, x: Float32Array, relu: boolean, out = new Float32Array(p.dout), from = 0, to = p.dout): Float32Array {
+  const { wt, b, din } = p;
+  for (let j = from; j < to; j++) {
+    let s = 0;
+    const o = j * din;
+    for (let i = 0; i < din; i++) s += x[i] * wt[o + i];
+    s += b[j];
+    out[j] = relu && s < 0 ? 0 : s;
   }
-  if (relu) for (let j = 0; j < dout; j++) if (out[j] < 0) out[j] = 0;
   return out;
 }
 
@@ -104,6 +110,8 @@ export class FastMember {
   private tables = new Map<string, { size: number; users: number; data: Float32Array }>();
   private slots: Map<string, number>;
   private meanRows = new Map<string, Float32Array>();
+  /** Trained users' rows as stable views (so their transposed copies are cached). */
+  private slotRows = new Map<string, Float32Array>();
   private d: number;
 
   constructor(s: FastMemberSpec) {
@@ -127,7 +135,17 @@ export class FastMember {
     if (!x) throw new Error(`model weights have no variable ${name}`);
     return x;
   }
-  private dense(name: string, din: number, dout: number): DenseW { return { w: this.v(`${name}.w`), b: this.v(`${name}.b`), din, dout }; }
+  private denseCache = new Map<string, DenseW>();
+  private dense(name: string, din: number, dout: number): DenseW {
+    let p = this.denseCache.get(name);
+    if (!p) {
+      const w = this.v(`${name}.w`), b = this.v(`${name}.b`);
+      if (w.length !== din * dout || b.length !== dout) throw new Error(`weights of ${name}: expected ${din}×${dout}, got ${w.length} values`);
+      p = { wt: transpose(w, din, dout), b, din, dout };
+      this.denseCache.set(name, p);
+    }
+    return p;
+  }
 
   /** Is this participant one the network was trained on? */
   trained(participantId: string): boolean { return this.slots.has(participantId); }
@@ -139,7 +157,12 @@ export class FastMember {
     const own = personal?.rows.get(table);
     if (own) return own;
     const slot = this.slots.get(participantId);
-    if (slot !== undefined && slot < t.users) return t.data.subarray(slot * t.size, (slot + 1) * t.size);
+    if (slot !== undefined && slot < t.users) {
+      const key = `${table}#${slot}`;
+      let r = this.slotRows.get(key);
+      if (!r) { r = t.data.subarray(slot * t.size, (slot + 1) * t.size); this.slotRows.set(key, r); }
+      return r;
+    }
     let m = this.meanRows.get(table);
     if (!m) {
       m = new Float32Array(t.size);
@@ -186,6 +209,9 @@ export class FastMember {
     const { vals, mask } = this.inputs(x, participantId, personal);
     // Encoders: 2-layer FFNN, ReLU after both layers.
     const h = this.mods.map((m, j) => {
+      // A masked modality's vector never reaches the output in the supported fusions (weight 0,
+      // attention 0, −10⁴ in max), so its encoder is skipped.
+      if (mask[j] === 0) return new Float32Array(d);
       const h1 = dense(this.dense(`encoder.${m.name}.1`, m.dim, d), vals[j], true);
       return dense(this.dense(`encoder.${m.name}.2`, d, d), h1, true);
     });
@@ -277,7 +303,9 @@ export class FastMember {
     const valid = Float32Array.from({ length: T }, (_, t) => (t < M ? mask[t] : 1));
     // Only the fused token's output is read: its query against every token's key and value.
     const qkv = this.dense('macro.transformer.qkv', d, 3 * d);
-    const kv = tokens.map((x) => dense(qkv, x, false));
+    // q only for the fused token; k and v (outputs d … 3d) for every token.
+    // A masked token gets attention weight exactly 0: its key and value are never read.
+    const kv = tokens.map((x, t) => (valid[t] === 0 ? new Float32Array(3 * d) : dense(qkv, x, false, new Float32Array(3 * d), t === M ? 0 : d, 3 * d)));
     const q = kv[M]; // qkv of the fused token: [q | k | v]
     const ctx = new Float32Array(d), scale = 1 / Math.sqrt(dh);
     for (let hd = 0; hd < heads; hd++) {
@@ -301,12 +329,20 @@ export class FastMember {
     return layerNorm(f2, this.v('macro.transformer.ln2.g'), this.v('macro.transformer.ln2.b'));
   }
 
+  /** Transposed copies of per-user weight rows, kept as long as the row itself (a refit gives a new row). */
+  private tcache = new WeakMap<Float32Array, Float32Array>();
+  private transposed(w: Float32Array, din: number, dout: number): Float32Array {
+    let t = this.tcache.get(w);
+    if (!t) { t = transpose(w, din, dout); this.tcache.set(w, t); }
+    return t;
+  }
+
   /** The per-user FFNN d → h → d of tables `${name}.w1/b1/w2/b2`. */
   private userFfnn(name: string, x: Float32Array, participantId: string, personal: PersonalLayer | undefined): Float32Array {
     const d = this.d;
     const b1 = this.row(`${name}.b1`, participantId, personal), hh = b1.length;
-    const hid = dense({ w: this.row(`${name}.w1`, participantId, personal), b: b1, din: d, dout: hh }, x, true);
-    return dense({ w: this.row(`${name}.w2`, participantId, personal), b: this.row(`${name}.b2`, participantId, personal), din: hh, dout: d }, hid, false);
+    const hid = dense({ wt: this.transposed(this.row(`${name}.w1`, participantId, personal), d, hh), b: b1, din: d, dout: hh }, x, true);
+    return dense({ wt: this.transposed(this.row(`${name}.w2`, participantId, personal), hh, d), b: this.row(`${name}.b2`, participantId, personal), din: hh, dout: d }, hid, false);
   }
 
   private personalise(fused: Float32Array, h: Float32Array[], mask: Float32Array, pid: string, personal: PersonalLayer | undefined, known: boolean): Float32Array {

@@ -47,12 +47,22 @@ export class Store {
   private committer: GroupCommitter;
 
   private reportSql: { insert: string; audit: string };
+  /** Fixed SQL of the prediction path (prepared once; no query building per request). */
+  private predSql: { participant: string; countBefore: string; countBeforeExcept: string; activity: string; insert: string };
 
   constructor(private handle: DbHandle) {
     this.db = handle.db;
     this.kind = handle.kind;
     this.committer = new GroupCommitter(handle.db);
     const ph = (n: number) => Array.from({ length: n }, (_, i) => (this.kind === 'postgres' ? `$${i + 1}` : '?')).join(',');
+    const n = (i: number) => (this.kind === 'postgres' ? `$${i}` : '?');
+    this.predSql = {
+      participant: `select * from participants where study_id = ${n(1)} and label = ${n(2)}`,
+      countBefore: `select count(*) as n from reports where participant_id = ${n(1)} and time_ms < ${n(2)}`,
+      countBeforeExcept: `select count(*) as n from reports where participant_id = ${n(1)} and (time_ms < ${n(2)} or (time_ms = ${n(3)} and id != ${n(4)}))`,
+      activity: `select participant_id, t_ms, vals from activity where participant_id = ${n(1)} and t_ms >= ${n(2)} and t_ms < ${n(3)} order by t_ms`,
+      insert: `insert into predictions (id, study_id, participant_id, report_id, created_ms, kind, items, inputs) values (${ph(8)})`,
+    };
     this.reportSql = {
       insert: `insert into reports (id, study_id, participant_id, client_id, time, time_ms, server_ms, trigger, answers, item_order, prompt_time, late) values (${ph(12)}) on conflict (participant_id, client_id) do nothing`,
       audit: `insert into audit (time_ms, actor_kind, actor_id, action, study_id, participant_id, resource, detail) values (${ph(8)})`,
@@ -217,8 +227,9 @@ export class Store {
     return row;
   }
 
-  participant(studyId: string, label: string): Promise<Participant | undefined> {
-    return this.db.selectFrom('participants').selectAll().where('study_id', '=', studyId).where('label', '=', label).executeTakeFirst();
+  async participant(studyId: string, label: string): Promise<Participant | undefined> {
+    const r = await this.db.executeQuery<Participant>(CompiledQuery.raw(this.predSql.participant, [studyId, label]));
+    return r.rows[0];
   }
 
   participantById(id: string): Promise<Participant | undefined> {
@@ -287,10 +298,10 @@ export class Store {
 
   /** Reports of a participant before `timeMs` (and those at `timeMs` other than `exceptId`). */
   async countReportsBefore(participantId: string, timeMs: number, exceptId: string | null): Promise<number> {
-    const r = await this.db.selectFrom('reports').select((eb) => eb.fn.countAll<number>().as('n')).where('participant_id', '=', participantId)
-      .where((eb) => exceptId === null ? eb('time_ms', '<', timeMs) : eb.or([eb('time_ms', '<', timeMs), eb.and([eb('time_ms', '=', timeMs), eb('id', '!=', exceptId)])]))
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
+    const r = exceptId === null
+      ? await this.db.executeQuery<{ n: number }>(CompiledQuery.raw(this.predSql.countBefore, [participantId, timeMs]))
+      : await this.db.executeQuery<{ n: number }>(CompiledQuery.raw(this.predSql.countBeforeExcept, [participantId, timeMs, timeMs, exceptId]));
+    return Number(r.rows[0].n);
   }
 
   reportsOf(participantId: string): Promise<Report[]> {
@@ -424,10 +435,38 @@ export class Store {
     }
   }
 
+  async countStudyActivity(studyId: string): Promise<number> {
+    const r = await this.db.selectFrom('activity').innerJoin('participants', 'participants.id', 'activity.participant_id')
+      .select((eb) => eb.fn.countAll<number>().as('n')).where('participants.study_id', '=', studyId).where('participants.status', '!=', 'withdrawn').executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  // ---------- export jobs ----------
+
+  async createExportJob(j: DB['export_jobs']): Promise<void> { await this.db.insertInto('export_jobs').values(j).execute(); }
+
+  async updateExportJob(id: string, set: Partial<DB['export_jobs']>): Promise<void> {
+    await this.db.updateTable('export_jobs').set(set).where('id', '=', id).execute();
+  }
+
+  exportJob(studyId: string, id: string): Promise<DB['export_jobs'] | undefined> {
+    return this.db.selectFrom('export_jobs').selectAll().where('study_id', '=', studyId).where('id', '=', id).executeTakeFirst();
+  }
+
+  exportJobs(studyId: string): Promise<DB['export_jobs'][]> {
+    return this.db.selectFrom('export_jobs').selectAll().where('study_id', '=', studyId).orderBy('created_ms', 'desc').execute();
+  }
+
+  /** Jobs a previous process left queued or running can never finish: mark them failed. */
+  async failInterruptedExports(now: number): Promise<number> {
+    const r = await this.db.updateTable('export_jobs').set({ status: 'failed', error: 'interrupted by a server restart; start the export again', finished_ms: now })
+      .where('status', 'in', ['queued', 'running']).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   /** Epochs of one participant with start in [fromMs, toMs). */
-  activityBetween(participantId: string, fromMs: number, toMs: number): Promise<DB['activity'][]> {
-    return this.db.selectFrom('activity').selectAll().where('participant_id', '=', participantId)
-      .where('t_ms', '>=', fromMs).where('t_ms', '<', toMs).orderBy('t_ms').execute();
+  async activityBetween(participantId: string, fromMs: number, toMs: number): Promise<DB['activity'][]> {
+    return (await this.db.executeQuery<DB['activity']>(CompiledQuery.raw(this.predSql.activity, [participantId, fromMs, toMs]))).rows;
   }
 
   async countActivity(participantId: string): Promise<number> {
@@ -440,8 +479,11 @@ export class Store {
   /** Store a prediction (with the audit row of whoever asked for it, in the same commit). */
   insertPrediction(p: Prediction, audit?: AuditEntry): Promise<void> {
     return this.write(async (trx) => {
-      await trx.insertInto('predictions').values(p).execute();
-      if (audit) await trx.insertInto('audit').values(this.auditRow({ ...audit, detail: p.id })).execute();
+      await trx.executeQuery(CompiledQuery.raw(this.predSql.insert, [p.id, p.study_id, p.participant_id, p.report_id, p.created_ms, p.kind, p.items, p.inputs ?? null]));
+      if (audit) {
+        const a = this.auditRow({ ...audit, detail: p.id });
+        await trx.executeQuery(CompiledQuery.raw(this.reportSql.audit, [a.time_ms, a.actor_kind, a.actor_id, a.action, a.study_id, a.participant_id, a.resource, a.detail]));
+      }
     });
   }
 
