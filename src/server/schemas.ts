@@ -95,6 +95,7 @@ export const CreateStudyBody = z.object({
 export const StudyParams = z.object({ studyId: Id });
 export const ParticipantParams = z.object({ studyId: Id, participantId: Id });
 export const AlertParams = z.object({ studyId: Id, alertId: Id });
+export const ExportJobParams = z.object({ studyId: Id, jobId: Id });
 
 export const CreateParticipantBody = z.object({
   /** participant_id in the exported study folder; generated when absent. */

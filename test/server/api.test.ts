@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { validateStudy } from '../../src/data/index.js';
-import { BACKENDS, DAMS, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
+import { BACKENDS, DAMS, exportAndWait, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 
 function tone(seconds: number, rate = 16000): Buffer {
   const x = new Float32Array(Math.round(seconds * rate));
@@ -280,14 +280,38 @@ for (const b of BACKENDS) {
       const tok = await s.enrol('X01', 'Europe/London');
       await h.req('POST', '/me/reports', { token: tok, body: reportBody('x-1', iso(Date.now() - 90_000), 33) });
       await h.req('PUT', '/me/reports/x-1/speech', { token: tok, payload: tone(0.8), headers: { 'content-type': 'audio/wav' } });
-      const exp = await h.req('POST', `/studies/${s.studyId}/export`, { token: s.researcher, body: { name: 'exp1' } });
-      expect(exp.status).toBe(200);
+      const { job } = await exportAndWait(h, s.researcher, s.studyId, { name: 'exp1' });
+      expect(job.status, job.error).toBe('done');
+      const exp = { json: job.summary };
       expect(exp.json.reports).toBeGreaterThanOrEqual(1);
       expect(exp.json.speechFiles).toBeGreaterThanOrEqual(1);
       const v = await validateStudy(exp.json.dir);
       expect(v.issues).toEqual([]);
       expect(v.ok).toBe(true);
       expect(v.study!.reports.n).toBe(exp.json.reports);
+      // Listed, audited, and another study's researcher cannot see or download it.
+      expect((await h.req('GET', `/studies/${s.studyId}/exports`, { token: s.researcher })).json.map((j: any) => j.id)).toContain(job.id);
+      const st = await setupStudy(h);
+      expect((await h.req('GET', `/studies/${s.studyId}/exports/${job.id}`, { token: st.researcher })).status).toBe(404);
+      expect((await h.req('GET', `/studies/${s.studyId}/exports/${job.id}/download`, { token: st.researcher })).status).toBe(404);
+      expect((await h.req('GET', `/studies/${st.studyId}/exports/${job.id}`, { token: st.researcher })).status).toBe(404);
+      const dl = await h.req('GET', job.downloadUrl, { token: s.researcher });
+      expect(dl.status).toBe(200);
+      const audit = (await h.req('GET', `/studies/${s.studyId}/audit`, { token: s.researcher })).json;
+      expect(audit.some((a: any) => a.resource === 'export_download' && a.detail === job.id)).toBe(true);
+      expect(audit.some((a: any) => a.resource === 'export' && JSON.parse(a.detail).job === job.id)).toBe(true);
+    });
+
+    it('marks export jobs a restart interrupted as failed; a running job cannot be downloaded', async () => {
+      const row = { id: 'x_interrupted', study_id: s.studyId, user_id: 'u', name: 'halfway', status: 'running', phase: 'reports', done: 5, total: 10, summary: null, error: null, created_ms: Date.now(), started_ms: Date.now(), finished_ms: null };
+      await h.server.store.createExportJob(row);
+      const running = await h.req('GET', `/studies/${s.studyId}/exports/x_interrupted/download`, { token: s.researcher });
+      expect(running.status).toBe(409);
+      expect(running.json.message).toMatch(/is running/);
+      expect((await h.req('GET', `/studies/${s.studyId}/exports/x_interrupted`, { token: s.researcher })).json).toMatchObject({ status: 'running', progress: 0.5 });
+      expect(await h.server.store.failInterruptedExports(Date.now())).toBe(1);
+      const j = (await h.req('GET', `/studies/${s.studyId}/exports/x_interrupted`, { token: s.researcher })).json;
+      expect(j).toMatchObject({ status: 'failed', error: expect.stringMatching(/restart/) });
     });
   });
 }

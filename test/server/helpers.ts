@@ -102,3 +102,33 @@ export const DAMS = ['vigorous', 'gloomy', 'concerned', 'happy', 'unpleasant', '
 export function reportBody(id: string, time: string, value = 50, extra: Record<string, unknown> = {}) {
   return { id, time, trigger: 'scheduled', answers: Object.fromEntries(DAMS.map((d) => [d, value])), itemOrder: [...DAMS].reverse(), ...extra };
 }
+
+/** Start an export job and poll it until it is done (or failed); returns the finished job view. */
+export async function exportAndWait(h: Harness, token: string, studyId: string, body: Record<string, unknown> = {}) {
+  const start = await h.req('POST', `/studies/${studyId}/export`, { token, body });
+  if (start.status !== 202) throw new Error(`export: ${start.status} ${start.body}`);
+  const seen = new Set<string>([start.json.status]);
+  for (;;) {
+    const j = await h.req('GET', start.json.statusUrl, { token });
+    seen.add(j.json.status);
+    if (j.json.status === 'done' || j.json.status === 'failed') return { job: j.json, start: start.json, statuses: seen };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The files of a tar archive (ustar): path → bytes (directories left out). */
+export function untar(buf: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (let off = 0; off + 512 <= buf.length;) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const str = (a: number, n: number) => h.subarray(a, a + n).toString('utf8').replace(/\0.*$/s, '');
+    const name = (str(345, 155) ? str(345, 155) + '/' : '') + str(0, 100);
+    const size = parseInt(str(124, 12).trim() || '0', 8);
+    let sum = 0; for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
+    if (sum !== parseInt(str(148, 8).trim(), 8)) throw new Error(`tar: bad header checksum at ${off}`);
+    if (str(156, 1) === '0') files.set(name, Buffer.from(buf.subarray(off + 512, off + 512 + size)));
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}

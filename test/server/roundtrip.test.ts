@@ -5,14 +5,14 @@
  * instances from the export as from the original folder; the recordings are byte-identical.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizeStudy } from '../../src/synth/index.js';
 import { buildDataset, validateStudy } from '../../src/data/index.js';
 import { readCsv } from '../../src/util/csv.js';
 import { parseIsoTime } from '../../src/data/rows.js';
-import { startHarness, setupStudy, type Harness } from './helpers.js';
+import { startHarness, setupStudy, exportAndWait, untar, type Harness } from './helpers.js';
 
 const MAX_RUN = 5000;
 
@@ -84,10 +84,24 @@ describe('synthetic study → API → export', () => {
     }
     await flush();
 
-    const exp = await h.req('POST', `/studies/${s.studyId}/export`, { token: s.researcher, body: { name: 'roundtrip' } });
-    expect(exp.status, exp.body).toBe(200);
+    // The export is a background job: started (202), polled for status and progress, then downloaded.
+    const { job, start } = await exportAndWait(h, s.researcher, s.studyId, { name: 'roundtrip' });
+    expect(start.status).toBe('queued');
+    expect(job.status, job.error).toBe('done');
+    expect(job.progress).toBe(1);
+    expect(job.done).toBe(job.total);
+    const exp = { json: job.summary };
     expect(exp.json.speechFiles).toBe(speechFiles);
     expect((await validateStudy(exp.json.dir)).issues).toEqual([]);
+    // The download is the folder as a tar archive, byte for byte.
+    const dl = await h.server.app.inject({ method: 'GET', url: job.downloadUrl, headers: { authorization: `Bearer ${s.researcher}` } });
+    expect(dl.statusCode).toBe(200);
+    expect(dl.headers['content-type']).toBe('application/x-tar');
+    const tar = untar(dl.rawPayload);
+    const onDisk = (d: string, pre = ''): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? onDisk(join(d, e.name), `${pre}${e.name}/`) : [`${pre}${e.name}`]);
+    const want = onDisk(exp.json.dir).sort();
+    expect([...tar.keys()].map((k) => k.replace(/^roundtrip\//, '')).sort()).toEqual(want);
+    for (const f of want) expect(tar.get(`roundtrip/${f}`)!.equals(readFileSync(join(exp.json.dir, f))), f).toBe(true);
 
     const a = (await buildDataset(src, { policy: 'masked' })).dataset;
     const b = (await buildDataset(exp.json.dir, { policy: 'masked' })).dataset;

@@ -4,17 +4,19 @@
  * (admins see all); every read or write of participant data is audited.
  */
 import { z } from 'zod';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.js';
 import {
-  AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ParticipantParams, StudyParams,
+  AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, ParticipantParams, StudyParams,
 } from '../schemas.js';
 import { newEnrolCode, newId, normaliseEnrolCode, sha256 } from '../auth.js';
 import { HttpError, notFound } from '../http-error.js';
 import { participantSchedule, studySchedule } from '../schedule.js';
-import { exportStudy } from '../export.js';
+import { tarFolder } from '../tar.js';
+import type { ExportJob } from '../export-jobs.js';
 import type { Participant, Report, Store, WithdrawalSummary } from '../store.js';
 import type { ServerContext, StudyInfo } from '../context.js';
 
@@ -52,7 +54,18 @@ export async function withdrawParticipant(ctx: ServerContext, store: Store, p: P
   return { ...summary, deletedFiles };
 }
 
-export async function studyRoutes(app: App, { ctx, store, publicUrl }: RouteDeps): Promise<void> {
+function exportJobView(j: ExportJob, dir: string) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: j.id, name: j.name, status: j.status as 'queued' | 'running' | 'done' | 'failed', phase: j.phase,
+    done: j.done, total: j.total, progress: j.status === 'done' ? 1 : j.total > 0 ? j.done / j.total : 0,
+    dir, summary: j.summary ? JSON.parse(j.summary) : null, error: j.error,
+    createdAt: iso(j.created_ms), startedAt: iso(j.started_ms), finishedAt: iso(j.finished_ms),
+    statusUrl: `/studies/${j.study_id}/exports/${j.id}`, downloadUrl: j.status === 'done' ? `/studies/${j.study_id}/exports/${j.id}/download` : null,
+  };
+}
+
+export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl }: RouteDeps): Promise<void> {
   const tags = ['studies'];
 
   app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
@@ -143,15 +156,42 @@ export async function studyRoutes(app: App, { ctx, store, publicUrl }: RouteDeps
   });
 
   app.post('/studies/:studyId/export', {
-    schema: { tags, summary: 'Write the study folder (SPEC §7) under <data-dir>/exports', params: StudyParams, body: ExportBody },
-  }, async (req) => {
+    schema: { tags, summary: 'Start writing the study folder (SPEC §7) under <data-dir>/exports as a background job; poll GET …/exports/:jobId, download when done', params: StudyParams, body: ExportBody },
+  }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const name = req.body?.name ?? `${info.study.id}-${new Date(ctx.now()).toISOString().replace(/[:.]/g, '-')}`;
-    const dir = resolve(ctx.exportDir, name);
-    const summary = await exportStudy(store, info, ctx.dataDir, dir);
-    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'export', detail: JSON.stringify(summary) });
-    return summary;
+    if (exportJobs.busy(name)) throw new HttpError(409, `body.name: an export named ${name} is already queued or running`, 'body.name');
+    const job = await exportJobs.start(info, u.id, name);
+    return reply.code(202).send(exportJobView(job, exportJobs.dir(job)));
+  });
+
+  app.get('/studies/:studyId/exports', { schema: { tags, summary: 'Export jobs of the study, newest first', params: StudyParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    return (await store.exportJobs(info.study.id)).map((j) => exportJobView(j, exportJobs.dir(j)));
+  });
+
+  app.get('/studies/:studyId/exports/:jobId', { schema: { tags, summary: 'Status and progress of an export job', params: ExportJobParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const job = await store.exportJob(info.study.id, req.params.jobId);
+    if (!job) throw notFound(`export job ${req.params.jobId}`);
+    return exportJobView(job, exportJobs.dir(job));
+  });
+
+  app.get('/studies/:studyId/exports/:jobId/download', {
+    schema: { tags, summary: 'Download a finished export as a tar archive (the study folder)', params: ExportJobParams },
+  }, async (req, reply) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const job = await store.exportJob(info.study.id, req.params.jobId);
+    if (!job) throw notFound(`export job ${req.params.jobId}`);
+    if (job.status !== 'done') throw new HttpError(409, `export job ${job.id} is ${job.status}${job.error ? `: ${job.error}` : ''}; download it when it is done`);
+    const dir = exportJobs.dir(job);
+    if (!existsSync(join(dir, 'study.json'))) throw notFound(`the export folder of job ${job.id} (no longer on the server)`);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'export_download', detail: job.id });
+    return reply.header('content-type', 'application/x-tar').header('content-disposition', `attachment; filename="${job.name}.tar"`).send(tarFolder(dir, job.name));
   });
 
   app.get('/studies/:studyId/audit', {
