@@ -1,6 +1,8 @@
 /**
  * A corpus of bad requests: every one gets a 4xx whose message names the field at fault —
- * never a 500 — and none leaves anything behind (row counts are unchanged afterwards).
+ * never a 500 — and none leaves anything behind (row counts and passwords are unchanged afterwards).
+ * Every route has cases: ingest, enrolment, accounts (password change and reset), studies,
+ * export jobs, models.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { encodeWav16 } from '../../src/signal/wav.js';
@@ -24,8 +26,10 @@ for (const b of BACKENDS) {
 
     async function counts() {
       const db = h.server.store.db;
-      const n = async (t: 'reports' | 'activity' | 'speech' | 'participants' | 'studies' | 'users') => Number((await db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-      return { reports: await n('reports'), activity: await n('activity'), speech: await n('speech'), participants: await n('participants'), studies: await n('studies'), users: await n('users') };
+      const n = async (t: 'reports' | 'activity' | 'speech' | 'participants' | 'studies' | 'users' | 'password_resets' | 'export_jobs' | 'sessions' | 'predictions') => Number((await db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const pw = await db.selectFrom('users').select('password_hash').orderBy('id').execute();
+      return { reports: await n('reports'), activity: await n('activity'), speech: await n('speech'), participants: await n('participants'), studies: await n('studies'), users: await n('users'),
+        passwordResets: await n('password_resets'), exportJobs: await n('export_jobs'), sessions: await n('sessions'), predictions: await n('predictions'), passwords: pw.map((r) => r.password_hash).join() };
     }
 
     it('rejects every malformed request with a 4xx naming the field, and writes nothing', async () => {
@@ -96,14 +100,57 @@ for (const b of BACKENDS) {
         { name: 'participant: bad time zone', url: '/studies/STUDY/participants', body: { timezone: 'Nowhere/Land' }, token: 'RESEARCHER', status: 400, field: 'body.timezone' },
         { name: 'participant: duplicate id', url: '/studies/STUDY/participants', body: { participantId: 'P1' }, token: 'RESEARCHER', status: 409, field: 'body.participantId' },
         { name: 'audit: bad limit', method: 'GET', url: '/studies/STUDY/audit?limit=-5', token: 'RESEARCHER', status: 400, field: 'querystring.limit' },
+        // Password change
+        { name: 'password: no token', url: '/auth/password', body: { currentPassword: 'researcher-pass-1', newPassword: 'another-pass-1' }, token: null, status: 401, field: 'authorization' },
+        { name: 'password: device token', url: '/auth/password', body: { currentPassword: 'researcher-pass-1', newPassword: 'another-pass-1' }, status: 401, field: 'authorization' },
+        { name: 'password: missing new password', url: '/auth/password', body: { currentPassword: 'researcher-pass-1' }, token: 'RESEARCHER', status: 400, field: 'body.newPassword' },
+        { name: 'password: new password too short', url: '/auth/password', body: { currentPassword: 'researcher-pass-1', newPassword: 'short' }, token: 'RESEARCHER', status: 400, field: 'body.newPassword' },
+        { name: 'password: new password a number', url: '/auth/password', body: { currentPassword: 'researcher-pass-1', newPassword: 12345678901 }, token: 'RESEARCHER', status: 400, field: 'body.newPassword' },
+        { name: 'password: unknown field', url: '/auth/password', body: { currentPassword: 'researcher-pass-1', newPassword: 'another-pass-1', admin: true }, token: 'RESEARCHER', status: 400, field: /body/ },
+        { name: 'password: wrong current password', url: '/auth/password', body: { currentPassword: 'not-the-password', newPassword: 'another-pass-1' }, token: 'RESEARCHER', status: 403, field: 'body.currentPassword' },
+        { name: 'password: same as current', url: '/auth/password', body: { currentPassword: 'researcher-pass-1', newPassword: 'researcher-pass-1' }, token: 'RESEARCHER', status: 400, field: 'body.newPassword' },
+        { name: 'password: invalid JSON', url: '/auth/password', payload: '{"currentPassword":', ctype: 'application/json', token: 'RESEARCHER', status: 400, field: /body/ },
+        // Password reset
+        { name: 'reset: unknown token', url: '/auth/password-reset', body: { token: 'rs_' + 'A'.repeat(43), newPassword: 'another-pass-1' }, token: null, status: 400, field: 'body.token' },
+        { name: 'reset: token too short', url: '/auth/password-reset', body: { token: 'rs_', newPassword: 'another-pass-1' }, token: null, status: 400, field: 'body.token' },
+        { name: 'reset: token as number', url: '/auth/password-reset', body: { token: 1234567890123, newPassword: 'another-pass-1' }, token: null, status: 400, field: 'body.token' },
+        { name: 'reset: missing new password', url: '/auth/password-reset', body: { token: 'rs_' + 'A'.repeat(43) }, token: null, status: 400, field: 'body.newPassword' },
+        { name: 'reset: body is an array', url: '/auth/password-reset', body: [1], token: null, status: 400, field: /body/ },
+        { name: 'reset issue: not an admin', url: '/admin/researchers/USER/password-reset', body: {}, token: 'RESEARCHER', status: 403 },
+        { name: 'reset issue: device token', url: '/admin/researchers/USER/password-reset', body: {}, status: 401, field: 'authorization' },
+        { name: 'reset issue: unknown user', url: '/admin/researchers/u_nobody/password-reset', body: {}, token: 'ADMIN', status: 404, field: /u_nobody/ },
+        { name: 'reset issue: bad user id', url: '/admin/researchers/..%2Fx/password-reset', body: {}, token: 'ADMIN', status: 400, field: 'params.userId' },
+        { name: 'reset issue: negative expiry', url: '/admin/researchers/USER/password-reset', body: { expiresHours: -1 }, token: 'ADMIN', status: 400, field: 'body.expiresHours' },
+        { name: 'reset issue: expiry too long', url: '/admin/researchers/USER/password-reset', body: { expiresHours: 10_000 }, token: 'ADMIN', status: 400, field: 'body.expiresHours' },
+        { name: 'reset issue: expiry as string', url: '/admin/researchers/USER/password-reset', body: { expiresHours: '2' }, token: 'ADMIN', status: 400, field: 'body.expiresHours' },
+        { name: 'reset issue: unknown field', url: '/admin/researchers/USER/password-reset', body: { sendEmail: true }, token: 'ADMIN', status: 400, field: /body/ },
+        { name: 'admin audit: not an admin', method: 'GET', url: '/admin/audit', token: 'RESEARCHER', status: 403 },
+        { name: 'admin audit: bad limit', method: 'GET', url: '/admin/audit?limit=0', token: 'ADMIN', status: 400, field: 'querystring.limit' },
+        { name: 'admin audit: bad resource', method: 'GET', url: '/admin/audit?resource=DROP%20TABLE', token: 'ADMIN', status: 400, field: 'querystring.resource' },
+        // Export jobs
+        { name: 'export: bad name', url: '/studies/STUDY/export', body: { name: '../../etc' }, token: 'RESEARCHER', status: 400, field: 'body.name' },
+        { name: 'export: name too long', url: '/studies/STUDY/export', body: { name: 'x'.repeat(300) }, token: 'RESEARCHER', status: 400, field: 'body.name' },
+        { name: 'export: unknown field', url: '/studies/STUDY/export', body: { format: 'zip' }, token: 'RESEARCHER', status: 400, field: /body/ },
+        { name: 'export: other study', url: '/studies/s_doesnotexist/export', body: {}, token: 'RESEARCHER', status: 404 },
+        { name: 'export: device token', url: '/studies/STUDY/export', body: {}, status: 401, field: 'authorization' },
+        { name: 'export job: unknown', method: 'GET', url: '/studies/STUDY/exports/x_nope', token: 'RESEARCHER', status: 404, field: /x_nope/ },
+        { name: 'export job: bad id', method: 'GET', url: '/studies/STUDY/exports/..%2F..%2Fx', token: 'RESEARCHER', status: 400, field: 'params.jobId' },
+        { name: 'export download: unknown', method: 'GET', url: '/studies/STUDY/exports/x_nope/download', token: 'RESEARCHER', status: 404, field: /x_nope/ },
+        { name: 'export jobs: other study', method: 'GET', url: '/studies/s_doesnotexist/exports', token: 'RESEARCHER', status: 404 },
+        // Model status and attach
+        { name: 'model status: other study', method: 'GET', url: '/studies/s_doesnotexist/model', token: 'RESEARCHER', status: 404 },
+        { name: 'model: not a folder', method: 'PUT', url: '/studies/STUDY/model', body: { model: '/nonexistent/model' }, token: 'RESEARCHER', status: 400, field: 'body.model' },
+        { name: 'model: a folder without a model', method: 'PUT', url: '/studies/STUDY/model', body: { model: '/tmp' }, token: 'RESEARCHER', status: 400, field: 'body.model' },
+        { name: 'model: missing', method: 'PUT', url: '/studies/STUDY/model', body: {}, token: 'RESEARCHER', status: 400, field: 'body.model' },
       ];
+      const userId = (await h.req('GET', '/auth/me', { token: s.researcher })).json.id as string;
       // The speech cases need a report of this participant that has no recording yet.
       expect((await h.req('POST', '/me/reports', { token: tok, body: reportBody('mine', iso(Date.now() - 2000)) })).status).toBe(201);
       const before = await counts();
       const failures: string[] = [];
       for (const c of corpus) {
-        const token = c.token === null ? undefined : c.token === 'RESEARCHER' ? s.researcher : c.token ?? tok;
-        const url = (c.url ?? '/me/reports').replace('REPORT', 'mine').replace('STUDY', s.studyId);
+        const token = c.token === null ? undefined : c.token === 'RESEARCHER' ? s.researcher : c.token === 'ADMIN' ? s.admin : c.token ?? tok;
+        const url = (c.url ?? '/me/reports').replace('REPORT', 'mine').replace('STUDY', s.studyId).replace('USER', userId);
         const r = await h.req(c.method ?? 'POST', url, {
           token, body: c.body, payload: c.payload,
           headers: c.ctype ? { 'content-type': c.ctype } : undefined,
