@@ -57,6 +57,13 @@ export const LifesnapsOptionsSchema = z.object({
   physiology: z.array(z.string()).default(['resting_hr', 'bpm', 'rmssd', 'nremhr', 'stress_score', 'sleep_efficiency', 'minutesAsleep', 'nightly_temperature', 'daily_temperature_variation', 'full_sleep_breathing_rate']),
   /** Side knowledge (AMM §III-C) concatenated to the activity vector: one-hot demographics. */
   side: z.array(z.string()).default(['gender', 'age']),
+  /**
+   * Also put the participant's rate of each main-task class over their TRAINING reports into the
+   * side knowledge (a person-level prior, the "macro" part of the MM paper's macro-micro
+   * personalisation; not in AMM). The sequences are z-scored per participant, so without it the
+   * models see no between-person differences beyond gender and age.
+   */
+  personPrior: z.boolean().default(false),
 });
 export type LifesnapsOptions = z.infer<typeof LifesnapsOptionsSchema>;
 
@@ -133,14 +140,31 @@ export async function loadLifesnaps(file: string, options: Partial<LifesnapsOpti
   const values = new Float32Array(n * LIFESNAPS_MOODS.length);
   reports.forEach((r, i) => values.set(r.mood, i * LIFESNAPS_MOODS.length));
   const taskList = buildTasks({ items: LIFESNAPS_MOODS, values, participant }, tasks, split.train);
+  let sideAll = { names: sideNames, x: side };
+  if (o.personPrior) {
+    // Per participant: share of each main-task class among their labelled training reports
+    // (the training-set rate over everyone for a participant without any).
+    const main = taskList[0], K = main.classes.length;
+    const count = new Float64Array(P * K), total = new Float64Array(P), all = new Float64Array(K);
+    for (const r of split.train) { const y = main.y[r]; if (y >= 0) { count[participant[r] * K + y]++; total[participant[r]]++; all[y]++; } }
+    const nAll = all.reduce((a, b) => a + b, 0);
+    const S0 = sideNames.length, S = S0 + K;
+    const x = new Float32Array(n * S);
+    for (let i = 0; i < n; i++) {
+      x.set(side.subarray(i * S0, (i + 1) * S0), i * S);
+      const p = participant[i];
+      for (let k = 0; k < K; k++) x[i * S + S0 + k] = total[p] > 0 ? count[p * K + k] / total[p] : all[k] / Math.max(1, nAll);
+    }
+    sideAll = { names: [...sideNames, ...main.classes.map((c) => `prior:${main.name}=${c}`)], x };
+  }
   const modalities: SeqModality[] = [
-    { name: 'activity', steps: T, features: nA, featureNames: o.activity, x: xa, length: la, side: sideNames.length ? { names: sideNames, x: side } : undefined },
+    { name: 'activity', steps: T, features: nA, featureNames: o.activity, x: xa, length: la, side: sideAll.names.length ? sideAll : undefined },
     { name: 'physiology', steps: T, features: nP, featureNames: o.physiology, x: xp, length: lp },
   ];
   const participantIds = [...pIndex.keys()];
   const pos = taskList[0].y.filter((v) => v === 1).length;
   return {
     n, participantIds, participant, modalities, tasks: taskList, split,
-    notes: [`LifeSnaps ${file}: ${n} answered mood reports of ${new Set(participant).size} people; ${T}-day sequences; main task "${taskList[0].name}" positive in ${pos}/${n}`],
+    notes: [`LifeSnaps ${file}: ${n} answered mood reports of ${new Set(participant).size} people; ${T}-day sequences; main task "${taskList[0].name}" positive in ${pos}/${n}${o.personPrior ? '; side knowledge includes each person\'s training-set rate of the main task\'s classes' : ''}`],
   };
 }

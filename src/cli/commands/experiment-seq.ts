@@ -29,6 +29,7 @@ const Flags = z.object({
   study: z.string().optional(),
   lld: z.string().optional(),
   lifesnaps: z.string().optional(),
+  personPrior: z.boolean().optional(),
   planted: z.boolean().optional(),
   decoy: z.boolean().optional(),
   rate: z.coerce.number().gt(0).max(1).default(1),
@@ -63,7 +64,7 @@ async function loadData(f: Flags): Promise<SeqData> {
   const sources = [f.study, f.lifesnaps, f.planted].filter(Boolean).length;
   if (sources !== 1) throw new UsageError('give exactly one of --study DIR, --lifesnaps daily.csv, --planted');
   if (f.planted) return plantedStudy({ decoy: !!f.decoy, mainLabelRate: f.rate });
-  if (f.lifesnaps) return loadLifesnaps(f.lifesnaps, {}, f.tasks ? readTasks(f.tasks) : LIFESNAPS_TASKS);
+  if (f.lifesnaps) return loadLifesnaps(f.lifesnaps, { personPrior: !!f.personPrior }, f.tasks ? readTasks(f.tasks) : LIFESNAPS_TASKS);
   const ds = await loadDataset(f.study!, 'masked');
   const split = chronologicalSplit(ds);
   const frames = f.lld ? await loadFrameSequences(f.lld, ds.reportIds) : undefined;
@@ -108,6 +109,7 @@ function addOptions(c: Command): Command {
     .option('--study <dir>', 'study folder (tasks from its items, activity minutes + speech as sequences)')
     .option('--lld <dir>', 'frame-level speech descriptors per report (from `moodlens features --lld`); without it a fallback sequence is built from the speech features')
     .option('--lifesnaps <file>', "LifeSnaps daily.csv: daily sequences, real multi-hot moods")
+    .option('--person-prior', "lifesnaps: add each person's training-set rate of the main task's classes to the side knowledge (AMM only; MIMML has no side input)")
     .option('--planted', 'the planted two-modality synthetic study')
     .option('--decoy', 'planted: add the cross-modal decoy')
     .option('--rate <x>', 'planted: fraction of training reports with the main label', '1')
