@@ -9,14 +9,34 @@ macro-micro with a per-user 2-layer FFNN (index_select of per-user weight tensor
 P = lam*E_macro + (1-lam)*E_micro; 9 sigmoid heads; per-task 1 - CCC; DRUW loss (DWA weights
 fixed within the epoch); SGD Nesterov 0.9, weight decay 1e-4 (dense, as PyTorch users write it).
 
-Usage: train_reference.py --batch 16 --seconds 8 [--users 298 --speech 25 --width 64]
-Prints one JSON line: {"batch":..,"steps":..,"samples_per_s":..,"torch":..,"threads":1}
+--pooled: the transformer layer evaluated at the pooled (fused) token only, with the layer's own
+parameters (keys/values from all tokens; query, output projection, norms and feed-forward for
+that token) — the same arithmetic as Moodlens' applyEncoderAt; without it, nn.TransformerEncoderLayer
+over all tokens, as a PyTorch user would write it.
+
+Usage: train_reference.py --batch 16 --seconds 8 [--users 298 --speech 25 --width 64 --threads 1 --pooled]
+Prints one JSON line: {"batch":..,"steps":..,"samples_per_s":..,"torch":..,"threads":N}
 """
 import argparse, json, math, time
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
-torch.set_num_threads(1)
+
+def encoder_at_last(tr, tokens, pad):
+    """nn.TransformerEncoderLayer (post-norm, ReLU, no dropout) output at the last token only."""
+    B, T, d = tokens.shape
+    h = tr.self_attn.num_heads; dh = d // h
+    qkv = F.linear(tokens, tr.self_attn.in_proj_weight, tr.self_attn.in_proj_bias)  # [B,T,3d]
+    q = qkv[:, -1, :d].reshape(B, h, 1, dh)
+    k = qkv[:, :, d:2 * d].reshape(B, T, h, dh).transpose(1, 2)
+    v = qkv[:, :, 2 * d:].reshape(B, T, h, dh).transpose(1, 2)
+    s = (q @ k.transpose(-1, -2)) / math.sqrt(dh)                                   # [B,h,1,T]
+    s = s.masked_fill(pad[:, None, None, :], float('-inf'))
+    ctx = (torch.softmax(s, -1) @ v).reshape(B, d)
+    x1 = tr.norm1(tokens[:, -1] + tr.self_attn.out_proj(ctx))
+    return tr.norm2(x1 + tr.linear2(F.relu(tr.linear1(x1))))
+
 
 
 class UserFfnn(nn.Module):
@@ -33,8 +53,9 @@ class UserFfnn(nn.Module):
 
 
 class Paper(nn.Module):
-    def __init__(self, dims, users, K=9, d=64, heads=4, micro=32, lam=0.5):
+    def __init__(self, dims, users, K=9, d=64, heads=4, micro=32, lam=0.5, pooled=False):
         super().__init__()
+        self.pooled = pooled
         M = len(dims)
         self.enc = nn.ModuleList([nn.Sequential(nn.Linear(n, d), nn.ReLU(), nn.Linear(d, d), nn.ReLU()) for n in dims])
         self.c = 1.0 / M
@@ -55,7 +76,7 @@ class Paper(nn.Module):
         e = self.emotion(fused)
         tokens = torch.cat([h, e.unsqueeze(1)], 1) + self.type_emb
         pad = torch.cat([mask, torch.ones_like(mask[:, :1])], 1) == 0
-        macro = self.tr(tokens, src_key_padding_mask=pad)[:, -1]
+        macro = encoder_at_last(self.tr, tokens, pad) if self.pooled else self.tr(tokens, src_key_padding_mask=pad)[:, -1]
         lam = self.lam * known + (1 - known)
         p = lam * macro + (1 - lam) * self.micro(macro, u)
         return torch.sigmoid(self.heads(p))
@@ -79,10 +100,13 @@ def main():
     ap.add_argument('--users', type=int, default=298)
     ap.add_argument('--speech', type=int, default=25)
     ap.add_argument('--width', type=int, default=64)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--pooled', action='store_true')
     a = ap.parse_args()
+    torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     B, U = a.batch, a.users
-    model = Paper([60, 60, a.speech], U, d=a.width)
+    model = Paper([60, 60, a.speech], U, d=a.width, pooled=a.pooled)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4)
     pool = 64
     data = [([torch.randn(B, 60), torch.randn(B, 60), torch.randn(B, a.speech)], torch.rand(B, 9),
@@ -104,7 +128,7 @@ def main():
         step(n); n += 1
     dt = time.perf_counter() - t0
     print(json.dumps({"batch": B, "steps": n, "seconds": round(dt, 3), "samples_per_s": round(n * B / dt, 1),
-                      "torch": torch.__version__, "threads": torch.get_num_threads()}))
+                      "torch": torch.__version__, "threads": torch.get_num_threads(), "pooled": a.pooled}))
 
 
 if __name__ == '__main__':

@@ -4,10 +4,13 @@
  * (src/train/trainer.ts trainStep) — and, in the same run, the same model in PyTorch
  * (bench/reference/train_reference.py) when a python3 with torch is found, with the ratio.
  *
- *   npx tsx bench/train/train.ts [--seconds 8]
- * The machine is shared (2 cores): figures are noisy; both engines run one thread, back to back.
+ *   npx tsx bench/train/train.ts [--seconds 5] [--rounds 3]
+ * Each round measures tfjs, then PyTorch (1 thread; 1 thread with the same pooled-token arithmetic;
+ * 2 threads) back to back; the table shows medians over rounds and the median of the per-round
+ * ratios, which is steadier than one pass on a shared machine. tfjs runs one thread.
  */
 import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { tf } from '../../src/model/backend.js';
 import { initNodeBackend } from '../../src/train/backend-node.js';
 import { MoodModel } from '../../src/model/macro-micro.js';
@@ -17,8 +20,8 @@ import { disposeBatch, type BatchTensors } from '../../src/model/inputs.js';
 import { SPEECH_FEATURES } from '../../src/synth/index.js';
 import { Rng } from '../../src/util/random.js';
 
-const secIdx = process.argv.indexOf('--seconds');
-const SECONDS = secIdx > 0 ? Number(process.argv[secIdx + 1]) : 8;
+const arg = (name: string, d: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : d; };
+const SECONDS = arg('--seconds', 5), ROUNDS = arg('--rounds', 3);
 const U = 298, K = 9, F = SPEECH_FEATURES.length;
 
 function randomBatch(rng: Rng, B: number): BatchTensors {
@@ -31,7 +34,8 @@ function randomBatch(rng: Rng, B: number): BatchTensors {
   };
 }
 
-function tfjsSamplesPerSecond(B: number): { samplesPerS: number; steps: number } {
+interface TfjsRun { measure(seconds: number): number; dispose(): void }
+function tfjsRun(B: number): TfjsRun {
   const config = presetConfig('paper');
   const model = new MoodModel(config.model, { modalities: [{ name: 'zcm', dim: 60 }, { name: 'pim', dim: 60 }, { name: 'speech', dim: F }], K, users: U }, 1);
   const momentum = newMomentum(model);
@@ -39,29 +43,56 @@ function tfjsSamplesPerSecond(B: number): { samplesPerS: number; steps: number }
   const pool = Array.from({ length: 16 }, () => randomBatch(rng, B));
   const h = { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-4 };
   for (let i = 0; i < 5; i++) trainStep(model, momentum, pool[i % pool.length], h).L.dispose();
-  let n = 0; const t0 = performance.now();
-  while (performance.now() - t0 < SECONDS * 1000) { trainStep(model, momentum, pool[n % pool.length], h).L.dispose(); n++; }
-  const dt = (performance.now() - t0) / 1000;
-  pool.forEach(disposeBatch); model.dispose();
-  return { samplesPerS: (n * B) / dt, steps: n };
+  return {
+    measure(seconds) {
+      let n = 0; const t0 = performance.now();
+      while (performance.now() - t0 < seconds * 1000) { trainStep(model, momentum, pool[n % pool.length], h).L.dispose(); n++; }
+      return (n * B) / ((performance.now() - t0) / 1000);
+    },
+    dispose() { pool.forEach(disposeBatch); model.dispose(); },
+  };
 }
 
-function torchSamplesPerSecond(B: number): number | null {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(py, ['bench/reference/train_reference.py', '--batch', String(B), '--seconds', String(SECONDS), '--speech', String(F)], { encoding: 'utf8' });
-    if (r.status === 0) {
-      const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      return j.samples_per_s;
-    }
+/** PyTorch variants: nn.TransformerEncoderLayer as written, 1 and 2 threads; pooled-token arithmetic (as tfjs), 1 thread. */
+const TORCH = [
+  { key: 'pt1', label: 'PyTorch 1 thr', args: ['--threads', '1'] },
+  { key: 'pt1p', label: 'PyTorch 1 thr pooled', args: ['--threads', '1', '--pooled'] },
+  { key: 'pt2', label: 'PyTorch 2 thr', args: ['--threads', '2'] },
+] as const;
+
+let python: string | null | undefined;
+function torchSamplesPerSecond(B: number, args: readonly string[]): number | null {
+  for (const py of python === undefined ? ['/usr/bin/python3', 'python3'] : python ? [python] : []) {
+    const r = spawnSync(py, ['bench/reference/train_reference.py', '--batch', String(B), '--seconds', String(SECONDS), '--speech', String(F), ...args], { encoding: 'utf8' });
+    if (r.status === 0) { python = py; return JSON.parse(r.stdout.trim().split('\n').pop()!).samples_per_s; }
   }
+  python = null;
   return null;
 }
 
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(0));
+
 await initNodeBackend();
-console.log(`paper preset, ${U} users, speech ${F} features; ${SECONDS} s per measurement; backend ${tf.getBackend()} (1 thread)`);
-console.log('batch | tfjs-wasm samples/s | PyTorch (1 thread) samples/s | ratio tfjs/PyTorch');
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+console.log(`paper preset, ${U} users, speech ${F} features; ${ROUNDS} round(s) of ${SECONDS} s per engine, medians; tfjs backend ${tf.getBackend()} (1 thread)`);
+console.log(`load average before: ${load()} (${cpus().length} cores)`);
+console.log('batch | tfjs-wasm | ' + TORCH.map((t) => t.label).join(' | ') + ' | ratio tfjs/' + TORCH.map((t) => t.key).join(', tfjs/'));
 for (const B of [16, 256]) {
-  const t = tfjsSamplesPerSecond(B);
-  const p = torchSamplesPerSecond(B);
-  console.log(`${String(B).padStart(5)} | ${t.samplesPerS.toFixed(0).padStart(19)} | ${(p === null ? 'n/a (no python3 torch)' : p.toFixed(0)).padStart(28)} | ${p === null ? '—' : (t.samplesPerS / p).toFixed(2)}`);
+  const run = tfjsRun(B);
+  const tf1: number[] = []; const pt: Record<string, number[]> = {}; const ratios: Record<string, number[]> = {};
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = run.measure(SECONDS); tf1.push(t);
+    for (const v of TORCH) {
+      const p = torchSamplesPerSecond(B, v.args);
+      if (p === null) continue;
+      (pt[v.key] ??= []).push(p); (ratios[v.key] ??= []).push(t / p);
+    }
+  }
+  run.dispose();
+  const cols = TORCH.map((v) => fmt(pt[v.key] ? median(pt[v.key]) : null));
+  const rats = TORCH.map((v) => (ratios[v.key] ? median(ratios[v.key]).toFixed(2) : '—'));
+  console.log(`${String(B).padStart(5)} | ${fmt(median(tf1))} | ${cols.join(' | ')} | ${rats.join(', ')}`);
 }
+console.log(`load average after: ${load()}`);
+if (python === null) console.log('(no python3 with torch: install Debian python3-torch and libopenblas0-pthread)');

@@ -70,7 +70,7 @@ export function trainStep(model: MoodModel, momentum: Float32Array[], b: BatchTe
   const order = usersInOrder(b.user);
   for (const [table, row] of ub.rows) {
     const g = grads[row.name];
-    if (g) tableStep(table, order, g.dataSync() as Float32Array, h);
+    if (g) tableStep(table, order, values(g), h);
   }
   lap('tables');
   const total = value.dataSync()[0];
@@ -82,11 +82,21 @@ export function trainStep(model: MoodModel, momentum: Float32Array[], b: BatchTe
 /** Milliseconds spent in each phase of trainStep, summed over calls (for bench/train/profile.ts). */
 export interface StepTiming { rows: number; forward: number; backward: number; shared: number; tables: number; rest: number }
 
+/**
+ * A float32 tensor's values for reading right away: on the wasm backend a view of its memory (no
+ * copy; valid until the next tensor allocation), elsewhere dataSync().
+ */
+function values(t: tf.Tensor): Float32Array {
+  const be = tf.backend() as unknown as { typedArrayFromHeap?: (i: tf.TensorInfo) => Float32Array };
+  if (t.dtype === 'float32' && typeof be.typedArrayFromHeap === 'function' && tf.getBackend() === 'wasm') return be.typedArrayFromHeap(t);
+  return t.dataSync() as Float32Array;
+}
+
 /** The SGD step of the shared variables from their gradients (by variable name). */
 export function sharedSgdStep(vars: tf.Variable[], grads: tf.NamedTensorMap, momentum: Float32Array[], h: StepHyper): void {
   vars.forEach((w, j) => {
     const g = grads[w.name];
-    if (g) sgdUpdate(w, g.dataSync() as Float32Array, momentum[j], h);
+    if (g) sgdUpdate(w, values(g), momentum[j], h);
   });
 }
 
@@ -150,7 +160,7 @@ const f32 = Math.fround;
  * the result is bit-identical to them.
  */
 function sgdUpdate(w: tf.Variable, g: Float32Array, v: Float32Array, h: StepHyper): void {
-  const x = w.dataSync() as Float32Array, out = new Float32Array(x.length);
+  const x = values(w), out = new Float32Array(x.length);
   const wd = f32(h.weightDecay), mu = f32(h.momentum), lr = f32(h.lr);
   for (let i = 0; i < x.length; i++) {
     const gd = wd ? f32(g[i] + f32(wd * x[i])) : g[i];
