@@ -112,7 +112,7 @@ export class Monitor {
       return Float32Array.from(names, (n) => (typeof f[n] === 'number' ? f[n] as number : NaN));
     };
     const localHour = (t: number) => localHourOf(t, participant.timezone);
-    const historyCount = await this.ctx.store.countReportsBefore(participant.id, timeMs, report?.id ?? null);
+    const historyCount = () => this.ctx.store.countReportsBefore(participant.id, timeMs, report?.id ?? null);
     const history = async () => (await this.ctx.store.reportsOf(participant.id))
       .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs))
       .map((r) => ({ id: r.id, timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));

@@ -166,11 +166,13 @@ export class ModelPredictor implements Predictor {
   close(): Promise<void> { return this.personalizer.close(); }
 
   /** Queue a micro-layer fit when the participant's report count reaches 5, 10, 20, 40 (never waits for it). */
-  private maybePersonalise(input: PredictionInput): void {
-    const pid = input.participantId, n = input.historyCount;
+  private async maybePersonalise(input: PredictionInput): Promise<void> {
+    const pid = input.participantId;
     if (this.trained(pid) || !input.historyInstances || !this.hasTables()) return;
     const last = this.fitRequestedAt.get(pid) ?? 0;
-    if (n < this.personaliseAfter || (last > 0 && (n < 2 * last || last >= 8 * this.personaliseAfter))) return;
+    if (last >= 8 * this.personaliseAfter) return; // settled: no count query
+    const n = await input.historyCount();
+    if (n < this.personaliseAfter || (last > 0 && n < 2 * last) || (this.fitRequestedAt.get(pid) ?? 0) !== last) return;
     this.fitRequestedAt.set(pid, n);
     const load = input.historyInstances;
     this.personalizer.request(pid,
@@ -202,7 +204,7 @@ export class ModelPredictor implements Predictor {
   }
 
   async predict(input: PredictionInput): Promise<PredictionOutput> {
-    this.maybePersonalise(input);
+    await this.maybePersonalise(input);
     const C = this.channels.length, W = this.windowEpochs;
     const speech = input.speech && input.speech.length === this.speechDim ? input.speech : null;
     const pid = input.participantId, personal = this.personal.get(pid);

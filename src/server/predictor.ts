@@ -17,8 +17,8 @@ export interface PredictionInput {
   activity: Float32Array;
   /** Speech features in the order of the predictor's `speechFeatures` (NaN = missing), or null. */
   speech: Float32Array | null;
-  /** How many earlier reports the participant has. */
-  historyCount: number;
+  /** How many earlier reports the participant has (one count query, made only when asked). */
+  historyCount: () => Promise<number>;
   /** The participant's earlier reports (item values in item units; absent = not answered), oldest first; loaded on request. */
   history: () => Promise<{ timeMs: number; values: Record<string, number> }[]>;
   /** The earlier reports with their activity windows, loaded on request (for personalisation). */
@@ -60,7 +60,7 @@ export class BaselinePredictor implements Predictor {
     const macro = await this.macro();
     const out: Record<string, ItemPrediction> = {};
     let personal = false;
-    const history = input.historyCount > 0 ? await input.history() : [];
+    const history = (await input.historyCount()) > 0 ? await input.history() : [];
     for (const it of this.items) {
       const own = history.map((h) => h.values[it.id]).filter((v) => Number.isFinite(v));
       const mMacro = Number.isFinite(macro.mean[it.id]) ? macro.mean[it.id] : (it.min + it.max) / 2;
