@@ -15,7 +15,8 @@ that token) — the same arithmetic as Moodlens' applyEncoderAt; without it, nn.
 over all tokens, as a PyTorch user would write it.
 
 Usage: train_reference.py --batch 16 --seconds 8 [--users 298 --speech 25 --width 64 --threads 1 --pooled]
-Prints one JSON line: {"batch":..,"steps":..,"samples_per_s":..,"torch":..,"threads":N}
+Prints one JSON line: {"batch":..,"steps":..,"samples_per_s":..,"p10_samples_per_s":..,"torch":..,"threads":N}
+(p10: batch / 10th-percentile step time — the less-disturbed steps on a shared machine)
 """
 import argparse, json, math, time
 import torch
@@ -123,11 +124,14 @@ def main():
 
     for i in range(10):
         step(i)
-    n, t0 = 0, time.perf_counter()
+    n, t0, each = 0, time.perf_counter(), []
     while time.perf_counter() - t0 < a.seconds:
-        step(n); n += 1
+        s = time.perf_counter(); step(n); each.append(time.perf_counter() - s); n += 1
     dt = time.perf_counter() - t0
+    each.sort()
+    p10 = each[len(each) // 10]
     print(json.dumps({"batch": B, "steps": n, "seconds": round(dt, 3), "samples_per_s": round(n * B / dt, 1),
+                      "p10_samples_per_s": round(B / p10, 1),
                       "torch": torch.__version__, "threads": torch.get_num_threads(), "pooled": a.pooled}))
 
 

@@ -34,7 +34,8 @@ function randomBatch(rng: Rng, B: number): BatchTensors {
   };
 }
 
-interface TfjsRun { measure(seconds: number): number; dispose(): void }
+interface Speed { mean: number; p10: number }
+interface TfjsRun { measure(seconds: number): Speed; dispose(): void }
 function tfjsRun(B: number): TfjsRun {
   const config = presetConfig('paper');
   const model = new MoodModel(config.model, { modalities: [{ name: 'zcm', dim: 60 }, { name: 'pim', dim: 60 }, { name: 'speech', dim: F }], K, users: U }, 1);
@@ -42,12 +43,15 @@ function tfjsRun(B: number): TfjsRun {
   const rng = new Rng(1);
   const pool = Array.from({ length: 16 }, () => randomBatch(rng, B));
   const h = { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-4 };
-  for (let i = 0; i < 5; i++) trainStep(model, momentum, pool[i % pool.length], h).L.dispose();
+  for (let i = 0; i < 30; i++) trainStep(model, momentum, pool[i % pool.length], h).L.dispose(); // warm-up (JIT, XNNPACK)
   return {
     measure(seconds) {
-      let n = 0; const t0 = performance.now();
-      while (performance.now() - t0 < seconds * 1000) { trainStep(model, momentum, pool[n % pool.length], h).L.dispose(); n++; }
-      return (n * B) / ((performance.now() - t0) / 1000);
+      let n = 0; const t0 = performance.now(), each: number[] = [];
+      while (performance.now() - t0 < seconds * 1000) {
+        const s = performance.now(); trainStep(model, momentum, pool[n % pool.length], h).L.dispose(); each.push(performance.now() - s); n++;
+      }
+      each.sort((a, b) => a - b);
+      return { mean: (n * B) / ((performance.now() - t0) / 1000), p10: B / (each[Math.floor(each.length / 10)] / 1000) };
     },
     dispose() { pool.forEach(disposeBatch); model.dispose(); },
   };
@@ -61,10 +65,10 @@ const TORCH = [
 ] as const;
 
 let python: string | null | undefined;
-function torchSamplesPerSecond(B: number, args: readonly string[]): number | null {
+function torchSamplesPerSecond(B: number, args: readonly string[]): Speed | null {
   for (const py of python === undefined ? ['/usr/bin/python3', 'python3'] : python ? [python] : []) {
     const r = spawnSync(py, ['bench/reference/train_reference.py', '--batch', String(B), '--seconds', String(SECONDS), '--speech', String(F), ...args], { encoding: 'utf8' });
-    if (r.status === 0) { python = py; return JSON.parse(r.stdout.trim().split('\n').pop()!).samples_per_s; }
+    if (r.status === 0) { python = py; const j = JSON.parse(r.stdout.trim().split('\n').pop()!); return { mean: j.samples_per_s, p10: j.p10_samples_per_s }; }
   }
   python = null;
   return null;
@@ -77,22 +81,34 @@ await initNodeBackend();
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(`paper preset, ${U} users, speech ${F} features; ${ROUNDS} round(s) of ${SECONDS} s per engine, medians; tfjs backend ${tf.getBackend()} (1 thread)`);
 console.log(`load average before: ${load()} (${cpus().length} cores)`);
-console.log('batch | tfjs-wasm | ' + TORCH.map((t) => t.label).join(' | ') + ' | ratio tfjs/' + TORCH.map((t) => t.key).join(', tfjs/'));
+const header = 'batch | tfjs-wasm | ' + TORCH.map((t) => t.label).join(' | ') + ' | ratio tfjs/' + TORCH.map((t) => t.key).join(', tfjs/');
+const rows: Record<'mean' | 'p10', string[]> = { mean: [], p10: [] };
 for (const B of [16, 256]) {
   const run = tfjsRun(B);
-  const tf1: number[] = []; const pt: Record<string, number[]> = {}; const ratios: Record<string, number[]> = {};
+  const tfs: Record<'mean' | 'p10', number[]> = { mean: [], p10: [] };
+  const pt: Record<string, Record<'mean' | 'p10', number[]>> = {};
+  const ratios: Record<string, Record<'mean' | 'p10', number[]>> = {};
   for (let r = 0; r < ROUNDS; r++) {
-    const t = run.measure(SECONDS); tf1.push(t);
+    const t = run.measure(SECONDS); tfs.mean.push(t.mean); tfs.p10.push(t.p10);
     for (const v of TORCH) {
       const p = torchSamplesPerSecond(B, v.args);
       if (p === null) continue;
-      (pt[v.key] ??= []).push(p); (ratios[v.key] ??= []).push(t / p);
+      for (const k of ['mean', 'p10'] as const) {
+        ((pt[v.key] ??= { mean: [], p10: [] })[k]).push(p[k]);
+        ((ratios[v.key] ??= { mean: [], p10: [] })[k]).push(t[k] / p[k]);
+      }
     }
   }
   run.dispose();
-  const cols = TORCH.map((v) => fmt(pt[v.key] ? median(pt[v.key]) : null));
-  const rats = TORCH.map((v) => (ratios[v.key] ? median(ratios[v.key]).toFixed(2) : '—'));
-  console.log(`${String(B).padStart(5)} | ${fmt(median(tf1))} | ${cols.join(' | ')} | ${rats.join(', ')}`);
+  for (const k of ['mean', 'p10'] as const) {
+    const cols = TORCH.map((v) => fmt(pt[v.key] ? median(pt[v.key][k]) : null));
+    const rats = TORCH.map((v) => (ratios[v.key] ? median(ratios[v.key][k]).toFixed(2) : '—'));
+    rows[k].push(`${String(B).padStart(5)} | ${fmt(median(tfs[k]))} | ${cols.join(' | ')} | ${rats.join(', ')}`);
+  }
 }
+console.log('\nsamples/s over the whole measurement (steps × batch / wall time):');
+console.log(header); rows.mean.forEach((r) => console.log(r));
+console.log('\nsamples/s from the 10th-percentile step time (batch / p10 step; less disturbed by other jobs):');
+console.log(header); rows.p10.forEach((r) => console.log(r));
 console.log(`load average after: ${load()}`);
 if (python === null) console.log('(no python3 with torch: install Debian python3-torch and libopenblas0-pthread)');
