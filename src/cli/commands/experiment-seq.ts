@@ -36,6 +36,7 @@ const Flags = z.object({
   tasks: z.string().optional(),
   modalities: z.string().optional(),
   parts: z.string().optional(),
+  arms: z.string().optional(),
   seeds: z.string().regex(/^\d+(,\d+)*$/, 'comma-separated integers, e.g. 1,2,3').default('1,2,3'),
   epochs: z.coerce.number().int().positive().default(100),
   patience: z.coerce.number().int().min(0).default(15),
@@ -79,9 +80,12 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   for (const m of modalities) if (!data.modalities.some((x) => x.name === m)) throw new UsageError(`--modalities: unknown "${m}" (have ${data.modalities.map((x) => x.name).join(', ')})`);
   const design = { modalities, main: data.tasks[0].name, secondary: data.tasks[1]?.name };
   const parts = f.parts ? list(f.parts) : undefined;
-  const arms = system === 'amm'
+  const designed = system === 'amm'
     ? ammDesign(design, (parts ?? ['stl-mtl', 'ablation']) as Array<'stl-mtl' | 'ablation'>)
     : mimmlDesign(design, (parts ?? ['modalities', 'ablation']) as Array<'modalities' | 'ablation'>);
+  const only = f.arms ? list(f.arms) : null;
+  for (const id of only ?? []) if (!designed.some((a) => a.id === id)) throw new UsageError(`--arms: no arm "${id}" in this design (have ${designed.map((a) => a.id).join(', ')})`);
+  const arms = only ? designed.filter((a) => only.includes(a.id)) : designed;
   if (arms.length === 0) throw new UsageError('the design has no arms (need a secondary task and two modalities for ablations)');
   const seeds = list(f.seeds).map(Number);
   console.log(`${data.notes.join('\n')}\n${arms.length} arms × ${seeds.length} seeds: ${arms.map((a) => a.id).join(', ')}`);
@@ -116,6 +120,7 @@ function addOptions(c: Command): Command {
     .option('--tasks <file>', 'tasks JSON {tasks: [{name, kind: "binary", items, rule, threshold} | {name, kind: "dominant", groups}]}, main first')
     .option('--modalities <list>', 'modalities to use (default: all)')
     .option('--parts <list>', 'amm: stl-mtl,ablation; mimml: modalities,ablation')
+    .option('--arms <list>', 'run only these arms of the design (ids as printed, e.g. mtl-all,no-it)')
     .option('--seeds <list>', 'seeds', '1,2,3')
     .option('--epochs <n>', 'maximum epochs (paper: 100)', '100')
     .option('--patience <n>', 'early stopping on the development balanced accuracy (0 = off)', '15')
