@@ -63,4 +63,18 @@ describe.skipIf(!existsSync(LIFESNAPS))('LifeSnaps daily sequences (needs ../sha
     expect(d.tasks[0].y.filter((y) => y === 1).length).toBe(598); // SAD or TENSE/ANXIOUS ticked
     expect(d.split.train.length + d.split.dev.length + d.split.test.length).toBe(d.n);
   });
+  it('the person prior is each participant\'s training-set rate of the main classes, from training rows only', async () => {
+    const d = await loadLifesnaps(LIFESNAPS, { personPrior: true });
+    const side = d.modalities[0].side!;
+    const S = side.names.length;
+    expect(side.names.slice(-2)).toEqual(['prior:negative=no', 'prior:negative=yes']);
+    const y = d.tasks[0].y, p = d.participant[d.split.test[0]];
+    const train = Array.from(d.split.train).filter((r) => d.participant[r] === p && y[r] >= 0);
+    const rate = train.filter((r) => y[r] === 1).length / train.length;
+    // Every report of that participant (train, dev and test) carries the same training-set rate.
+    for (let i = 0; i < d.n; i++) if (d.participant[i] === p) {
+      expect(side.x[i * S + S - 1]).toBeCloseTo(rate, 5);
+      expect(side.x[i * S + S - 2]).toBeCloseTo(1 - rate, 5);
+    }
+  });
 });
