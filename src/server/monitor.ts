@@ -18,7 +18,7 @@ export const BUILTIN_BASELINE = 'builtin:baseline';
 
 export class Monitor {
   private predictors = new Map<string, Promise<Predictor | null>>();
-  private macroCache = new Map<string, { at: number; summary: MacroSummary }>();
+  private macroCache = new Map<string, { at: number; total: Record<string, { n: number; s: number; ss: number }>; byParticipant: Map<string, Record<string, { n: number; s: number; ss: number }>> }>();
   private pending = new Map<string, { participant: Participant; reports: Report[] }>();
   private lastAlertRun = new Map<string, number>();
   private running: Promise<void> | null = null;
@@ -40,7 +40,7 @@ export class Monitor {
     if (!p) {
       const dir = info.study.model_dir;
       if (!dir) p = Promise.resolve(null);
-      else if (dir === BUILTIN_BASELINE) p = Promise.resolve(new BaselinePredictor(info.config.items, () => this.macro(info)));
+      else if (dir === BUILTIN_BASELINE) p = Promise.resolve(new BaselinePredictor(info.config.items, (label) => this.macro(info, label)));
       else if (this.ctx.opts.loadPredictor) p = this.ctx.opts.loadPredictor(info);
       else p = (async (): Promise<Predictor> => {
         const { ModelPredictor } = await import('./predictor-model.js');
@@ -56,23 +56,41 @@ export class Monitor {
     return p;
   }
 
-  /** Study-wide item means and SDs (the baseline predictor's macro level), cached for a minute. */
-  private async macro(info: StudyInfo): Promise<MacroSummary> {
-    const hit = this.macroCache.get(info.study.id);
-    if (hit && Date.now() - hit.at < 60_000) return hit.summary;
-    const sums: Record<string, { n: number; s: number; ss: number }> = {};
-    for await (const page of this.ctx.store.studyReports(info.study.id)) {
-      for (const r of page) {
-        const a = JSON.parse(r.answers) as Record<string, number>;
-        for (const [k, v] of Object.entries(a)) { const t = (sums[k] ??= { n: 0, s: 0, ss: 0 }); t.n++; t.s += v; t.ss += v * v; }
+  /**
+   * The baseline predictor's macro level for one participant: item means and SDs over every
+   * *other* participant's reports (leave-that-participant-out), so that the report being predicted
+   * — already stored when its prediction is made — never informs its own prediction, and the
+   * participant's own reports enter only through the shrinkage toward their history. The study's
+   * sums are cached per participant for a minute; excluding one participant is a subtraction.
+   */
+  private async macro(info: StudyInfo, label: string): Promise<MacroSummary> {
+    type Sums = Record<string, { n: number; s: number; ss: number }>;
+    let hit = this.macroCache.get(info.study.id);
+    if (!hit || Date.now() - hit.at >= 60_000) {
+      const total: Sums = {}, byParticipant = new Map<string, Sums>();
+      for await (const page of this.ctx.store.studyReports(info.study.id)) {
+        for (const r of page) {
+          const a = JSON.parse(r.answers) as Record<string, number>;
+          let own = byParticipant.get(r.participant_id);
+          if (!own) byParticipant.set(r.participant_id, own = {});
+          for (const [k, v] of Object.entries(a)) {
+            for (const t of [(total[k] ??= { n: 0, s: 0, ss: 0 }), (own[k] ??= { n: 0, s: 0, ss: 0 })]) { t.n++; t.s += v; t.ss += v * v; }
+          }
+        }
       }
+      hit = { at: Date.now(), total, byParticipant };
+      this.macroCache.set(info.study.id, hit);
     }
+    const participantId = (await this.ctx.store.participant(info.study.id, label))?.id;
+    const own = (participantId && hit.byParticipant.get(participantId)) || {};
     const summary: MacroSummary = { mean: {}, sd: {} };
-    for (const [k, t] of Object.entries(sums)) {
-      summary.mean[k] = t.s / t.n;
-      summary.sd[k] = t.n > 1 ? Math.sqrt(Math.max(0, (t.ss - t.s * t.s / t.n) / (t.n - 1))) : NaN;
+    for (const [k, t] of Object.entries(hit.total)) {
+      const o = own[k] ?? { n: 0, s: 0, ss: 0 };
+      const n = t.n - o.n, s = t.s - o.s, ss = t.ss - o.ss;
+      if (n <= 0) continue; // no one else has answered this item yet: the item's mid-range is used
+      summary.mean[k] = s / n;
+      summary.sd[k] = n > 1 ? Math.sqrt(Math.max(0, (ss - s * s / n) / (n - 1))) : NaN;
     }
-    this.macroCache.set(info.study.id, { at: Date.now(), summary });
     return summary;
   }
 

@@ -3,7 +3,7 @@
  * for one report, macro-only for a participant the model has never seen, personalised once the
  * participant's own reports exist. The model issue provides the real implementation
  * (see predictor-model.ts); `BaselinePredictor` is a transparent fallback used when a study has
- * no model attached: the study-wide item mean (macro) shrunk toward the participant's own mean
+ * no model attached: the item mean over the other participants (macro) shrunk toward the participant's own mean
  * as their reports arrive, with an empirical 90 % interval.
  */
 import type { Item } from '../data/study.js';
@@ -54,10 +54,10 @@ export interface MacroSummary { mean: Record<string, number>; sd: Record<string,
  */
 export class BaselinePredictor implements Predictor {
   readonly name = 'baseline-shrinkage';
-  constructor(private items: Item[], private macro: () => Promise<MacroSummary>, private kappa = 5) {}
+  constructor(private items: Item[], private macro: (participantId: string) => Promise<MacroSummary>, private kappa = 5) {}
 
   async predict(input: PredictionInput): Promise<PredictionOutput> {
-    const macro = await this.macro();
+    const macro = await this.macro(input.participantId);
     const out: Record<string, ItemPrediction> = {};
     let personal = false;
     const history = (await input.historyCount()) > 0 ? await input.history() : [];

@@ -34,6 +34,10 @@ export interface WithdrawalSummary {
   activityEpochs: number;
   predictions: number;
   alerts: number;
+  /** Web Push subscriptions, reminders sent, and notes of recordings the app could not deliver. */
+  pushSubscriptions: number;
+  reminders: number;
+  speechFailures: number;
   /** Speech files to remove from disk (relative to the data directory). */
   files: string[];
 }
@@ -538,9 +542,15 @@ export class Store {
       const alerts = n(await trx.deleteFrom('alerts').where('participant_id', '=', pid).execute());
       const reports = n(await trx.deleteFrom('reports').where('participant_id', '=', pid).execute());
       const activity = n(await trx.deleteFrom('activity').where('participant_id', '=', pid).execute());
+      // The web front end's tables (migration 0010_web_push): push subscriptions and reminders
+      // sent, and the notes of recordings the app could not deliver — in the same transaction.
+      const web = trx as unknown as Kysely<Record<'web_push_subscriptions' | 'web_push_sent' | 'web_speech_failures', { participant_id: string }>>;
+      const pushSubscriptions = n(await web.deleteFrom('web_push_subscriptions').where('participant_id', '=', pid).execute());
+      const reminders = n(await web.deleteFrom('web_push_sent').where('participant_id', '=', pid).execute());
+      const speechFailures = n(await web.deleteFrom('web_speech_failures').where('participant_id', '=', pid).execute());
       await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}' })
         .where('id', '=', pid).execute();
-      const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, files };
+      const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, pushSubscriptions, reminders, speechFailures, files };
       await trx.insertInto('audit').values(this.auditRow({ ...actor, action: 'delete', resource: 'participant', detail: JSON.stringify({ ...summary, files: files.length }) })).execute();
       return summary;
     });

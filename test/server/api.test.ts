@@ -248,6 +248,9 @@ for (const b of BACKENDS) {
       expect(macro.json.kind).toBe('macro');
       expect(macro.json.items.gloomy.value).toBeCloseTo(30, 5);
       for (const d of DAMS) expect(macro.json.items[d].lo).toBeLessThanOrEqual(macro.json.items[d].hi);
+      // Re-attaching drops the cached macro level, so M01's first report is predicted from a fresh read
+      // of the database, which by then holds that report.
+      expect((await h.req('PUT', `/studies/${st.studyId}/model`, { token: st.researcher, body: { model: 'builtin:baseline' } })).status).toBe(200);
       // M01: a calm baseline, then gloomy and worried stay high for two days.
       const vals = [20, 22, 18, 21, 19, 80, 85, 82, 90];
       for (let i = 0; i < vals.length; i++) {
@@ -261,6 +264,9 @@ for (const b of BACKENDS) {
       const afterReports = preds.json.filter((p: any) => p.reportId !== null);
       expect(afterReports).toHaveLength(vals.length);
       expect(afterReports[0].kind).toBe('macro'); // no own report before the first one
+      // The report being predicted (gloomy 20) never informs its own prediction: the macro level is
+      // the other participants' mean (M02: 30), whatever the cache held.
+      expect(afterReports[0].items.gloomy.value).toBeCloseTo(30, 5);
       expect(afterReports.at(-1).kind).toBe('personalised');
       expect(afterReports.at(-1).items.gloomy.value).toBeGreaterThan(30);
       const alerts = await h.req('GET', `/studies/${st.studyId}/alerts`, { token: st.researcher });

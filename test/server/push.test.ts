@@ -171,7 +171,11 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       expect((await req('PUT', '/me/push/subscription', device, sub)).status).toBe(201);
       const audit = (await req('GET', `/studies/${s.studyId}/audit`, s.researcher)).json as { resource: string }[];
       expect(audit.filter((a) => a.resource === 'push_subscription').length).toBeGreaterThanOrEqual(2);
-      expect((await req('DELETE', `/studies/${s.studyId}/participants/P1`, s.researcher)).status).toBe(200);
+      const withdrawn = await req('DELETE', `/studies/${s.studyId}/participants/P1`, s.researcher);
+      expect(withdrawn.status).toBe(200);
+      // Deleted in the withdrawal's own transaction and counted in what it says it deleted.
+      expect(withdrawn.json).toMatchObject({ pushSubscriptions: 1 });
+      expect(withdrawn.json.reminders).toBeGreaterThanOrEqual(3);
       clock = Date.parse(prompts[5].time) + 60_000;
       expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 0 });
       expect(await pushService(server.ctx)!.ds.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
