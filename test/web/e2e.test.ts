@@ -227,6 +227,18 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       await shot(d, `dashboard-study-${size}`);
       await d.locator('section[aria-labelledby=h-quality]').screenshot({ path: join(OUT, `dashboard-quality-${size}.png`) });
       await d.locator('section[aria-labelledby=h-eval]').screenshot({ path: join(OUT, `dashboard-evaluation-${size}.png`) });
+      if (size === 'desktop') {
+        // Export from the dashboard: a background job whose progress is shown, then the archive
+        // downloads (a tar holding the study folder).
+        await d.getByRole('button', { name: 'Export study folder' }).click();
+        const link = d.getByRole('link', { name: 'Download the archive (.tar)' });
+        await link.waitFor({ timeout: 20_000 });
+        expect(await d.textContent('#model-msg')).toMatch(/Exported to .*1 participants?, 2 reports/);
+        const [download] = await Promise.all([d.waitForEvent('download'), link.click()]);
+        const tar = readFileSync((await download.path())!);
+        expect(tar.includes(Buffer.from('study.json'))).toBe(true);
+        expect(tar.includes(Buffer.from('reports.csv'))).toBe(true);
+      }
       await d.getByRole('link', { name: 'P01' }).click();
       await d.locator('#latest-prediction').waitFor();
       await d.locator('#traj-chart svg').waitFor();
@@ -279,7 +291,12 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     await phone.close();
     const [rep] = await api('GET', `/studies/${sid}/participants/Q01/reports`);
     expect(rep).toMatchObject({ trigger: 'scheduled', promptTime });
-    await api('POST', `/studies/${sid}/export`, { name: 'privacy-export' });
+    // Export runs as a background job: poll it until it is done.
+    const job = await api('POST', `/studies/${sid}/export`, { name: 'privacy-export' });
+    for (let st = job; st.status !== 'done'; st = await api('GET', job.statusUrl)) {
+      expect(st.status, st.error).not.toBe('failed');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const dir = join(dataDir, 'exports', 'privacy-export');
     const csv = readFileSync(join(dir, 'speech_features.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(2); // header + the one report

@@ -1,7 +1,7 @@
 /**
  * `moodlens train --study DIR (--config FILE | --preset NAME) [--seed N] [--epochs N] --out MODEL`
  * Trains one model, keeps the best development checkpoint, calibrates the conformal intervals
- * and writes the model folder. Re-running the same command after a kill resumes from the last
+ * and writes the model folder (with the test split's evaluation as evaluation.json). Re-running the same command after a kill resumes from the last
  * finished epoch.
  */
 import type { Command } from 'commander';
@@ -12,6 +12,8 @@ import { initNodeBackend } from '../../train/backend-node.js';
 import { presetConfig, readConfigFile } from '../../train/presets.js';
 import { loadDataset, makeSplit } from '../../train/study-node.js';
 import { fitModel, predictMembers } from '../../train/fit.js';
+import { writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { evaluatePredictions } from '../../eval/evaluate.js';
 
 const Flags = z.object({
@@ -61,6 +63,16 @@ Examples:
         `${((Date.now() - t0) / 1000).toFixed(0)} s`);
       const rep = m.model.report();
       for (const [k, v] of Object.entries(rep)) if (v.length <= 12) console.log(`  learned ${k}: ${v.map((x) => x.toFixed(3)).join(' ')}`);
+      // The test split's evaluation, stored beside the weights in `moodlens evaluate --json`'s
+      // format (the dashboard shows it when the model is attached); written to a temporary name
+      // and renamed, so a kill never leaves half a file.
+      if (split.test.length > 0) {
+        const test = evaluatePredictions(ds, split.test, predictMembers(fitted.members, ds, split.test), { B: 1000 });
+        console.log(`test mean CCC ${test.meanCCC.toFixed(3)} [${test.meanCiLow.toFixed(3)}, ${test.meanCiHigh.toFixed(3)}] (${test.n} reports; evaluation.json)`);
+        const file = join(f.out, 'evaluation.json');
+        writeFileSync(`${file}.tmp`, JSON.stringify({ split: 'test', ...test }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+        renameSync(`${file}.tmp`, file);
+      }
       console.log(`wrote ${f.out}`);
     });
 }

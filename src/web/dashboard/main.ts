@@ -161,8 +161,33 @@ async function studyView(studyId: string): Promise<void> {
     catch (e) { msg.textContent = (e as Error).message; }
   });
   document.getElementById('export')!.addEventListener('click', async () => {
-    try { const j = await api('POST', `/studies/${studyId}/export`, {}); msg.textContent = `Exported to ${j.folder ?? j.path ?? JSON.stringify(j)}`; }
+    // The export is a background job on the server: show its progress, then offer the archive.
+    const button = document.getElementById('export') as HTMLButtonElement;
+    button.disabled = true;
+    try {
+      let j = await api('POST', `/studies/${studyId}/export`, {});
+      while (j.status === 'queued' || j.status === 'running') {
+        msg.textContent = `Exporting… ${j.phase ?? ''} ${Math.round(100 * (j.progress ?? 0))} %`;
+        await new Promise((r) => setTimeout(r, 500));
+        j = await api('GET', j.statusUrl);
+      }
+      if (j.status !== 'done') throw new Error(`export failed: ${j.error ?? 'unknown error'}`);
+      msg.textContent = `Exported to ${j.dir} (${j.summary?.participants ?? '?'} participants, ${j.summary?.reports ?? '?'} reports). `;
+      const link = document.createElement('a');
+      link.textContent = 'Download the archive (.tar)';
+      link.href = '#';
+      link.addEventListener('click', async (ev) => {
+        ev.preventDefault();
+        const r = await fetch(j.downloadUrl, { headers: { authorization: `Bearer ${token}` } });
+        if (!r.ok) { msg.textContent = `download failed (${r.status})`; return; }
+        const url = URL.createObjectURL(await r.blob());
+        const a = document.createElement('a'); a.href = url; a.download = `${j.name ?? 'study'}.tar`; a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      });
+      msg.append(link);
+    }
     catch (e) { msg.textContent = (e as Error).message; }
+    finally { button.disabled = false; }
   });
 }
 
