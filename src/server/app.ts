@@ -18,6 +18,7 @@ import { openDatabase } from './db/connect.js';
 import { Store } from './store.js';
 import { ServerContext, type ContextOptions } from './context.js';
 import { Monitor } from './monitor.js';
+import { SpeechExtractor } from './speech-extractor.js';
 import { ExportJobs } from './export-jobs.js';
 import { HttpError } from './http-error.js';
 import { hashPassword } from './auth.js';
@@ -43,6 +44,8 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir'> {
   logger?: boolean;
   /** Public base URL for enrolment links (default: from the request's Host). */
   publicUrl?: string;
+  /** Worker threads computing speech features from uploaded audio (default 1). */
+  speechWorkers?: number;
 }
 
 export interface Server {
@@ -51,6 +54,7 @@ export interface Server {
   ctx: ServerContext;
   monitor: Monitor;
   exportJobs: ExportJobs;
+  speech: SpeechExtractor;
   close(): Promise<void>;
 }
 
@@ -66,6 +70,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const ctx = new ServerContext(store, { ...opts });
   const monitor = new Monitor(ctx);
   const exportJobs = new ExportJobs(store, ctx);
+  const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1);
   await store.failInterruptedExports(Date.now()); // a job the previous process was running can never finish
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
@@ -114,7 +119,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { tags: ['meta'] } }, async () => { await store.ping(); return { ok: true, db: handle.kind }; });
 
-  const deps = { ctx, store, monitor, exportJobs, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl };
+  const deps = { ctx, store, monitor, exportJobs, speech, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl };
   await app.register(async (a) => accountRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => participantRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
@@ -124,11 +129,14 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   await app.register(async (a) => pushRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // Web Push reminders + their scheduler
   await app.register(async (a) => webRoutes(a)); // participant app /app/, dashboard /dashboard/ (dist/web/public)
   await app.ready();
+  // Recordings whose features a previous process never computed (crash, restart) are queued again.
+  await speech.resume();
 
   return {
-    app, store, ctx, monitor, exportJobs,
+    app, store, ctx, monitor, exportJobs, speech,
     async close() {
       await app.close();
+      await speech.close();
       await exportJobs.stop();
       await monitor.stop();
       await store.close();
@@ -141,6 +149,7 @@ export interface RouteDeps {
   store: Store;
   monitor: Monitor;
   exportJobs: ExportJobs;
+  speech: SpeechExtractor;
   authRateLimit: number;
   publicUrl?: string;
 }

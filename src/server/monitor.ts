@@ -123,7 +123,7 @@ export class Monitor {
       extractWindow({ time, values }, C, t, epochMs, W, activity, 0);
       return activity;
     };
-    const names = predictor.speechFeatures && info.config.speech.kind === 'features' ? predictor.speechFeatures : null;
+    const names = predictor.speechFeatures && info.config.speech.kind !== 'none' ? predictor.speechFeatures : null;
     const speechVector = (json: string | undefined) => {
       if (!names || json === undefined) return null;
       const f = JSON.parse(json) as Record<string, number | null>;

@@ -28,6 +28,7 @@ import type { Conformal } from '../eval/conformal.js';
 import { conformalInterval } from '../eval/conformal.js';
 import { FastMember, unsupportedReason, type PersonalLayer } from './fast-model.js';
 import { Personalizer, type PersonalisationStatus } from './personalizer.js';
+import { EGEMAPS_NAMES } from '../signal/speech/egemaps.js';
 import { channelMask, instancesDataset, speechPresent, type ServerInstance } from './instances.js';
 import type { ItemPrediction, PredictionInput, PredictionOutput, Predictor } from './predictor.js';
 
@@ -123,7 +124,14 @@ export class ModelPredictor implements Predictor {
     const recorded = meta.speechFeatures ?? metas[0].speechFeatures;
     if (speechDim > 0) {
       if (!recorded || recorded.length !== speechDim) note = 'the model folder does not record its speech feature names (retrain with this version): speech is masked out';
-      else if (study.speechKind !== 'features') note = `the study collects speech as "${study.speechKind ?? 'audio'}"; the server does not compute features from audio: speech is masked out`;
+      else if (study.speechKind === 'none') note = 'the study collects no speech: speech is masked out';
+      else if (study.speechKind !== 'features') {
+        // Audio: the server computes the 88 eGeMAPS v02 functionals of each recording (speech-extractor.ts).
+        const known = new Set(EGEMAPS_NAMES);
+        const unknown = recorded.filter((n) => !known.has(n));
+        if (unknown.length) note = `the study collects speech as audio and the server computes eGeMAPS v02 functionals, but the model reads other features (${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}): speech is masked out`;
+        else names = recorded;
+      }
       else {
         const got = study.receivedSpeechFeatures ?? [];
         if (got.length > 0) {

@@ -340,6 +340,50 @@ export class Store {
     return this.db.selectFrom('speech').selectAll().where('report_id', '=', reportId).executeTakeFirst();
   }
 
+  reportById(id: string): Promise<Report | undefined> {
+    return this.db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Features computed on the server from a stored recording (source "server"). Stored only while
+   * the recording still is (a withdrawal may have run while they were computed; writes are
+   * serialised, so the check and the insert see one state). False when nothing was stored.
+   */
+  storeComputedSpeechFeatures(s: Speech, features: string, now: number): Promise<boolean> {
+    return this.write(async (trx) => {
+      if (!(await trx.selectFrom('speech').select('report_id').where('report_id', '=', s.report_id).executeTakeFirst())) return false;
+      const res = await trx.insertInto('speech_features').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, features, created_ms: now, source: 'server' })
+        .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
+      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'system', actor_id: 'speech-extractor', action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource: 'speech_features', detail: s.report_id }, now)).execute();
+      return true;
+    });
+  }
+
+  /** A recording the server's feature extraction rejected: a failure note (web_speech_failures, first note wins), while the recording is stored. */
+  storeSpeechRejection(s: Speech, reason: string, message: string, now: number): Promise<boolean> {
+    return this.write(async (trx) => {
+      if (!(await trx.selectFrom('speech').select('report_id').where('report_id', '=', s.report_id).executeTakeFirst())) return false;
+      const web = trx as unknown as Kysely<{ web_speech_failures: { report_id: string; study_id: string; participant_id: string; reason: string; detail: string | null; created_ms: number } }>;
+      const res = await web.insertInto('web_speech_failures').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, reason: 'rejected', detail: `server: ${reason}: ${message}`, created_ms: now })
+        .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
+      if (Number(res.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
+      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'system', actor_id: 'speech-extractor', action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource: 'speech_failure', detail: `${s.report_id}: server: ${reason}` }, now)).execute();
+      return true;
+    });
+  }
+
+  /** Stored recordings with neither features nor a failure note (server extraction still owed). */
+  async speechWithoutFeatures(): Promise<{ report_id: string; study_id: string }[]> {
+    const db = this.db as unknown as Kysely<DB & { web_speech_failures: { report_id: string } }>;
+    return db.selectFrom('speech')
+      .leftJoin('speech_features', 'speech_features.report_id', 'speech.report_id')
+      .leftJoin('web_speech_failures', 'web_speech_failures.report_id', 'speech.report_id')
+      .select(['speech.report_id', 'speech.study_id'])
+      .where('speech_features.report_id', 'is', null).where('web_speech_failures.report_id', 'is', null)
+      .orderBy('speech.created_ms').execute();
+  }
+
   /** Store the speech features of a report (first upload wins; returns what is stored). */
   insertSpeechFeatures(f: DB['speech_features']): Promise<{ stored: DB['speech_features']; created: boolean }> {
     return this.write(async (trx) => {

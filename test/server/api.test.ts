@@ -216,12 +216,28 @@ for (const b of BACKENDS) {
       const file = (await h.server.store.db.selectFrom('speech').select('file').where('participant_id', '=', pid).executeTakeFirstOrThrow()).file;
       expect(existsSync(join(h.backend.dataDir, file))).toBe(true);
       await h.server.monitor.idle();
+      // The server has computed the recording's features, or noted why not (audio study).
+      await h.server.speech.idle();
+      const held = await h.server.store.holdings(pid);
+      const notes = async () => Number((await (h.server.store.db as any).selectFrom('web_speech_failures').select((eb: any) => eb.fn.countAll().as('n')).where('participant_id', '=', pid).executeTakeFirstOrThrow()).n);
+      expect(held.speech + (await notes())).toBe(2);
       const del = await h.req('DELETE', '/me', { token: tok });
       expect(del.status).toBe(200);
-      expect(del.json).toMatchObject({ participantId: 'W01', reports: 2, speechRecordings: 1, activityEpochs: 3, deletedFiles: 1 });
+      expect(del.json).toMatchObject({ participantId: 'W01', reports: 2, speechRecordings: held.speech, activityEpochs: 3, deletedFiles: 1 });
+      expect(await notes()).toBe(0);
       expect(existsSync(join(h.backend.dataDir, file))).toBe(false);
       expect(await h.server.store.holdings(pid)).toEqual({ reports: 0, speech: 0, activity: 0, predictions: 0, alerts: 0 });
       expect((await h.req('GET', '/me', { token: tok })).status).toBe(401);
+      // Withdrawing while the server computes a recording's features leaves nothing behind either.
+      const tok2 = await s.enrol('W03');
+      await h.req('POST', '/me/reports', { token: tok2, body: reportBody('w2-1', iso(Date.now() - 5000)) });
+      expect((await h.req('PUT', '/me/reports/w2-1/speech', { token: tok2, payload: tone(2), headers: { 'content-type': 'audio/wav' } })).status).toBe(201);
+      const pid2 = (await h.server.store.participant(s.studyId, 'W03'))!.id;
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await h.req('DELETE', '/me', { token: tok2 })).status).toBe(200);
+      await h.server.speech.idle();
+      expect(await h.server.store.holdings(pid2)).toEqual({ reports: 0, speech: 0, activity: 0, predictions: 0, alerts: 0 });
+      expect((await (h.server.store.db as any).selectFrom('web_speech_failures').selectAll().where('participant_id', '=', pid2).execute())).toHaveLength(0);
       const list = await h.req('GET', `/studies/${s.studyId}/participants`, { token: s.researcher });
       expect(list.json.find((p: any) => p.participantId === 'W01').status).toBe('withdrawn');
       // The researcher can withdraw someone too.

@@ -78,6 +78,21 @@ export async function startHarness(name: 'sqlite' | 'postgres', opts: Partial<Se
   return { server, backend, req, login, async close() { await server.close(); await backend.cleanup(); } };
 }
 
+/** Stop the harness's server (keeping its database and data directory) and start a new one on them: a restart. */
+export async function restartHarness(h: Harness, opts: Partial<ServerOptions> = {}): Promise<Harness> {
+  await h.server.close();
+  const server = await buildServer({ db: h.backend.url, dataDir: h.backend.dataDir, alertDebounceMs: 0, authRateLimit: 1000, ...opts });
+  const req: Harness['req'] = async (method, url, o = {}) => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    const r = await server.app.inject({ method: method as any, url, headers, ...(o.payload !== undefined ? { payload: o.payload } : o.body !== undefined ? { payload: o.body as any } : {}) });
+    let json: any = undefined;
+    try { json = r.json(); } catch { /* not JSON */ }
+    return { status: r.statusCode, json, body: r.body };
+  };
+  return { ...h, server, req, async close() { await server.close(); await h.backend.cleanup(); } };
+}
+
 /** Admin creates a researcher, who creates a study and invites + enrols participants. */
 export async function setupStudy(h: Harness, config: Record<string, unknown> = { name: 'test study', timezone: 'Europe/Berlin' }, settings: Record<string, unknown> = {}) {
   const admin = await h.login(ADMIN.email, ADMIN.password);

@@ -18,7 +18,11 @@ import { fitModel } from '../../src/train/fit.js';
 import { run as runCli } from '../../src/cli/main.js';
 import { readCsv } from '../../src/util/csv.js';
 import type { ModelPredictor } from '../../src/server/predictor-model.js';
-import { BACKENDS, DAMS, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
+import { speechFeaturesFromWav } from '../../src/signal/speech/pipeline.js';
+import { EGEMAPS_NAMES } from '../../src/signal/speech/egemaps.js';
+import { encodeWav16 } from '../../src/signal/wav.js';
+import { DashboardStore } from '../../src/server/dashboard-store.js';
+import { BACKENDS, DAMS, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 async function rowsOf(path: string): Promise<Record<string, string>[]> {
   const out: Record<string, string>[] = [];
@@ -30,6 +34,7 @@ describe('predictions from a trained model folder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moodlens-model-'));
   const study = join(dir, 'study'), model = join(dir, 'model');
   let studyJson: any;
+  let voiced: Buffer, silent: Buffer;
   let h: Harness | undefined;
   beforeAll(async () => {
     await synthesizeStudy({ out: study, participants: 4, days: 3, seed: 3, speech: 'features' });
@@ -37,6 +42,10 @@ describe('predictions from a trained model folder', () => {
     const ds = await loadDataset(study, 'masked');
     await fitModel(ds, makeSplit(ds, 'chronological', 1), presetConfig('paper', { train: { epochs: 2 } }), { out: model, quiet: true });
     studyJson = JSON.parse(readFileSync(join(study, 'study.json'), 'utf8'));
+    // A synthetic voiced utterance (the synthesizer's audio study) and a silent recording.
+    await synthesizeStudy({ out: join(dir, 'audio'), participants: 1, days: 1, seed: 4, speech: 'audio' });
+    voiced = readFileSync(join(dir, 'audio', 'speech', 'P001-001.wav'));
+    silent = Buffer.from(encodeWav16(new Float32Array(32_000), 16_000));
   });
   afterEach(async () => { await h?.close(); h = undefined; });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -181,10 +190,94 @@ describe('predictions from a trained model folder', () => {
     expect(att.status).toBe(400);
     expect(att.json.issues[0].field).toBe('body.model');
     expect(att.json.message).toMatch(/speech features do not match.*not uploaded: F0semitone.*unknown to the model: pitch_mean/);
-    // A study that receives audio: the model attaches, speech masked out, and says so.
+    // A study that receives audio: the server computes eGeMAPS, the model's features, so speech is used.
     const s2 = await setupStudy(h, { ...studyJson, speech: { kind: 'audio' } });
     const att2 = await h.req('PUT', `/studies/${s2.studyId}/model`, { token: s2.researcher, body: { model } });
     expect(att2.status, att2.body).toBe(200);
-    expect(att2.json.speechFeatures).toMatchObject({ used: false, note: expect.stringMatching(/audio.*masked out/) });
+    expect(att2.json.speechFeatures).toMatchObject({ used: true });
+    // A study that collects no speech: attached, speech masked out, and it says so.
+    const s3 = await setupStudy(h, { ...studyJson, speech: { kind: 'none' } });
+    const att3 = await h.req('PUT', `/studies/${s3.studyId}/model`, { token: s3.researcher, body: { model } });
+    expect(att3.status, att3.body).toBe(200);
+    expect(att3.json.speechFeatures).toMatchObject({ used: false, note: expect.stringMatching(/no speech.*masked out/) });
   });
+
+  for (const b of BACKENDS) {
+    it.skipIf(b.skip)(`${b.name}: features computed on the server from uploaded audio (worker thread, after a restart too) feed the prediction; a silent recording is rejected`, async () => {
+      // First server: no extraction worker, so the uploads are acknowledged and their features still owed at shutdown.
+      h = await startHarness(b.name, { speechWorkers: 0 });
+      const s = await setupStudy(h, { ...studyJson, speech: { kind: 'audio' } });
+      expect((await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model } })).status).toBe(200);
+      const tok = await s.enrol('AUD1');
+      const t0 = Date.now() - 86_400_000;
+      for (const [i, id] of ['v1', 's1', 'v2'].entries()) {
+        expect((await h.req('POST', '/me/reports', { token: tok, body: reportBody(id, new Date(t0 + i * 3_600_000).toISOString(), 40 + i) })).status).toBe(201);
+      }
+      await h.server.monitor.idle();
+      const put = (id: string, wav: Buffer) => h!.req('PUT', `/me/reports/${id}/speech`, { token: tok, payload: wav, headers: { 'content-type': 'audio/wav' } });
+      expect((await put('v1', voiced)).status).toBe(201);
+      expect((await put('s1', silent)).status).toBe(201);
+      expect(h.server.speech.status()).toMatchObject({ queued: 2, running: 0 });
+
+      // Restart: the owed recordings are picked up again and computed on the worker.
+      h = await restartHarness(h);
+      const db = h.server.store.db as any;
+      const ids = Object.fromEntries((await db.selectFrom('reports').select(['id', 'client_id']).execute()).map((r: any) => [r.client_id, r.id]));
+      // A fresh upload while the picked-up ones run: queued behind them; requests stay answered meanwhile.
+      expect((await put('v2', voiced)).status).toBe(201);
+      let answeredDuring = 0;
+      for (let i = 0; i < 10; i++) {
+        const busy = h.server.speech.status();
+        expect((await h.req('GET', '/me/next', { token: tok })).status).toBe(200);
+        expect((await h.req('POST', '/me/reports', { token: tok, body: reportBody(`x${i}`, new Date(t0 + (5 + i) * 3_600_000).toISOString()) })).status).toBe(201);
+        if (busy.queued + busy.running > 0 && h.server.speech.status().done + h.server.speech.status().rejected < 3) answeredDuring++;
+      }
+      expect(answeredDuring).toBeGreaterThan(0);
+      await h.server.speech.idle();
+      await h.server.monitor.idle();
+      expect(h.server.speech.status()).toMatchObject({ done: 2, rejected: 1, failed: 0 });
+
+      // Features equal what the signal code computes offline for the same bytes, marked as computed on the server.
+      const offline = speechFeaturesFromWav(new Uint8Array(voiced.buffer, voiced.byteOffset, voiced.byteLength));
+      expect(offline.ok).toBe(true);
+      const want = offline.ok ? offline.features.functionals : {};
+      for (const id of ['v1', 'v2']) {
+        const row = await db.selectFrom('speech_features').selectAll().where('report_id', '=', ids[id]).executeTakeFirstOrThrow();
+        expect(row.source).toBe('server');
+        const got = JSON.parse(row.features) as Record<string, number | null>;
+        expect(Object.keys(got)).toEqual(EGEMAPS_NAMES);
+        for (const n of EGEMAPS_NAMES) {
+          if (Number.isFinite(want[n])) expect(got[n]).toBeCloseTo(want[n], 9);
+          else expect(got[n]).toBeNull();
+        }
+      }
+      // The silent one: no features, a rejection note the dashboard counts as failed.
+      expect(await db.selectFrom('speech_features').selectAll().where('report_id', '=', ids.s1).executeTakeFirst()).toBeUndefined();
+      const note = await db.selectFrom('web_speech_failures').selectAll().where('report_id', '=', ids.s1).executeTakeFirstOrThrow();
+      expect(note.reason).toBe('rejected');
+      expect(note.detail).toMatch(/^server: silent: /);
+      const quality = await new DashboardStore(h.server.store).reportSpeech(s.studyId);
+      expect(quality.filter((r) => r.failure === 'rejected').map((r) => r.client_id)).toEqual(['s1']);
+      expect(quality.filter((r) => r.features === 1).map((r) => r.client_id)).toEqual(['v1', 'v2']);
+
+      // Predictions: the voiced reports were predicted again with speech; the silent one stays masked.
+      const preds = async (id: string) => (await db.selectFrom('predictions').selectAll().where('report_id', '=', ids[id]).orderBy('id').execute())
+        .map((p: any) => ({ inputs: JSON.parse(p.inputs), items: JSON.parse(p.items) }));
+      for (const id of ['v1', 'v2']) {
+        const ps = await preds(id);
+        expect(ps.map((p: any) => p.inputs.speech).sort()).toEqual([false, true]);
+        const masked = ps.find((p: any) => !p.inputs.speech)!, withSpeech = ps.find((p: any) => p.inputs.speech)!;
+        expect(Math.max(...DAMS.map((d) => Math.abs(masked.items[d].value - withSpeech.items[d].value)))).toBeGreaterThan(1e-3);
+      }
+      expect((await preds('s1')).map((p: any) => p.inputs.speech)).toEqual([false]);
+
+      // Idempotent: nothing is owed any more, so a further restart queues nothing.
+      expect(await h.server.speech.resume()).toBe(0);
+      // Withdrawal leaves nothing behind (features, rejection notes, files).
+      const del = await h.req('DELETE', `/studies/${s.studyId}/participants/AUD1`, { token: s.researcher });
+      expect(del.status, del.body).toBe(200);
+      expect(await db.selectFrom('speech_features').selectAll().where('study_id', '=', s.studyId).execute()).toHaveLength(0);
+      expect(await db.selectFrom('web_speech_failures').selectAll().where('study_id', '=', s.studyId).execute()).toHaveLength(0);
+    }, 60_000);
+  }
 });

@@ -229,6 +229,12 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.alterTable('predictions').addColumn('inputs', 'text').execute();
       },
     },
+    '0005_server_speech_source': {
+      // Speech features computed on the server from uploaded audio are marked as such.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('speech_features').addColumn('source', 'text', (c) => c.notNull().defaultTo('app')).execute();
+      },
+    },
   };
 }
 

@@ -102,6 +102,8 @@ export interface SpeechFeaturesTable {
   /** JSON object feature name → value (null = could not be computed). */
   features: string;
   created_ms: number;
+  /** "app" (uploaded, privacy mode) or "server" (computed from the uploaded recording); since 0005. */
+  source?: string;
 }
 
 export interface ActivityTable {

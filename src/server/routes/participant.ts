@@ -62,7 +62,7 @@ const RawActivityQuery = z.object({
   start: IsoTimeWithOffset.optional(),
 });
 
-export async function participantRoutes(app: App, { ctx, store, monitor, authRateLimit }: RouteDeps): Promise<void> {
+export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, authRateLimit }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
   // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
   app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...RAW_TYPES])], (_req, payload, done) => done(null, payload));
@@ -161,6 +161,8 @@ export async function participantRoutes(app: App, { ctx, store, monitor, authRat
       report_id: report.id, study_id: p.study_id, participant_id: p.id, file, bytes: audio.bytes, sha256: audio.sha256,
       sample_rate: audio.sampleRate, channels: audio.channels, duration_s: audio.durationS, created_ms: ctx.now(),
     });
+    // Durable and acknowledged below: its eGeMAPS features are computed on a worker thread (speech-extractor.ts).
+    if (created && info.config.speech.kind === 'audio') extractor.enqueue(report.id);
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, sha256: speech.sha256, bytes: speech.bytes, durationS: speech.duration_s, duplicate: !created });
   });
 

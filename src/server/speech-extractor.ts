@@ -1,0 +1,167 @@
+/**
+ * Speech features computed on the server (studies with speech.kind = "audio"): after an upload
+ * has been acknowledged (the file is durable and its `speech` row committed), the recording is
+ * queued here; a small pool of worker threads (speech-worker.ts) computes its eGeMAPS v02
+ * functionals with the project's signal code, off the event loop. The result is stored as the
+ * report's speech features (table speech_features, source "server") and the report is predicted
+ * again (the path uploaded features take); a recording the cleansing rejects gets a failure note
+ * in web_speech_failures (reason "rejected", detail "server: <reason>: <message>"), which the
+ * dashboard's data quality counts as failed. Both writes check, in their transaction, that the
+ * recording is still stored, so a withdrawal that ran meanwhile leaves nothing behind.
+ * On start, recordings with neither features nor a failure note are queued again (idempotent:
+ * first result wins).
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ServerContext } from './context.js';
+import type { Monitor } from './monitor.js';
+import type { ExtractResult } from './speech-worker.js';
+
+export interface SpeechExtractionStatus { queued: number; running: number; done: number; rejected: number; failed: number; lastMs: number | null; meanMs: number | null }
+
+interface Slot { worker: Worker; ready: Promise<void>; busy: { id: number; reportId: string } | null }
+
+export class SpeechExtractor {
+  private queue: string[] = [];
+  private queued = new Set<string>();
+  private slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+  private counts = { done: 0, rejected: 0, failed: 0, totalMs: 0, lastMs: null as number | null };
+  private inflight = new Set<Promise<void>>();
+  private idleWaiters: Array<() => void> = [];
+  private pending = new Map<number, (r: ExtractResult) => void>();
+
+  constructor(private ctx: ServerContext, private monitor: Monitor, private workers = 1) {}
+
+  status(): SpeechExtractionStatus {
+    const n = this.counts.done + this.counts.rejected;
+    return {
+      queued: this.queue.length, running: this.slots.filter((s) => s.busy).length,
+      done: this.counts.done, rejected: this.counts.rejected, failed: this.counts.failed,
+      lastMs: this.counts.lastMs, meanMs: n ? this.counts.totalMs / n : null,
+    };
+  }
+
+  /** Queue the recording of a report; returns at once. */
+  enqueue(reportId: string): void {
+    if (this.closed || this.queued.has(reportId)) return;
+    this.queued.add(reportId);
+    this.queue.push(reportId);
+    this.pump();
+  }
+
+  /** Queue every stored recording of an audio study that has neither features nor a failure note. */
+  async resume(): Promise<number> {
+    const pending = await this.ctx.store.speechWithoutFeatures();
+    let n = 0;
+    for (const r of pending) {
+      const info = await this.ctx.studyInfo(r.study_id).catch(() => null);
+      if (info?.config.speech.kind !== 'audio') continue;
+      this.enqueue(r.report_id); n++;
+    }
+    return n;
+  }
+
+  /** Resolves when nothing is queued, running or being stored (tests, the bench). */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue = []; this.queued.clear();
+    await Promise.all(this.inflight);
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const r of this.idleWaiters.splice(0)) r();
+  }
+
+  private isIdle(): boolean { return this.queue.length === 0 && this.inflight.size === 0; }
+
+  private spawn(): Slot {
+    const here = fileURLToPath(import.meta.url);
+    const js = here.replace(/speech-extractor\.(ts|js)$/, 'speech-worker.js');
+    const ts = here.replace(/speech-extractor\.(ts|js)$/, 'speech-worker.ts');
+    const file = here.endsWith('.js') && existsSync(js) ? js : ts;
+    // Under tsx (tests, `npx tsx`) the worker registers tsx's loader before importing the .ts file.
+    const boot = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(file).href)}))`;
+    const worker = file.endsWith('.ts') ? new Worker(boot, { eval: true }) : new Worker(file);
+    worker.unref();
+    const slot: Slot = { worker, ready: Promise.resolve(), busy: null };
+    slot.ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: ExtractResult | { ready: true }) => {
+        if ('ready' in m) { resolve(); return; }
+        const done = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        done?.(m);
+      });
+      // A worker that dies (error, or exit outside close()) is dropped; its recording is left
+      // owed (picked up on the next start) and the next one gets a fresh worker.
+      const lost = (message: string) => {
+        reject(new Error(message));
+        this.slots = this.slots.filter((s) => s !== slot);
+        if (slot.busy) {
+          const done = this.pending.get(slot.busy.id);
+          this.pending.delete(slot.busy.id);
+          done?.({ id: slot.busy.id, ok: false, reason: 'crash', message, ms: 0 });
+        }
+      };
+      worker.on('error', (e) => { console.error(`speech extraction worker failed: ${e.stack ?? e}`); lost(e.message); });
+      worker.on('exit', (code) => { if (!this.closed) lost(`speech extraction worker exited (code ${code})`); });
+    });
+    slot.ready.catch(() => {});
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private pump(): void {
+    while (!this.closed && this.queue.length > 0) {
+      let slot = this.slots.find((s) => !s.busy);
+      if (!slot && this.slots.length < this.workers) slot = this.spawn();
+      if (!slot) return;
+      const reportId = this.queue.shift()!;
+      this.queued.delete(reportId);
+      const id = this.nextId++;
+      slot.busy = { id, reportId };
+      const s = slot;
+      const run = this.extractOne(s, id, reportId)
+        .catch((e) => { this.counts.failed++; console.error(`speech extraction of report ${reportId} failed: ${e instanceof Error ? e.message : e}`); })
+        .finally(() => {
+          s.busy = null;
+          this.inflight.delete(run);
+          this.pump();
+          if (this.isIdle()) for (const r of this.idleWaiters.splice(0)) r();
+        });
+      this.inflight.add(run);
+    }
+  }
+
+  private async extractOne(slot: Slot, id: number, reportId: string): Promise<void> {
+    const speech = await this.ctx.store.speechOf(reportId);
+    if (!speech) return; // withdrawn meanwhile
+    await slot.ready;
+    const result = await new Promise<ExtractResult>((resolve) => {
+      this.pending.set(id, resolve);
+      slot.worker.postMessage({ id, path: join(this.ctx.dataDir, speech.file) });
+    });
+    if (this.closed) return;
+    if (!result.ok && result.reason === 'crash') { this.counts.failed++; return; } // retried on the next start
+    const now = this.ctx.now();
+    if (result.ok) {
+      const stored = await this.ctx.store.storeComputedSpeechFeatures(speech, JSON.stringify(result.functionals), now);
+      this.counts.done++; this.counts.totalMs += result.ms; this.counts.lastMs = result.ms;
+      if (!stored) return;
+      const info = await this.ctx.studyInfo(speech.study_id);
+      const participant = await this.ctx.store.participantById(speech.participant_id);
+      const report = await this.ctx.store.reportById(reportId);
+      if (participant && participant.status !== 'withdrawn' && report) await this.monitor.afterSpeechFeatures(info, participant, report);
+    } else {
+      await this.ctx.store.storeSpeechRejection(speech, result.reason, result.message, now);
+      this.counts.rejected++; this.counts.totalMs += result.ms; this.counts.lastMs = result.ms;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Worker thread that computes the eGeMAPS v02 functionals of uploaded recordings off the
+ * server's event loop (speech-extractor.ts is its server side). Reads the stored WAV and runs the
+ * same browser-safe pipeline as `moodlens features` (decode + cleanse → 16 kHz → VAD → eGeMAPS),
+ * so a recording gives the features the offline command gives, or its rejection reason.
+ *
+ * Messages in:  {id, path}
+ * Messages out: {ready: true} | {id, ok: true, functionals, ms} | {id, ok: false, reason, message, ms}
+ */
+import { parentPort } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { speechFeaturesFromWav } from '../signal/speech/pipeline.js';
+
+export interface ExtractRequest { id: number; path: string }
+export type ExtractResult =
+  | { id: number; ok: true; functionals: Record<string, number>; ms: number }
+  | { id: number; ok: false; reason: string; message: string; ms: number };
+
+const port = parentPort!;
+port.on('message', (m: ExtractRequest) => {
+  const t0 = performance.now();
+  let out: ExtractResult;
+  try {
+    const buf = readFileSync(m.path);
+    const r = speechFeaturesFromWav(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    out = r.ok
+      ? { id: m.id, ok: true, functionals: r.features.functionals, ms: performance.now() - t0 }
+      : { id: m.id, ok: false, reason: r.reason, message: r.message, ms: performance.now() - t0 };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    out = { id: m.id, ok: false, reason: code === 'ENOENT' ? 'missing' : 'error', message: e instanceof Error ? e.message : String(e), ms: performance.now() - t0 };
+  }
+  port.postMessage(out);
+});
+port.postMessage({ ready: true });
