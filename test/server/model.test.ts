@@ -236,6 +236,7 @@ describe('predictions from a trained model folder', () => {
       await h.server.speech.idle();
       await h.server.monitor.idle();
       expect(h.server.speech.status()).toMatchObject({ done: 2, rejected: 1, failed: 0 });
+      expect((await h.req('GET', `/studies/${s.studyId}/model`, { token: s.researcher })).json.speechExtraction).toMatchObject({ queued: 0, running: 0, done: 2, rejected: 1 });
 
       // Features equal what the signal code computes offline for the same bytes, marked as computed on the server.
       const offline = speechFeaturesFromWav(new Uint8Array(voiced.buffer, voiced.byteOffset, voiced.byteLength));

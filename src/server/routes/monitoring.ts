@@ -42,7 +42,7 @@ function alertView(a: Alert, label: string) {
   };
 }
 
-export async function monitoringRoutes(app: App, { ctx, store, monitor }: RouteDeps): Promise<void> {
+export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }: RouteDeps): Promise<void> {
   const tags = ['monitoring'];
 
   app.put('/studies/:studyId/model', {
@@ -74,7 +74,9 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor }: RouteD
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const predictor = await monitor.predictor(info);
-    return { model: info.study.model_dir, ...(predictor ? predictorView(predictor) : { predictor: null }), loadError: monitor.loadErrors.get(info.study.id) ?? null };
+    return { model: info.study.model_dir, ...(predictor ? predictorView(predictor) : { predictor: null }), loadError: monitor.loadErrors.get(info.study.id) ?? null,
+      // The server's speech feature extraction (audio studies; server-wide counts).
+      ...(info.config.speech.kind === 'audio' ? { speechExtraction: speech.status() } : {}) };
   });
 
   app.delete('/studies/:studyId/model', { schema: { tags, params: StudyParams } }, async (req) => {
