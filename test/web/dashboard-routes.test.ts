@@ -34,7 +34,10 @@ describe.each(BACKENDS)('dashboard routes ($name)', ({ name, skip }) => {
   afterAll(async () => { await h?.close(); });
 
   it.skipIf(skip)('activity heat map, data quality, evaluation and predictions by report', async () => {
-    h = await startHarness(name);
+    // No server-side speech extraction here (speechWorkers 0): this test's recordings are tones
+    // whose fate (rejected or not) is test/server/model.test.ts's concern; the counts below are the
+    // app's own notes.
+    h = await startHarness(name, { speechWorkers: 0 });
     const s = await setupStudy(h, { name: 'dash study', timezone: ZONE });
     const dev = await s.enrol('P1');
     const base = `/studies/${s.studyId}/participants/P1`;
