@@ -61,7 +61,17 @@ export interface Harness {
 
 export async function startHarness(name: 'sqlite' | 'postgres', opts: Partial<ServerOptions> = {}): Promise<Harness> {
   const backend = await makeBackend(name);
-  const server = await buildServer({ db: backend.url, dataDir: backend.dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000, ...opts });
+  return harnessOn(await buildServer({ db: backend.url, dataDir: backend.dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000, ...opts }), backend);
+}
+
+/** Stop the harness's server (keeping its database and data directory) and start a new one on them: a restart. */
+export async function restartHarness(h: Harness, opts: Partial<ServerOptions> = {}): Promise<Harness> {
+  await h.server.close();
+  return harnessOn(await buildServer({ db: h.backend.url, dataDir: h.backend.dataDir, alertDebounceMs: 0, authRateLimit: 1000, ...opts }), h.backend);
+}
+
+/** Requests (Fastify inject) and logins against one running server; close() also drops the back end. */
+function harnessOn(server: Server, backend: Backend): Harness {
   const req: Harness['req'] = async (method, url, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
@@ -76,21 +86,6 @@ export async function startHarness(name: 'sqlite' | 'postgres', opts: Partial<Se
     return r.json.token as string;
   };
   return { server, backend, req, login, async close() { await server.close(); await backend.cleanup(); } };
-}
-
-/** Stop the harness's server (keeping its database and data directory) and start a new one on them: a restart. */
-export async function restartHarness(h: Harness, opts: Partial<ServerOptions> = {}): Promise<Harness> {
-  await h.server.close();
-  const server = await buildServer({ db: h.backend.url, dataDir: h.backend.dataDir, alertDebounceMs: 0, authRateLimit: 1000, ...opts });
-  const req: Harness['req'] = async (method, url, o = {}) => {
-    const headers: Record<string, string> = { ...(o.headers ?? {}) };
-    if (o.token) headers.authorization = `Bearer ${o.token}`;
-    const r = await server.app.inject({ method: method as any, url, headers, ...(o.payload !== undefined ? { payload: o.payload } : o.body !== undefined ? { payload: o.body as any } : {}) });
-    let json: any = undefined;
-    try { json = r.json(); } catch { /* not JSON */ }
-    return { status: r.statusCode, json, body: r.body };
-  };
-  return { ...h, server, req, async close() { await server.close(); await h.backend.cleanup(); } };
 }
 
 /** Admin creates a researcher, who creates a study and invites + enrols participants. */
