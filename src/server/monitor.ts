@@ -61,18 +61,21 @@ export class Monitor {
    * *other* participant's reports (leave-that-participant-out), so that the report being predicted
    * — already stored when its prediction is made — never informs its own prediction, and the
    * participant's own reports enter only through the shrinkage toward their history. The study's
-   * sums are cached per participant for a minute; excluding one participant is a subtraction.
+   * sums are cached per participant (by label) for a minute; excluding one participant is a subtraction.
    */
   private async macro(info: StudyInfo, label: string): Promise<MacroSummary> {
     type Sums = Record<string, { n: number; s: number; ss: number }>;
     let hit = this.macroCache.get(info.study.id);
     if (!hit || Date.now() - hit.at >= 60_000) {
+      // Keyed by the participant's label (what the predictor is given), read once per refresh.
+      const labelOf = new Map((await this.ctx.store.participants(info.study.id)).map((p) => [p.id, p.label]));
       const total: Sums = {}, byParticipant = new Map<string, Sums>();
       for await (const page of this.ctx.store.studyReports(info.study.id)) {
         for (const r of page) {
           const a = JSON.parse(r.answers) as Record<string, number>;
-          let own = byParticipant.get(r.participant_id);
-          if (!own) byParticipant.set(r.participant_id, own = {});
+          const key = labelOf.get(r.participant_id) ?? r.participant_id;
+          let own = byParticipant.get(key);
+          if (!own) byParticipant.set(key, own = {});
           for (const [k, v] of Object.entries(a)) {
             for (const t of [(total[k] ??= { n: 0, s: 0, ss: 0 }), (own[k] ??= { n: 0, s: 0, ss: 0 })]) { t.n++; t.s += v; t.ss += v * v; }
           }
@@ -81,8 +84,7 @@ export class Monitor {
       hit = { at: Date.now(), total, byParticipant };
       this.macroCache.set(info.study.id, hit);
     }
-    const participantId = (await this.ctx.store.participant(info.study.id, label))?.id;
-    const own = (participantId && hit.byParticipant.get(participantId)) || {};
+    const own = hit.byParticipant.get(label) ?? {};
     const summary: MacroSummary = { mean: {}, sd: {} };
     for (const [k, t] of Object.entries(hit.total)) {
       const o = own[k] ?? { n: 0, s: 0, ss: 0 };
