@@ -4,6 +4,7 @@
  * their audit-log row, so the data and the record of who wrote it commit atomically.
  */
 import { sql, CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type { WebDB } from './dashboard-store.js'; // the web front end's tables (migration 0010_web_push)
 import type { DB, ParticipantsTable, ReportsTable, StudiesTable, AlertsTable, PredictionsTable, SpeechTable, UsersTable } from './db/schema.js';
 import { GroupCommitter } from './db/group-commit.js';
 import type { DbHandle, DbKind } from './db/connect.js';
@@ -364,7 +365,7 @@ export class Store {
   storeSpeechRejection(s: Speech, reason: string, message: string, now: number): Promise<boolean> {
     return this.write(async (trx) => {
       if (!(await trx.selectFrom('speech').select('report_id').where('report_id', '=', s.report_id).executeTakeFirst())) return false;
-      const web = trx as unknown as Kysely<{ web_speech_failures: { report_id: string; study_id: string; participant_id: string; reason: string; detail: string | null; created_ms: number } }>;
+      const web = trx as unknown as Kysely<WebDB>;
       const res = await web.insertInto('web_speech_failures').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, reason: 'rejected', detail: `server: ${reason}: ${message}`, created_ms: now })
         .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
       if (Number(res.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
@@ -375,7 +376,7 @@ export class Store {
 
   /** Stored recordings with neither features nor a failure note (server extraction still owed). */
   async speechWithoutFeatures(): Promise<{ report_id: string; study_id: string }[]> {
-    const db = this.db as unknown as Kysely<DB & { web_speech_failures: { report_id: string } }>;
+    const db = this.db as unknown as Kysely<WebDB>;
     return db.selectFrom('speech')
       .leftJoin('speech_features', 'speech_features.report_id', 'speech.report_id')
       .leftJoin('web_speech_failures', 'web_speech_failures.report_id', 'speech.report_id')
@@ -588,7 +589,7 @@ export class Store {
       const activity = n(await trx.deleteFrom('activity').where('participant_id', '=', pid).execute());
       // The web front end's tables (migration 0010_web_push): push subscriptions and reminders
       // sent, and the notes of recordings the app could not deliver — in the same transaction.
-      const web = trx as unknown as Kysely<Record<'web_push_subscriptions' | 'web_push_sent' | 'web_speech_failures', { participant_id: string }>>;
+      const web = trx as unknown as Kysely<WebDB>;
       const pushSubscriptions = n(await web.deleteFrom('web_push_subscriptions').where('participant_id', '=', pid).execute());
       const reminders = n(await web.deleteFrom('web_push_sent').where('participant_id', '=', pid).execute());
       const speechFailures = n(await web.deleteFrom('web_speech_failures').where('participant_id', '=', pid).execute());
