@@ -1,8 +1,11 @@
 /**
  * The AMM and MIMML experiment designs on the planted two-modality study.
  *   npx tsx bench/amm/planted.ts --system amm|mimml [--decoy] [--rate 0.3] [--seeds 1,2,3]
- *     [--cue additive|pointer|interaction] [--parts ablation] [--epochs 25] [--participants 16] [--per 30]
+ *     [--cue additive|pointer|interaction|shared] [--parts ablation] [--epochs 25] [--participants 16] [--per 30]
  *     [--arms id,id] [--rate2 1] [--amp-b 1.5] [--noise-b 0.5] [--cut 0.6] [--patience 8] [--tag NAME] [--out bench/amm/results]
+ *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7]
+ *     [--missing-train 0] [--missing-eval 0] (fractions of reports without speech; with --missing-eval the
+ *     bimodal arms are scored on every test report, speech or not) [--stepsA 8] [--stepsB 10]
  * Writes <out>/planted-<system>-<tag>.md and .csv and prints the markdown.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,17 +22,20 @@ const rate = Number(arg('rate', '1'));
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const epochs = Number(arg('epochs', '25'));
 const out = arg('out', 'bench/amm/results');
-const cue = arg('cue', 'additive') as 'additive' | 'pointer' | 'interaction';
+const cue = arg('cue', 'additive') as 'additive' | 'pointer' | 'interaction' | 'shared';
 const parts = arg('parts', '');
 const rate2 = Number(arg('rate2', '1'));
 const ampB = process.argv.includes('--amp-b') ? Number(arg('amp-b', '1.5')) : undefined;
 const noiseB = process.argv.includes('--noise-b') ? Number(arg('noise-b', '0.5')) : undefined;
 const cut = Number(arg('cut', '0.6'));
 const patience = Number(arg('patience', '8'));
-const tag = arg('tag', `${cue === 'pointer' || cue === 'interaction' ? cue : decoy ? 'decoy' : 'plain'}-rate${rate}${parts ? '-' + parts.replace(/,/g, '+') : ''}`);
+const dataSeed = Number(arg('data-seed', '11'));
+const unlabelled = process.argv.includes('--unlabelled');
+const tag = arg('tag', `${cue !== 'additive' ? cue : decoy ? 'decoy' : 'plain'}-rate${rate}${parts ? '-' + parts.replace(/,/g, '+') : ''}`);
 
 await initNodeBackend();
-const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: 8, stepsB: 10, decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, emotionCut: cut, seed: 11 });
+const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed,
+  missingSpeech: { train: Number(arg('missing-train', '0')), eval: Number(arg('missing-eval', '0')) } });
 const design = { modalities: ['activity', 'speech'], main: 'depressed', secondary: 'emotion' };
 const partList = parts ? parts.split(',') : undefined;
 const arms = system === 'amm' ? ammDesign(design, (partList ?? ['stl-mtl', 'ablation']) as Array<'stl-mtl' | 'ablation'>, false) : mimmlDesign(design, (partList ?? ['modalities', 'ablation']) as Array<'modalities' | 'ablation'>);
@@ -38,13 +44,14 @@ const chosen = only ? arms.filter((a) => only.split(',').includes(a.id)) : arms;
 const t0 = performance.now();
 const res = await runExperiment(data, chosen, {
   seeds,
-  train: { epochs, patience, batch: 64, lr: 5e-3 },
+  train: { epochs, patience, batch: 64, lr: 5e-3, unlabelled },
   model: { hidden: 16, attention: 16, taskHidden: 16, channels: 16, width: 16, initScale: 0.3 },
   bootstrap: Number(arg('bootstrap', '1000')),
+  masked: Number(arg('missing-eval', '0')) > 0,
   onRun: ({ arm, seed, index, total }) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${index + 1}/${total} ${arm.id} seed ${seed}\n`),
 });
 const md = experimentMarkdown(`${system.toUpperCase()} on the planted study (${tag})`, res) +
-  `\nSettings: ${data.n} instances, hidden 16, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
+  `\nSettings: ${data.n} instances, hidden 16, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}, data seed ${dataSeed}${unlabelled ? ', unlabelled training rows used' : ''}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `planted-${system}-${tag}.md`), md);
 writeFileSync(join(out, `planted-${system}-${tag}.csv`), csvLine(CSV_HEADER) + experimentCsvRows(res).map((r) => csvLine(r)).join(''));

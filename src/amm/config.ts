@@ -18,6 +18,12 @@ export const TrainConfigSchema = z.object({
   seed: z.number().int().default(1),
   /** Weight each class by n / (K · n_class) in the cross-entropy (not in the papers; for skewed tasks). */
   balance: z.boolean().default(false),
+  /**
+   * Also train on training rows that carry no label of the model's tasks (semi-supervised): their
+   * cross-entropy is 0, so only the model's own terms (MIMML's InfoNCE) learn from them. A study
+   * has far more sensing windows than answered questionnaires; this lets those windows count.
+   */
+  unlabelled: z.boolean().default(false),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 

@@ -104,6 +104,11 @@ export interface ExperimentOptions {
   bootstrap?: number;
   onRun?: (info: { arm: Arm; seed: number; index: number; total: number }) => void;
   onEpoch?: (info: { arm: Arm; seed: number; log: EpochLog }) => void;
+  /**
+   * Score multimodal arms also on test reports that lack some of their modalities (masked fusion;
+   * a single-modality arm still needs its one). Default: only reports with every modality.
+   */
+  masked?: boolean;
 }
 
 export interface MetricRow {
@@ -127,20 +132,24 @@ export interface ExperimentResult {
   notes: string[];
 }
 
-/** Test rows every arm can score: labelled for each arm's tasks and with each arm's modalities present. */
-export function commonTestRows(data: SeqData, arms: Arm[]): Int32Array {
+/**
+ * Test rows every arm can score: labelled for each arm's main task and with each arm's modalities
+ * present (`masked`: at least one of them).
+ */
+export function commonTestRows(data: SeqData, arms: Arm[], masked = false): Int32Array {
   let rows = data.split.test;
   for (const arm of arms) {
     const modalities = arm.modalities.map((m) => data.modalities.findIndex((x) => x.name === m));
-    const present = rows.filter((r) => modalities.every((mi) => data.modalities[mi].length[r] > 0));
+    const has = (r: number, mi: number) => data.modalities[mi].length[r] > 0;
+    const present = rows.filter((r) => (masked ? modalities.some((mi) => has(r, mi)) : modalities.every((mi) => has(r, mi))));
     rows = usableRows(data, { modalities, tasks: [data.tasks.findIndex((t) => t.name === arm.tasks[0])] }, present);
   }
   return rows;
 }
 
 export async function runExperiment(data: SeqData, arms: Arm[], opts: ExperimentOptions): Promise<ExperimentResult> {
-  const testRows = commonTestRows(data, arms);
-  if (testRows.length === 0) throw new Error('no test instance has every modality and the main label');
+  const testRows = commonTestRows(data, arms, opts.masked);
+  if (testRows.length === 0) throw new Error(`no test instance has ${opts.masked ? 'a modality' : 'every modality'} and the main label`);
   const runs: ArmRun[] = [];
   const total = arms.length * opts.seeds.length;
   let index = 0;

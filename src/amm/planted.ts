@@ -42,9 +42,18 @@ export interface PlantedOptions {
    * interaction: the score is the product s = a·b (activity carries a, speech carries b as in
    * additive), main = 1[s + u + ε > 0] and the secondary emotion classes cut s at ±θ — the main
    * label is the sign of an interaction that the secondary task, labelled on every report, also
-   * has to extract (the AMM paper's argument for inter-task attention: tasks share information).
+   * has to extract (the AMM paper's argument for inter-task attention: tasks share information);
+   * shared: one latent z behind both modalities (multi-view redundancy): activity's bump carries
+   * z + ν_a and speech's z + ν_b, ν ~ N(0, `viewNoise`²) independent per modality, at independent
+   * steps (so z is the only thing the two sequences of a report share); main = 1[z + u + ε > 0].
+   * Each modality is a noisy view of the same cause and the two together average out the view
+   * noise — the setting where modality-invariant representations (MIMML's MI term) can be learnt
+   * without labels and where a fused model can lean on the easier view and leave the other
+   * under-trained (what MIMML's unimodal auxiliary tasks counter).
    */
-  cue: 'additive' | 'pointer' | 'interaction';
+  cue: 'additive' | 'pointer' | 'interaction' | 'shared';
+  /** SD of the per-modality view noise ν of the shared cue (default 0.7). */
+  viewNoise?: number;
   /** Bump height of the speech latent b (default: `amplitude`); lower = a weaker second modality. */
   amplitudeB?: number;
   /** Per-step noise SD of the speech sequence (default: `noise`). */
@@ -55,6 +64,20 @@ export interface PlantedOptions {
   secondaryLabelRate?: number;
   /** Cut θ of the emotion classes. */
   emotionCut: number;
+  /**
+   * How the emotion classes cut the score: 'symmetric' (default) negative > θ, anxious in [−θ, θ],
+   * positive < −θ — the anxious class straddles the main task's boundary at 0; 'refine': negative
+   * > 0, anxious in (−θ, 0], positive ≤ −θ — every emotion class lies on one side of the main
+   * boundary, so the secondary task is a refinement of the main one (main = "negative" up to
+   * nothing), the case where a task that sees every label can teach one that sees few.
+   */
+  emotionClasses?: 'symmetric' | 'refine';
+  /**
+   * Reports whose speech recording is missing (length 0), as fractions of the training and of the
+   * development + test reports — e.g. a model trained on complete reports, as the MM paper kept
+   * only those, and then used where a fifth of the recordings fail (SPEC §6).
+   */
+  missingSpeech?: { train?: number; eval?: number };
   seed: number;
 }
 
@@ -87,11 +110,18 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
       const i = p * o.perParticipant + j;
       participant[i] = p; time[i] = j; reportIds.push(`p${p}-r${j}`);
       const pointer = o.cue === 'pointer';
-      const a = pointer ? 1 : rng.normal(), b = rng.normal();
-      const latent = pointer ? 1.4 * b : o.cue === 'interaction' ? a * b : a + b;
+      let a = pointer ? 1 : rng.normal(), b = rng.normal();
+      let latent = pointer ? 1.4 * b : o.cue === 'interaction' ? a * b : a + b;
+      if (o.cue === 'shared') {
+        // a, b above become the two views' noise; z is drawn after them so the other cues' draws stay as they were.
+        const z = rng.normal(), sv = o.viewNoise ?? 0.7;
+        a = z + sv * a; b = z + sv * b; latent = 1.4 * z;
+      }
       const score = latent + u + rng.normal(0, o.labelNoise);
       dep[i] = score > 0 ? 1 : 0;
-      emo[i] = score > o.emotionCut ? 0 : score < -o.emotionCut ? 2 : 1; // negative / anxious / positive
+      emo[i] = o.emotionClasses === 'refine'
+        ? (score > 0 ? 0 : score > -o.emotionCut ? 1 : 2)
+        : score > o.emotionCut ? 0 : score < -o.emotionCut ? 2 : 1; // negative / anxious / positive
       la[i] = TA - rng.int(Math.max(1, Math.floor(TA / 4)));
       lb[i] = TB - rng.int(Math.max(1, Math.floor(TB / 4)));
       for (const [x, T, L, sd] of [[xa, TA, la[i], o.noise], [xb, TB, lb[i], noiseB]] as const) {
@@ -102,12 +132,13 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
           x[k + 2] = Math.cos((2 * Math.PI * t) / period);
         }
       }
-      // The bump: 3 steps centred at step c, both modalities at the same step.
+      // The bump: 3 steps centred at step c, both modalities at the same step (shared cue: each its own step).
       const c = 1 + rng.int(Math.min(la[i], lb[i]) - 2);
+      const cb = o.cue === 'shared' ? 1 + rng.int(lb[i] - 2) : c;
       for (let dt = -1; dt <= 1; dt++) {
         const w = dt === 0 ? 1 : 0.5;
         put(xa, TA, i, c + dt, w * o.amplitude * a);
-        put(xb, TB, i, c + dt, w * ampB * b);
+        put(xb, TB, i, cb + dt, w * ampB * b);
       }
       if (o.decoy || o.cue === 'pointer') {
         let c2 = c;
@@ -122,6 +153,16 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   if (o.mainLabelRate < 1) for (const r of split.train) if (!rng.bernoulli(o.mainLabelRate)) dep[r] = -1;
   const rate2 = o.secondaryLabelRate ?? 1;
   if (rate2 < 1) for (const r of split.train) if (!rng.bernoulli(rate2)) emo[r] = -1;
+  const dropSpeech = (rows: ArrayLike<number>, rate: number) => {
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k];
+      if (!rng.bernoulli(rate)) continue;
+      lb[r] = 0;
+      xb.fill(0, r * TB * F, (r + 1) * TB * F);
+    }
+  };
+  if (o.missingSpeech?.train) dropSpeech(split.train, o.missingSpeech.train);
+  if (o.missingSpeech?.eval) { dropSpeech(split.dev, o.missingSpeech.eval); dropSpeech(split.test, o.missingSpeech.eval); }
   const modalities: SeqModality[] = [
     { name: 'activity', steps: TA, features: F, featureNames: FEATURES, x: xa, length: la },
     { name: 'speech', steps: TB, features: F, featureNames: FEATURES, x: xb, length: lb },
@@ -132,7 +173,7 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   ];
   return {
     n, participantIds, participant, modalities, tasks, split,
-    notes: [`planted study: ${P} participants × ${o.perParticipant} reports, cue ${o.cue}, decoy ${o.decoy || o.cue === 'pointer'}, main-label rate ${o.mainLabelRate}` +
-      `${rate2 < 1 ? `, secondary-label rate ${rate2}` : ''}${o.amplitudeB !== undefined || o.noiseB !== undefined ? `, speech amplitude ${ampB} / noise ${noiseB} (activity ${o.amplitude} / ${o.noise})` : ''}`],
+    notes: [`planted study: ${P} participants × ${o.perParticipant} reports, cue ${o.cue}, decoy ${o.decoy || o.cue === 'pointer'}, main-label rate ${o.mainLabelRate}${o.emotionClasses === 'refine' ? ', emotion classes refine the main task' : ''}` +
+      `${rate2 < 1 ? `, secondary-label rate ${rate2}` : ''}${o.missingSpeech?.train || o.missingSpeech?.eval ? `, speech missing on ${o.missingSpeech.train ?? 0} of training and ${o.missingSpeech.eval ?? 0} of dev/test reports` : ''}${o.amplitudeB !== undefined || o.noiseB !== undefined ? `, speech amplitude ${ampB} / noise ${noiseB} (activity ${o.amplitude} / ${o.noise})` : ''}`],
   };
 }

@@ -29,12 +29,15 @@ export interface TrainResult {
   seconds: number;
 }
 
-/** Rows with at least one label among the model's tasks and at least one of its modalities present. */
-export function usableRows(data: SeqData, model: Pick<SeqModel, 'modalities' | 'tasks'>, rows: ArrayLike<number>): Int32Array {
+/**
+ * Rows with at least one label among the model's tasks (unless `unlabelled`) and at least one of
+ * its modalities present.
+ */
+export function usableRows(data: SeqData, model: Pick<SeqModel, 'modalities' | 'tasks'>, rows: ArrayLike<number>, unlabelled = false): Int32Array {
   const out: number[] = [];
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    if (!model.tasks.some((t) => data.tasks[t].y[r] >= 0)) continue;
+    if (!unlabelled && !model.tasks.some((t) => data.tasks[t].y[r] >= 0)) continue;
     if (!model.modalities.some((m) => data.modalities[m].length[r] > 0)) continue;
     out.push(r);
   }
@@ -82,7 +85,7 @@ export async function trainSeqModel(
 ): Promise<TrainResult> {
   const cfg = TrainConfigSchema.parse(config);
   const rng = new Rng(cfg.seed ^ 0x5eed);
-  const train = Array.from(usableRows(data, model, data.split.train));
+  const train = Array.from(usableRows(data, model, data.split.train, cfg.unlabelled));
   const dev = usableRows(data, model, data.split.dev);
   const test = testRows ?? usableRows(data, model, data.split.test);
   if (train.length === 0) throw new Error(`${model.name}: no usable training rows`);

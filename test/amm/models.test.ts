@@ -5,7 +5,7 @@ import { plantedStudy } from '../../src/amm/planted.js';
 import { createAmm } from '../../src/amm/amm.js';
 import { createMimml, infoNce } from '../../src/amm/mimml.js';
 import { crossEntropy, makeBatch, disposeBatch } from '../../src/amm/data.js';
-import { trainSeqModel, taskBalancedAccuracy } from '../../src/amm/train.js';
+import { trainSeqModel, taskBalancedAccuracy, usableRows } from '../../src/amm/train.js';
 import { ammDesign, mimmlDesign, runExperiment, experimentMarkdown, experimentCsvRows, CSV_HEADER } from '../../src/amm/experiment.js';
 import type { SeqModel } from '../../src/amm/model.js';
 import { gradCheck, fixed } from './gradcheck.js';
@@ -107,5 +107,24 @@ describe('AMM and MIMML: switches and training', () => {
     expect(md).toContain('| No attention | depressed |');
     expect(experimentCsvRows(res)[0].length).toBe(CSV_HEADER.length);
     expect(mimmlDesign({ modalities: ['a', 'b'], main: 'x' }).map((a) => a.id)).toEqual(['uni-a', 'uni-b', 'full', 'no-mi', 'no-aux', 'no-mi-aux']);
+  });
+  it('unlabelled training rows: kept only when asked, and only the MI term learns from them', async () => {
+    // Every training label hidden: the rows stay usable only with `unlabelled`.
+    const d = plantedStudy({ ...tiny, mainLabelRate: 0, secondaryLabelRate: 0 });
+    const m = { modalities: [0, 1], tasks: [0, 1] };
+    expect(usableRows(d, m, d.split.train).length).toBe(0);
+    expect(usableRows(d, m, d.split.train, true).length).toBe(d.split.train.length);
+    const moved = async (mi: boolean) => {
+      const model = createMimml(d, { modalities: ['activity', 'speech'], tasks: ['depressed', 'emotion'], hidden: 6, channels: 6, width: 6, dropout: 0, mi }, 4);
+      const w = model.store.weights.get('enc.speech.fwd.wx')!;
+      const before = w.dataSync().slice();
+      await trainSeqModel(d, model, { epochs: 1, batch: 16, l2: 0, patience: 0, unlabelled: true, seed: 4 });
+      const after = w.dataSync();
+      let diff = 0; for (let i = 0; i < before.length; i++) diff = Math.max(diff, Math.abs(after[i] - before[i]));
+      model.store.dispose();
+      return diff;
+    };
+    expect(await moved(true)).toBeGreaterThan(1e-4); // InfoNCE trains the encoders on unlabelled rows
+    expect(await moved(false)).toBe(0); // no label, no MI term: nothing to learn from
   });
 });

@@ -52,6 +52,42 @@ describe('tasks from items', () => {
     expect(Array.from(a.split.test).every((r) => a.tasks[0].y[r] >= 0)).toBe(true);
     expect(Array.from(a.tasks[1].y).every((y) => y >= 0)).toBe(true);
   });
+  it('planted options: refined emotion classes, the shared cue, missing speech', () => {
+    // refine: every emotion class lies on one side of the main boundary (negative = main yes).
+    const r = plantedStudy({ participants: 6, perParticipant: 20, seed: 2, emotionClasses: 'refine' });
+    for (let i = 0; i < r.n; i++) expect(r.tasks[0].y[i] === 1).toBe(r.tasks[1].y[i] === 0);
+    const sym = plantedStudy({ participants: 6, perParticipant: 20, seed: 2 });
+    let straddle = 0; // symmetric: the anxious class holds both main classes
+    for (let i = 0; i < sym.n; i++) if (sym.tasks[1].y[i] === 1 && sym.tasks[0].y[i] === 1) straddle++;
+    expect(straddle).toBeGreaterThan(0);
+    // shared: both modalities' bump heights follow one latent, so they correlate across reports.
+    const sh = plantedStudy({ participants: 20, perParticipant: 20, seed: 3, cue: 'shared', viewNoise: 0.5 });
+    const corr = (d: typeof sh) => {
+      const peak = (m: number, i: number) => {
+        const mod = d.modalities[m];
+        let best = 0;
+        for (let t = 0; t < mod.length[i]; t++) { const v = mod.x[(i * mod.steps + t) * mod.features]; if (Math.abs(v) > Math.abs(best)) best = v; }
+        return best;
+      };
+      const pa: number[] = [], pb: number[] = [];
+      for (let i = 0; i < d.n; i++) { pa.push(peak(0, i)); pb.push(peak(1, i)); }
+      const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+      const ma = mean(pa), mb = mean(pb);
+      let sab = 0, saa = 0, sbb = 0;
+      for (let i = 0; i < pa.length; i++) { sab += (pa[i] - ma) * (pb[i] - mb); saa += (pa[i] - ma) ** 2; sbb += (pb[i] - mb) ** 2; }
+      return sab / Math.sqrt(saa * sbb);
+    };
+    expect(corr(sh)).toBeGreaterThan(0.5);
+    // additive: the latents a, b are independent, so the peaks barely correlate.
+    expect(Math.abs(corr(plantedStudy({ participants: 20, perParticipant: 20, seed: 3 })))).toBeLessThan(0.2);
+    // missing speech: only dev/test reports lose it, with length 0 and zero content.
+    const ms = plantedStudy({ participants: 10, perParticipant: 20, seed: 4, missingSpeech: { eval: 0.5 } });
+    const sp = ms.modalities[1];
+    expect(Array.from(ms.split.train).every((i) => sp.length[i] > 0)).toBe(true);
+    const gone = [...ms.split.dev, ...ms.split.test].filter((i) => sp.length[i] === 0);
+    expect(gone.length).toBeGreaterThan(0);
+    for (const i of gone) expect(sp.x.slice(i * sp.steps * sp.features, (i + 1) * sp.steps * sp.features).every((v) => v === 0)).toBe(true);
+  });
 });
 
 const LIFESNAPS = resolve(process.cwd(), '../shared/data/lifesnaps/daily.csv');

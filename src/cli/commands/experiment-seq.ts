@@ -48,6 +48,7 @@ const Flags = z.object({
   l2: z.coerce.number().min(0).default(1e-4),
   pool: z.coerce.number().int().positive().default(5),
   balance: z.boolean().optional(),
+  unlabelled: z.boolean().optional(),
   bootstrap: z.coerce.number().int().positive().default(1000),
   out: z.string().default('results'),
 });
@@ -92,7 +93,7 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   const bar = progress(`${system} runs`, arms.length * seeds.length, ' {arm} epoch {epoch}');
   const res = await runExperiment(data, arms, {
     seeds,
-    train: { epochs: f.epochs, patience: f.patience, lr: f.lr, batch: f.batch, l2: f.l2, balance: !!f.balance },
+    train: { epochs: f.epochs, patience: f.patience, lr: f.lr, batch: f.batch, l2: f.l2, balance: !!f.balance, unlabelled: !!f.unlabelled },
     model: { dropout: f.dropout, initScale: f.initScale, hidden: f.hidden, attention: f.hidden, taskHidden: f.hidden, channels: f.hidden, width: f.hidden },
     bootstrap: f.bootstrap,
     onRun: ({ arm, seed, index }) => bar.update(index, { arm: `${arm.id}/${seed}`, epoch: 0 }),
@@ -100,7 +101,7 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   });
   bar.update(arms.length * seeds.length); bar.stop();
   const md = experimentMarkdown(`${system.toUpperCase()} experiment`, res) +
-    `\nSettings: Adam lr ${f.lr}, batch ${f.batch}${f.balance ? ', class-weighted CE' : ''}, ≤ ${f.epochs} epochs (patience ${f.patience}), dropout ${f.dropout}, weights U(−${f.initScale}, ${f.initScale}), hidden ${f.hidden}, L2 ${f.l2}; seeds ${seeds.join(',')}.\n`;
+    `\nSettings: Adam lr ${f.lr}, batch ${f.batch}${f.balance ? ', class-weighted CE' : ''}${f.unlabelled ? ', unlabelled training rows used' : ''}, ≤ ${f.epochs} epochs (patience ${f.patience}), dropout ${f.dropout}, weights U(−${f.initScale}, ${f.initScale}), hidden ${f.hidden}, L2 ${f.l2}; seeds ${seeds.join(',')}.\n`;
   mkdirSync(f.out, { recursive: true });
   writeFileSync(join(f.out, `${system}.md`), md);
   writeFileSync(join(f.out, `${system}.csv`), csvLine(CSV_HEADER) + experimentCsvRows(res).map((r) => csvLine(r)).join(''));
@@ -132,6 +133,7 @@ function addOptions(c: Command): Command {
     .option('--l2 <x>', 'L2 coefficient', '1e-4')
     .option('--pool <n>', 'study: activity epochs per sequence step', '5')
     .option('--balance', 'class-weighted cross-entropy (n / (K·n_class); not in the papers) for skewed tasks')
+    .option('--unlabelled', 'also train on training reports without any label (semi-supervised: only model terms such as MIMML\'s InfoNCE learn from them)')
     .option('--bootstrap <n>', 'bootstrap replicates', '1000')
     .option('--out <dir>', 'folder for <system>.md and <system>.csv', 'results');
 }
