@@ -9,7 +9,7 @@
  *        Without I_e: M_k = [h'_1 ⊕ … ⊕ h'_M] as a one-token sequence (concatenation).
  *   I_t: h*_k = LSTM_k(M_k);  h_k = Att(h*_k, h*_other) = softmax(Q^k K^otherᵀ) V^other (Eq. 6)
  *        with the query at each task's last LSTM state and keys/values over the other task's
- *        states. Without I_t: h_k = the last state of LSTM_k.
+ *        states (interTaskKeys 'all': over every task's states). Without I_t: h_k = the last state of LSTM_k.
  *   p_k = softmax(W_k h_k + b_k); loss Σ_k CE_k + λ·½‖W‖² (trainer).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -75,7 +75,7 @@ export function createAmm(data: SeqData, config: Partial<AmmConfig> & Pick<AmmCo
     const logits = tasks.map((_, k) => {
       let h: tf.Tensor2D;
       if (useIt) {
-        const others = states.filter((_, j) => j !== k);
+        const others = cfg.interTaskKeys === 'all' ? states : states.filter((_, j) => j !== k);
         const kv = (others.length === 1 ? others[0] : tf.concat(others, 1)) as tf.Tensor3D;
         h = crossAttention(it[k], last[k], kv, tf.ones([B, kv.shape[1]]) as tf.Tensor2D).out.reshape([B, cfg.taskHidden]) as tf.Tensor2D;
       } else h = last[k].reshape([B, cfg.taskHidden]) as tf.Tensor2D;
@@ -84,7 +84,7 @@ export function createAmm(data: SeqData, config: Partial<AmmConfig> & Pick<AmmCo
     return { logits };
   }
 
-  const flags = [useIe ? '' : M >= 2 ? 'no-Ie' : '', useIt ? '' : K >= 2 ? 'no-It' : ''].filter(Boolean).join(',');
+  const flags = [useIe ? '' : M >= 2 ? 'no-Ie' : '', useIt ? (cfg.interTaskKeys === 'all' ? 'It over all tasks' : '') : K >= 2 ? 'no-It' : ''].filter(Boolean).join(',');
   return {
     name: `AMM(${cfg.modalities.join('+')}; ${cfg.tasks.join('+')}${flags ? '; ' + flags : ''})`,
     store, modalities, tasks,

@@ -51,6 +51,14 @@ export const AmmConfigSchema = z.object({
   interModal: z.boolean().default(true),
   /** Inter-task attention I_t (false: each task reads its own LSTM). */
   interTask: z.boolean().default(true),
+  /**
+   * Keys and values of I_t: 'other' = the other tasks' LSTM states, as Eq. 6 prints it
+   * (h_dep = Att(h*_dep, h*_emo)); 'all' = every task's states, own included — the "self-attention"
+   * over all tasks that the paper's text names. With 'other' each head reads only the other task's
+   * LSTM, whose states (as values) are trained by this task's own labels; with 'all' a head can
+   * also read states shaped by the other task's labels.
+   */
+  interTaskKeys: z.enum(['other', 'all']).default('other'),
   /** Concatenate side-knowledge vectors where a modality has them. */
   side: z.boolean().default(true),
   /** Loss weight per task (default 1 each). */

@@ -35,6 +35,13 @@ describe('AMM and MIMML: whole-model gradients (finite differences)', () => {
     expect(r.worst).toBeLessThan(2e-2);
     m.store.dispose();
   });
+  it("AMM with I_t over every task's states (interTaskKeys 'all')", () => {
+    const m = createAmm(data, { modalities: ['activity', 'speech'], tasks: ['depressed', 'emotion'], ...small, initScale: 0.5, interTaskKeys: 'all' }, 1);
+    expect(m.name).toContain('It over all tasks');
+    const r = gradCheck(m.store.list(), modelLoss(m, data), 2);
+    expect(r.worst).toBeLessThan(2e-2);
+    m.store.dispose();
+  });
   it('MIMML with InfoNCE and auxiliary heads', () => {
     const m = createMimml(data, { modalities: ['activity', 'speech'], tasks: ['depressed', 'emotion'], hidden: 4, channels: 4, width: 4, dropout: 0, initScale: 0.5 }, 1);
     const r = gradCheck(m.store.list(), modelLoss(m, data), 2);
