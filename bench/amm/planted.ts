@@ -6,7 +6,7 @@
  *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--it-keys other|all]
  *     [--missing-train 0] [--missing-eval 0] (fractions of reports without speech; with --missing-eval the
  *     bimodal arms are scored on every test report, speech or not) [--stepsA 8] [--stepsB 10]
- * Writes <out>/planted-<system>-<tag>.md and .csv and prints the markdown.
+ * Writes <out>/planted-<system>-<tag>.md, .csv and .predictions.json (for bench/amm/pool.ts) and prints the markdown.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,5 +54,6 @@ const md = experimentMarkdown(`${system.toUpperCase()} on the planted study (${t
   `\nSettings: ${data.n} instances, hidden 16, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}, data seed ${dataSeed}, I_t keys ${arg('it-keys', 'other')}${unlabelled ? ', unlabelled training rows used' : ''}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `planted-${system}-${tag}.md`), md);
+writeFileSync(join(out, `planted-${system}-${tag}.predictions.json`), JSON.stringify(res.predictions));
 writeFileSync(join(out, `planted-${system}-${tag}.csv`), csvLine(CSV_HEADER) + experimentCsvRows(res).map((r) => csvLine(r)).join(''));
 console.log(md);

@@ -125,11 +125,22 @@ export interface Comparison {
   beyondCI: boolean;
 }
 
+/** The main task's test predictions of every arm, for pooling several runs (`pooledComparison`). */
+export interface RunPredictions {
+  /** Main task (the first arm's first task), its labels and the participant of each common test row. */
+  task: string;
+  labels: number[];
+  participant: string[];
+  /** Arm id → seed → predicted class per common test row. */
+  arms: Record<string, Record<string, number[]>>;
+}
+
 export interface ExperimentResult {
   rows: MetricRow[];
   comparisons: Comparison[];
   testRows: Int32Array;
   notes: string[];
+  predictions: RunPredictions;
 }
 
 /**
@@ -244,7 +255,47 @@ function score(data: SeqData, runs: ArmRun[], testRows: Int32Array, opts: Experi
     `${nT} common test instances × ${seeds.length} seeds; 95 % percentile bootstrap over (seed, participant) clusters, B = ${B}`,
     ...runs.map((r) => `${r.arm.id}: ${(r.seconds.reduce((a, b) => a + b, 0) / r.seconds.length).toFixed(1)} s per run, best epochs ${r.bestEpochs.join(', ')}`),
   ];
-  return { rows, comparisons, testRows, notes };
+  const mainTask = runs[0]?.arm.tasks[0] ?? '';
+  const mt = data.tasks.find((t) => t.name === mainTask);
+  const predictions: RunPredictions = {
+    task: mainTask,
+    labels: Array.from(testRows, (r) => (mt ? mt.y[r] : -1)),
+    participant: Array.from(testRows, (r) => data.participantIds[data.participant[r]] ?? String(data.participant[r])),
+    arms: Object.fromEntries(runs.filter((r) => r.arm.tasks[0] === mainTask).map((r) => [r.arm.id,
+      Object.fromEntries(seeds.map((s) => [String(s), Array.from(r.predicted.get(String(s))![0])]))])),
+  };
+  return { rows, comparisons, testRows, notes, predictions };
+}
+
+/**
+ * Pool the main-task predictions of several runs of the same arms — e.g. the same design on
+ * independently generated studies — and compare two arms: the paired Δ (better − worse) of the
+ * five scores with a percentile bootstrap over (run, seed, participant) clusters, and each arm's
+ * pooled scores. A replication across studies, not only across test participants and seeds.
+ */
+export function pooledComparison(runs: Array<{ name: string; predictions: RunPredictions }>, better: string, worse: string, B = 1000):
+  { delta: Record<MetricName, BootstrapInterval>; better: Record<MetricName, BootstrapInterval>; worse: Record<MetricName, BootstrapInterval>; n: number } {
+  const groups: string[] = [], y: number[] = [], pb: number[] = [], pw: number[] = [];
+  for (const run of runs) {
+    const p = run.predictions, a = p.arms[better], b = p.arms[worse];
+    if (!a || !b) throw new Error(`${run.name}: arms ${better} and ${worse} are not both in it (have: ${Object.keys(p.arms).join(', ')})`);
+    for (const seed of Object.keys(a)) {
+      if (!b[seed]) throw new Error(`${run.name}: seed ${seed} of ${better} is missing for ${worse}`);
+      p.labels.forEach((label, i) => {
+        if (label < 0) return;
+        groups.push(`${run.name}:${seed}:${p.participant[i]}`); y.push(label); pb.push(a[seed][i]); pw.push(b[seed][i]);
+      });
+    }
+  }
+  if (!y.length) throw new Error('no labelled test rows to pool');
+  const sc = (rs: Int32Array, pred: number[]) => scores(Array.from(rs, (r) => y[r]), Array.from(rs, (r) => pred[r]));
+  const as = (ci: BootstrapInterval[]) => Object.fromEntries(METRICS.map((m, j) => [m, ci[j]])) as Record<MetricName, BootstrapInterval>;
+  return {
+    delta: as(bootstrapByGroupVector(groups, (rs) => { const u = sc(rs, pb), v = sc(rs, pw); return u.map((x, j) => x - v[j]); }, { B, seed: 11 })),
+    better: as(bootstrapByGroupVector(groups, (rs) => sc(rs, pb), { B, seed: 7 })),
+    worse: as(bootstrapByGroupVector(groups, (rs) => sc(rs, pw), { B, seed: 7 })),
+    n: y.length,
+  };
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '–');

@@ -105,8 +105,9 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   mkdirSync(f.out, { recursive: true });
   writeFileSync(join(f.out, `${system}.md`), md);
   writeFileSync(join(f.out, `${system}.csv`), csvLine(CSV_HEADER) + experimentCsvRows(res).map((r) => csvLine(r)).join(''));
+  writeFileSync(join(f.out, `${system}.predictions.json`), JSON.stringify(res.predictions)); // for bench/amm/pool.ts
   console.log(md);
-  console.log(`wrote ${join(f.out, `${system}.md`)} and ${join(f.out, `${system}.csv`)}`);
+  console.log(`wrote ${join(f.out, `${system}.md`)}, ${system}.csv and ${system}.predictions.json`);
 }
 
 function addOptions(c: Command): Command {
