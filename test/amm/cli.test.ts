@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { pooledComparison, type RunPredictions } from '../../src/amm/experiment.
 describe('moodlens experiment mimml (planted study, end to end)', () => {
   it('writes the tables and the predictions that pool across runs; rejects a bad flag', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ml-exp-'));
+    const quiet = [vi.spyOn(console, 'log').mockImplementation(() => {}), vi.spyOn(console, 'error').mockImplementation(() => {}), vi.spyOn(process.stderr, 'write').mockImplementation(() => true)];
     const code = await run(['experiment', 'mimml', '--planted', '--parts', 'ablation', '--arms', 'full,no-mi', '--seeds', '1',
       '--epochs', '2', '--hidden', '4', '--init-scale', '0.3', '--lr', '5e-3', '--bootstrap', '50', '--unlabelled', '--out', out]);
     expect(code).toBe(0);
@@ -21,5 +22,6 @@ describe('moodlens experiment mimml (planted study, end to end)', () => {
     const pooled = pooledComparison([{ name: 'a', predictions: p }, { name: 'b', predictions: p }], 'full', 'no-mi', 50);
     expect(pooled.n).toBe(2 * p.labels.filter((y) => y >= 0).length);
     expect(await run(['experiment', 'mimml', '--planted', '--seeds', 'one', '--out', out])).not.toBe(0);
+    quiet.forEach((q) => q.mockRestore());
   }, 120_000);
 });
