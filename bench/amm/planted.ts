@@ -3,7 +3,7 @@
  *   npx tsx bench/amm/planted.ts --system amm|mimml [--decoy] [--rate 0.3] [--seeds 1,2,3]
  *     [--cue additive|pointer|interaction|shared] [--parts ablation] [--epochs 25] [--participants 16] [--per 30]
  *     [--arms id,id] [--rate2 1] [--amp-b 1.5] [--noise-b 0.5] [--cut 0.6] [--patience 8] [--tag NAME] [--out bench/amm/results]
- *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--it-keys other|all]
+ *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--it-keys other|all] [--mi-weight 0.1] [--aux-weight 0.3]
  *     [--missing-train 0] [--missing-eval 0] (fractions of reports without speech; with --missing-eval the
  *     bimodal arms are scored on every test report, speech or not) [--stepsA 8] [--stepsB 10]
  * Writes <out>/planted-<system>-<tag>.md, .csv and .predictions.json (for bench/amm/pool.ts) and prints the markdown.
@@ -45,13 +45,14 @@ const t0 = performance.now();
 const res = await runExperiment(data, chosen, {
   seeds,
   train: { epochs, patience, batch: 64, lr: 5e-3, unlabelled },
-  model: { hidden: 16, attention: 16, taskHidden: 16, channels: 16, width: 16, initScale: 0.3, interTaskKeys: arg('it-keys', 'other') },
+  model: { hidden: 16, attention: 16, taskHidden: 16, channels: 16, width: 16, initScale: 0.3, interTaskKeys: arg('it-keys', 'other'),
+    miWeight: Number(arg('mi-weight', '0.1')), auxWeight: Number(arg('aux-weight', '0.3')) },
   bootstrap: Number(arg('bootstrap', '1000')),
   masked: Number(arg('missing-eval', '0')) > 0,
   onRun: ({ arm, seed, index, total }) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${index + 1}/${total} ${arm.id} seed ${seed}\n`),
 });
 const md = experimentMarkdown(`${system.toUpperCase()} on the planted study (${tag})`, res) +
-  `\nSettings: ${data.n} instances, hidden 16, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}, data seed ${dataSeed}, I_t keys ${arg('it-keys', 'other')}${unlabelled ? ', unlabelled training rows used' : ''}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
+  `\nSettings: ${data.n} instances, hidden 16, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}, data seed ${dataSeed}, I_t keys ${arg('it-keys', 'other')}, MIMML MI weight ${arg('mi-weight', '0.1')} / aux weight ${arg('aux-weight', '0.3')}${unlabelled ? ', unlabelled training rows used' : ''}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `planted-${system}-${tag}.md`), md);
 writeFileSync(join(out, `planted-${system}-${tag}.predictions.json`), JSON.stringify(res.predictions));
