@@ -13,6 +13,8 @@ const better = take('better'), worse = take('worse'), out = take('out'), B = Num
 if (!better || !worse || argv.length === 0) { console.error('usage: pool.ts --better ARM --worse ARM [--out FILE.md] RUN.predictions.json ...'); process.exit(2); }
 const runs = argv.map((f) => ({ name: basename(f).replace(/\.predictions\.json$/, ''), predictions: JSON.parse(readFileSync(f, 'utf8')) as RunPredictions }));
 const r = pooledComparison(runs, better, worse, B);
+const byRun = runs.length > 2 ? pooledComparison(runs, better, worse, B, 'run') : null;
+const each = runs.map((x) => ({ name: x.name, d: pooledComparison([x], better, worse, B).delta.microF1 }));
 const pct = (v: number) => (100 * v).toFixed(1);
 const cell = (c: { estimate: number; lower: number; upper: number }) => `${pct(c.estimate)} [${pct(c.lower)}, ${pct(c.upper)}]`;
 const names = { precision: 'P', recall: 'R', microF1: 'micro-F1', accuracy: 'Acc', balancedAccuracy: 'BAcc' } as const;
@@ -24,6 +26,10 @@ const md = [
   `| ${worse} | ${METRICS.map((m) => cell(r.worse[m])).join(' | ')} |`,
   `| Δ | ${METRICS.map((m) => cell(r.delta[m])).join(' | ')} |`, '',
   `Beyond the CI (micro-F1): ${r.delta.microF1.lower > 0 ? 'yes' : 'no'}.`, '',
+  '| run | Δ micro-F1 [95 % CI] |', '|---|---|',
+  ...each.map((x) => `| ${x.name} | ${cell(x.d)} |`), '',
+  ...(byRun ? [`Resampling whole runs instead (a study-level interval, coarse with ${runs.length} runs): Δ micro-F1 ${cell(byRun.delta.microF1)}, ` +
+    `beyond the CI: ${byRun.delta.microF1.lower > 0 ? 'yes' : 'no'}.`, ''] : []),
 ].join('\n');
 if (out) writeFileSync(out, md);
 console.log(md);

@@ -270,10 +270,12 @@ function score(data: SeqData, runs: ArmRun[], testRows: Int32Array, opts: Experi
 /**
  * Pool the main-task predictions of several runs of the same arms — e.g. the same design on
  * independently generated studies — and compare two arms: the paired Δ (better − worse) of the
- * five scores with a percentile bootstrap over (run, seed, participant) clusters, and each arm's
- * pooled scores. A replication across studies, not only across test participants and seeds.
+ * five scores with a percentile bootstrap over (run, seed, participant) clusters (or over whole
+ * runs), and each arm's pooled scores. A replication across studies, not only across test participants and seeds.
  */
-export function pooledComparison(runs: Array<{ name: string; predictions: RunPredictions }>, better: string, worse: string, B = 1000):
+export function pooledComparison(runs: Array<{ name: string; predictions: RunPredictions }>, better: string, worse: string, B = 1000,
+  /** Resampling unit: (run, seed, participant) clusters, or whole runs (a study-level interval; coarse with few runs). */
+  unit: 'participant' | 'run' = 'participant'):
   { delta: Record<MetricName, BootstrapInterval>; better: Record<MetricName, BootstrapInterval>; worse: Record<MetricName, BootstrapInterval>; n: number } {
   const groups: string[] = [], y: number[] = [], pb: number[] = [], pw: number[] = [];
   for (const run of runs) {
@@ -283,7 +285,7 @@ export function pooledComparison(runs: Array<{ name: string; predictions: RunPre
       if (!b[seed]) throw new Error(`${run.name}: seed ${seed} of ${better} is missing for ${worse}`);
       p.labels.forEach((label, i) => {
         if (label < 0) return;
-        groups.push(`${run.name}:${seed}:${p.participant[i]}`); y.push(label); pb.push(a[seed][i]); pw.push(b[seed][i]);
+        groups.push(unit === 'run' ? run.name : `${run.name}:${seed}:${p.participant[i]}`); y.push(label); pb.push(a[seed][i]); pw.push(b[seed][i]);
       });
     }
   }

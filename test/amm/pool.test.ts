@@ -23,6 +23,9 @@ describe('pooling runs of the same arms across studies', () => {
     expect(r.better.accuracy.estimate).toBeGreaterThan(0.8);
     expect(r.delta.accuracy.estimate).toBeCloseTo(r.better.accuracy.estimate - r.worse.accuracy.estimate, 10);
     expect(r.delta.accuracy.lower).toBeGreaterThan(0);
+    const byRun = pooledComparison([...runs, { name: 'd3', predictions: run(0.8, 5) }], 'good', 'base', 300, 'run');
+    expect(byRun.delta.accuracy.lower).toBeGreaterThan(0); // every run has good ahead
+    expect(byRun.delta.accuracy.lower).toBeLessThanOrEqual(byRun.delta.accuracy.estimate);
     const same = pooledComparison(runs, 'same', 'base', 100);
     expect(same.delta.microF1.estimate).toBe(0);
     expect(same.delta.microF1.lower).toBe(0);
