@@ -3,7 +3,7 @@
  *   npx tsx bench/amm/planted.ts --system amm|mimml [--decoy] [--rate 0.3] [--seeds 1,2,3]
  *     [--cue additive|pointer|interaction|shared] [--parts ablation] [--epochs 25] [--participants 16] [--per 30]
  *     [--arms id,id] [--rate2 1] [--amp-b 1.5] [--noise-b 0.5] [--cut 0.6] [--patience 8] [--tag NAME] [--out bench/amm/results]
- *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--it-keys other|all] [--mi-weight 0.1] [--aux-weight 0.3]
+ *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--it-keys other|all] [--mi-weight 0.1] [--aux-weight 0.3] [--nuisance 0] [--nuisance-amp 2]
  *     [--missing-train 0] [--missing-eval 0] (fractions of reports without speech; with --missing-eval the
  *     bimodal arms are scored on every test report, speech or not) [--stepsA 8] [--stepsB 10]
  * Writes <out>/planted-<system>-<tag>.md, .csv and .predictions.json (for bench/amm/pool.ts) and prints the markdown.
@@ -34,7 +34,7 @@ const unlabelled = process.argv.includes('--unlabelled');
 const tag = arg('tag', `${cue !== 'additive' ? cue : decoy ? 'decoy' : 'plain'}-rate${rate}${parts ? '-' + parts.replace(/,/g, '+') : ''}`);
 
 await initNodeBackend();
-const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed,
+const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed, nuisance: Number(arg('nuisance', '0')), nuisanceAmplitude: Number(arg('nuisance-amp', '2')),
   missingSpeech: { train: Number(arg('missing-train', '0')), eval: Number(arg('missing-eval', '0')) } });
 const design = { modalities: ['activity', 'speech'], main: 'depressed', secondary: 'emotion' };
 const partList = parts ? parts.split(',') : undefined;

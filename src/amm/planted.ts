@@ -78,6 +78,14 @@ export interface PlantedOptions {
    * only those, and then used where a fifth of the recordings fail (SPEC §6).
    */
   missingSpeech?: { train?: number; eval?: number };
+  /**
+   * Extra nuisance channels per step in each modality (default 0): each carries step noise and a
+   * 3-step bump of random height N(0, `nuisanceAmplitude`²) at a random step, independent of the
+   * labels and of the other modality — structure a model must learn to ignore, so that finding the
+   * label's signal is itself hard.
+   */
+  nuisance?: number;
+  nuisanceAmplitude?: number;
   seed: number;
 }
 
@@ -93,7 +101,9 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   const o = { ...PLANTED_DEFAULTS, ...options };
   const rng = new Rng(o.seed);
   const P = o.participants, n = P * o.perParticipant;
-  const F = FEATURES.length;
+  const K = o.nuisance ?? 0, nuisAmp = o.nuisanceAmplitude ?? 2;
+  const featureNames = [...FEATURES, ...Array.from({ length: K }, (_, k) => `nuisance_${k + 1}`)];
+  const F = featureNames.length;
   const TA = o.stepsA, TB = Math.max(o.stepsB, o.stepsA);
   const xa = new Float32Array(n * TA * F), xb = new Float32Array(n * TB * F);
   const la = new Int32Array(n), lb = new Int32Array(n);
@@ -140,6 +150,15 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
         put(xa, TA, i, c + dt, w * o.amplitude * a);
         put(xb, TB, i, cb + dt, w * ampB * b);
       }
+      if (K > 0) {
+        for (const [x, T, L, sd] of [[xa, TA, la[i], o.noise], [xb, TB, lb[i], noiseB]] as const) {
+          for (let k = 0; k < K; k++) {
+            for (let t = 0; t < L; t++) x[(i * T + t) * F + 3 + k] = rng.normal(0, sd);
+            const cn = 1 + rng.int(L - 2), h = rng.normal(0, nuisAmp);
+            for (let dt = -1; dt <= 1; dt++) x[(i * T + cn + dt) * F + 3 + k] += (dt === 0 ? 1 : 0.5) * h;
+          }
+        }
+      }
       if (o.decoy || o.cue === 'pointer') {
         let c2 = c;
         while (Math.abs(c2 - c) < 3) c2 = 1 + rng.int(lb[i] - 2);
@@ -164,8 +183,8 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   if (o.missingSpeech?.train) dropSpeech(split.train, o.missingSpeech.train);
   if (o.missingSpeech?.eval) { dropSpeech(split.dev, o.missingSpeech.eval); dropSpeech(split.test, o.missingSpeech.eval); }
   const modalities: SeqModality[] = [
-    { name: 'activity', steps: TA, features: F, featureNames: FEATURES, x: xa, length: la },
-    { name: 'speech', steps: TB, features: F, featureNames: FEATURES, x: xb, length: lb },
+    { name: 'activity', steps: TA, features: F, featureNames, x: xa, length: la },
+    { name: 'speech', steps: TB, features: F, featureNames, x: xb, length: lb },
   ];
   const tasks: SeqTask[] = [
     { name: 'depressed', classes: ['no', 'yes'], y: dep },
@@ -174,6 +193,6 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   return {
     n, participantIds, participant, modalities, tasks, split,
     notes: [`planted study: ${P} participants × ${o.perParticipant} reports, cue ${o.cue}, decoy ${o.decoy || o.cue === 'pointer'}, main-label rate ${o.mainLabelRate}${o.emotionClasses === 'refine' ? ', emotion classes refine the main task' : ''}` +
-      `${rate2 < 1 ? `, secondary-label rate ${rate2}` : ''}${o.missingSpeech?.train || o.missingSpeech?.eval ? `, speech missing on ${o.missingSpeech.train ?? 0} of training and ${o.missingSpeech.eval ?? 0} of dev/test reports` : ''}${o.amplitudeB !== undefined || o.noiseB !== undefined ? `, speech amplitude ${ampB} / noise ${noiseB} (activity ${o.amplitude} / ${o.noise})` : ''}`],
+      `${rate2 < 1 ? `, secondary-label rate ${rate2}` : ''}${K > 0 ? `, ${K} nuisance channels (bump SD ${nuisAmp})` : ''}${o.missingSpeech?.train || o.missingSpeech?.eval ? `, speech missing on ${o.missingSpeech.train ?? 0} of training and ${o.missingSpeech.eval ?? 0} of dev/test reports` : ''}${o.amplitudeB !== undefined || o.noiseB !== undefined ? `, speech amplitude ${ampB} / noise ${noiseB} (activity ${o.amplitude} / ${o.noise})` : ''}`],
   };
 }

@@ -80,6 +80,18 @@ describe('tasks from items', () => {
     expect(corr(sh)).toBeGreaterThan(0.5);
     // additive: the latents a, b are independent, so the peaks barely correlate.
     expect(Math.abs(corr(plantedStudy({ participants: 20, perParticipant: 20, seed: 3 })))).toBeLessThan(0.2);
+    // nuisance channels: extra features with label-free bumps, zero at padded steps.
+    const nu = plantedStudy({ participants: 4, perParticipant: 10, seed: 6, nuisance: 2 });
+    expect(nu.modalities[0].features).toBe(5);
+    expect(nu.modalities[1].featureNames.slice(3)).toEqual(['nuisance_1', 'nuisance_2']);
+    const m0 = nu.modalities[0];
+    let peak = 0;
+    for (let i = 0; i < nu.n; i++) for (let t = 0; t < m0.steps; t++) {
+      const v = m0.x[(i * m0.steps + t) * m0.features + 4];
+      if (t >= m0.length[i]) expect(v).toBe(0); else peak = Math.max(peak, Math.abs(v));
+    }
+    expect(peak).toBeGreaterThan(1);
+    expect(plantedStudy({ participants: 4, perParticipant: 10, seed: 6 }).modalities[0].features).toBe(3);
     // missing speech: only dev/test reports lose it, with length 0 and zero content.
     const ms = plantedStudy({ participants: 10, perParticipant: 20, seed: 4, missingSpeech: { eval: 0.5 } });
     const sp = ms.modalities[1];
