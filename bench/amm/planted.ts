@@ -31,11 +31,13 @@ const cut = Number(arg('cut', '0.6'));
 const patience = Number(arg('patience', '8'));
 const dataSeed = Number(arg('data-seed', '11'));
 const unlabelled = process.argv.includes('--unlabelled');
+const itKeys = arg('it-keys', 'other'), miWeight = Number(arg('mi-weight', '0.1')), auxWeight = Number(arg('aux-weight', '0.3'));
+const missingEval = Number(arg('missing-eval', '0'));
 const tag = arg('tag', `${cue !== 'additive' ? cue : decoy ? 'decoy' : 'plain'}-rate${rate}${parts ? '-' + parts.replace(/,/g, '+') : ''}`);
 
 await initNodeBackend();
 const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed, nuisance: Number(arg('nuisance', '0')), nuisanceAmplitude: Number(arg('nuisance-amp', '2')),
-  missingSpeech: { train: Number(arg('missing-train', '0')), eval: Number(arg('missing-eval', '0')) } });
+  missingSpeech: { train: Number(arg('missing-train', '0')), eval: missingEval } });
 const design = { modalities: ['activity', 'speech'], main: 'depressed', secondary: 'emotion' };
 const partList = parts ? parts.split(',') : undefined;
 const arms = system === 'amm' ? ammDesign(design, (partList ?? ['stl-mtl', 'ablation']) as Array<'stl-mtl' | 'ablation'>, false) : mimmlDesign(design, (partList ?? ['modalities', 'ablation']) as Array<'modalities' | 'ablation'>);
@@ -45,14 +47,13 @@ const t0 = performance.now();
 const res = await runExperiment(data, chosen, {
   seeds,
   train: { epochs, patience, batch: 64, lr: 5e-3, unlabelled },
-  model: { hidden: 16, attention: 16, taskHidden: 16, channels: 16, width: 16, initScale: 0.3, interTaskKeys: arg('it-keys', 'other'),
-    miWeight: Number(arg('mi-weight', '0.1')), auxWeight: Number(arg('aux-weight', '0.3')) },
+  model: { hidden: 16, attention: 16, taskHidden: 16, channels: 16, width: 16, initScale: 0.3, interTaskKeys: itKeys, miWeight, auxWeight },
   bootstrap: Number(arg('bootstrap', '1000')),
-  masked: Number(arg('missing-eval', '0')) > 0,
+  masked: missingEval > 0,
   onRun: ({ arm, seed, index, total }) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${index + 1}/${total} ${arm.id} seed ${seed}\n`),
 });
 const md = experimentMarkdown(`${system.toUpperCase()} on the planted study (${tag})`, res) +
-  `\nSettings: ${data.n} instances, hidden 16, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}, data seed ${dataSeed}, I_t keys ${arg('it-keys', 'other')}, MIMML MI weight ${arg('mi-weight', '0.1')} / aux weight ${arg('aux-weight', '0.3')}${unlabelled ? ', unlabelled training rows used' : ''}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
+  `\nSettings: ${data.n} instances, hidden 16, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}, data seed ${dataSeed}, I_t keys ${itKeys}, MIMML MI weight ${miWeight} / aux weight ${auxWeight}${unlabelled ? ', unlabelled training rows used' : ''}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `planted-${system}-${tag}.md`), md);
 writeFileSync(join(out, `planted-${system}-${tag}.predictions.json`), JSON.stringify(res.predictions));

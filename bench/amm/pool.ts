@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { pooledComparison, METRICS, type RunPredictions } from '../../src/amm/experiment.js';
+import { pooledComparison, pooledDelta, METRICS, type RunPredictions } from '../../src/amm/experiment.js';
 
 const argv = process.argv.slice(2);
 const take = (k: string) => { const i = argv.indexOf(`--${k}`); if (i < 0) return undefined; const v = argv[i + 1]; argv.splice(i, 2); return v; };
@@ -13,8 +13,8 @@ const better = take('better'), worse = take('worse'), out = take('out'), B = Num
 if (!better || !worse || argv.length === 0) { console.error('usage: pool.ts --better ARM --worse ARM [--out FILE.md] RUN.predictions.json ...'); process.exit(2); }
 const runs = argv.map((f) => ({ name: basename(f).replace(/\.predictions\.json$/, ''), predictions: JSON.parse(readFileSync(f, 'utf8')) as RunPredictions }));
 const r = pooledComparison(runs, better, worse, B);
-const byRun = runs.length > 2 ? pooledComparison(runs, better, worse, B, 'run') : null;
-const each = runs.map((x) => ({ name: x.name, d: pooledComparison([x], better, worse, B).delta.microF1 }));
+const byRun = runs.length > 2 ? pooledDelta(runs, better, worse, B, 'run') : null;
+const each = runs.map((x) => ({ name: x.name, d: pooledDelta([x], better, worse, B).microF1 }));
 const pct = (v: number) => (100 * v).toFixed(1);
 const cell = (c: { estimate: number; lower: number; upper: number }) => `${pct(c.estimate)} [${pct(c.lower)}, ${pct(c.upper)}]`;
 const names = { precision: 'P', recall: 'R', microF1: 'micro-F1', accuracy: 'Acc', balancedAccuracy: 'BAcc' } as const;
@@ -28,8 +28,8 @@ const md = [
   `Beyond the CI (micro-F1): ${r.delta.microF1.lower > 0 ? 'yes' : 'no'}.`, '',
   '| run | Δ micro-F1 [95 % CI] |', '|---|---|',
   ...each.map((x) => `| ${x.name} | ${cell(x.d)} |`), '',
-  ...(byRun ? [`Resampling whole runs instead (a study-level interval, coarse with ${runs.length} runs): Δ micro-F1 ${cell(byRun.delta.microF1)}, ` +
-    `beyond the CI: ${byRun.delta.microF1.lower > 0 ? 'yes' : 'no'}.`, ''] : []),
+  ...(byRun ? [`Resampling whole runs instead (a study-level interval, coarse with ${runs.length} runs): Δ micro-F1 ${cell(byRun.microF1)}, ` +
+    `beyond the CI: ${byRun.microF1.lower > 0 ? 'yes' : 'no'}.`, ''] : []),
 ].join('\n');
 if (out) writeFileSync(out, md);
 console.log(md);

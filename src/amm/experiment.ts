@@ -133,6 +133,8 @@ export interface RunPredictions {
   participant: string[];
   /** Arm id → seed → predicted class per common test row. */
   arms: Record<string, Record<string, number[]>>;
+  /** The seeds in run order (object keys would list them sorted); absent in files written before. */
+  seeds?: string[];
 }
 
 export interface ExperimentResult {
@@ -235,19 +237,15 @@ function score(data: SeqData, runs: ArmRun[], testRows: Int32Array, opts: Experi
     for (const r of runs) if (r.arm.id.startsWith('uni-')) claims.push(['all modalities beat one', 'full', r.arm.id]);
     for (const id of ['no-mi', 'no-aux', 'no-mi-aux']) if (byId.has(id)) claims.push(['full MIMML beats ablation', 'full', id]);
   }
+  const predictions = mainTaskPredictions(data, runs, seeds, testRows);
   const comparisons: Comparison[] = [];
   for (const [claim, better, worse] of claims) {
-    const rb = byId.get(better), rw = byId.get(worse);
-    if (!rb || !rw) continue;
-    const task = rb.arm.tasks[0];
-    const y = labelsOf(task), pb = predsOf(rb, 0), pw = predsOf(rw, rw.arm.tasks.indexOf(task));
-    const ci = bootstrapByGroupVector(groups, (rs) => {
-      const sb = scores(...pick(rs, y, pb)), sw = scores(...pick(rs, y, pw));
-      return sb.map((v, j) => v - sw[j]);
-    }, { B, seed: 11 });
+    if (!byId.has(better) || !byId.has(worse)) continue;
+    // One run, clustered by (seed, participant): the same clusters as the intervals above.
+    const ci = pairedDelta(pairedRows([{ name: '', predictions }], better, worse), B);
     for (const metric of ['microF1', 'balancedAccuracy'] as const) {
-      const delta = ci[METRICS.indexOf(metric)];
-      comparisons.push({ claim, better, worse, task, metric, delta, beyondCI: delta.lower > 0 });
+      const delta = ci[metric];
+      comparisons.push({ claim, better, worse, task: predictions.task, metric, delta, beyondCI: delta.lower > 0 });
     }
   }
   const notes = [
@@ -255,49 +253,79 @@ function score(data: SeqData, runs: ArmRun[], testRows: Int32Array, opts: Experi
     `${nT} common test instances × ${seeds.length} seeds; 95 % percentile bootstrap over (seed, participant) clusters, B = ${B}`,
     ...runs.map((r) => `${r.arm.id}: ${(r.seconds.reduce((a, b) => a + b, 0) / r.seconds.length).toFixed(1)} s per run, best epochs ${r.bestEpochs.join(', ')}`),
   ];
-  const mainTask = runs[0]?.arm.tasks[0] ?? '';
-  const mt = data.tasks.find((t) => t.name === mainTask);
-  const predictions: RunPredictions = {
-    task: mainTask,
-    labels: Array.from(testRows, (r) => (mt ? mt.y[r] : -1)),
-    participant: Array.from(testRows, (r) => data.participantIds[data.participant[r]] ?? String(data.participant[r])),
-    arms: Object.fromEntries(runs.filter((r) => r.arm.tasks[0] === mainTask).map((r) => [r.arm.id,
-      Object.fromEntries(seeds.map((s) => [String(s), Array.from(r.predicted.get(String(s))![0])]))])),
-  };
   return { rows, comparisons, testRows, notes, predictions };
+}
+
+/**
+ * The main task's (the first arm's first task) test predictions of every arm that has it, per seed,
+ * with the labels and participants of the common test rows.
+ */
+function mainTaskPredictions(data: SeqData, runs: ArmRun[], seeds: number[], testRows: Int32Array): RunPredictions {
+  const task = runs[0]?.arm.tasks[0] ?? '';
+  const t = data.tasks.find((x) => x.name === task);
+  return {
+    task,
+    seeds: seeds.map(String),
+    labels: Array.from(testRows, (r) => (t ? t.y[r] : -1)),
+    participant: Array.from(testRows, (r) => data.participantIds[data.participant[r]] ?? String(data.participant[r])),
+    arms: Object.fromEntries(runs.filter((r) => r.arm.tasks.includes(task)).map((r) => [r.arm.id,
+      Object.fromEntries(seeds.map((s) => [String(s), Array.from(r.predicted.get(String(s))![r.arm.tasks.indexOf(task)])]))])),
+  };
+}
+
+type Resampling = 'participant' | 'run';
+interface PairedRows { groups: string[]; y: number[]; better: number[]; worse: number[] }
+
+/** The labelled rows of two arms over runs × seeds, with their resampling cluster. */
+function pairedRows(runs: Array<{ name: string; predictions: RunPredictions }>, better: string, worse: string, unit: Resampling = 'participant'): PairedRows {
+  const out: PairedRows = { groups: [], y: [], better: [], worse: [] };
+  for (const run of runs) {
+    const p = run.predictions, a = p.arms[better], b = p.arms[worse];
+    if (!a || !b) throw new Error(`${run.name}: arms ${better} and ${worse} are not both in it (have: ${Object.keys(p.arms).join(', ')})`);
+    for (const seed of p.seeds ?? Object.keys(a)) {
+      if (!a[seed] || !b[seed]) throw new Error(`${run.name}: seed ${seed} is missing for ${a[seed] ? worse : better}`);
+      p.labels.forEach((label, i) => {
+        if (label < 0) return;
+        out.groups.push(unit === 'run' ? run.name : `${run.name}:${seed}:${p.participant[i]}`);
+        out.y.push(label); out.better.push(a[seed][i]); out.worse.push(b[seed][i]);
+      });
+    }
+  }
+  if (!out.y.length) throw new Error('no labelled test rows to pool');
+  return out;
+}
+
+const scoresOf = (p: PairedRows, rs: Int32Array, pred: number[]) => scores(Array.from(rs, (r) => p.y[r]), Array.from(rs, (r) => pred[r]));
+const byMetric = (ci: BootstrapInterval[]) => Object.fromEntries(METRICS.map((m, j) => [m, ci[j]])) as Record<MetricName, BootstrapInterval>;
+
+/** Paired Δ (better − worse) of the five scores, percentile bootstrap over the rows' clusters. */
+function pairedDelta(p: PairedRows, B: number): Record<MetricName, BootstrapInterval> {
+  return byMetric(bootstrapByGroupVector(p.groups, (rs) => { const u = scoresOf(p, rs, p.better), v = scoresOf(p, rs, p.worse); return u.map((x, j) => x - v[j]); }, { B, seed: 11 }));
 }
 
 /**
  * Pool the main-task predictions of several runs of the same arms — e.g. the same design on
  * independently generated studies — and compare two arms: the paired Δ (better − worse) of the
  * five scores with a percentile bootstrap over (run, seed, participant) clusters (or over whole
- * runs), and each arm's pooled scores. A replication across studies, not only across test participants and seeds.
+ * runs), and each arm's pooled scores. A replication across studies, not only across test
+ * participants and seeds.
  */
 export function pooledComparison(runs: Array<{ name: string; predictions: RunPredictions }>, better: string, worse: string, B = 1000,
   /** Resampling unit: (run, seed, participant) clusters, or whole runs (a study-level interval; coarse with few runs). */
-  unit: 'participant' | 'run' = 'participant'):
+  unit: Resampling = 'participant'):
   { delta: Record<MetricName, BootstrapInterval>; better: Record<MetricName, BootstrapInterval>; worse: Record<MetricName, BootstrapInterval>; n: number } {
-  const groups: string[] = [], y: number[] = [], pb: number[] = [], pw: number[] = [];
-  for (const run of runs) {
-    const p = run.predictions, a = p.arms[better], b = p.arms[worse];
-    if (!a || !b) throw new Error(`${run.name}: arms ${better} and ${worse} are not both in it (have: ${Object.keys(p.arms).join(', ')})`);
-    for (const seed of Object.keys(a)) {
-      if (!b[seed]) throw new Error(`${run.name}: seed ${seed} of ${better} is missing for ${worse}`);
-      p.labels.forEach((label, i) => {
-        if (label < 0) return;
-        groups.push(unit === 'run' ? run.name : `${run.name}:${seed}:${p.participant[i]}`); y.push(label); pb.push(a[seed][i]); pw.push(b[seed][i]);
-      });
-    }
-  }
-  if (!y.length) throw new Error('no labelled test rows to pool');
-  const sc = (rs: Int32Array, pred: number[]) => scores(Array.from(rs, (r) => y[r]), Array.from(rs, (r) => pred[r]));
-  const as = (ci: BootstrapInterval[]) => Object.fromEntries(METRICS.map((m, j) => [m, ci[j]])) as Record<MetricName, BootstrapInterval>;
+  const p = pairedRows(runs, better, worse, unit);
   return {
-    delta: as(bootstrapByGroupVector(groups, (rs) => { const u = sc(rs, pb), v = sc(rs, pw); return u.map((x, j) => x - v[j]); }, { B, seed: 11 })),
-    better: as(bootstrapByGroupVector(groups, (rs) => sc(rs, pb), { B, seed: 7 })),
-    worse: as(bootstrapByGroupVector(groups, (rs) => sc(rs, pw), { B, seed: 7 })),
-    n: y.length,
+    delta: pairedDelta(p, B),
+    better: byMetric(bootstrapByGroupVector(p.groups, (rs) => scoresOf(p, rs, p.better), { B, seed: 7 })),
+    worse: byMetric(bootstrapByGroupVector(p.groups, (rs) => scoresOf(p, rs, p.worse), { B, seed: 7 })),
+    n: p.y.length,
   };
+}
+
+/** Only the paired Δ of `pooledComparison` (no per-arm intervals): per-run and study-level deltas. */
+export function pooledDelta(runs: Array<{ name: string; predictions: RunPredictions }>, better: string, worse: string, B = 1000, unit: Resampling = 'participant'): Record<MetricName, BootstrapInterval> {
+  return pairedDelta(pairedRows(runs, better, worse, unit), B);
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(1) : '–');

@@ -153,9 +153,9 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
       if (K > 0) {
         for (const [x, T, L, sd] of [[xa, TA, la[i], o.noise], [xb, TB, lb[i], noiseB]] as const) {
           for (let k = 0; k < K; k++) {
-            for (let t = 0; t < L; t++) x[(i * T + t) * F + 3 + k] = rng.normal(0, sd);
+            for (let t = 0; t < L; t++) x[(i * T + t) * F + FEATURES.length + k] = rng.normal(0, sd);
             const cn = 1 + rng.int(L - 2), h = rng.normal(0, nuisAmp);
-            for (let dt = -1; dt <= 1; dt++) x[(i * T + cn + dt) * F + 3 + k] += (dt === 0 ? 1 : 0.5) * h;
+            for (let dt = -1; dt <= 1; dt++) x[(i * T + cn + dt) * F + FEATURES.length + k] += (dt === 0 ? 1 : 0.5) * h;
           }
         }
       }
