@@ -351,25 +351,28 @@ export class Store {
    * serialised, so the check and the insert see one state). False when nothing was stored.
    */
   storeComputedSpeechFeatures(s: Speech, features: string, now: number): Promise<boolean> {
-    return this.write(async (trx) => {
-      if (!(await trx.selectFrom('speech').select('report_id').where('report_id', '=', s.report_id).executeTakeFirst())) return false;
-      const res = await trx.insertInto('speech_features').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, features, created_ms: now, source: 'server' })
-        .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
-      if (Number(res.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'system', actor_id: 'speech-extractor', action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource: 'speech_features', detail: s.report_id }, now)).execute();
-      return true;
-    });
+    return this.writeForStoredRecording(s, now, 'speech_features', s.report_id, (trx) =>
+      trx.insertInto('speech_features').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, features, created_ms: now, source: 'server' })
+        .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst());
   }
 
   /** A recording the server's feature extraction rejected: a failure note (web_speech_failures, first note wins), while the recording is stored. */
   storeSpeechRejection(s: Speech, reason: string, message: string, now: number): Promise<boolean> {
+    return this.writeForStoredRecording(s, now, 'speech_failure', `${s.report_id}: server: ${reason}`, (trx) =>
+      (trx as unknown as Kysely<WebDB>).insertInto('web_speech_failures').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, reason: 'rejected', detail: `server: ${reason}: ${message}`, created_ms: now })
+        .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst());
+  }
+
+  /**
+   * The speech extractor's writes: in one transaction, only while the recording is still stored,
+   * `insert` (first result wins) and, when it inserted a row, the audit record. True when stored.
+   */
+  private writeForStoredRecording(s: Speech, now: number, resource: string, detail: string,
+    insert: (trx: Transaction<DB>) => Promise<{ numInsertedOrUpdatedRows?: bigint }>): Promise<boolean> {
     return this.write(async (trx) => {
       if (!(await trx.selectFrom('speech').select('report_id').where('report_id', '=', s.report_id).executeTakeFirst())) return false;
-      const web = trx as unknown as Kysely<WebDB>;
-      const res = await web.insertInto('web_speech_failures').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, reason: 'rejected', detail: `server: ${reason}: ${message}`, created_ms: now })
-        .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
-      if (Number(res.numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
-      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'system', actor_id: 'speech-extractor', action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource: 'speech_failure', detail: `${s.report_id}: server: ${reason}` }, now)).execute();
+      if (Number((await insert(trx)).numInsertedOrUpdatedRows ?? 0n) !== 1) return false;
+      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'system', actor_id: 'speech-extractor', action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource, detail }, now)).execute();
       return true;
     });
   }
