@@ -44,7 +44,8 @@ const ModelJsonSchema = z.object({
 });
 type ModelJson = z.infer<typeof ModelJsonSchema>;
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
+/** Write to a temporary name and rename, so a kill never leaves half a file. */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);

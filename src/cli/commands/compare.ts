@@ -18,6 +18,7 @@ import { parseFlags } from '../../util/flags.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import type { Dataset, MissingPolicy } from '../../data/dataset.js';
 import { pairedCccComparison, type PairedComparison } from '../../eval/compare.js';
+import { resultJson } from '../../util/json.js';
 
 const Flags = z.object({
   study: z.string().min(1),
@@ -129,8 +130,7 @@ export function register(program: Command): void {
       });
       const c = pairedCccComparison({ participant, items: A.items, actual, predictedA: pa, predictedB: pb }, { B: f.bootstrap, seed: f.seed });
       if (f.json) {
-        console.log(JSON.stringify({ a: f.model[0], b: f.model[1], split: f.split, n, dropped, ...c },
-          (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+        console.log(resultJson({ a: f.model[0], b: f.model[1], split: f.split, n, dropped, ...c }));
       } else {
         console.log(renderComparison(c, f.model[0], f.model[1], n));
         if (dropped > 0) console.log(`(${dropped} instances predicted by only one model were left out)`);

@@ -11,6 +11,7 @@ import { loadModel } from '../../train/model-folder.js';
 import { loadDataset, modelSplit, pick } from '../../train/study-node.js';
 import { predictMembers } from '../../train/fit.js';
 import { evaluatePredictions, type Evaluation } from '../../eval/evaluate.js';
+import { resultJson } from '../../util/json.js';
 
 const Flags = z.object({
   model: z.string().min(1), study: z.string().min(1),
@@ -44,7 +45,7 @@ export function register(program: Command): void {
       const ds = await loadDataset(f.study, m.config.train.policy);
       const idx = pick(modelSplit(ds, m), f.split);
       const e = evaluatePredictions(ds, idx, predictMembers(m.members, ds, idx), { B: f.bootstrap });
-      if (f.json) console.log(JSON.stringify({ split: f.split, ...e }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+      if (f.json) console.log(resultJson({ split: f.split, ...e }));
       else console.log(renderEvaluation(e, `${f.model} on ${f.study} (${f.split})`));
     });
 }

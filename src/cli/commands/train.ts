@@ -12,9 +12,10 @@ import { initNodeBackend } from '../../train/backend-node.js';
 import { presetConfig, readConfigFile } from '../../train/presets.js';
 import { loadDataset, makeSplit } from '../../train/study-node.js';
 import { fitModel, predictMembers } from '../../train/fit.js';
-import { writeFileSync, renameSync } from 'node:fs';
+import { writeAtomic } from '../../train/model-folder.js';
 import { join } from 'node:path';
 import { evaluatePredictions } from '../../eval/evaluate.js';
+import { resultJson } from '../../util/json.js';
 
 const Flags = z.object({
   study: z.string().min(1),
@@ -64,14 +65,11 @@ Examples:
       const rep = m.model.report();
       for (const [k, v] of Object.entries(rep)) if (v.length <= 12) console.log(`  learned ${k}: ${v.map((x) => x.toFixed(3)).join(' ')}`);
       // The test split's evaluation, stored beside the weights in `moodlens evaluate --json`'s
-      // format (the dashboard shows it when the model is attached); written to a temporary name
-      // and renamed, so a kill never leaves half a file.
+      // format (the dashboard shows it when the model is attached), written atomically.
       if (split.test.length > 0) {
         const test = evaluatePredictions(ds, split.test, predictMembers(fitted.members, ds, split.test), { B: 1000 });
         console.log(`test mean CCC ${test.meanCCC.toFixed(3)} [${test.meanCiLow.toFixed(3)}, ${test.meanCiHigh.toFixed(3)}] (${test.n} reports; evaluation.json)`);
-        const file = join(f.out, 'evaluation.json');
-        writeFileSync(`${file}.tmp`, JSON.stringify({ split: 'test', ...test }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
-        renameSync(`${file}.tmp`, file);
+        writeAtomic(join(f.out, 'evaluation.json'), resultJson({ split: 'test', ...test }));
       }
       console.log(`wrote ${f.out}`);
     });
