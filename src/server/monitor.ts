@@ -16,9 +16,12 @@ import { newId } from './auth.js';
 /** model_dir value that selects the built-in baseline predictor. */
 export const BUILTIN_BASELINE = 'builtin:baseline';
 
+/** Per item: count, sum and sum of squares of the answers. */
+type ItemSums = Record<string, { n: number; s: number; ss: number }>;
+
 export class Monitor {
   private predictors = new Map<string, Promise<Predictor | null>>();
-  private macroCache = new Map<string, { at: number; total: Record<string, { n: number; s: number; ss: number }>; byParticipant: Map<string, Record<string, { n: number; s: number; ss: number }>> }>();
+  private macroCache = new Map<string, { at: number; total: ItemSums; byParticipant: Map<string, ItemSums> }>();
   private pending = new Map<string, { participant: Participant; reports: Report[] }>();
   private lastAlertRun = new Map<string, number>();
   private running: Promise<void> | null = null;
@@ -64,12 +67,11 @@ export class Monitor {
    * sums are cached per participant (by label) for a minute; excluding one participant is a subtraction.
    */
   private async macro(info: StudyInfo, label: string): Promise<MacroSummary> {
-    type Sums = Record<string, { n: number; s: number; ss: number }>;
     let hit = this.macroCache.get(info.study.id);
     if (!hit || Date.now() - hit.at >= 60_000) {
       // Keyed by the participant's label (what the predictor is given), read once per refresh.
       const labelOf = new Map((await this.ctx.store.participants(info.study.id)).map((p) => [p.id, p.label]));
-      const total: Sums = {}, byParticipant = new Map<string, Sums>();
+      const total: ItemSums = {}, byParticipant = new Map<string, ItemSums>();
       for await (const page of this.ctx.store.studyReports(info.study.id)) {
         for (const r of page) {
           const a = JSON.parse(r.answers) as Record<string, number>;
