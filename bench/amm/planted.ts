@@ -1,9 +1,9 @@
 /**
  * The AMM and MIMML experiment designs on the planted two-modality study.
  *   npx tsx bench/amm/planted.ts --system amm|mimml [--decoy] [--rate 0.3] [--seeds 1,2,3]
- *     [--cue additive|pointer|interaction|shared] [--parts ablation] [--epochs 25] [--participants 16] [--per 30]
+ *     [--cue additive|pointer|interaction|shared|imbalanced] [--parts ablation] [--epochs 25] [--participants 16] [--per 30]
  *     [--arms id,id] [--rate2 1] [--amp-b 1.5] [--noise-b 0.5] [--cut 0.6] [--patience 8] [--tag NAME] [--out bench/amm/results]
- *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--it-keys other|all] [--mi-weight 0.1] [--aux-weight 0.3] [--nuisance 0] [--nuisance-amp 2]
+ *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--weight-a 0.7] [--it-keys other|all] [--mi-weight 0.1] [--aux-weight 0.3] [--nuisance 0] [--nuisance-amp 2]
  *     [--missing-train 0] [--missing-eval 0] (fractions of reports without speech; with --missing-eval the
  *     bimodal arms are scored on every test report, speech or not) [--stepsA 8] [--stepsB 10]
  * Writes <out>/planted-<system>-<tag>.md, .csv and .predictions.json (for bench/amm/pool.ts) and prints the markdown.
@@ -22,7 +22,7 @@ const rate = Number(arg('rate', '1'));
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const epochs = Number(arg('epochs', '25'));
 const out = arg('out', 'bench/amm/results');
-const cue = arg('cue', 'additive') as 'additive' | 'pointer' | 'interaction' | 'shared';
+const cue = arg('cue', 'additive') as 'additive' | 'pointer' | 'interaction' | 'shared' | 'imbalanced';
 const parts = arg('parts', '');
 const rate2 = Number(arg('rate2', '1'));
 const ampB = process.argv.includes('--amp-b') ? Number(arg('amp-b', '1.5')) : undefined;
@@ -36,7 +36,7 @@ const missingEval = Number(arg('missing-eval', '0'));
 const tag = arg('tag', `${cue !== 'additive' ? cue : decoy ? 'decoy' : 'plain'}-rate${rate}${parts ? '-' + parts.replace(/,/g, '+') : ''}`);
 
 await initNodeBackend();
-const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed, nuisance: Number(arg('nuisance', '0')), nuisanceAmplitude: Number(arg('nuisance-amp', '2')),
+const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, activityWeight: process.argv.includes('--weight-a') ? Number(arg('weight-a', '0.7')) : undefined, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed, nuisance: Number(arg('nuisance', '0')), nuisanceAmplitude: Number(arg('nuisance-amp', '2')),
   missingSpeech: { train: Number(arg('missing-train', '0')), eval: missingEval } });
 const design = { modalities: ['activity', 'speech'], main: 'depressed', secondary: 'emotion' };
 const partList = parts ? parts.split(',') : undefined;

@@ -49,9 +49,19 @@ export interface PlantedOptions {
    * Each modality is a noisy view of the same cause and the two together average out the view
    * noise — the setting where modality-invariant representations (MIMML's MI term) can be learnt
    * without labels and where a fused model can lean on the easier view and leave the other
-   * under-trained (what MIMML's unimodal auxiliary tasks counter).
+   * under-trained (what MIMML's unimodal auxiliary tasks counter);
+   * imbalanced: modality imbalance — main = 1[w·a + b + u + ε > 0] (w = `activityWeight`, 0.7); activity carries a as a
+   * sustained shift of ½·`amplitude`·a on every step (learnt in a few updates), speech carries b
+   * as a bump of height s·b (`amplitudeB`) whose sign s = ±1 is shown only in an extra `sign`
+   * channel held on every step (activity's `sign` channel is an unrelated ±1) — reading b needs the
+   * product of two channels, which is slow to learn. Speech carries more of the label than
+   * activity, but a fused model that fits the labels through the easy activity shift first leaves
+   * speech's encoder with little gradient ("modality laziness", Du et al. 2023; Peng et al. 2022)
+   * — what MIMML's unimodal auxiliary heads and its MI term are for.
    */
-  cue: 'additive' | 'pointer' | 'interaction' | 'shared';
+  cue: 'additive' | 'pointer' | 'interaction' | 'shared' | 'imbalanced';
+  /** Weight of activity's latent a in the imbalanced cue's score (default 0.7). */
+  activityWeight?: number;
   /** SD of the per-modality view noise ν of the shared cue (default 0.7). */
   viewNoise?: number;
   /** Bump height of the speech latent b (default: `amplitude`); lower = a weaker second modality. */
@@ -102,7 +112,9 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   const rng = new Rng(o.seed);
   const P = o.participants, n = P * o.perParticipant;
   const K = o.nuisance ?? 0, nuisAmp = o.nuisanceAmplitude ?? 2;
-  const featureNames = [...FEATURES, ...Array.from({ length: K }, (_, k) => `nuisance_${k + 1}`)];
+  const imbalanced = o.cue === 'imbalanced';
+  const base = [...FEATURES, ...(imbalanced ? ['sign'] : [])];
+  const featureNames = [...base, ...Array.from({ length: K }, (_, k) => `nuisance_${k + 1}`)];
   const F = featureNames.length;
   const TA = o.stepsA, TB = Math.max(o.stepsB, o.stepsA);
   const xa = new Float32Array(n * TA * F), xb = new Float32Array(n * TB * F);
@@ -121,7 +133,7 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
       participant[i] = p; time[i] = j; reportIds.push(`p${p}-r${j}`);
       const pointer = o.cue === 'pointer';
       let a = pointer ? 1 : rng.normal(), b = rng.normal();
-      let latent = pointer ? 1.4 * b : o.cue === 'interaction' ? a * b : a + b;
+      let latent = pointer ? 1.4 * b : o.cue === 'interaction' ? a * b : imbalanced ? (o.activityWeight ?? 0.7) * a + b : a + b;
       if (o.cue === 'shared') {
         // a, b above become the two views' noise; z is drawn after them so the other cues' draws stay as they were.
         const z = rng.normal(), sv = o.viewNoise ?? 0.7;
@@ -145,17 +157,24 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
       // The bump: 3 steps centred at step c, both modalities at the same step (shared cue: each its own step).
       const c = 1 + rng.int(Math.min(la[i], lb[i]) - 2);
       const cb = o.cue === 'shared' ? 1 + rng.int(lb[i] - 2) : c;
-      for (let dt = -1; dt <= 1; dt++) {
-        const w = dt === 0 ? 1 : 0.5;
-        put(xa, TA, i, c + dt, w * o.amplitude * a);
-        put(xb, TB, i, cb + dt, w * ampB * b);
+      if (imbalanced) {
+        const s = rng.bernoulli(0.5) ? 1 : -1, sa = rng.bernoulli(0.5) ? 1 : -1;
+        for (let t = 0; t < la[i]; t++) { put(xa, TA, i, t, 0.5 * o.amplitude * a); xa[(i * TA + t) * F + 3] = sa; }
+        for (let t = 0; t < lb[i]; t++) xb[(i * TB + t) * F + 3] = s;
+        for (let dt = -1; dt <= 1; dt++) put(xb, TB, i, cb + dt, (dt === 0 ? 1 : 0.5) * ampB * s * b);
+      } else {
+        for (let dt = -1; dt <= 1; dt++) {
+          const w = dt === 0 ? 1 : 0.5;
+          put(xa, TA, i, c + dt, w * o.amplitude * a);
+          put(xb, TB, i, cb + dt, w * ampB * b);
+        }
       }
       if (K > 0) {
         for (const [x, T, L, sd] of [[xa, TA, la[i], o.noise], [xb, TB, lb[i], noiseB]] as const) {
           for (let k = 0; k < K; k++) {
-            for (let t = 0; t < L; t++) x[(i * T + t) * F + FEATURES.length + k] = rng.normal(0, sd);
+            for (let t = 0; t < L; t++) x[(i * T + t) * F + base.length + k] = rng.normal(0, sd);
             const cn = 1 + rng.int(L - 2), h = rng.normal(0, nuisAmp);
-            for (let dt = -1; dt <= 1; dt++) x[(i * T + cn + dt) * F + FEATURES.length + k] += (dt === 0 ? 1 : 0.5) * h;
+            for (let dt = -1; dt <= 1; dt++) x[(i * T + cn + dt) * F + base.length + k] += (dt === 0 ? 1 : 0.5) * h;
           }
         }
       }

@@ -100,6 +100,34 @@ describe('tasks from items', () => {
     expect(gone.length).toBeGreaterThan(0);
     for (const i of gone) expect(sp.x.slice(i * sp.steps * sp.features, (i + 1) * sp.steps * sp.features).every((v) => v === 0)).toBe(true);
   });
+  it('imbalanced cue: activity shifts every step, speech hides its latent behind a sign channel', () => {
+    const d = plantedStudy({ participants: 20, perParticipant: 30, seed: 5, cue: 'imbalanced', activityWeight: 1.2 });
+    const [act, sp] = d.modalities;
+    expect(sp.featureNames).toEqual(['value', 'phase_sin', 'phase_cos', 'sign']);
+    const at = (m: typeof act, i: number, t: number, f: number) => m.x[(i * m.steps + t) * m.features + f];
+    const y = d.tasks[0].y;
+    // How well a score separates the main classes (AUC over all pairs).
+    const auc = (score: number[]) => {
+      let win = 0, pairs = 0;
+      for (let i = 0; i < d.n; i++) if (y[i] === 1) for (let j = 0; j < d.n; j++) if (y[j] === 0) { pairs++; win += score[i] > score[j] ? 1 : score[i] === score[j] ? 0.5 : 0; }
+      return win / pairs;
+    };
+    const meanA: number[] = [], peak: number[] = [], signedPeak: number[] = [];
+    for (let i = 0; i < d.n; i++) {
+      let s = 0;
+      for (let t = 0; t < act.length[i]; t++) s += at(act, i, t, 0);
+      meanA.push(s / act.length[i]);
+      const sign = at(sp, i, 0, 3);
+      expect(Math.abs(sign)).toBe(1); // held on every present step
+      for (let t = 0; t < sp.length[i]; t++) expect(at(sp, i, t, 3)).toBe(sign);
+      let best = 0;
+      for (let t = 0; t < sp.length[i]; t++) { const v = at(sp, i, t, 0); if (Math.abs(v) > Math.abs(best)) best = v; }
+      peak.push(best); signedPeak.push(best * sign);
+    }
+    expect(auc(meanA)).toBeGreaterThan(0.8); // activity's plain mean already carries the label
+    expect(Math.abs(auc(peak) - 0.5)).toBeLessThan(0.08); // speech's bump alone says nothing…
+    expect(auc(signedPeak)).toBeGreaterThan(0.65); // …until multiplied by the sign channel
+  });
 });
 
 const LIFESNAPS = resolve(process.cwd(), '../shared/data/lifesnaps/daily.csv');
