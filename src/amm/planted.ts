@@ -88,6 +88,8 @@ export interface PlantedOptions {
    * only those, and then used where a fifth of the recordings fail (SPEC §6).
    */
   missingSpeech?: { train?: number; eval?: number };
+  /** The same for the wristband: reports whose activity sequence is missing (band not worn). */
+  missingActivity?: { train?: number; eval?: number };
   /**
    * Extra nuisance channels per step in each modality (default 0): each carries step noise and a
    * 3-step bump of random height N(0, `nuisanceAmplitude`²) at a random step, independent of the
@@ -191,16 +193,18 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   if (o.mainLabelRate < 1) for (const r of split.train) if (!rng.bernoulli(o.mainLabelRate)) dep[r] = -1;
   const rate2 = o.secondaryLabelRate ?? 1;
   if (rate2 < 1) for (const r of split.train) if (!rng.bernoulli(rate2)) emo[r] = -1;
-  const dropSpeech = (rows: ArrayLike<number>, rate: number) => {
+  const drop = (x: Float32Array, len: Int32Array, T: number, rows: ArrayLike<number>, rate: number) => {
     for (let k = 0; k < rows.length; k++) {
       const r = rows[k];
       if (!rng.bernoulli(rate)) continue;
-      lb[r] = 0;
-      xb.fill(0, r * TB * F, (r + 1) * TB * F);
+      len[r] = 0;
+      x.fill(0, r * T * F, (r + 1) * T * F);
     }
   };
-  if (o.missingSpeech?.train) dropSpeech(split.train, o.missingSpeech.train);
-  if (o.missingSpeech?.eval) { dropSpeech(split.dev, o.missingSpeech.eval); dropSpeech(split.test, o.missingSpeech.eval); }
+  for (const [miss, x, len, T] of [[o.missingSpeech, xb, lb, TB], [o.missingActivity, xa, la, TA]] as const) {
+    if (miss?.train) drop(x, len, T, split.train, miss.train);
+    if (miss?.eval) { drop(x, len, T, split.dev, miss.eval); drop(x, len, T, split.test, miss.eval); }
+  }
   const modalities: SeqModality[] = [
     { name: 'activity', steps: TA, features: F, featureNames, x: xa, length: la },
     { name: 'speech', steps: TB, features: F, featureNames, x: xb, length: lb },
@@ -212,6 +216,6 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   return {
     n, participantIds, participant, modalities, tasks, split,
     notes: [`planted study: ${P} participants × ${o.perParticipant} reports, cue ${o.cue}, decoy ${o.decoy || o.cue === 'pointer'}, main-label rate ${o.mainLabelRate}${o.emotionClasses === 'refine' ? ', emotion classes refine the main task' : ''}` +
-      `${rate2 < 1 ? `, secondary-label rate ${rate2}` : ''}${K > 0 ? `, ${K} nuisance channels (bump SD ${nuisAmp})` : ''}${o.missingSpeech?.train || o.missingSpeech?.eval ? `, speech missing on ${o.missingSpeech.train ?? 0} of training and ${o.missingSpeech.eval ?? 0} of dev/test reports` : ''}${o.amplitudeB !== undefined || o.noiseB !== undefined ? `, speech amplitude ${ampB} / noise ${noiseB} (activity ${o.amplitude} / ${o.noise})` : ''}`],
+      `${rate2 < 1 ? `, secondary-label rate ${rate2}` : ''}${K > 0 ? `, ${K} nuisance channels (bump SD ${nuisAmp})` : ''}${o.missingSpeech?.train || o.missingSpeech?.eval ? `, speech missing on ${o.missingSpeech.train ?? 0} of training and ${o.missingSpeech.eval ?? 0} of dev/test reports` : ''}${o.missingActivity?.train || o.missingActivity?.eval ? `, activity missing on ${o.missingActivity.train ?? 0} of training and ${o.missingActivity.eval ?? 0} of dev/test reports` : ''}${o.amplitudeB !== undefined || o.noiseB !== undefined ? `, speech amplitude ${ampB} / noise ${noiseB} (activity ${o.amplitude} / ${o.noise})` : ''}`],
   };
 }

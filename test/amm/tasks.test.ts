@@ -99,6 +99,14 @@ describe('tasks from items', () => {
     const gone = [...ms.split.dev, ...ms.split.test].filter((i) => sp.length[i] === 0);
     expect(gone.length).toBeGreaterThan(0);
     for (const i of gone) expect(sp.x.slice(i * sp.steps * sp.features, (i + 1) * sp.steps * sp.features).every((v) => v === 0)).toBe(true);
+    // missing activity (band not worn): the same for the other modality, speech untouched.
+    const ma = plantedStudy({ participants: 10, perParticipant: 20, seed: 4, missingActivity: { eval: 0.5 } });
+    const ac = ma.modalities[0];
+    expect(Array.from(ma.split.train).every((i) => ac.length[i] > 0)).toBe(true);
+    const noBand = [...ma.split.dev, ...ma.split.test].filter((i) => ac.length[i] === 0);
+    expect(noBand.length).toBeGreaterThan(0);
+    for (const i of noBand) expect(ac.x.slice(i * ac.steps * ac.features, (i + 1) * ac.steps * ac.features).every((v) => v === 0)).toBe(true);
+    expect(Array.from(ma.modalities[1].length).every((l) => l > 0)).toBe(true);
   });
   it('imbalanced cue: activity shifts every step, speech hides its latent behind a sign channel', () => {
     const d = plantedStudy({ participants: 20, perParticipant: 30, seed: 5, cue: 'imbalanced', activityWeight: 1.2 });
