@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildServer, type Server, type ServerOptions } from '../../src/server/app.js';
+import { exportAndWait as pollExport } from '../support/export.js';
 
 export const PG_ADMIN_URL = process.env.MOODLENS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -114,17 +115,8 @@ export function reportBody(id: string, time: string, value = 50, extra: Record<s
 }
 
 /** Start an export job and poll it until it is done (or failed); returns the finished job view. */
-export async function exportAndWait(h: Harness, token: string, studyId: string, body: Record<string, unknown> = {}) {
-  const start = await h.req('POST', `/studies/${studyId}/export`, { token, body });
-  if (start.status !== 202) throw new Error(`export: ${start.status} ${start.body}`);
-  const seen = new Set<string>([start.json.status]);
-  for (;;) {
-    const j = await h.req('GET', start.json.statusUrl, { token });
-    seen.add(j.json.status);
-    if (j.json.status === 'done' || j.json.status === 'failed') return { job: j.json, start: start.json, statuses: seen };
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export const exportAndWait = (h: Harness, token: string, studyId: string, body: Record<string, unknown> = {}) =>
+  pollExport((m, u, o) => h.req(m, u, o), token, studyId, body);
 
 /** The files of a tar archive (ustar): path → bytes (directories left out). */
 export function untar(buf: Buffer): Map<string, Buffer> {

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildServer, type Server } from '../../src/server/app.js';
 import { encodeWav16 } from '../../src/signal/wav.js';
+import { exportAndWait } from '../support/export.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -292,11 +293,12 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     const [rep] = await api('GET', `/studies/${sid}/participants/Q01/reports`);
     expect(rep).toMatchObject({ trigger: 'scheduled', promptTime });
     // Export runs as a background job: poll it until it is done.
-    const job = await api('POST', `/studies/${sid}/export`, { name: 'privacy-export' });
-    for (let st = job; st.status !== 'done'; st = await api('GET', job.statusUrl)) {
-      expect(st.status, st.error).not.toBe('failed');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const { job } = await exportAndWait(async (method, url, o) => {
+      const r = await fetch(base + url, { method, headers: { authorization: `Bearer ${o?.token}`, 'content-type': 'application/json' }, body: JSON.stringify(o?.body) });
+      const text = await r.text();
+      return { status: r.status, json: text ? JSON.parse(text) : null, body: text };
+    }, researcher, sid, { name: 'privacy-export' }, 50);
+    expect(job.status, job.error).toBe('done');
     const dir = join(dataDir, 'exports', 'privacy-export');
     const csv = readFileSync(join(dir, 'speech_features.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(2); // header + the one report
