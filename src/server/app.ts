@@ -46,6 +46,8 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir'> {
   publicUrl?: string;
   /** Worker threads computing speech features from uploaded audio (default 1). */
   speechWorkers?: number;
+  /** Remove finished exports this many days after they finished (default: keep them). */
+  exportRetentionDays?: number;
 }
 
 export interface Server {
@@ -69,9 +71,10 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   }
   const ctx = new ServerContext(store, { ...opts });
   const monitor = new Monitor(ctx);
-  const exportJobs = new ExportJobs(store, ctx);
+  const exportJobs = new ExportJobs(store, ctx, opts.exportRetentionDays);
   const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1);
   await store.failInterruptedExports(Date.now()); // a job the previous process was running can never finish
+  await exportJobs.prune(); // exports past the retention period while the server was down
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { validateStudy } from '../../src/data/index.js';
-import { BACKENDS, DAMS, exportAndWait, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
+import { BACKENDS, DAMS, exportAndWait, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 function tone(seconds: number, rate = 16000): Buffer {
   const x = new Float32Array(Math.round(seconds * rate));
@@ -325,7 +325,7 @@ for (const b of BACKENDS) {
     });
 
     it('marks export jobs a restart interrupted as failed; a running job cannot be downloaded', async () => {
-      const row = { id: 'x_interrupted', study_id: s.studyId, user_id: 'u', name: 'halfway', status: 'running', phase: 'reports', done: 5, total: 10, summary: null, error: null, created_ms: Date.now(), started_ms: Date.now(), finished_ms: null };
+      const row = { id: 'x_interrupted', study_id: s.studyId, user_id: 'u', name: 'halfway', status: 'running', phase: 'reports', done: 5, total: 10, summary: null, error: null, created_ms: Date.now(), started_ms: Date.now(), finished_ms: null, deleted_ms: null, deleted_by: null };
       await h.server.store.createExportJob(row);
       const running = await h.req('GET', `/studies/${s.studyId}/exports/x_interrupted/download`, { token: s.researcher });
       expect(running.status).toBe(409);
@@ -334,6 +334,60 @@ for (const b of BACKENDS) {
       expect(await h.server.store.failInterruptedExports(Date.now())).toBe(1);
       const j = (await h.req('GET', `/studies/${s.studyId}/exports/x_interrupted`, { token: s.researcher })).json;
       expect(j).toMatchObject({ status: 'failed', error: expect.stringMatching(/restart/) });
+    });
+
+    it('deletes an export\'s folder on request, never a newer export\'s of the same name', async () => {
+      const first = (await exportAndWait(h, s.researcher, s.studyId, { name: 'reused' })).job;
+      const second = (await exportAndWait(h, s.researcher, s.studyId, { name: 'reused' })).job;
+      expect([first.status, second.status]).toEqual(['done', 'done']);
+      const url = (j: any) => `/studies/${s.studyId}/exports/${j.id}`;
+      const other = await setupStudy(h);
+      expect((await h.req('DELETE', url(first), { token: other.researcher })).status).toBe(404);
+      const del = await h.req('DELETE', url(first), { token: s.researcher });
+      expect(del.status).toBe(200);
+      expect(del.json).toMatchObject({ status: 'deleted', downloadUrl: null, deletedBy: expect.stringMatching(/^researcher:/) });
+      expect(existsSync(join(second.dir, 'study.json'))).toBe(true); // the newer job's folder stays
+      expect((await h.req('GET', `${url(first)}/download`, { token: s.researcher })).json.message).toMatch(/is deleted/);
+      expect((await h.req('GET', `${url(second)}/download`, { token: s.researcher })).status).toBe(200);
+      expect((await h.req('DELETE', url(second), { token: s.researcher })).status).toBe(200);
+      expect(existsSync(second.dir)).toBe(false);
+      expect((await h.req('DELETE', url(second), { token: s.researcher })).json.status).toBe('deleted'); // again: nothing to do
+      const running = { id: 'x_busy', study_id: s.studyId, user_id: 'u', name: 'busy', status: 'running', phase: 'reports', done: 1, total: 2, summary: null, error: null, created_ms: Date.now(), started_ms: Date.now(), finished_ms: null, deleted_ms: null, deleted_by: null };
+      await h.server.store.createExportJob(running);
+      expect((await h.req('DELETE', `/studies/${s.studyId}/exports/x_busy`, { token: s.researcher })).status).toBe(409);
+      await h.server.store.updateExportJob('x_busy', { status: 'failed' });
+      const audit = (await h.req('GET', `/studies/${s.studyId}/audit`, { token: s.researcher })).json;
+      expect(audit.filter((a: any) => a.action === 'delete' && a.resource === 'export').map((a: any) => JSON.parse(a.detail).job)).toEqual([second.id, first.id]);
+    });
+
+    it('removes finished exports after the retention period (after each job and at start)', async () => {
+      let clock = Date.now();
+      const r = await startHarness(b.name, { now: () => clock, exportRetentionDays: 2 });
+      let cur = r;
+      try {
+        const st = await setupStudy(r);
+        const old = (await exportAndWait(r, st.researcher, st.studyId, { name: 'old' })).job;
+        expect(existsSync(join(old.dir, 'study.json'))).toBe(true);
+        clock += 1 * 86_400_000; // one day on: kept
+        const mid = (await exportAndWait(r, st.researcher, st.studyId, { name: 'mid' })).job;
+        await r.server.exportJobs.idle();
+        expect(existsSync(old.dir)).toBe(true);
+        clock += 1.5 * 86_400_000; // 2.5 days after the first: it goes when the next job finishes
+        await exportAndWait(r, st.researcher, st.studyId, { name: 'new' });
+        await r.server.exportJobs.idle();
+        const view = (await r.req('GET', `/studies/${st.studyId}/exports/${old.id}`, { token: st.researcher })).json;
+        expect(view).toMatchObject({ status: 'deleted', deletedBy: 'retention' });
+        expect(existsSync(old.dir)).toBe(false);
+        expect(existsSync(join(mid.dir, 'study.json'))).toBe(true);
+        // A server started after the period removes what expired while it was down.
+        clock += 3 * 86_400_000;
+        const r2 = cur = await restartHarness(r, { now: () => clock, exportRetentionDays: 2 });
+        expect(existsSync(mid.dir)).toBe(false);
+        const audit = (await r2.req('GET', `/studies/${st.studyId}/audit`, { token: await r2.login(st.researcherEmail, 'researcher-pass-1') })).json;
+        expect(audit.filter((a: any) => a.action === 'delete' && a.resource === 'export' && a.actor === 'system:retention')).toHaveLength(3);
+      } finally {
+        await cur.close();
+      }
     });
   });
 }

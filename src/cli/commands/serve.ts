@@ -15,6 +15,7 @@ const ServeOptions = z.object({
   publicUrl: z.string().url().optional(),
   log: z.boolean().default(false),
   authRateLimit: z.coerce.number().int().min(1).max(100000).default(10),
+  exportRetentionDays: z.coerce.number().positive().max(36500).optional(),
 });
 
 export function register(program: Command): void {
@@ -26,6 +27,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'where speech files, exports and the SQLite database live', './moodlens-data')
     .option('--public-url <url>', 'base URL printed in enrolment links (default: the request\'s Host)')
     .option('--auth-rate-limit <n>', 'login and enrolment attempts per minute per client address', '10')
+    .option('--export-retention-days <n>', 'remove finished exports (they hold personal data) this many days after they finished (default: keep)')
     .option('--log', 'log every request (JSON lines)')
     .action(async (raw) => {
       const parsed = ServeOptions.safeParse(raw);

@@ -235,6 +235,14 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.alterTable('speech_features').addColumn('source', 'text', (c) => c.notNull().defaultTo('app')).execute();
       },
     },
+    '0006_server_export_retention': {
+      // Exports hold personal data: a researcher deletes one, or the server removes them after a
+      // retention period; the job row stays (status "deleted") as the record of what existed.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('export_jobs').addColumn('deleted_ms', big).execute();
+        await db.schema.alterTable('export_jobs').addColumn('deleted_by', 'text').execute();
+      },
+    },
   };
 }
 

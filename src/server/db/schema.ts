@@ -145,7 +145,7 @@ export interface ExportJobsTable {
   user_id: string;
   /** Folder name under <data-dir>/exports. */
   name: string;
-  /** "queued" | "running" | "done" | "failed". */
+  /** "queued" | "running" | "done" | "failed" | "deleted" (folder removed; the row stays as a record). */
   status: string;
   /** What the job is writing now (participants, reports, activity, speech, done). */
   phase: string;
@@ -158,6 +158,9 @@ export interface ExportJobsTable {
   created_ms: number;
   started_ms: number | null;
   finished_ms: number | null;
+  /** When the folder was removed, and by whom ("researcher:<id>" or "retention"). */
+  deleted_ms: number | null;
+  deleted_by: string | null;
 }
 
 export interface AlertsTable {

@@ -57,10 +57,11 @@ export async function withdrawParticipant(ctx: ServerContext, store: Store, p: P
 function exportJobView(j: ExportJob, dir: string) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
-    id: j.id, name: j.name, status: j.status as 'queued' | 'running' | 'done' | 'failed', phase: j.phase,
+    id: j.id, name: j.name, status: j.status as 'queued' | 'running' | 'done' | 'failed' | 'deleted', phase: j.phase,
     done: j.done, total: j.total, progress: j.status === 'done' ? 1 : j.total > 0 ? j.done / j.total : 0,
     dir, summary: j.summary ? JSON.parse(j.summary) : null, error: j.error,
     createdAt: iso(j.created_ms), startedAt: iso(j.started_ms), finishedAt: iso(j.finished_ms),
+    deletedAt: iso(j.deleted_ms), deletedBy: j.deleted_by,
     statusUrl: `/studies/${j.study_id}/exports/${j.id}`, downloadUrl: j.status === 'done' ? `/studies/${j.study_id}/exports/${j.id}/download` : null,
   };
 }
@@ -178,6 +179,17 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
     const job = await store.exportJob(info.study.id, req.params.jobId);
     if (!job) throw notFound(`export job ${req.params.jobId}`);
     return exportJobView(job, exportJobs.dir(job));
+  });
+
+  app.delete('/studies/:studyId/exports/:jobId', {
+    schema: { tags, summary: 'Delete a finished export\'s folder (exports hold personal data); the job stays listed as "deleted"', params: ExportJobParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const job = await store.exportJob(info.study.id, req.params.jobId);
+    if (!job) throw notFound(`export job ${req.params.jobId}`);
+    const gone = await exportJobs.remove(job, `researcher:${u.id}`);
+    return exportJobView(gone, exportJobs.dir(gone));
   });
 
   app.get('/studies/:studyId/exports/:jobId/download', {
