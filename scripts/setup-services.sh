@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need beyond npm, when missing: Debian's PostgreSQL (for the
-# storage tests against PostgreSQL) and Chromium (browser tests). Safe to run again; never fatal:
+# storage tests against PostgreSQL), Chromium (browser tests) and ffmpeg (non-WAV speech uploads). Safe to run again; never fatal:
 # tests that need a missing piece skip with a message saying so.
 set -u
 have_pg() { command -v pg_isready >/dev/null 2>&1 && pg_isready -h 127.0.0.1 -p 5432 -q; }
@@ -33,4 +33,10 @@ if ! command -v chromium >/dev/null 2>&1; then
   { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null; } || echo "setup: could not install Chromium; the browser tests will skip"
 fi
 command -v chromium >/dev/null 2>&1 && echo "setup: Chromium at $(command -v chromium)" || echo "setup: Chromium not available; browser tests will skip"
+# ffmpeg for the server's decoding of speech uploads that are not WAV (serve --ffmpeg; test/server/speech-decode).
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  echo "setup: installing ffmpeg (Debian package)…"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null; } || echo "setup: could not install ffmpeg; the speech decode tests will skip"
+fi
+command -v ffmpeg >/dev/null 2>&1 && echo "setup: ffmpeg at $(command -v ffmpeg)" || echo "setup: ffmpeg not available; speech decode tests will skip"
 exit 0

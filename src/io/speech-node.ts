@@ -25,12 +25,20 @@ export function ffmpegAvailable(): boolean {
   return ffmpegChecked;
 }
 
+/**
+ * ffmpeg's arguments to decode the first audio stream of `input` to 16-bit mono WAV at `output`
+ * ("-" = stdout), resampled to `rate` Hz when given. Used here and by the server's upload decoding.
+ */
+export function ffmpegWavArgs(input: string, output: string, rate?: number): string[] {
+  return ['-v', 'error', '-nostdin', '-y', '-i', input, '-map', '0:a:0', '-ac', '1', ...(rate ? ['-ar', String(rate)] : []), '-acodec', 'pcm_s16le', '-f', 'wav', output];
+}
+
 /** Convert any audio file to 16-bit mono WAV bytes with ffmpeg; throws a clear error when ffmpeg is missing. */
 export function ffmpegToWav(path: string): Uint8Array {
   if (!ffmpegAvailable()) {
     throw new Error(`cannot decode ${path}: it is not a WAV file and ffmpeg is not on PATH (install ffmpeg, or convert the file to WAV)`);
   }
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', path, '-f', 'wav', '-acodec', 'pcm_s16le', '-ac', '1', '-'], { maxBuffer: 1 << 30 });
+  const r = spawnSync('ffmpeg', ffmpegWavArgs(path, '-'), { maxBuffer: 1 << 30 });
   if (r.error || r.status !== 0) throw new Error(`ffmpeg could not decode ${path}: ${r.stderr?.toString().trim() || r.error?.message}`);
   return new Uint8Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.byteLength);
 }

@@ -20,6 +20,7 @@ import { ServerContext, type ContextOptions } from './context.js';
 import { Monitor } from './monitor.js';
 import { SpeechExtractor } from './speech-extractor.js';
 import { ExportJobs } from './export-jobs.js';
+import { checkFfmpeg } from './speech-upload.js';
 import { HttpError } from './http-error.js';
 import { hashPassword } from './auth.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -61,6 +62,7 @@ export interface Server {
 }
 
 export async function buildServer(opts: ServerOptions): Promise<Server> {
+  if (opts.ffmpeg) await checkFfmpeg(opts.ffmpeg); // a wrong path fails at start, not at the first upload
   mkdirSync(opts.dataDir, { recursive: true });
   // Uploads a crash interrupted were never acknowledged: their temporary files can go.
   rmSync(join(opts.dataDir, 'tmp'), { recursive: true, force: true });

@@ -24,6 +24,8 @@ export interface ContextOptions {
   alertDebounceMs?: number;
   /** Load a predictor for a study's attached model folder. */
   loadPredictor?: (study: StudyInfo) => Promise<Predictor | null>;
+  /** ffmpeg binary that decodes speech uploads other than WAV (none: WAV only). */
+  ffmpeg?: string;
   /** Options of trained-model predictors (tests: fit epochs, forcing tfjs). */
   predictorOptions?: import('./predictor-model.js').ModelPredictorOptions;
 }

@@ -8,14 +8,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildServer } from './app.js';
 
-export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number }
+export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string }
 
 export async function runServe(o: ServeOptions): Promise<void> {
   const dataDir = resolve(o.dataDir);
   const db = o.db ?? `sqlite:${join(dataDir, 'moodlens.db')}`;
   const email = process.env.MOODLENS_ADMIN_EMAIL, password = process.env.MOODLENS_ADMIN_PASSWORD;
   const server = await buildServer({
-    db, dataDir, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays,
+    db, dataDir, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg,
     admin: email && password ? { email, password } : undefined,
   });
   const address = await server.app.listen({ port: o.port, host: o.host });

@@ -4,12 +4,19 @@
  * `parseWavHeader` and the data chunk must be complete. Only then is the file fsynced and renamed
  * into place (and its directory fsynced), so a crash leaves either no file or a whole one — and
  * the database row that makes it visible is written after that.
+ *
+ * Other formats (a phone's own recorder: m4a/AAC, 3GPP/AMR, Ogg/Opus, WebM, MP3, FLAC) are decoded
+ * when the server was given an ffmpeg binary (`--ffmpeg PATH`): the upload is received the same
+ * way, then ffmpeg writes 16 kHz mono 16-bit WAV next to it, which gets the WAV checks above. The
+ * sha256 stays the one of the bytes the phone sent, so a retried upload is still recognised.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, mkdir, unlink } from 'node:fs/promises';
+import { open, rename, mkdir, unlink, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { parseWavHeader, WavError } from '../signal/wav.js';
+import { parseWavHeader, sniffContainer, WavError } from '../signal/wav.js';
+import { ffmpegWavArgs } from '../io/speech-node.js';
 import { HttpError } from './http-error.js';
 
 /** Bytes kept from the start of the upload to read the header (fmt and data chunk headers). */
@@ -23,16 +30,47 @@ export interface StoredAudio {
   durationS: number;
   /** Path of the temporary file, to be moved with `commitAudio`. */
   tmpPath: string;
+  /** Set when the upload was not WAV and ffmpeg decoded it: the bytes received (`bytes` is the WAV's). */
+  decodedFrom?: { bytes: number };
 }
 
-export async function receiveAudio(body: Readable, tmpDir: string, maxBytes: number): Promise<StoredAudio> {
+/** Check that an ffmpeg binary runs; returns its version line (the server checks at start). */
+export function checkFfmpeg(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(path, ['-hide_banner', '-version'], { timeout: 10_000 }, (err, stdout) => {
+      if (err) reject(new Error(`--ffmpeg ${path}: cannot run it (${(err as NodeJS.ErrnoException).code ?? err.message}); give the path of an ffmpeg binary, or leave the option out to accept WAV only`));
+      else resolve(stdout.split('\n')[0]);
+    });
+  });
+}
+
+/** Decode any audio file ffmpeg reads to 16 kHz mono 16-bit WAV. */
+function decodeToWav(ffmpeg: string, input: string, output: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(ffmpeg, ffmpegWavArgs(input, output, 16000),
+      { timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, _out, stderr) => {
+        if (!err) return resolve();
+        const why = err.killed ? `took longer than ${timeoutMs / 1000} s` : (stderr.trim().split('\n').pop() || err.message);
+        reject(new HttpError(400, `body: not a WAV file, and ffmpeg could not decode it as audio: ${why}`, 'body'));
+      });
+  });
+}
+
+export interface ReceiveOptions {
+  /** ffmpeg binary: decode uploads that are not WAV (none: WAV only). */
+  ffmpeg?: string;
+  /** Longest a decode may take (default 60 s). */
+  decodeTimeoutMs?: number;
+}
+
+export async function receiveAudio(body: Readable, tmpDir: string, maxBytes: number, opts: ReceiveOptions = {}): Promise<StoredAudio> {
   await mkdir(tmpDir, { recursive: true });
   const tmpPath = join(tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
   const fh = await open(tmpPath, 'w');
   const hash = createHash('sha256');
   const head: Buffer[] = [];
   let headLen = 0, total = 0;
-  let ok = false;
+  let ok = false, closed = false;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       total += chunk.length;
@@ -43,29 +81,62 @@ export async function receiveAudio(body: Readable, tmpDir: string, maxBytes: num
     }
     if (total === 0) throw new HttpError(400, 'body: empty upload, expected a WAV file', 'body');
     const headBuf = Buffer.concat(head).subarray(0, HEAD_BYTES);
-    let parsed: ReturnType<typeof parseWavHeader>;
-    try {
-      parsed = parseWavHeader(new Uint8Array(headBuf.buffer, headBuf.byteOffset, headBuf.byteLength));
-    } catch (e) {
-      if (e instanceof WavError) throw new HttpError(400, `body: not a usable WAV file: ${e.message}`, 'body');
-      throw e;
+    const sha256 = hash.digest('hex');
+    if (opts.ffmpeg && sniffContainer(new Uint8Array(headBuf.buffer, headBuf.byteOffset, headBuf.byteLength)) !== 'wav') {
+      await fh.close(); closed = true;
+      const wavPath = tmpPath.replace(/\.part$/, '.wav.part');
+      try {
+        await decodeToWav(opts.ffmpeg, tmpPath, wavPath, opts.decodeTimeoutMs ?? 60_000);
+        const wav = await checkWavFile(wavPath);
+        await unlink(tmpPath).catch(() => {});
+        ok = true;
+        return { ...wav, sha256, tmpPath: wavPath, decodedFrom: { bytes: total } };
+      } catch (e) {
+        await unlink(wavPath).catch(() => {});
+        throw e;
+      }
     }
-    const { fmt, dataOffset, declaredBytes } = parsed;
-    const available = total - dataOffset;
-    if (available < declaredBytes) {
-      throw new HttpError(400, `body: truncated WAV file: the data chunk declares ${declaredBytes} bytes but ${Math.max(0, available)} arrived`, 'body');
-    }
-    // A well-formed WAV with no samples is accepted: it is the recording that was made (a failed
-    // one), and the feature pipeline marks it unusable, as it does silent or noisy ones.
+    const wav = wavInfo(headBuf, total, opts.ffmpeg ? '' : ' (this server decodes other formats only when started with --ffmpeg PATH)');
     await fh.sync();
     ok = true;
-    return {
-      bytes: total, sha256: hash.digest('hex'), sampleRate: fmt.sampleRate, channels: fmt.channels,
-      durationS: Math.floor(declaredBytes / fmt.blockAlign) / fmt.sampleRate, tmpPath,
-    };
+    return { ...wav, sha256, tmpPath };
+  } finally {
+    if (!closed) await fh.close();
+    if (!ok) await unlink(tmpPath).catch(() => {});
+  }
+}
+
+/** The WAV checks on a file's first bytes and its size: usable header, complete data chunk. */
+function wavInfo(headBuf: Buffer, total: number, hint = ''): Omit<StoredAudio, 'sha256' | 'tmpPath'> {
+  let parsed: ReturnType<typeof parseWavHeader>;
+  try {
+    parsed = parseWavHeader(new Uint8Array(headBuf.buffer, headBuf.byteOffset, headBuf.byteLength));
+  } catch (e) {
+    if (e instanceof WavError) throw new HttpError(400, `body: not a usable WAV file: ${e.message}${hint}`, 'body');
+    throw e;
+  }
+  const { fmt, dataOffset, declaredBytes } = parsed;
+  const available = total - dataOffset;
+  if (available < declaredBytes) {
+    throw new HttpError(400, `body: truncated WAV file: the data chunk declares ${declaredBytes} bytes but ${Math.max(0, available)} arrived`, 'body');
+  }
+  // A well-formed WAV with no samples is accepted: it is the recording that was made (a failed
+  // one), and the feature pipeline marks it unusable, as it does silent or noisy ones.
+  return { bytes: total, sampleRate: fmt.sampleRate, channels: fmt.channels, durationS: Math.floor(declaredBytes / fmt.blockAlign) / fmt.sampleRate };
+}
+
+/** wavInfo of a file on disk (ffmpeg's output), fsynced so it can be committed. */
+async function checkWavFile(path: string): Promise<Omit<StoredAudio, 'sha256' | 'tmpPath'>> {
+  const fh = await open(path, 'r+');
+  try {
+    const size = (await stat(path)).size;
+    const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
+    await fh.read(head, 0, head.length, 0);
+    const info = wavInfo(head, size);
+    await fh.sync();
+    return info;
   } finally {
     await fh.close();
-    if (!ok) await unlink(tmpPath).catch(() => {});
   }
 }
 

@@ -16,6 +16,7 @@ const ServeOptions = z.object({
   log: z.boolean().default(false),
   authRateLimit: z.coerce.number().int().min(1).max(100000).default(10),
   exportRetentionDays: z.coerce.number().positive().max(36500).optional(),
+  ffmpeg: z.string().min(1).optional(),
 });
 
 export function register(program: Command): void {
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .option('--public-url <url>', 'base URL printed in enrolment links (default: the request\'s Host)')
     .option('--auth-rate-limit <n>', 'login and enrolment attempts per minute per client address', '10')
     .option('--export-retention-days <n>', 'remove finished exports (they hold personal data) this many days after they finished (default: keep)')
+    .option('--ffmpeg <path>', 'ffmpeg binary: also accept speech uploads in other formats (m4a, 3gpp, ogg, webm, mp3, flac), stored as 16 kHz mono WAV (default: WAV only)')
     .option('--log', 'log every request (JSON lines)')
     .action(async (raw) => {
       const parsed = ServeOptions.safeParse(raw);

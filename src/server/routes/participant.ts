@@ -50,6 +50,8 @@ export function checkReport(body: ReportInput, info: StudyInfo, serverMs: number
 }
 
 const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
+/** What phones' own recorders write; accepted when the server has ffmpeg to decode them. */
+const DECODED_TYPES = ['audio/mp4', 'audio/m4a', 'audio/x-m4a', 'audio/aac', 'audio/3gpp', 'audio/amr', 'audio/ogg', 'audio/opus', 'audio/webm', 'audio/mpeg', 'audio/flac', 'audio/x-flac'];
 const RAW_TYPES = ['application/octet-stream', 'text/csv'];
 /** Largest raw accelerometer upload (a 14-day 100 Hz .cwa is ~0.3 GB; CSV exports are larger). */
 const RAW_MAX_BYTES = 4 * 1024 * 1024 * 1024;
@@ -65,7 +67,8 @@ const RawActivityQuery = z.object({
 export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, authRateLimit }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
   // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
-  app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...RAW_TYPES])], (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...DECODED_TYPES, ...RAW_TYPES])], (_req, payload, done) => done(null, payload));
+  const ffmpeg = ctx.opts.ffmpeg;
 
   app.post('/enrol', {
     config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
@@ -137,18 +140,19 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
   });
 
   app.put('/me/reports/:reportId/speech', {
-    schema: { tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav)', params: ReportIdParams },
+    schema: { tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav; with the server\'s --ffmpeg also m4a, 3gpp, ogg, webm, mp3, flac, stored as 16 kHz mono WAV)', params: ReportIdParams },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
     const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (!AUDIO_TYPES.includes(ctype)) throw new HttpError(415, `content-type: expected audio/wav, got "${ctype || 'none'}"`, 'content-type');
+    if (DECODED_TYPES.includes(ctype) && !ffmpeg) throw new HttpError(415, `content-type: ${ctype} is accepted only when the server is started with --ffmpeg PATH; send audio/wav`, 'content-type');
+    if (!AUDIO_TYPES.includes(ctype) && !DECODED_TYPES.includes(ctype)) throw new HttpError(415, `content-type: expected audio/wav${ffmpeg ? ` or one of ${DECODED_TYPES.join(', ')}` : ''}, got "${ctype || 'none'}"`, 'content-type');
     const report = await store.reportByClientId(p.id, req.params.reportId);
     if (!report) throw notFound(`report ${req.params.reportId} of this participant`);
     const max = info.settings.speechMaxBytes;
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > max) throw new HttpError(413, `body: audio of ${declared} bytes exceeds the study's limit of ${max} bytes`, 'body');
-    const audio = await receiveAudio(req.body as Readable, ctx.tmpDir, max);
+    const audio = await receiveAudio(req.body as Readable, ctx.tmpDir, max, { ffmpeg });
     const existing = await store.speechOf(report.id);
     if (existing) {
       await import('node:fs/promises').then((fs) => fs.unlink(audio.tmpPath)).catch(() => {});
