@@ -239,6 +239,11 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
         const tar = readFileSync((await download.path())!);
         expect(tar.includes(Buffer.from('study.json'))).toBe(true);
         expect(tar.includes(Buffer.from('reports.csv'))).toBe(true);
+        // The export is listed and can be deleted from the dashboard (its folder goes, the row stays).
+        await expect.poll(() => d.locator('#exports-table tbody tr').count()).toBe(1);
+        await d.getByRole('button', { name: /^Delete export / }).click();
+        await expect.poll(() => d.textContent('#exports-table tbody tr td:nth-child(2)')).toMatch(/^deleted /);
+        expect(readdirSync(join(dataDir, 'exports'))).toEqual([]);
       }
       await d.getByRole('link', { name: 'P01' }).click();
       await d.locator('#latest-prediction').waitFor();

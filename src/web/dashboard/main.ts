@@ -61,6 +61,22 @@ async function evaluationCard(el: HTMLElement, studyId: string, study: any): Pro
   else document.getElementById('ccc-chart')!.innerHTML = '<p class="status">No CCC yet (needs at least 2 predicted reports with answers).</p>';
 }
 
+/** The study's exports (newest first); finished ones can be deleted — they hold personal data. */
+async function exportsList(el: HTMLElement, studyId: string): Promise<void> {
+  const jobs = await api<any[]>('GET', `/studies/${studyId}/exports`);
+  if (!jobs.length) { el.innerHTML = ''; return; }
+  const when = (iso: string | null) => (iso ? esc(iso.slice(0, 16).replace('T', ' ')) : '—');
+  el.innerHTML = `<div class="scroll"><table id="exports-table"><caption>Exports on the server</caption><thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Finished</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead><tbody>
+  ${jobs.map((j) => `<tr><td><code>${esc(j.name)}</code></td><td>${j.status === 'deleted' ? `deleted ${when(j.deletedAt)}${j.deletedBy === 'retention' ? ' (retention)' : ''}` : esc(j.status)}</td><td>${when(j.finishedAt)}</td>
+    <td>${j.status === 'done' || j.status === 'failed' ? `<button class="secondary" data-del-export="${esc(j.id)}" aria-label="Delete export ${esc(j.name)}">Delete</button>` : ''}</td></tr>`).join('')}
+  </tbody></table></div>`;
+  el.querySelectorAll<HTMLButtonElement>('button[data-del-export]').forEach((b) => b.addEventListener('click', async () => {
+    b.disabled = true;
+    await api('DELETE', `/studies/${studyId}/exports/${b.dataset.delExport}`);
+    await exportsList(el, studyId);
+  }));
+}
+
 async function chart(el: HTMLElement, spec: TopLevelSpec, title: string): Promise<void> {
   // vega labels the container with the spec's description (its ARIA support): give it the title.
   const v = new vega.View(vega.parse(compile({ ...spec, description: title } as TopLevelSpec).spec), { renderer: 'svg', container: el, hover: true });
@@ -129,6 +145,7 @@ async function studyView(studyId: string): Promise<void> {
       <form id="model" class="row"><label for="modeldir" class="sr-only">Model folder on the server</label><input id="modeldir" type="text" value="${esc(study.model ?? 'builtin:baseline')}" style="flex:1"><button type="submit">Attach</button></form>
       <p><button id="export" class="secondary">Export study folder</button></p>
       <p id="model-msg" role="status"></p>
+      <div id="exports"></div>
     </section>
     <section class="card full" aria-labelledby="h-quality"><h3 id="h-quality">Data quality (wear time, recordings, late reports per day)</h3>
       <div id="wear-chart" class="chart"></div>${qualityTable(quality.rows, 'quality-table', true)}</section>
@@ -140,6 +157,7 @@ async function studyView(studyId: string): Promise<void> {
   if (!compRows.some((r) => r.scheduled > 0)) document.getElementById('comp-chart')!.insertAdjacentHTML('beforebegin', '<p class="status">No scheduled prompt is due yet.</p>');
   if (quality.rows.length) await chart(document.getElementById('wear-chart')!, wearSpec(quality.rows, { width: 280 }), 'Wristband wear time per day and participant');
   await evaluationCard(document.getElementById('evaluation')!, studyId, study);
+  await exportsList(document.getElementById('exports')!, studyId);
   view.querySelectorAll<HTMLAnchorElement>('a[data-pid]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void participantView(studyId, a.dataset.pid!, study); }));
   view.querySelectorAll<HTMLButtonElement>('button[data-ack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/alerts/${b.dataset.ack}/ack`); await studyView(studyId); }));
   const msg = document.getElementById('model-msg')!;
@@ -185,6 +203,7 @@ async function studyView(studyId: string): Promise<void> {
         setTimeout(() => URL.revokeObjectURL(url), 10_000);
       });
       msg.append(link);
+      await exportsList(document.getElementById('exports')!, studyId);
     }
     catch (e) { msg.textContent = (e as Error).message; }
     finally { button.disabled = false; }
