@@ -125,14 +125,18 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     const promptTime = new Date(Date.now() - 2 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const cdp = await phone.newCDPSession(page);
     const regs: { registrationId: string; scopeURL: string }[] = [];
+    const versions: { scriptURL: string; status: string }[] = [];
     cdp.on('ServiceWorker.workerRegistrationUpdated', (e: any) => regs.push(...e.registrations));
+    cdp.on('ServiceWorker.workerVersionUpdated', (e: any) => versions.push(...e.versions));
     await cdp.send('ServiceWorker.enable');
-    await expect.poll(() => regs.find((r) => r.scopeURL.endsWith('/app/'))).toBeTruthy();
+    await expect.poll(() => regs.find((r) => r.scopeURL.endsWith('/app/')), { timeout: 15_000 }).toBeTruthy();
+    // A push sent before the worker is active can be lost (seen under load): wait for activation.
+    await expect.poll(() => versions.some((v) => v.scriptURL.endsWith('/app/sw.js') && v.status === 'activated'), { timeout: 15_000 }).toBe(true);
     const reg = regs.find((r) => r.scopeURL.endsWith('/app/'))!;
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: base, registrationId: reg.registrationId, data: JSON.stringify({ type: 'prompt', title: 'Web study', body: 'Time for your check-in.', promptTime, url: `/app/?prompt=${encodeURIComponent(promptTime)}`, tag: 'prompt-test' }) });
     const sw = phone.serviceWorkers().find((w) => w.url().endsWith('/app/sw.js'))!;
     expect(sw).toBeTruthy();
-    await expect.poll(() => sw.evaluate(async () => (await (self as any).registration.getNotifications()).map((n: any) => ({ title: n.title, body: n.body, data: n.data })))).toEqual([
+    await expect.poll(() => sw.evaluate(async () => (await (self as any).registration.getNotifications()).map((n: any) => ({ title: n.title, body: n.body, data: n.data }))), { timeout: 15_000 }).toEqual([
       { title: 'Web study', body: 'Time for your check-in.', data: { url: `/app/?prompt=${encodeURIComponent(promptTime)}`, promptTime } },
     ]);
     await sw.evaluate(async () => { const [n] = await (self as any).registration.getNotifications(); n.close(); await (self as any).moodlensOpenPrompt(n.data); });
