@@ -31,7 +31,7 @@ export class ExportJobs {
   /** `retentionDays`: remove finished exports this many days after they finished (undefined: keep). */
   constructor(private store: Store, private ctx: ServerContext, readonly retentionDays?: number) {
     if (retentionDays !== undefined) {
-      this.timer = setInterval(() => { this.prune().catch((e) => console.error(`export retention: ${e instanceof Error ? e.message : e}`)); }, 3600_000);
+      this.timer = setInterval(() => void this.pruneLogged(), 3600_000);
       this.timer.unref();
     }
   }
@@ -66,20 +66,26 @@ export class ExportJobs {
 
   /**
    * Delete a finished export: its folder (unless a newer job of the same name owns it), then mark
-   * the row deleted. `by` is "researcher:<id>" or "retention". A queued or running job: 409.
+   * the row deleted, by a researcher (their user id) or by the retention period. A queued or
+   * running job: 409.
    */
-  async remove(job: ExportJob, by: string): Promise<ExportJob> {
+  async remove(job: ExportJob, by: { researcher: string } | 'retention'): Promise<ExportJob> {
     if (job.status === 'queued' || job.status === 'running') {
       throw new HttpError(409, `export job ${job.id} is ${job.status}; delete it when it has finished`);
     }
     if (job.status === 'deleted') return job;
     // A newer job of the same name owns the folder (or is writing it right now).
     if (!(await this.store.newerExportNamed(job.name, job.created_ms))) await rm(this.dir(job), { recursive: true, force: true });
-    const set = { status: 'deleted', deleted_ms: this.ctx.now(), deleted_by: by };
+    const set = { status: 'deleted', deleted_ms: this.ctx.now(), deleted_by: by === 'retention' ? by : `researcher:${by.researcher}` };
     await this.store.updateExportJob(job.id, set);
-    const actor = by === 'retention' ? { actor_kind: 'system' as const, actor_id: 'retention' } : { actor_kind: 'researcher' as const, actor_id: by.replace(/^researcher:/, '') };
+    const actor = by === 'retention' ? { actor_kind: 'system' as const, actor_id: 'retention' } : { actor_kind: 'researcher' as const, actor_id: by.researcher };
     await this.store.audit({ ...actor, action: 'delete', study_id: job.study_id, participant_id: null, resource: 'export', detail: JSON.stringify({ job: job.id, name: job.name }) });
     return { ...job, ...set };
+  }
+
+  /** prune in the background (timer, after jobs): a failure is logged, not thrown. */
+  private pruneLogged(): Promise<unknown> {
+    return this.prune().catch((e) => console.error(`export retention: ${e instanceof Error ? e.message : e}`));
   }
 
   /** Remove every finished export older than the retention period; returns how many. */
@@ -109,10 +115,8 @@ export class ExportJobs {
         console.error(`export job ${job.id} failed: ${msg}`);
         this.current = null;
         await this.store.updateExportJob(job.id, { status: 'failed', error: msg, finished_ms: this.ctx.now() }).catch(() => {});
-      } finally {
-        this.current = null;
       }
     }
-    await this.prune().catch((e) => console.error(`export retention: ${e instanceof Error ? e.message : e}`));
+    await this.pruneLogged();
   }
 }

@@ -30,16 +30,14 @@ export interface StoredAudio {
   durationS: number;
   /** Path of the temporary file, to be moved with `commitAudio`. */
   tmpPath: string;
-  /** Set when the upload was not WAV and ffmpeg decoded it: the bytes received (`bytes` is the WAV's). */
-  decodedFrom?: { bytes: number };
 }
 
-/** Check that an ffmpeg binary runs; returns its version line (the server checks at start). */
-export function checkFfmpeg(path: string): Promise<string> {
+/** Check that an ffmpeg binary runs (the server checks at start). */
+export function checkFfmpeg(path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(path, ['-hide_banner', '-version'], { timeout: 10_000 }, (err, stdout) => {
+    execFile(path, ['-hide_banner', '-version'], { timeout: 10_000 }, (err) => {
       if (err) reject(new Error(`--ffmpeg ${path}: cannot run it (${(err as NodeJS.ErrnoException).code ?? err.message}); give the path of an ffmpeg binary, or leave the option out to accept WAV only`));
-      else resolve(stdout.split('\n')[0]);
+      else resolve();
     });
   });
 }
@@ -90,7 +88,7 @@ export async function receiveAudio(body: Readable, tmpDir: string, maxBytes: num
         const wav = await checkWavFile(wavPath);
         await unlink(tmpPath).catch(() => {});
         ok = true;
-        return { ...wav, sha256, tmpPath: wavPath, decodedFrom: { bytes: total } };
+        return { ...wav, sha256, tmpPath: wavPath };
       } catch (e) {
         await unlink(wavPath).catch(() => {});
         throw e;

@@ -188,7 +188,7 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
     const info = await ctx.studyFor(u, req.params.studyId);
     const job = await store.exportJob(info.study.id, req.params.jobId);
     if (!job) throw notFound(`export job ${req.params.jobId}`);
-    const gone = await exportJobs.remove(job, `researcher:${u.id}`);
+    const gone = await exportJobs.remove(job, { researcher: u.id });
     return exportJobView(gone, exportJobs.dir(gone));
   });
 
