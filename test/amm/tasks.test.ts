@@ -92,21 +92,17 @@ describe('tasks from items', () => {
     }
     expect(peak).toBeGreaterThan(1);
     expect(plantedStudy({ participants: 4, perParticipant: 10, seed: 6 }).modalities[0].features).toBe(3);
-    // missing speech: only dev/test reports lose it, with length 0 and zero content.
-    const ms = plantedStudy({ participants: 10, perParticipant: 20, seed: 4, missingSpeech: { eval: 0.5 } });
-    const sp = ms.modalities[1];
-    expect(Array.from(ms.split.train).every((i) => sp.length[i] > 0)).toBe(true);
-    const gone = [...ms.split.dev, ...ms.split.test].filter((i) => sp.length[i] === 0);
-    expect(gone.length).toBeGreaterThan(0);
-    for (const i of gone) expect(sp.x.slice(i * sp.steps * sp.features, (i + 1) * sp.steps * sp.features).every((v) => v === 0)).toBe(true);
-    // missing activity (band not worn): the same for the other modality, speech untouched.
-    const ma = plantedStudy({ participants: 10, perParticipant: 20, seed: 4, missingActivity: { eval: 0.5 } });
-    const ac = ma.modalities[0];
-    expect(Array.from(ma.split.train).every((i) => ac.length[i] > 0)).toBe(true);
-    const noBand = [...ma.split.dev, ...ma.split.test].filter((i) => ac.length[i] === 0);
-    expect(noBand.length).toBeGreaterThan(0);
-    for (const i of noBand) expect(ac.x.slice(i * ac.steps * ac.features, (i + 1) * ac.steps * ac.features).every((v) => v === 0)).toBe(true);
-    expect(Array.from(ma.modalities[1].length).every((l) => l > 0)).toBe(true);
+    // missing speech / missing activity (band not worn): only dev/test reports lose that modality,
+    // with length 0 and zero content; the other modality is untouched.
+    for (const [m, miss] of [[1, { missingSpeech: { eval: 0.5 } }], [0, { missingActivity: { eval: 0.5 } }]] as const) {
+      const ms = plantedStudy({ participants: 10, perParticipant: 20, seed: 4, ...miss });
+      const mod = ms.modalities[m];
+      expect(Array.from(ms.split.train).every((i) => mod.length[i] > 0)).toBe(true);
+      const gone = [...ms.split.dev, ...ms.split.test].filter((i) => mod.length[i] === 0);
+      expect(gone.length).toBeGreaterThan(0);
+      for (const i of gone) expect(mod.x.slice(i * mod.steps * mod.features, (i + 1) * mod.steps * mod.features).every((v) => v === 0)).toBe(true);
+      expect(Array.from(ms.modalities[1 - m].length).every((l) => l > 0)).toBe(true);
+    }
   });
   it('imbalanced cue: activity shifts every step, speech hides its latent behind a sign channel', () => {
     const d = plantedStudy({ participants: 20, perParticipant: 30, seed: 5, cue: 'imbalanced', activityWeight: 1.2 });
