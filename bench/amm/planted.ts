@@ -1,9 +1,9 @@
 /**
  * The AMM and MIMML experiment designs on the planted two-modality study.
  *   npx tsx bench/amm/planted.ts --system amm|mimml [--decoy] [--rate 0.3] [--seeds 1,2,3]
- *     [--cue additive|pointer|interaction|shared|imbalanced] [--parts ablation] [--epochs 25] [--participants 16] [--per 30]
+ *     [--cue additive|pointer|interaction|shared|imbalanced|redundant|complementary] [--parts ablation] [--epochs 25] [--participants 16] [--per 30]
  *     [--arms id,id] [--rate2 1] [--amp-b 1.5] [--noise-b 0.5] [--cut 0.6] [--patience 8] [--tag NAME] [--out bench/amm/results]
- *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--weight-a 0.7] [--it-keys other|all] [--mi-weight 0.1] [--aux-weight 0.3] [--nuisance 0] [--nuisance-amp 2]
+ *     [--data-seed 11] [--unlabelled] [--refine] [--view-noise 0.7] [--view-noise-a V] [--label-noise 0.25] [--participant-sd 0.2] [--weight-a 0.7] [--it-keys other|all] [--mi-weight 0.1] [--mi-target fused|modalities|both] [--aux-weight 0.3] [--nuisance 0] [--nuisance-amp 2]
  *     [--missing-train 0] [--missing-eval 0] [--missing-act-train 0] [--missing-act-eval 0] (fractions of reports without speech / activity; with --missing-eval or --missing-act-eval the
  *     bimodal arms are scored on every test report, speech or not) [--stepsA 8] [--stepsB 10] [--size 16]
  * Writes <out>/planted-<system>-<tag>.md, .csv and .predictions.json (for bench/amm/pool.ts) and prints the markdown.
@@ -22,7 +22,7 @@ const rate = Number(arg('rate', '1'));
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const epochs = Number(arg('epochs', '25'));
 const out = arg('out', 'bench/amm/results');
-const cue = arg('cue', 'additive') as 'additive' | 'pointer' | 'interaction' | 'shared' | 'imbalanced';
+const cue = arg('cue', 'additive') as 'additive' | 'pointer' | 'interaction' | 'shared' | 'imbalanced' | 'redundant' | 'complementary';
 const parts = arg('parts', '');
 const rate2 = Number(arg('rate2', '1'));
 const ampB = process.argv.includes('--amp-b') ? Number(arg('amp-b', '1.5')) : undefined;
@@ -32,12 +32,13 @@ const patience = Number(arg('patience', '8'));
 const size = Number(arg('size', '16')); // hidden units, attention / task LSTM / CNN channels / representation width
 const dataSeed = Number(arg('data-seed', '11'));
 const unlabelled = process.argv.includes('--unlabelled');
-const itKeys = arg('it-keys', 'other'), miWeight = Number(arg('mi-weight', '0.1')), auxWeight = Number(arg('aux-weight', '0.3'));
+const itKeys = arg('it-keys', 'other'), miWeight = Number(arg('mi-weight', '0.1')), auxWeight = Number(arg('aux-weight', '0.3')), miTarget = arg('mi-target', 'fused');
 const missingEval = Number(arg('missing-eval', '0')), missingActEval = Number(arg('missing-act-eval', '0'));
 const tag = arg('tag', `${cue !== 'additive' ? cue : decoy ? 'decoy' : 'plain'}-rate${rate}${parts ? '-' + parts.replace(/,/g, '+') : ''}`);
 
 await initNodeBackend();
-const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, activityWeight: process.argv.includes('--weight-a') ? Number(arg('weight-a', '0.7')) : undefined, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed, nuisance: Number(arg('nuisance', '0')), nuisanceAmplitude: Number(arg('nuisance-amp', '2')),
+const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, activityWeight: process.argv.includes('--weight-a') ? Number(arg('weight-a', '0.7')) : undefined, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, viewNoiseA: process.argv.includes('--view-noise-a') ? Number(arg('view-noise-a', '0.3')) : undefined,
+  ...(process.argv.includes('--label-noise') ? { labelNoise: Number(arg('label-noise', '0.25')) } : {}), ...(process.argv.includes('--participant-sd') ? { participantSd: Number(arg('participant-sd', '0.2')) } : {}), emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed, nuisance: Number(arg('nuisance', '0')), nuisanceAmplitude: Number(arg('nuisance-amp', '2')),
   missingSpeech: { train: Number(arg('missing-train', '0')), eval: missingEval },
   missingActivity: { train: Number(arg('missing-act-train', '0')), eval: missingActEval } });
 const design = { modalities: ['activity', 'speech'], main: 'depressed', secondary: 'emotion' };
@@ -49,13 +50,13 @@ const t0 = performance.now();
 const res = await runExperiment(data, chosen, {
   seeds,
   train: { epochs, patience, batch: 64, lr: 5e-3, unlabelled },
-  model: { hidden: size, attention: size, taskHidden: size, channels: size, width: size, initScale: 0.3, interTaskKeys: itKeys, miWeight, auxWeight },
+  model: { hidden: size, attention: size, taskHidden: size, channels: size, width: size, initScale: 0.3, interTaskKeys: itKeys, miWeight, auxWeight, miTarget },
   bootstrap: Number(arg('bootstrap', '1000')),
   masked: missingEval > 0 || missingActEval > 0,
   onRun: ({ arm, seed, index, total }) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0)} s] ${index + 1}/${total} ${arm.id} seed ${seed}\n`),
 });
 const md = experimentMarkdown(`${system.toUpperCase()} on the planted study (${tag})`, res) +
-  `\nSettings: ${data.n} instances, hidden ${size}, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}, data seed ${dataSeed}, I_t keys ${itKeys}, MIMML MI weight ${miWeight} / aux weight ${auxWeight}${unlabelled ? ', unlabelled training rows used' : ''}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
+  `\nSettings: ${data.n} instances, hidden ${size}, U(−0.3, 0.3) init, Adam lr 5e-3, batch 64, ≤ ${epochs} epochs (patience ${patience}), seeds ${seeds.join(',')}, data seed ${dataSeed}, I_t keys ${itKeys}, MIMML MI weight ${miWeight} (target ${miTarget}) / aux weight ${auxWeight}${unlabelled ? ', unlabelled training rows used' : ''}; total ${((performance.now() - t0) / 60000).toFixed(1)} min on a shared 2-core machine.\n`;
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `planted-${system}-${tag}.md`), md);
 writeFileSync(join(out, `planted-${system}-${tag}.predictions.json`), JSON.stringify(res.predictions));

@@ -83,6 +83,14 @@ export const MimmlConfigSchema = z.object({
   /** Weight of the InfoNCE term Σ_m L_NCE(r_m, f) (0 or mi=false: no MI term). */
   mi: z.boolean().default(true),
   miWeight: z.number().min(0).default(0.1),
+  /**
+   * What each modality representation r_m is contrasted with: 'fused' = the fused f (SPEC §5 as
+   * written: I(r_m; f)); 'modalities' = every other modality's r_n (I(r_m; r_n), the cross-modal
+   * "modality-invariance" term of contrastive multi-view learning — f contains r_m, so I(r_m; f)
+   * can be maximised by r_m alone, while I(r_m; r_n) is only what the two recordings share);
+   * 'both' = the two sums.
+   */
+  miTarget: z.enum(['fused', 'modalities', 'both']).default('fused'),
   /** InfoNCE temperature τ of the cosine critic. */
   temperature: z.number().positive().default(0.2),
   /** Unimodal auxiliary heads (main task from each modality alone). */

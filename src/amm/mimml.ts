@@ -50,7 +50,8 @@ export function createMimml(data: SeqData, config: Partial<MimmlConfig> & Pick<M
   const mainClasses = data.tasks[tasks[0]].classes.length;
   const aux: DenseParams[] = useAux ? names.map((n) => denseParams(store, `aux.${n}`, cfg.width, mainClasses)) : [];
   const critic: DenseParams[] = useMi ? names.map((n) => denseParams(store, `critic.${n}`, cfg.width, cfg.width)) : [];
-  const criticFused: DenseParams | null = useMi ? denseParams(store, 'critic.fused', cfg.width, cfg.width) : null;
+  const fusedMi = useMi && cfg.miTarget !== 'modalities', crossMi = useMi && cfg.miTarget !== 'fused';
+  const criticFused: DenseParams | null = fusedMi ? denseParams(store, 'critic.fused', cfg.width, cfg.width) : null;
   const seedFn = () => rng.nextU32();
 
   function forward(b: SeqBatch, training: boolean): ForwardOutput {
@@ -67,10 +68,20 @@ export function createMimml(data: SeqData, config: Partial<MimmlConfig> & Pick<M
       for (let k = 0; k < M; k++) s = s.add(crossEntropy(dense(aux[k], dropout(r[k], cfg.dropout, training, seedFn)) as tf.Tensor2D, b.onehot[0].mul(b.present[k]) as tf.Tensor2D));
       extra.aux = s.mul(cfg.auxWeight) as tf.Scalar;
     }
-    if (training && useMi && criticFused) {
-      const zf = tf.tanh(dense(criticFused, f)) as tf.Tensor2D;
+    if (training && useMi) {
+      const z = r.map((rk, k) => tf.tanh(dense(critic[k], rk)) as tf.Tensor2D);
       let s = tf.scalar(0);
-      for (let k = 0; k < M; k++) s = s.add(infoNce(tf.tanh(dense(critic[k], r[k])) as tf.Tensor2D, zf, cfg.temperature, b.present[k]));
+      if (criticFused) {
+        const zf = tf.tanh(dense(criticFused, f)) as tf.Tensor2D;
+        for (let k = 0; k < M; k++) s = s.add(infoNce(z[k], zf, cfg.temperature, b.present[k]));
+      }
+      if (crossMi) {
+        // Symmetric InfoNCE for every pair of modalities, over the rows where both are present.
+        for (let k = 0; k < M; k++) for (let l = k + 1; l < M; l++) {
+          const both = b.present[k].mul(b.present[l]) as tf.Tensor2D;
+          s = s.add(infoNce(z[k], z[l], cfg.temperature, both).add(infoNce(z[l], z[k], cfg.temperature, both)).mul(0.5));
+        }
+      }
       extra.mi = s.mul(cfg.miWeight) as tf.Scalar;
     }
     return { logits, extra };

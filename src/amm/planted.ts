@@ -57,13 +57,27 @@ export interface PlantedOptions {
    * product of two channels, which is slow to learn. Speech carries more of the label than
    * activity, but a fused model that fits the labels through the easy activity shift first leaves
    * speech's encoder with little gradient ("modality laziness", Du et al. 2023; Peng et al. 2022)
-   * — what MIMML's unimodal auxiliary heads and its MI term are for.
+   * — what MIMML's unimodal auxiliary heads and its MI term are for;
+   * redundant: the imbalanced encodings (activity: a sustained shift, easy; speech: a sign-flipped
+   * bump, hard) of ONE latent z behind the label — a = z + ν_a, b = z + ν_b (ν ~ N(0, `viewNoise`²))
+   * and main = 1[1.4·z + u + ε > 0]. Each modality alone is (nearly) sufficient, so a fused model
+   * can fit every training label through the easy activity shift and never learn to read speech:
+   * the laziness that matters when the wristband is missing at deployment (`missingActivity.eval`);
+   * complementary: main = 1[z₁ + z₂ + u + ε > 0] with two latents; activity carries z₁ as the easy
+   * sustained shift; speech carries BOTH — z₂ as a sustained shift of its own (easy) and z₁ as the
+   * hard sign-flipped bump. Given activity, speech's z₁ adds nothing to the fused loss, so a fused
+   * model's speech encoder need only learn z₂ (the part activity lacks) — and then, with the band
+   * off, answers from z₂ alone. A unimodal auxiliary head must predict the label from speech alone,
+   * so it makes the speech encoder learn z₁ as well; a cross-modal MI term I(r_a; r_s) makes it
+   * encode what it shares with activity, which is z₁ (and no label is needed for that).
    */
-  cue: 'additive' | 'pointer' | 'interaction' | 'shared' | 'imbalanced';
+  cue: 'additive' | 'pointer' | 'interaction' | 'shared' | 'imbalanced' | 'redundant' | 'complementary';
   /** Weight of activity's latent a in the imbalanced cue's score (default 0.7). */
   activityWeight?: number;
-  /** SD of the per-modality view noise ν of the shared cue (default 0.7). */
+  /** SD of the per-modality view noise ν of the shared cue (default 0.7; redundant cue 0.3). */
   viewNoise?: number;
+  /** The redundant cue's view noise of activity alone (default: `viewNoise`). */
+  viewNoiseA?: number;
   /** Bump height of the speech latent b (default: `amplitude`); lower = a weaker second modality. */
   amplitudeB?: number;
   /** Per-step noise SD of the speech sequence (default: `noise`). */
@@ -114,7 +128,8 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
   const rng = new Rng(o.seed);
   const P = o.participants, n = P * o.perParticipant;
   const K = o.nuisance ?? 0, nuisAmp = o.nuisanceAmplitude ?? 2;
-  const imbalanced = o.cue === 'imbalanced';
+  const complementary = o.cue === 'complementary';
+  const imbalanced = o.cue === 'imbalanced' || o.cue === 'redundant' || complementary;
   const base = [...FEATURES, ...(imbalanced ? ['sign'] : [])];
   const featureNames = [...base, ...Array.from({ length: K }, (_, k) => `nuisance_${k + 1}`)];
   const F = featureNames.length;
@@ -136,6 +151,15 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
       const pointer = o.cue === 'pointer';
       let a = pointer ? 1 : rng.normal(), b = rng.normal();
       let latent = pointer ? 1.4 * b : o.cue === 'interaction' ? a * b : imbalanced ? (o.activityWeight ?? 0.7) * a + b : a + b;
+      let z2 = 0;
+      if (complementary) {
+        // a (drawn above) is z₁, seen by both modalities; z₂ is drawn here and only speech carries it.
+        z2 = rng.normal(); b = a; latent = a + z2;
+      }
+      if (o.cue === 'redundant') {
+        const z = rng.normal(), sv = o.viewNoise ?? 0.3, sva = o.viewNoiseA ?? sv;
+        a = z + sva * a; b = z + sv * b; latent = 1.4 * z;
+      }
       if (o.cue === 'shared') {
         // a, b above become the two views' noise; z is drawn after them so the other cues' draws stay as they were.
         const z = rng.normal(), sv = o.viewNoise ?? 0.7;
@@ -162,7 +186,7 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
       if (imbalanced) {
         const s = rng.bernoulli(0.5) ? 1 : -1, sa = rng.bernoulli(0.5) ? 1 : -1;
         for (let t = 0; t < la[i]; t++) { put(xa, TA, i, t, 0.5 * o.amplitude * a); xa[(i * TA + t) * F + 3] = sa; }
-        for (let t = 0; t < lb[i]; t++) xb[(i * TB + t) * F + 3] = s;
+        for (let t = 0; t < lb[i]; t++) { xb[(i * TB + t) * F + 3] = s; if (complementary) put(xb, TB, i, t, 0.5 * ampB * z2); }
         for (let dt = -1; dt <= 1; dt++) put(xb, TB, i, cb + dt, (dt === 0 ? 1 : 0.5) * ampB * s * b);
       } else {
         for (let dt = -1; dt <= 1; dt++) {

@@ -48,6 +48,26 @@ describe('AMM and MIMML: whole-model gradients (finite differences)', () => {
     expect(r.worst).toBeLessThan(2e-2);
     m.store.dispose();
   });
+  it("MIMML with cross-modal InfoNCE (miTarget 'both': I(r_m; f) and I(r_a; r_s))", () => {
+    const m = createMimml(data, { modalities: ['activity', 'speech'], tasks: ['depressed', 'emotion'], hidden: 4, channels: 4, width: 4, dropout: 0, initScale: 0.5, miTarget: 'both' }, 1);
+    const r = gradCheck(m.store.list(), modelLoss(m, data), 2);
+    expect(r.worst).toBeLessThan(2e-2);
+    m.store.dispose();
+  });
+  it('cross-modal InfoNCE counts only reports with both recordings', () => {
+    const d = plantedStudy({ ...tiny, missingSpeech: { train: 1 } });
+    const rows = d.split.train.slice(0, 8);
+    const mi = (miTarget: 'fused' | 'modalities', dd: typeof d) => {
+      const m = createMimml(dd, { modalities: ['activity', 'speech'], tasks: ['depressed'], hidden: 4, channels: 4, width: 4, dropout: 0, aux: false, miTarget, miWeight: 1 }, 1);
+      const batch = makeBatch(dd, Array.from(rows), m.modalities, m.tasks);
+      const v = m.forward(batch, true).extra!.mi.dataSync()[0];
+      disposeBatch(batch); m.store.dispose();
+      return v;
+    };
+    expect(mi('modalities', d)).toBe(0); // no report has speech: no pair to contrast
+    expect(mi('fused', d)).toBeGreaterThan(0); // activity vs the fused vector still counts
+    expect(mi('modalities', plantedStudy(tiny))).toBeGreaterThan(0);
+  });
   it('InfoNCE: gradient, and lower for matched pairs than for shuffled ones', () => {
     const za = tf.variable(fixed([4, 3], 5) as tf.Tensor2D, true, 'za');
     const zb = fixed([4, 3], 6) as tf.Tensor2D;
@@ -87,6 +107,11 @@ describe('AMM and MIMML: switches and training', () => {
     const mi = [...createMimml(data, { modalities: ['activity', 'speech'], tasks: ['depressed'], mi: false }, 1).store.weights.keys()];
     expect(mi.some((n) => n.startsWith('critic.'))).toBe(false);
     expect(mi.some((n) => n.startsWith('aux.'))).toBe(true);
+    // The cross-modal MI target needs no critic of the fused vector; the fused one does.
+    const critics = (miTarget: 'fused' | 'modalities' | 'both') => [...createMimml(data, { modalities: ['activity', 'speech'], tasks: ['depressed'], miTarget }, 1).store.weights.keys()].filter((n) => n.startsWith('critic.')).map((n) => n.split('.')[1]);
+    expect(new Set(critics('modalities'))).toEqual(new Set(['activity', 'speech']));
+    expect(new Set(critics('fused'))).toEqual(new Set(['activity', 'speech', 'fused']));
+    expect(new Set(critics('both'))).toEqual(new Set(['activity', 'speech', 'fused']));
     expect(() => createAmm(data, { modalities: ['nope'], tasks: ['depressed'] }, 1)).toThrow(/unknown modality "nope"/);
   });
   it('AMM learns the planted signal above chance in a few epochs', async () => {

@@ -43,6 +43,42 @@ describe('tasks from items', () => {
     expect(TasksConfigSchema.safeParse(DAMS_TASKS).success).toBe(true);
     expect(() => buildTasks({ items, values, participant }, { tasks: [{ name: 'x', kind: 'binary', items: ['nope'], rule: 'threshold', threshold: 0.5, classes: ['no', 'yes'] }] })).toThrow(/unknown item "nope"/);
   });
+  /** Per report: activity's mean value, speech's mean value, speech's largest bump and that bump times the sign channel. */
+  function readings(d: ReturnType<typeof plantedStudy>) {
+    const [act, sp] = d.modalities;
+    const at = (m: typeof act, i: number, t: number, f: number) => m.x[(i * m.steps + t) * m.features + f];
+    const meanA: number[] = [], meanB: number[] = [], peak: number[] = [], signedPeak: number[] = [];
+    for (let i = 0; i < d.n; i++) {
+      let s = 0, sb = 0;
+      for (let t = 0; t < act.length[i]; t++) s += at(act, i, t, 0);
+      meanA.push(s / act.length[i]);
+      const sign = at(sp, i, 0, 3);
+      expect(Math.abs(sign)).toBe(1); // held on every present step
+      let best = 0;
+      for (let t = 0; t < sp.length[i]; t++) {
+        expect(at(sp, i, t, 3)).toBe(sign);
+        const v = at(sp, i, t, 0);
+        sb += v;
+        if (Math.abs(v) > Math.abs(best)) best = v;
+      }
+      meanB.push(sb / sp.length[i]); peak.push(best); signedPeak.push(best * sign);
+    }
+    // How well a score separates the main classes (AUC over all pairs).
+    const y = d.tasks[0].y;
+    const auc = (score: number[]) => {
+      let win = 0, pairs = 0;
+      for (let i = 0; i < d.n; i++) if (y[i] === 1) for (let j = 0; j < d.n; j++) if (y[j] === 0) { pairs++; win += score[i] > score[j] ? 1 : score[i] === score[j] ? 0.5 : 0; }
+      return win / pairs;
+    };
+    return { meanA, meanB, peak, signedPeak, auc };
+  }
+  const corr = (a: number[], b: number[]) => {
+    const m = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+    const ma = m(a), mb = m(b);
+    let sab = 0, saa = 0, sbb = 0;
+    for (let i = 0; i < a.length; i++) { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) ** 2; sbb += (b[i] - mb) ** 2; }
+    return sab / Math.sqrt(saa * sbb);
+  };
   it('the planted study is reproducible and hides main labels at the asked rate', () => {
     const a = plantedStudy({ participants: 4, perParticipant: 10, seed: 5, mainLabelRate: 0.5 });
     const b = plantedStudy({ participants: 4, perParticipant: 10, seed: 5, mainLabelRate: 0.5 });
@@ -62,24 +98,18 @@ describe('tasks from items', () => {
     expect(straddle).toBeGreaterThan(0);
     // shared: both modalities' bump heights follow one latent, so they correlate across reports.
     const sh = plantedStudy({ participants: 20, perParticipant: 20, seed: 3, cue: 'shared', viewNoise: 0.5 });
-    const corr = (d: typeof sh) => {
+    const peakCorr = (d: typeof sh) => {
       const peak = (m: number, i: number) => {
         const mod = d.modalities[m];
         let best = 0;
         for (let t = 0; t < mod.length[i]; t++) { const v = mod.x[(i * mod.steps + t) * mod.features]; if (Math.abs(v) > Math.abs(best)) best = v; }
         return best;
       };
-      const pa: number[] = [], pb: number[] = [];
-      for (let i = 0; i < d.n; i++) { pa.push(peak(0, i)); pb.push(peak(1, i)); }
-      const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-      const ma = mean(pa), mb = mean(pb);
-      let sab = 0, saa = 0, sbb = 0;
-      for (let i = 0; i < pa.length; i++) { sab += (pa[i] - ma) * (pb[i] - mb); saa += (pa[i] - ma) ** 2; sbb += (pb[i] - mb) ** 2; }
-      return sab / Math.sqrt(saa * sbb);
+      return corr(Array.from({ length: d.n }, (_, i) => peak(0, i)), Array.from({ length: d.n }, (_, i) => peak(1, i)));
     };
-    expect(corr(sh)).toBeGreaterThan(0.5);
+    expect(peakCorr(sh)).toBeGreaterThan(0.5);
     // additive: the latents a, b are independent, so the peaks barely correlate.
-    expect(Math.abs(corr(plantedStudy({ participants: 20, perParticipant: 20, seed: 3 })))).toBeLessThan(0.2);
+    expect(Math.abs(peakCorr(plantedStudy({ participants: 20, perParticipant: 20, seed: 3 })))).toBeLessThan(0.2);
     // nuisance channels: extra features with label-free bumps, zero at padded steps.
     const nu = plantedStudy({ participants: 4, perParticipant: 10, seed: 6, nuisance: 2 });
     expect(nu.modalities[0].features).toBe(5);
@@ -106,31 +136,27 @@ describe('tasks from items', () => {
   });
   it('imbalanced cue: activity shifts every step, speech hides its latent behind a sign channel', () => {
     const d = plantedStudy({ participants: 20, perParticipant: 30, seed: 5, cue: 'imbalanced', activityWeight: 1.2 });
-    const [act, sp] = d.modalities;
-    expect(sp.featureNames).toEqual(['value', 'phase_sin', 'phase_cos', 'sign']);
-    const at = (m: typeof act, i: number, t: number, f: number) => m.x[(i * m.steps + t) * m.features + f];
-    const y = d.tasks[0].y;
-    // How well a score separates the main classes (AUC over all pairs).
-    const auc = (score: number[]) => {
-      let win = 0, pairs = 0;
-      for (let i = 0; i < d.n; i++) if (y[i] === 1) for (let j = 0; j < d.n; j++) if (y[j] === 0) { pairs++; win += score[i] > score[j] ? 1 : score[i] === score[j] ? 0.5 : 0; }
-      return win / pairs;
-    };
-    const meanA: number[] = [], peak: number[] = [], signedPeak: number[] = [];
-    for (let i = 0; i < d.n; i++) {
-      let s = 0;
-      for (let t = 0; t < act.length[i]; t++) s += at(act, i, t, 0);
-      meanA.push(s / act.length[i]);
-      const sign = at(sp, i, 0, 3);
-      expect(Math.abs(sign)).toBe(1); // held on every present step
-      for (let t = 0; t < sp.length[i]; t++) expect(at(sp, i, t, 3)).toBe(sign);
-      let best = 0;
-      for (let t = 0; t < sp.length[i]; t++) { const v = at(sp, i, t, 0); if (Math.abs(v) > Math.abs(best)) best = v; }
-      peak.push(best); signedPeak.push(best * sign);
-    }
+    expect(d.modalities[1].featureNames).toEqual(['value', 'phase_sin', 'phase_cos', 'sign']);
+    const { meanA, peak, signedPeak, auc } = readings(d);
     expect(auc(meanA)).toBeGreaterThan(0.8); // activity's plain mean already carries the label
     expect(Math.abs(auc(peak) - 0.5)).toBeLessThan(0.08); // speech's bump alone says nothing…
     expect(auc(signedPeak)).toBeGreaterThan(0.65); // …until multiplied by the sign channel
+  });
+  it('redundant cue: both modalities read one latent (activity easily, speech through the sign), each nearly sufficient', () => {
+    const d = plantedStudy({ participants: 20, perParticipant: 30, seed: 5, cue: 'redundant', viewNoiseA: 0, labelNoise: 0.05, participantSd: 0 });
+    const { meanA, peak, signedPeak, auc } = readings(d);
+    expect(auc(meanA)).toBeGreaterThan(0.9); // a clean activity view of z: near-perfect alone
+    expect(Math.abs(auc(peak) - 0.5)).toBeLessThan(0.08);
+    expect(auc(signedPeak)).toBeGreaterThan(0.85); // speech alone is nearly sufficient too, once decoded
+    expect(corr(meanA, signedPeak)).toBeGreaterThan(0.6); // the two views share z: what a cross-modal MI term can find without labels
+  });
+  it('complementary cue: speech carries z₂ (a plain shift) and z₁ (the sign-flipped bump); activity only z₁', () => {
+    const d = plantedStudy({ participants: 20, perParticipant: 30, seed: 5, cue: 'complementary' });
+    const { meanA, meanB, signedPeak, auc } = readings(d);
+    expect(auc(meanA)).toBeGreaterThan(0.65);
+    expect(auc(meanB)).toBeGreaterThan(0.65);
+    expect(Math.abs(corr(meanA, meanB))).toBeLessThan(0.25); // z₁ and z₂ are independent…
+    expect(corr(meanA, signedPeak)).toBeGreaterThan(0.4); // …and speech's decoded bump is activity's z₁
   });
 });
 

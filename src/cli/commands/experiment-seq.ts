@@ -49,6 +49,9 @@ const Flags = z.object({
   pool: z.coerce.number().int().positive().default(5),
   balance: z.boolean().optional(),
   unlabelled: z.boolean().optional(),
+  miTarget: z.enum(['fused', 'modalities', 'both']).default('fused'),
+  miWeight: z.coerce.number().min(0).default(0.1),
+  auxWeight: z.coerce.number().min(0).default(0.3),
   bootstrap: z.coerce.number().int().positive().default(1000),
   out: z.string().default('results'),
 });
@@ -94,14 +97,15 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   const res = await runExperiment(data, arms, {
     seeds,
     train: { epochs: f.epochs, patience: f.patience, lr: f.lr, batch: f.batch, l2: f.l2, balance: !!f.balance, unlabelled: !!f.unlabelled },
-    model: { dropout: f.dropout, initScale: f.initScale, hidden: f.hidden, attention: f.hidden, taskHidden: f.hidden, channels: f.hidden, width: f.hidden },
+    model: { dropout: f.dropout, initScale: f.initScale, hidden: f.hidden, attention: f.hidden, taskHidden: f.hidden, channels: f.hidden, width: f.hidden,
+      ...(system === 'mimml' ? { miTarget: f.miTarget, miWeight: f.miWeight, auxWeight: f.auxWeight } : {}) },
     bootstrap: f.bootstrap,
     onRun: ({ arm, seed, index }) => bar.update(index, { arm: `${arm.id}/${seed}`, epoch: 0 }),
     onEpoch: ({ arm, seed, log }) => bar.update(arms.indexOf(arm) * seeds.length + seeds.indexOf(seed), { arm: `${arm.id}/${seed}`, epoch: log.epoch }),
   });
   bar.update(arms.length * seeds.length); bar.stop();
   const md = experimentMarkdown(`${system.toUpperCase()} experiment`, res) +
-    `\nSettings: Adam lr ${f.lr}, batch ${f.batch}${f.balance ? ', class-weighted CE' : ''}${f.unlabelled ? ', unlabelled training rows used' : ''}, ≤ ${f.epochs} epochs (patience ${f.patience}), dropout ${f.dropout}, weights U(−${f.initScale}, ${f.initScale}), hidden ${f.hidden}, L2 ${f.l2}; seeds ${seeds.join(',')}.\n`;
+    `\nSettings: Adam lr ${f.lr}, batch ${f.batch}${system === 'mimml' ? `, MI target ${f.miTarget} weight ${f.miWeight}, aux weight ${f.auxWeight}` : ''}${f.balance ? ', class-weighted CE' : ''}${f.unlabelled ? ', unlabelled training rows used' : ''}, ≤ ${f.epochs} epochs (patience ${f.patience}), dropout ${f.dropout}, weights U(−${f.initScale}, ${f.initScale}), hidden ${f.hidden}, L2 ${f.l2}; seeds ${seeds.join(',')}.\n`;
   mkdirSync(f.out, { recursive: true });
   writeFileSync(join(f.out, `${system}.md`), md);
   writeFileSync(join(f.out, `${system}.csv`), csvLine(CSV_HEADER) + experimentCsvRows(res).map((r) => csvLine(r)).join(''));
@@ -135,6 +139,9 @@ function addOptions(c: Command): Command {
     .option('--pool <n>', 'study: activity epochs per sequence step', '5')
     .option('--balance', 'class-weighted cross-entropy (n / (K·n_class); not in the papers) for skewed tasks')
     .option('--unlabelled', 'also train on training reports without any label (semi-supervised: only model terms such as MIMML\'s InfoNCE learn from them)')
+    .option('--mi-target <t>', "mimml: what the InfoNCE term contrasts each modality with: fused (I(r_m; f), SPEC §5), modalities (I(r_a; r_s), cross-modal), both", 'fused')
+    .option('--mi-weight <x>', 'mimml: weight of the InfoNCE term', '0.1')
+    .option('--aux-weight <x>', 'mimml: weight of the unimodal auxiliary heads', '0.3')
     .option('--bootstrap <n>', 'bootstrap replicates', '1000')
     .option('--out <dir>', 'folder for <system>.md and <system>.csv', 'results');
 }
