@@ -7,6 +7,7 @@
  *   modality invariance:   InfoNCE lower bound I(r_m; f) ≥ log B − L_NCE,
  *                          L_NCE = −(1/B) Σ_i log [exp(s(r_m,i, f_i)/τ) / Σ_j exp(s(r_m,i, f_j)/τ)],
  *                          s = cosine of learned projections (van den Oord et al. 2018)
+ *                          (miTarget 'modalities' / 'both': also, or instead, I(r_m; r_n) between modalities)
  *   modality specificity:  unimodal auxiliary heads predicting the main task from each r_m
  *   loss:                  Σ_k CE(W_k f) + auxWeight·Σ_m CE_aux,m + miWeight·Σ_m L_NCE,m + λ·½‖W‖²
  */
