@@ -80,7 +80,7 @@ const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(0));
 await initNodeBackend();
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(`paper preset, ${U} users, speech ${F} features; ${ROUNDS} round(s) of ${SECONDS} s per engine, medians; tfjs backend ${tf.getBackend()} (1 thread)`);
-console.log(`load average before: ${load()} (${cpus().length} cores)`);
+console.log(`load average before: ${load()} (${cpus().length} cores, ${cpus()[0]?.model.trim() ?? "unknown CPU"})`);
 const header = 'batch | tfjs-wasm | ' + TORCH.map((t) => t.label).join(' | ') + ' | ratio tfjs/' + TORCH.map((t) => t.key).join(', tfjs/');
 const rows: Record<'mean' | 'p10', string[]> = { mean: [], p10: [] };
 for (const B of [16, 256]) {
