@@ -25,8 +25,9 @@ const out = arg('out', 'bench/amm/results');
 const cue = arg('cue', 'additive') as 'additive' | 'pointer' | 'interaction' | 'shared' | 'imbalanced' | 'redundant' | 'complementary';
 const parts = arg('parts', '');
 const rate2 = Number(arg('rate2', '1'));
-const ampB = process.argv.includes('--amp-b') ? Number(arg('amp-b', '1.5')) : undefined;
-const noiseB = process.argv.includes('--noise-b') ? Number(arg('noise-b', '0.5')) : undefined;
+/** A number flag that is left to the planted study's default when not given. */
+const opt = (k: string) => (process.argv.includes(`--${k}`) ? Number(arg(k, '')) : undefined);
+const ampB = opt('amp-b'), noiseB = opt('noise-b');
 const cut = Number(arg('cut', '0.6'));
 const patience = Number(arg('patience', '8'));
 const size = Number(arg('size', '16')); // hidden units, attention / task LSTM / CNN channels / representation width
@@ -37,8 +38,8 @@ const missingEval = Number(arg('missing-eval', '0')), missingActEval = Number(ar
 const tag = arg('tag', `${cue !== 'additive' ? cue : decoy ? 'decoy' : 'plain'}-rate${rate}${parts ? '-' + parts.replace(/,/g, '+') : ''}`);
 
 await initNodeBackend();
-const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, activityWeight: process.argv.includes('--weight-a') ? Number(arg('weight-a', '0.7')) : undefined, viewNoise: process.argv.includes('--view-noise') ? Number(arg('view-noise', '0.7')) : undefined, viewNoiseA: process.argv.includes('--view-noise-a') ? Number(arg('view-noise-a', '0.3')) : undefined,
-  ...(process.argv.includes('--label-noise') ? { labelNoise: Number(arg('label-noise', '0.25')) } : {}), ...(process.argv.includes('--participant-sd') ? { participantSd: Number(arg('participant-sd', '0.2')) } : {}), emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed, nuisance: Number(arg('nuisance', '0')), nuisanceAmplitude: Number(arg('nuisance-amp', '2')),
+const data = plantedStudy({ participants: Number(arg('participants', '16')), perParticipant: Number(arg('per', '30')), stepsA: Number(arg('stepsA', '8')), stepsB: Number(arg('stepsB', '10')), decoy, cue, mainLabelRate: rate, secondaryLabelRate: rate2, amplitudeB: ampB, noiseB, activityWeight: opt('weight-a'), viewNoise: opt('view-noise'), viewNoiseA: opt('view-noise-a'),
+  labelNoise: opt('label-noise'), participantSd: opt('participant-sd'), emotionCut: cut, emotionClasses: process.argv.includes('--refine') ? 'refine' : 'symmetric', seed: dataSeed, nuisance: Number(arg('nuisance', '0')), nuisanceAmplitude: Number(arg('nuisance-amp', '2')),
   missingSpeech: { train: Number(arg('missing-train', '0')), eval: missingEval },
   missingActivity: { train: Number(arg('missing-act-train', '0')), eval: missingActEval } });
 const design = { modalities: ['activity', 'speech'], main: 'depressed', secondary: 'emotion' };

@@ -76,7 +76,7 @@ export interface PlantedOptions {
   activityWeight?: number;
   /** SD of the per-modality view noise ν of the shared cue (default 0.7; redundant cue 0.3). */
   viewNoise?: number;
-  /** The redundant cue's view noise of activity alone (default: `viewNoise`). */
+  /** View noise of activity alone, shared and redundant cues (default: `viewNoise`). */
   viewNoiseA?: number;
   /** Bump height of the speech latent b (default: `amplitude`); lower = a weaker second modality. */
   amplitudeB?: number;
@@ -124,7 +124,8 @@ export const PLANTED_DEFAULTS: PlantedOptions = {
 const FEATURES = ['value', 'phase_sin', 'phase_cos'];
 
 export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
-  const o = { ...PLANTED_DEFAULTS, ...options };
+  // An option given as undefined keeps its default (callers pass flags they may not have).
+  const o = { ...PLANTED_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as PlantedOptions;
   const rng = new Rng(o.seed);
   const P = o.participants, n = P * o.perParticipant;
   const K = o.nuisance ?? 0, nuisAmp = o.nuisanceAmplitude ?? 2;
@@ -156,14 +157,10 @@ export function plantedStudy(options: Partial<PlantedOptions> = {}): SeqData {
         // a (drawn above) is z₁, seen by both modalities; z₂ is drawn here and only speech carries it.
         z2 = rng.normal(); b = a; latent = a + z2;
       }
-      if (o.cue === 'redundant') {
-        const z = rng.normal(), sv = o.viewNoise ?? 0.3, sva = o.viewNoiseA ?? sv;
-        a = z + sva * a; b = z + sv * b; latent = 1.4 * z;
-      }
-      if (o.cue === 'shared') {
+      if (o.cue === 'shared' || o.cue === 'redundant') {
         // a, b above become the two views' noise; z is drawn after them so the other cues' draws stay as they were.
-        const z = rng.normal(), sv = o.viewNoise ?? 0.7;
-        a = z + sv * a; b = z + sv * b; latent = 1.4 * z;
+        const z = rng.normal(), sv = o.viewNoise ?? (o.cue === 'shared' ? 0.7 : 0.3), sva = o.viewNoiseA ?? sv;
+        a = z + sva * a; b = z + sv * b; latent = 1.4 * z;
       }
       const score = latent + u + rng.normal(0, o.labelNoise);
       dep[i] = score > 0 ? 1 : 0;

@@ -8,6 +8,7 @@ import { crossEntropy, makeBatch, disposeBatch } from '../../src/amm/data.js';
 import { trainSeqModel, taskBalancedAccuracy, usableRows } from '../../src/amm/train.js';
 import { ammDesign, mimmlDesign, runExperiment, experimentMarkdown, experimentCsvRows, CSV_HEADER } from '../../src/amm/experiment.js';
 import type { SeqModel } from '../../src/amm/model.js';
+import type { MimmlConfig } from '../../src/amm/config.js';
 import { gradCheck, fixed } from './gradcheck.js';
 
 const tiny = { participants: 6, perParticipant: 20, stepsA: 6, stepsB: 8, seed: 3 };
@@ -57,7 +58,7 @@ describe('AMM and MIMML: whole-model gradients (finite differences)', () => {
   it('cross-modal InfoNCE counts only reports with both recordings', () => {
     const d = plantedStudy({ ...tiny, missingSpeech: { train: 1 } });
     const rows = d.split.train.slice(0, 8);
-    const mi = (miTarget: 'fused' | 'modalities', dd: typeof d) => {
+    const mi = (miTarget: MimmlConfig['miTarget'], dd: typeof d) => {
       const m = createMimml(dd, { modalities: ['activity', 'speech'], tasks: ['depressed'], hidden: 4, channels: 4, width: 4, dropout: 0, aux: false, miTarget, miWeight: 1 }, 1);
       const batch = makeBatch(dd, Array.from(rows), m.modalities, m.tasks);
       const v = m.forward(batch, true).extra!.mi.dataSync()[0];
@@ -108,7 +109,7 @@ describe('AMM and MIMML: switches and training', () => {
     expect(mi.some((n) => n.startsWith('critic.'))).toBe(false);
     expect(mi.some((n) => n.startsWith('aux.'))).toBe(true);
     // The cross-modal MI target needs no critic of the fused vector; the fused one does.
-    const critics = (miTarget: 'fused' | 'modalities' | 'both') => [...createMimml(data, { modalities: ['activity', 'speech'], tasks: ['depressed'], miTarget }, 1).store.weights.keys()].filter((n) => n.startsWith('critic.')).map((n) => n.split('.')[1]);
+    const critics = (miTarget: MimmlConfig['miTarget']) => [...createMimml(data, { modalities: ['activity', 'speech'], tasks: ['depressed'], miTarget }, 1).store.weights.keys()].filter((n) => n.startsWith('critic.')).map((n) => n.split('.')[1]);
     expect(new Set(critics('modalities'))).toEqual(new Set(['activity', 'speech']));
     expect(new Set(critics('fused'))).toEqual(new Set(['activity', 'speech', 'fused']));
     expect(new Set(critics('both'))).toEqual(new Set(['activity', 'speech', 'fused']));

@@ -22,6 +22,7 @@ import { loadFrameSequences, loadLifesnaps, LIFESNAPS_TASKS } from '../../amm/lo
 import { DAMS_TASKS, TasksConfigSchema, type TasksConfig } from '../../amm/tasks.js';
 import { ammDesign, mimmlDesign, runExperiment, experimentMarkdown, experimentCsvRows, CSV_HEADER } from '../../amm/experiment.js';
 import type { SeqData } from '../../amm/data.js';
+import { MimmlConfigSchema } from '../../amm/config.js';
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -49,7 +50,7 @@ const Flags = z.object({
   pool: z.coerce.number().int().positive().default(5),
   balance: z.boolean().optional(),
   unlabelled: z.boolean().optional(),
-  miTarget: z.enum(['fused', 'modalities', 'both']).default('fused'),
+  miTarget: MimmlConfigSchema.shape.miTarget,
   miWeight: z.coerce.number().min(0).default(0.1),
   auxWeight: z.coerce.number().min(0).default(0.3),
   bootstrap: z.coerce.number().int().positive().default(1000),
