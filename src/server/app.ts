@@ -75,8 +75,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const monitor = new Monitor(ctx);
   const exportJobs = new ExportJobs(store, ctx, opts.exportRetentionDays);
   const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1);
-  await store.failInterruptedExports(Date.now()); // a job the previous process was running can never finish
-  await exportJobs.prune(); // exports past the retention period while the server was down
+  await exportJobs.startUp(); // interrupted jobs failed, old-layout folders removed, expired exports pruned
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

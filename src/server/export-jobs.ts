@@ -8,17 +8,23 @@
  * Exports hold personal data, so they do not stay for ever: a researcher deletes one (`remove`),
  * and with a retention period the server removes every finished export older than that — at
  * start, after each job and every hour (`prune`). The folder goes; the job row stays with status
- * "deleted", when and by whom. A folder name can be reused by a later export: the folder belongs
- * to the newest job of that name, so deleting an older job never removes a newer job's folder.
+ * "deleted", when and by whom.
+ *
+ * The server chooses every folder: `<data-dir>/exports/<studyId>/<jobId>/`. The name a researcher
+ * gives is only a label (the download's file name and the archive's top folder), so no name can
+ * reach another study's export or anything outside the exports folder, and every path that is
+ * deleted, written, tarred or served is checked to lie inside its study's export folder.
  */
-import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { lstat, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Store } from './store.js';
 import type { ServerContext, StudyInfo } from './context.js';
 import { exportStudy, type ExportProgress } from './export.js';
 import { newId } from './auth.js';
 import type { DB } from './db/schema.js';
 import { HttpError } from './http-error.js';
+import { insideFolder } from './paths.js';
 
 export type ExportJob = DB['export_jobs'];
 
@@ -36,8 +42,28 @@ export class ExportJobs {
     }
   }
 
-  /** Folder of a job's export. */
-  dir(job: ExportJob): string { return resolve(this.ctx.exportDir, job.name); }
+  /** Folder of a job's export: `<exports>/<studyId>/<jobId>`, checked to lie inside the study's export folder. */
+  dir(job: Pick<ExportJob, 'study_id' | 'id'>): string { return insideFolder(this.studyDir(job.study_id), job.id); }
+
+  /** A study's export folder, `<exports>/<studyId>`. */
+  studyDir(studyId: string): string { return insideFolder(this.ctx.exportDir, studyId); }
+
+  /**
+   * At start: jobs a previous process left queued or running are failed (they can never finish);
+   * folders of the first, name-keyed layout are removed and their finished jobs marked deleted
+   * ("layout"); exports past the retention period go.
+   */
+  async startUp(): Promise<void> {
+    await this.store.failInterruptedExports(this.ctx.now());
+    const legacy = await removeLegacyExports(this.ctx.exportDir, async (id) => (await this.store.study(id)) !== undefined);
+    if (legacy.length > 0) {
+      console.error(`exports: removed ${legacy.length} export folder(s) of the old shared-name layout (${legacy.slice(0, 5).join(', ')}${legacy.length > 5 ? ', …' : ''}); export again to get them back`);
+      for (const job of await this.store.finishedExportsBefore(Number.MAX_SAFE_INTEGER)) {
+        if (job.status === 'done' && !existsSync(this.dir(job))) await this.remove(job, 'layout');
+      }
+    }
+    await this.prune();
+  }
 
   /** Queue an export; resolves with the job row (status "queued") without waiting for it. */
   async start(info: StudyInfo, userId: string, name: string): Promise<ExportJob> {
@@ -51,10 +77,6 @@ export class ExportJobs {
     return job;
   }
 
-  /** Is a job with this folder name queued or running? */
-  busy(name: string): boolean { return this.queue.some((q) => q.job.name === name) || this.current === name; }
-  private current: string | null = null;
-
   /** Resolves when no job is queued or running (tests, shutdown). */
   async idle(): Promise<void> { while (this.running) await this.running; }
 
@@ -65,20 +87,18 @@ export class ExportJobs {
   }
 
   /**
-   * Delete a finished export: its folder (unless a newer job of the same name owns it), then mark
-   * the row deleted, by a researcher (their user id) or by the retention period. A queued or
+   * Delete a finished export: its folder, then mark the row deleted, by a researcher (their user id) or by the retention period. A queued or
    * running job: 409.
    */
-  async remove(job: ExportJob, by: { researcher: string } | 'retention'): Promise<ExportJob> {
+  async remove(job: ExportJob, by: { researcher: string } | 'retention' | 'layout'): Promise<ExportJob> {
     if (job.status === 'queued' || job.status === 'running') {
       throw new HttpError(409, `export job ${job.id} is ${job.status}; delete it when it has finished`);
     }
     if (job.status === 'deleted') return job;
-    // A newer job of the same name owns the folder (or is writing it right now).
-    if (!(await this.store.newerExportNamed(job.name, job.created_ms))) await rm(this.dir(job), { recursive: true, force: true });
-    const set = { status: 'deleted', deleted_ms: this.ctx.now(), deleted_by: by === 'retention' ? by : `researcher:${by.researcher}` };
+    await removeFolder(this.dir(job));
+    const set = { status: 'deleted', deleted_ms: this.ctx.now(), deleted_by: typeof by === 'string' ? by : `researcher:${by.researcher}` };
     await this.store.updateExportJob(job.id, set);
-    const actor = by === 'retention' ? { actor_kind: 'system' as const, actor_id: 'retention' } : { actor_kind: 'researcher' as const, actor_id: by.researcher };
+    const actor = typeof by === 'string' ? { actor_kind: 'system' as const, actor_id: by } : { actor_kind: 'researcher' as const, actor_id: by.researcher };
     await this.store.audit({ ...actor, action: 'delete', study_id: job.study_id, participant_id: null, resource: 'export', detail: JSON.stringify({ job: job.id, name: job.name }) });
     return { ...job, ...set };
   }
@@ -100,23 +120,43 @@ export class ExportJobs {
     await new Promise((r) => setImmediate(r));
     while (this.queue.length > 0 && !this.stopped) {
       const { job, info } = this.queue.shift()!;
-      this.current = job.name;
       const started = this.ctx.now();
       try {
         await this.store.updateExportJob(job.id, { status: 'running', phase: 'participants', started_ms: started });
         const progress = async (p: ExportProgress) => { await this.store.updateExportJob(job.id, { phase: p.phase, done: p.done, total: p.total }); };
         const summary = await exportStudy(this.store, info, this.ctx.dataDir, this.dir(job), progress);
-        // The folder is complete: the name is free again before anyone can read "done".
-        this.current = null;
         await this.store.updateExportJob(job.id, { status: 'done', phase: 'done', summary: JSON.stringify(summary), finished_ms: this.ctx.now() });
         await this.store.audit({ actor_kind: 'researcher', actor_id: job.user_id, action: 'read', study_id: job.study_id, participant_id: null, resource: 'export', detail: JSON.stringify({ job: job.id, ...summary }) });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         console.error(`export job ${job.id} failed: ${msg}`);
-        this.current = null;
+        await removeFolder(this.dir(job)).catch(() => {});
         await this.store.updateExportJob(job.id, { status: 'failed', error: msg, finished_ms: this.ctx.now() }).catch(() => {});
       }
     }
     await this.pruneLogged();
   }
+}
+
+/** Remove an export folder; a symbolic link in its place is removed as a link, never followed. */
+async function removeFolder(dir: string): Promise<void> {
+  const st = await lstat(dir).catch(() => null);
+  if (!st) return;
+  await rm(dir, { recursive: st.isDirectory(), force: true });
+}
+
+/**
+ * Folders of the first export layout (`<exports>/<name>`, shared by every study — the name decided
+ * the folder, so one study could read or overwrite another's export): they cannot be told apart by
+ * study, so they are removed at start. Returns the names removed. Study folders are kept.
+ */
+export async function removeLegacyExports(exportDir: string, isStudy: (id: string) => Promise<boolean>): Promise<string[]> {
+  const entries = await readdir(exportDir, { withFileTypes: true }).catch(() => []);
+  const gone: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory() && await isStudy(e.name)) continue;
+    await rm(join(exportDir, e.name), { recursive: e.isDirectory(), force: true });
+    gone.push(e.name);
+  }
+  return gone;
 }

@@ -144,8 +144,11 @@ export const ActivityBody = z.object({
 }).strict();
 
 export const ExportBody = z.object({
-  /** Folder name under <data-dir>/exports; default: study id and time. */
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/).max(100).optional(),
+  /**
+   * A label: the download's file name and the archive's top folder (default: study id and time).
+   * The server chooses the folder (<data-dir>/exports/<studyId>/<jobId>); the name never decides it.
+   */
+  name: z.string().max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a letter or digit, then letters, digits and _ . - only').optional(),
 }).strict().default({});
 
 export const AlertListQuery = z.object({ status: z.enum(['open', 'acknowledged', 'all']).default('open') });

@@ -514,11 +514,6 @@ export class Store {
     return this.db.selectFrom('export_jobs').selectAll().where('status', 'in', ['done', 'failed']).where('finished_ms', '<', beforeMs).execute();
   }
 
-  /** Is there a job with this folder name created after `afterMs`? (Then the folder is that job's.) */
-  async newerExportNamed(name: string, afterMs: number): Promise<boolean> {
-    return (await this.db.selectFrom('export_jobs').select('id').where('name', '=', name).where('created_ms', '>', afterMs).executeTakeFirst()) !== undefined;
-  }
-
   /** Jobs a previous process left queued or running can never finish: mark them failed. */
   async failInterruptedExports(now: number): Promise<number> {
     const r = await this.db.updateTable('export_jobs').set({ status: 'failed', error: 'interrupted by a server restart; start the export again', finished_ms: now })

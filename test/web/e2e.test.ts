@@ -260,7 +260,7 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
         await expect.poll(() => d.locator('#exports-table tbody tr').count()).toBe(1);
         await d.getByRole('button', { name: /^Delete export / }).click();
         await expect.poll(() => d.textContent('#exports-table tbody tr td:nth-child(2)')).toMatch(/^deleted /);
-        expect(readdirSync(join(dataDir, 'exports'))).toEqual([]);
+        expect(readdirSync(join(dataDir, 'exports', studyId))).toEqual([]);
       }
       await d.getByRole('link', { name: 'P01' }).click();
       await d.locator('#latest-prediction').waitFor();
@@ -321,7 +321,8 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       return { status: r.status, json: text ? JSON.parse(text) : null, body: text };
     }, researcher, sid, { name: 'privacy-export' }, 50);
     expect(job.status, job.error).toBe('done');
-    const dir = join(dataDir, 'exports', 'privacy-export');
+    const dir = join(dataDir, 'exports', sid, job.id);
+    expect(job.dir).toBe(dir);
     const csv = readFileSync(join(dir, 'speech_features.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(2); // header + the one report
     expect(csv[0]).toMatch(/F0semitone/);

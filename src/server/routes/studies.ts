@@ -157,12 +157,12 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
   });
 
   app.post('/studies/:studyId/export', {
-    schema: { tags, summary: 'Start writing the study folder (SPEC §7) under <data-dir>/exports as a background job; poll GET …/exports/:jobId, download when done', params: StudyParams, body: ExportBody },
+    schema: { tags, summary: 'Start writing the study folder (SPEC §7) under <data-dir>/exports/<studyId>/<jobId> as a background job (the name is only a label); poll GET …/exports/:jobId, download when done', params: StudyParams, body: ExportBody },
   }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
+    // The name is a label only (file name of the download); the server chooses the folder.
     const name = req.body?.name ?? `${info.study.id}-${new Date(ctx.now()).toISOString().replace(/[:.]/g, '-')}`;
-    if (exportJobs.busy(name)) throw new HttpError(409, `body.name: an export named ${name} is already queued or running`, 'body.name');
     const job = await exportJobs.start(info, u.id, name);
     return reply.code(202).send(exportJobView(job, exportJobs.dir(job)));
   });
