@@ -20,7 +20,7 @@ import { ServerContext, type ContextOptions } from './context.js';
 import { Monitor } from './monitor.js';
 import { SpeechExtractor } from './speech-extractor.js';
 import { ExportJobs } from './export-jobs.js';
-import { checkFfmpeg } from './speech-upload.js';
+import { checkFfmpeg, removeOrphanAudio } from './speech-upload.js';
 import { HttpError } from './http-error.js';
 import { hashPassword } from './auth.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -71,6 +71,9 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   if (opts.admin && (await store.countUsers()) === 0) {
     await store.createUser({ email: opts.admin.email, passwordHash: await hashPassword(opts.admin.password), isAdmin: true });
   }
+  // Recordings a crash left without their database row: nothing may exist that withdrawal or export would miss.
+  const orphans = await removeOrphanAudio(opts.dataDir, await store.speechFiles());
+  if (orphans.length > 0) console.error(`speech: removed ${orphans.length} recording file(s) without a database row (left by an interrupted upload or withdrawal)`);
   const ctx = new ServerContext(store, { ...opts });
   const monitor = new Monitor(ctx);
   const exportJobs = new ExportJobs(store, ctx, opts.exportRetentionDays);

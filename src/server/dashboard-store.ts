@@ -69,7 +69,7 @@ export class DashboardStore {
 
   /** Record that the app could not deliver a report's recording (first note wins). */
   async noteSpeechFailure(f: WebSpeechFailuresTable, audit: AuditEntry): Promise<boolean> {
-    return this.store.write(async (trx) => {
+    return this.store.writeForParticipant(f.participant_id, async (trx) => {
       const t = trx as unknown as Kysely<WebDB>;
       const r = await t.insertInto('web_speech_failures').values(f).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
       const created = Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
@@ -118,7 +118,7 @@ export class DashboardStore {
   }
 
   async saveSubscription(s: WebPushSubscriptionsTable, audit: AuditEntry): Promise<boolean> {
-    return this.store.write(async (trx) => {
+    return this.store.writeForParticipant(s.participant_id, async (trx) => {
       const t = trx as unknown as Kysely<WebDB>;
       const old = await t.selectFrom('web_push_subscriptions').select(['participant_id', 'p256dh', 'auth']).where('endpoint', '=', s.endpoint).executeTakeFirst();
       if (old && old.participant_id === s.participant_id && old.p256dh === s.p256dh && old.auth === s.auth) return false;

@@ -32,6 +32,8 @@ export class ExportJobs {
   private queue: Array<{ job: ExportJob; info: StudyInfo }> = [];
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** The job being written, and whether a participant of its study withdrew meanwhile. */
+  private current: { job: ExportJob; tainted: boolean } | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   /** `retentionDays`: remove finished exports this many days after they finished (undefined: keep). */
@@ -90,7 +92,7 @@ export class ExportJobs {
    * Delete a finished export: its folder, then mark the row deleted, by a researcher (their user id) or by the retention period. A queued or
    * running job: 409.
    */
-  async remove(job: ExportJob, by: { researcher: string } | 'retention' | 'layout'): Promise<ExportJob> {
+  async remove(job: ExportJob, by: { researcher: string } | 'retention' | 'layout' | 'withdrawal', why?: string): Promise<ExportJob> {
     if (job.status === 'queued' || job.status === 'running') {
       throw new HttpError(409, `export job ${job.id} is ${job.status}; delete it when it has finished`);
     }
@@ -99,8 +101,24 @@ export class ExportJobs {
     const set = { status: 'deleted', deleted_ms: this.ctx.now(), deleted_by: typeof by === 'string' ? by : `researcher:${by.researcher}` };
     await this.store.updateExportJob(job.id, set);
     const actor = typeof by === 'string' ? { actor_kind: 'system' as const, actor_id: by } : { actor_kind: 'researcher' as const, actor_id: by.researcher };
-    await this.store.audit({ ...actor, action: 'delete', study_id: job.study_id, participant_id: null, resource: 'export', detail: JSON.stringify({ job: job.id, name: job.name }) });
+    await this.store.audit({ ...actor, action: 'delete', study_id: job.study_id, participant_id: null, resource: 'export', detail: JSON.stringify({ job: job.id, name: job.name, ...(why ? { why } : {}) }) });
     return { ...job, ...set };
+  }
+
+  /**
+   * A participant withdrew: every finished export of the study that can hold them (made after they
+   * were added) is deleted, and the job being written now, if it is the study's, is thrown away
+   * when it ends. Returns the exports deleted (for the withdrawal receipt).
+   */
+  async forgetParticipant(studyId: string, participantCreatedMs: number, label: string): Promise<{ id: string; name: string }[]> {
+    if (this.current && this.current.job.study_id === studyId) this.current.tainted = true;
+    const gone: { id: string; name: string }[] = [];
+    for (const job of await this.store.exportJobs(studyId)) {
+      if (job.status !== 'done' || job.created_ms < participantCreatedMs) continue;
+      await this.remove(job, 'withdrawal', `participant ${label} withdrew`);
+      gone.push({ id: job.id, name: job.name });
+    }
+    return gone;
   }
 
   /** prune in the background (timer, after jobs): a failure is logged, not thrown. */
@@ -121,17 +139,25 @@ export class ExportJobs {
     while (this.queue.length > 0 && !this.stopped) {
       const { job, info } = this.queue.shift()!;
       const started = this.ctx.now();
+      this.current = { job, tainted: false };
       try {
         await this.store.updateExportJob(job.id, { status: 'running', phase: 'participants', started_ms: started });
         const progress = async (p: ExportProgress) => { await this.store.updateExportJob(job.id, { phase: p.phase, done: p.done, total: p.total }); };
         const summary = await exportStudy(this.store, info, this.ctx.dataDir, this.dir(job), progress);
-        await this.store.updateExportJob(job.id, { status: 'done', phase: 'done', summary: JSON.stringify(summary), finished_ms: this.ctx.now() });
+        // A participant withdrew while this was written: it may hold some of their data.
+        if (this.current.tainted) throw new Error('a participant withdrew while the export was being written; start it again');
+        const finished = { status: 'done', phase: 'done', summary: JSON.stringify(summary), finished_ms: this.ctx.now() };
+        await this.store.updateExportJob(job.id, finished);
+        // A withdrawal between the check above and "done" (it saw the job still running).
+        if (this.current.tainted) await this.remove({ ...job, ...finished }, 'withdrawal', 'a participant withdrew while the export was being written');
         await this.store.audit({ actor_kind: 'researcher', actor_id: job.user_id, action: 'read', study_id: job.study_id, participant_id: null, resource: 'export', detail: JSON.stringify({ job: job.id, ...summary }) });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         console.error(`export job ${job.id} failed: ${msg}`);
         await removeFolder(this.dir(job)).catch(() => {});
         await this.store.updateExportJob(job.id, { status: 'failed', error: msg, finished_ms: this.ctx.now() }).catch(() => {});
+      } finally {
+        this.current = null;
       }
     }
     await this.pruneLogged();

@@ -12,8 +12,8 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, mkdir, unlink, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, rename, mkdir, unlink, stat, readdir } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseWavHeader, sniffContainer, WavError } from '../signal/wav.js';
 import { ffmpegWavArgs } from '../io/speech-node.js';
@@ -144,4 +144,25 @@ export async function commitAudio(tmpPath: string, finalPath: string): Promise<v
   await rename(tmpPath, finalPath);
   const dh = await open(dirname(finalPath), 'r');
   try { await dh.sync(); } finally { await dh.close(); }
+}
+
+/**
+ * At start: remove every file under `<data-dir>/speech` that has no database row (a crash between
+ * an upload's rename and its commit, or between a withdrawal's commit and its file deletions), so
+ * no recording exists that withdrawal or export could miss. `known` holds the rows' paths relative
+ * to the data directory. Returns the paths removed.
+ */
+export async function removeOrphanAudio(dataDir: string, known: Set<string>): Promise<string[]> {
+  const root = join(dataDir, 'speech');
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  const removed: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory()) continue;
+    const full = join(e.parentPath ?? (e as any).path, e.name);
+    const rel = relative(dataDir, full).split(sep).join('/');
+    if (known.has(rel)) continue;
+    await unlink(full).catch(() => {});
+    removed.push(rel);
+  }
+  return removed;
 }

@@ -9,6 +9,7 @@ import type { DB, ParticipantsTable, ReportsTable, StudiesTable, AlertsTable, Pr
 import { GroupCommitter } from './db/group-commit.js';
 import type { DbHandle, DbKind } from './db/connect.js';
 import { newId } from './auth.js';
+import { HttpError } from './http-error.js';
 
 export type Participant = ParticipantsTable;
 export type Report = ReportsTable;
@@ -43,6 +44,12 @@ export interface WithdrawalSummary {
   files: string[];
 }
 
+/** What a participant-data write returns when the participant withdrew while it was in flight. */
+const GONE = Symbol('withdrawn');
+
+/** A write refused because the participant has withdrawn (possibly while the request was in flight). */
+export const withdrawnError = () => new HttpError(410, 'this participant has withdrawn from the study; nothing was stored');
+
 /** SQLite allows 32,766 bound parameters per statement. */
 const EPOCH_ROWS_PER_INSERT = 8000;
 
@@ -51,7 +58,7 @@ export class Store {
   readonly kind: DbKind;
   private committer: GroupCommitter;
 
-  private reportSql: { insert: string; audit: string };
+  private reportSql: { insert: string; audit: string; status: string };
   /** Fixed SQL of the prediction path (prepared once; no query building per request). */
   private predSql: { participant: string; countBefore: string; countBeforeExcept: string; activity: string; insert: string };
 
@@ -71,6 +78,7 @@ export class Store {
     this.reportSql = {
       insert: `insert into reports (id, study_id, participant_id, client_id, time, time_ms, server_ms, trigger, answers, item_order, prompt_time, late) values (${ph(12)}) on conflict (participant_id, client_id) do nothing`,
       audit: `insert into audit (time_ms, actor_kind, actor_id, action, study_id, participant_id, resource, detail) values (${ph(8)})`,
+      status: `select status from participants where id = ${n(1)}`,
     };
   }
 
@@ -81,6 +89,20 @@ export class Store {
 
   /** Run a write in the shared (group-committed) transaction; resolves once it is durable. */
   write<T>(op: (trx: Transaction<DB>) => Promise<T>): Promise<T> { return this.committer.write(op); }
+
+  /**
+   * A write of a participant's data: inside the same transaction, and so serialised with a
+   * withdrawal, the participant is checked to be still there; a withdrawn (or deleted) one gets
+   * 410 and nothing is written. (The op is not run, so a group never rolls back for it.)
+   */
+  async writeForParticipant<T>(participantId: string, op: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    const r = await this.write(async (trx) => {
+      const st = (await trx.executeQuery<{ status: string }>(CompiledQuery.raw(this.reportSql.status, [participantId]))).rows[0];
+      return !st || st.status === 'withdrawn' ? GONE : op(trx);
+    });
+    if (r === GONE) throw withdrawnError();
+    return r as T;
+  }
 
   private auditRow(e: AuditEntry, now = Date.now()) {
     return { time_ms: now, actor_kind: e.actor_kind, actor_id: e.actor_id, action: e.action, study_id: e.study_id, participant_id: e.participant_id, resource: e.resource, detail: e.detail ?? null };
@@ -268,11 +290,19 @@ export class Store {
   }
 
   /** A fresh code for a participant who lost their phone; revokes the old device token. */
-  async reissueCode(participantId: string, codeHash: string, expiresMs: number, actor: AuditEntry): Promise<void> {
-    await this.write(async (trx) => {
+  /**
+   * A new enrolment code (a lost or replaced phone): the old device token stops working and the
+   * old device's push subscriptions go, in the same transaction, so reminders never reach the
+   * lost phone. Returns how many subscriptions were dropped.
+   */
+  async reissueCode(participantId: string, codeHash: string, expiresMs: number, actor: AuditEntry): Promise<{ pushSubscriptions: number }> {
+    return this.write(async (trx) => {
       await trx.updateTable('participants').set({ enrol_code_hash: codeHash, enrol_expires_ms: expiresMs, token_hash: null, status: 'invited' })
         .where('id', '=', participantId).where('status', '!=', 'withdrawn').execute();
-      await trx.insertInto('audit').values(this.auditRow(actor)).execute();
+      const web = trx as unknown as Kysely<WebDB>;
+      const dropped = Number((await web.deleteFrom('web_push_subscriptions').where('participant_id', '=', participantId).executeTakeFirst()).numDeletedRows);
+      await trx.insertInto('audit').values(this.auditRow({ ...actor, detail: `${actor.detail ?? 'new code'}; ${dropped} push subscription(s) of the old device removed` })).execute();
+      return { pushSubscriptions: dropped };
     });
   }
 
@@ -283,7 +313,7 @@ export class Store {
    * then the stored one is returned with `created: false`.
    */
   insertReport(r: Report): Promise<{ report: Report; created: boolean }> {
-    return this.write(async (trx) => {
+    return this.writeForParticipant(r.participant_id, async (trx) => {
       // The hottest write: fixed SQL text (prepared once), no query building per report.
       const res = await trx.executeQuery(CompiledQuery.raw(this.reportSql.insert, [
         r.id, r.study_id, r.participant_id, r.client_id, r.time, r.time_ms, r.server_ms, r.trigger, r.answers, r.item_order, r.prompt_time, r.late]));
@@ -327,7 +357,7 @@ export class Store {
   // ---------- speech ----------
 
   insertSpeech(s: Speech): Promise<{ speech: Speech; created: boolean }> {
-    return this.write(async (trx) => {
+    return this.writeForParticipant(s.participant_id, async (trx) => {
       const res = await trx.insertInto('speech').values(s).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
       if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) {
         await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: s.participant_id, action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource: 'speech', detail: s.report_id })).execute();
@@ -335,6 +365,11 @@ export class Store {
       }
       return { speech: await trx.selectFrom('speech').selectAll().where('report_id', '=', s.report_id).executeTakeFirstOrThrow(), created: false };
     });
+  }
+
+  /** The file of every stored recording (relative to the data directory). */
+  async speechFiles(): Promise<Set<string>> {
+    return new Set((await this.db.selectFrom('speech').select('file').execute()).map((r) => r.file));
   }
 
   speechOf(reportId: string): Promise<Speech | undefined> {
@@ -390,7 +425,7 @@ export class Store {
 
   /** Store the speech features of a report (first upload wins; returns what is stored). */
   insertSpeechFeatures(f: DB['speech_features']): Promise<{ stored: DB['speech_features']; created: boolean }> {
-    return this.write(async (trx) => {
+    return this.writeForParticipant(f.participant_id, async (trx) => {
       const res = await trx.insertInto('speech_features').values(f).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
       if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) {
         await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: f.participant_id, action: 'write', study_id: f.study_id, participant_id: f.participant_id, resource: 'speech_features', detail: f.report_id })).execute();
@@ -435,7 +470,7 @@ export class Store {
    * harmless. Returns how many epochs were new.
    */
   insertEpochs(studyId: string, participantId: string, epochs: { t_ms: number; vals: string }[]): Promise<number> {
-    return this.write(async (trx) => {
+    return this.writeForParticipant(participantId, async (trx) => {
       let inserted = 0;
       if (this.kind === 'postgres') {
         // Three array parameters, however many rows: PostgreSQL parses and plans one small
@@ -607,6 +642,18 @@ export class Store {
       await trx.insertInto('audit').values(this.auditRow({ ...actor, action: 'delete', resource: 'participant', detail: JSON.stringify({ ...summary, files: files.length }) })).execute();
       return summary;
     });
+  }
+
+  /**
+   * After a deletion that must leave no copy (withdrawal): on SQLite, secure_delete (set at open)
+   * has zeroed the freed cells in the pages; a TRUNCATE checkpoint copies those pages into the
+   * database file and empties the WAL, which still held the earlier page images. PostgreSQL keeps
+   * dead tuples until VACUUM reuses their space (docs/security.md).
+   */
+  async purgeFreedPages(): Promise<void> {
+    if (this.kind !== 'sqlite') return;
+    await this.committer.flushed();
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(this.db);
   }
 
   /** Number of rows of each kind held for a participant (tests, withdrawal checks). */

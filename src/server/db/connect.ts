@@ -67,6 +67,9 @@ export async function openDatabase(url: string, opts: { migrate?: boolean; poolS
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Deleted content is overwritten with zeros, so a withdrawn participant's rows do not linger
+    // in free pages of the database file (with a WAL checkpoint after withdrawal: store.ts).
+    sqlite.pragma('secure_delete = ON');
     db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachedStatements(sqlite) }) });
   } else {
     const pool = new pg.Pool({

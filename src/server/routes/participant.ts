@@ -5,6 +5,8 @@
  * id can even be named.
  */
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { App, RouteDeps } from '../app.js';
 import { z } from 'zod';
@@ -16,9 +18,10 @@ import { nextPrompt, participantSchedule, studySchedule } from '../schedule.js';
 import { secureShuffle } from '../../util/shuffle.js';
 import { parseIsoTime } from '../../data/rows.js';
 import { receiveAudio, commitAudio } from '../speech-upload.js';
-import { reportView, withdrawParticipant } from './studies.js';
+import { reportView } from './studies.js';
+import { withdrawParticipant } from '../withdrawal.js';
 import type { StudyInfo } from '../context.js';
-import type { Report } from '../store.js';
+import { withdrawnError, type Report } from '../store.js';
 
 /** Clients' clocks may run a little fast; more than this in the future is an error. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -64,7 +67,7 @@ const RawActivityQuery = z.object({
   start: IsoTimeWithOffset.optional(),
 });
 
-export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, authRateLimit }: RouteDeps): Promise<void> {
+export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, exportJobs, authRateLimit }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
   // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
   app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...DECODED_TYPES, ...RAW_TYPES])], (_req, payload, done) => done(null, payload));
@@ -139,6 +142,13 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     return reports.map(reportView);
   });
 
+  /** Move a received recording to its stored place, unless a file is already there (then drop it). */
+  const placeOrDrop = async (tmpPath: string, file: string) => {
+    const dest = join(ctx.dataDir, file);
+    if (existsSync(dest)) await unlink(tmpPath).catch(() => {});
+    else await commitAudio(tmpPath, dest);
+  };
+
   app.put('/me/reports/:reportId/speech', {
     schema: { tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav; with the server\'s --ffmpeg also m4a, 3gpp, ogg, webm, mp3, flac, stored as 16 kHz mono WAV)', params: ReportIdParams },
   }, async (req, reply) => {
@@ -155,16 +165,39 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     const audio = await receiveAudio(req.body as Readable, ctx.tmpDir, max, { ffmpeg });
     const existing = await store.speechOf(report.id);
     if (existing) {
-      await import('node:fs/promises').then((fs) => fs.unlink(audio.tmpPath)).catch(() => {});
-      if (existing.sha256 !== audio.sha256) throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${existing.sha256})`);
+      if (existing.sha256 !== audio.sha256) {
+        await unlink(audio.tmpPath).catch(() => {});
+        throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${existing.sha256})`);
+      }
+      // The same bytes again (a retry). If a crash came between the row's commit and the file's
+      // rename, the row has no file yet: this retry puts it in place.
+      await placeOrDrop(audio.tmpPath, existing.file);
       return reply.code(200).send({ reportId: req.params.reportId, sha256: existing.sha256, bytes: existing.bytes, durationS: existing.duration_s, duplicate: true });
     }
     const file = join('speech', p.study_id, p.id, `${report.id}.wav`);
-    await commitAudio(audio.tmpPath, join(ctx.dataDir, file));
-    const { speech, created } = await store.insertSpeech({
-      report_id: report.id, study_id: p.study_id, participant_id: p.id, file, bytes: audio.bytes, sha256: audio.sha256,
-      sample_rate: audio.sampleRate, channels: audio.channels, duration_s: audio.durationS, created_ms: ctx.now(),
-    });
+    // The row first (in a transaction that checks the participant is still there: a withdrawal
+    // during the upload answers 410 and leaves no file), then the file is renamed into place.
+    let stored: Awaited<ReturnType<typeof store.insertSpeech>>;
+    try {
+      stored = await store.insertSpeech({
+        report_id: report.id, study_id: p.study_id, participant_id: p.id, file, bytes: audio.bytes, sha256: audio.sha256,
+        sample_rate: audio.sampleRate, channels: audio.channels, duration_s: audio.durationS, created_ms: ctx.now(),
+      });
+    } catch (e) {
+      await unlink(audio.tmpPath).catch(() => {});
+      throw e;
+    }
+    const { speech, created } = stored;
+    if (!created && speech.sha256 !== audio.sha256) { // a different recording won a concurrent upload
+      await unlink(audio.tmpPath).catch(() => {});
+      throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${speech.sha256})`);
+    }
+    await placeOrDrop(audio.tmpPath, speech.file);
+    // A withdrawal between the commit and the rename removed the row but found no file yet.
+    if (!(await store.speechOf(report.id))) {
+      await unlink(join(ctx.dataDir, speech.file)).catch(() => {});
+      throw withdrawnError();
+    }
     // Durable and acknowledged below: its eGeMAPS features are computed on a worker thread (speech-extractor.ts).
     if (created && info.config.speech.kind === 'audio') extractor.enqueue(report.id);
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, sha256: speech.sha256, bytes: speech.bytes, durationS: speech.duration_s, duplicate: !created });
@@ -264,6 +297,6 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
 
   app.delete('/me', { schema: { tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
     const p = await ctx.participant(req);
-    return withdrawParticipant(ctx, store, p, { kind: 'participant', id: p.id });
+    return withdrawParticipant(ctx, store, exportJobs, p, { kind: 'participant', id: p.id });
   });
 }

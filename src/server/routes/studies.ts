@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { join } from 'node:path';
-import { unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.js';
@@ -17,8 +16,9 @@ import { HttpError, notFound } from '../http-error.js';
 import { participantSchedule, studySchedule } from '../schedule.js';
 import { tarFolder } from '../tar.js';
 import type { ExportJob } from '../export-jobs.js';
-import type { Participant, Report, Store, WithdrawalSummary } from '../store.js';
-import type { ServerContext, StudyInfo } from '../context.js';
+import type { Participant, Report } from '../store.js';
+import type { StudyInfo } from '../context.js';
+import { withdrawParticipant } from '../withdrawal.js';
 
 export function reportView(r: Report) {
   return {
@@ -43,15 +43,6 @@ function studyView(info: StudyInfo) {
 function enrolUrl(req: FastifyRequest, publicUrl: string | undefined, code: string): string {
   const base = publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
   return `${base.replace(/\/$/, '')}/enrol?code=${code}`;
-}
-
-/** Withdraw a participant: delete every piece of their data (DB first, then speech files). */
-export async function withdrawParticipant(ctx: ServerContext, store: Store, p: Participant, actor: { kind: 'researcher' | 'participant'; id: string }): Promise<WithdrawalSummary & { deletedFiles: number }> {
-  const summary = await store.withdraw(p, { actor_kind: actor.kind, actor_id: actor.id, action: 'delete', study_id: p.study_id, participant_id: p.id, resource: 'participant' });
-  ctx.forgetParticipant(p.id);
-  let deletedFiles = 0;
-  for (const f of summary.files) { try { await unlink(join(ctx.dataDir, f)); deletedFiles++; } catch { /* already gone */ } }
-  return { ...summary, deletedFiles };
 }
 
 function exportJobView(j: ExportJob, dir: string) {
@@ -120,16 +111,16 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
   });
 
   app.post('/studies/:studyId/participants/:participantId/code', {
-    schema: { tags, summary: 'New enrolment code (lost phone); revokes the old device token', params: ParticipantParams },
+    schema: { tags, summary: 'New enrolment code (lost phone); revokes the old device token and removes its push subscriptions', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     if (participant.status === 'withdrawn') throw new HttpError(409, `participant ${participant.label} has withdrawn`);
     const code = newEnrolCode();
     const expires = ctx.now() + info.settings.enrolCodeHours * 3_600_000;
-    await store.reissueCode(participant.id, sha256(normaliseEnrolCode(code)), expires, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: participant.id, resource: 'enrolment', detail: 'new code' });
+    const { pushSubscriptions } = await store.reissueCode(participant.id, sha256(normaliseEnrolCode(code)), expires, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: participant.id, resource: 'enrolment', detail: 'new code' });
     ctx.forgetParticipant(participant.id);
-    return { participantId: participant.label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString() };
+    return { participantId: participant.label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString(), removedPushSubscriptions: pushSubscriptions };
   });
 
   app.get('/studies/:studyId/participants/:participantId/reports', { schema: { tags, params: ParticipantParams } }, async (req) => {
@@ -153,7 +144,7 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
-    return withdrawParticipant(ctx, store, participant, { kind: 'researcher', id: u.id });
+    return withdrawParticipant(ctx, store, exportJobs, participant, { kind: 'researcher', id: u.id });
   });
 
   app.post('/studies/:studyId/export', {
