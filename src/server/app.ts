@@ -68,6 +68,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   rmSync(join(opts.dataDir, 'tmp'), { recursive: true, force: true });
   const handle = await openDatabase(opts.db);
   const store = new Store(handle);
+  await store.sealAudit(); // rows from before the audit chain existed
   if (opts.admin && (await store.countUsers()) === 0) {
     await store.createUser({ email: opts.admin.email, passwordHash: await hashPassword(opts.admin.password), isAdmin: true });
   }

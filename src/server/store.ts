@@ -10,6 +10,7 @@ import { GroupCommitter } from './db/group-commit.js';
 import type { DbHandle, DbKind } from './db/connect.js';
 import { newId } from './auth.js';
 import { HttpError } from './http-error.js';
+import { AuditChain } from './audit-chain.js';
 
 export type Participant = ParticipantsTable;
 export type Report = ReportsTable;
@@ -57,6 +58,7 @@ export class Store {
   readonly db: Kysely<DB>;
   readonly kind: DbKind;
   private committer: GroupCommitter;
+  private chain: AuditChain;
 
   private reportSql: { insert: string; audit: string; status: string };
   /** Fixed SQL of the prediction path (prepared once; no query building per request). */
@@ -65,7 +67,8 @@ export class Store {
   constructor(private handle: DbHandle) {
     this.db = handle.db;
     this.kind = handle.kind;
-    this.committer = new GroupCommitter(handle.db);
+    this.chain = new AuditChain(handle.kind);
+    this.committer = new GroupCommitter(handle.db, 512, (trx) => this.chain.seal(trx));
     const ph = (n: number) => Array.from({ length: n }, (_, i) => (this.kind === 'postgres' ? `$${i + 1}` : '?')).join(',');
     const n = (i: number) => (this.kind === 'postgres' ? `$${i}` : '?');
     this.predSql = {
@@ -114,6 +117,9 @@ export class Store {
     if (rows.length === 0) return Promise.resolve();
     return this.write(async (trx) => { await trx.insertInto('audit').values(rows).execute(); });
   }
+
+  /** Seal audit rows written before the chain existed (or by hand): at start. */
+  sealAudit(): Promise<void> { return this.write(async () => {}); }
 
   async auditLog(studyId: string, limit: number): Promise<DB['audit'][]> {
     return this.db.selectFrom('audit').selectAll().where('study_id', '=', studyId).orderBy('id', 'desc').limit(limit).execute() as any;

@@ -21,7 +21,8 @@ export class GroupCommitter {
   private running = false;
   private idle: Array<() => void> = [];
 
-  constructor(private db: Kysely<DB>, private maxGroup = 512) {}
+  /** `finish` runs last in every transaction (the audit chain seals the rows written in it). */
+  constructor(private db: Kysely<DB>, private maxGroup = 512, private finish?: WriteOp<void>) {}
 
   /** Run `op` inside a transaction shared with concurrent writes; resolves after the commit. */
   write<T>(op: WriteOp<T>): Promise<T> {
@@ -45,6 +46,7 @@ export class GroupCommitter {
         results = await this.db.transaction().execute(async (trx) => {
           const out: unknown[] = [];
           for (const p of group) out.push(await p.op(trx));
+          await this.finish?.(trx);
           return out;
         });
       } catch {
@@ -55,7 +57,9 @@ export class GroupCommitter {
       } else {
         // Isolate the failure: each write alone, in its own transaction.
         for (const p of group) {
-          try { p.resolve(await this.db.transaction().execute((trx) => p.op(trx))); } catch (e) { p.reject(e); }
+          try {
+            p.resolve(await this.db.transaction().execute(async (trx) => { const r = await p.op(trx); await this.finish?.(trx); return r; }));
+          } catch (e) { p.reject(e); }
         }
       }
     }

@@ -243,6 +243,13 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.alterTable('export_jobs').addColumn('deleted_by', 'text').execute();
       },
     },
+    '0007_server_audit_chain': {
+      // Tamper-evident audit log: each row carries sha256(previous row's hash, this row), set in
+      // the transaction that wrote it (audit-chain.ts); rows from before are sealed at start.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('audit').addColumn('hash', 'text').execute();
+      },
+    },
   };
 }
 

@@ -193,6 +193,8 @@ export interface AuditTable {
   participant_id: string | null;
   resource: string;
   detail: string | null;
+  /** sha256 of the previous row's hash and this row (audit-chain.ts); null only before sealing. */
+  hash: Generated<string | null>;
 }
 
 export interface DB {
