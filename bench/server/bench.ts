@@ -4,7 +4,7 @@
  *      token per connection, every request a new report);
  *   2. activity-epoch ingest: epochs/s in batches (runs of 5,000 one-minute epochs, 2 channels);
  *   3. on-demand prediction: p50/p99 latency at 8 connections and at 1 (built-in baseline predictor;
- *      --model DIR a trained model folder; --model synth trains a tiny "paper" model on a synthetic
+ *      --model DIR a trained model folder, copied into <data-dir>/models; --model synth trains a tiny "paper" model on a synthetic
  *      study first), measured after the worker has fitted every participant's micro layer.
  * The server runs as a child process (src/server/main.ts) so it does not share an event loop
  * with autocannon. This machine has 2 cores shared with other work: figures are noisy.
@@ -13,9 +13,9 @@
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 
@@ -60,12 +60,20 @@ async function trainTinyModel(dir: string): Promise<string> {
   const { loadDataset, makeSplit } = await import('../../src/train/study-node.js');
   const { presetConfig } = await import('../../src/train/presets.js');
   const { fitModel } = await import('../../src/train/fit.js');
-  const study = join(dir, 'synth-study'), out = join(dir, 'synth-model');
+  // Trained straight into the server's models folder (<data-dir>/models) and attached by name.
+  const study = join(dir, 'synth-study'), out = join(dir, 'models', 'synth-model');
   await synthesizeStudy({ out: study, participants: 8, days: 4, seed: 2, speech: 'features' });
   await initNodeBackend();
   const ds = await loadDataset(study, 'masked');
   await fitModel(ds, makeSplit(ds, 'chronological', 1), presetConfig('paper', { train: { epochs: 2 } }), { out, quiet: true });
-  return out;
+  return 'synth-model';
+}
+
+/** A model folder given by path: copied into the server's models folder, attached by its name. */
+function copyModel(dir: string, from: string): string {
+  const name = basename(resolve(from));
+  cpSync(from, join(dir, 'models', name), { recursive: true });
+  return name;
 }
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -146,7 +154,7 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
 
     // 3. Predictions on demand (after one warm-up call per participant, which fits new
     //    participants' micro layers when a trained model is attached).
-    const model = args.model === 'synth' ? await trainTinyModel(dataDir) : args.model ?? 'builtin:baseline';
+    const model = args.model === 'synth' ? await trainTinyModel(dataDir) : args.model ? copyModel(dataDir, args.model) : 'builtin:baseline';
     await call(base, 'PUT', `/studies/${study.id}/model`, admin, { model });
     const w0 = Date.now();
     for (let i = 0; i < 64; i++) await call(base, 'POST', `/studies/${study.id}/participants/B${i}/predict`, admin);

@@ -13,11 +13,12 @@ import {
   serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors, type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { openDatabase } from './db/connect.js';
 import { Store } from './store.js';
 import { ServerContext, type ContextOptions } from './context.js';
-import { Monitor } from './monitor.js';
+import { BUILTIN_BASELINE, Monitor } from './monitor.js';
+import { legacyModelName } from './model-path.js';
 import { SpeechExtractor } from './speech-extractor.js';
 import { ExportJobs } from './export-jobs.js';
 import { checkFfmpeg, removeOrphanAudio } from './speech-upload.js';
@@ -51,6 +52,27 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir'> {
   exportRetentionDays?: number;
 }
 
+/**
+ * Databases from before --models-dir stored a model as an absolute path. One under the models
+ * folder is renamed to its relative name; any other is detached, with the reason in the log and
+ * the study's audit trail (the researcher attaches it again by name once it is copied there).
+ */
+async function adoptLegacyModels(store: Store, ctx: ServerContext): Promise<void> {
+  for (const { id, model_dir } of await store.studyModels()) {
+    if (model_dir === BUILTIN_BASELINE || !isAbsolute(model_dir)) continue;
+    const name = legacyModelName(ctx.modelsDir, model_dir);
+    if (name) {
+      await store.setModel(id, name);
+      console.log(`moodlens serve: study ${id}: model ${model_dir} is now named "${name}" (relative to --models-dir ${ctx.modelsDir})`);
+      continue;
+    }
+    await store.setModel(id, null);
+    const why = `model ${model_dir} detached: model folders are read only from under --models-dir (${ctx.modelsDir}); copy it there and attach it again by name`;
+    console.warn(`moodlens serve: study ${id}: ${why}`);
+    await store.audit({ actor_kind: 'system', actor_id: 'models-dir', action: 'write', study_id: id, participant_id: null, resource: 'model', detail: why });
+  }
+}
+
 export interface Server {
   app: App;
   store: Store;
@@ -76,6 +98,8 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const orphans = await removeOrphanAudio(opts.dataDir, await store.speechFiles());
   if (orphans.length > 0) console.error(`speech: removed ${orphans.length} recording file(s) without a database row (left by an interrupted upload or withdrawal)`);
   const ctx = new ServerContext(store, { ...opts });
+  mkdirSync(ctx.modelsDir, { recursive: true });
+  await adoptLegacyModels(store, ctx);
   const monitor = new Monitor(ctx);
   const exportJobs = new ExportJobs(store, ctx, opts.exportRetentionDays);
   const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1);

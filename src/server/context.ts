@@ -5,13 +5,14 @@
  * alerts).
  */
 import type { FastifyRequest } from 'fastify';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { StudyConfigSchema, type StudyConfig } from '../data/study.js';
 import { ServerSettingsSchema, type ServerSettings } from './schemas.js';
 import { sha256, tokenKind } from './auth.js';
 import { forbidden, notFound, unauthorized } from './http-error.js';
 import type { Participant, Store, Study, User } from './store.js';
 import type { Predictor } from './predictor.js';
+import { resolveModelFolder } from './model-path.js';
 
 export interface StudyInfo { study: Study; config: StudyConfig; settings: ServerSettings }
 
@@ -19,11 +20,13 @@ const TOKEN_CACHE_MS = 30_000;
 
 export interface ContextOptions {
   dataDir: string;
+  /** The only folder model folders are read from, named relative to it (default <dataDir>/models). */
+  modelsDir?: string;
   now?: () => number;
   /** Wait at least this long between two alert evaluations of one participant (default 30 s). */
   alertDebounceMs?: number;
-  /** Load a predictor for a study's attached model folder. */
-  loadPredictor?: (study: StudyInfo) => Promise<Predictor | null>;
+  /** Load a predictor for a study's attached model folder (`dir`: its real path, inside modelsDir). */
+  loadPredictor?: (study: StudyInfo, dir: string) => Promise<Predictor | null>;
   /** ffmpeg binary that decodes speech uploads other than WAV (none: WAV only). */
   ffmpeg?: string;
   /** Options of trained-model predictors (tests: fit epochs, forcing tfjs). */
@@ -32,6 +35,8 @@ export interface ContextOptions {
 
 export class ServerContext {
   readonly dataDir: string;
+  /** Where model folders live (`--models-dir`); a study's model is a name relative to it. */
+  readonly modelsDir: string;
   readonly now: () => number;
   private participantTokens = new Map<string, { p: Participant; at: number }>();
   private researcherTokens = new Map<string, { u: User; at: number; expires: number }>();
@@ -39,12 +44,16 @@ export class ServerContext {
 
   constructor(readonly store: Store, readonly opts: ContextOptions) {
     this.dataDir = opts.dataDir;
+    this.modelsDir = resolve(opts.modelsDir ?? join(opts.dataDir, 'models'));
     this.now = opts.now ?? Date.now;
   }
 
   get speechDir(): string { return join(this.dataDir, 'speech'); }
   get tmpDir(): string { return join(this.dataDir, 'tmp'); }
   get exportDir(): string { return join(this.dataDir, 'exports'); }
+
+  /** The real path of the model folder a study names (relative to modelsDir), or null: missing or outside (model-path.ts). */
+  modelFolder(name: string): string | null { return resolveModelFolder(this.modelsDir, name); }
 
   private bearer(req: FastifyRequest): string {
     const h = req.headers.authorization;

@@ -12,6 +12,7 @@ import type { AuditEntry, Participant, Report, Prediction } from './store.js';
 import { BaselinePredictor, type MacroSummary, type Predictor, type PredictionOutput } from './predictor.js';
 import { itemEpisodes, type Observation } from './alerts.js';
 import { newId } from './auth.js';
+import { ModelFolderError, modelNotFound } from './model-path.js';
 
 /** model_dir value that selects the built-in baseline predictor. */
 export const BUILTIN_BASELINE = 'builtin:baseline';
@@ -41,10 +42,13 @@ export class Monitor {
   predictor(info: StudyInfo): Promise<Predictor | null> {
     let p = this.predictors.get(info.study.id);
     if (!p) {
-      const dir = info.study.model_dir;
-      if (!dir) p = Promise.resolve(null);
-      else if (dir === BUILTIN_BASELINE) p = Promise.resolve(new BaselinePredictor(info.config.items, (label) => this.macro(info, label)));
-      else if (this.ctx.opts.loadPredictor) p = this.ctx.opts.loadPredictor(info);
+      const name = info.study.model_dir;
+      // A model folder is a name under --models-dir, resolved afresh on every load (model-path.ts).
+      const dir = name && name !== BUILTIN_BASELINE ? this.ctx.modelFolder(name) : null;
+      if (!name) p = Promise.resolve(null);
+      else if (name === BUILTIN_BASELINE) p = Promise.resolve(new BaselinePredictor(info.config.items, (label) => this.macro(info, label)));
+      else if (!dir) p = Promise.reject(new ModelFolderError(modelNotFound(name)));
+      else if (this.ctx.opts.loadPredictor) p = this.ctx.opts.loadPredictor(info, dir);
       else p = (async (): Promise<Predictor> => {
         const { ModelPredictor } = await import('./predictor-model.js');
         const received = info.config.speech.kind === 'features' ? await this.ctx.store.studySpeechFeatureNames(info.study.id) : [];
@@ -53,7 +57,13 @@ export class Monitor {
           speechKind: info.config.speech.kind, receivedSpeechFeatures: received,
         }, this.ctx.opts.predictorOptions);
       })();
-      p = p!.catch((e) => { this.loadErrors.set(info.study.id, e instanceof Error ? e.message : String(e)); console.error(`monitor: could not load the model of study ${info.study.id}: ${e instanceof Error ? e.message : e}`); return null; });
+      p = p!.catch((e) => {
+        // Shown to researchers: only ModelFolderError's words; any other error's text (it may
+        // quote a file or name a server path) goes to the server log alone.
+        this.loadErrors.set(info.study.id, e instanceof ModelFolderError ? e.message : 'the folder is not a model written by `moodlens train` that this server can load (details in the server log)');
+        console.error(`monitor: could not load the model of study ${info.study.id}: ${e instanceof Error ? e.message : e}`);
+        return null;
+      });
       this.predictors.set(info.study.id, p);
     }
     return p;

@@ -17,7 +17,7 @@
  * stored reports.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { z } from 'zod';
 import type { Item } from '../data/study.js';
 import { ConfigSchema } from '../model/config.js';
@@ -31,6 +31,7 @@ import { Personalizer, type PersonalisationStatus } from './personalizer.js';
 import { EGEMAPS_NAMES } from '../signal/speech/egemaps.js';
 import { channelMask, instancesDataset, speechPresent, type ServerInstance } from './instances.js';
 import type { ItemPrediction, PredictionInput, PredictionOutput, Predictor } from './predictor.js';
+import { ModelFolderError } from './model-path.js';
 
 export type HistoryInstance = ServerInstance;
 
@@ -44,13 +45,26 @@ const FolderJson = z.object({
   speechFeatures: z.array(z.string()).optional(),
 }).passthrough();
 
-function readJson(path: string): unknown {
-  if (!existsSync(path)) throw new Error(`${path} is missing (is this a model folder written by \`moodlens train\`?)`);
-  return JSON.parse(readFileSync(path, 'utf8'));
+
+/** A JSON file of the model folder `base` (`path` inside it); errors name it relative to `base` and never quote it. */
+function readJson(base: string, path: string): unknown {
+  const name = relative(base, path) || path;
+  if (!existsSync(path)) throw new ModelFolderError(`${name} is missing (is this a model folder written by \`moodlens train\`?)`);
+  try { return JSON.parse(readFileSync(path, 'utf8')); } catch { throw new ModelFolderError(`${name} is not valid JSON`); }
 }
 
-function readMember(dir: string): FastMember | string {
-  const meta = FolderJson.parse(readJson(join(dir, 'config.json')));
+function readFolderJson(base: string, dir: string): z.infer<typeof FolderJson> {
+  const path = join(dir, 'config.json');
+  const r = FolderJson.safeParse(readJson(base, path));
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ModelFolderError(`${relative(base, path)}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+function readMember(base: string, dir: string): FastMember | string {
+  const meta = readFolderJson(base, dir);
   const why = unsupportedReason(meta.config.model);
   if (why) return why;
   const b = readFileSync(join(dir, 'weights.bin'));
@@ -58,9 +72,9 @@ function readMember(dir: string): FastMember | string {
   new Uint8Array(data.buffer).set(b);
   return new FastMember({
     config: meta.config.model, mods: (meta.mods ?? []) as Modality[], K: meta.items.length, task: meta.task,
-    norm: readJson(join(dir, 'normalization.json')) as NormStats,
-    participants: readJson(join(dir, 'participants.json')) as string[],
-    manifest: readJson(join(dir, 'weights.json')) as WeightsManifest, data,
+    norm: readJson(base, join(dir, 'normalization.json')) as NormStats,
+    participants: readJson(base, join(dir, 'participants.json')) as string[],
+    manifest: readJson(base, join(dir, 'weights.json')) as WeightsManifest, data,
   });
 }
 
@@ -108,14 +122,14 @@ export class ModelPredictor implements Predictor {
    * that receives speech features — the feature names the model was trained on.
    */
   static async load(dir: string, study: { channels: string[]; windowEpochs: number; items: Item[]; speechKind?: string; receivedSpeechFeatures?: string[] }, o: ModelPredictorOptions = {}): Promise<ModelPredictor> {
-    const meta = FolderJson.parse(readJson(join(dir, 'config.json')));
+    const meta = readFolderJson(dir, dir);
     const modelItems = meta.items.map((i) => i.id).join(',');
-    if (modelItems !== study.items.map((i) => i.id).join(',')) throw new Error(`model items (${modelItems}) differ from the study's`);
+    if (modelItems !== study.items.map((i) => i.id).join(',')) throw new ModelFolderError(`model items (${modelItems}) differ from the study's`);
     const memberDirs = meta.kind === 'single-task' ? meta.items.map((_, k) => join(dir, 'tasks', String(k))) : [dir];
-    const metas = memberDirs.map((d) => FolderJson.parse(readJson(join(d, 'config.json'))));
+    const metas = memberDirs.map((d) => readFolderJson(dir, d));
     let speechDim = 0;
     for (const mm of metas) for (const mod of mm.mods ?? []) {
-      if (mod.channel >= 0 && (mod.dim !== study.windowEpochs || mod.channel >= study.channels.length)) throw new Error(`model modality ${mod.name} does not fit the study's activity window`);
+      if (mod.channel >= 0 && (mod.dim !== study.windowEpochs || mod.channel >= study.channels.length)) throw new ModelFolderError(`model modality ${mod.name} does not fit the study's activity window`);
       if (mod.channel < 0) speechDim = mod.dim;
     }
     // Speech: the folder must name its features, the study must receive features, and what it has
@@ -138,7 +152,7 @@ export class ModelPredictor implements Predictor {
           const want = new Set(recorded), have = new Set(got);
           const missing = recorded.filter((n) => !have.has(n)), extra = got.filter((n) => !want.has(n));
           if (missing.length || extra.length) {
-            throw new Error(`the study's uploaded speech features do not match the model's (${recorded.length} names)` +
+            throw new ModelFolderError(`the study's uploaded speech features do not match the model's (${recorded.length} names)` +
               (missing.length ? `; not uploaded: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}` : '') +
               (extra.length ? `; unknown to the model: ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}` : ''));
           }
@@ -146,10 +160,10 @@ export class ModelPredictor implements Predictor {
         names = recorded;
       }
     }
-    const fast = o.forceTfjs ? ['forced'] : memberDirs.map(readMember);
+    const fast = o.forceTfjs ? ['forced'] : memberDirs.map((d) => readMember(dir, d));
     const members = fast.every((f) => f instanceof FastMember) ? fast as FastMember[] : null;
-    const trainedIds = memberDirs.map((d) => new Set(readJson(join(d, 'participants.json')) as string[]));
-    const conformal = existsSync(join(dir, 'conformal.json')) ? readJson(join(dir, 'conformal.json')) as Conformal : null;
+    const trainedIds = memberDirs.map((d) => new Set(readJson(dir, join(d, 'participants.json')) as string[]));
+    const conformal = existsSync(join(dir, 'conformal.json')) ? readJson(dir, join(dir, 'conformal.json')) as Conformal : null;
     const p = new ModelPredictor(dir, study.items, conformal, members, trainedIds, study.channels, study.windowEpochs, o.personaliseAfter ?? 5,
       { fusion: meta.config.model.fusion.name, personalization: meta.config.model.personalization.name, multitask: meta.config.model.multitask.name },
       { dim: speechDim, names, note }, o.fitEpochs);

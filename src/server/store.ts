@@ -245,6 +245,11 @@ export class Store {
       .onConflict((oc) => oc.columns(['study_id', 'user_id']).doUpdateSet({ role })).execute();
   }
 
+  /** Every study that has a model attached: its id and stored model_dir. */
+  studyModels(): Promise<{ id: string; model_dir: string }[]> {
+    return this.db.selectFrom('studies').select(['id', 'model_dir']).where('model_dir', 'is not', null).execute() as Promise<{ id: string; model_dir: string }[]>;
+  }
+
   async setModel(studyId: string, modelDir: string | null): Promise<void> {
     await this.db.updateTable('studies').set({ model_dir: modelDir }).where('id', '=', studyId).execute();
   }

@@ -2,9 +2,9 @@
  * Test helpers: the two storage back ends (SQLite in a temp folder; PostgreSQL in a fresh
  * database per run, dropped afterwards) and a server with an admin, a researcher and a study.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildServer, type Server, type ServerOptions } from '../../src/server/app.js';
@@ -133,4 +133,10 @@ export function untar(buf: Buffer): Map<string, Buffer> {
     off += 512 + Math.ceil(size / 512) * 512;
   }
   return files;
+}
+
+/** Copy a model folder into the server's models folder (--models-dir); returns the name to attach it by. */
+export function installModel(h: Harness, from: string, name = basename(from)): string {
+  cpSync(from, join(h.server.ctx.modelsDir, name), { recursive: true });
+  return name;
 }

@@ -22,7 +22,7 @@ import { speechFeaturesFromWav } from '../../src/signal/speech/pipeline.js';
 import { EGEMAPS_NAMES } from '../../src/signal/speech/egemaps.js';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { DashboardStore } from '../../src/server/dashboard-store.js';
-import { BACKENDS, DAMS, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
+import { BACKENDS, DAMS, installModel, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 async function rowsOf(path: string): Promise<Record<string, string>[]> {
   const out: Record<string, string>[] = [];
@@ -59,7 +59,7 @@ describe('predictions from a trained model folder', () => {
   it('predicts with intervals, macro for new participants, personalised once their fit has finished', async () => {
     h = await startHarness('sqlite');
     const s = await setupStudy(h, studyJson);
-    const att = await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model } });
+    const att = await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model: installModel(h, model) } });
     expect(att.status, att.body).toBe(200);
     expect(att.json.predictor).toMatch(/^model:druw\/macro-micro\/druw/);
     expect(att.json.engine).toBe('plain');
@@ -104,7 +104,7 @@ describe('predictions from a trained model folder', () => {
     // A long fit (400 passes) so that it is certainly still running while the requests below are served.
     h = await startHarness('sqlite', { predictorOptions: { fitEpochs: 400 } });
     const s = await setupStudy(h, studyJson);
-    expect((await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model } })).status).toBe(200);
+    expect((await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model: installModel(h, model) } })).status).toBe(200);
     const info = await h.server.ctx.studyInfo(s.studyId);
     const predictor = (await h.server.monitor.predictor(info)) as ModelPredictor;
     const tok = await s.enrol('NEW2');
@@ -134,7 +134,7 @@ describe('predictions from a trained model folder', () => {
     it.skipIf(b.skip)(`${b.name}: uploaded speech features feed the prediction, which equals \`moodlens predict\``, async () => {
       h = await startHarness(b.name);
       const s = await setupStudy(h, studyJson);
-      expect((await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model } })).status).toBe(200);
+      expect((await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model: installModel(h, model) } })).status).toBe(200);
       // A report of a participant the model was trained on, with a whole activity window and speech features.
       const reports = await rowsOf(join(study, 'reports.csv'));
       const feats = await rowsOf(join(study, 'speech_features.csv'));
@@ -186,18 +186,18 @@ describe('predictions from a trained model folder', () => {
     const tok = await s.enrol('F1');
     expect((await h.req('POST', '/me/reports', { token: tok, body: reportBody('x1', new Date(Date.now() - 3_600_000).toISOString()) })).status).toBe(201);
     expect((await h.req('PUT', '/me/reports/x1/speech-features', { token: tok, body: { features: { pitch_mean: 120, loudness: 0.4 } } })).status).toBe(201);
-    const att = await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model } });
+    const att = await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model: installModel(h, model) } });
     expect(att.status).toBe(400);
     expect(att.json.issues[0].field).toBe('body.model');
     expect(att.json.message).toMatch(/speech features do not match.*not uploaded: F0semitone.*unknown to the model: pitch_mean/);
     // A study that receives audio: the server computes eGeMAPS, the model's features, so speech is used.
     const s2 = await setupStudy(h, { ...studyJson, speech: { kind: 'audio' } });
-    const att2 = await h.req('PUT', `/studies/${s2.studyId}/model`, { token: s2.researcher, body: { model } });
+    const att2 = await h.req('PUT', `/studies/${s2.studyId}/model`, { token: s2.researcher, body: { model: installModel(h, model) } });
     expect(att2.status, att2.body).toBe(200);
     expect(att2.json.speechFeatures).toMatchObject({ used: true });
     // A study that collects no speech: attached, speech masked out, and it says so.
     const s3 = await setupStudy(h, { ...studyJson, speech: { kind: 'none' } });
-    const att3 = await h.req('PUT', `/studies/${s3.studyId}/model`, { token: s3.researcher, body: { model } });
+    const att3 = await h.req('PUT', `/studies/${s3.studyId}/model`, { token: s3.researcher, body: { model: installModel(h, model) } });
     expect(att3.status, att3.body).toBe(200);
     expect(att3.json.speechFeatures).toMatchObject({ used: false, note: expect.stringMatching(/no speech.*masked out/) });
   });
@@ -207,7 +207,7 @@ describe('predictions from a trained model folder', () => {
       // First server: no extraction worker, so the uploads are acknowledged and their features still owed at shutdown.
       h = await startHarness(b.name, { speechWorkers: 0 });
       const s = await setupStudy(h, { ...studyJson, speech: { kind: 'audio' } });
-      expect((await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model } })).status).toBe(200);
+      expect((await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model: installModel(h, model) } })).status).toBe(200);
       const tok = await s.enrol('AUD1');
       const t0 = Date.now() - 86_400_000;
       for (const [i, id] of ['v1', 's1', 'v2'].entries()) {

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav16 } from '../../src/signal/wav.js';
-import { BACKENDS, DAMS, reportBody, setupStudy, startHarness, type Harness } from '../server/helpers.js';
+import { BACKENDS, DAMS, installModel, reportBody, setupStudy, startHarness, type Harness } from '../server/helpers.js';
 
 const ZONE = 'America/New_York';
 /** Local "YYYY-MM-DD" and hour of an instant in ZONE, by Intl. */
@@ -174,7 +174,8 @@ describe('evaluation stored in a trained model folder', () => {
 
     h = await startHarness('sqlite');
     const s = await setupStudy(h, JSON.parse(readFileSync(join(study, 'study.json'), 'utf8')));
-    const att = await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model } });
+    const name = installModel(h, model); // copied under the server's --models-dir, attached by name
+    const att = await h.req('PUT', `/studies/${s.studyId}/model`, { token: s.researcher, body: { model: name } });
     expect(att.status, att.body).toBe(200);
     const ev = await h.req('GET', `/studies/${s.studyId}/model/evaluation`, { token: s.researcher });
     expect(ev.status, ev.body).toBe(200);
@@ -186,9 +187,16 @@ describe('evaluation stored in a trained model folder', () => {
     expect(ev.json.online.reports).toBe(0);
 
     // A damaged evaluation.json is an error naming the file and field.
-    writeFileSync(join(model, 'evaluation.json'), JSON.stringify({ n: 'many', items: {} }));
+    const installed = join(h.server.ctx.modelsDir, name, 'evaluation.json');
+    writeFileSync(installed, JSON.stringify({ n: 'many', items: {} }));
     const bad = await h.req('GET', `/studies/${s.studyId}/model/evaluation`, { token: s.researcher });
     expect(bad.status).toBe(500);
     expect(bad.json.message).toMatch(/evaluation\.json: n:/);
+    // Not JSON at all: the error names the file but never quotes its bytes.
+    writeFileSync(installed, 'SECRET-7f3a not json');
+    const raw = await h.req('GET', `/studies/${s.studyId}/model/evaluation`, { token: s.researcher });
+    expect(raw.status).toBe(500);
+    expect(raw.json.message).toMatch(/evaluation\.json is not valid JSON/);
+    expect(raw.body).not.toContain('SECRET');
   }, 90_000);
 });

@@ -12,6 +12,7 @@ const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().default('127.0.0.1'),
   dataDir: z.string().default('./moodlens-data'),
+  modelsDir: z.string().min(1).optional(),
   publicUrl: z.string().url().optional(),
   log: z.boolean().default(false),
   authRateLimit: z.coerce.number().int().min(1).max(100000).default(10),
@@ -26,6 +27,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'where speech files, exports and the SQLite database live', './moodlens-data')
+    .option('--models-dir <dir>', 'the only folder model folders are attached from, each named relative to it (PUT /studies/:id/model {"model": "NAME"}) (default <data-dir>/models)')
     .option('--public-url <url>', 'base URL printed in enrolment links (default: the request\'s Host)')
     .option('--auth-rate-limit <n>', 'login and enrolment attempts per minute per client address', '10')
     .option('--export-retention-days <n>', 'remove finished exports (they hold personal data) this many days after they finished (default: keep)')

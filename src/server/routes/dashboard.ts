@@ -189,13 +189,16 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
     // 1. What `moodlens evaluate --json > MODEL/evaluation.json` stored in the model folder.
     let stored: unknown = null;
     let training: unknown = null;
-    if (model !== BUILTIN_BASELINE) {
-      const f = join(model, 'evaluation.json');
+    // The folder under --models-dir (model-path.ts): a folder that has gone (or left it) has no stored evaluation.
+    const folder = model !== BUILTIN_BASELINE ? ctx.modelFolder(model) : null;
+    if (folder) {
+      const f = join(folder, 'evaluation.json');
       if (existsSync(f)) {
+        // Errors name the file and the field, never quote its content.
         let raw: unknown;
-        try { raw = JSON.parse(readFileSync(f, 'utf8')); } catch (e) { throw new HttpError(500, `${f}: not valid JSON: ${(e as Error).message}`); }
+        try { raw = JSON.parse(readFileSync(f, 'utf8')); } catch { throw new HttpError(500, `the model folder's evaluation.json is not valid JSON`); }
         const r = StoredEvaluationSchema.safeParse(raw);
-        if (!r.success) throw new HttpError(500, `${f}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+        if (!r.success) throw new HttpError(500, `the model folder's evaluation.json: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
         stored = {
           source: 'evaluation.json', split: r.data.split ?? null, n: r.data.n, participants: r.data.participants ?? null,
           meanCCC: r.data.meanCCC, meanCiLow: r.data.meanCiLow ?? null, meanCiHigh: r.data.meanCiHigh ?? null,
@@ -203,12 +206,12 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
         };
       }
       // 2. The training summary the model folder always has (best development epoch, dev mean CCC).
-      const cf = join(model, 'config.json');
+      const cf = join(folder, 'config.json');
       if (existsSync(cf)) {
         try {
           const c = JSON.parse(readFileSync(cf, 'utf8')) as { bestEpoch?: number; bestDev?: number | null; kind?: string };
           let epochs: number | null = null;
-          const hf = join(model, 'history.json');
+          const hf = join(folder, 'history.json');
           if (existsSync(hf)) { const h = JSON.parse(readFileSync(hf, 'utf8')); if (Array.isArray(h)) epochs = h.length; }
           training = { kind: c.kind ?? null, bestEpoch: c.bestEpoch ?? null, devMeanCCC: typeof c.bestDev === 'number' ? c.bestDev : null, epochs };
         } catch { training = null; }

@@ -1,18 +1,20 @@
 /** Researcher routes for models, predictions (with intervals) and early-warning alerts. */
 import { z } from 'zod';
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { App, RouteDeps } from '../app.js';
 import { AlertListQuery, AlertParams, ParticipantParams, StudyParams } from '../schemas.js';
 import { HttpError, notFound } from '../http-error.js';
 import { BUILTIN_BASELINE } from '../monitor.js';
+import { ModelName, modelNotFound, normaliseModelName } from '../model-path.js';
 import type { Alert, Prediction } from '../store.js';
 import type { Predictor } from '../predictor.js';
 import type { ModelPredictor } from '../predictor-model.js';
 
 const AttachModelBody = z.object({
-  /** A trained model folder (from `moodlens train`), or "builtin:baseline". */
-  model: z.string().min(1).max(4096),
+  /**
+   * A trained model folder (from `moodlens train`) under the server's models folder
+   * (`--models-dir`), named relative to it ("mood-v3", "2024/mood-v3"); or "builtin:baseline".
+   */
+  model: ModelName.describe('a model folder under the server\'s --models-dir, named relative to it, or "builtin:baseline"'),
 }).strict();
 
 function predictionView(p: Prediction) {
@@ -50,11 +52,9 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId, true);
-    let model = req.body.model;
-    if (model !== BUILTIN_BASELINE) {
-      model = resolve(model);
-      if (!existsSync(model) || !statSync(model).isDirectory()) throw new HttpError(400, `body.model: ${model} is not a folder on the server`, 'body.model');
-    }
+    // Only a folder under --models-dir; the same answer for missing and outside (model-path.ts).
+    const model = req.body.model === BUILTIN_BASELINE ? BUILTIN_BASELINE : normaliseModelName(req.body.model);
+    if (model !== BUILTIN_BASELINE && !ctx.modelFolder(model)) throw new HttpError(400, `body.model: ${modelNotFound(req.body.model)}`, 'body.model');
     await store.setModel(info.study.id, model);
     ctx.forgetStudy(info.study.id);
     monitor.resetStudy(info.study.id);
@@ -63,7 +63,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
       const why = monitor.loadErrors.get(info.study.id) ?? 'unknown error';
       await store.setModel(info.study.id, null);
       ctx.forgetStudy(info.study.id); monitor.resetStudy(info.study.id);
-      throw new HttpError(400, `body.model: could not load a model from ${model}: ${why}`, 'body.model');
+      throw new HttpError(400, `body.model: could not load a model from ${JSON.stringify(model)}: ${why}`, 'body.model');
     }
     return { model, ...predictorView(predictor) };
   });

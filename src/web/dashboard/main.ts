@@ -142,7 +142,7 @@ async function studyView(studyId: string): Promise<void> {
     </section>
     <section class="card" aria-labelledby="h-model"><h3 id="h-model">Model and export</h3>
       <p>Attached model: <strong id="model-now">${esc(study.model ?? 'none')}</strong></p>
-      <form id="model" class="row"><label for="modeldir" class="sr-only">Model folder on the server</label><input id="modeldir" type="text" value="${esc(study.model ?? 'builtin:baseline')}" style="flex:1"><button type="submit">Attach</button></form>
+      <form id="model" class="row"><label for="modeldir" class="sr-only">Model: a folder name under the server's models folder, or builtin:baseline</label><input id="modeldir" type="text" value="${esc(study.model ?? 'builtin:baseline')}" placeholder="name under --models-dir, or builtin:baseline" title="A model folder under the server's models folder (moodlens serve --models-dir), named relative to it, e.g. mood-v3 or 2024/mood-v3; or builtin:baseline" style="flex:1"><button type="submit">Attach</button></form>
       <p><button id="export" class="secondary">Export study folder</button></p>
       <p id="model-msg" role="status"></p>
       <div id="exports"></div>
