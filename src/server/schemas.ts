@@ -107,8 +107,6 @@ export const CreateParticipantBody = z.object({
 
 export const EnrolBody = z.object({ code: z.string().min(4).max(40) }).strict();
 
-export const AttachModelBody = z.object({ modelDir: z.string().min(1).max(4096) }).strict();
-
 // ---------- ingest ----------
 
 export const ReportBody = z.object({
