@@ -2,6 +2,8 @@
  * The one CSV reader and writer of the project (Node only: file I/O).
  * Reading streams row by row (csv-parse), so a study with millions of activity epochs is never
  * held as text; each row carries its 1-based line number for error messages.
+ * Text cells a spreadsheet would run as a formula are written with a leading `'` and read back
+ * without it (escapeFormula / unescapeFormula below; docs/security.md).
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -26,7 +28,7 @@ export async function* readCsv(path: string): AsyncGenerator<CsvRow & { header: 
   }));
   let header: string[] | null = null;
   for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    const cells = rec.record;
+    const cells = unescapeCells(rec.record);
     if (header === null) { header = cells.map((h) => h.trim()); continue; }
     const values: Record<string, string> = {};
     for (let i = 0; i < header.length; i++) values[header[i]] = cells[i] ?? '';
@@ -39,7 +41,7 @@ export async function readCsvHeader(path: string): Promise<string[]> {
   for await (const row of readCsv(path)) return row.header;
   // No data rows: parse the header alone.
   const parser = createReadStream(path).pipe(parse({ bom: true, to_line: 1 }));
-  for await (const rec of parser as AsyncIterable<string[]>) return rec.map((h) => h.trim());
+  for await (const rec of parser as AsyncIterable<string[]>) return unescapeCells(rec).map((h) => h.trim());
   return [];
 }
 
@@ -83,6 +85,7 @@ export async function* readCsvBatches(path: string, opts: { chunkBytes?: number 
         if (!q) break; // the record continues in the next chunk
         cells = q.cells; next = q.next; span = 1 + q.newlines;
       }
+      unescapeCells(cells);
       if (header === null) header = cells.map((h) => h.trim());
       else { records.push(cells); lines.push(line); }
       line += span;
@@ -141,12 +144,49 @@ function parseQuotedRecord(buf: string, pos: number, final: boolean): { cells: s
   }
 }
 
-/** Quote a cell when needed (RFC 4180). */
+/*
+ * Formula cells (CSV injection, OWASP): a spreadsheet runs a cell that begins with = + - @, a tab
+ * or a carriage return as a formula. The writer prefixes such text with a single quote (which a
+ * spreadsheet shows as "this is text" and does not display) and quotes the cell; the readers take
+ * the quote off again, so export → import gives back exactly the text written. Two refinements
+ * keep that exact and numbers readable:
+ *   - a plain decimal number ("-3.5", "+2", "-1e-7", and every JS number) is not a formula in any
+ *     spreadsheet and is written as it is, so numeric cells stay numbers;
+ *   - text that itself begins with a quote followed by a quote or one of those characters ("'=x",
+ *     "''") is prefixed too, so that the reader's rule (drop one leading quote before a quote or
+ *     one of those characters) never changes text that was not escaped.
+ * Any other leading quote ("'tis") is left alone on both sides.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const QUOTED_START = /^'['=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Text as written to a CSV cell: `'` prefixed when a spreadsheet would run it as a formula (see above). */
+export function escapeFormula(s: string): string {
+  return (FORMULA_START.test(s) && !PLAIN_NUMBER.test(s)) || QUOTED_START.test(s) ? `'${s}` : s;
+}
+
+/** The inverse of escapeFormula: a cell's text as it was before writing. */
+export function unescapeFormula(s: string): string {
+  return s.charCodeAt(0) === 39 && QUOTED_START.test(s) ? s.slice(1) : s;
+}
+
+/** Undo escapeFormula on every cell of a record, in place (one char test per cell). */
+function unescapeCells(cells: string[]): string[] {
+  for (let i = 0; i < cells.length; i++) if (cells[i].charCodeAt(0) === 39) cells[i] = unescapeFormula(cells[i]);
+  return cells;
+}
+
+/**
+ * One cell: a number as it is (empty when not finite); text with a formula's first character
+ * prefixed by `'` (escapeFormula) and quoted; quoted when it holds `"`, `,` or a line break (RFC 4180).
+ */
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
   const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const e = escapeFormula(s);
+  return e !== s || /[",\n\r]/.test(s) ? `"${e.replace(/"/g, '""')}"` : s;
 }
 
 export function csvLine(values: readonly unknown[]): string {
