@@ -24,6 +24,7 @@ import { ExportJobs } from './export-jobs.js';
 import { checkFfmpeg, removeOrphanAudio } from './speech-upload.js';
 import { HttpError } from './http-error.js';
 import { hashPassword } from './auth.js';
+import { httpSecurity } from './http-security.js';
 import { accountRoutes } from './routes/accounts.js';
 import { studyRoutes } from './routes/studies.js';
 import { participantRoutes } from './routes/participant.js';
@@ -50,6 +51,8 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir'> {
   speechWorkers?: number;
   /** Remove finished exports this many days after they finished (default: keep them). */
   exportRetentionDays?: number;
+  /** Serve HTTPS with this key and certificate (PEM); reload with server.reloadTls. */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 /**
@@ -105,7 +108,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1);
   await exportJobs.startUp(); // interrupted jobs failed, old-layout folders removed, expired exports pruned
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}) }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -137,6 +140,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
+  await httpSecurity(app, { https: Boolean(opts.tls) || (opts.publicUrl?.startsWith('https:') ?? false) });
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
     openapi: {
@@ -149,6 +153,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/'));
   app.get('/health', { schema: { tags: ['meta'] } }, async () => { await store.ping(); return { ok: true, db: handle.kind }; });
 
   const deps = { ctx, store, monitor, exportJobs, speech, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl };

@@ -6,20 +6,50 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { buildServer } from './app.js';
+import { UsageError } from '../util/errors.js';
 
-export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string }
+export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; tlsCert?: string; tlsKey?: string }
+
+/** The key and certificate files, read (again on SIGHUP); a clear error when one is missing. */
+function readTls(o: ServeOptions): { key: Buffer; cert: Buffer } | undefined {
+  if (!o.tlsCert && !o.tlsKey) return undefined;
+  if (!o.tlsCert || !o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+  const read = (flag: string, f: string) => {
+    try { return readFileSync(f); } catch (e) { throw new UsageError(`${flag}: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? e}`); }
+  };
+  return { key: read('--tls-key', o.tlsKey), cert: read('--tls-cert', o.tlsCert) };
+}
 
 export async function runServe(o: ServeOptions): Promise<void> {
   const dataDir = resolve(o.dataDir);
   const db = o.db ?? `sqlite:${join(dataDir, 'moodlens.db')}`;
   const email = process.env.MOODLENS_ADMIN_EMAIL, password = process.env.MOODLENS_ADMIN_PASSWORD;
+  const tls = readTls(o);
   const server = await buildServer({
     db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg,
-    admin: email && password ? { email, password } : undefined,
+    admin: email && password ? { email, password } : undefined, tls,
   });
   const address = await server.app.listen({ port: o.port, host: o.host });
+  const base = (o.publicUrl ?? address).replace(/\/$/, '');
   console.log(`moodlens serve: listening on ${address} (db ${db.replace(/:[^:@/]*@/, ':***@')}; models from ${server.ctx.modelsDir}); API docs at ${address}/docs`);
+  console.log(`  dashboard (researchers)   ${base}/dashboard/`);
+  console.log(`  app (participants)        ${base}/app/`);
+  console.log(`  API docs                  ${base}/docs`);
+  const users = await server.store.countUsers();
+  console.log(users > 0
+    ? `  accounts                  ${users}`
+    : '  no account yet: stop the server, set MOODLENS_ADMIN_EMAIL and MOODLENS_ADMIN_PASSWORD and start it again to create the first admin');
+  if (!tls && !/^https:/.test(base) && o.host !== '127.0.0.1' && o.host !== 'localhost') {
+    console.log('  warning: plain HTTP on a network address — phones need HTTPS for the microphone and for reminders (--tls-cert/--tls-key, or a reverse proxy: docs/deploy.md)');
+  }
+  if (tls) {
+    // A renewed certificate (e.g. by certbot) is taken up without a restart.
+    process.on('SIGHUP', () => {
+      try { (server.app.server as import('node:https').Server).setSecureContext(readTls(o)!); console.log('moodlens serve: TLS certificate reloaded'); } catch (e) { console.error(`moodlens serve: TLS reload failed, keeping the old certificate: ${e instanceof Error ? e.message : e}`); }
+    });
+  }
   const stop = async () => { await server.close(); process.exit(0); };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -18,11 +18,14 @@ const ServeOptions = z.object({
   authRateLimit: z.coerce.number().int().min(1).max(100000).default(10),
   exportRetentionDays: z.coerce.number().positive().max(36500).optional(),
   ffmpeg: z.string().min(1).optional(),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
 });
 
 export function register(program: Command): void {
   program.command('serve')
     .description('run the study platform server (enrolment, EMA schedules, ingest, export, predictions, alerts)')
+    .addHelpText('after', '\nThe first admin account: set MOODLENS_ADMIN_EMAIL and MOODLENS_ADMIN_PASSWORD when the database has no user yet.\nDeployment (HTTPS, reverse proxy, backups): docs/deploy.md')
     .option('--db <url>', 'sqlite:FILE or postgres://user@host:port/db (default sqlite:<data-dir>/moodlens.db)')
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
@@ -32,6 +35,8 @@ export function register(program: Command): void {
     .option('--auth-rate-limit <n>', 'login and enrolment attempts per minute per client address', '10')
     .option('--export-retention-days <n>', 'remove finished exports (they hold personal data) this many days after they finished (default: keep)')
     .option('--ffmpeg <path>', 'ffmpeg binary: also accept speech uploads in other formats (m4a, 3gpp, ogg, webm, mp3, flac), stored as 16 kHz mono WAV (default: WAV only)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, full chain); reloaded on SIGHUP')
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--log', 'log every request (JSON lines)')
     .action(async (raw) => {
       const parsed = ServeOptions.safeParse(raw);

@@ -5,6 +5,7 @@
  * specs in ../charts.ts rendered with vega's View (SVG).
  */
 import * as vega from 'vega';
+import { expressionInterpreter } from 'vega-interpreter';
 import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import {
@@ -79,7 +80,10 @@ async function exportsList(el: HTMLElement, studyId: string): Promise<void> {
 
 async function chart(el: HTMLElement, spec: TopLevelSpec, title: string): Promise<void> {
   // vega labels the container with the spec's description (its ARIA support): give it the title.
-  const v = new vega.View(vega.parse(compile({ ...spec, description: title } as TopLevelSpec).spec), { renderer: 'svg', container: el, hover: true });
+  // Expressions are interpreted from their AST, never compiled with new Function: the dashboard's
+  // Content-Security-Policy allows no 'unsafe-eval'.
+  const runtime = vega.parse(compile({ ...spec, description: title } as TopLevelSpec).spec, undefined, { ast: true });
+  const v = new vega.View(runtime, { renderer: 'svg', container: el, hover: true, expr: expressionInterpreter as any });
   await v.runAsync();
   el.setAttribute('role', 'img'); el.setAttribute('aria-label', title);
 }
