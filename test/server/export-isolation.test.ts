@@ -7,9 +7,29 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import fc from 'fast-check';
+import { insideFolder, isInside } from '../../src/server/paths.js';
 import { BACKENDS, exportAndWait, reportBody, restartHarness, setupStudy, startHarness, untar, type Harness } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Names an attacker would try: dots, separators, absolute paths, unicode, NUL, long strings. */
+const hostileName = fc.oneof(
+  fc.constantFrom('.', '..', '../..', '/', '/etc', 'a/../..', '..\\..', '\0', 'final', 'x_legacy', '~', '%2e%2e'),
+  fc.string({ unit: fc.constantFrom('.', '/', '\\', 'a', 'Z', '0', '-', '_', '\0', 'é', ' ', '%'), maxLength: 12 }),
+  fc.string({ maxLength: 120 }),
+);
+
+describe('export paths (property)', () => {
+  it('insideFolder never returns a path outside its root, whatever the segments', () => {
+    const root = '/srv/moodlens/exports';
+    fc.assert(fc.property(fc.array(hostileName, { minLength: 1, maxLength: 3 }), (segs) => {
+      let p: string;
+      try { p = insideFolder(root, ...segs); } catch { return true; } // refused: fine
+      return isInside(root, p) && !segs.some((s) => s.includes('..') || s.includes('/'));
+    }), { numRuns: 2000 });
+  });
+});
 
 for (const b of BACKENDS) {
   describe.skipIf(b.skip)(`export isolation on ${b.name}`, () => {
@@ -41,6 +61,23 @@ for (const b of BACKENDS) {
       expect(existsSync(join(first.dir, 'study.json'))).toBe(true);
       // The database still answers.
       expect((await h.req('GET', `/studies/${s.studyId}/exports`, { token: s.researcher })).json.length).toBeGreaterThanOrEqual(1);
+    });
+
+    it('puts every accepted export name\'s job inside the study\'s export folder, and touches nothing else (property)', async () => {
+      const s = await setupStudy(h);
+      const before = readdirSync(h.backend.dataDir).sort();
+      const studyDir = join(h.backend.dataDir, 'exports', s.studyId);
+      await fc.assert(fc.asyncProperty(hostileName, async (name) => {
+        const r = await h.req('POST', `/studies/${s.studyId}/export`, { token: s.researcher, body: { name } });
+        if (r.status === 400) return true;
+        expect(r.status).toBe(202);
+        expect(relative(studyDir, r.json.dir)).toBe(r.json.id);
+        return true;
+      }), { numRuns: 60 });
+      await h.server.exportJobs.idle();
+      expect(readdirSync(h.backend.dataDir).sort()).toEqual(before.includes('exports') ? before : [...before, 'exports'].sort());
+      if (b.name === 'sqlite') expect(existsSync(join(h.backend.dataDir, 'test.db'))).toBe(true);
+      expect((await h.req('GET', '/health')).status).toBe(200);
     });
 
     it('keeps a row with a tampered name or id away from anything outside the study\'s export folder', async () => {
