@@ -33,10 +33,12 @@ import { webRoutes } from '../web/static-node.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { participantWebRoutes } from './routes/participant-web.js';
 import { pushRoutes } from './push.js';
+import { DataKeys, sealAtStart } from './data-key.js';
+import { mkdirPrivate } from './sealed-files.js';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 
-export interface ServerOptions extends Omit<ContextOptions, 'dataDir'> {
+export interface ServerOptions extends Omit<ContextOptions, 'dataDir' | 'keys'> {
   /** sqlite:FILE or postgres://… */
   db: string;
   dataDir: string;
@@ -51,6 +53,14 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir'> {
   speechWorkers?: number;
   /** Remove finished exports this many days after they finished (default: keep them). */
   exportRetentionDays?: number;
+  /** The data key's file (default <data-dir>/keys/data.key, created 0600 if absent on a database with no sealed data). */
+  keyFile?: string;
+  /** The data key itself, base64 of 32 bytes (MOODLENS_DATA_KEY); not together with keyFile. */
+  dataKey?: string;
+  /** How often to look for a key rotation another process started (default 2000 ms; 0 = never). */
+  keyPollMs?: number;
+  /** Where the data-key notices go (the new-key backup line; default stderr). */
+  keyLog?: (line: string) => void;
   /** Serve HTTPS with this key and certificate (PEM); reload with server.reloadTls. */
   tls?: { key: Buffer; cert: Buffer };
 }
@@ -88,11 +98,17 @@ export interface Server {
 
 export async function buildServer(opts: ServerOptions): Promise<Server> {
   if (opts.ffmpeg) await checkFfmpeg(opts.ffmpeg); // a wrong path fails at start, not at the first upload
-  mkdirSync(opts.dataDir, { recursive: true });
+  await mkdirPrivate(opts.dataDir); // 0700 whatever the umask (docs/security.md)
   // Uploads a crash interrupted were never acknowledged: their temporary files can go.
   rmSync(join(opts.dataDir, 'tmp'), { recursive: true, force: true });
   const handle = await openDatabase(opts.db);
-  const store = new Store(handle);
+  // Encryption at rest: a wrong or missing data key stops the start here, with a one-line error.
+  const keyLog = opts.keyLog ?? ((l: string) => console.warn(l));
+  let dataKeys: DataKeys;
+  try {
+    dataKeys = await DataKeys.open(handle.db, { keyFile: opts.keyFile, key: opts.dataKey, dataDir: opts.dataDir }, keyLog);
+  } catch (e) { await handle.close(); throw e; }
+  const store = new Store(handle, dataKeys.keyring);
   await store.sealAudit(); // rows from before the audit chain existed
   if (opts.admin && (await store.countUsers()) === 0) {
     await store.createUser({ email: opts.admin.email, passwordHash: await hashPassword(opts.admin.password), isAdmin: true });
@@ -100,8 +116,11 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   // Recordings a crash left without their database row: nothing may exist that withdrawal or export would miss.
   const orphans = await removeOrphanAudio(opts.dataDir, await store.speechFiles());
   if (orphans.length > 0) console.error(`speech: removed ${orphans.length} recording file(s) without a database row (left by an interrupted upload or withdrawal)`);
-  const ctx = new ServerContext(store, { ...opts });
-  mkdirSync(ctx.modelsDir, { recursive: true });
+  // What an older version stored in plaintext is sealed now (once); folders 0700, files 0600.
+  try { await sealAtStart(handle.db, handle.kind, opts.dataDir, dataKeys, keyLog); } catch (e) { await store.close(); throw e; }
+  dataKeys.start(opts.keyPollMs ?? 2000);
+  const ctx = new ServerContext(store, { ...opts, keys: dataKeys.keyring });
+  mkdirSync(ctx.modelsDir, { recursive: true, mode: 0o700 }); // 0700 when new, like every folder the server makes
   await adoptLegacyModels(store, ctx);
   const monitor = new Monitor(ctx);
   const exportJobs = new ExportJobs(store, ctx, opts.exportRetentionDays);
@@ -176,6 +195,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
       await speech.close();
       await exportJobs.stop();
       await monitor.stop();
+      dataKeys.stop();
       await store.close();
     },
   };

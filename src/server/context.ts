@@ -13,6 +13,7 @@ import { forbidden, notFound, unauthorized } from './http-error.js';
 import type { Participant, Store, Study, User } from './store.js';
 import type { Predictor } from './predictor.js';
 import { resolveModelFolder } from './model-path.js';
+import type { Keyring } from './crypto.js';
 
 export interface StudyInfo { study: Study; config: StudyConfig; settings: ServerSettings }
 
@@ -22,6 +23,8 @@ export interface ContextOptions {
   dataDir: string;
   /** The only folder model folders are read from, named relative to it (default <dataDir>/models). */
   modelsDir?: string;
+  /** The data keys: speech files and exports are sealed with them (encryption at rest). */
+  keys: Keyring;
   now?: () => number;
   /** Wait at least this long between two alert evaluations of one participant (default 30 s). */
   alertDebounceMs?: number;
@@ -37,6 +40,7 @@ export class ServerContext {
   readonly dataDir: string;
   /** Where model folders live (`--models-dir`); a study's model is a name relative to it. */
   readonly modelsDir: string;
+  readonly keys: Keyring;
   readonly now: () => number;
   private participantTokens = new Map<string, { p: Participant; at: number }>();
   private researcherTokens = new Map<string, { u: User; at: number; expires: number }>();
@@ -45,6 +49,7 @@ export class ServerContext {
   constructor(readonly store: Store, readonly opts: ContextOptions) {
     this.dataDir = opts.dataDir;
     this.modelsDir = resolve(opts.modelsDir ?? join(opts.dataDir, 'models'));
+    this.keys = opts.keys;
     this.now = opts.now ?? Date.now;
   }
 

@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from './db/schema.js';
 import type { AuditEntry, Store } from './store.js';
+import { columnContext } from './data-key.js';
 
 export interface WebPushKeysTable { id: string; public_key: string; private_key: string; subject: string; created_ms: number }
 export interface WebPushSubscriptionsTable {
@@ -71,7 +72,9 @@ export class DashboardStore {
   async noteSpeechFailure(f: WebSpeechFailuresTable, audit: AuditEntry): Promise<boolean> {
     return this.store.writeForParticipant(f.participant_id, async (trx) => {
       const t = trx as unknown as Kysely<WebDB>;
-      const r = await t.insertInto('web_speech_failures').values(f).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
+      // The note is free text from the participant's device: sealed at rest (encryption at rest).
+      const sealed = { ...f, detail: f.detail === null ? null : this.store.keys.sealValue(f.detail, columnContext('web_speech_failures', 'detail', f.report_id)) };
+      const r = await t.insertInto('web_speech_failures').values(sealed).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
       const created = Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
       if (created) await t.insertInto('audit').values({ time_ms: Date.now(), ...audit, detail: audit.detail ?? null }).execute();
       return created;
@@ -103,14 +106,23 @@ export class DashboardStore {
 
   // ---------- Web Push ----------
 
+  /** The VAPID key pair (its private key sealed at rest, opened here). */
   async pushKeys(): Promise<WebPushKeysTable | undefined> {
-    return this.db.selectFrom('web_push_keys').selectAll().where('id', '=', 'vapid').executeTakeFirst();
+    const k = await this.db.selectFrom('web_push_keys').selectAll().where('id', '=', 'vapid').executeTakeFirst();
+    return k && { ...k, private_key: this.store.keys.openValue(k.private_key, columnContext('web_push_keys', 'private_key', k.id)) };
   }
 
   /** Store the key pair unless another process stored one first; returns the stored one. */
   async savePushKeys(k: WebPushKeysTable): Promise<WebPushKeysTable> {
-    await this.db.insertInto('web_push_keys').values(k).onConflict((oc) => oc.column('id').doNothing()).execute();
+    const sealed = { ...k, private_key: this.store.keys.sealValue(k.private_key, columnContext('web_push_keys', 'private_key', k.id)) };
+    await this.db.insertInto('web_push_keys').values(sealed).onConflict((oc) => oc.column('id').doNothing()).execute();
     return (await this.pushKeys())!;
+  }
+
+  /** A subscription row with its keys opened (sealed at rest: with them, anyone could encrypt pushes to the browser). */
+  private openSub<T extends Pick<WebPushSubscriptionsTable, 'endpoint' | 'p256dh' | 'auth'>>(s: T): T {
+    const k = this.store.keys;
+    return { ...s, p256dh: k.openValue(s.p256dh, columnContext('web_push_subscriptions', 'p256dh', s.endpoint)), auth: k.openValue(s.auth, columnContext('web_push_subscriptions', 'auth', s.endpoint)) };
   }
 
   async firstAdminEmail(): Promise<string | undefined> {
@@ -120,12 +132,16 @@ export class DashboardStore {
   async saveSubscription(s: WebPushSubscriptionsTable, audit: AuditEntry): Promise<boolean> {
     return this.store.writeForParticipant(s.participant_id, async (trx) => {
       const t = trx as unknown as Kysely<WebDB>;
-      const old = await t.selectFrom('web_push_subscriptions').select(['participant_id', 'p256dh', 'auth']).where('endpoint', '=', s.endpoint).executeTakeFirst();
+      const stored = await t.selectFrom('web_push_subscriptions').select(['endpoint', 'participant_id', 'p256dh', 'auth']).where('endpoint', '=', s.endpoint).executeTakeFirst();
+      const old = stored && this.openSub(stored);
       if (old && old.participant_id === s.participant_id && old.p256dh === s.p256dh && old.auth === s.auth) return false;
       // An endpoint belongs to one browser: a re-subscription (or another participant enrolling
       // on the same phone) replaces what was stored for it.
       await t.deleteFrom('web_push_subscriptions').where('endpoint', '=', s.endpoint).execute();
-      await t.insertInto('web_push_subscriptions').values(s).execute();
+      const k = this.store.keys;
+      await t.insertInto('web_push_subscriptions').values({ ...s,
+        p256dh: k.sealValue(s.p256dh, columnContext('web_push_subscriptions', 'p256dh', s.endpoint)),
+        auth: k.sealValue(s.auth, columnContext('web_push_subscriptions', 'auth', s.endpoint)) }).execute();
       await t.insertInto('audit').values({ time_ms: Date.now(), ...audit, detail: audit.detail ?? null }).execute();
       return true;
     });
@@ -150,12 +166,12 @@ export class DashboardStore {
     const rows = await this.db.selectFrom('web_push_subscriptions').innerJoin('participants', 'participants.id', 'web_push_subscriptions.participant_id')
       .selectAll('web_push_subscriptions').where('participants.status', '=', 'active').orderBy('web_push_subscriptions.participant_id').execute();
     const out = new Map<string, WebPushSubscriptionsTable[]>();
-    for (const r of rows) { const a = out.get(r.participant_id) ?? []; a.push(r); out.set(r.participant_id, a); }
+    for (const r of rows) { const a = out.get(r.participant_id) ?? []; a.push(this.openSub(r)); out.set(r.participant_id, a); }
     return out;
   }
 
-  subscriptionsOf(participantId: string): Promise<WebPushSubscriptionsTable[]> {
-    return this.db.selectFrom('web_push_subscriptions').selectAll().where('participant_id', '=', participantId).execute();
+  async subscriptionsOf(participantId: string): Promise<WebPushSubscriptionsTable[]> {
+    return (await this.db.selectFrom('web_push_subscriptions').selectAll().where('participant_id', '=', participantId).execute()).map((s) => this.openSub(s));
   }
 
   /** Remove the push subscriptions and speech notes of participants who withdrew or lost their device. */

@@ -14,9 +14,13 @@
  * gives is only a label (the download's file name and the archive's top folder), so no name can
  * reach another study's export or anything outside the exports folder, and every path that is
  * deleted, written, tarred or served is checked to lie inside its study's export folder.
+ *
+ * Encryption at rest (docs/security.md): when a job has written its folder, every file in it is
+ * sealed with the data key before the job is "done" (recordings are copied sealed as stored);
+ * the download opens them as it streams (tar.ts).
  */
 import { lstat, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Store } from './store.js';
 import type { ServerContext, StudyInfo } from './context.js';
@@ -25,6 +29,7 @@ import { newId } from './auth.js';
 import type { DB } from './db/schema.js';
 import { HttpError } from './http-error.js';
 import { insideFolder } from './paths.js';
+import { mkdirPrivate, sealTree } from './sealed-files.js';
 
 export type ExportJob = DB['export_jobs'];
 
@@ -143,7 +148,9 @@ export class ExportJobs {
       try {
         await this.store.updateExportJob(job.id, { status: 'running', phase: 'participants', started_ms: started });
         const progress = async (p: ExportProgress) => { await this.store.updateExportJob(job.id, { phase: p.phase, done: p.done, total: p.total }); };
+        await mkdirPrivate(dirname(this.dir(job))); // exports/ 0700 whatever the umask
         const summary = await exportStudy(this.store, info, this.ctx.dataDir, this.dir(job), progress);
+        await sealTree(this.ctx.keys, this.dir(job)); // the CSV files, sealed before anyone can read "done"
         // A participant withdrew while this was written: it may hold some of their data.
         if (this.current.tainted) throw new Error('a participant withdrew while the export was being written; start it again');
         const finished = { status: 'done', phase: 'done', summary: JSON.stringify(summary), finished_ms: this.ctx.now() };

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { buildServer } from './app.js';
 import { UsageError } from '../util/errors.js';
 
-export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; tlsCert?: string; tlsKey?: string }
+export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; keyFile?: string; tlsCert?: string; tlsKey?: string }
 
 /** The key and certificate files, read (again on SIGHUP); a clear error when one is missing. */
 function readTls(o: ServeOptions): { key: Buffer; cert: Buffer } | undefined {
@@ -28,6 +28,8 @@ export async function runServe(o: ServeOptions): Promise<void> {
   const email = process.env.MOODLENS_ADMIN_EMAIL, password = process.env.MOODLENS_ADMIN_PASSWORD;
   const tls = readTls(o);
   const server = await buildServer({
+    // The data key (docs/security.md): --key-file, or MOODLENS_DATA_KEY, or <data-dir>/keys/data.key.
+    keyFile: o.keyFile === undefined ? undefined : resolve(o.keyFile), dataKey: process.env.MOODLENS_DATA_KEY || undefined,
     db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg,
     admin: email && password ? { email, password } : undefined, tls,
   });
@@ -56,6 +58,6 @@ export async function runServe(o: ServeOptions): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { db: { type: 'string' }, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'data-dir': { type: 'string', default: './moodlens-data' }, 'models-dir': { type: 'string' }, 'auth-rate-limit': { type: 'string', default: '10' } } });
-  await runServe({ db: values.db, port: Number(values.port), host: values.host!, dataDir: values['data-dir']!, modelsDir: values['models-dir'], authRateLimit: Number(values['auth-rate-limit']) });
+  const { values } = parseArgs({ options: { db: { type: 'string' }, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'data-dir': { type: 'string', default: './moodlens-data' }, 'key-file': { type: 'string' }, 'models-dir': { type: 'string' }, 'auth-rate-limit': { type: 'string', default: '10' } } });
+  await runServe({ db: values.db, port: Number(values.port), host: values.host!, dataDir: values['data-dir']!, modelsDir: values['models-dir'], authRateLimit: Number(values['auth-rate-limit']), keyFile: values['key-file'] });
 }

@@ -10,6 +10,8 @@
  * recording is still stored, so a withdrawal that ran meanwhile leaves nothing behind.
  * On start, recordings with neither features nor a failure note are queued again (idempotent:
  * first result wins).
+ * The recording is sealed at rest (docs/security.md): this thread opens it (every chunk
+ * authenticated) and hands the plaintext to the worker, which never sees the data key.
  */
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ServerContext } from './context.js';
 import type { Monitor } from './monitor.js';
 import type { ExtractResult } from './speech-worker.js';
+import { openFile } from './sealed-files.js';
 
 export interface SpeechExtractionStatus { queued: number; running: number; done: number; rejected: number; failed: number; lastMs: number | null; meanMs: number | null }
 
@@ -143,10 +146,16 @@ export class SpeechExtractor {
   private async extractOne(slot: Slot, id: number, reportId: string): Promise<void> {
     const speech = await this.ctx.store.speechOf(reportId);
     if (!speech) return; // withdrawn meanwhile
+    let wav: Buffer | null;
+    try { wav = await openFile(this.ctx.keys, join(this.ctx.dataDir, speech.file)); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // altered, or another key: logged, counted failed, retried on the next start
+      wav = null;
+    }
     await slot.ready;
     const result = await new Promise<ExtractResult>((resolve) => {
       this.pending.set(id, resolve);
-      slot.worker.postMessage({ id, path: join(this.ctx.dataDir, speech.file) });
+      if (wav) slot.worker.postMessage({ id, wav: wav.buffer }, [wav.buffer as ArrayBuffer]);
+      else slot.worker.postMessage({ id, path: join(this.ctx.dataDir, speech.file) }); // gone: the worker answers "missing"
     });
     if (this.closed) return;
     if (!result.ok && result.reason === 'crash') { this.counts.failed++; return; } // retried on the next start

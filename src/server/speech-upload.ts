@@ -9,15 +9,21 @@
  * when the server was given an ffmpeg binary (`--ffmpeg PATH`): the upload is received the same
  * way, then ffmpeg writes 16 kHz mono 16-bit WAV next to it, which gets the WAV checks above. The
  * sha256 stays the one of the bytes the phone sent, so a retried upload is still recognised.
+ *
+ * Encryption at rest (docs/security.md): the bytes are sealed with the data key as they arrive
+ * (sealed-files.ts), so the recording is never on disk in plaintext — except, with --ffmpeg, the
+ * decoder's input and output in the 0700 tmp folder for the seconds a decode takes.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, mkdir, unlink, stat, readdir } from 'node:fs/promises';
+import { open, rename, unlink, stat, readdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseWavHeader, sniffContainer, WavError } from '../signal/wav.js';
 import { ffmpegWavArgs } from '../io/speech-node.js';
 import { HttpError } from './http-error.js';
+import type { Keyring } from './crypto.js';
+import { SealedFileWriter, copyPlain, copySealed, createPrivate, mkdirPrivate, syncDir } from './sealed-files.js';
 
 /** Bytes kept from the start of the upload to read the header (fmt and data chunk headers). */
 const HEAD_BYTES = 64 * 1024;
@@ -55,16 +61,19 @@ function decodeToWav(ffmpeg: string, input: string, output: string, timeoutMs: n
 }
 
 export interface ReceiveOptions {
+  /** The data keys: the recording is sealed with the primary one as it arrives. */
+  keys: Keyring;
   /** ffmpeg binary: decode uploads that are not WAV (none: WAV only). */
   ffmpeg?: string;
   /** Longest a decode may take (default 60 s). */
   decodeTimeoutMs?: number;
 }
 
-export async function receiveAudio(body: Readable, tmpDir: string, maxBytes: number, opts: ReceiveOptions = {}): Promise<StoredAudio> {
-  await mkdir(tmpDir, { recursive: true });
+export async function receiveAudio(body: Readable, tmpDir: string, maxBytes: number, opts: ReceiveOptions): Promise<StoredAudio> {
+  await mkdirPrivate(tmpDir);
   const tmpPath = join(tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}.part`);
-  const fh = await open(tmpPath, 'w');
+  const fh = await createPrivate(tmpPath);
+  const sealed = new SealedFileWriter(fh, opts.keys);
   const hash = createHash('sha256');
   const head: Buffer[] = [];
   let headLen = 0, total = 0;
@@ -75,23 +84,30 @@ export async function receiveAudio(body: Readable, tmpDir: string, maxBytes: num
       if (total > maxBytes) throw new HttpError(413, `body: audio larger than the study's limit of ${maxBytes} bytes`, 'body');
       if (headLen < HEAD_BYTES) { head.push(chunk); headLen += chunk.length; }
       hash.update(chunk);
-      await fh.write(chunk);
+      await sealed.write(chunk);
     }
+    await sealed.end();
     if (total === 0) throw new HttpError(400, 'body: empty upload, expected a WAV file', 'body');
     const headBuf = Buffer.concat(head).subarray(0, HEAD_BYTES);
     const sha256 = hash.digest('hex');
     if (opts.ffmpeg && sniffContainer(new Uint8Array(headBuf.buffer, headBuf.byteOffset, headBuf.byteLength)) !== 'wav') {
       await fh.close(); closed = true;
-      const wavPath = tmpPath.replace(/\.part$/, '.wav.part');
+      // ffmpeg reads and writes files (an mp4 needs a seekable input): plaintext copies, 0600 in
+      // the 0700 tmp folder, removed as soon as the decoded WAV is sealed.
+      const inPath = tmpPath.replace(/\.part$/, '.in.part'), wavPath = tmpPath.replace(/\.part$/, '.wav.part'), outPath = tmpPath.replace(/\.part$/, '.sealed.part');
       try {
-        await decodeToWav(opts.ffmpeg, tmpPath, wavPath, opts.decodeTimeoutMs ?? 60_000);
+        await copyPlain(opts.keys, tmpPath, inPath);
+        await (await createPrivate(wavPath)).close(); // ffmpeg -y keeps the mode of the file it overwrites
+        await decodeToWav(opts.ffmpeg, inPath, wavPath, opts.decodeTimeoutMs ?? 60_000);
         const wav = await checkWavFile(wavPath);
-        await unlink(tmpPath).catch(() => {});
+        await copySealed(opts.keys, wavPath, outPath);
         ok = true;
-        return { ...wav, sha256, tmpPath: wavPath };
+        return { ...wav, sha256, tmpPath: outPath };
       } catch (e) {
-        await unlink(wavPath).catch(() => {});
+        await unlink(outPath).catch(() => {});
         throw e;
+      } finally {
+        for (const f of [inPath, wavPath, tmpPath]) await unlink(f).catch(() => {});
       }
     }
     const wav = wavInfo(headBuf, total, opts.ffmpeg ? '' : ' (this server decodes other formats only when started with --ffmpeg PATH)');
@@ -140,10 +156,9 @@ async function checkWavFile(path: string): Promise<Omit<StoredAudio, 'sha256' | 
 
 /** Move a received file into place durably (rename, then fsync the directory). */
 export async function commitAudio(tmpPath: string, finalPath: string): Promise<void> {
-  await mkdir(dirname(finalPath), { recursive: true });
+  await mkdirPrivate(dirname(finalPath));
   await rename(tmpPath, finalPath);
-  const dh = await open(dirname(finalPath), 'r');
-  try { await dh.sync(); } finally { await dh.close(); }
+  await syncDir(dirname(finalPath));
 }
 
 /**

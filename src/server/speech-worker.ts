@@ -4,7 +4,8 @@
  * same browser-safe pipeline as `moodlens features` (decode + cleanse → 16 kHz → VAD → eGeMAPS),
  * so a recording gives the features the offline command gives, or its rejection reason.
  *
- * Messages in:  {id, path}
+ * Messages in:  {id, wav} (the recording's bytes, opened by the server thread: stored
+ *               recordings are sealed at rest) | {id, path} (a plaintext file: the benchmark)
  * Messages out: {ready: true} | {id, ok: true, functionals, ms} | {id, ok: false, reason, message, ms}
  */
 import { parentPort } from 'node:worker_threads';
@@ -12,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { speechFeaturesFromWav } from '../signal/speech/pipeline.js';
 
-export interface ExtractRequest { id: number; path: string }
+export type ExtractRequest = { id: number; wav: ArrayBuffer } | { id: number; path: string };
 export type ExtractResult =
   | { id: number; ok: true; functionals: Record<string, number>; ms: number }
   | { id: number; ok: false; reason: string; message: string; ms: number };
@@ -22,8 +23,8 @@ port.on('message', (m: ExtractRequest) => {
   const t0 = performance.now();
   let out: ExtractResult;
   try {
-    const buf = readFileSync(m.path);
-    const r = speechFeaturesFromWav(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    const bytes = 'wav' in m ? new Uint8Array(m.wav) : (() => { const b = readFileSync(m.path); return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); })();
+    const r = speechFeaturesFromWav(bytes);
     out = r.ok
       ? { id: m.id, ok: true, functionals: r.features.functionals, ms: performance.now() - t0 }
       : { id: m.id, ok: false, reason: r.reason, message: r.message, ms: performance.now() - t0 };

@@ -11,6 +11,8 @@ import type { DbHandle, DbKind } from './db/connect.js';
 import { newId } from './auth.js';
 import { HttpError } from './http-error.js';
 import { AuditChain } from './audit-chain.js';
+import type { Keyring } from './crypto.js';
+import { columnContext } from './data-key.js';
 
 export type Participant = ParticipantsTable;
 export type Report = ReportsTable;
@@ -64,7 +66,12 @@ export class Store {
   /** Fixed SQL of the prediction path (prepared once; no query building per request). */
   private predSql: { participant: string; countBefore: string; countBeforeExcept: string; activity: string; insert: string };
 
-  constructor(private handle: DbHandle) {
+  /**
+   * `keys`: the data keys (encryption at rest, data-key.ts). Covariates and the notes of failed
+   * recordings are sealed here as they are written and opened as they are read: everything
+   * above the Store sees plaintext.
+   */
+  constructor(private handle: DbHandle, readonly keys: Keyring) {
     this.db = handle.db;
     this.kind = handle.kind;
     this.chain = new AuditChain(handle.kind);
@@ -258,8 +265,9 @@ export class Store {
 
   async createParticipant(p: Omit<Participant, 'id' | 'created_ms' | 'enrolled_ms' | 'token_hash' | 'status'>, actor: AuditEntry): Promise<Participant> {
     const row: Participant = { ...p, id: newId('p_'), status: 'invited', token_hash: null, created_ms: Date.now(), enrolled_ms: null };
+    const sealed = { ...row, covariates: this.keys.sealValue(row.covariates, columnContext('participants', 'covariates', row.id)) };
     await this.write(async (trx) => {
-      await trx.insertInto('participants').values(row).execute();
+      await trx.insertInto('participants').values(sealed).execute();
       await trx.insertInto('audit').values(this.auditRow({ ...actor, participant_id: row.id })).execute();
     });
     return row;
@@ -267,19 +275,24 @@ export class Store {
 
   async participant(studyId: string, label: string): Promise<Participant | undefined> {
     const r = await this.db.executeQuery<Participant>(CompiledQuery.raw(this.predSql.participant, [studyId, label]));
-    return r.rows[0];
+    return this.opened(r.rows[0]);
   }
 
-  participantById(id: string): Promise<Participant | undefined> {
-    return this.db.selectFrom('participants').selectAll().where('id', '=', id).executeTakeFirst();
+  async participantById(id: string): Promise<Participant | undefined> {
+    return this.opened(await this.db.selectFrom('participants').selectAll().where('id', '=', id).executeTakeFirst());
   }
 
-  participants(studyId: string): Promise<Participant[]> {
-    return this.db.selectFrom('participants').selectAll().where('study_id', '=', studyId).orderBy('label').execute();
+  async participants(studyId: string): Promise<Participant[]> {
+    return (await this.db.selectFrom('participants').selectAll().where('study_id', '=', studyId).orderBy('label').execute()).map((p) => this.opened(p)!);
   }
 
-  participantByToken(tokenHash: string): Promise<Participant | undefined> {
-    return this.db.selectFrom('participants').selectAll().where('token_hash', '=', tokenHash).where('status', '=', 'active').executeTakeFirst();
+  async participantByToken(tokenHash: string): Promise<Participant | undefined> {
+    return this.opened(await this.db.selectFrom('participants').selectAll().where('token_hash', '=', tokenHash).where('status', '=', 'active').executeTakeFirst());
+  }
+
+  /** A participant row with its covariates opened (sealed at rest; plaintext from an older version is read as it is). */
+  private opened(p: Participant | undefined): Participant | undefined {
+    return p && { ...p, covariates: this.keys.openValue(p.covariates, columnContext('participants', 'covariates', p.id)) };
   }
 
   /**
@@ -296,7 +309,7 @@ export class Store {
         .where('id', '=', p.id).where('enrol_code_hash', '=', codeHash).executeTakeFirst();
       if (Number(r.numUpdatedRows) !== 1) return undefined;
       await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: p.id, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'enrolment' }, now)).execute();
-      return { ...p, token_hash: tokenHash, status: 'active', enrolled_ms: now, enrol_code_hash: null, enrol_expires_ms: null };
+      return { ...this.opened(p)!, token_hash: tokenHash, status: 'active', enrolled_ms: now, enrol_code_hash: null, enrol_expires_ms: null };
     });
   }
 
@@ -405,7 +418,7 @@ export class Store {
   /** A recording the server's feature extraction rejected: a failure note (web_speech_failures, first note wins), while the recording is stored. */
   storeSpeechRejection(s: Speech, reason: string, message: string, now: number): Promise<boolean> {
     return this.writeForStoredRecording(s, now, 'speech_failure', `${s.report_id}: server: ${reason}`, (trx) =>
-      (trx as unknown as Kysely<WebDB>).insertInto('web_speech_failures').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, reason: 'rejected', detail: `server: ${reason}: ${message}`, created_ms: now })
+      (trx as unknown as Kysely<WebDB>).insertInto('web_speech_failures').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, reason: 'rejected', detail: this.keys.sealValue(`server: ${reason}: ${message}`, columnContext('web_speech_failures', 'detail', s.report_id)), created_ms: now })
         .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst());
   }
 

@@ -1,12 +1,15 @@
 /**
  * A streaming tar (POSIX ustar) writer for downloading an export folder: one 512-byte header per
  * file, the bytes, zero padding to 512, two zero blocks at the end. No dependency, no temporary
- * archive: files are read as they are sent.
+ * archive: files are read as they are sent. Export folders are sealed at rest (docs/security.md):
+ * each file is opened (every chunk authenticated) as it is sent, and its header gives the
+ * plaintext size.
  */
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
+import type { Keyring } from './crypto.js';
+import { openFileStream, plainSize } from './sealed-files.js';
 
 function octal(n: number, width: number): string { return n.toString(8).padStart(width - 1, '0') + '\0'; }
 
@@ -44,16 +47,17 @@ async function* walk(root: string, dir: string): AsyncGenerator<{ rel: string; f
 }
 
 /** The folder `root` as a tar stream, its entries under `base/`. */
-export function tarFolder(root: string, base: string): Readable {
+export function tarFolder(root: string, base: string, keys: Keyring): Readable {
   return Readable.from((async function* () {
     yield header(`${base}/`, 0, Date.now() / 1000, true);
     for await (const e of walk(root, root)) {
       const st = await stat(e.full);
       if (e.dir) { yield header(`${base}/${e.rel}`, 0, st.mtimeMs / 1000, true); continue; }
-      yield header(`${base}/${e.rel}`, st.size, st.mtimeMs / 1000, false);
+      const size = await plainSize(keys, e.full);
+      yield header(`${base}/${e.rel}`, size, st.mtimeMs / 1000, false);
       let n = 0;
-      for await (const chunk of createReadStream(e.full)) { n += (chunk as Buffer).length; yield chunk as Buffer; }
-      if (n !== st.size) throw new Error(`tar: ${e.rel} changed while it was being sent`);
+      for await (const chunk of openFileStream(keys, e.full)) { n += chunk.length; yield chunk; }
+      if (n !== size) throw new Error(`tar: ${e.rel} changed while it was being sent`);
       if (n % 512) yield Buffer.alloc(512 - (n % 512));
     }
     yield Buffer.alloc(1024);

@@ -20,6 +20,7 @@ const ServeOptions = z.object({
   ffmpeg: z.string().min(1).optional(),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
 });
 
 export function register(program: Command): void {
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option('--ffmpeg <path>', 'ffmpeg binary: also accept speech uploads in other formats (m4a, 3gpp, ogg, webm, mp3, flac), stored as 16 kHz mono WAV (default: WAV only)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, full chain); reloaded on SIGHUP')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
+    .option('--key-file <path>', 'data key (base64, 32 bytes) that seals recordings, notes, covariates, push keys and exports at rest; created 0600 if absent on a new database — back it up apart from the data (default <data-dir>/keys/data.key; or set MOODLENS_DATA_KEY)')
     .option('--log', 'log every request (JSON lines)')
     .action(async (raw) => {
       const parsed = ServeOptions.safeParse(raw);

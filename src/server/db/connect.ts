@@ -6,7 +6,7 @@
 import { Kysely, SqliteDialect, PostgresDialect } from 'kysely';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DB } from './schema.js';
 import { migrateToLatest } from './migrations.js';
@@ -60,7 +60,13 @@ export async function openDatabase(url: string, opts: { migrate?: boolean; poolS
   const { kind, target } = parseDbUrl(url);
   let db: Kysely<DB>;
   if (kind === 'sqlite') {
-    if (target !== ':memory:') mkdirSync(dirname(resolve(target)), { recursive: true });
+    if (target !== ':memory:') {
+      mkdirSync(dirname(resolve(target)), { recursive: true, mode: 0o700 });
+      // The database file 0600 whatever the umask; SQLite gives its -wal and -shm files the
+      // database file's mode, and those that exist already are fixed too.
+      closeSync(openSync(target, 'a', 0o600));
+      for (const f of [target, `${target}-wal`, `${target}-shm`]) { try { chmodSync(f, 0o600); } catch { /* not there yet */ } }
+    }
     const sqlite = new Database(target);
     sqlite.pragma('journal_mode = WAL');
     // FULL: the WAL is fsynced at every commit, so an acknowledged write survives a power cut.

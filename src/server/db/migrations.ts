@@ -250,6 +250,17 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.alterTable('audit').addColumn('hash', 'text').execute();
       },
     },
+    '0030_crypt_meta': {
+      // Encryption at rest (data-key.ts): the data key's canary, a key rotation in progress, and
+      // whether what an older version stored in plaintext has been sealed.
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('crypto_meta')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_ms', big, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -162,7 +162,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     const max = info.settings.speechMaxBytes;
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > max) throw new HttpError(413, `body: audio of ${declared} bytes exceeds the study's limit of ${max} bytes`, 'body');
-    const audio = await receiveAudio(req.body as Readable, ctx.tmpDir, max, { ffmpeg });
+    const audio = await receiveAudio(req.body as Readable, ctx.tmpDir, max, { ffmpeg, keys: ctx.keys });
     const existing = await store.speechOf(report.id);
     if (existing) {
       if (existing.sha256 !== audio.sha256) {

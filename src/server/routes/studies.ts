@@ -194,7 +194,7 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
     const dir = exportJobs.dir(job);
     if (!existsSync(join(dir, 'study.json'))) throw notFound(`the export folder of job ${job.id} (no longer on the server)`);
     await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'export_download', detail: job.id });
-    return reply.header('content-type', 'application/x-tar').header('content-disposition', `attachment; filename="${job.name}.tar"`).send(tarFolder(dir, job.name));
+    return reply.header('content-type', 'application/x-tar').header('content-disposition', `attachment; filename="${job.name}.tar"`).send(tarFolder(dir, job.name, ctx.keys));
   });
 
   app.get('/studies/:studyId/audit', {
