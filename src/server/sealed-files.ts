@@ -4,7 +4,6 @@
  * and what exists already is chmod-ed). Used for speech recordings, export folders and, at start,
  * for sealing what an older version left in plaintext.
  */
-import { createReadStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +13,9 @@ export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 /** Suffix of the temporary file a re-seal writes next to the file it replaces. */
 const SEALING_SUFFIX = '.sealing';
+
+/** Is this the temporary file of a re-seal in progress (not part of the folder's content)? */
+export const isSealingTemp = (name: string) => name.endsWith(SEALING_SUFFIX);
 
 /** mkdir -p with mode 0700 (every level it creates), and the folder itself chmod-ed 0700. */
 export async function mkdirPrivate(dir: string): Promise<void> {
@@ -57,19 +59,43 @@ export async function readHead(path: string): Promise<Buffer> {
 }
 
 /**
- * A stored file's plaintext, as a stream of authenticated chunks. A file without the envelope
- * header is plaintext from a version before encryption and is read as it is.
+ * A stored file opened once (one file descriptor, so a re-seal renamed over it meanwhile does
+ * not mix two files): its plaintext size and its plaintext as a stream of authenticated chunks.
+ * A file without the envelope header is plaintext from a version before encryption and is read
+ * as it is. Iterate `chunks` to the end (or break): that closes the file.
  */
+export async function openStored(keys: Keyring, path: string): Promise<{ size: number; chunks: AsyncGenerator<Buffer> }> {
+  const fh = await open(path, 'r');
+  let handed = false;
+  try {
+    const st = await fh.stat();
+    const head = Buffer.alloc(FILE_HEADER_BYTES);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const sealed = fileKeyId(head.subarray(0, bytesRead)) !== null;
+    const opener = sealed ? keys.fileOpener(head, 'file', path) : null;
+    const size = opener ? opener.plainSize(st.size) : st.size;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      try {
+        let pos = opener ? FILE_HEADER_BYTES : 0;
+        for (;;) {
+          const buf = Buffer.allocUnsafe(256 * 1024);
+          const { bytesRead: n } = await fh.read(buf, 0, buf.length, pos);
+          if (n === 0) break;
+          pos += n;
+          const out = opener ? opener.update(buf.subarray(0, n)) : buf.subarray(0, n);
+          if (out.length) yield out;
+        }
+        if (opener) { const last = opener.final(); if (last.length) yield last; }
+      } finally { await fh.close(); }
+    }
+    handed = true;
+    return { size, chunks: chunks() };
+  } finally { if (!handed) await fh.close(); }
+}
+
+/** A stored file's plaintext, as a stream of authenticated chunks (see openStored). */
 export async function* openFileStream(keys: Keyring, path: string): AsyncGenerator<Buffer> {
-  const head = await readHead(path);
-  if (fileKeyId(head) === null) { for await (const c of createReadStream(path)) yield c as Buffer; return; }
-  const opener = keys.fileOpener(head, 'file', path);
-  for await (const c of createReadStream(path, { start: FILE_HEADER_BYTES, highWaterMark: 256 * 1024 })) {
-    const out = opener.update(c as Buffer);
-    if (out.length) yield out;
-  }
-  const last = opener.final();
-  if (last.length) yield last;
+  yield* (await openStored(keys, path)).chunks;
 }
 
 /** Plaintext size of a stored file (sealed or legacy plaintext). */
@@ -81,10 +107,10 @@ export async function plainSize(keys: Keyring, path: string): Promise<number> {
 
 /** A stored file's whole plaintext, in a buffer of its own (transferable to a worker). */
 export async function openFile(keys: Keyring, path: string): Promise<Buffer> {
-  const size = await plainSize(keys, path);
+  const { size, chunks } = await openStored(keys, path);
   const out = Buffer.allocUnsafeSlow(size);
   let off = 0;
-  for await (const c of openFileStream(keys, path)) {
+  for await (const c of chunks) {
     if (off + c.length > size) throw new Error(`${path} changed while it was being read`);
     c.copy(out, off); off += c.length;
   }

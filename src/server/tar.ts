@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Keyring } from './crypto.js';
-import { openFileStream, plainSize } from './sealed-files.js';
+import { isSealingTemp, openStored } from './sealed-files.js';
 
 function octal(n: number, width: number): string { return n.toString(8).padStart(width - 1, '0') + '\0'; }
 
@@ -42,7 +42,7 @@ async function* walk(root: string, dir: string): AsyncGenerator<{ rel: string; f
   for (const e of entries) {
     const full = join(dir, e.name), rel = relative(root, full).split(sep).join('/');
     if (e.isDirectory()) { yield { rel: rel + '/', full, dir: true }; yield* walk(root, full); }
-    else if (e.isFile()) yield { rel, full, dir: false };
+    else if (e.isFile() && !isSealingTemp(e.name)) yield { rel, full, dir: false }; // a key rotation's temporary file is not content
   }
 }
 
@@ -53,10 +53,10 @@ export function tarFolder(root: string, base: string, keys: Keyring): Readable {
     for await (const e of walk(root, root)) {
       const st = await stat(e.full);
       if (e.dir) { yield header(`${base}/${e.rel}`, 0, st.mtimeMs / 1000, true); continue; }
-      const size = await plainSize(keys, e.full);
+      const { size, chunks } = await openStored(keys, e.full);
       yield header(`${base}/${e.rel}`, size, st.mtimeMs / 1000, false);
       let n = 0;
-      for await (const chunk of openFileStream(keys, e.full)) { n += chunk.length; yield chunk; }
+      for await (const chunk of chunks) { n += chunk.length; yield chunk; }
       if (n !== size) throw new Error(`tar: ${e.rel} changed while it was being sent`);
       if (n % 512) yield Buffer.alloc(512 - (n % 512));
     }
