@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { validateStudy } from '../../src/data/index.js';
-import { BACKENDS, DAMS, exportAndWait, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
+import { BACKENDS, DAMS, downloadExport, exportAndWait, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 function tone(seconds: number, rate = 16000): Buffer {
   const x = new Float32Array(Math.round(seconds * rate));
@@ -307,7 +307,7 @@ for (const b of BACKENDS) {
       const exp = { json: job.summary };
       expect(exp.json.reports).toBeGreaterThanOrEqual(1);
       expect(exp.json.speechFiles).toBeGreaterThanOrEqual(1);
-      const v = await validateStudy(exp.json.dir);
+      const v = await validateStudy(await downloadExport(h, s.researcher, job)); // sealed at rest on the server: the download is the study folder
       expect(v.issues).toEqual([]);
       expect(v.ok).toBe(true);
       expect(v.study!.reports.n).toBe(exp.json.reports);

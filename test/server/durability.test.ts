@@ -11,6 +11,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { BACKENDS, DAMS, makeBackend, ADMIN, type Backend } from './helpers.js';
+import { Keyring, parseKey } from '../../src/server/crypto.js';
+import { defaultKeyFile } from '../../src/server/data-key.js';
+import { openFile } from '../../src/server/sealed-files.js';
 
 async function startChild(b: Backend): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--db', b.url, '--port', '0', '--data-dir', b.dataDir], {
@@ -125,10 +128,12 @@ for (const b of BACKENDS) {
           const rows = await h.db.selectFrom('speech').innerJoin('reports', 'reports.id', 'speech.report_id').select(['speech.file', 'speech.sha256', 'reports.client_id', 'reports.participant_id']).execute();
           const byKey = new Map(rows.map((r) => [`${[...pids].find(([, v]) => v === r.participant_id)![0]}/${r.client_id}`, r]));
           for (const [key, sha] of ackedSpeech) expect(byKey.get(key)?.sha256).toBe(sha);
+          // (sealed at rest with the data key the server created in the data folder; opening authenticates every chunk)
+          const keys = new Keyring(parseKey(readFileSync(defaultKeyFile(backend.dataDir), 'utf8'), 'data key'));
           for (const r of rows) {
             const path = join(backend.dataDir, r.file);
             expect(existsSync(path)).toBe(true);
-            expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toBe(r.sha256);
+            expect(createHash('sha256').update(await openFile(keys, path)).digest('hex')).toBe(r.sha256);
           }
           expect(ackedBatches.length).toBeGreaterThan(0);
         } finally { await h.close(); }

@@ -2,9 +2,9 @@
  * Test helpers: the two storage back ends (SQLite in a temp folder; PostgreSQL in a fresh
  * database per run, dropped afterwards) and a server with an admin, a researcher and a study.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildServer, type Server, type ServerOptions } from '../../src/server/app.js';
@@ -60,15 +60,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Test servers make a fresh data key each: its "back it up" notice is left out of the test output. */
+const quietKeys = () => {};
+
 export async function startHarness(name: 'sqlite' | 'postgres', opts: Partial<ServerOptions> = {}): Promise<Harness> {
   const backend = await makeBackend(name);
-  return harnessOn(await buildServer({ db: backend.url, dataDir: backend.dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000, ...opts }), backend);
+  return harnessOn(await buildServer({ db: backend.url, dataDir: backend.dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000, keyLog: quietKeys, ...opts }), backend);
 }
 
 /** Stop the harness's server (keeping its database and data directory) and start a new one on them: a restart. */
 export async function restartHarness(h: Harness, opts: Partial<ServerOptions> = {}): Promise<Harness> {
   await h.server.close();
-  return harnessOn(await buildServer({ db: h.backend.url, dataDir: h.backend.dataDir, alertDebounceMs: 0, authRateLimit: 1000, ...opts }), h.backend);
+  return harnessOn(await buildServer({ db: h.backend.url, dataDir: h.backend.dataDir, alertDebounceMs: 0, authRateLimit: 1000, keyLog: quietKeys, ...opts }), h.backend);
 }
 
 /** Requests (Fastify inject) and logins against one running server; close() also drops the back end. */
@@ -117,6 +120,23 @@ export function reportBody(id: string, time: string, value = 50, extra: Record<s
 /** Start an export job and poll it until it is done (or failed); returns the finished job view. */
 export const exportAndWait = (h: Harness, token: string, studyId: string, body: Record<string, unknown> = {}) =>
   pollExport((m, u, o) => h.req(m, u, o), token, studyId, body);
+
+/**
+ * Download a finished export and unpack it into a new folder under the harness's data folder;
+ * returns that folder (the study folder). On the server the export is sealed at rest
+ * (docs/security.md), so the data library reads the download, not the server's folder.
+ */
+export async function downloadExport(h: Harness, token: string, job: { downloadUrl: string }): Promise<string> {
+  const dl = await h.server.app.inject({ method: 'GET', url: job.downloadUrl, headers: { authorization: `Bearer ${token}` } });
+  if (dl.statusCode !== 200) throw new Error(`download: ${dl.statusCode} ${dl.body}`);
+  const out = mkdtempSync(join(h.backend.dataDir, 'downloaded-'));
+  for (const [name, bytes] of untar(dl.rawPayload)) {
+    const rel = name.split('/').slice(1).join('/');
+    mkdirSync(dirname(join(out, rel)), { recursive: true });
+    writeFileSync(join(out, rel), bytes);
+  }
+  return out;
+}
 
 /** The files of a tar archive (ustar): path → bytes (directories left out). */
 export function untar(buf: Buffer): Map<string, Buffer> {

@@ -5,9 +5,10 @@
  * instances from the export as from the original folder; the recordings are byte-identical.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { openFile } from '../../src/server/sealed-files.js';
 import { synthesizeStudy } from '../../src/synth/index.js';
 import { buildDataset, validateStudy } from '../../src/data/index.js';
 import { readCsv } from '../../src/util/csv.js';
@@ -90,18 +91,26 @@ describe('synthetic study → API → export', () => {
     expect(job.status, job.error).toBe('done');
     expect(job.progress).toBe(1);
     expect(job.done).toBe(job.total);
-    const exp = { json: job.summary };
-    expect(exp.json.speechFiles).toBe(speechFiles);
-    expect((await validateStudy(exp.json.dir)).issues).toEqual([]);
-    // The download is the folder as a tar archive, byte for byte.
+    expect(job.summary.speechFiles).toBe(speechFiles);
+    // The download is the folder as a tar archive: on the server the folder is sealed at rest
+    // (docs/security.md), the archive holds every file opened, byte for byte.
     const dl = await h.server.app.inject({ method: 'GET', url: job.downloadUrl, headers: { authorization: `Bearer ${s.researcher}` } });
     expect(dl.statusCode).toBe(200);
     expect(dl.headers['content-type']).toBe('application/x-tar');
     const tar = untar(dl.rawPayload);
     const onDisk = (d: string, pre = ''): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? onDisk(join(d, e.name), `${pre}${e.name}/`) : [`${pre}${e.name}`]);
-    const want = onDisk(exp.json.dir).sort();
+    const want = onDisk(job.summary.dir).sort();
     expect([...tar.keys()].map((k) => k.replace(/^roundtrip\//, '')).sort()).toEqual(want);
-    for (const f of want) expect(tar.get(`roundtrip/${f}`)!.equals(readFileSync(join(exp.json.dir, f))), f).toBe(true);
+    const got = join(dir, `downloaded-${speech}`);
+    for (const f of want) {
+      const bytes = tar.get(`roundtrip/${f}`)!;
+      expect(bytes.equals(await openFile(h.server.store.keys, join(job.summary.dir, f))), f).toBe(true);
+      expect(readFileSync(join(job.summary.dir, f)).equals(bytes), `${f} is sealed on the server`).toBe(false);
+      mkdirSync(dirname(join(got, f)), { recursive: true });
+      writeFileSync(join(got, f), bytes);
+    }
+    const exp = { json: { dir: got } };
+    expect((await validateStudy(exp.json.dir)).issues).toEqual([]);
 
     const a = (await buildDataset(src, { policy: 'masked' })).dataset;
     const b = (await buildDataset(exp.json.dir, { policy: 'masked' })).dataset;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav16, parseWavHeader } from '../../src/signal/wav.js';
 import { buildServer } from '../../src/server/app.js';
+import { openFile } from '../../src/server/sealed-files.js';
 import { ADMIN, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const FFMPEG = process.env.MOODLENS_TEST_FFMPEG ?? 'ffmpeg'; // found on PATH
@@ -54,7 +55,7 @@ describe.skipIf(!HAVE_FFMPEG)('speech uploads in other formats (ffmpeg)', () => 
     expect(r.json.durationS).toBeLessThan(1.35); // AAC adds priming samples, no more
     const stored = files(join(withFf.backend.dataDir, 'speech')).filter((f) => f.endsWith('.wav'));
     expect(stored).toHaveLength(1);
-    const bytes = readFileSync(stored[0]);
+    const bytes = await openFile(withFf.server.store.keys, stored[0]); // sealed at rest
     const { fmt, declaredBytes } = parseWavHeader(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     expect([fmt.sampleRate, fmt.channels, fmt.bitsPerSample]).toEqual([16000, 1, 16]);
     expect(r.json.bytes).toBe(bytes.length);
