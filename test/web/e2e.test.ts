@@ -16,6 +16,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildServer, type Server } from '../../src/server/app.js';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { exportAndWait } from '../support/export.js';
+import { openFile } from '../../src/server/sealed-files.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -325,7 +326,7 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     expect(job.status, job.error).toBe('done');
     const dir = join(dataDir, 'exports', sid, job.id);
     expect(job.dir).toBe(dir);
-    const csv = readFileSync(join(dir, 'speech_features.csv'), 'utf8').trim().split('\n');
+    const csv = (await openFile(server.store.keys, join(dir, 'speech_features.csv'))).toString('utf8').trim().split('\n'); // sealed at rest
     expect(csv).toHaveLength(2); // header + the one report
     expect(csv[0]).toMatch(/F0semitone/);
     expect(existsSync(join(dataDir, 'speech', sid))).toBe(false); // no audio stored for this study
