@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createECDH, randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { encodeWav16 } from '../../src/signal/wav.js';
+import { openFile } from '../../src/server/sealed-files.js';
 import { BACKENDS, exportAndWait, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -56,7 +57,7 @@ for (const b of BACKENDS) {
       expect((await h.req('PUT', `/me/reports/${planted}-0/speech`, { token: tok, payload: wav, headers: { 'content-type': 'audio/wav' } })).status).toBe(201);
       const exp = (await exportAndWait(h, s.researcher, s.studyId, { name: 'with-them' })).job;
       expect(exp.status).toBe('done');
-      expect(readFileSync(join(exp.dir, 'participants.csv'), 'utf8')).toContain(planted);
+      expect((await openFile(h.server.store.keys, join(exp.dir, 'participants.csv'))).toString('utf8')).toContain(planted); // sealed at rest
       await h.server.monitor.idle();
       await h.server.speech.idle();
 
