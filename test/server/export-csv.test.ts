@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { loadStudy } from '../../src/data/load.js';
 import { validateStudy } from '../../src/data/index.js';
-import { BACKENDS, exportAndWait, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
+import { BACKENDS, downloadExport, exportAndWait, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const runsAsFormula = (cell: string) => /^[=+\-@\t\r]/.test(cell) && !/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(cell);
 const rawCells = (path: string): string[] => (parse(readFileSync(path, 'utf8'), { bom: true, relax_column_count: true }) as string[][]).flat();
@@ -43,7 +43,7 @@ for (const b of BACKENDS) {
       }
       const { job } = await exportAndWait(h, s.researcher, s.studyId, { name: 'formulas' });
       expect(job.status, job.error).toBe('done');
-      const dir = job.summary.dir as string;
+      const dir = await downloadExport(h, s.researcher, job); // sealed at rest on the server: the download is the study folder
 
       for (const f of ['participants.csv', 'reports.csv', 'activity.csv']) {
         for (const c of rawCells(join(dir, f))) expect(runsAsFormula(c), `${f}: ${JSON.stringify(c)}`).toBe(false);
