@@ -1,7 +1,7 @@
 /**
  * `moodlens serve`: the study platform server (src/server). SQLite is the embedded default;
  * PostgreSQL for scale-out. The first admin comes from MOODLENS_ADMIN_EMAIL and
- * MOODLENS_ADMIN_PASSWORD when the database has no user yet.
+ * MOODLENS_ADMIN_PASSWORD (at least 12 characters) when the database has no user yet.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -20,6 +20,8 @@ const ServeOptions = z.object({
   ffmpeg: z.string().min(1).optional(),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
+  /** Flag alone: trust every proxy hop; with a value: the proxies' addresses/CIDRs, comma-separated. */
+  trustProxy: z.union([z.literal(true), z.string().min(1).regex(/^[0-9A-Fa-f.:/,\s]+$/, 'expected proxy addresses or CIDRs, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)')]).optional(),
 });
 
 export function register(program: Command): void {
@@ -37,7 +39,8 @@ export function register(program: Command): void {
     .option('--ffmpeg <path>', 'ffmpeg binary: also accept speech uploads in other formats (m4a, 3gpp, ogg, webm, mp3, flac), stored as 16 kHz mono WAV (default: WAV only)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, full chain); reloaded on SIGHUP')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
-    .option('--log', 'log every request (JSON lines)')
+    .option('--trust-proxy [addresses]', 'behind a reverse proxy: take the client address from X-Forwarded-For so rate limits key on the real client (alone: trust every hop; or the proxies\' addresses/CIDRs, comma-separated). Off by default: every client behind a proxy then shares its limits')
+    .option('--log', 'log every request (JSON lines; secrets in URLs redacted)')
     .action(async (raw) => {
       const parsed = ServeOptions.safeParse(raw);
       if (!parsed.success) {
