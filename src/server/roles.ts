@@ -52,6 +52,7 @@ const OWNER: Rule = { who: 'member', min: 'owner' };
  */
 export const RULES: Readonly<Record<string, Rule>> = {
   // meta, static files and documentation (hidden from the OpenAPI document)
+  'GET /': PUBLIC, // redirects to the dashboard
   'GET /health': PUBLIC,
   'GET /openapi.json': PUBLIC,
   'GET /docs': PUBLIC,
