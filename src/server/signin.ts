@@ -3,13 +3,14 @@
  * logger that never writes a secret (docs/security.md, "Roles and sign-in").
  */
 import type { FastifyServerOptions } from 'fastify';
+import { UsageError } from '../util/errors.js';
 
 /** The bootstrap admin (MOODLENS_ADMIN_PASSWORD) needs at least this many characters. */
 export const ADMIN_PASSWORD_MIN = 12;
 
 export function checkAdminPassword(password: string): void {
   if (password.length < ADMIN_PASSWORD_MIN) {
-    throw new Error(`MOODLENS_ADMIN_PASSWORD: the first admin's password needs at least ${ADMIN_PASSWORD_MIN} characters (it has ${password.length}); nothing was created`);
+    throw new UsageError(`MOODLENS_ADMIN_PASSWORD: the first admin's password needs at least ${ADMIN_PASSWORD_MIN} characters (it has ${password.length}); nothing was created`);
   }
 }
 
