@@ -35,6 +35,8 @@ import { participantWebRoutes } from './routes/participant-web.js';
 import { pushRoutes } from './push.js';
 import { DataKeys, sealAtStart } from './data-key.js';
 import { mkdirPrivate } from './sealed-files.js';
+import { installAccessControl } from './roles.js';
+import { checkAdminPassword, redactingLogger } from './signin.js';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 
@@ -46,7 +48,15 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir' | 'keys'> 
   admin?: { email: string; password: string };
   /** Requests per minute per client address on login and enrolment (default 10). */
   authRateLimit?: number;
+  /**
+   * Behind a reverse proxy: take the client's address from X-Forwarded-For (Fastify's
+   * trustProxy), so rate limits key on the real client. Off by default: then every client behind
+   * a proxy shares the proxy's address and its limits. true (trust every hop), or the proxies' addresses/CIDRs, comma-separated.
+   */
+  trustProxy?: boolean | string;
   logger?: boolean;
+  /** Where the request log goes (default stdout); tests read it. */
+  logStream?: { write(line: string): void };
   /** Public base URL for enrolment links (default: from the request's Host). */
   publicUrl?: string;
   /** Worker threads computing speech features from uploaded audio (default 1). */
@@ -111,6 +121,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const store = new Store(handle, dataKeys.keyring);
   await store.sealAudit(); // rows from before the audit chain existed
   if (opts.admin && (await store.countUsers()) === 0) {
+    try { checkAdminPassword(opts.admin.password); } catch (e) { await store.close(); throw e; }
     await store.createUser({ email: opts.admin.email, passwordHash: await hashPassword(opts.admin.password), isAdmin: true });
   }
   // Recordings a crash left without their database row: nothing may exist that withdrawal or export would miss.
@@ -127,7 +138,9 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1);
   await exportJobs.startUp(); // interrupted jobs failed, old-layout folders removed, expired exports pruned
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1024 * 1024, ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}) }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ logger: opts.logger ? redactingLogger(opts.logStream) : false, bodyLimit: 1024 * 1024, trustProxy: opts.trustProxy ?? false, ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}) }).withTypeProvider<ZodTypeProvider>();
+  // Every route registered from here on gets its access check from the rules table (roles.ts).
+  installAccessControl(app, ctx);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

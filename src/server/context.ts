@@ -14,6 +14,7 @@ import type { Participant, Store, Study, User } from './store.js';
 import type { Predictor } from './predictor.js';
 import { resolveModelFolder } from './model-path.js';
 import type { Keyring } from './crypto.js';
+import { roleAtLeast, type Role } from './roles.js';
 
 export interface StudyInfo { study: Study; config: StudyConfig; settings: ServerSettings }
 
@@ -101,7 +102,7 @@ export class ServerContext {
 
   forgetSession(token: string): void { this.researcherTokens.delete(sha256(token)); }
 
-  /** Drop every cached session of a user (password changed or reset), except `keepToken`'s. */
+  /** Drop every cached session of a user (password changed or reset, account disabled), except `keepToken`'s. */
   forgetUser(userId: string, keepToken?: string): void {
     const keep = keepToken ? sha256(keepToken) : null;
     for (const [k, v] of this.researcherTokens) if (v.u.id === userId && k !== keep) this.researcherTokens.delete(k);
@@ -129,14 +130,26 @@ export class ServerContext {
   forgetStudy(studyId: string): void { this.studies.delete(studyId); }
 
   /**
-   * The study, if this researcher may see it (admin, or a member). A study the researcher is not
-   * a member of answers 404, so its existence is not revealed.
+   * The access check of study routes (roles.ts): an admin, or a member with at least `min`. A
+   * study the researcher is not a member of answers 404, so its existence is not revealed; a
+   * member whose role is too low gets 403 naming the role needed. Returns the role ("admin" for admins).
    */
-  async studyFor(user: User, studyId: string, needOwner = false): Promise<StudyInfo> {
+  async requireRole(user: User, studyId: string, min: Role): Promise<Role | 'admin'> {
+    if (user.is_admin) return 'admin';
+    const role = await this.store.memberRole(studyId, user.id);
+    if (!role) throw notFound(`study ${studyId}`);
+    if (!roleAtLeast(role, min)) throw forbidden(`this needs the ${min} role in study ${studyId}; you are a ${role}`);
+    return role as Role;
+  }
+
+  /**
+   * The study, if this researcher may see it (admin, or a member; 404 otherwise). Which role a
+   * route needs is checked before the handler runs, from the rules table (roles.ts).
+   */
+  async studyFor(user: User, studyId: string): Promise<StudyInfo> {
     if (!user.is_admin) {
       const role = await this.store.memberRole(studyId, user.id);
       if (!role) throw notFound(`study ${studyId}`);
-      if (needOwner && role !== 'owner') throw forbidden('only an owner of the study may do this');
     }
     return this.studyInfo(studyId);
   }

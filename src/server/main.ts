@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { buildServer } from './app.js';
 import { UsageError } from '../util/errors.js';
 
-export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; keyFile?: string; tlsCert?: string; tlsKey?: string }
+export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; keyFile?: string; tlsCert?: string; tlsKey?: string; trustProxy?: boolean | string }
 
 /** The key and certificate files, read (again on SIGHUP); a clear error when one is missing. */
 function readTls(o: ServeOptions): { key: Buffer; cert: Buffer } | undefined {
@@ -30,7 +30,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
   const server = await buildServer({
     // The data key (docs/security.md): --key-file, or MOODLENS_DATA_KEY, or <data-dir>/keys/data.key.
     keyFile: o.keyFile === undefined ? undefined : resolve(o.keyFile), dataKey: process.env.MOODLENS_DATA_KEY || undefined,
-    db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg,
+    db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg, trustProxy: o.trustProxy,
     admin: email && password ? { email, password } : undefined, tls,
   });
   const address = await server.app.listen({ port: o.port, host: o.host });

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { StudyConfigSchema, TimeZoneSchema, TRIGGERS } from '../data/study.js';
 import { parseIsoTime } from '../data/rows.js';
+import { ROLES } from './roles.js';
 
 /** ISO 8601 date-time WITH an offset ("2022-09-05T10:23:00+09:00" or "…Z"). */
 export const IsoTimeWithOffset = z.string().max(40).refine(
@@ -82,8 +83,11 @@ export const UserParams = z.object({ userId: Id });
 
 export const AddMemberBody = z.object({
   email: z.email().max(320),
-  role: z.enum(['owner', 'researcher']).default('researcher'),
+  /** The role in this study (src/server/roles.ts): viewer < researcher < owner. */
+  role: z.enum(ROLES).default('researcher'),
 }).strict();
+
+export const MemberParams = z.object({ studyId: Id, userId: Id });
 
 // ---------- studies and participants ----------
 

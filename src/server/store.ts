@@ -47,6 +47,9 @@ export interface WithdrawalSummary {
   files: string[];
 }
 
+/** The outcome of a membership change: done (with the role before), or why not (an HTTP status and a message). */
+export type MemberChange = { ok: true; previous: string | null } | { ok: false; status: 403 | 404 | 409; message: string };
+
 /** What a participant-data write returns when the participant withdrew while it was in flight. */
 const GONE = Symbol('withdrawn');
 
@@ -140,7 +143,7 @@ export class Store {
   }
 
   async createUser(u: { email: string; passwordHash: string; isAdmin: boolean }): Promise<User> {
-    const row: User = { id: newId('u_'), email: u.email.toLowerCase(), password_hash: u.passwordHash, is_admin: u.isAdmin ? 1 : 0, created_ms: Date.now() };
+    const row: User = { id: newId('u_'), email: u.email.toLowerCase(), password_hash: u.passwordHash, is_admin: u.isAdmin ? 1 : 0, created_ms: Date.now(), disabled_ms: null };
     await this.db.insertInto('users').values(row).execute();
     return row;
   }
@@ -158,6 +161,7 @@ export class Store {
     return this.db.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id')
       .selectAll('users').select('sessions.expires_ms')
       .where('sessions.token_hash', '=', tokenHash).where('sessions.expires_ms', '>', Date.now())
+      .where('users.disabled_ms', 'is', null) // a disabled account has no session (its rows are also deleted)
       .executeTakeFirst();
   }
 
@@ -214,6 +218,42 @@ export class Store {
     });
   }
 
+  /** Disable (every session ended) or enable an account, with the audit row, in one transaction. Returns the sessions ended. */
+  setDisabled(userId: string, disabled: boolean, actor: AuditEntry): Promise<number> {
+    return this.write(async (trx) => {
+      await trx.updateTable('users').set({ disabled_ms: disabled ? Date.now() : null }).where('id', '=', userId).execute();
+      const ended = disabled ? Number((await trx.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst()).numDeletedRows) : 0;
+      await trx.insertInto('audit').values(this.auditRow({ ...actor, detail: `${actor.detail ?? ''}${disabled ? `; ${ended} session(s) ended` : ''}` })).execute();
+      return ended;
+    });
+  }
+
+  // ---------- sign-in failures (lockout) ----------
+
+  async loginFailures(emailHash: string): Promise<{ failures: number; locked_until_ms: number } | undefined> {
+    return this.db.selectFrom('login_failures').select(['failures', 'locked_until_ms']).where('email_hash', '=', emailHash).executeTakeFirst();
+  }
+
+  /** Count one more failed sign-in of an account name; `lockMs(failures)` says how long it is then locked (0: not). */
+  recordLoginFailure(emailHash: string, now: number, lockMs: (failures: number) => number): Promise<{ failures: number; lockedUntil: number }> {
+    return this.write(async (trx) => {
+      const r = await trx.insertInto('login_failures').values({ email_hash: emailHash, failures: 1, last_ms: now, locked_until_ms: 0 })
+        .onConflict((oc) => oc.column('email_hash').doUpdateSet((eb) => ({ failures: eb('login_failures.failures', '+', 1), last_ms: now })))
+        .returning('failures').executeTakeFirstOrThrow();
+      const failures = Number(r.failures);
+      const ms = lockMs(failures);
+      const lockedUntil = ms > 0 ? now + ms : 0;
+      if (lockedUntil) await trx.updateTable('login_failures').set({ locked_until_ms: lockedUntil }).where('email_hash', '=', emailHash).execute();
+      return { failures, lockedUntil };
+    });
+  }
+
+  /** Forget the failures of an account name (a successful sign-in, an admin unlock); true when there were some. */
+  async clearLoginFailures(emailHash: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('login_failures').where('email_hash', '=', emailHash).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
   /** Audit rows (newest first), optionally of one resource only (admin view of account events). */
   async auditAll(limit: number, resource?: string): Promise<DB['audit'][]> {
     let q = this.db.selectFrom('audit').selectAll();
@@ -224,10 +264,11 @@ export class Store {
   // ---------- studies ----------
 
   async createStudy(s: { name: string; config: string; settings: string; ownerId: string }): Promise<Study> {
-    const row: Study = { id: newId('s_'), name: s.name, config: s.config, settings: s.settings, model_dir: null, created_ms: Date.now() };
-    await this.db.transaction().execute(async (trx) => {
+    const row: Study = { id: newId('s_'), name: s.name, config: s.config, settings: s.settings, model_dir: null, created_ms: Date.now(), created_by: s.ownerId };
+    await this.write(async (trx) => {
       await trx.insertInto('studies').values(row).execute();
       await trx.insertInto('study_members').values({ study_id: row.id, user_id: s.ownerId, role: 'owner' }).execute();
+      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'researcher', actor_id: s.ownerId, action: 'write', study_id: row.id, participant_id: null, resource: 'study', detail: `created "${s.name}"` })).execute();
     });
     return row;
   }
@@ -247,9 +288,42 @@ export class Store {
     return r?.role;
   }
 
-  async addMember(studyId: string, userId: string, role: string): Promise<void> {
-    await this.db.insertInto('study_members').values({ study_id: studyId, user_id: userId, role })
-      .onConflict((oc) => oc.columns(['study_id', 'user_id']).doUpdateSet({ role })).execute();
+  /** The members of a study with their accounts, owners first. */
+  async members(studyId: string): Promise<{ user_id: string; email: string; role: string; disabled_ms: number | null }[]> {
+    const rows = await this.db.selectFrom('study_members').innerJoin('users', 'users.id', 'study_members.user_id')
+      .select(['study_members.user_id', 'users.email', 'study_members.role', 'users.disabled_ms'])
+      .where('study_members.study_id', '=', studyId).orderBy('users.email').execute();
+    const rank = (r: string) => ['owner', 'researcher', 'viewer'].indexOf(r);
+    return rows.map((r) => ({ ...r, disabled_ms: r.disabled_ms ?? null })).sort((a, b) => rank(a.role) - rank(b.role));
+  }
+
+  /**
+   * Add a member, change a member's role, or (role null) remove one — checked and done in one
+   * transaction: the study's creator is changed or removed only by itself or an admin, and the
+   * last owner is never demoted or removed. The audit row (resource "membership") commits with it.
+   */
+  changeMember(studyId: string, userId: string, role: string | null, by: { id: string; isAdmin: boolean }, actor: AuditEntry): Promise<MemberChange> {
+    return this.write(async (trx): Promise<MemberChange> => {
+      const study = await trx.selectFrom('studies').select(['created_by']).where('id', '=', studyId).executeTakeFirst();
+      if (!study) return { ok: false, status: 404, message: `study ${studyId} not found` };
+      const cur = await trx.selectFrom('study_members').select('role').where('study_id', '=', studyId).where('user_id', '=', userId).executeTakeFirst();
+      const previous = cur?.role ?? null;
+      if (role === null && previous === null) return { ok: false, status: 404, message: `member ${userId} not found in this study` };
+      if (role === previous) return { ok: true, previous };
+      if (study.created_by === userId && by.id !== userId && !by.isAdmin && role !== 'owner') {
+        return { ok: false, status: 403, message: 'the study\'s creator cannot be demoted or removed by a co-owner' };
+      }
+      if (previous === 'owner') {
+        const owners = await trx.selectFrom('study_members').select((eb) => eb.fn.countAll<number>().as('n')).where('study_id', '=', studyId).where('role', '=', 'owner').executeTakeFirstOrThrow();
+        if (Number(owners.n) <= 1) return { ok: false, status: 409, message: 'the study\'s last owner cannot leave or be demoted: make another member an owner first' };
+      }
+      if (role === null) await trx.deleteFrom('study_members').where('study_id', '=', studyId).where('user_id', '=', userId).execute();
+      else if (previous === null) await trx.insertInto('study_members').values({ study_id: studyId, user_id: userId, role }).execute();
+      else await trx.updateTable('study_members').set({ role }).where('study_id', '=', studyId).where('user_id', '=', userId).execute();
+      const what = role === null ? `removed ${userId} (was ${previous})` : previous === null ? `added ${userId} as ${role}` : `changed ${userId} from ${previous} to ${role}`;
+      await trx.insertInto('audit').values(this.auditRow({ ...actor, detail: actor.detail ? `${what}; ${actor.detail}` : what })).execute();
+      return { ok: true, previous };
+    });
   }
 
   /** Every study that has a model attached: its id and stored model_dir. */

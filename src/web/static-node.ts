@@ -1,8 +1,8 @@
 /**
  * Serves the built web front ends (dist/web/public, written by scripts/build-web.mjs) from
  * `moodlens serve`: the participant app under /app/, the researcher dashboard under
- * /dashboard/, and the enrolment link `/enrol?code=…` (what the server's invitation gives out)
- * redirects into the app with the code filled in. Node-only (the rest of src/web is browser code).
+ * /dashboard/, and the old enrolment link `/enrol?code=…` redirects into the app with the code in
+ * the fragment (invitations now link to `/app/#code=…` directly). Node-only (the rest of src/web is browser code).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -41,8 +41,10 @@ export async function webRoutes(app: FastifyInstance<any, any, any, any, any>, r
   app.get('/app/*', hide, send('app'));
   app.get('/dashboard', hide, async (_req, reply) => reply.redirect('/dashboard/'));
   app.get('/dashboard/*', hide, send('dashboard'));
+  // Links the server gives out carry the code in the fragment (/app/#code=…), which no server
+  // sees; older links (/enrol?code=…) still work and move the code into the fragment.
   app.get('/enrol', hide, async (req: any, reply) => {
     const code = typeof req.query?.code === 'string' ? req.query.code : '';
-    return reply.redirect(`/app/?code=${encodeURIComponent(code)}`);
+    return reply.redirect(code ? `/app/#code=${encodeURIComponent(code)}` : '/app/');
   });
 }

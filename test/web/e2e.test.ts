@@ -96,9 +96,12 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     await phone.grantPermissions(['microphone', 'notifications'], { origin: base });
     let page = await phone.newPage(); watch(page);
 
-    // Enrol from the invitation link (/enrol?code=… redirects into the app with the code filled in).
-    await page.goto(`${base}/enrol?code=${invite.enrolCode}`);
+    // Enrol from the invitation link (/app/#code=…: the code is in the fragment, which no server
+    // sees; the app fills it in and takes it out of the address bar).
+    expect(invite.enrolUrl).toBe(`${base}/app/#code=${invite.enrolCode}`);
+    await page.goto(invite.enrolUrl);
     await expect.poll(() => page.inputValue('#code')).toBe(invite.enrolCode);
+    expect(page.url()).not.toContain(invite.enrolCode);
     await shot(page, 'app-enrol-phone');
     await page.getByRole('button', { name: 'Join' }).click();
     await page.getByRole('heading', { name: 'Hello P01' }).waitFor();
@@ -294,7 +297,7 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     const phone = await browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true });
     await phone.grantPermissions(['microphone'], { origin: base });
     const page = await phone.newPage(); watch(page); page.setDefaultTimeout(15_000);
-    await page.goto(`${base}/enrol?code=${invite.enrolCode}`);
+    await page.goto(`${base}/enrol?code=${invite.enrolCode}`); // an old-style link still works (redirected into the fragment)
     await page.getByRole('button', { name: 'Join' }).click();
     await page.getByRole('button', { name: 'Answer now' }).waitFor();
     // The link a reminder opens when no app window is open (/app/?prompt=<time>) goes straight

@@ -1,7 +1,7 @@
 /**
  * `moodlens serve`: the study platform server (src/server). SQLite is the embedded default;
  * PostgreSQL for scale-out. The first admin comes from MOODLENS_ADMIN_EMAIL and
- * MOODLENS_ADMIN_PASSWORD when the database has no user yet.
+ * MOODLENS_ADMIN_PASSWORD (at least 12 characters) when the database has no user yet.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -21,6 +21,8 @@ const ServeOptions = z.object({
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
   keyFile: z.string().min(1).optional(),
+  /** Flag alone: trust every proxy hop; with a value: the proxies' addresses/CIDRs, comma-separated. */
+  trustProxy: z.union([z.literal(true), z.string().min(1).regex(/^[0-9A-Fa-f.:/,\s]+$/, 'expected proxy addresses or CIDRs, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)')]).optional(),
 });
 
 export function register(program: Command): void {
@@ -39,7 +41,8 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, full chain); reloaded on SIGHUP')
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--key-file <path>', 'data key (base64, 32 bytes) that seals recordings, notes, covariates, push keys and exports at rest; created 0600 if absent on a new database — back it up apart from the data (default <data-dir>/keys/data.key; or set MOODLENS_DATA_KEY)')
-    .option('--log', 'log every request (JSON lines)')
+    .option('--trust-proxy [addresses]', 'behind a reverse proxy: take the client address from X-Forwarded-For so rate limits key on the real client (alone: trust every hop; or the proxies\' addresses/CIDRs, comma-separated). Off by default: every client behind a proxy then shares its limits')
+    .option('--log', 'log every request (JSON lines; secrets in URLs redacted)')
     .action(async (raw) => {
       const parsed = ServeOptions.safeParse(raw);
       if (!parsed.success) {

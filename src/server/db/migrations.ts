@@ -261,6 +261,24 @@ function migrations(kind: DbKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0040_roles_accounts': {
+      // Roles and sign-in (docs/security.md "Roles and sign-in"): accounts can be disabled, the
+      // study remembers its creator (a co-owner cannot demote or remove it), and failed sign-ins
+      // are counted per account name for the lockout.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('users').addColumn('disabled_ms', big).execute();
+        await db.schema.alterTable('studies').addColumn('created_by', 'text').execute();
+        // Before 0040 the creator was not recorded: a study with exactly one owner was created by it.
+        await sql`update studies set created_by = (select m.user_id from study_members m where m.study_id = studies.id and m.role = 'owner')
+          where (select count(*) from study_members m where m.study_id = studies.id and m.role = 'owner') = 1`.execute(db);
+        await db.schema.createTable('login_failures')
+          .addColumn('email_hash', 'text', (c) => c.primaryKey())
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('last_ms', big, (c) => c.notNull())
+          .addColumn('locked_until_ms', big, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -13,6 +13,8 @@ export interface UsersTable {
   password_hash: string;
   is_admin: number;
   created_ms: number;
+  /** When an admin disabled the account (no sign-in, every session ended), or null; since 0040. */
+  disabled_ms?: number | null;
 }
 
 export interface SessionsTable {
@@ -33,13 +35,25 @@ export interface StudiesTable {
   /** Folder of the attached trained model, or null. */
   model_dir: string | null;
   created_ms: number;
+  /** The account that created the study (a co-owner cannot demote or remove it); null for studies older than 0040 with several owners. */
+  created_by?: string | null;
 }
 
 export interface StudyMembersTable {
   study_id: string;
   user_id: string;
-  /** "owner" (may add researchers) or "researcher". */
+  /** "owner", "researcher" or "viewer" (src/server/roles.ts). */
   role: string;
+}
+
+/** Failed sign-ins per account name (sha256 of the lower-cased email, whether or not it has an account). */
+export interface LoginFailuresTable {
+  email_hash: string;
+  /** Consecutive failures since the last successful sign-in or unlock. */
+  failures: number;
+  last_ms: number;
+  /** Sign-in refused until then (0 = not locked). */
+  locked_until_ms: number;
 }
 
 export interface ParticipantsTable {
@@ -212,4 +226,5 @@ export interface DB {
   audit: AuditTable;
   password_resets: PasswordResetsTable;
   export_jobs: ExportJobsTable;
+  login_failures: LoginFailuresTable;
 }

@@ -51,7 +51,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
     schema: { tags, summary: 'Attach a trained model folder (or "builtin:baseline") to the study', params: StudyParams, body: AttachModelBody },
   }, async (req) => {
     const u = await ctx.researcher(req);
-    const info = await ctx.studyFor(u, req.params.studyId, true);
+    const info = await ctx.studyFor(u, req.params.studyId);
     // Only a folder under --models-dir; the same answer for missing and outside (model-path.ts).
     const model = req.body.model === BUILTIN_BASELINE ? BUILTIN_BASELINE : normaliseModelName(req.body.model);
     if (model !== BUILTIN_BASELINE && !ctx.modelFolder(model)) throw new HttpError(400, `body.model: ${modelNotFound(req.body.model)}`, 'body.model');
@@ -81,7 +81,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
 
   app.delete('/studies/:studyId/model', { schema: { tags, params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
-    const info = await ctx.studyFor(u, req.params.studyId, true);
+    const info = await ctx.studyFor(u, req.params.studyId);
     await store.setModel(info.study.id, null);
     ctx.forgetStudy(info.study.id); monitor.resetStudy(info.study.id);
     return { model: null };

@@ -9,14 +9,15 @@ import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.js';
 import {
-  AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, ParticipantParams, StudyParams,
+  AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
 } from '../schemas.js';
+import type { Role } from '../roles.js';
 import { newEnrolCode, newId, normaliseEnrolCode, sha256 } from '../auth.js';
 import { HttpError, notFound } from '../http-error.js';
 import { participantSchedule, studySchedule } from '../schedule.js';
 import { tarFolder } from '../tar.js';
 import type { ExportJob } from '../export-jobs.js';
-import type { Participant, Report } from '../store.js';
+import type { Participant, Report, User } from '../store.js';
 import type { StudyInfo } from '../context.js';
 import { withdrawParticipant } from '../withdrawal.js';
 
@@ -36,13 +37,17 @@ export function participantView(p: Participant) {
   };
 }
 
-function studyView(info: StudyInfo) {
-  return { id: info.study.id, name: info.study.name, config: info.config, settings: info.settings, model: info.study.model_dir, createdAt: new Date(info.study.created_ms).toISOString() };
+function studyView(info: StudyInfo, role: Role | 'admin' | null) {
+  return { id: info.study.id, name: info.study.name, config: info.config, settings: info.settings, model: info.study.model_dir, createdAt: new Date(info.study.created_ms).toISOString(), role };
 }
 
+/**
+ * The enrolment link: the participant app with the code in the URL fragment, which browsers never
+ * send to a server (so it is in no access log, proxy log or Referer header).
+ */
 function enrolUrl(req: FastifyRequest, publicUrl: string | undefined, code: string): string {
   const base = publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
-  return `${base.replace(/\/$/, '')}/enrol?code=${code}`;
+  return `${base.replace(/\/$/, '')}/app/#code=${code}`;
 }
 
 function exportJobView(j: ExportJob, dir: string) {
@@ -63,7 +68,7 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
   app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const s = await store.createStudy({ name: req.body.config.name, config: JSON.stringify(req.body.config), settings: JSON.stringify(req.body.settings), ownerId: u.id });
-    return reply.code(201).send(studyView(await ctx.studyInfo(s.id)));
+    return reply.code(201).send(studyView(await ctx.studyInfo(s.id), 'owner'));
   });
 
   app.get('/studies', { schema: { tags, summary: 'Studies you may see' } }, async (req) => {
@@ -73,16 +78,53 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
 
   app.get('/studies/:studyId', { schema: { tags, params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
-    return studyView(await ctx.studyFor(u, req.params.studyId));
+    const info = await ctx.studyFor(u, req.params.studyId);
+    // The caller's own role, so a front end shows only what it may do.
+    return studyView(info, u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null) as Role | null);
   });
 
-  app.post('/studies/:studyId/members', { schema: { tags, summary: 'Give a researcher access (owners only)', params: StudyParams, body: AddMemberBody } }, async (req) => {
+  app.get('/studies/:studyId/members', { schema: { tags, summary: 'Who has access to the study, with their roles (owner, researcher, viewer)', params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
-    await ctx.studyFor(u, req.params.studyId, true);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    return (await store.members(info.study.id)).map((m) => ({ userId: m.user_id, email: m.email, role: m.role as Role, creator: m.user_id === info.study.created_by, disabled: m.disabled_ms !== null }));
+  });
+
+  /** Apply a membership change (store.changeMember's checks), or throw its refusal. */
+  const changeMember = async (studyId: string, userId: string, role: Role | null, u: User) => {
+    const r = await store.changeMember(studyId, userId, role, { id: u.id, isAdmin: u.is_admin === 1 },
+      { actor_kind: 'researcher', actor_id: u.id, action: role === null ? 'delete' : 'write', study_id: studyId, participant_id: null, resource: 'membership' });
+    if (!r.ok) throw new HttpError(r.status, r.message);
+    return r.previous as Role | null;
+  };
+
+  app.post('/studies/:studyId/members', {
+    schema: { tags, summary: 'Give an account access to the study, or change its role (owners only; the creator\'s role is changed only by itself, the last owner stays)', params: StudyParams, body: AddMemberBody },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
     const other = await store.userByEmail(req.body.email);
     if (!other) throw new HttpError(404, `body.email: no account for ${req.body.email}`, 'body.email');
-    await store.addMember(req.params.studyId, other.id, req.body.role);
-    return { ok: true };
+    const previous = await changeMember(info.study.id, other.id, req.body.role, u);
+    return { ok: true, userId: other.id, email: other.email, role: req.body.role, previousRole: previous };
+  });
+
+  app.delete('/studies/:studyId/members/:userId', {
+    schema: { tags, summary: 'Take an account\'s access away (owners only; not the creator, unless by itself or an admin; never the last owner)', params: MemberParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const previous = await changeMember(info.study.id, req.params.userId, null, u);
+    return { ok: true, userId: req.params.userId, previousRole: previous };
+  });
+
+  app.post('/studies/:studyId/leave', {
+    schema: { tags, summary: 'Leave the study (any member; the last owner cannot leave)', params: StudyParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    if (!(await store.memberRole(info.study.id, u.id))) throw new HttpError(409, `you are not a member of study ${info.study.id} (admins see every study without being members)`);
+    const previous = await changeMember(info.study.id, u.id, null, u);
+    return { ok: true, userId: u.id, previousRole: previous };
   });
 
   app.post('/studies/:studyId/participants', {

@@ -52,8 +52,18 @@ async function sync(force = false): Promise<void> {
 }
 
 // ---------- enrolment ----------
+/**
+ * The code of an enrolment link: in the fragment (#code=…, never sent to a server, so in no log),
+ * or the query of an old link (?code=…). Read once; the address bar is cleared of it at once.
+ */
+const linkCode = ((): string => {
+  const code = new URLSearchParams(location.hash.slice(1)).get('code') ?? new URLSearchParams(location.search).get('code') ?? '';
+  if (code) history.replaceState(null, '', location.pathname);
+  return code;
+})();
+
 function enrolView(msg = ''): void {
-  const code = new URLSearchParams(location.search).get('code') ?? '';
+  const code = linkCode;
   h(`<h2 tabindex="-1">Join a study</h2>
   <form id="enrol" class="stack">
     <label for="code">Enrolment code from your researcher</label>

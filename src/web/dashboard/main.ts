@@ -1,6 +1,6 @@
 /**
- * Researcher dashboard: login, studies, participants (invite, compliance), alerts to
- * acknowledge, export, model attach, and per participant the item trajectories with the model's
+ * Researcher dashboard: login, password reset page, studies, members and roles, participants
+ * (invite, compliance), alerts to acknowledge, export, model attach (each offered by role), and per participant the item trajectories with the model's
  * predictions and intervals overlaid and a day × hour heat map. Charts are the shared Vega-Lite
  * specs in ../charts.ts rendered with vega's View (SVG).
  */
@@ -63,19 +63,46 @@ async function evaluationCard(el: HTMLElement, studyId: string, study: any): Pro
 }
 
 /** The study's exports (newest first); finished ones can be deleted — they hold personal data. */
-async function exportsList(el: HTMLElement, studyId: string): Promise<void> {
+async function exportsList(el: HTMLElement, studyId: string, canDelete = true): Promise<void> {
   const jobs = await api<any[]>('GET', `/studies/${studyId}/exports`);
   if (!jobs.length) { el.innerHTML = ''; return; }
   const when = (iso: string | null) => (iso ? esc(iso.slice(0, 16).replace('T', ' ')) : '—');
   el.innerHTML = `<div class="scroll"><table id="exports-table"><caption>Exports on the server</caption><thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Finished</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead><tbody>
   ${jobs.map((j) => `<tr><td><code>${esc(j.name)}</code></td><td>${j.status === 'deleted' ? `deleted ${when(j.deletedAt)}${j.deletedBy === 'retention' ? ' (retention)' : ''}` : esc(j.status)}</td><td>${when(j.finishedAt)}</td>
-    <td>${j.status === 'done' || j.status === 'failed' ? `<button class="secondary" data-del-export="${esc(j.id)}" aria-label="Delete export ${esc(j.name)}">Delete</button>` : ''}</td></tr>`).join('')}
+    <td>${canDelete && (j.status === 'done' || j.status === 'failed') ? `<button class="secondary" data-del-export="${esc(j.id)}" aria-label="Delete export ${esc(j.name)}">Delete</button>` : ''}</td></tr>`).join('')}
   </tbody></table></div>`;
   el.querySelectorAll<HTMLButtonElement>('button[data-del-export]').forEach((b) => b.addEventListener('click', async () => {
     b.disabled = true;
     await api('DELETE', `/studies/${studyId}/exports/${b.dataset.delExport}`);
-    await exportsList(el, studyId);
+    await exportsList(el, studyId, canDelete);
   }));
+}
+
+/**
+ * Who has access to the study. Owners add members or change their roles and remove members (the
+ * server refuses to demote or remove the creator by a co-owner, or the last owner); any member may leave.
+ */
+async function membersCard(el: HTMLElement, studyId: string, isOwner: boolean, isMember: boolean): Promise<void> {
+  const members = await api<{ userId: string; email: string; role: string; creator: boolean; disabled: boolean }[]>('GET', `/studies/${studyId}/members`);
+  el.innerHTML = `<div class="scroll"><table id="members-table"><caption class="sr-only">Members of the study</caption><thead><tr><th scope="col">Account</th><th scope="col">Role</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead><tbody>
+  ${members.map((m) => `<tr><td>${esc(m.email)}${m.creator ? ' <span class="status">(creator)</span>' : ''}${m.disabled ? ' <span class="status">(disabled)</span>' : ''}</td><td>${esc(m.role)}</td>
+    <td>${isOwner ? `<button class="secondary" data-remove-member="${esc(m.userId)}" aria-label="Remove ${esc(m.email)}">Remove</button>` : ''}</td></tr>`).join('')}
+  </tbody></table></div>
+  ${isOwner ? `<form id="add-member" class="row" style="margin-top:10px"><label for="member-email" class="sr-only">Email of the account</label><input id="member-email" type="email" placeholder="email of an account" required style="flex:1">
+    <label for="member-role" class="sr-only">Role</label><select id="member-role"><option value="viewer">viewer (read only)</option><option value="researcher" selected>researcher</option><option value="owner">owner</option></select>
+    <button type="submit">Add or change</button></form>` : ''}
+  ${isMember ? '<p><button class="secondary" id="leave-study">Leave this study</button></p>' : ''}
+  <p id="members-msg" role="status"></p>`;
+  const msg = el.querySelector<HTMLElement>('#members-msg')!;
+  const act = async (f: () => Promise<unknown>) => { try { await f(); await membersCard(el, studyId, isOwner, isMember); } catch (e) { msg.textContent = (e as Error).message; } };
+  el.querySelectorAll<HTMLButtonElement>('button[data-remove-member]').forEach((b) => b.addEventListener('click', () => void act(() => api('DELETE', `/studies/${studyId}/members/${b.dataset.removeMember}`))));
+  el.querySelector('#add-member')?.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void act(() => api('POST', `/studies/${studyId}/members`, { email: (el.querySelector('#member-email') as HTMLInputElement).value.trim(), role: (el.querySelector('#member-role') as HTMLSelectElement).value }));
+  });
+  el.querySelector('#leave-study')?.addEventListener('click', async () => {
+    try { await api('POST', `/studies/${studyId}/leave`); await studiesView(); } catch (e) { msg.textContent = (e as Error).message; }
+  });
 }
 
 async function chart(el: HTMLElement, spec: TopLevelSpec, title: string): Promise<void> {
@@ -123,8 +150,11 @@ async function studiesView(): Promise<void> {
 
 async function studyView(studyId: string): Promise<void> {
   navBar();
-  const [study, participants, alerts, quality] = await Promise.all([
-    api('GET', `/studies/${studyId}`), api<any[]>('GET', `/studies/${studyId}/participants`), api<any[]>('GET', `/studies/${studyId}/alerts?status=all`),
+  const study = await api('GET', `/studies/${studyId}`);
+  // What the caller may do (src/server/roles.ts): the page offers only that.
+  const role: string = study.role ?? 'viewer';
+  const can = { work: role !== 'viewer', own: role === 'owner' || role === 'admin' };
+  const [participants, alerts, quality] = await Promise.all([ api<any[]>('GET', `/studies/${studyId}/participants`), api<any[]>('GET', `/studies/${studyId}/alerts?status=all`),
     api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality`),
   ]);
   const perP = await Promise.all(participants.map(async (p) => {
@@ -137,23 +167,24 @@ async function studyView(studyId: string): Promise<void> {
       <table><thead><tr><th scope="col">Participant</th><th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Answered / due</th></tr></thead><tbody>
       ${perP.map(({ p, reps, rows }) => { const due = rows.reduce((s, r) => s + r.scheduled, 0), ans = rows.reduce((s, r) => s + r.answered, 0); return `<tr><td><a href="#" data-pid="${esc(p.participantId)}">${esc(p.participantId)}</a></td><td>${esc(p.status)}</td><td>${reps.length}</td><td>${reps.filter((r) => r.late).length}</td><td>${ans} / ${due}</td></tr>`; }).join('')}
       </tbody></table>
-      <form id="invite" class="row" style="margin-top:10px"><label for="newpid" class="sr-only">New participant id</label><input id="newpid" type="text" placeholder="participant id (optional)" style="flex:1"><button type="submit">Invite</button></form>
-      <p id="invited" role="status"></p>
+      ${can.work ? `<form id="invite" class="row" style="margin-top:10px"><label for="newpid" class="sr-only">New participant id</label><input id="newpid" type="text" placeholder="participant id (optional)" style="flex:1"><button type="submit">Invite</button></form>
+      <p id="invited" role="status"></p>` : ''}
     </section>
     <section class="card" aria-labelledby="h-comp"><h3 id="h-comp">Compliance (answered vs scheduled per day)</h3><div id="comp-chart" class="chart"></div></section>
     <section class="card" aria-labelledby="h-alerts"><h3 id="h-alerts">Alerts</h3>
-      ${alerts.length ? `<ul>${alerts.map((a) => `<li>${esc(a.participantId)}: <strong>${esc(a.item)}</strong> ${esc(a.direction)} baseline (${esc(a.source)}, ${a.reports} reports since ${esc(a.startedAt.slice(0, 16))}) ${a.acknowledgedAt ? `<span class="ok">acknowledged</span>` : `<button class="secondary" data-ack="${esc(a.id)}">Acknowledge</button>`}</li>`).join('')}</ul>` : '<p class="status">No alerts.</p>'}
+      ${alerts.length ? `<ul>${alerts.map((a) => `<li>${esc(a.participantId)}: <strong>${esc(a.item)}</strong> ${esc(a.direction)} baseline (${esc(a.source)}, ${a.reports} reports since ${esc(a.startedAt.slice(0, 16))}) ${a.acknowledgedAt ? `<span class="ok">acknowledged</span>` : can.work ? `<button class="secondary" data-ack="${esc(a.id)}">Acknowledge</button>` : ''}</li>`).join('')}</ul>` : '<p class="status">No alerts.</p>'}
     </section>
     <section class="card" aria-labelledby="h-model"><h3 id="h-model">Model and export</h3>
       <p>Attached model: <strong id="model-now">${esc(study.model ?? 'none')}</strong></p>
-      <form id="model" class="row"><label for="modeldir" class="sr-only">Model: a folder name under the server's models folder, or builtin:baseline</label><input id="modeldir" type="text" value="${esc(study.model ?? 'builtin:baseline')}" placeholder="name under --models-dir, or builtin:baseline" title="A model folder under the server's models folder (moodlens serve --models-dir), named relative to it, e.g. mood-v3 or 2024/mood-v3; or builtin:baseline" style="flex:1"><button type="submit">Attach</button></form>
-      <p><button id="export" class="secondary">Export study folder</button></p>
+      ${can.own ? `<form id="model" class="row"><label for="modeldir" class="sr-only">Model: a folder name under the server's models folder, or builtin:baseline</label><input id="modeldir" type="text" value="${esc(study.model ?? 'builtin:baseline')}" placeholder="name under --models-dir, or builtin:baseline" title="A model folder under the server's models folder (moodlens serve --models-dir), named relative to it, e.g. mood-v3 or 2024/mood-v3; or builtin:baseline" style="flex:1"><button type="submit">Attach</button></form>` : ''}
+      ${can.work ? '<p><button id="export" class="secondary">Export study folder</button></p>' : '<p class="status">Your role in this study (viewer) reads the dashboards only: no export.</p>'}
       <p id="model-msg" role="status"></p>
       <div id="exports"></div>
     </section>
     <section class="card full" aria-labelledby="h-quality"><h3 id="h-quality">Data quality (wear time, recordings, late reports per day)</h3>
       <div id="wear-chart" class="chart"></div>${qualityTable(quality.rows, 'quality-table', true)}</section>
     <section class="card" aria-labelledby="h-eval"><h3 id="h-eval">Model evaluation (CCC per item)</h3><div id="evaluation"></div></section>
+    <section class="card" aria-labelledby="h-members"><h3 id="h-members">Members</h3><p>Your role: <strong id="my-role">${esc(role)}</strong></p><div id="members"></div></section>
   </div>
   <div id="participant"></div>`;
   const compRows = perP.flatMap((x) => x.rows);
@@ -161,11 +192,12 @@ async function studyView(studyId: string): Promise<void> {
   if (!compRows.some((r) => r.scheduled > 0)) document.getElementById('comp-chart')!.insertAdjacentHTML('beforebegin', '<p class="status">No scheduled prompt is due yet.</p>');
   if (quality.rows.length) await chart(document.getElementById('wear-chart')!, wearSpec(quality.rows, { width: 280 }), 'Wristband wear time per day and participant');
   await evaluationCard(document.getElementById('evaluation')!, studyId, study);
-  await exportsList(document.getElementById('exports')!, studyId);
+  if (can.work) await exportsList(document.getElementById('exports')!, studyId, can.own);
+  await membersCard(document.getElementById('members')!, studyId, can.own, role !== 'admin');
   view.querySelectorAll<HTMLAnchorElement>('a[data-pid]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void participantView(studyId, a.dataset.pid!, study); }));
   view.querySelectorAll<HTMLButtonElement>('button[data-ack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/alerts/${b.dataset.ack}/ack`); await studyView(studyId); }));
   const msg = document.getElementById('model-msg')!;
-  document.getElementById('invite')!.addEventListener('submit', async (ev) => {
+  document.getElementById('invite')?.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const pid = (document.getElementById('newpid') as HTMLInputElement).value.trim();
     try {
@@ -173,7 +205,7 @@ async function studyView(studyId: string): Promise<void> {
       document.getElementById('invited')!.innerHTML = `Code for ${esc(j.participantId)}: <strong id="enrol-code">${esc(j.enrolCode)}</strong> — link <a href="${esc(j.enrolUrl)}">${esc(j.enrolUrl)}</a>`;
     } catch (e) { document.getElementById('invited')!.textContent = (e as Error).message; }
   });
-  document.getElementById('model')!.addEventListener('submit', async (ev) => {
+  document.getElementById('model')?.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
       const j = await api('PUT', `/studies/${studyId}/model`, { model: (document.getElementById('modeldir') as HTMLInputElement).value.trim() });
@@ -182,7 +214,7 @@ async function studyView(studyId: string): Promise<void> {
     }
     catch (e) { msg.textContent = (e as Error).message; }
   });
-  document.getElementById('export')!.addEventListener('click', async () => {
+  document.getElementById('export')?.addEventListener('click', async () => {
     // The export is a background job on the server: show its progress, then offer the archive.
     const button = document.getElementById('export') as HTMLButtonElement;
     button.disabled = true;
@@ -207,7 +239,7 @@ async function studyView(studyId: string): Promise<void> {
         setTimeout(() => URL.revokeObjectURL(url), 10_000);
       });
       msg.append(link);
-      await exportsList(document.getElementById('exports')!, studyId);
+      await exportsList(document.getElementById('exports')!, studyId, can.own);
     }
     catch (e) { msg.textContent = (e as Error).message; }
     finally { button.disabled = false; }
@@ -255,4 +287,29 @@ addEventListener('unhandledrejection', (e) => {
   const msg = (e.reason as Error)?.message ?? String(e.reason);
   if (msg !== 'unauthorised') { view.insertAdjacentHTML('afterbegin', `<p class="error" role="alert">${esc(msg)}</p>`); e.preventDefault(); }
 });
-if (token) void studiesView().catch(() => loginView()); else loginView();
+/**
+ * The page a password reset link opens (/dashboard/#reset=<token>): the token is in the fragment,
+ * which is never sent to a server; it is taken out of the address bar at once.
+ */
+function resetView(resetToken: string, msg = ''): void {
+  nav.innerHTML = '';
+  view.innerHTML = `<h2>Choose a new password</h2>
+  <form id="reset" class="stack" style="max-width:420px">
+    <label for="new-password">New password (at least 10 characters)</label><input id="new-password" type="password" autocomplete="new-password" minlength="10" required>
+    <label for="new-password-2">The same again</label><input id="new-password-2" type="password" autocomplete="new-password" minlength="10" required>
+    <button type="submit">Set the password</button><p class="error" role="alert">${esc(msg)}</p>
+  </form>`;
+  document.getElementById('reset')!.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const pw = (document.getElementById('new-password') as HTMLInputElement).value;
+    if (pw !== (document.getElementById('new-password-2') as HTMLInputElement).value) return resetView(resetToken, 'The two passwords differ.');
+    try {
+      const j = await api<{ email: string }>('POST', '/auth/password-reset', { token: resetToken, newPassword: pw });
+      loginView(`Password set for ${j.email}; every earlier session has ended. Log in with the new password.`);
+    } catch (e) { resetView(resetToken, (e as Error).message); }
+  });
+}
+
+const resetToken = new URLSearchParams(location.hash.slice(1)).get('reset');
+if (resetToken) { history.replaceState(null, '', location.pathname); resetView(resetToken); }
+else if (token) void studiesView().catch(() => loginView()); else loginView();
