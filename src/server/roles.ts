@@ -15,7 +15,7 @@
  * Admins may do everything on every study; account administration is admin-only.
  * docs/security.md ("Roles and sign-in") describes the rules in words.
  */
-import type { FastifyRequest, RouteOptions, onRequestHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions, onRequestHookHandler, onResponseHookHandler } from 'fastify';
 import type { ServerContext } from './context.js';
 
 export const ROLES = ['viewer', 'researcher', 'owner'] as const;
@@ -149,19 +149,56 @@ export function ruleFor(method: string, url: string, rules: Readonly<Record<stri
   return undefined;
 }
 
+/** The researcher or admin a request was made by, once its token checked out (for the access record). */
+const ACTOR = Symbol('moodlens.actor');
+type WithActor = FastifyRequest & { [ACTOR]?: { userId: string; studyId: string | null } };
+
 /** The check of one rule, run before the body is read (onRequest): 401 no/unknown token, 404 not a member, 403 role too low. */
 export function accessCheck(rule: Rule, ctx: ServerContext): onRequestHookHandler {
   return async function access(req: FastifyRequest) {
     switch (rule.who) {
       case 'public': return;
       case 'participant': await ctx.participant(req); return;
-      case 'account': await ctx.researcher(req); return;
-      case 'admin': await ctx.admin(req); return;
+      case 'account': {
+        const user = await ctx.researcher(req);
+        (req as WithActor)[ACTOR] = { userId: user.id, studyId: null };
+        return;
+      }
+      case 'admin': {
+        const user = await ctx.researcher(req);
+        (req as WithActor)[ACTOR] = { userId: user.id, studyId: null };
+        await ctx.admin(req);
+        return;
+      }
       case 'member': {
         const user = await ctx.researcher(req);
-        await ctx.requireRole(user, (req.params as { studyId?: string }).studyId ?? '', rule.min);
+        const studyId = (req.params as { studyId?: string }).studyId ?? '';
+        // Recorded under the study it aimed at, refused or not (the owner sees attempts from outside).
+        (req as WithActor)[ACTOR] = { userId: user.id, studyId: studyId || null };
+        await ctx.requireRole(user, studyId, rule.min);
       }
     }
+  };
+}
+
+/**
+ * The access record: every request a signed-in researcher or admin makes — allowed or refused —
+ * is an audit row (`resource: "access"`, detail `METHOD /route/:pattern → status` and the route's
+ * parameters other than the study), written after the answer went out. Participant routes are
+ * recorded by their own writes (in the data's transaction); anonymous refusals are not recorded
+ * (they are rate-limited, and would let anyone grow the log).
+ */
+export function accessRecord(route: RouteOptions, ctx: ServerContext): onResponseHookHandler {
+  return async function record(req: FastifyRequest, reply: FastifyReply) {
+    const actor = (req as WithActor)[ACTOR];
+    if (!actor) return;
+    const { studyId: _s, ...params } = (req.params ?? {}) as Record<string, string>;
+    const rest = Object.keys(params).length ? ` ${JSON.stringify(params)}` : '';
+    const action = req.method === 'GET' || req.method === 'HEAD' ? 'read' : req.method === 'DELETE' ? 'delete' : 'write';
+    await ctx.store.audit({
+      actor_kind: 'researcher', actor_id: actor.userId, action, study_id: actor.studyId, participant_id: null,
+      resource: 'access', detail: `${req.method} ${route.url} → ${reply.statusCode}${rest}`.slice(0, 500),
+    }).catch((e: unknown) => console.error(`audit: access record failed: ${e instanceof Error ? e.message : e}`));
   };
 }
 
@@ -179,6 +216,10 @@ export function installAccessControl(app: { addHook(name: 'onRoute', fn: (r: Rou
     const rule = found[0]!;
     const own = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
     route.onRequest = [accessCheck(rule, ctx), ...own];
+    if (rule.who !== 'public' && rule.who !== 'participant') {
+      const after = route.onResponse ? (Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]) : [];
+      route.onResponse = [accessRecord(route, ctx), ...after];
+    }
     route.config = { ...(route.config ?? {}), access: rule } as typeof route.config;
   });
 }
