@@ -131,9 +131,17 @@ export class Store {
   /** Seal audit rows written before the chain existed (or by hand): at start. */
   sealAudit(): Promise<void> { return this.write(async () => {}); }
 
-  async auditLog(studyId: string, limit: number): Promise<DB['audit'][]> {
-    return this.db.selectFrom('audit').selectAll().where('study_id', '=', studyId).orderBy('id', 'desc').limit(limit).execute() as any;
+  async auditLog(studyId: string, limit: number, f: { action?: string; resource?: string; actorKind?: string; actorId?: string; sinceMs?: number; untilMs?: number } = {}): Promise<DB['audit'][]> {
+    let q = this.db.selectFrom('audit').selectAll().where('study_id', '=', studyId);
+    if (f.action) q = q.where('action', '=', f.action);
+    if (f.resource) q = q.where('resource', '=', f.resource);
+    if (f.actorKind) q = q.where('actor_kind', '=', f.actorKind);
+    if (f.actorId) q = q.where('actor_id', '=', f.actorId);
+    if (f.sinceMs !== undefined) q = q.where('time_ms', '>=', f.sinceMs);
+    if (f.untilMs !== undefined) q = q.where('time_ms', '<', f.untilMs);
+    return q.orderBy('id', 'desc').limit(limit).execute() as any;
   }
+
 
   // ---------- users and sessions ----------
 

@@ -129,6 +129,13 @@ for (const b of BACKENDS) {
       const all = (await h.req('GET', `/studies/${s.studyId}/audit?limit=1000`, { token: s.researcher })).json;
       const refused = all.find((a: any) => a.resource === 'access' && a.detail.endsWith('→ 404'));
       expect(refused.actor).not.toBe(all.find((a: any) => a.resource === 'access' && a.detail.endsWith('participants → 200')).actor);
+      // Filters: by action and resource, and by actor.
+      const reads = (await h.req('GET', `/studies/${s.studyId}/audit?resource=access&action=read`, { token: s.researcher })).json;
+      expect(reads.length).toBeGreaterThan(0);
+      expect(new Set(reads.map((a: any) => `${a.resource}/${a.action}`))).toEqual(new Set(['access/read']));
+      const byOther = (await h.req('GET', `/studies/${s.studyId}/audit?actor=${encodeURIComponent(refused.actor)}`, { token: s.researcher })).json;
+      expect(byOther.map((a: any) => a.detail)).toEqual(['GET /studies/:studyId/participants → 404']);
+      expect((await h.req('GET', `/studies/${s.studyId}/audit?actor=nobody`, { token: s.researcher })).status).toBe(400);
       // Participants' own requests are recorded by their writes, not here; anonymous refusals not at all.
       expect((await h.req('GET', `/studies/${s.studyId}/participants`)).status).toBe(401);
       expect((await verifyAuditChain(h.server.store.db)).ok).toBe(true);

@@ -268,6 +268,11 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
         await expect.poll(() => d.textContent('#exports-table tbody tr td:nth-child(2)')).toMatch(/^deleted /);
         expect(readdirSync(join(dataDir, 'exports', studyId))).toEqual([]);
       }
+      // The owner sees the study's audit log and can filter it.
+      await expect.poll(() => d.locator('#audit-table tbody tr').count()).toBeGreaterThan(0);
+      await d.selectOption('#audit-action', 'delete');
+      await d.getByRole('button', { name: 'Filter' }).click();
+      await expect.poll(async () => [...new Set(await d.locator('#audit-table tbody tr td:nth-child(3)').allTextContents())]).toEqual(['delete']);
       await d.getByRole('link', { name: 'P01' }).click();
       await d.locator('#latest-prediction').waitFor();
       await d.locator('#traj-chart svg').waitFor();

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.js';
 import {
-  AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
+  IsoTimeWithOffset, AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
 } from '../schemas.js';
 import type { Role } from '../roles.js';
 import { newEnrolCode, newId, normaliseEnrolCode, sha256 } from '../auth.js';
@@ -240,11 +240,27 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
   });
 
   app.get('/studies/:studyId/audit', {
-    schema: { tags, summary: 'The audit log of the study (newest first)', params: StudyParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(10000).default(500) }) },
+    schema: {
+      tags, summary: 'The audit log of the study (newest first), optionally filtered', params: StudyParams,
+      querystring: z.object({
+        limit: z.coerce.number().int().min(1).max(10000).default(500),
+        action: z.enum(['read', 'write', 'delete']).optional(),
+        resource: z.string().max(100).regex(/^[a-z_]+$/).optional(),
+        /** "researcher:<id>", "participant:<id>" or "system:<name>". */
+        actor: z.string().max(200).regex(/^(researcher|participant|system):[A-Za-z0-9_:.-]+$/).optional(),
+        since: IsoTimeWithOffset.optional(),
+        until: IsoTimeWithOffset.optional(),
+      }).strict(),
+    },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
-    const rows = await store.auditLog(info.study.id, req.query.limit);
+    const q = req.query;
+    const [actorKind, ...actorId] = q.actor?.split(':') ?? [];
+    const rows = await store.auditLog(info.study.id, q.limit, {
+      action: q.action, resource: q.resource, actorKind, actorId: actorId.length ? actorId.join(':') : undefined,
+      sinceMs: q.since ? Date.parse(q.since) : undefined, untilMs: q.until ? Date.parse(q.until) : undefined,
+    });
     return rows.map((r) => ({ time: new Date(r.time_ms).toISOString(), actor: `${r.actor_kind}:${r.actor_id}`, action: r.action, participant: r.participant_id, resource: r.resource, detail: r.detail }));
   });
   void notFound;

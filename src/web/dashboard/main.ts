@@ -148,6 +148,21 @@ async function studiesView(): Promise<void> {
   view.querySelectorAll<HTMLAnchorElement>('a[data-study]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void studyView(a.dataset.study!); }));
 }
 
+/** The study's audit log, newest first, with the filter form's values (owners; GET …/audit). */
+async function auditTable(el: HTMLElement, studyId: string): Promise<void> {
+  const val = (id: string) => (document.getElementById(id) as HTMLInputElement | HTMLSelectElement | null)?.value.trim() ?? '';
+  const q = new URLSearchParams({ limit: '200' });
+  if (val('audit-action')) q.set('action', val('audit-action'));
+  if (val('audit-resource')) q.set('resource', val('audit-resource'));
+  if (val('audit-since')) q.set('since', `${val('audit-since')}T00:00:00Z`);
+  try {
+    const rows = await api<any[]>('GET', `/studies/${studyId}/audit?${q}`);
+    el.innerHTML = rows.length ? `<table id="audit-table"><thead><tr><th scope="col">Time (UTC)</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Resource</th><th scope="col">Detail</th></tr></thead><tbody>
+      ${rows.map((r) => `<tr><td>${esc(r.time.slice(0, 19).replace('T', ' '))}</td><td>${esc(r.actor)}</td><td>${esc(r.action)}</td><td>${esc(r.resource)}</td><td>${esc((r.detail ?? '').slice(0, 120))}</td></tr>`).join('')}</tbody></table>`
+      : '<p class="status">No audit rows match.</p>';
+  } catch (e) { el.textContent = (e as Error).message; }
+}
+
 async function studyView(studyId: string): Promise<void> {
   navBar();
   const study = await api('GET', `/studies/${studyId}`);
@@ -185,6 +200,15 @@ async function studyView(studyId: string): Promise<void> {
       <div id="wear-chart" class="chart"></div>${qualityTable(quality.rows, 'quality-table', true)}</section>
     <section class="card" aria-labelledby="h-eval"><h3 id="h-eval">Model evaluation (CCC per item)</h3><div id="evaluation"></div></section>
     <section class="card" aria-labelledby="h-members"><h3 id="h-members">Members</h3><p>Your role: <strong id="my-role">${esc(role)}</strong></p><div id="members"></div></section>
+    ${can.own ? `<section class="card full" aria-labelledby="h-audit"><h3 id="h-audit">Audit log</h3>
+      <form id="audit-filter" class="row">
+        <label for="audit-action">Action</label><select id="audit-action"><option value="">any</option><option>read</option><option>write</option><option>delete</option></select>
+        <label for="audit-resource">Resource</label><input id="audit-resource" type="text" placeholder="e.g. export, access" size="10">
+        <label for="audit-since">Since</label><input id="audit-since" type="date">
+        <button type="submit" class="secondary">Filter</button>
+      </form>
+      <div id="audit" class="scroll"></div>
+      <p class="status">Tamper-evident: check the whole chain with <code>moodlens audit verify</code> on the server.</p></section>` : ''}
   </div>
   <div id="participant"></div>`;
   const compRows = perP.flatMap((x) => x.rows);
@@ -194,6 +218,11 @@ async function studyView(studyId: string): Promise<void> {
   await evaluationCard(document.getElementById('evaluation')!, studyId, study);
   if (can.work) await exportsList(document.getElementById('exports')!, studyId, can.own);
   await membersCard(document.getElementById('members')!, studyId, can.own, role !== 'admin');
+  if (can.own) {
+    const show = async () => auditTable(document.getElementById('audit')!, studyId);
+    document.getElementById('audit-filter')!.addEventListener('submit', (ev) => { ev.preventDefault(); void show(); });
+    await show();
+  }
   view.querySelectorAll<HTMLAnchorElement>('a[data-pid]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void participantView(studyId, a.dataset.pid!, study); }));
   view.querySelectorAll<HTMLButtonElement>('button[data-ack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/alerts/${b.dataset.ack}/ack`); await studyView(studyId); }));
   const msg = document.getElementById('model-msg')!;
