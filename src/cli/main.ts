@@ -42,6 +42,9 @@ export async function buildProgram(only?: string): Promise<Command> {
 
 /** Run the command line; errors become a clear message and exit code, never a stack trace. */
 export async function run(argv: string[]): Promise<number> {
+  // --debug (anywhere) or MOODLENS_DEBUG=1: an unexpected error prints its stack trace.
+  const debug = argv.includes('--debug') || process.env.MOODLENS_DEBUG === '1';
+  argv = argv.filter((a) => a !== '--debug');
   // `experiment amm|mimml` are the sequence-model designs, registered as `experiment-amm|-mimml`
   // (the regression `experiment` takes a table name as its argument).
   if (argv[0] === 'experiment' && (argv[1] === 'amm' || argv[1] === 'mimml')) argv = [`experiment-${argv[1]}`, ...argv.slice(2)];
@@ -53,7 +56,13 @@ export async function run(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof InputError) { console.error(e.message); return 1; }
     if (e instanceof UsageError) { console.error(`moodlens: ${e.message}`); return 1; }
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    if (debug) console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    else {
+      const err = e as NodeJS.ErrnoException;
+      // A file the command could not read or write: say which, in one line.
+      const what = err?.code && err.path ? `${err.path}: ${err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'ENOENT' ? 'no such file or folder' : err.code === 'ENOSPC' ? 'no space left on the device' : err.code}` : (e instanceof Error ? e.message : String(e));
+      console.error(`moodlens: ${what.split('\n')[0]} (run again with --debug for the details)`);
+    }
     return 1;
   }
 }

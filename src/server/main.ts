@@ -33,7 +33,17 @@ export async function runServe(o: ServeOptions): Promise<void> {
     db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg, trustProxy: o.trustProxy,
     admin: email && password ? { email, password } : undefined, tls,
   });
-  const address = await server.app.listen({ port: o.port, host: o.host });
+  let address: string;
+  try {
+    address = await server.app.listen({ port: o.port, host: o.host });
+  } catch (e) {
+    await server.close().catch(() => {});
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`--port: ${o.host}:${o.port} is already in use (another moodlens serve?); stop it or choose another --port`);
+    if (code === 'EACCES') throw new UsageError(`--port: not allowed to listen on ${o.host}:${o.port} (ports below 1024 need privileges; use a reverse proxy: docs/deploy.md)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`--host: ${o.host} is not an address of this machine`);
+    throw e;
+  }
   const base = (o.publicUrl ?? address).replace(/\/$/, '');
   console.log(`moodlens serve: listening on ${address} (db ${db.replace(/:[^:@/]*@/, ':***@')}; models from ${server.ctx.modelsDir}); API docs at ${address}/docs`);
   console.log(`  dashboard (researchers)   ${base}/dashboard/`);

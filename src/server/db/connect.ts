@@ -88,6 +88,19 @@ export async function openDatabase(url: string, opts: { migrate?: boolean; poolS
     // emits 'error' on the pool, which without a listener crashes the process; the pool has already
     // dropped that client and opens a new one on the next query, so a warning is all that is due.
     pool.on('error', (e) => { console.warn(`moodlens: PostgreSQL closed an idle connection (${(e as Error).message}); it will reconnect`); });
+    // Reach the server once before anything else, so a wrong URL is one clear line.
+    try {
+      await pool.query('select 1');
+    } catch (e) {
+      await pool.end().catch(() => {});
+      const err = e as NodeJS.ErrnoException;
+      const why = err.code === 'ECONNREFUSED' ? 'connection refused (is PostgreSQL running there?)'
+        : err.code === 'ENOTFOUND' ? 'unknown host'
+        : err.code === '3D000' ? 'no such database (create it first: createdb …)'
+        : err.code === '28P01' || err.code === '28000' ? 'authentication failed (user or password)'
+        : err.message;
+      throw new UsageError(`--db: cannot connect to ${target.replace(/:[^:@/]*@/, ':***@')}: ${why}`);
+    }
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   }
   if (opts.migrate !== false) {
