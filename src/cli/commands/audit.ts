@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../util/errors.js';
+import { parseFlags } from '../../util/flags.js';
 
 const VerifyOptions = z.object({
   db: z.string().min(1).optional(),
@@ -22,12 +23,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'the server\'s data folder', './moodlens-data')
     .option('--json', 'print the result as JSON')
     .action(async (raw) => {
-      const parsed = VerifyOptions.safeParse(raw);
-      if (!parsed.success) {
-        const i = parsed.error.issues[0];
-        throw new UsageError(`--${String(i.path[0] ?? '').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ${i.message}`);
-      }
-      const o = parsed.data;
+      const o = parseFlags(VerifyOptions, raw);
       const url = o.db ?? `sqlite:${join(o.dataDir, 'moodlens.db')}`;
       const { openDatabase } = await import('../../server/db/connect.js');
       const { verifyAuditChain } = await import('../../server/audit-chain.js');

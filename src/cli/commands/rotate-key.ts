@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../../util/errors.js';
+import { parseFlags } from '../../util/flags.js';
 
 const RotateOptions = z.object({
   db: z.string().min(1).optional(),
@@ -26,12 +26,7 @@ export function register(program: Command): void {
     .requiredOption('--new-key-file <path>', 'the new data key (created 0600 if absent — back it up)')
     .option('--grace-s <n>', 'seconds to wait after announcing the new key, so running servers (they check every 2 s) seal with it', '5')
     .action(async (raw) => {
-      const parsed = RotateOptions.safeParse(raw);
-      if (!parsed.success) {
-        const i = parsed.error.issues[0];
-        throw new UsageError(`--${String(i.path[0] ?? '').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ${i.message}`);
-      }
-      const o = parsed.data;
+      const o = parseFlags(RotateOptions, raw);
       const dataDir = resolve(o.dataDir);
       const { openDatabase } = await import('../../server/db/connect.js');
       const { keyFromFile, rotateDataKey } = await import('../../server/data-key.js');

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { UsageError } from '../../util/errors.js';
+import { parseFlags } from '../../util/flags.js';
 
 const ServeOptions = z.object({
   db: z.string().optional(),
@@ -44,12 +44,7 @@ export function register(program: Command): void {
     .option('--trust-proxy [addresses]', 'behind a reverse proxy: take the client address from X-Forwarded-For so rate limits key on the real client (alone: trust every hop; or the proxies\' addresses/CIDRs, comma-separated). Off by default: every client behind a proxy then shares its limits')
     .option('--log', 'log every request (JSON lines; secrets in URLs redacted)')
     .action(async (raw) => {
-      const parsed = ServeOptions.safeParse(raw);
-      if (!parsed.success) {
-        const i = parsed.error.issues[0];
-        throw new UsageError(`--${String(i.path[0]).replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: ${i.message}`);
-      }
       const { runServe } = await import('../../server/main.js');
-      await runServe(parsed.data);
+      await runServe(parseFlags(ServeOptions, raw));
     });
 }
