@@ -14,9 +14,35 @@ export function isValidTimeZone(tz: string): boolean {
   try { new Intl.DateTimeFormat('en-US', { timeZone: tz }); return true; } catch { return false; }
 }
 
+/**
+ * Bounds of a study configuration (docs/security.md, "Limits"): a study is created by a
+ * researcher over the network, and every number here sizes work the server does per request
+ * (schedules are computed on each call and by the push scheduler, windows are read per
+ * prediction, reports are checked item by item). Generous for real studies, small enough that no
+ * configuration makes one request expensive.
+ */
+export const STUDY_LIMITS = {
+  /** Study days of the EMA schedule (about 10 years). */
+  scheduleDays: 3660,
+  /** Scheduled prompts per day. */
+  timesPerDay: 48,
+  /** Items of a study. */
+  items: 200,
+  /** Activity channels of a study. */
+  channels: 32,
+  /** Epochs of the activity window a prediction reads. */
+  windowEpochs: 10_080,
+  /** Length of an id (item, channel). */
+  idLength: 64,
+  /** Length of a study name or an item label. */
+  nameLength: 200,
+  /** Length of a study description. */
+  descriptionLength: 10_000,
+} as const;
+
 export const ItemSchema = z.object({
-  id: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an item id is a column name: letters, digits, _'),
-  label: z.string().optional(),
+  id: z.string().max(STUDY_LIMITS.idLength).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an item id is a column name: letters, digits, _'),
+  label: z.string().max(STUDY_LIMITS.nameLength).optional(),
   min: z.number(),
   max: z.number(),
 }).refine((i) => i.max > i.min, { message: 'max must be greater than min', path: ['max'] });
@@ -26,31 +52,32 @@ export const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: 'not
 
 export const ScheduleSchema = z.object({
   /** Local clock times of the scheduled prompts, "HH:MM". */
-  times: z.array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/)).default(['11:00', '15:00', '19:00']),
+  times: z.array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/)).max(STUDY_LIMITS.timesPerDay).default(['11:00', '15:00', '19:00']),
   /** Each prompt is moved by a uniform random offset in [−jitter, +jitter] minutes. */
   jitterMinutes: z.number().min(0).max(120).default(10),
   /** Voluntary wake and bed reports. */
   wakeAndBed: z.boolean().default(true),
-  days: z.number().int().positive().default(14),
+  days: z.number().int().positive().max(STUDY_LIMITS.scheduleDays).default(14),
 });
 export type Schedule = z.infer<typeof ScheduleSchema>;
 
 export const StudyConfigSchema = z.object({
-  name: z.string().min(1),
-  items: z.array(ItemSchema).min(1)
+  name: z.string().min(1).max(STUDY_LIMITS.nameLength),
+  items: z.array(ItemSchema).min(1).max(STUDY_LIMITS.items)
     .default(DAMS_ITEMS.map((id) => ({ id, label: id, min: 0, max: 100 })))
     .refine((items) => new Set(items.map((i) => i.id)).size === items.length, { message: 'item ids must be unique' }),
   activity: z.object({
-    epochSeconds: z.number().positive().default(60),
-    channels: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).min(1).default(['zcm', 'pim']),
+    epochSeconds: z.number().positive().max(86_400).default(60),
+    channels: z.array(z.string().max(STUDY_LIMITS.idLength).regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).min(1).max(STUDY_LIMITS.channels).default(['zcm', 'pim']),
     /** Optional plausible range per channel (e.g. {"zcm": {"min": 0}}); values outside are input errors. */
-    ranges: z.record(z.string(), z.object({ min: z.number().optional(), max: z.number().optional() })).optional(),
+    ranges: z.record(z.string().max(STUDY_LIMITS.idLength), z.object({ min: z.number().optional(), max: z.number().optional() }))
+      .refine((r) => Object.keys(r).length <= STUDY_LIMITS.channels, { message: `at most ${STUDY_LIMITS.channels} channel ranges` }).optional(),
   }).default({ epochSeconds: 60, channels: ['zcm', 'pim'] }),
-  window: z.object({ epochs: z.number().int().positive().default(60) }).default({ epochs: 60 }),
+  window: z.object({ epochs: z.number().int().positive().max(STUDY_LIMITS.windowEpochs).default(60) }).default({ epochs: 60 }),
   speech: z.object({ kind: z.enum(['audio', 'features', 'none']).default('audio') }).default({ kind: 'audio' }),
   timezone: TimeZoneSchema.default('UTC'),
   schedule: ScheduleSchema.optional(),
-  description: z.string().optional(),
+  description: z.string().max(STUDY_LIMITS.descriptionLength).optional(),
 });
 /** Parsed study.json with defaults filled in. */
 export type StudyConfig = z.infer<typeof StudyConfigSchema>;

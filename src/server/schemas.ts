@@ -5,7 +5,7 @@
  * in the handlers against the study's own StudyConfigSchema.
  */
 import { z } from 'zod';
-import { StudyConfigSchema, TimeZoneSchema, TRIGGERS } from '../data/study.js';
+import { STUDY_LIMITS, StudyConfigSchema, TimeZoneSchema, TRIGGERS } from '../data/study.js';
 import { parseIsoTime } from '../data/rows.js';
 import { ROLES } from './roles.js';
 
@@ -101,12 +101,16 @@ export const ParticipantParams = z.object({ studyId: Id, participantId: Id });
 export const AlertParams = z.object({ studyId: Id, alertId: Id });
 export const ExportJobParams = z.object({ studyId: Id, jobId: Id });
 
+/** Extra participants.csv columns per participant at most. */
+export const MAX_COVARIATES = 100;
+
 export const CreateParticipantBody = z.object({
   /** participant_id in the exported study folder; generated when absent. */
   participantId: Id.optional(),
   timezone: TimeZoneSchema.optional(),
   /** Extra participants.csv columns (sex, age, …). */
-  covariates: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string().max(200), z.number()])).default({}),
+  covariates: z.record(z.string().max(STUDY_LIMITS.idLength).regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string().max(200), z.number()]))
+    .refine((c) => Object.keys(c).length <= MAX_COVARIATES, { message: `at most ${MAX_COVARIATES} covariates` }).default({}),
 }).strict();
 
 export const EnrolBody = z.object({ code: z.string().min(4).max(40) }).strict();
@@ -120,9 +124,10 @@ export const ReportBody = z.object({
   time: IsoTimeWithOffset,
   trigger: z.enum(TRIGGERS),
   /** Item id → integer answer within the item's [min, max]; an item left out is "not answered". */
-  answers: z.record(z.string().max(100), z.number().int()),
+  answers: z.record(z.string().max(100), z.number().int())
+    .refine((a) => Object.keys(a).length <= STUDY_LIMITS.items, { message: `at most ${STUDY_LIMITS.items} answers (a study has at most ${STUDY_LIMITS.items} items)` }),
   /** The item ids in the order the app showed them. */
-  itemOrder: z.array(z.string().max(100)).max(1000),
+  itemOrder: z.array(z.string().max(100)).max(STUDY_LIMITS.items),
   /** The scheduled prompt this report answers (from GET /me/next). */
   promptTime: IsoTimeWithOffset.optional(),
 }).strict();
@@ -135,6 +140,12 @@ export const SpeechFeaturesBody = z.object({
 }).strict();
 
 export const ReportIdParams = z.object({ reportId: Id });
+
+/** A page of a schedule: study days [fromDay, fromDay + days) (the server caps a page's prompts). */
+export const ScheduleQuery = z.object({
+  fromDay: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  days: z.coerce.number().int().min(1).max(1_000_000).optional(),
+}).strict();
 
 /**
  * A run of consecutive wristband epochs: epoch i starts at `start + i · epochSeconds`.
