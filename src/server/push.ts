@@ -24,7 +24,7 @@ import type { App, RouteDeps } from './app.js';
 import type { ServerContext } from './context.js';
 import { DashboardStore, type WebPushSubscriptionsTable } from './dashboard-store.js';
 import { HttpError } from './http-error.js';
-import { participantSchedule, studySchedule, type Prompt } from './schedule.js';
+import { promptsBetween, studySchedule } from './schedule.js';
 
 const b64url = (bytes: number) => z.string().regex(/^[A-Za-z0-9_-]+=*$/, 'expected base64url').refine((s) => Buffer.from(s, 'base64url').length === bytes, `expected ${bytes} bytes (base64url)`);
 
@@ -110,11 +110,6 @@ export class PushService {
     }
   }
 
-  /** Prompts of a participant that fell due in (now − grace, now]. */
-  private duePrompts(prompts: Prompt[], now: number): Prompt[] {
-    return prompts.filter((p) => p.timeMs <= now && p.timeMs > now - this.opts.graceMs);
-  }
-
   /** One pass of the scheduler (serialised: a call while one runs waits for it and runs again). */
   async tick(): Promise<TickResult> {
     while (this.running) await this.running.catch(() => undefined);
@@ -130,7 +125,8 @@ export class PushService {
       const p = await this.ctx.store.participantById(pid);
       if (!p || p.status !== 'active' || p.enrolled_ms === null) continue;
       const info = await this.ctx.studyInfo(p.study_id);
-      for (const prompt of this.duePrompts(participantSchedule(studySchedule(info.config), p.timezone, p.seed, Number(p.enrolled_ms)), now)) {
+      // Prompts that fell due in (now − grace, now]: only the days around now are computed, not the study.
+      for (const prompt of promptsBetween(studySchedule(info.config), p.timezone, p.seed, Number(p.enrolled_ms), now - this.opts.graceMs, now)) {
         res.due++;
         if (await this.ds.answeredPrompt(p.id, prompt.time)) continue; // answered already (e.g. opened early)
         if (!(await this.ds.claimReminder(p.id, prompt.timeMs, now))) continue;

@@ -44,12 +44,45 @@ export function promptsOfDay(schedule: Schedule, zone: string, seed: number, fir
   });
 }
 
-/** The participant's full schedule: `schedule.days` days from the local day of enrolment. */
-export function participantSchedule(schedule: Schedule, zone: string, seed: number, enrolledMs: number): Prompt[] {
+/** The study day (0 = the local day of enrolment) that the instant `ms` falls on, in `zone`. */
+function dayIndex(firstDay: DateTime, ms: number, zone: string): number {
+  return Math.round(DateTime.fromMillis(ms, { zone }).startOf('day').diff(firstDay, 'days').days);
+}
+
+/**
+ * The participant's schedule: `schedule.days` days from the local day of enrolment, or only the
+ * study days `[fromDay, toDay)` of it. Only the days asked for are computed, so the cost is that
+ * of the page, not of the study (a study may run for years: see STUDY_LIMITS).
+ */
+export function participantSchedule(schedule: Schedule, zone: string, seed: number, enrolledMs: number, fromDay = 0, toDay = schedule.days): Prompt[] {
   const firstDay = DateTime.fromMillis(enrolledMs, { zone }).startOf('day');
   const out: Prompt[] = [];
-  for (let d = 0; d < schedule.days; d++) out.push(...promptsOfDay(schedule, zone, seed, firstDay, d));
+  for (let d = Math.max(0, fromDay); d < Math.min(schedule.days, toDay); d++) out.push(...promptsOfDay(schedule, zone, seed, firstDay, d));
   return out.filter((p) => p.timeMs >= enrolledMs).sort((a, b) => a.timeMs - b.timeMs);
+}
+
+/**
+ * The prompts with `fromMs < time ≤ toMs` (the push scheduler asks for the last few minutes).
+ * Computes only the study days around the range: a prompt moves off its local day by at most
+ * its jitter (≤ 2 h) plus a daylight-saving gap, so one day either side is enough.
+ */
+export function promptsBetween(schedule: Schedule, zone: string, seed: number, enrolledMs: number, fromMs: number, toMs: number): Prompt[] {
+  if (toMs <= fromMs) return [];
+  const firstDay = DateTime.fromMillis(enrolledMs, { zone }).startOf('day');
+  const from = dayIndex(firstDay, fromMs, zone) - 1, to = dayIndex(firstDay, toMs, zone) + 1;
+  if (to < 0 || from >= schedule.days) return [];
+  return participantSchedule(schedule, zone, seed, enrolledMs, from, to + 1).filter((p) => p.timeMs > fromMs && p.timeMs <= toMs);
+}
+
+/**
+ * One page of a schedule for GET …/schedule: study days [fromDay, fromDay + days), whole days, at
+ * most `pagePrompts` prompts; `nextFromDay` asks for the rest (null: nothing after this page).
+ */
+export function schedulePage(schedule: Schedule, pagePrompts: number, query: { fromDay: number; days?: number }): { fromDay: number; toDay: number; nextFromDay: number | null } {
+  const perPage = Math.max(1, Math.floor(pagePrompts / Math.max(1, schedule.times.length)));
+  const fromDay = Math.min(query.fromDay, schedule.days);
+  const toDay = Math.min(schedule.days, fromDay + Math.min(perPage, query.days ?? perPage));
+  return { fromDay, toDay, nextFromDay: toDay < schedule.days ? toDay : null };
 }
 
 /** The next prompt strictly after `nowMs`, or null when the study period is over. */
