@@ -23,6 +23,7 @@ import { SpeechExtractor } from './speech-extractor.js';
 import { ExportJobs } from './export-jobs.js';
 import { checkFfmpeg, removeOrphanAudio } from './speech-upload.js';
 import { HttpError } from './http-error.js';
+import { closeAfterEarlyAnswer, IngestLimiter, parseLimits, TooManyRequests, type ServerLimits } from './limits.js';
 import { hashPassword } from './auth.js';
 import { httpSecurity } from './http-security.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -73,6 +74,8 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir' | 'keys'> 
   keyLog?: (line: string) => void;
   /** Serve HTTPS with this key and certificate (PEM); reload with server.reloadTls. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Body sizes, ingest rate, speech and schedule limits (limits.ts; defaults in ServerLimitsSchema). */
+  limits?: Partial<ServerLimits>;
 }
 
 /**
@@ -107,6 +110,7 @@ export interface Server {
 }
 
 export async function buildServer(opts: ServerOptions): Promise<Server> {
+  const limits = parseLimits(opts.limits);
   if (opts.ffmpeg) await checkFfmpeg(opts.ffmpeg); // a wrong path fails at start, not at the first upload
   await mkdirPrivate(opts.dataDir); // 0700 whatever the umask (docs/security.md)
   // Uploads a crash interrupted were never acknowledged: their temporary files can go.
@@ -135,12 +139,14 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   await adoptLegacyModels(store, ctx);
   const monitor = new Monitor(ctx);
   const exportJobs = new ExportJobs(store, ctx, opts.exportRetentionDays);
-  const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1);
+  const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1, limits);
   await exportJobs.startUp(); // interrupted jobs failed, old-layout folders removed, expired exports pruned
 
-  const app = Fastify({ logger: opts.logger ? redactingLogger(opts.logStream) : false, bodyLimit: 1024 * 1024, trustProxy: opts.trustProxy ?? false, ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}) }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ logger: opts.logger ? redactingLogger(opts.logStream) : false, bodyLimit: limits.bodyBytes, trustProxy: opts.trustProxy ?? false, ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}) }).withTypeProvider<ZodTypeProvider>();
   // Every route registered from here on gets its access check from the rules table (roles.ts).
   installAccessControl(app, ctx);
+  // An answer sent before the request's body was read to its end closes the connection (limits.ts).
+  closeAfterEarlyAnswer(app, limits.lingerMs);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -155,6 +161,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
     }
     if (err instanceof HttpError) {
+      if (err instanceof TooManyRequests) reply.header('retry-after', String(err.retryAfterS));
       return reply.code(err.statusCode).send({
         statusCode: err.statusCode, error: httpName(err.statusCode), message: err.message,
         ...(err.field ? { issues: [{ field: err.field, message: err.message }] } : {}),
@@ -188,7 +195,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/'));
   app.get('/health', { schema: { tags: ['meta'] } }, async () => { await store.ping(); return { ok: true, db: handle.kind }; });
 
-  const deps = { ctx, store, monitor, exportJobs, speech, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl };
+  const deps = { ctx, store, monitor, exportJobs, speech, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl, limits, ingest: new IngestLimiter(limits.ingestRatePerMinute, ctx.now) };
   await app.register(async (a) => accountRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => participantRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
@@ -222,6 +229,9 @@ export interface RouteDeps {
   speech: SpeechExtractor;
   authRateLimit: number;
   publicUrl?: string;
+  limits: ServerLimits;
+  /** Per-participant ingest rate limit: `ingest.take(participant.id)` before any upload is read. */
+  ingest: IngestLimiter;
 }
 
 function httpName(status: number): string {

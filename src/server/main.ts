@@ -9,8 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { buildServer } from './app.js';
 import { UsageError } from '../util/errors.js';
+import { LIMIT_FLAGS, limitsFromFlags, type ServerLimits } from './limits.js';
 
-export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; keyFile?: string; tlsCert?: string; tlsKey?: string; trustProxy?: boolean | string }
+export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; keyFile?: string; tlsCert?: string; tlsKey?: string; trustProxy?: boolean | string; limits?: Partial<ServerLimits> }
 
 /** The key and certificate files, read (again on SIGHUP); a clear error when one is missing. */
 function readTls(o: ServeOptions): { key: Buffer; cert: Buffer } | undefined {
@@ -30,7 +31,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
   const server = await buildServer({
     // The data key (docs/security.md): --key-file, or MOODLENS_DATA_KEY, or <data-dir>/keys/data.key.
     keyFile: o.keyFile === undefined ? undefined : resolve(o.keyFile), dataKey: process.env.MOODLENS_DATA_KEY || undefined,
-    db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg, trustProxy: o.trustProxy,
+    db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg, limits: o.limits, trustProxy: o.trustProxy,
     admin: email && password ? { email, password } : undefined, tls,
   });
   let address: string;
@@ -68,6 +69,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { db: { type: 'string' }, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'data-dir': { type: 'string', default: './moodlens-data' }, 'key-file': { type: 'string' }, 'models-dir': { type: 'string' }, 'auth-rate-limit': { type: 'string', default: '10' } } });
-  await runServe({ db: values.db, port: Number(values.port), host: values.host!, dataDir: values['data-dir']!, modelsDir: values['models-dir'], authRateLimit: Number(values['auth-rate-limit']), keyFile: values['key-file'] });
+  const limitOptions = Object.fromEntries(Object.values(LIMIT_FLAGS).map((f) => [f, { type: 'string' as const }]));
+  const { values } = parseArgs({ options: { db: { type: 'string' }, port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, 'data-dir': { type: 'string', default: './moodlens-data' }, 'key-file': { type: 'string' }, 'models-dir': { type: 'string' }, 'auth-rate-limit': { type: 'string', default: '10' }, ...limitOptions } });
+  await runServe({ db: values.db, port: Number(values.port), host: values.host!, dataDir: values['data-dir']!, modelsDir: values['models-dir'], authRateLimit: Number(values['auth-rate-limit']), keyFile: values['key-file'], limits: limitsFromFlags(values as Record<string, string | undefined>) });
 }

@@ -12,19 +12,25 @@
  * first result wins).
  * The recording is sealed at rest (docs/security.md): this thread opens it (every chunk
  * authenticated) and hands the plaintext to the worker, which never sees the data key.
+ *
+ * Limits (docs/security.md): the worker checks a recording's duration and sample count from its
+ * header before decoding it (reason "too-long"); each worker has a heap cap
+ * (`speechWorkerMemoryMb`, reason "out-of-memory") and each recording a time limit
+ * (`speechTimeoutS`, reason "timeout"): the worker is stopped and replaced, and the recording gets
+ * a failure note, so it is not tried again on every start.
  */
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ServerContext } from './context.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
+import { startWorker } from './worker-file.js';
 import type { Monitor } from './monitor.js';
-import type { ExtractResult } from './speech-worker.js';
+import type { ExtractRequest, ExtractResult } from './speech-worker.js';
 import { openFile } from './sealed-files.js';
 
 export interface SpeechExtractionStatus { queued: number; running: number; done: number; rejected: number; failed: number; lastMs: number | null; meanMs: number | null }
 
-interface Slot { worker: Worker; ready: Promise<void>; busy: { id: number; reportId: string } | null }
+interface Slot { worker: Worker; ready: Promise<void>; busy: { id: number; reportId: string } | null; timeout?: (id: number) => void }
 
 export class SpeechExtractor {
   private queue: string[] = [];
@@ -37,7 +43,8 @@ export class SpeechExtractor {
   private idleWaiters: Array<() => void> = [];
   private pending = new Map<number, (r: ExtractResult) => void>();
 
-  constructor(private ctx: ServerContext, private monitor: Monitor, private workers = 1) {}
+  constructor(private ctx: ServerContext, private monitor: Monitor, private workers = 1,
+    private limits: Pick<ServerLimits, 'speechMaxSeconds' | 'speechMaxSamples' | 'speechTimeoutS' | 'speechWorkerMemoryMb'> = DEFAULT_LIMITS) {}
 
   status(): SpeechExtractionStatus {
     const n = this.counts.done + this.counts.rejected;
@@ -86,13 +93,7 @@ export class SpeechExtractor {
   private isIdle(): boolean { return this.queue.length === 0 && this.inflight.size === 0; }
 
   private spawn(): Slot {
-    const here = fileURLToPath(import.meta.url);
-    const js = here.replace(/speech-extractor\.(ts|js)$/, 'speech-worker.js');
-    const ts = here.replace(/speech-extractor\.(ts|js)$/, 'speech-worker.ts');
-    const file = here.endsWith('.js') && existsSync(js) ? js : ts;
-    // Under tsx (tests, `npx tsx`) the worker registers tsx's loader before importing the .ts file.
-    const boot = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(file).href)}))`;
-    const worker = file.endsWith('.ts') ? new Worker(boot, { eval: true }) : new Worker(file);
+    const worker = startWorker(import.meta.url, 'speech-worker', { maxOldGenerationSizeMb: this.limits.speechWorkerMemoryMb });
     worker.unref();
     const slot: Slot = { worker, ready: Promise.resolve(), busy: null };
     slot.ready = new Promise<void>((resolve, reject) => {
@@ -104,17 +105,30 @@ export class SpeechExtractor {
       });
       // A worker that dies (error, or exit outside close()) is dropped; its recording is left
       // owed (picked up on the next start) and the next one gets a fresh worker.
-      const lost = (message: string) => {
+      const lost = (message: string, reason = 'crash') => {
         reject(new Error(message));
+        if (!this.slots.includes(slot)) return;
         this.slots = this.slots.filter((s) => s !== slot);
         if (slot.busy) {
           const done = this.pending.get(slot.busy.id);
           this.pending.delete(slot.busy.id);
-          done?.({ id: slot.busy.id, ok: false, reason: 'crash', message, ms: 0 });
+          done?.({ id: slot.busy.id, ok: false, reason, message, ms: 0 });
         }
       };
-      worker.on('error', (e) => { console.error(`speech extraction worker failed: ${e.stack ?? e}`); lost(e.message); });
+      worker.on('error', (e) => {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          lost(`analysis needed more than the worker's ${this.limits.speechWorkerMemoryMb} MiB heap (--speech-worker-memory-mb)`, 'out-of-memory');
+        } else {
+          console.error(`speech extraction worker failed: ${e.stack ?? e}`);
+          lost(e.message);
+        }
+      });
       worker.on('exit', (code) => { if (!this.closed) lost(`speech extraction worker exited (code ${code})`); });
+      slot.timeout = (id: number) => {
+        if (slot.busy?.id !== id) return;
+        lost(`analysis took longer than ${this.limits.speechTimeoutS} s (--speech-timeout-s)`, 'timeout');
+        void worker.terminate();
+      };
     });
     slot.ready.catch(() => {});
     this.slots.push(slot);
@@ -152,10 +166,12 @@ export class SpeechExtractor {
       wav = null;
     }
     await slot.ready;
+    const { speechMaxSeconds: maxSeconds, speechMaxSamples: maxSamples, speechTimeoutS } = this.limits;
     const result = await new Promise<ExtractResult>((resolve) => {
-      this.pending.set(id, resolve);
-      if (wav) slot.worker.postMessage({ id, wav: wav.buffer }, [wav.buffer as ArrayBuffer]);
-      else slot.worker.postMessage({ id, path: join(this.ctx.dataDir, speech.file) }); // gone: the worker answers "missing"
+      const timer = setTimeout(() => slot.timeout?.(id), speechTimeoutS * 1000);
+      this.pending.set(id, (r) => { clearTimeout(timer); resolve(r); });
+      if (wav) slot.worker.postMessage({ id, wav: wav.buffer as ArrayBuffer, maxSeconds, maxSamples } satisfies ExtractRequest, [wav.buffer as ArrayBuffer]);
+      else slot.worker.postMessage({ id, path: join(this.ctx.dataDir, speech.file) } satisfies ExtractRequest); // gone: the worker answers "missing"
     });
     if (this.closed) return;
     if (!result.ok && result.reason === 'crash') { this.counts.failed++; return; } // retried on the next start

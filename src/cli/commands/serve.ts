@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseFlags } from '../../util/flags.js';
+import { UsageError } from '../../util/errors.js';
+import { DEFAULT_LIMITS, LIMIT_FLAGS, LIMIT_HELP, limitsFromFlags } from '../../server/limits.js';
 
 const ServeOptions = z.object({
   db: z.string().optional(),
@@ -26,7 +28,7 @@ const ServeOptions = z.object({
 });
 
 export function register(program: Command): void {
-  program.command('serve')
+  const cmd = program.command('serve')
     .description('run the study platform server (enrolment, EMA schedules, ingest, export, predictions, alerts)')
     .addHelpText('after', '\nThe first admin account: set MOODLENS_ADMIN_EMAIL and MOODLENS_ADMIN_PASSWORD when the database has no user yet.\nDeployment (HTTPS, reverse proxy, backups): docs/deploy.md')
     .option('--db <url>', 'sqlite:FILE or postgres://user@host:port/db (default sqlite:<data-dir>/moodlens.db)')
@@ -42,9 +44,19 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--key-file <path>', 'data key (base64, 32 bytes) that seals recordings, notes, covariates, push keys and exports at rest; created 0600 if absent on a new database — back it up apart from the data (default <data-dir>/keys/data.key; or set MOODLENS_DATA_KEY)')
     .option('--trust-proxy [addresses]', 'behind a reverse proxy: take the client address from X-Forwarded-For so rate limits key on the real client (alone: trust every hop; or the proxies\' addresses/CIDRs, comma-separated). Off by default: every client behind a proxy then shares its limits')
-    .option('--log', 'log every request (JSON lines; secrets in URLs redacted)')
-    .action(async (raw) => {
-      const { runServe } = await import('../../server/main.js');
-      await runServe(parseFlags(ServeOptions, raw));
-    });
+    .option('--log', 'log every request (JSON lines; secrets in URLs redacted)');
+  // Limits (docs/security.md, "Limits"): one flag each, checked by ServerLimitsSchema.
+  for (const [key, flag] of Object.entries(LIMIT_FLAGS) as [keyof typeof LIMIT_FLAGS, string][]) {
+    cmd.option(`--${flag} <n>`, `${LIMIT_HELP[key].replace(/\.$/, '')} (default ${DEFAULT_LIMITS[key]})`);
+  }
+  cmd.action(async (raw) => {
+    let limits;
+    try {
+      limits = limitsFromFlags(Object.fromEntries(Object.values(LIMIT_FLAGS).map((f) => [f, raw[f.replace(/-([a-z])/g, (_: string, c: string) => c.toUpperCase())] as string | undefined])));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const { runServe } = await import('../../server/main.js');
+    await runServe({ ...parseFlags(ServeOptions, raw), limits });
+  });
 }

@@ -14,12 +14,13 @@ export const SpeechFailureBody = z.object({
   detail: z.string().max(300).optional(),
 }).strict();
 
-export async function participantWebRoutes(app: App, { ctx, store }: RouteDeps): Promise<void> {
+export async function participantWebRoutes(app: App, { ctx, store, ingest }: RouteDeps): Promise<void> {
   const ds = new DashboardStore(store);
   app.put('/me/reports/:reportId/speech-failure', {
     schema: { tags: ['participant app'], summary: 'Say why this report has no recording (rejected upload, no microphone, skipped); first note wins', params: ReportIdParams, body: SpeechFailureBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
+    ingest.take(p.id);
     const report = await store.reportByClientId(p.id, req.params.reportId);
     if (!report) throw notFound(`report ${req.params.reportId}`);
     const created = await ds.noteSpeechFailure(

@@ -8,13 +8,16 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { App, RouteDeps } from '../app.js';
 import { z } from 'zod';
-import { ActivityBody, EnrolBody, IsoTimeWithOffset, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
+import { ActivityBody, EnrolBody, ScheduleQuery, IsoTimeWithOffset, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
 import { ActigraphyPipeline, AutoReader, createReader, CHANNELS, type Channel } from '../../signal/actigraphy/index.js';
 import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { badRequest, HttpError, notFound } from '../http-error.js';
-import { nextPrompt, participantSchedule, studySchedule } from '../schedule.js';
+import { nextPrompt, participantSchedule, schedulePage, studySchedule } from '../schedule.js';
 import { secureShuffle } from '../../util/shuffle.js';
 import { parseIsoTime } from '../../data/rows.js';
 import { receiveAudio, commitAudio } from '../speech-upload.js';
@@ -22,6 +25,9 @@ import { reportView } from './studies.js';
 import { withdrawParticipant } from '../withdrawal.js';
 import type { StudyInfo } from '../context.js';
 import { withdrawnError, type Report } from '../store.js';
+import { activityRowChunks } from '../activity-body.js';
+import { ActivityParser, collectBody } from '../activity-parser.js';
+import type { ServerLimits } from '../limits.js';
 
 /** Clients' clocks may run a little fast; more than this in the future is an error. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -56,8 +62,15 @@ const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave',
 /** What phones' own recorders write; accepted when the server has ffmpeg to decode them. */
 const DECODED_TYPES = ['audio/mp4', 'audio/m4a', 'audio/x-m4a', 'audio/aac', 'audio/3gpp', 'audio/amr', 'audio/ogg', 'audio/opus', 'audio/webm', 'audio/mpeg', 'audio/flac', 'audio/x-flac'];
 const RAW_TYPES = ['application/octet-stream', 'text/csv'];
-/** Largest raw accelerometer upload (a 14-day 100 Hz .cwa is ~0.3 GB; CSV exports are larger). */
-const RAW_MAX_BYTES = 4 * 1024 * 1024 * 1024;
+
+const rowsPerWrite = (limits: ServerLimits, channels: number) => Math.max(1, Math.floor(limits.activityValuesPerWrite / Math.max(1, channels)));
+
+/** Store epoch rows a chunk at a time: each chunk is one write, and the event loop gets a turn between them. */
+export async function storeEpochsInChunks(store: import('../store.js').Store, studyId: string, participantId: string, chunks: Iterable<{ t_ms: number; vals: string }[]>): Promise<number> {
+  let inserted = 0;
+  for (const rows of chunks) if (rows.length) inserted += await store.insertEpochs(studyId, participantId, rows);
+  return inserted;
+}
 
 const RawActivityQuery = z.object({
   format: z.enum(['auto', 'csv', 'actigraph', 'geneactiv', 'cwa']).default('auto'),
@@ -67,7 +80,7 @@ const RawActivityQuery = z.object({
   start: IsoTimeWithOffset.optional(),
 });
 
-export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, exportJobs, authRateLimit }: RouteDeps): Promise<void> {
+export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, exportJobs, authRateLimit, limits, ingest }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
   // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
   app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...DECODED_TYPES, ...RAW_TYPES])], (_req, payload, done) => done(null, payload));
@@ -105,17 +118,23 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     };
   });
 
-  app.get('/me/schedule', { schema: { tags, summary: 'Every scheduled prompt of this participant' } }, async (req) => {
+  app.get('/me/schedule', {
+    schema: { tags, summary: `The scheduled prompts of this participant: every one, or a page of whole study days (at most ${limits.schedulePagePrompts} prompts; nextFromDay asks for the rest)`, querystring: ScheduleQuery },
+  }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
-    const prompts = participantSchedule(studySchedule(info.config), p.timezone, p.seed, p.enrolled_ms ?? ctx.now());
-    return { timezone: p.timezone, prompts: prompts.map((x) => ({ time: x.time, day: x.day, slot: x.slot })) };
+    const schedule = studySchedule(info.config);
+    const page = schedulePage(schedule, limits.schedulePagePrompts, req.query);
+    const prompts = participantSchedule(schedule, p.timezone, p.seed, p.enrolled_ms ?? ctx.now(), page.fromDay, page.toDay);
+    return { timezone: p.timezone, prompts: prompts.map((x) => ({ time: x.time, day: x.day, slot: x.slot })), days: schedule.days, ...page };
   });
 
   app.post('/me/reports', {
+    bodyLimit: limits.reportBodyBytes,
     schema: { tags, summary: 'Submit an EMA report (idempotent by its id: a retry returns the stored report)', body: ReportBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
+    ingest.take(p.id);
     const info = await ctx.studyInfo(p.study_id);
     const serverMs = ctx.now();
     const { timeMs, late } = checkReport(req.body, info, serverMs);
@@ -153,6 +172,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     schema: { tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav; with the server\'s --ffmpeg also m4a, 3gpp, ogg, webm, mp3, flac, stored as 16 kHz mono WAV)', params: ReportIdParams },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
+    ingest.take(p.id);
     const info = await ctx.studyInfo(p.study_id);
     const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (DECODED_TYPES.includes(ctype) && !ffmpeg) throw new HttpError(415, `content-type: ${ctype} is accepted only when the server is started with --ffmpeg PATH; send audio/wav`, 'content-type');
@@ -163,6 +183,14 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > max) throw new HttpError(413, `body: audio of ${declared} bytes exceeds the study's limit of ${max} bytes`, 'body');
     const audio = await receiveAudio(req.body as Readable, ctx.tmpDir, max, { ffmpeg, keys: ctx.keys });
+    const samples = Math.round(audio.durationS * audio.sampleRate) * audio.channels;
+    const tooLong = audio.durationS > limits.speechMaxSeconds
+      ? `body: recording of ${audio.durationS.toFixed(0)} s is longer than this server's limit of ${limits.speechMaxSeconds} s`
+      : samples > limits.speechMaxSamples ? `body: recording of ${samples} samples has more than this server's limit of ${limits.speechMaxSamples}` : null;
+    if (tooLong) {
+      await unlink(audio.tmpPath).catch(() => {});
+      throw new HttpError(413, tooLong, 'body');
+    }
     const existing = await store.speechOf(report.id);
     if (existing) {
       if (existing.sha256 !== audio.sha256) {
@@ -207,6 +235,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     schema: { tags, summary: 'Upload the speech features of a report computed on the phone (studies with speech.kind = "features")', params: ReportIdParams, body: SpeechFeaturesBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
+    ingest.take(p.id);
     const info = await ctx.studyInfo(p.study_id);
     if (info.config.speech.kind !== 'features') throw new HttpError(409, `this study collects speech as "${info.config.speech.kind}", not features`);
     const report = await store.reportByClientId(p.id, req.params.reportId);
@@ -218,38 +247,31 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, features: Object.keys(req.body.features).length, duplicate: !created });
   });
 
-  app.post('/me/activity', {
-    bodyLimit: 32 * 1024 * 1024,
-    schema: { tags, summary: 'Upload a run of wristband epochs (idempotent by epoch start; overlapping runs are fine)', body: ActivityBody },
-  }, async (req) => {
-    const p = await ctx.participant(req);
-    const info = await ctx.studyInfo(p.study_id);
-    const channels = info.config.activity.channels;
-    const startMs = parseIsoTime(req.body.start);
-    for (const k of Object.keys(req.body.values)) if (!channels.includes(k)) throw badRequest(`body.values.${k}`, `not a channel of this study (channels: ${channels.join(', ')})`);
-    const cols = channels.map((c) => {
-      const v = req.body.values[c];
-      if (!v) throw badRequest(`body.values.${c}`, 'missing channel (send null for missing epochs)');
-      return v;
+  // Activity batches arrive as bytes (this route's own JSON parser) and are parsed after the token
+  // and the rate limit were checked: small ones here, large ones on a worker thread (activity-parser.ts).
+  const activity = new ActivityParser(limits.activityWorkerBytes);
+  app.addHook('onClose', async () => { await activity.close(); });
+  await app.register(async (sub) => {
+    sub.removeContentTypeParser('application/json');
+    sub.addContentTypeParser('application/json', (req: FastifyRequest, payload: IncomingMessage) => collectBody(req.raw, payload, limits.activityBodyBytes));
+    sub.withTypeProvider<ZodTypeProvider>().post('/me/activity', {
+      bodyLimit: limits.activityBodyBytes,
+      // The body schema documents the route (OpenAPI); parseActivity checks it with the same zod schema.
+      validatorCompiler: () => (data: unknown) => ({ value: data }),
+      schema: { tags, summary: 'Upload a run of wristband epochs (idempotent by epoch start; overlapping runs are fine)', body: ActivityBody },
+    }, async (req) => {
+      const p = await ctx.participant(req);
+      ingest.take(p.id);
+      const info = await ctx.studyInfo(p.study_id);
+      const { channels, epochSeconds } = info.config.activity;
+      if (!Buffer.isBuffer(req.body)) throw badRequest('body', 'expected a JSON object');
+      const parsed = await activity.parse(req.body, channels, epochSeconds);
+      if (!parsed.ok) throw new HttpError(400, parsed.message, parsed.field);
+      if (parsed.startMs > ctx.now() + MAX_CLOCK_SKEW_MS) throw badRequest('body.start', 'is in the future');
+      const stored = parsed.index.length;
+      const inserted = await storeEpochsInChunks(store, p.study_id, p.id, activityRowChunks(parsed, rowsPerWrite(limits, channels.length)));
+      return { received: parsed.received, stored, inserted, duplicates: stored - inserted };
     });
-    const n = cols[0].length;
-    if (n === 0) throw badRequest(`body.values.${channels[0]}`, 'no epochs');
-    cols.forEach((col, c) => { if (col.length !== n) throw badRequest(`body.values.${channels[c]}`, `has ${col.length} epochs, ${channels[0]} has ${n}`); });
-    if (startMs > ctx.now() + MAX_CLOCK_SKEW_MS) throw badRequest('body.start', 'is in the future');
-    const epochMs = info.config.activity.epochSeconds * 1000;
-    const rows: { t_ms: number; vals: string }[] = [];
-    for (let i = 0; i < n; i++) {
-      let any = false;
-      let vals = '[';
-      for (let c = 0; c < cols.length; c++) {
-        const v = cols[c][i];
-        if (v !== null) any = true;
-        vals += (c ? ',' : '') + (v === null ? 'null' : String(v));
-      }
-      if (any) rows.push({ t_ms: startMs + i * epochMs, vals: vals + ']' });
-    }
-    const inserted = rows.length ? await store.insertEpochs(p.study_id, p.id, rows) : 0;
-    return { received: n, stored: rows.length, inserted, duplicates: rows.length - inserted };
   });
 
   app.put('/me/activity/raw', {
@@ -259,12 +281,15 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     },
   }, async (req) => {
     const p = await ctx.participant(req);
+    ingest.take(p.id);
     const info = await ctx.studyInfo(p.study_id);
     const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!RAW_TYPES.includes(ctype)) throw new HttpError(415, `content-type: expected application/octet-stream or text/csv, got "${ctype || 'none'}"`, 'content-type');
     const channels = info.config.activity.channels;
     const bad = channels.find((c) => !(CHANNELS as readonly string[]).includes(c));
     if (bad) throw new HttpError(409, `this study's activity channel "${bad}" cannot be computed from raw data (computable: ${CHANNELS.join(', ')})`);
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limits.rawActivityBytes) throw new HttpError(413, `body: upload of ${declared} bytes exceeds this server's limit of ${limits.rawActivityBytes} bytes`, 'body');
     const ropts = { name: 'upload', defaultTimezone: p.timezone, rate: req.query.rate, start: req.query.start };
     const rows: { t_ms: number; vals: string }[] = [];
     let bytes = 0;
@@ -280,7 +305,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
       };
       for await (const buf of req.body as AsyncIterable<Buffer>) {
         bytes += buf.length;
-        if (bytes > RAW_MAX_BYTES) throw new HttpError(413, `body: larger than ${RAW_MAX_BYTES} bytes`, 'body');
+        if (bytes > limits.rawActivityBytes) throw new HttpError(413, `body: larger than this server's limit of ${limits.rawActivityBytes} bytes`, 'body');
         take(pipe.push(reader.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))));
       }
       take(pipe.push(reader.end()));
@@ -291,7 +316,9 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     }
     if (bytes === 0) throw badRequest('body', 'empty upload');
     if (rows.length === 0) throw badRequest('body', 'the recording gave no epoch with a value (too short, or all non-wear)');
-    const inserted = await store.insertEpochs(p.study_id, p.id, rows);
+    const per = rowsPerWrite(limits, channels.length);
+    const chunks = function* () { for (let i = 0; i < rows.length; i += per) yield rows.slice(i, i + per); };
+    const inserted = await storeEpochsInChunks(store, p.study_id, p.id, chunks());
     return { bytes, epochs: rows.length, inserted, duplicates: rows.length - inserted, first: new Date(rows[0].t_ms).toISOString(), last: new Date(rows[rows.length - 1].t_ms).toISOString() };
   });
 

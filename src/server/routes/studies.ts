@@ -10,11 +10,12 @@ import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../app.js';
 import {
   IsoTimeWithOffset, AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
+  ScheduleQuery,
 } from '../schemas.js';
 import type { Role } from '../roles.js';
 import { newEnrolCode, newId, normaliseEnrolCode, sha256 } from '../auth.js';
 import { HttpError, notFound } from '../http-error.js';
-import { participantSchedule, studySchedule } from '../schedule.js';
+import { participantSchedule, schedulePage, studySchedule } from '../schedule.js';
 import { tarFolder } from '../tar.js';
 import type { ExportJob } from '../export-jobs.js';
 import type { Participant, Report, User } from '../store.js';
@@ -62,7 +63,7 @@ function exportJobView(j: ExportJob, dir: string) {
   };
 }
 
-export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl }: RouteDeps): Promise<void> {
+export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl, limits }: RouteDeps): Promise<void> {
   const tags = ['studies'];
 
   app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
@@ -173,12 +174,14 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl 
     return reports.map(reportView);
   });
 
-  app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { tags, params: ParticipantParams } }, async (req) => {
+  app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { tags, params: ParticipantParams, querystring: ScheduleQuery } }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     if (!participant.enrolled_ms) return { participantId: participant.label, prompts: [] };
-    const prompts = participantSchedule(studySchedule(info.config), participant.timezone, participant.seed, participant.enrolled_ms);
-    return { participantId: participant.label, timezone: participant.timezone, prompts: prompts.map((p) => ({ time: p.time, day: p.day, slot: p.slot })) };
+    const schedule = studySchedule(info.config);
+    const page = schedulePage(schedule, limits.schedulePagePrompts, req.query); // a page of whole days, at most limits.schedulePagePrompts prompts
+    const prompts = participantSchedule(schedule, participant.timezone, participant.seed, participant.enrolled_ms, page.fromDay, page.toDay);
+    return { participantId: participant.label, timezone: participant.timezone, prompts: prompts.map((p) => ({ time: p.time, day: p.day, slot: p.slot })), days: schedule.days, ...page };
   });
 
   app.delete('/studies/:studyId/participants/:participantId', {
