@@ -241,15 +241,15 @@ describe('on a real listening server', () => {
     for (const b of body as Buffer[]) { c.write(b); await new Promise((r) => setTimeout(r, 5)); }
     expect(await c.until(() => c.answers() >= 1, 10_000)).toBe(true);
     expect(c.got).toMatch(/^HTTP\/1\.1 4\d\d/);
-    expect(c.got).toMatch(/\r\nconnection: close\r\n/i);
     c.write(`${tail}GET /health HTTP/1.1\r\nHost: x\r\n\r\n`);
-    // Today's code kept the connection open and took the next request for the rest of the body: no answer, ever.
+    // The old code kept the connection open and took the next request for the rest of the body: no answer, ever.
     expect(await c.until(() => c.closed || c.answers() >= 2, 8000)).toBe(true);
+    expect(c.got).toMatch(/\r\nconnection: close\r\n/i);
     expect(c.closed).toBe(true);
     c.sock.destroy();
   });
 
-  it('a keep-alive client gets its answer, and the next request on the agent is answered', async () => {
+  it('a keep-alive client (node:http Agent) gets the early 413, and its next requests are answered', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const send = (method: string, path: string, headers: Record<string, string | number>, chunks: Buffer[] = []) => new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
       const q = http.request({ host: '127.0.0.1', port, path, method, headers, agent }, (res) => { res.resume(); res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers })); });
@@ -258,8 +258,13 @@ describe('on a real listening server', () => {
       for (const c of chunks) q.write(c);
       q.end();
     });
-    const first = await send('PUT', '/me/reports/nope/speech', { authorization: `Bearer ${tok}`, 'content-type': 'audio/wav', 'content-length': MiB.length }, [MiB]);
-    expect(first.status).toBe(404);
+    // A 25 MiB streamed upload over the 20 MiB limit: the 413 comes part-way through the body.
+    const first = await send('PUT', '/me/reports/r1/speech', { authorization: `Bearer ${tok}`, 'content-type': 'audio/wav' }, Array(25).fill(MiB));
+    expect(first.status).toBe(413);
+    expect(first.headers.connection).toBe('close');
+    // The old code stopped reading the rest of the body: the agent's socket stayed busy and this request never got an answer.
+    const next = await send('PUT', '/me/reports/nope/speech', { authorization: `Bearer ${tok}`, 'content-type': 'audio/wav', 'content-length': MiB.length }, [MiB]);
+    expect(next.status).toBe(404);
     expect((await send('GET', '/health', {})).status).toBe(200);
     expect((await send('GET', '/me', { authorization: `Bearer ${tok}` })).status).toBe(200);
     agent.destroy();
