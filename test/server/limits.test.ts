@@ -17,7 +17,7 @@ import { ScheduleSchema } from '../../src/data/study.js';
 import { DEFAULT_LIMITS, IngestLimiter, limitsFromFlags } from '../../src/server/limits.js';
 import { tooLong } from '../../src/server/speech-limits.js';
 import { activityRowChunks, parseActivity } from '../../src/server/activity-body.js';
-import { reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
+import { BACKENDS, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const tone = (seconds: number, rate = 16000) => {
@@ -98,8 +98,8 @@ describe('schedule: only the days asked for are computed', () => {
 });
 
 describe('per-participant ingest rate limit', () => {
-  it('answers 429 with Retry-After past the rate, per participant, on every ingest route', async () => {
-    const h = await startHarness('sqlite', { limits: { ingestRatePerMinute: 3 } });
+  it.each(BACKENDS.filter((b) => !b.skip).map((b) => b.name))('answers 429 with Retry-After past the rate, per participant, on every ingest route (%s)', async (name) => {
+    const h = await startHarness(name, { limits: { ingestRatePerMinute: 3 } });
     try {
       const s = await setupStudy(h, { name: 'rate', timezone: 'UTC', activity: { channels: ['zcm'] } });
       const a = await s.enrol('A1'), b = await s.enrol('B1');
@@ -209,7 +209,7 @@ function rawConnection(port: number) {
   };
 }
 
-describe('on a real listening server', () => {
+for (const backend of BACKENDS) describe.skipIf(backend.skip)(`on a real listening server (${backend.name})`, () => {
   let h: Harness;
   let port: number;
   let base: string;
@@ -217,7 +217,7 @@ describe('on a real listening server', () => {
   let studyId: string;
   const channels = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'];
   beforeAll(async () => {
-    h = await startHarness('sqlite');
+    h = await startHarness(backend.name);
     const s = await setupStudy(h, { name: 'sockets', timezone: 'UTC', activity: { channels } });
     studyId = s.studyId;
     tok = await s.enrol('K1');
@@ -298,8 +298,10 @@ describe('on a real listening server', () => {
       const rows = await h.server.store.activityBetween(pid, t0 + 199_998 * 60_000, t0 + 200_000 * 60_000);
       const col = (k: number) => ((k * 13) % 400) + 0.123456789012;
       expect(rows.map((r) => JSON.parse(r.vals))).toEqual([199_998, 199_999].map((k) => channels.map((_, i) => col(k) * (i + 1.1))));
-      // Goal 100 ms; the bound leaves room for a loaded 2-core machine (the old code blocked 0.6–1.4 s here).
-      expect(hist.max / 1e6).toBeLessThan(250);
+      // Goal 100 ms (measured 60–135 ms at load average 8–20 on 2 cores, where merely reading the
+      // socket shows 100 ms gaps; ~30 ms when quiet). The bound leaves room for such a machine;
+      // the old code blocked 0.5 s here on a quiet machine and 4.7–7.7 s at load average 10–20.
+      expect(hist.max / 1e6).toBeLessThan(400);
     } finally { await client.terminate(); }
   });
 });
