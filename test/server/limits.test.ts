@@ -17,6 +17,7 @@ import { ScheduleSchema } from '../../src/data/study.js';
 import { DEFAULT_LIMITS, IngestLimiter, limitsFromFlags } from '../../src/server/limits.js';
 import { tooLong } from '../../src/server/speech-limits.js';
 import { activityRowChunks, parseActivity } from '../../src/server/activity-body.js';
+import { columnContext } from '../../src/server/data-key.js';
 import { BACKENDS, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -188,8 +189,9 @@ describe('body sizes and speech limits', () => {
     }
     await h.server.speech.idle();
     expect(h.server.speech.status()).toMatchObject({ rejected: 2, done: 0, failed: 0 });
-    const notes = await h.server.store.db.selectFrom('web_speech_failures' as never).selectAll().execute() as { detail: string }[];
-    expect(notes.map((n) => n.detail)).toEqual(expect.arrayContaining([expect.stringMatching(/timeout: analysis took longer than 0.001 s/)]));
+    const notes = await h.server.store.db.selectFrom('web_speech_failures' as never).selectAll().execute() as { report_id: string; detail: string }[];
+    const details = notes.map((n) => h.server.store.keys.openValue(n.detail, columnContext('web_speech_failures', 'detail', n.report_id)));
+    expect(details).toEqual([expect.stringMatching(/^server: timeout: analysis took longer than 0.001 s/), expect.stringMatching(/^server: timeout: /)]);
   });
 });
 
