@@ -462,10 +462,17 @@ export class Store {
 
   // ---------- speech ----------
 
-  insertSpeech(s: Speech): Promise<{ speech: Speech; created: boolean }> {
+  /**
+   * Store a recording's row; when it is new, `place` (moving the file into place) runs inside the
+   * same transaction before it commits, so a committed row always has its file. A crash between
+   * the move and the commit leaves a file without a row, which the start-up sweep removes.
+   * `place` must be idempotent (a shared group that rolls back runs the write again).
+   */
+  insertSpeech(s: Speech, place?: () => Promise<void>): Promise<{ speech: Speech; created: boolean }> {
     return this.writeForParticipant(s.participant_id, async (trx) => {
       const res = await trx.insertInto('speech').values(s).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
       if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) {
+        await place?.();
         await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: s.participant_id, action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource: 'speech', detail: s.report_id })).execute();
         return { speech: s, created: true };
       }

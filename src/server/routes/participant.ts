@@ -24,7 +24,7 @@ import { receiveAudio, commitAudio } from '../speech-upload.js';
 import { reportView } from './studies.js';
 import { withdrawParticipant } from '../withdrawal.js';
 import type { StudyInfo } from '../context.js';
-import { withdrawnError, type Report } from '../store.js';
+import type { Report } from '../store.js';
 import { activityRowChunks } from '../activity-body.js';
 import { ActivityParser, collectBody } from '../activity-parser.js';
 import type { ServerLimits } from '../limits.js';
@@ -197,34 +197,36 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
         await unlink(audio.tmpPath).catch(() => {});
         throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${existing.sha256})`);
       }
-      // The same bytes again (a retry). If a crash came between the row's commit and the file's
-      // rename, the row has no file yet: this retry puts it in place.
+      // The same bytes again (a retry): the stored file stays; were it lost, this copy restores it.
       await placeOrDrop(audio.tmpPath, existing.file);
       return reply.code(200).send({ reportId: req.params.reportId, sha256: existing.sha256, bytes: existing.bytes, durationS: existing.duration_s, duplicate: true });
     }
     const file = join('speech', p.study_id, p.id, `${report.id}.wav`);
-    // The row first (in a transaction that checks the participant is still there: a withdrawal
-    // during the upload answers 410 and leaves no file), then the file is renamed into place.
+    const dest = join(ctx.dataDir, file);
+    // The row and the file together: the file is renamed into place inside the transaction that
+    // inserts the row (which also checks the participant is still there: a withdrawal during the
+    // upload answers 410 and leaves no file). A crash before the commit leaves a file without a
+    // row, removed at start; a committed row always has its file.
+    const place = async () => {
+      if (existsSync(audio.tmpPath)) await commitAudio(audio.tmpPath, dest);
+      else if (!existsSync(dest)) throw new Error(`speech upload: ${audio.tmpPath} vanished before it was placed`);
+    };
     let stored: Awaited<ReturnType<typeof store.insertSpeech>>;
     try {
       stored = await store.insertSpeech({
         report_id: report.id, study_id: p.study_id, participant_id: p.id, file, bytes: audio.bytes, sha256: audio.sha256,
         sample_rate: audio.sampleRate, channels: audio.channels, duration_s: audio.durationS, created_ms: ctx.now(),
-      });
+      }, place);
     } catch (e) {
       await unlink(audio.tmpPath).catch(() => {});
+      // Placed, but the transaction did not commit: no row may point at it, so it goes.
+      if (!(await store.speechOf(report.id))) await unlink(dest).catch(() => {});
       throw e;
     }
     const { speech, created } = stored;
-    if (!created && speech.sha256 !== audio.sha256) { // a different recording won a concurrent upload
+    if (!created) { // a concurrent upload of this report won
       await unlink(audio.tmpPath).catch(() => {});
-      throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${speech.sha256})`);
-    }
-    await placeOrDrop(audio.tmpPath, speech.file);
-    // A withdrawal between the commit and the rename removed the row but found no file yet.
-    if (!(await store.speechOf(report.id))) {
-      await unlink(join(ctx.dataDir, speech.file)).catch(() => {});
-      throw withdrawnError();
+      if (speech.sha256 !== audio.sha256) throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${speech.sha256})`);
     }
     // Durable and acknowledged below: its eGeMAPS features are computed on a worker thread (speech-extractor.ts).
     if (created && info.config.speech.kind === 'audio') extractor.enqueue(report.id);
