@@ -14,7 +14,7 @@ import { loadDataset, makeSplit } from '../../train/study-node.js';
 import { fitModel, predictMembers } from '../../train/fit.js';
 import { writeAtomic } from '../../train/model-folder.js';
 import { join } from 'node:path';
-import { evaluatePredictions } from '../../eval/evaluate.js';
+import { evaluatePredictions, evaluateWithBaselines } from '../../eval/evaluate.js';
 import { resultJson } from '../../util/json.js';
 
 const Flags = z.object({
@@ -67,8 +67,10 @@ Examples:
       // The test split's evaluation, stored beside the weights in `moodlens evaluate --json`'s
       // format (the dashboard shows it when the model is attached), written atomically.
       if (split.test.length > 0) {
-        const test = evaluatePredictions(ds, split.test, predictMembers(fitted.members, ds, split.test), { B: 1000 });
-        console.log(`test mean CCC ${test.meanCCC.toFixed(3)} [${test.meanCiLow.toFixed(3)}, ${test.meanCiHigh.toFixed(3)}] (${test.n} reports; evaluation.json)`);
+        const test = evaluateWithBaselines(ds, split, split.test, predictMembers(fitted.members, ds, split.test), { B: 1000 });
+        const v = test.vsBestBaseline;
+        console.log(`test mean CCC ${test.meanCCC.toFixed(3)} [${test.meanCiLow.toFixed(3)}, ${test.meanCiHigh.toFixed(3)}] (${test.n} reports; evaluation.json); ` +
+          `best baseline ${v.baseline} ${v.mean.b.toFixed(3)}, difference ${v.mean.diff.toFixed(3)} [${v.mean.ciLow.toFixed(3)}, ${v.mean.ciHigh.toFixed(3)}]`);
         writeAtomic(join(f.out, 'evaluation.json'), resultJson({ split: 'test', ...test }));
       }
       console.log(`wrote ${f.out}`);
