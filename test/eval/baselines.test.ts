@@ -178,3 +178,23 @@ describe('reference baselines (hand computations)', async () => {
     expect(e.vsBestBaseline.mean.diff).toBeGreaterThan(0);
   });
 });
+
+describe('experiment tables carry the baselines', async () => {
+  const { baselineSummaries, markdownTable } = await import('../../src/eval/report.js');
+  const reps = makeReports();
+  const { dataset: ds } = await buildDataset(writeStudyFolder(reps, true), { policy: 'masked', progress: false });
+  const split = chronologicalSplit(ds);
+  it('one row per baseline, scored on the test split as evaluateWithBaselines scores it', () => {
+    const rows = baselineSummaries(ds, split, 'fusion', 100);
+    const e = evaluateWithBaselines(ds, split, split.test, new Float32Array(split.test.length * 2).fill(0.5), { B: 100 });
+    expect(rows.map((r) => r.id)).toEqual(['baseline-globalMean', 'baseline-personMean', 'baseline-lastReport', 'baseline-personMeanRidge']);
+    for (const r of rows) {
+      const b = e.baselines[r.id.slice('baseline-'.length) as 'personMean'];
+      expect(r.mean).toBeCloseTo(b.meanCCC, 10);
+      expect(r.items.mood).toBeCloseTo(b.items.mood.ccc, 10);
+    }
+    const md = markdownTable('t', rows);
+    expect(md).toMatch(/\| reference: participant's training mean \| /);
+    expect(md).toMatch(/\| reference: last report answered before \| /);
+  });
+});
