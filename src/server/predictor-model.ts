@@ -36,7 +36,7 @@ import { ModelFolderError } from './model-path.js';
 export type HistoryInstance = ServerInstance;
 
 const FolderJson = z.object({
-  kind: z.enum(['model', 'single-task']),
+  kind: z.enum(['model', 'single-task', 'ensemble']),
   config: ConfigSchema,
   items: z.array(z.object({ id: z.string(), min: z.number(), max: z.number() }).passthrough()),
   mods: z.array(z.object({ name: z.string(), channel: z.number().int(), dim: z.number().int().positive() })).optional(),
@@ -125,7 +125,8 @@ export class ModelPredictor implements Predictor {
     const meta = readFolderJson(dir, dir);
     const modelItems = meta.items.map((i) => i.id).join(',');
     if (modelItems !== study.items.map((i) => i.id).join(',')) throw new ModelFolderError(`model items (${modelItems}) differ from the study's`);
-    const memberDirs = meta.kind === 'single-task' ? meta.items.map((_, k) => join(dir, 'tasks', String(k))) : [dir];
+    const memberDirs = meta.kind === 'single-task' ? meta.items.map((_, k) => join(dir, 'tasks', String(k)))
+      : meta.kind === 'ensemble' ? Array.from({ length: meta.config.train.ensemble }, (_, j) => join(dir, 'members', String(j))) : [dir];
     const metas = memberDirs.map((d) => readFolderJson(dir, d));
     let speechDim = 0;
     for (const mm of metas) for (const mod of mm.mods ?? []) {
@@ -234,9 +235,10 @@ export class ModelPredictor implements Predictor {
     if (this.members) {
       const x = { activity: input.activity, channelMask: channelMask(input.activity, C, W), speech, speechMask: speechPresent(speech) };
       y = new Float32Array(this.K);
+      const whole = this.members.filter((m) => m.task === undefined).length; // a seed ensemble averages its members
       this.members.forEach((m, j) => {
         const out = m.forward(x, pid, personal?.[j]);
-        if (m.task === undefined) y.set(out); else y[m.task] = out[m.task];
+        if (m.task === undefined) { if (whole === 1) y.set(out); else for (let k = 0; k < this.K; k++) y[k] += out[k] / whole; } else y[m.task] = out[m.task];
       });
     } else {
       const { predictMembers } = await import('../train/fit.js');

@@ -165,7 +165,7 @@ describe('evaluation stored in a trained model folder', () => {
     await synthesizeStudy({ out: study, participants: 4, days: 3, seed: 5, speech: 'features' });
     await initNodeBackend();
     const ds = await loadDataset(study, 'masked');
-    await fitModel(ds, makeSplit(ds, 'chronological', 1), presetConfig('paper', { train: { epochs: 1 } }), { out: model, quiet: true });
+    await fitModel(ds, makeSplit(ds, 'chronological', 1), presetConfig('paper-original', { train: { epochs: 1 } }), { out: model, quiet: true });
     // What `moodlens evaluate --model M --study S --json > M/evaluation.json` writes.
     const m = loadModel(model);
     const idx = pick(modelSplit(ds, m), 'test');

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .description('train a model on a study folder (resumes after a kill) and write a model folder')
     .requiredOption('--study <dir>', 'study folder')
     .option('--config <file>', 'config JSON ({model: {fusion, personalization, multitask, ...}, train: {...}})')
-    .option('--preset <name>', 'named config: paper | baseline | paper-lr0.001')
+    .option('--preset <name>', 'named config: paper | paper-original | baseline | paper-lr0.001')
     .option('--seed <n>', 'seed (initialisation, shuffling)')
     .option('--epochs <n>', 'maximum epochs (paper: 100)')
     .option('--lr <x>', 'learning rate')
@@ -60,7 +60,7 @@ Examples:
       const fitted = await fitModel(ds, split, config, { out: f.out });
       const dev = evaluatePredictions(ds, split.dev, predictMembers(fitted.members, ds, split.dev), { B: 200 });
       const m = fitted.members[0];
-      console.log(`best development epoch ${m.bestEpoch}: dev mean CCC ${dev.meanCCC.toFixed(3)} [${dev.meanCiLow.toFixed(3)}, ${dev.meanCiHigh.toFixed(3)}]; ` +
+      console.log(`best development epoch ${fitted.members.map((x) => x.bestEpoch).join(', ')}${fitted.members.length > 1 ? ` (${fitted.kind} members)` : ''}: dev mean CCC ${dev.meanCCC.toFixed(3)} [${dev.meanCiLow.toFixed(3)}, ${dev.meanCiHigh.toFixed(3)}]; ` +
         `${((Date.now() - t0) / 1000).toFixed(0)} s`);
       const rep = m.model.report();
       for (const [k, v] of Object.entries(rep)) if (v.length <= 12) console.log(`  learned ${k}: ${v.map((x) => x.toFixed(3)).join(' ')}`);
