@@ -77,6 +77,12 @@ export const ModelConfigSchema = z.object({
    * the heads, in training only (inverted dropout; masks drawn from the trainer's seeded Rng). 0: none.
    */
   dropout: z.number().min(0).lt(1).default(0),
+  /**
+   * Beyond the paper (issue 16): one more modality token built from the participant's reports
+   * answered strictly before the predicted one (last value, EWMA and time since, per item; local
+   * hour and weekday) — src/data/history.ts; masked when there is no earlier report.
+   */
+  history: z.boolean().default(false),
   fusion: FusionConfigSchema,
   personalization: PersonalizationConfigSchema,
   multitask: MultitaskConfigSchema,

@@ -25,6 +25,7 @@ const SUPPORTED = {
 export function unsupportedReason(c: ModelConfig): string | null {
   if (!SUPPORTED.fusion.has(c.fusion.name)) return `fusion "${c.fusion.name}"`;
   if (!SUPPORTED.personalization.has(c.personalization.name)) return `personalisation "${c.personalization.name}"`;
+  if (c.history || c.modalities?.includes('history')) return 'the history modality';
   return null;
 }
 

@@ -35,6 +35,9 @@ import { ModelFolderError } from './model-path.js';
 
 export type HistoryInstance = ServerInstance;
 
+/** Earlier reports a history-modality model reads for a live prediction (the EWMA has long forgotten older ones). */
+export const HISTORY_REPORTS = 200;
+
 const FolderJson = z.object({
   kind: z.enum(['model', 'single-task', 'ensemble']),
   config: ConfigSchema,
@@ -131,7 +134,7 @@ export class ModelPredictor implements Predictor {
     let speechDim = 0;
     for (const mm of metas) for (const mod of mm.mods ?? []) {
       if (mod.channel >= 0 && (mod.dim !== study.windowEpochs || mod.channel >= study.channels.length)) throw new ModelFolderError(`model modality ${mod.name} does not fit the study's activity window`);
-      if (mod.channel < 0) speechDim = mod.dim;
+      if (mod.channel === -1) speechDim = mod.dim; // −2: the history modality
     }
     // Speech: the folder must name its features, the study must receive features, and what it has
     // received so far must be exactly those names.
@@ -242,8 +245,14 @@ export class ModelPredictor implements Predictor {
       });
     } else {
       const { predictMembers } = await import('../train/fit.js');
-      const ds = instancesDataset(pid, [{ timeMs: input.timeMs, localHour: input.localHour, values: {}, activity: input.activity, speech }], this.items, this.channels, W, this.speechNames);
-      y = predictMembers(this.tfjs!.members, ds, Int32Array.of(0));
+      // A model with the history modality (issue 16) reads the participant's reports answered
+      // before this one: they go into the dataset before it (their labels feed its history
+      // features only; it is the one predicted).
+      const usesHistory = this.tfjs!.members.some((m) => m.mods.some((x) => x.name === 'history'));
+      const earlier = usesHistory ? (await input.history()).filter((h) => h.timeMs < input.timeMs).slice(-HISTORY_REPORTS)
+        .map((h) => ({ timeMs: h.timeMs, localHour: 0, values: h.values, activity: new Float32Array(C * W).fill(NaN), speech: null })) : [];
+      const ds = instancesDataset(pid, [...earlier, { timeMs: input.timeMs, localHour: input.localHour, values: {}, activity: input.activity, speech }], this.items, this.channels, W, this.speechNames);
+      y = predictMembers(this.tfjs!.members, ds, Int32Array.of(earlier.length));
     }
     const items: Record<string, ItemPrediction> = {};
     this.items.forEach((it, k) => {

@@ -195,8 +195,8 @@ export function meanItemCCC(p: Prepared, idx: Int32Array, pred: Float32Array, ta
 
 /** Build an untrained model (and its input preparation) for a dataset and its training split. */
 export function initModel(ds: Dataset, train: Int32Array, config: Config): Omit<TrainedModel, 'history' | 'bestEpoch' | 'bestDev'> {
-  const mods = resolveModalities(ds, config.model.modalities);
-  const norm = fitNormalization(ds, train, config.train.activityTransform);
+  const mods = resolveModalities(ds, config.model.modalities, config.model.history);
+  const norm = fitNormalization(ds, train, config.train.activityTransform, mods.some((m) => m.name === 'history'));
   const seen = new Set<number>(); for (const i of train) seen.add(ds.participant[i]);
   const participants = [...seen].sort((a, b) => a - b).map((p) => ds.participantIds[p]);
   const init = config.model.anchor === 'person-mean' ? { anchor: anchorInit(ds, train, participants) } : {};

@@ -123,3 +123,36 @@ describe('presets', () => {
     t.model.dispose();
   });
 });
+
+describe('history modality in the model', () => {
+  it('the monitor preset adds a history token; a prediction never depends on its own report or later-answered ones', async () => {
+    const m = presetConfig('monitor');
+    expect(m.model.history).toBe(true);
+    expect(m.model.anchor).toBe('person-mean');
+    const config = cfg(2, { history: true, anchor: 'person-mean' });
+    const t = await train(ds, split, { config, quiet: true });
+    expect(t.mods.map((x) => x.name)).toEqual(['zcm', 'pim', 'speech', 'history']);
+    expect(t.norm.history).toHaveLength(3 * ds.items.length + 4);
+    const prep = prepare(ds, t.mods, t.norm, t.participants);
+    const M = t.mods.length;
+    // Each participant's first report has no history: its token is masked.
+    const firsts = ds.participantIds.map((_, p) => all.find((i) => ds.participant[i] === p)!);
+    for (const i of firsts) expect(prep.mask[i * M + 3]).toBe(0);
+    expect(prep.mask[(firsts[0] + 1) * M + 3]).toBe(1);
+    // Rewrite the labels of every test report and everything after it: test predictions must not move.
+    const target = split.test;
+    const K = ds.items.length, changed: Dataset = { ...ds, labels: ds.labels.slice() };
+    for (const i of target) for (let k = 0; k < K; k++) changed.labels[i * K + k] = 1 - ds.labels[i * K + k];
+    const before = predict(t.model, prep, target);
+    const after = predict(t.model, prepare(changed, t.mods, t.norm, t.participants), target);
+    // The first test report of each participant is answered after the dev reports only; the later
+    // ones see earlier test reports (known at prediction time), so compare the first ones.
+    const firstTest = Array.from(target).map((i, r) => [i, r]).filter(([i], j, a) => j === 0 || ds.participant[a[j - 1][0]] !== ds.participant[i]);
+    for (const [, r] of firstTest) for (let k = 0; k < K; k++) expect(after[r * K + k]).toBe(before[r * K + k]);
+    // …while a later test report, whose history includes a rewritten report, does move.
+    let moved = false;
+    target.forEach((i, r) => { if (!firstTest.some(([j]) => j === i)) for (let k = 0; k < K; k++) if (after[r * K + k] !== before[r * K + k]) moved = true; });
+    expect(moved).toBe(true);
+    t.model.dispose();
+  });
+});
