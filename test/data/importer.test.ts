@@ -114,6 +114,9 @@ describe('study importer', () => {
     expect(ds.answeredAt![id(2)]).toBe(ds.time[id(2)]);
     expect(ds.answeredAt![id(5)]).toBe(ds.time[id(5)]);
     expect(ds.covariates!.answered_at).toBeUndefined(); // a known column, not a covariate
+    const { describeStudy } = await import('../../src/data/describe.js');
+    const { study } = await loadStudy(writeStudy(tempDir(), f));
+    expect(describeStudy(study!).notes).toContain('answered_at: 1 of 18 reports were rated after their time (median 5.0 h later); history features and the last-report baseline use only reports answered before the one predicted');
   });
 
   it('checks item_order against the item ids', async () => {
