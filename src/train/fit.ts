@@ -22,6 +22,11 @@ export interface FitOptions {
   quiet?: boolean;
   /** Save the resumable state every epoch (default: when `out` is given). */
   checkpointEveryEpoch?: boolean;
+  /**
+   * Worker threads for the members of a seed ensemble (default 1: in this thread). Needs `out`:
+   * each member is trained into its folder on a worker, then loaded — the same weights, bit for bit.
+   */
+  workers?: number;
 }
 
 /**
@@ -89,10 +94,18 @@ export async function fitModel(ds: Dataset, split: Split, config: Config, o: Fit
   if (config.train.ensemble > 1) {
     // A seed ensemble: member j is the single model of seed + 1000·j, in members/<j>.
     const members: TrainedModel[] = [], E = config.train.ensemble;
+    const memberConfig = (j: number) => ({ ...config, train: { ...config.train, seed: config.train.seed + 1000 * j, ensemble: 1 } });
+    const done = (dir: string) => existsSync(join(dir, 'config.json')) && !existsSync(join(dir, 'state'));
+    if (o.out && (o.workers ?? 1) > 1) {
+      const { runPool } = await import('./pool-node.js');
+      const jobs = Array.from({ length: E }, (_, j) => j).filter((j) => !done(memberDir(o.out!, 'ensemble', j)))
+        .map((j) => ({ key: String(j), ds, split, config: memberConfig(j), label: `member ${j + 1}/${E}`, out: memberDir(o.out!, 'ensemble', j) }));
+      await runPool(jobs, o.workers!, () => {});
+    }
     for (let j = 0; j < E; j++) {
-      const cj = { ...config, train: { ...config.train, seed: config.train.seed + 1000 * j, ensemble: 1 } };
+      const cj = memberConfig(j);
       const dir = o.out ? memberDir(o.out, 'ensemble', j) : undefined;
-      if (dir && existsSync(join(dir, 'config.json')) && !existsSync(join(dir, 'state'))) {
+      if (dir && done(dir)) {
         const { loadModel } = await import('./model-folder.js');
         members.push(loadModel(dir).members[0]); continue;
       }

@@ -102,6 +102,20 @@ describe('seed ensemble', () => {
   });
 });
 
+describe('seed ensemble on worker threads', () => {
+  it('trains the members on 2 workers into the same weights as in this thread', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'ml-ens-seq-')), b = mkdtempSync(join(tmpdir(), 'ml-ens-par-'));
+    try {
+      const config = cfg(2, { anchor: 'person-mean' }, { ensemble: 3 });
+      const seq = await fitModel(ds, split, config, { quiet: true, out: a });
+      const par = await fitModel(ds, split, config, { quiet: true, out: b, workers: 2 });
+      expect(par.kind).toBe('ensemble');
+      par.members.forEach((m, j) => expect(Array.from(exportWeights(m.model).data)).toEqual(Array.from(exportWeights(seq.members[j].model).data)));
+      expect(Array.from(loadModel(b).conformal!.halfWidth)).toEqual(Array.from(loadModel(a).conformal!.halfWidth));
+    } finally { rmSync(a, { recursive: true, force: true }); rmSync(b, { recursive: true, force: true }); }
+  }, 120_000);
+});
+
 describe('presets', () => {
   it('paper-original keeps the paper\'s method; paper adds the documented departures', () => {
     const o = presetConfig('paper-original'), p = presetConfig('paper');

@@ -26,6 +26,7 @@ const Flags = z.object({
   lr: z.coerce.number().positive().optional(),
   batchSize: z.coerce.number().int().positive().optional(),
   split: z.enum(['chronological', 'participant']).default('chronological'),
+  workers: z.coerce.number().int().positive().max(16).default(2),
   out: z.string().min(1),
 });
 
@@ -40,6 +41,7 @@ export function register(program: Command): void {
     .option('--lr <x>', 'learning rate')
     .option('--batch-size <n>', 'batch size (paper: 16)')
     .option('--split <kind>', 'chronological (per participant 70/15/15, the paper) or participant (held-out participants)', 'chronological')
+    .option('--workers <n>', 'worker threads for the members of a seed ensemble (one core each)', '2')
     .requiredOption('--out <dir>', 'model folder to write')
     .addHelpText('after', `
 Examples:
@@ -57,7 +59,7 @@ Examples:
       console.log(`fusion ${config.model.fusion.name}, personalisation ${config.model.personalization.name}, multitask ${config.model.multitask.name}; ` +
         `${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}`);
       const t0 = Date.now();
-      const fitted = await fitModel(ds, split, config, { out: f.out });
+      const fitted = await fitModel(ds, split, config, { out: f.out, workers: f.workers });
       const dev = evaluatePredictions(ds, split.dev, predictMembers(fitted.members, ds, split.dev), { B: 200 });
       const m = fitted.members[0];
       console.log(`best development epoch ${fitted.members.map((x) => x.bestEpoch).join(', ')}${fitted.members.length > 1 ? ` (${fitted.kind} members)` : ''}: dev mean CCC ${dev.meanCCC.toFixed(3)} [${dev.meanCiLow.toFixed(3)}, ${dev.meanCiHigh.toFixed(3)}]; ` +
