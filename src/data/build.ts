@@ -120,6 +120,7 @@ export function selectInstances(all: AllInstances, policy: MissingPolicy): Build
     participant: new Int32Array(n),
     reportIds: new Array<string>(n),
     time: new Float64Array(n),
+    answeredAt: new Float64Array(n),
     localHour: new Float32Array(n),
     trigger: new Array<string>(n),
     labels: new Float32Array(n * K),
@@ -132,6 +133,7 @@ export function selectInstances(all: AllInstances, policy: MissingPolicy): Build
     d.participant[i] = reports.participant[r];
     d.reportIds[i] = reports.id[r];
     d.time[i] = reports.time[r];
+    d.answeredAt![i] = reports.answeredAt[r];
     d.localHour[i] = reports.localHour[r];
     d.trigger[i] = reports.trigger[r];
     // label = (answer − min) / (max − min) ∈ [0,1]; NaN stays NaN (not answered).

@@ -25,6 +25,11 @@ export interface Dataset {
   reportIds: string[];
   /** Per instance: report time, ms since the Unix epoch (UTC). */
   time: Float64Array;
+  /**
+   * Per instance: when the rating was given (reports.csv `answered_at`), ms UTC; absent = `time`.
+   * Anything built from earlier reports may use only those answered strictly before this one.
+   */
+  answeredAt?: Float64Array;
   /** Per instance: local hour of day of the report (0–24, fractional), in the participant's zone. */
   localHour: Float32Array;
   trigger: string[];
@@ -46,6 +51,11 @@ export interface Dataset {
 /** Modality names in mask order: the activity channels, then "speech". */
 export function modalityNames(d: Pick<Dataset, 'channels'>): string[] {
   return [...d.channels, 'speech'];
+}
+
+/** When instance i was answered (its `answered_at`, else its `time`), ms UTC. */
+export function answeredAtOf(d: Pick<Dataset, 'time' | 'answeredAt'>, i: number): number {
+  return d.answeredAt ? d.answeredAt[i] : d.time[i];
 }
 
 /** Indices of instances into a split. */

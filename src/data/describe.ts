@@ -135,11 +135,19 @@ export function describeStudy(study: LoadedStudy): StudyDescription {
     const res = selectInstances(all, policy);
     policies[policy] = { kept: res.dataset.n, dropped: res.dropped };
   }
+  // answered_at (diaries rated after the fact): how many reports were rated later than their time.
+  const notes = [...study.notes];
+  let late = 0; const delays: number[] = [];
+  for (let r = 0; r < reports.n; r++) if (reports.answeredAt[r] > reports.time[r]) { late++; delays.push((reports.answeredAt[r] - reports.time[r]) / 3.6e6); }
+  if (late > 0) {
+    delays.sort((a, b) => a - b);
+    notes.push(`answered_at: ${late} of ${reports.n} reports were rated after their time (median ${delays[delays.length >> 1].toFixed(1)} h later); history features and the last-report baseline use only reports answered before the one predicted`);
+  }
   return {
     name: config.name, participants: participants.length, reports: reports.n, activityEpochs: study.activityEpochs,
     channels: [...config.activity.channels], epochSeconds: config.activity.epochSeconds, windowEpochs: W,
     speechKind: config.speech.kind, speechFeatures: study.speechFeatures?.names.length ?? 0,
-    complianceMode: schedule ? 'schedule' : 'reports-per-day', compliance, missingness, items, policies, notes: [...study.notes],
+    complianceMode: schedule ? 'schedule' : 'reports-per-day', compliance, missingness, items, policies, notes,
   };
 }
 

@@ -35,6 +35,8 @@ export interface ReportTable {
   participant: Int32Array;
   /** ms since the Unix epoch (UTC). */
   time: Float64Array;
+  /** When the rating was given (the `answered_at` column; `time` where absent or empty), ms UTC. */
+  answeredAt: Float64Array;
   /** Local hour (fractional) in the participant's time zone. */
   localHour: Float32Array;
   trigger: Trigger[];
@@ -226,7 +228,7 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
   }
 
   // reports.csv
-  const rep = { id: [] as string[], participant: [] as number[], time: [] as number[], localHour: [] as number[],
+  const rep = { id: [] as string[], participant: [] as number[], time: [] as number[], answeredAt: [] as number[], localHour: [] as number[],
     trigger: [] as Trigger[], items: [] as number[], itemOrder: [] as string[], line: [] as number[] };
   const covariates: Record<string, string[]> = {};
   const reportIndex = new Map<string, number>();
@@ -236,7 +238,7 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
   if (rPath) {
     const file = STUDY_FILES.reports;
     const schema = reportRowSchema(config.items);
-    const known = new Set<string>(['report_id', 'participant_id', 'time', 'trigger', 'item_order', ...config.items.map((i) => i.id)]);
+    const known = new Set<string>(['report_id', 'participant_id', 'time', 'trigger', 'item_order', 'answered_at', ...config.items.map((i) => i.id)]);
     const required = [...REQUIRED_COLUMNS.reports, ...config.items.map((i) => i.id)];
     let covCols: string[] | null = null;
     for await (const row of rowsOf(rPath, file, issues, required)) {
@@ -262,12 +264,18 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
           message: `unknown participant "${pid}": not in participants.csv` });
         bad = true;
       }
+      if (r.success && typeof r.data.answered_at === 'number' && r.data.answered_at < (r.data.time as number)) {
+        issues.add({ file, line: row.line, column: row.header.indexOf('answered_at') + 1, field: 'answered_at',
+          message: `answered before the moment it rates (time ${row.values.time.trim()}): answered_at must not be earlier than time` });
+        bad = true;
+      }
       if (bad || !r.success || p === undefined) continue;
       const d = r.data as Record<string, unknown>;
       reportIndex.set(id, rep.id.length);
       rep.id.push(id);
       rep.participant.push(p);
       rep.time.push(d.time as number);
+      rep.answeredAt.push((d.answered_at as number | undefined) ?? (d.time as number));
       rep.localHour.push(localHourOf(d.time as number, participants[p].timezone));
       rep.trigger.push(d.trigger as Trigger);
       for (const it of config.items) rep.items.push(d[it.id] as number);
@@ -278,6 +286,7 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
   }
   const reports: ReportTable = {
     n: rep.id.length, id: rep.id, participant: Int32Array.from(rep.participant), time: Float64Array.from(rep.time),
+    answeredAt: Float64Array.from(rep.answeredAt),
     localHour: Float32Array.from(rep.localHour), trigger: rep.trigger, items: Float32Array.from(rep.items),
     itemOrder: rep.itemOrder, covariates, line: Int32Array.from(rep.line),
   };

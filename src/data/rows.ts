@@ -130,13 +130,20 @@ export function reportRowSchema(items: readonly Item[]) {
     time: timeCell(),
     trigger: z.string().trim().pipe(z.enum(TRIGGERS, { message: `expected one of ${TRIGGERS.join(' | ')}` })),
     item_order: itemOrderCell(items),
+    // When the rating was given, if later than `time` (diaries rated after the fact); empty = `time`.
+    answered_at: z.string().optional().transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return undefined;
+      const t = parseIsoTime(s.trim());
+      if (Number.isNaN(t)) { ctx.addIssue({ code: 'custom', message: `expected an ${ISO_EXAMPLE} (or empty: answered at \`time\`), got "${s}"` }); return z.NEVER; }
+      return t;
+    }),
   };
   for (const it of items) shape[it.id] = itemCell(it);
   return z.object(shape);
 }
 export interface ReportRow {
   report_id: string; participant_id: string; time: number; trigger: (typeof TRIGGERS)[number];
-  item_order?: string; [item: string]: unknown;
+  item_order?: string; answered_at?: number; [item: string]: unknown;
 }
 
 /** activity.csv: participant_id, time (epoch start), one numeric column per channel. */

@@ -4,10 +4,12 @@
  * the instance had), so a study sees how accuracy degrades when speech or activity is missing.
  * Pure: takes the dataset, the instance indices and the n × K predictions on the [0,1] scale.
  */
-import type { Dataset } from '../data/dataset.js';
+import type { Dataset, Split } from '../data/dataset.js';
 import { modalityNames } from '../data/dataset.js';
 import { itemCccWithCI } from './bootstrap.js';
 import { ccc } from './metrics.js';
+import { BASELINE_NAMES, baselinePredictions, type BaselineName, type BaselineOptions } from './baselines.js';
+import { pairedCccComparison, type PairedResult } from './compare.js';
 
 export interface ItemResult { ccc: number; ciLow: number; ciHigh: number; n: number }
 export interface PatternResult { pattern: string; n: number; meanCCC: number; ciLow: number; ciHigh: number }
@@ -67,4 +69,42 @@ export function meanCCC(actual: ArrayLike<number>, predicted: ArrayLike<number>,
   }
   const f = items.filter(Number.isFinite);
   return { mean: f.length ? f.reduce((x, y) => x + y, 0) / f.length : NaN, items };
+}
+
+/** The model against the best reference predictor on the same instances (paired participant bootstrap). */
+export interface VersusBaseline {
+  /** The baseline with the highest mean CCC on these instances. */
+  baseline: BaselineName;
+  /** model − baseline: mean over items, and per item. */
+  mean: PairedResult;
+  items: Record<string, PairedResult>;
+  B: number;
+}
+
+export interface EvaluationWithBaselines extends Evaluation {
+  /** The four reference predictors on the SAME instances, in the model's format. */
+  baselines: Record<BaselineName, Evaluation>;
+  vsBestBaseline: VersusBaseline;
+}
+
+/**
+ * `evaluatePredictions` plus the reference predictors of `baselines.ts` on the same instances
+ * (same bootstrap seed, so the same resamples) and the model's paired difference to the best one.
+ */
+export function evaluateWithBaselines(
+  ds: Dataset, split: Pick<Split, 'train' | 'dev'>, idx: Int32Array, predicted: Float32Array,
+  opts: { B?: number; seed?: number; baselines?: BaselineOptions } = {},
+): EvaluationWithBaselines {
+  const model = evaluatePredictions(ds, idx, predicted, opts);
+  const preds = baselinePredictions(ds, split, idx, opts.baselines);
+  const baselines = Object.fromEntries(BASELINE_NAMES.map((b) => [b, evaluatePredictions(ds, idx, preds[b], opts)])) as Record<BaselineName, Evaluation>;
+  let best: BaselineName = 'personMean';
+  for (const b of BASELINE_NAMES) if (Number.isFinite(baselines[b].meanCCC) && !(baselines[b].meanCCC <= baselines[best].meanCCC)) best = b;
+  const K = ds.items.length, actual = new Float64Array(idx.length * K);
+  for (let r = 0; r < idx.length; r++) for (let k = 0; k < K; k++) actual[r * K + k] = ds.labels[idx[r] * K + k];
+  const B = Math.max(opts.B ?? 1000, 1000);
+  const cmp = pairedCccComparison({
+    participant: Array.from(idx, (i) => ds.participant[i]), items: ds.items.map((it) => it.id), actual, predictedA: predicted, predictedB: preds[best],
+  }, { B, seed: opts.seed ?? 1 });
+  return { ...model, baselines, vsBestBaseline: { baseline: best, mean: cmp.mean, items: cmp.items, B } };
 }

@@ -6,6 +6,9 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { csvLine } from '../util/csv.js';
+import type { Dataset, Split } from '../data/dataset.js';
+import { BASELINE_LABELS, BASELINE_NAMES, baselinePredictions } from './baselines.js';
+import { evaluatePredictions } from './evaluate.js';
 
 export interface RowSummary {
   id: string;
@@ -33,6 +36,20 @@ export function summarizeRow(id: string, cells: Record<string, string>, runs: Se
     ciLow = mean - h; ciHigh = mean + h;
   }
   return { id, cells, items, mean, sd, ciLow, ciHigh, seeds: n, seconds: runs.reduce((a, r) => a + r.seconds, 0) };
+}
+
+/**
+ * The four reference predictors (baselines.ts) as table rows on the split's test instances — the
+ * same reports every model row is scored on. They do not depend on a seed: one run each, the
+ * participant-bootstrap CI of that run. `cellKey` is the table column that carries the label.
+ */
+export function baselineSummaries(ds: Dataset, split: Split, cellKey: string, B = 500): RowSummary[] {
+  const preds = baselinePredictions(ds, split, split.test);
+  return BASELINE_NAMES.map((b) => {
+    const e = evaluatePredictions(ds, split.test, preds[b], { B });
+    const items = Object.fromEntries(Object.entries(e.items).map(([k, v]) => [k, v.ccc]));
+    return summarizeRow(`baseline-${b}`, { [cellKey]: `reference: ${BASELINE_LABELS[b]}` }, [{ items, mean: e.meanCCC, ciLow: e.meanCiLow, ciHigh: e.meanCiHigh, seconds: 0 }]);
+  });
 }
 
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');

@@ -63,6 +63,26 @@ export const ModelConfigSchema = z.object({
   width: z.number().int().positive().default(64),
   /** Attention heads of the transformer encoder layer. */
   heads: z.number().int().positive().default(4),
+  /**
+   * Beyond the paper (issue 16): "person-mean" makes the heads residual to each participant's
+   * training mean — ŷ_k = σ(a_u,k + head_k(P)) with a per-user anchor a_u initialised at
+   * logit(participant's training mean of item k) and trained with the per-user layers; a
+   * participant not seen in training (and micro-dropout samples) gets a shared anchor initialised
+   * at logit(global training mean). The heads' last layer starts at 0, so the untrained model
+   * predicts each participant's training mean. "none": the paper's heads.
+   */
+  anchor: z.enum(['none', 'person-mean']).default('none'),
+  /**
+   * Beyond the paper (issue 16): dropout rate on the encoded modality vectors and on P_u before
+   * the heads, in training only (inverted dropout; masks drawn from the trainer's seeded Rng). 0: none.
+   */
+  dropout: z.number().min(0).lt(1).default(0),
+  /**
+   * Beyond the paper (issue 16): one more modality token built from the participant's reports
+   * answered strictly before the predicted one (last value, EWMA and time since, per item; local
+   * hour and weekday) — src/data/history.ts; masked when there is no earlier report.
+   */
+  history: z.boolean().default(false),
   fusion: FusionConfigSchema,
   personalization: PersonalizationConfigSchema,
   multitask: MultitaskConfigSchema,
@@ -78,6 +98,12 @@ export const TrainConfigSchema = z.object({
   /** lr ← lr × lrDecay when the development mean CCC has not improved for lrPatience epochs. */
   lrDecay: z.number().positive().max(1).default(0.9),
   lrPatience: z.number().int().positive().default(5),
+  /**
+   * Beyond the paper (issue 16): a seed ensemble of this many members — member j trains with
+   * seed + 1000·j (member 0 is the single model of this seed) and the predictions are averaged.
+   * Ignored by single-task training. 1: one model, as the paper.
+   */
+  ensemble: z.number().int().positive().max(20).default(1),
   /** Stop when dev has not improved for this many epochs (null: run all epochs, as the paper). */
   earlyStop: z.number().int().positive().nullable().default(null),
   seed: z.number().int().default(1),

@@ -13,19 +13,29 @@ import type { Dataset } from '../data/dataset.js';
 import type { T2 } from './nn.js';
 import { UserBatch, type UserTable } from './user-table.js';
 import type { Rng } from '../util/random.js';
+import { historyFeatureNames, historyFeatures, type HistoryFeatures } from '../data/history.js';
 
-export interface Modality { name: string; /** 'activity' channel index, or -1 for speech. */ channel: number; dim: number }
+export interface Modality { name: string; /** 'activity' channel index, −1 for speech, −2 for history. */ channel: number; dim: number }
 
-/** Modalities used: the config's list, or every activity channel plus speech when it has features. */
-export function resolveModalities(ds: Pick<Dataset, 'channels' | 'windowEpochs' | 'speechFeatures'>, wanted?: string[]): Modality[] {
+/** Channel code of the history modality (the participant's earlier-answered reports, data/history.ts). */
+export const HISTORY_CHANNEL = -2;
+
+/**
+ * Modalities used: the config's list, or every activity channel plus speech when it has features;
+ * with `history`, the history modality is appended (also when the list names "history").
+ */
+export function resolveModalities(ds: Pick<Dataset, 'channels' | 'windowEpochs' | 'speechFeatures' | 'items'>, wanted?: string[], history = false): Modality[] {
+  const hist: Modality = { name: 'history', channel: HISTORY_CHANNEL, dim: historyFeatureNames(ds.items).length };
   const all: Modality[] = ds.channels.map((c, i) => ({ name: c, channel: i, dim: ds.windowEpochs }));
   if (ds.speechFeatures.length > 0) all.push({ name: 'speech', channel: -1, dim: ds.speechFeatures.length });
-  if (!wanted) return all;
-  return wanted.map((w) => {
+  if (!wanted) return history ? [...all, hist] : all;
+  all.push(hist);
+  const out = wanted.map((w) => {
     const m = all.find((a) => a.name === w);
     if (!m) throw new Error(`modality "${w}" is not in this study (has: ${all.map((a) => a.name).join(', ')})`);
     return m;
   });
+  return history && !wanted.includes('history') ? [...out, hist] : out;
 }
 
 export interface NormStats {
@@ -34,6 +44,8 @@ export interface NormStats {
   activity: Record<string, [number, number][]>;
   activityPooled: [number, number][];
   speech: [number, number][];
+  /** History features [mean, sd] from the training instances (models with the history modality). */
+  history?: [number, number][];
 }
 
 function meanSd(sum: number, sq: number, n: number): [number, number] {
@@ -44,7 +56,7 @@ function meanSd(sum: number, sq: number, n: number): [number, number] {
 
 const transformed = (x: number, t: 'log1p' | 'none') => (Number.isNaN(x) || x < 0 && t === 'log1p' ? NaN : t === 'log1p' ? Math.log1p(x) : x);
 
-export function fitNormalization(ds: Dataset, train: Int32Array, activityTransform: 'log1p' | 'none'): NormStats {
+export function fitNormalization(ds: Dataset, train: Int32Array, activityTransform: 'log1p' | 'none', withHistory = false): NormStats {
   const C = ds.channels.length, W = ds.windowEpochs, F = ds.speechFeatures.length;
   const per = new Map<number, Float64Array>(); // participant → [sum, sq, n] × C
   const pooled = new Float64Array(3 * C);
@@ -66,18 +78,35 @@ export function fitNormalization(ds: Dataset, train: Int32Array, activityTransfo
   }
   const activity: NormStats['activity'] = {};
   for (const [p, acc] of per) activity[ds.participantIds[p]] = Array.from({ length: C }, (_, c) => meanSd(acc[3 * c], acc[3 * c + 1], acc[3 * c + 2]));
-  return {
+  const out: NormStats = {
     activityTransform, activity,
     activityPooled: Array.from({ length: C }, (_, c) => meanSd(pooled[3 * c], pooled[3 * c + 1], pooled[3 * c + 2])),
     speech: Array.from({ length: F }, (_, f) => meanSd(sp[3 * f], sp[3 * f + 1], sp[3 * f + 2])),
   };
+  if (withHistory) {
+    const hf = historyFeatures(ds), H = hf.names.length, acc = new Float64Array(3 * H);
+    for (const i of train) for (let f = 0; f < H; f++) {
+      const x = hf.values[i * H + f];
+      if (!Number.isNaN(x)) { acc[3 * f] += x; acc[3 * f + 1] += x * x; acc[3 * f + 2]++; }
+    }
+    out.history = Array.from({ length: H }, (_, f) => meanSd(acc[3 * f], acc[3 * f + 1], acc[3 * f + 2]));
+  }
+  return out;
 }
 
 /** Standardised input values of instances `idx`, one Float32Array [n × dim] per modality. */
-export function modalityValues(ds: Dataset, idx: ArrayLike<number>, mods: Modality[], st: NormStats): Float32Array[] {
+export function modalityValues(ds: Dataset, idx: ArrayLike<number>, mods: Modality[], st: NormStats, hist?: HistoryFeatures): Float32Array[] {
   const C = ds.channels.length, W = ds.windowEpochs, F = ds.speechFeatures.length, n = idx.length;
   return mods.map((m) => {
     const out = new Float32Array(n * m.dim);
+    if (m.channel === HISTORY_CHANNEL) {
+      const h = hist ?? historyFeatures(ds), H = m.dim, z = st.history ?? Array.from({ length: H }, () => [0, 1] as [number, number]);
+      for (let r = 0; r < n; r++) for (let f = 0; f < H; f++) {
+        const x = h.values[idx[r] * H + f];
+        out[r * H + f] = Number.isNaN(x) ? 0 : (x - z[f][0]) / z[f][1];
+      }
+      return out;
+    }
     for (let r = 0; r < n; r++) {
       const i = idx[r];
       if (m.channel >= 0) {
@@ -115,15 +144,16 @@ export function prepare(ds: Dataset, mods: Modality[], st: NormStats, participan
   const mask = new Float32Array(ds.n * M), labels = new Float32Array(ds.n * K), labelMask = new Float32Array(ds.n * K);
   const slot = new Map(participants.map((p, i) => [p, i]));
   const user = new Int32Array(ds.n);
+  const hist = mods.some((m) => m.channel === HISTORY_CHANNEL) ? historyFeatures(ds) : undefined;
   for (let i = 0; i < ds.n; i++) {
-    mods.forEach((m, j) => { mask[i * M + j] = ds.modalityMask[i * Mds + (m.channel >= 0 ? m.channel : Mds - 1)]; });
+    mods.forEach((m, j) => { mask[i * M + j] = m.channel === HISTORY_CHANNEL ? hist!.mask[i] : ds.modalityMask[i * Mds + (m.channel >= 0 ? m.channel : Mds - 1)]; });
     for (let k = 0; k < K; k++) {
       const y = ds.labels[i * K + k];
       if (!Number.isNaN(y)) { labels[i * K + k] = y; labelMask[i * K + k] = 1; }
     }
     user[i] = slot.get(ds.participantIds[ds.participant[i]]) ?? -1;
   }
-  return { mods, values: modalityValues(ds, all, mods, st), mask, labels, labelMask, user, K };
+  return { mods, values: modalityValues(ds, all, mods, st, hist), mask, labels, labelMask, user, K };
 }
 
 export interface BatchTensors { inputs: T2[]; mask: T2; labels: T2; labelMask: T2; known: T2; user: Int32Array }

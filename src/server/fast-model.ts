@@ -25,6 +25,7 @@ const SUPPORTED = {
 export function unsupportedReason(c: ModelConfig): string | null {
   if (!SUPPORTED.fusion.has(c.fusion.name)) return `fusion "${c.fusion.name}"`;
   if (!SUPPORTED.personalization.has(c.personalization.name)) return `personalisation "${c.personalization.name}"`;
+  if (c.history || c.modalities?.includes('history')) return 'the history modality';
   return null;
 }
 
@@ -217,11 +218,12 @@ export class FastMember {
     });
     const fused = this.fuse(h, mask);
     const p = this.personalise(fused, h, mask, participantId, personal, known);
-    // Heads.
+    // Heads (residual to the person-mean anchor when the model has one: own row, or the shared one).
     const K = this.K, y = new Float32Array(K);
+    const off = c.anchor === 'person-mean' ? (known ? this.row('user.anchor', participantId, personal) : this.v('anchor.global')) : null;
     if (this.vars.has('heads.w')) {
       const z = dense(this.dense('heads', d, K), p, false);
-      for (let k = 0; k < K; k++) y[k] = sigmoid(z[k]);
+      for (let k = 0; k < K; k++) y[k] = sigmoid(z[k] + (off ? off[k] : 0));
     } else {
       const hh = this.v('heads.tower2.w').length / K;
       const z = dense(this.dense('heads.tower1', d, K * hh), p, true);
@@ -229,7 +231,7 @@ export class FastMember {
       for (let k = 0; k < K; k++) {
         let s = b2[k];
         for (let j = 0; j < hh; j++) s += z[k * hh + j] * w2[k * hh + j];
-        y[k] = sigmoid(s);
+        y[k] = sigmoid(s + (off ? off[k] : 0));
       }
     }
     return y;

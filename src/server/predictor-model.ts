@@ -35,8 +35,11 @@ import { ModelFolderError } from './model-path.js';
 
 export type HistoryInstance = ServerInstance;
 
+/** Earlier reports a history-modality model reads for a live prediction (the EWMA has long forgotten older ones). */
+export const HISTORY_REPORTS = 200;
+
 const FolderJson = z.object({
-  kind: z.enum(['model', 'single-task']),
+  kind: z.enum(['model', 'single-task', 'ensemble']),
   config: ConfigSchema,
   items: z.array(z.object({ id: z.string(), min: z.number(), max: z.number() }).passthrough()),
   mods: z.array(z.object({ name: z.string(), channel: z.number().int(), dim: z.number().int().positive() })).optional(),
@@ -125,12 +128,13 @@ export class ModelPredictor implements Predictor {
     const meta = readFolderJson(dir, dir);
     const modelItems = meta.items.map((i) => i.id).join(',');
     if (modelItems !== study.items.map((i) => i.id).join(',')) throw new ModelFolderError(`model items (${modelItems}) differ from the study's`);
-    const memberDirs = meta.kind === 'single-task' ? meta.items.map((_, k) => join(dir, 'tasks', String(k))) : [dir];
+    const memberDirs = meta.kind === 'single-task' ? meta.items.map((_, k) => join(dir, 'tasks', String(k)))
+      : meta.kind === 'ensemble' ? Array.from({ length: meta.config.train.ensemble }, (_, j) => join(dir, 'members', String(j))) : [dir];
     const metas = memberDirs.map((d) => readFolderJson(dir, d));
     let speechDim = 0;
     for (const mm of metas) for (const mod of mm.mods ?? []) {
       if (mod.channel >= 0 && (mod.dim !== study.windowEpochs || mod.channel >= study.channels.length)) throw new ModelFolderError(`model modality ${mod.name} does not fit the study's activity window`);
-      if (mod.channel < 0) speechDim = mod.dim;
+      if (mod.channel === -1) speechDim = mod.dim; // −2: the history modality
     }
     // Speech: the folder must name its features, the study must receive features, and what it has
     // received so far must be exactly those names.
@@ -234,14 +238,21 @@ export class ModelPredictor implements Predictor {
     if (this.members) {
       const x = { activity: input.activity, channelMask: channelMask(input.activity, C, W), speech, speechMask: speechPresent(speech) };
       y = new Float32Array(this.K);
+      const whole = this.members.filter((m) => m.task === undefined).length; // a seed ensemble averages its members
       this.members.forEach((m, j) => {
         const out = m.forward(x, pid, personal?.[j]);
-        if (m.task === undefined) y.set(out); else y[m.task] = out[m.task];
+        if (m.task === undefined) { if (whole === 1) y.set(out); else for (let k = 0; k < this.K; k++) y[k] += out[k] / whole; } else y[m.task] = out[m.task];
       });
     } else {
       const { predictMembers } = await import('../train/fit.js');
-      const ds = instancesDataset(pid, [{ timeMs: input.timeMs, localHour: input.localHour, values: {}, activity: input.activity, speech }], this.items, this.channels, W, this.speechNames);
-      y = predictMembers(this.tfjs!.members, ds, Int32Array.of(0));
+      // A model with the history modality (issue 16) reads the participant's reports answered
+      // before this one: they go into the dataset before it (their labels feed its history
+      // features only; it is the one predicted).
+      const usesHistory = this.tfjs!.members.some((m) => m.mods.some((x) => x.name === 'history'));
+      const earlier = usesHistory ? (await input.history()).filter((h) => h.timeMs < input.timeMs).slice(-HISTORY_REPORTS)
+        .map((h) => ({ timeMs: h.timeMs, localHour: 0, values: h.values, activity: new Float32Array(C * W).fill(NaN), speech: null })) : [];
+      const ds = instancesDataset(pid, [...earlier, { timeMs: input.timeMs, localHour: input.localHour, values: {}, activity: input.activity, speech }], this.items, this.channels, W, this.speechNames);
+      y = predictMembers(this.tfjs!.members, ds, Int32Array.of(earlier.length));
     }
     const items: Record<string, ItemPrediction> = {};
     this.items.forEach((it, k) => {

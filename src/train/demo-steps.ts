@@ -10,7 +10,7 @@ import { presetConfig } from './presets.js';
 import { loadDataset, makeSplit } from './study-node.js';
 import { fitModel, predictMembers } from './fit.js';
 import { evaluatePredictions } from '../eval/evaluate.js';
-import { markdownTable, summarizeRow, svgChart } from '../eval/report.js';
+import { baselineSummaries, markdownTable, summarizeRow, svgChart } from '../eval/report.js';
 import { renderEvaluation } from '../cli/commands/evaluate.js';
 
 export async function demoModelSteps(study: string, out: string, step: (n: number, what: string) => void, first: number, epochs = 10): Promise<void> {
@@ -21,7 +21,7 @@ export async function demoModelSteps(study: string, out: string, step: (n: numbe
   const split = makeSplit(ds, 'chronological', 0);
   mkdirSync(out, { recursive: true });
 
-  step(first, `train the paper's model (DRUW fusion, macro-micro, DRUW loss; ${epochs} epochs) → ${join(out, 'paper')}`);
+  step(first, `train the paper's model (DRUW fusion, macro-micro, DRUW loss, person-mean anchor, ensemble of ${paper.train.ensemble}; ≤ ${epochs} epochs) → ${join(out, 'paper')}`);
   const fp = await fitModel(ds, split, paper, { out: join(out, 'paper') });
   step(first + 1, `train MM's benchmark (concatenation, per-user FFNN, equal weights) → ${join(out, 'baseline')}`);
   const fb = await fitModel(ds, split, baseline, { out: join(out, 'baseline') });
@@ -36,7 +36,8 @@ export async function demoModelSteps(study: string, out: string, step: (n: numbe
   const row = (name: string, e: typeof ep) => summarizeRow(name, { model: name }, [{
     items: Object.fromEntries(Object.entries(e.items).map(([k, v]) => [k, v.ccc])), mean: e.meanCCC, ciLow: e.meanCiLow, ciHigh: e.meanCiHigh, seconds: 0,
   }]);
-  const rows = [row('benchmark (concat / FFNN / equal)', eb), row('paper (DRUW / macro-micro / DRUW)', ep)];
+  // With the reference predictors on the same test reports (issue 16).
+  const rows = [row('benchmark (concat / FFNN / equal)', eb), row('paper (DRUW / macro-micro / DRUW)', ep), ...baselineSummaries(ds, split, 'model')];
   const title = `Demo: test CCC on ${ds.participantIds.length} synthetic participants`;
   writeFileSync(join(out, 'report.md'), markdownTable(title, rows) + `\nLearned weights of the paper model: ${JSON.stringify(fp.members[0].model.report())}\n`);
   writeFileSync(join(out, 'report.svg'), await svgChart(title, rows));

@@ -5,7 +5,11 @@ import { evaluatePredictions, type Evaluation } from '../eval/evaluate.js';
 import { fitModel, predictMembers } from './fit.js';
 import { findRow } from './experiments.js';
 
-export interface Job { key: string; ds: Dataset; split: Split; config: ConfigInput; label: string }
+export interface Job {
+  key: string; ds: Dataset; split: Split; config: ConfigInput; label: string;
+  /** Also write the trained model folder here (an ensemble member trained on a worker thread). */
+  out?: string;
+}
 export interface JobResult {
   key: string; evaluation: Evaluation; seconds: number; bestEpoch: number; epochs: number; report: Record<string, number[]>;
   /** Test predictions (n × K, row-major, 6 significant digits) by report id, for `moodlens compare`. */
@@ -18,7 +22,7 @@ export async function runJob(job: Job): Promise<JobResult> {
   // A row's learning-rate multiplier (the "Equal" row: lr × K, see experiments.ts).
   const lrScale = findRow(job.label)?.lrScale;
   if (lrScale) config.train.lr *= lrScale;
-  const fitted = await fitModel(job.ds, job.split, config, { quiet: true, label: job.label });
+  const fitted = await fitModel(job.ds, job.split, config, { quiet: true, label: job.label, ...(job.out ? { out: job.out } : {}) });
   const pred = predictMembers(fitted.members, job.ds, job.split.test);
   const evaluation = evaluatePredictions(job.ds, job.split.test, pred, { B: 500 });
   const m = fitted.members[0];

@@ -11,9 +11,9 @@ import { prepare } from '../model/inputs.js';
 import { predict } from '../model/predict.js';
 import { fitConformal, type Conformal } from '../eval/conformal.js';
 import { train, type TrainedModel } from './trainer.js';
-import { clearState, loadState, saveModel, saveSingleTaskIndex, saveState } from './model-folder.js';
+import { clearState, loadState, memberDir, saveMembersIndex, saveModel, saveSingleTaskIndex, saveState } from './model-folder.js';
 
-export interface Fitted { members: TrainedModel[]; conformal: Conformal; kind: 'model' | 'single-task' }
+export interface Fitted { members: TrainedModel[]; conformal: Conformal; kind: 'model' | 'single-task' | 'ensemble' }
 
 export interface FitOptions {
   /** Model folder to write (and to resume from when it holds a matching state/). */
@@ -22,14 +22,26 @@ export interface FitOptions {
   quiet?: boolean;
   /** Save the resumable state every epoch (default: when `out` is given). */
   checkpointEveryEpoch?: boolean;
+  /**
+   * Worker threads for the members of a seed ensemble (default 1: in this thread). Needs `out`:
+   * each member is trained into its folder on a worker, then loaded — the same weights, bit for bit.
+   */
+  workers?: number;
 }
 
-/** Predictions n × K on the [0,1] label scale by the members (single-task: column k from member k). */
+/**
+ * Predictions n × K on the [0,1] label scale by the members (single-task: column k from member k;
+ * several whole-model members, a seed ensemble: their mean).
+ */
 export function predictMembers(members: TrainedModel[], ds: Dataset, idx: Int32Array): Float32Array {
   const K = ds.items.length, out = new Float32Array(idx.length * K);
+  const whole = members.filter((m) => m.task === undefined).length;
   members.forEach((m, j) => {
     const p = predict(m.model, prepare(ds, m.mods, m.norm, m.participants), idx);
-    if (m.task === undefined) { out.set(p); return; }
+    if (m.task === undefined) {
+      if (whole === 1) out.set(p); else for (let i = 0; i < p.length; i++) out[i] += p[i] / whole;
+      return;
+    }
     for (let r = 0; r < idx.length; r++) out[r * K + j] = p[r * K + j];
   });
   return out;
@@ -78,6 +90,32 @@ export async function fitModel(ds: Dataset, split: Split, config: Config, o: Fit
     const conformal = fitConformal(labelsOf(ds, split.dev), predictMembers(members, ds, split.dev), items, config.train.conformalAlpha);
     if (o.out) saveSingleTaskIndex(o.out, config, ds.items, conformal, ds, split);
     return { members, conformal, kind: 'single-task' };
+  }
+  if (config.train.ensemble > 1) {
+    // A seed ensemble: member j is the single model of seed + 1000·j, in members/<j>.
+    const members: TrainedModel[] = [], E = config.train.ensemble;
+    const memberConfig = (j: number) => ({ ...config, train: { ...config.train, seed: config.train.seed + 1000 * j, ensemble: 1 } });
+    const done = (dir: string) => existsSync(join(dir, 'config.json')) && !existsSync(join(dir, 'state'));
+    if (o.out && (o.workers ?? 1) > 1) {
+      const { runPool } = await import('./pool-node.js');
+      const jobs = Array.from({ length: E }, (_, j) => j).filter((j) => !done(memberDir(o.out!, 'ensemble', j)))
+        .map((j) => ({ key: String(j), ds, split, config: memberConfig(j), label: `member ${j + 1}/${E}`, out: memberDir(o.out!, 'ensemble', j) }));
+      await runPool(jobs, o.workers!, () => {});
+    }
+    for (let j = 0; j < E; j++) {
+      const cj = memberConfig(j);
+      const dir = o.out ? memberDir(o.out, 'ensemble', j) : undefined;
+      if (dir && done(dir)) {
+        const { loadModel } = await import('./model-folder.js');
+        members.push(loadModel(dir).members[0]); continue;
+      }
+      const tm = await fitOne(ds, split, cj, dir, { ...o, label: `${o.label ?? 'train'} member ${j + 1}/${E}` });
+      if (dir) { saveModel(dir, tm, ds, split, null); clearState(dir); }
+      members.push(tm);
+    }
+    const conformal = fitConformal(labelsOf(ds, split.dev), predictMembers(members, ds, split.dev), items, config.train.conformalAlpha);
+    if (o.out) saveMembersIndex(o.out, 'ensemble', config, ds.items, conformal, ds, split);
+    return { members, conformal, kind: 'ensemble' };
   }
   const tm = await fitOne(ds, split, config, o.out, o);
   const conformal = fitConformal(labelsOf(ds, split.dev), predictMembers([tm], ds, split.dev), items, config.train.conformalAlpha);

@@ -29,7 +29,7 @@ export const MODEL_FORMAT = 1;
 
 const ModelJsonSchema = z.object({
   format: z.literal(MODEL_FORMAT),
-  kind: z.enum(['model', 'single-task']),
+  kind: z.enum(['model', 'single-task', 'ensemble']),
   config: ConfigSchema,
   items: z.array(z.object({ id: z.string(), label: z.string().optional(), min: z.number(), max: z.number() })),
   mods: z.array(z.object({ name: z.string(), channel: z.number().int(), dim: z.number().int().positive() })).optional(),
@@ -101,18 +101,30 @@ export function saveModel(dir: string, tm: TrainedModel, ds: Dataset, split: Spl
   writeAtomic(join(dir, 'config.json'), JSON.stringify(meta, null, 2)); // last: marks the folder complete
 }
 
-export function saveSingleTaskIndex(dir: string, config: Config, items: Dataset['items'], conformal: Conformal | null, ds: Dataset, split: Split): void {
+export type ModelKind = 'model' | 'single-task' | 'ensemble';
+
+/** Folder of member j: single-task `tasks/<item k>`, ensemble `members/<j>`, else the folder itself. */
+export function memberDir(dir: string, kind: ModelKind, j: number): string {
+  return kind === 'single-task' ? join(dir, 'tasks', String(j)) : kind === 'ensemble' ? join(dir, 'members', String(j)) : dir;
+}
+
+/** The top-level files of a folder whose members live in sub-folders (single-task, ensemble). */
+export function saveMembersIndex(dir: string, kind: 'single-task' | 'ensemble', config: Config, items: Dataset['items'], conformal: Conformal | null, ds: Dataset, split: Split): void {
   mkdirSync(dir, { recursive: true });
   writeAtomic(join(dir, 'split.json'), JSON.stringify(splitToIds(ds, split)));
   if (conformal) writeAtomic(join(dir, 'conformal.json'), JSON.stringify(conformal, null, 1));
-  writeAtomic(join(dir, 'config.json'), JSON.stringify({ format: MODEL_FORMAT, kind: 'single-task', config, items, speechFeatures: ds.speechFeatures } satisfies ModelJson, null, 2));
+  writeAtomic(join(dir, 'config.json'), JSON.stringify({ format: MODEL_FORMAT, kind, config, items, speechFeatures: ds.speechFeatures } satisfies ModelJson, null, 2));
+}
+
+export function saveSingleTaskIndex(dir: string, config: Config, items: Dataset['items'], conformal: Conformal | null, ds: Dataset, split: Split): void {
+  saveMembersIndex(dir, 'single-task', config, items, conformal, ds, split);
 }
 
 export interface LoadedModel {
-  kind: 'model' | 'single-task';
+  kind: ModelKind;
   config: Config;
   items: Dataset['items'];
-  /** One member, or one per item for single-task. */
+  /** One member, one per item for single-task, or the ensemble's members (predictions averaged). */
   members: TrainedModel[];
   split: SavedSplit | null;
   conformal: Conformal | null;
@@ -125,9 +137,10 @@ export function loadModel(dir: string): LoadedModel {
   const meta = parseWith(ModelJsonSchema, join(dir, 'config.json'));
   const split = existsSync(join(dir, 'split.json')) ? (readJson(join(dir, 'split.json')) as SavedSplit) : null;
   const conformal = existsSync(join(dir, 'conformal.json')) ? (readJson(join(dir, 'conformal.json')) as Conformal) : null;
-  if (meta.kind === 'single-task') {
-    const members = meta.items.map((_, k) => loadMember(join(dir, 'tasks', String(k))));
-    return { kind: 'single-task', config: meta.config, items: meta.items, members, split, conformal, dir, speechFeatures: meta.speechFeatures };
+  if (meta.kind !== 'model') {
+    const count = meta.kind === 'single-task' ? meta.items.length : meta.config.train.ensemble;
+    const members = Array.from({ length: count }, (_, j) => loadMember(memberDir(dir, meta.kind, j)));
+    return { kind: meta.kind, config: meta.config, items: meta.items, members, split, conformal, dir, speechFeatures: meta.speechFeatures };
   }
   return { kind: 'model', config: meta.config, items: meta.items, members: [loadMember(dir)], split, conformal, dir, speechFeatures: meta.speechFeatures };
 }

@@ -11,6 +11,15 @@ import { InputError, UsageError } from '../util/errors.js';
 
 export const PRESETS: Record<string, ConfigInput> = {
   paper: {
+    model: { fusion: { name: 'druw' }, personalization: { name: 'macro-micro' }, multitask: { name: 'druw' }, anchor: 'person-mean' },
+    train: { lr: 0.01, earlyStop: 10, ensemble: 5 },
+  },
+  /** Beyond the papers (issue 16): the real-data `paper` configuration plus the history modality. */
+  monitor: {
+    model: { fusion: { name: 'druw' }, personalization: { name: 'macro-micro' }, multitask: { name: 'druw' }, anchor: 'person-mean', history: true },
+    train: { lr: 0.01, earlyStop: 10, ensemble: 5 },
+  },
+  'paper-original': {
     model: { fusion: { name: 'druw' }, personalization: { name: 'macro-micro' }, multitask: { name: 'druw' } },
     train: { lr: 0.01 },
   },

@@ -195,12 +195,38 @@ export function meanItemCCC(p: Prepared, idx: Int32Array, pred: Float32Array, ta
 
 /** Build an untrained model (and its input preparation) for a dataset and its training split. */
 export function initModel(ds: Dataset, train: Int32Array, config: Config): Omit<TrainedModel, 'history' | 'bestEpoch' | 'bestDev'> {
-  const mods = resolveModalities(ds, config.model.modalities);
-  const norm = fitNormalization(ds, train, config.train.activityTransform);
+  const mods = resolveModalities(ds, config.model.modalities, config.model.history);
+  const norm = fitNormalization(ds, train, config.train.activityTransform, mods.some((m) => m.name === 'history'));
   const seen = new Set<number>(); for (const i of train) seen.add(ds.participant[i]);
   const participants = [...seen].sort((a, b) => a - b).map((p) => ds.participantIds[p]);
-  const model = new MoodModel(config.model, { modalities: mods.map((m) => ({ name: m.name, dim: m.dim })), K: ds.items.length, users: participants.length }, config.train.seed);
+  const init = config.model.anchor === 'person-mean' ? { anchor: anchorInit(ds, train, participants) } : {};
+  const model = new MoodModel(config.model, { modalities: mods.map((m) => ({ name: m.name, dim: m.dim })), K: ds.items.length, users: participants.length }, config.train.seed, init);
   return { model, config, mods, norm, participants, items: ds.items };
+}
+
+/**
+ * The person-mean anchor's starting logits: per training participant (in `participants` order)
+ * and item, logit of the participant's training mean (the global training mean where they never
+ * answered the item), and the global training mean's logits; means clamped to [0.02, 0.98].
+ */
+export function anchorInit(ds: Dataset, train: ArrayLike<number>, participants: string[]): { users: Float32Array; global: Float32Array } {
+  const K = ds.items.length, U = participants.length;
+  const slot = new Map(participants.map((p, i) => [p, i]));
+  const s = new Float64Array((U + 1) * K), c = new Float64Array((U + 1) * K); // row U: global
+  for (let r = 0; r < train.length; r++) {
+    const i = train[r], u = slot.get(ds.participantIds[ds.participant[i]]);
+    for (let k = 0; k < K; k++) {
+      const y = ds.labels[i * K + k];
+      if (Number.isNaN(y)) continue;
+      if (u !== undefined) { s[u * K + k] += y; c[u * K + k]++; }
+      s[U * K + k] += y; c[U * K + k]++;
+    }
+  }
+  const logit = (m: number) => { const q = Math.min(0.98, Math.max(0.02, m)); return Math.log(q / (1 - q)); };
+  const global = Float32Array.from({ length: K }, (_, k) => logit(c[U * K + k] ? s[U * K + k] / c[U * K + k] : 0.5));
+  const users = new Float32Array(U * K);
+  for (let u = 0; u < U; u++) for (let k = 0; k < K; k++) users[u * K + k] = c[u * K + k] ? logit(s[u * K + k] / c[u * K + k]) : global[k];
+  return { users, global };
 }
 
 export async function train(ds: Dataset, split: Split, opts: TrainOptions): Promise<TrainedModel> {
@@ -232,7 +258,9 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
     for (let s = 0; s < steps; s++) {
       const idx = order.slice(s * tc.batchSize, (s + 1) * tc.batchSize);
       const b = makeBatch(prep, idx, { rng, modalityDropout: tc.modalityDropout, microDropout, task: opts.task });
+      model.dropoutRng = rng;
       const { total, L } = trainStep(model, momentum, b, { lr, momentum: tc.momentum, nesterov: tc.nesterov, weightDecay: tc.weightDecay });
+      model.dropoutRng = null;
       const nextSum = tf.add(lossSum, L); lossSum.dispose(); lossSum = nextSum;
       totalSum += total;
       L.dispose(); disposeBatch(b);

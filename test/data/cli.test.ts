@@ -66,5 +66,7 @@ describe('validate, describe and demo commands', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/== 2\. validate[\s\S]*OK synthetic/);
     expect(r.out).toContain('Instances (complete');
+    // The report carries the reference predictors beside the two models.
+    expect(r.out).toMatch(/\| reference: participant's training mean \|/);
   });
 });

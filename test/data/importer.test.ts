@@ -97,6 +97,28 @@ describe('study importer', () => {
     await expect(buildDataset(dir, { policy: 'masked' })).rejects.toThrow(/missing required column "b"/);
   });
 
+  it('reads the optional answered_at column (empty: time) and checks it', async () => {
+    const f = validStudy({ speech: false });
+    const t = (i: number) => f['reports.csv']![i][2];
+    const later = (i: number) => new Date(Date.parse(t(i)) + 5 * 3_600_000).toISOString();
+    f['reports.csv'] = f['reports.csv']!.map((r, i) => [...r, i === 0 ? 'answered_at' : i === 1 ? later(1) : i === 2 ? '' : i === 3 ? 'yesterday' : i === 4 ? '2022-09-01T00:00:00Z' : t(i)]);
+    const v = await validateStudy(writeStudy(tempDir(), f));
+    expect(v.issues.map(formatIssue)).toEqual([
+      'reports.csv:4:9: answered_at: expected an ISO 8601 date-time with offset, e.g. 2022-09-05T10:23:00+09:00 (or empty: answered at `time`), got "yesterday"',
+      `reports.csv:5:9: answered_at: answered before the moment it rates (time ${t(4)}): answered_at must not be earlier than time`,
+    ]);
+    f['reports.csv'] = f['reports.csv']!.map((r, i) => (i === 3 || i === 4 ? [...r.slice(0, 8), ''] : r));
+    const { dataset: ds } = await buildDataset(writeStudy(tempDir(), f), { policy: 'masked' });
+    const id = (i: number) => ds.reportIds.indexOf(f['reports.csv']![i][0]);
+    expect(ds.answeredAt![id(1)]).toBe(Date.parse(t(1)) + 5 * 3_600_000);
+    expect(ds.answeredAt![id(2)]).toBe(ds.time[id(2)]);
+    expect(ds.answeredAt![id(5)]).toBe(ds.time[id(5)]);
+    expect(ds.covariates!.answered_at).toBeUndefined(); // a known column, not a covariate
+    const { describeStudy } = await import('../../src/data/describe.js');
+    const { study } = await loadStudy(writeStudy(tempDir(), f));
+    expect(describeStudy(study!).notes).toContain('answered_at: 1 of 18 reports were rated after their time (median 5.0 h later); history features and the last-report baseline use only reports answered before the one predicted');
+  });
+
   it('checks item_order against the item ids', async () => {
     const f = validStudy({ speech: false });
     f['reports.csv'] = f['reports.csv']!.map((r, i) => [...r, i === 0 ? 'item_order' : i === 2 ? 'a;z;b' : i === 3 ? 'c;c' : 'b;c;a']);

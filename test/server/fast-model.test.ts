@@ -24,6 +24,9 @@ const ARCHS = [
   { name: 'max/none/multi-output', fusion: 'max', personalization: 'none', multitask: 'multi-output', extra: {} },
   { name: 'attention/λ per user', fusion: 'attention', personalization: 'macro-micro', multitask: 'uncertainty', extra: { learnLambda: 'per-user' } },
   { name: 'pure-weighted/λ global/towers', fusion: 'pure-weighted', personalization: 'macro-micro', multitask: 'multi-output', extra: { learnLambda: 'global' } },
+  // Issue 16: heads residual to the person-mean anchor (own row / shared row for the unseen), dropout in training only.
+  { name: 'paper + person-mean anchor + dropout', fusion: 'druw', personalization: 'macro-micro', multitask: 'druw', extra: {}, top: { anchor: 'person-mean', dropout: 0.2 } },
+  { name: 'concat/ffnn/towers + anchor', fusion: 'concat', personalization: 'ffnn', multitask: 'multi-output', extra: {}, top: { anchor: 'person-mean' } },
 ] as const;
 
 function fastMember(dir: string): FastMember {
@@ -71,7 +74,7 @@ describe('plain forward pass = tfjs forward pass', () => {
   for (const a of ARCHS) {
     it(`${a.name}: trained, unseen and newly personalised participants`, async () => {
       const dir = join(root, a.name.replace(/[^a-z]/g, '_'));
-      const config = presetConfig('paper', { model: { fusion: { name: a.fusion }, personalization: { name: a.personalization, ...a.extra }, multitask: { name: a.multitask } }, train: { epochs: 2 } } as any);
+      const config = presetConfig('paper-original', { model: { fusion: { name: a.fusion }, personalization: { name: a.personalization, ...a.extra }, multitask: { name: a.multitask }, ...('top' in a ? a.top : {}) }, train: { epochs: 2 } } as any);
       await fitModel(ds, makeSplit(ds, 'chronological', 1), config, { out: dir, quiet: true });
       const tf = loadModel(dir).members;
       const fast = fastMember(dir);

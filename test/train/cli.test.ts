@@ -39,5 +39,23 @@ describe('moodlens train (CLI)', () => {
     // Same predictions and labels: the point estimates agree exactly (the CIs depend on B).
     expect(fresh.meanCCC).toBeCloseTo(stored.meanCCC, 10);
     for (const [id, r] of Object.entries(stored.items) as [string, { ccc: number }][]) expect(fresh.items[id].ccc).toBeCloseTo(r.ccc, 10);
+    // The reference predictors on the same reports, in the model's format, in both (issue 16).
+    const names = ['globalMean', 'personMean', 'lastReport', 'personMeanRidge'];
+    for (const doc of [stored, fresh]) {
+      expect(Object.keys(doc.baselines)).toEqual(names);
+      for (const b of names) {
+        expect(Object.keys(doc.baselines[b]).sort()).toEqual(['byPattern', 'items', 'meanCCC', 'meanCiHigh', 'meanCiLow', 'n', 'participants', 'sdCCC']);
+        expect(doc.baselines[b].n).toBe(doc.n);
+        expect(Object.keys(doc.baselines[b].items)).toEqual(Object.keys(doc.items));
+      }
+      expect(names).toContain(doc.vsBestBaseline.baseline);
+      expect(doc.vsBestBaseline.mean.a).toBeCloseTo(doc.meanCCC, 10);
+      expect(doc.vsBestBaseline.mean.diff).toBeCloseTo(doc.meanCCC - doc.baselines[doc.vsBestBaseline.baseline].meanCCC, 10);
+    }
+    for (const b of names) expect(fresh.baselines[b].meanCCC).toBeCloseTo(stored.baselines[b].meanCCC, 10);
+    // The table output names the baselines and the paired difference.
+    const tbl = await capture(['evaluate', '--model', model, '--study', study, '--bootstrap', '100']);
+    expect(tbl.out).toMatch(/reference predictors/);
+    expect(tbl.out).toMatch(/model − best baseline \(\w+\): [+-]\d\.\d{3} \[/);
   }, 90_000);
 });

@@ -160,16 +160,16 @@ describe('evaluation stored in a trained model folder', () => {
     const { presetConfig } = await import('../../src/train/presets.js');
     const { fitModel, predictMembers } = await import('../../src/train/fit.js');
     const { loadModel } = await import('../../src/train/model-folder.js');
-    const { evaluatePredictions } = await import('../../src/eval/evaluate.js');
+    const { evaluateWithBaselines } = await import('../../src/eval/evaluate.js');
     const study = join(dir, 'study'), model = join(dir, 'model');
     await synthesizeStudy({ out: study, participants: 4, days: 3, seed: 5, speech: 'features' });
     await initNodeBackend();
     const ds = await loadDataset(study, 'masked');
-    await fitModel(ds, makeSplit(ds, 'chronological', 1), presetConfig('paper', { train: { epochs: 1 } }), { out: model, quiet: true });
+    await fitModel(ds, makeSplit(ds, 'chronological', 1), presetConfig('paper-original', { train: { epochs: 1 } }), { out: model, quiet: true });
     // What `moodlens evaluate --model M --study S --json > M/evaluation.json` writes.
     const m = loadModel(model);
     const idx = pick(modelSplit(ds, m), 'test');
-    const e = evaluatePredictions(ds, idx, predictMembers(m.members, ds, idx), { B: 50 });
+    const e = evaluateWithBaselines(ds, modelSplit(ds, m), idx, predictMembers(m.members, ds, idx), { B: 50 });
     writeFileSync(join(model, 'evaluation.json'), JSON.stringify({ split: 'test', ...e }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
 
     h = await startHarness('sqlite');
@@ -184,6 +184,10 @@ describe('evaluation stored in a trained model folder', () => {
     expect(ev.json.stored.items.map((r: any) => r.item)).toEqual(Object.keys(e.items));
     for (const r of ev.json.stored.items) expect(r.ccc).toBe(Number.isFinite(e.items[r.item].ccc) ? e.items[r.item].ccc : null);
     expect(ev.json.training).toMatchObject({ kind: 'model', epochs: 1 });
+    // The reference predictors and the paired difference to the best of them come along (issue 16).
+    expect(ev.json.stored.baselines.map((b: any) => b.name)).toEqual(['globalMean', 'personMean', 'lastReport', 'personMeanRidge']);
+    expect(ev.json.stored.baselines[1].meanCCC).toBe(e.baselines.personMean.meanCCC);
+    expect(ev.json.stored.vsBestBaseline).toEqual({ baseline: e.vsBestBaseline.baseline, diff: e.vsBestBaseline.mean.diff, ciLow: e.vsBestBaseline.mean.ciLow, ciHigh: e.vsBestBaseline.mean.ciHigh });
     expect(ev.json.online.reports).toBe(0);
 
     // A damaged evaluation.json is an error naming the file and field.

@@ -1,7 +1,7 @@
 /**
  * `moodlens experiment table2|table3 --study DIR [--seeds N] [--out DIR]`: trains every row of the
  * paper's table (src/train/experiments.ts) for each seed on the chronological split, evaluates on
- * test, and writes table.md, table.csv, chart.svg and runs/<row>-seed<k>.json (finished runs are
+ * test (with the four reference predictors on the same test reports as extra rows), and writes table.md, table.csv, chart.svg and runs/<row>-seed<k>.json (finished runs are
  * kept, so a killed experiment continues where it stopped). Rows run on --workers threads.
  */
 import type { Command } from 'commander';
@@ -17,7 +17,7 @@ import { loadDataset, makeSplit } from '../../train/study-node.js';
 import { runPool } from '../../train/pool-node.js';
 import type { Job, JobResult } from '../../train/experiment-run.js';
 import { makeConfig, type ConfigInput } from '../../model/config.js';
-import { csvTable, markdownTable, summarizeRow, svgChart, type SeedRun } from '../../eval/report.js';
+import { baselineSummaries, csvTable, markdownTable, summarizeRow, svgChart, type SeedRun } from '../../eval/report.js';
 
 const Flags = z.object({
   study: z.string().min(1),
@@ -82,6 +82,8 @@ export function register(program: Command): void {
         }
         return summarizeRow(r.id, r.cells, runs);
       });
+      // The reference predictors on the same test reports (issue 16), below the model rows.
+      summaries.push(...baselineSummaries(ds, split, Object.keys(chosen[0].cells)[0]));
       const title = `${table === 'table2' ? 'Table 2 (single modality)' : 'Table 3 (fusion × personalisation × multitask)'} — test CCC, ${ds.participantIds.length} participants, ${f.seeds} seed(s)`;
       const md = markdownTable(title, summaries);
       writeFileSync(join(out, 'table.md'), md);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
 import { initNodeBackend } from '../../train/backend-node.js';
-import { loadModel, saveMemberUpdate } from '../../train/model-folder.js';
+import { loadModel, memberDir, saveMemberUpdate } from '../../train/model-folder.js';
 import { loadDataset } from '../../train/study-node.js';
 import { labelsOf, predictMembers } from '../../train/fit.js';
 import { personalizeParticipant } from '../../model/personalize.js';
@@ -50,7 +50,7 @@ export function register(program: Command): void {
       const after = meanCCC(labelsOf(ds, later), predictMembers(m.members, ds, later), K).mean;
       const dir = f.out ?? f.model;
       if (f.out) cpSync(f.model, f.out, { recursive: true });
-      m.members.forEach((member, j) => saveMemberUpdate(m.kind === 'single-task' ? join(dir, 'tasks', String(j)) : dir, member));
+      m.members.forEach((member, j) => saveMemberUpdate(memberDir(dir, m.kind, j), member));
       console.log(`${f.participant}: fitted the micro layer on the first ${f.k} reports in ${secs.toFixed(1)} s; ` +
         `mean CCC on the later ${later.length} reports ${before.toFixed(3)} → ${after.toFixed(3)}; wrote ${dir}`);
     });

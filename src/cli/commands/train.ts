@@ -14,7 +14,7 @@ import { loadDataset, makeSplit } from '../../train/study-node.js';
 import { fitModel, predictMembers } from '../../train/fit.js';
 import { writeAtomic } from '../../train/model-folder.js';
 import { join } from 'node:path';
-import { evaluatePredictions } from '../../eval/evaluate.js';
+import { evaluatePredictions, evaluateWithBaselines } from '../../eval/evaluate.js';
 import { resultJson } from '../../util/json.js';
 
 const Flags = z.object({
@@ -26,6 +26,7 @@ const Flags = z.object({
   lr: z.coerce.number().positive().optional(),
   batchSize: z.coerce.number().int().positive().optional(),
   split: z.enum(['chronological', 'participant']).default('chronological'),
+  workers: z.coerce.number().int().positive().max(16).default(2),
   out: z.string().min(1),
 });
 
@@ -34,12 +35,13 @@ export function register(program: Command): void {
     .description('train a model on a study folder (resumes after a kill) and write a model folder')
     .requiredOption('--study <dir>', 'study folder')
     .option('--config <file>', 'config JSON ({model: {fusion, personalization, multitask, ...}, train: {...}})')
-    .option('--preset <name>', 'named config: paper | baseline | paper-lr0.001')
+    .option('--preset <name>', 'named config: paper | paper-original | baseline | paper-lr0.001')
     .option('--seed <n>', 'seed (initialisation, shuffling)')
     .option('--epochs <n>', 'maximum epochs (paper: 100)')
     .option('--lr <x>', 'learning rate')
     .option('--batch-size <n>', 'batch size (paper: 16)')
     .option('--split <kind>', 'chronological (per participant 70/15/15, the paper) or participant (held-out participants)', 'chronological')
+    .option('--workers <n>', 'worker threads for the members of a seed ensemble (one core each)', '2')
     .requiredOption('--out <dir>', 'model folder to write')
     .addHelpText('after', `
 Examples:
@@ -57,18 +59,20 @@ Examples:
       console.log(`fusion ${config.model.fusion.name}, personalisation ${config.model.personalization.name}, multitask ${config.model.multitask.name}; ` +
         `${config.train.epochs} epochs, batch ${config.train.batchSize}, lr ${config.train.lr}`);
       const t0 = Date.now();
-      const fitted = await fitModel(ds, split, config, { out: f.out });
+      const fitted = await fitModel(ds, split, config, { out: f.out, workers: f.workers });
       const dev = evaluatePredictions(ds, split.dev, predictMembers(fitted.members, ds, split.dev), { B: 200 });
       const m = fitted.members[0];
-      console.log(`best development epoch ${m.bestEpoch}: dev mean CCC ${dev.meanCCC.toFixed(3)} [${dev.meanCiLow.toFixed(3)}, ${dev.meanCiHigh.toFixed(3)}]; ` +
+      console.log(`best development epoch ${fitted.members.map((x) => x.bestEpoch).join(', ')}${fitted.members.length > 1 ? ` (${fitted.kind} members)` : ''}: dev mean CCC ${dev.meanCCC.toFixed(3)} [${dev.meanCiLow.toFixed(3)}, ${dev.meanCiHigh.toFixed(3)}]; ` +
         `${((Date.now() - t0) / 1000).toFixed(0)} s`);
       const rep = m.model.report();
       for (const [k, v] of Object.entries(rep)) if (v.length <= 12) console.log(`  learned ${k}: ${v.map((x) => x.toFixed(3)).join(' ')}`);
       // The test split's evaluation, stored beside the weights in `moodlens evaluate --json`'s
       // format (the dashboard shows it when the model is attached), written atomically.
       if (split.test.length > 0) {
-        const test = evaluatePredictions(ds, split.test, predictMembers(fitted.members, ds, split.test), { B: 1000 });
-        console.log(`test mean CCC ${test.meanCCC.toFixed(3)} [${test.meanCiLow.toFixed(3)}, ${test.meanCiHigh.toFixed(3)}] (${test.n} reports; evaluation.json)`);
+        const test = evaluateWithBaselines(ds, split, split.test, predictMembers(fitted.members, ds, split.test), { B: 1000 });
+        const v = test.vsBestBaseline;
+        console.log(`test mean CCC ${test.meanCCC.toFixed(3)} [${test.meanCiLow.toFixed(3)}, ${test.meanCiHigh.toFixed(3)}] (${test.n} reports; evaluation.json); ` +
+          `best baseline ${v.baseline} ${v.mean.b.toFixed(3)}, difference ${v.mean.diff.toFixed(3)} [${v.mean.ciLow.toFixed(3)}, ${v.mean.ciHigh.toFixed(3)}]`);
         writeAtomic(join(f.out, 'evaluation.json'), resultJson({ split: 'test', ...test }));
       }
       console.log(`wrote ${f.out}`);

@@ -42,6 +42,9 @@ export const StoredEvaluationSchema = z.object({
   participants: z.number().int().nonnegative().optional(),
   meanCCC: Num, meanCiLow: Num.optional(), meanCiHigh: Num.optional(), sdCCC: Num.optional(),
   items: z.record(z.string(), z.object({ ccc: Num, ciLow: Num.optional(), ciHigh: Num.optional(), n: z.number().int().nonnegative() })),
+  /** The reference predictors on the same reports and the model's paired difference to the best (issue 16). */
+  baselines: z.record(z.string(), z.object({ meanCCC: Num, meanCiLow: Num.optional(), meanCiHigh: Num.optional() }).passthrough()).optional(),
+  vsBestBaseline: z.object({ baseline: z.string(), mean: z.object({ diff: Num, ciLow: Num, ciHigh: Num, shareAGreater: Num.optional() }).passthrough() }).passthrough().optional(),
 }).passthrough();
 
 /**
@@ -203,6 +206,8 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
           source: 'evaluation.json', split: r.data.split ?? null, n: r.data.n, participants: r.data.participants ?? null,
           meanCCC: r.data.meanCCC, meanCiLow: r.data.meanCiLow ?? null, meanCiHigh: r.data.meanCiHigh ?? null,
           items: Object.entries(r.data.items).map(([item, v]) => ({ item, ccc: v.ccc, ciLow: v.ciLow ?? null, ciHigh: v.ciHigh ?? null, n: v.n })),
+          baselines: r.data.baselines ? Object.entries(r.data.baselines).map(([name, b]) => ({ name, meanCCC: b.meanCCC, ciLow: b.meanCiLow ?? null, ciHigh: b.meanCiHigh ?? null })) : null,
+          vsBestBaseline: r.data.vsBestBaseline ? { baseline: r.data.vsBestBaseline.baseline, diff: r.data.vsBestBaseline.mean.diff, ciLow: r.data.vsBestBaseline.mean.ciLow, ciHigh: r.data.vsBestBaseline.mean.ciHigh } : null,
         };
       }
       // 2. The training summary the model folder always has (best development epoch, dev mean CCC).

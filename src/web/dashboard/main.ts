@@ -43,7 +43,11 @@ async function evaluationCard(el: HTMLElement, studyId: string, study: any): Pro
   if (!study.model) { el.innerHTML = '<p class="status">Attach a model to see its evaluation.</p>'; return; }
   const ev = await api('GET', `/studies/${studyId}/model/evaluation`);
   const labels = new Map<string, string>(study.config.items.map((i: any) => [i.id, i.label]));
-  const stored = ev.stored as null | { split: string | null; n: number; participants: number | null; meanCCC: number | null; meanCiLow: number | null; meanCiHigh: number | null; items: { item: string; ccc: number | null; ciLow: number | null; ciHigh: number | null; n: number }[] };
+  const stored = ev.stored as null | { split: string | null; n: number; participants: number | null; meanCCC: number | null; meanCiLow: number | null; meanCiHigh: number | null; items: { item: string; ccc: number | null; ciLow: number | null; ciHigh: number | null; n: number }[];
+    baselines: { name: string; meanCCC: number | null; ciLow: number | null; ciHigh: number | null }[] | null; vsBestBaseline: { baseline: string; diff: number | null; ciLow: number | null; ciHigh: number | null } | null };
+  const refs = stored?.baselines?.length
+    ? ` Reference predictors on the same reports: ${stored.baselines.map((b) => `${esc(b.name)} ${f3(b.meanCCC)}`).join(', ')}${stored.vsBestBaseline ? `; model − ${esc(stored.vsBestBaseline.baseline)} <strong>${f3(stored.vsBestBaseline.diff)}</strong> [${f3(stored.vsBestBaseline.ciLow)}, ${f3(stored.vsBestBaseline.ciHigh)}] (paired participant bootstrap)` : ''}.`
+    : '';
   const online = ev.online as { reports: number; participants: number; meanCCC: number | null; items: { item: string; ccc: number | null; n: number }[] };
   const storedName = stored ? `${stored.split ?? 'stored'} split` : '';
   const rows: CccRow[] = [
@@ -52,7 +56,7 @@ async function evaluationCard(el: HTMLElement, studyId: string, study: any): Pro
   ];
   const byItem = new Map(online.items.map((r) => [r.item, r]));
   const items: string[] = stored ? stored.items.map((r) => r.item) : online.items.map((r) => r.item);
-  el.innerHTML = `<p>${stored ? `Stored evaluation (<code>evaluation.json</code>, ${esc(storedName)}): ${stored.n} reports${stored.participants ? ` of ${stored.participants} participants` : ''}, mean CCC <strong>${f3(stored.meanCCC)}</strong>${stored.meanCiLow !== null ? ` [${f3(stored.meanCiLow)}, ${f3(stored.meanCiHigh)}]` : ''}.` : 'The model folder has no stored evaluation (<code>moodlens evaluate --model M --study S --json &gt; M/evaluation.json</code> adds one).'}
+  el.innerHTML = `<p>${stored ? `Stored evaluation (<code>evaluation.json</code>, ${esc(storedName)}): ${stored.n} reports${stored.participants ? ` of ${stored.participants} participants` : ''}, mean CCC <strong>${f3(stored.meanCCC)}</strong>${stored.meanCiLow !== null ? ` [${f3(stored.meanCiLow)}, ${f3(stored.meanCiHigh)}]` : ''}.${refs}` : 'The model folder has no stored evaluation (<code>moodlens evaluate --model M --study S --json &gt; M/evaluation.json</code> adds one).'}
     ${ev.training?.devMeanCCC != null ? ` Training: best development mean CCC ${f3(ev.training.devMeanCCC)} at epoch ${esc(ev.training.bestEpoch)} of ${esc(ev.training.epochs ?? '?')}.` : ''}
     On this server: ${online.reports} predicted report${online.reports === 1 ? '' : 's'} of ${online.participants} participant${online.participants === 1 ? '' : 's'}, mean CCC <strong>${f3(online.meanCCC)}</strong> (each report's prediction, made from the data before it, against its answers).</p>
     <div class="scroll"><table id="ccc-table"><caption class="sr-only">Concordance (CCC) per item</caption><thead><tr><th scope="col">Item</th>${stored ? `<th scope="col">CCC (${esc(storedName)})</th><th scope="col">95 % CI</th><th scope="col">n</th>` : ''}<th scope="col">CCC (server)</th><th scope="col">n</th></tr></thead><tbody>
