@@ -126,3 +126,40 @@ export function meanStd(v: number[]): [number, number] {
   const m = v.reduce((s, u) => s + u, 0) / v.length;
   return [m, Math.sqrt(v.reduce((s, u) => s + (u - m) * (u - m), 0) / v.length)];
 }
+
+/**
+ * Segments of a contour as openSMILE's cFunctionalSegments finds them with `nonX` (runs of values
+ * ≠ 0) or `eqX` (runs of 0), X = 0, segMinLng = 3, pauseMinLng = 2: a run counts once it has 3
+ * frames (a single frame of the other kind inside a candidate is tolerated), it ends after 2
+ * frames of the other kind (so single-frame gaps are bridged), and its length is counted as
+ * (last frame − first frame), i.e. one frame short, as openSMILE does. Lengths in frames.
+ */
+export function segmentLengths(x: ArrayLike<number>, zeros: boolean): number[] {
+  const out: number[] = [];
+  const inSeg = (v: number) => (zeros ? v === 0 : v !== 0);
+  let state = 0, segStart = 0, segEnd = 0, startIdx = 0;
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    if (inSeg(x[i])) {
+      if (state === 1) { segEnd = 0; segStart++; if (segStart >= 3) { segStart = 0; state = 2; } }
+      else if (state === 0) { segStart++; startIdx = i; state = 1; }
+      else segEnd = 0;
+    } else if (state === 2) {
+      segStart = 0; segEnd++;
+      if (segEnd >= 2) { state = 0; out.push(i - segEnd - startIdx); segEnd = 0; }
+    } else if (state === 1) {
+      segEnd++;
+      if (segEnd >= 2) { state = 0; segEnd = 0; segStart = 0; }
+    }
+  }
+  if (state === 2) { segEnd++; out.push(n - segEnd - startIdx); }
+  return out;
+}
+
+/** openSMILE's segment-length mean and standard deviation (population; σ = 0 for fewer than 2 segments). */
+export function segmentStats(lens: number[]): [number, number] {
+  if (lens.length === 0) return [0, 0];
+  const m = lens.reduce((s, u) => s + u, 0) / lens.length;
+  if (lens.length < 2) return [m, 0];
+  return [m, Math.sqrt(lens.reduce((s, u) => s + (u - m) * (u - m), 0) / lens.length)];
+}
