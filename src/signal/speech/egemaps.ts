@@ -199,19 +199,17 @@ function isPeak(x: ArrayLike<number>, N: number, n: number): boolean {
   if (n + 1 < N) return n > 0 ? x[n] > x[n - 1] && x[n] > x[n + 1] : x[0] > x[1];
   return N > 1 && x[n] > x[n - 1];
 }
-/** Parabola through 3 points: [x of the vertex, y of the vertex] (openSMILE smileMath_quadFrom3pts). */
-function quad3(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): [number, number] {
+/** Parabola through 3 points: vertex into quadX, quadY (openSMILE smileMath_quadFrom3pts). */
+let quadX = 0, quadY = 0;
+function quad3(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): void {
   const den = x1 * x1 * x2 + x2 * x2 * x3 + x3 * x3 * x1 - x3 * x3 * x2 - x2 * x2 * x1 - x1 * x1 * x3;
   if (den !== 0) {
     const a = (y1 * x2 + y2 * x3 + y3 * x1 - y3 * x2 - y2 * x1 - y1 * x3) / den;
     const b = (x1 * x1 * y2 + x2 * x2 * y3 + x3 * x3 * y1 - x3 * x3 * y2 - x2 * x2 * y1 - x1 * x1 * y3) / den;
     const c = (x1 * x1 * x2 * y3 + x2 * x2 * x3 * y1 + x3 * x3 * x1 * y2 - x3 * x3 * x2 * y1 - x2 * x2 * x1 * y3 - x1 * x1 * x3 * y2) / den;
-    if (a !== 0) { const x = -b / (2 * a); return [x, c - a * x * x]; }
+    if (a !== 0) { quadX = -b / (2 * a); quadY = c - a * quadX * quadX; return; }
   }
-  if (y1 > y2 && y1 > y3) return [x1, y1];
-  if (y2 > y1 && y2 > y3) return [x2, y2];
-  if (y3 > y1 && y3 > y2) return [x3, y3];
-  return [x1, y1];
+  if (y1 > y2 && y1 > y3) { quadX = x1; quadY = y1; } else if (y2 > y1 && y2 > y3) { quadX = x2; quadY = y2; } else if (y3 > y1 && y3 > y2) { quadX = x3; quadY = y3; } else { quadX = x1; quadY = y1; }
 }
 
 const N_HARM = 100;
@@ -222,9 +220,10 @@ const N_HARM = 100;
  */
 function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
   bin: Int32Array, magn: Float64Array, fInt: Float64Array, mInt: Float64Array): void {
-  const toBin = (f: number, start: number) => { // nearest bin, searching upwards from `start`
-    for (let b = Math.max(1, start); b < nBins; b++) if (b * df > f) return b * df - f > f - (b - 1) * df ? b - 1 : b;
-    return 0;
+  const toBin = (f: number, start: number) => { // nearest bin at or above start − 1 (cHarmonics::freqToBin); 0 beyond the last
+    const b = Math.max(1, start, Math.floor(f / df) + 1);
+    if (b >= nBins) return 0;
+    return b * df - f > f - (b - 1) * df ? b - 1 : b;
   };
   let lastBin = toBin(0.5 * F0, 1);
   const firstBin = toBin(0.5 * F0, lastBin);
@@ -242,8 +241,8 @@ function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
     }
     if (peak >= firstBin && peak < nBins - 1 && peak > 0) {
       bin[i] = peak; magn[i] = mag[peak];
-      const [xf, ym] = quad3((peak - 1) * df, mag[peak - 1], peak * df, mag[peak], (peak + 1) * df, mag[peak + 1]);
-      fInt[i] = xf; mInt[i] = ym;
+      quad3((peak - 1) * df, mag[peak - 1], peak * df, mag[peak], (peak + 1) * df, mag[peak + 1]);
+      fInt[i] = quadX; mInt[i] = quadY;
     } else { bin[i] = cand; magn[i] = 0; fInt[i] = 0; mInt[i] = 0; }
     lastBin = cand;
   }
@@ -280,7 +279,8 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   // magnitude spectra of the 60 ms frames (full rate; harmonics, HNR), kept per frame
   const mag60 = new Float32Array(T60 * bins60);
   const hnrAcf = new Float64Array(bins60);
-  const acfStore = new Map<number, Float64Array>();
+  const acfLen = Math.min(bins60, Math.ceil(fs / po.minF0) + 4);
+  const acfStore = new Float64Array(T60 * acfLen);
   const xP = S.dec > 1 ? decimate2(x) : x;
   let prevMag = new Float64Array(bins20), curMag = new Float64Array(bins20);
   const mel = new Float64Array(N_MEL);
@@ -383,7 +383,7 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     for (let k = 0; k < bins60; k++) mag60[t * bins60 + k] = Math.sqrt(P60[k]);
     // ACF of the frame (inverse FFT of its power spectrum, circular as openSMILE's), for the HNR
     S.fft60.acfFromPower(P60, hnrAcf);
-    acfStore.set(t, Float64Array.from(hnrAcf.subarray(0, Math.min(bins60, Math.ceil(fs / po.minF0) + 4)), Math.abs));
+    for (let k = 0; k < acfLen; k++) acfStore[t * acfLen + k] = Math.abs(hnrAcf[k]);
     // pitch candidates: ACF on the decimated signal (the project's tracker)
     windowedFrame(xP, Math.round((s0 + (S.len60 >> 1)) / S.dec), S.len60P, S.win60P, fr60P, true);
     S.fft60P.power(fr60P, P60P);
@@ -413,13 +413,13 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const hnr = new Float64Array(T), h1h2 = new Float64Array(T), h1a3 = new Float64Array(T);
   const fA = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
   const hBin = new Int32Array(N_HARM), hMag = new Float64Array(N_HARM), hF = new Float64Array(N_HARM), hM = new Float64Array(N_HARM);
-  const logRel = new Float64Array(N_HARM);
+  const logRel = new Float64Array(N_HARM); const fIdx = new Int32Array(3);
   const magT = new Float64Array(bins60);
   for (let t = 0; t < T60; t++) {
     const F = f0[t];
     if (!(F > 0)) { for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR; continue; }
     // HNR (cHarmonics): ACF peak nearest to lag floor(fs/F0); 10 log10(r(τ) / (r(0) − r(τ))), −90..110 dB
-    const acf = acfStore.get(t)!;
+    const acf = acfStore.subarray(t * acfLen, (t + 1) * acfLen);
     let lag = Math.floor(fs / F);
     if (lag < acf.length - 1) {
       if (!isPeak(acf, acf.length, lag)) {
@@ -449,12 +449,12 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     // openSMILE's "H1" and "H2" index its harmonic array from 0 = F0, so its H1–H2 is the level of
     // the 2nd harmonic minus the 3rd, and H1–A3 the 2nd harmonic minus the F3 amplitude
     h1h2[t] = clamp201(logRel[1] - logRel[2]);
-    const fIdx = [0, 1, 2].map((k) => {
+    for (let k = 0; k < 3; k++) {
       const c = fF[k][t]; const lo = 0.8 * c, hi = 1.2 * c;
       let best = -1, bm = 0;
       for (let h = 0; h < N_HARM; h++) if (hF[h] >= lo && hF[h] <= hi && hMag[h] > bm) { best = h; bm = hMag[h]; }
-      return best;
-    });
+      fIdx[k] = best;
+    }
     h1a3[t] = fIdx[2] >= 0 ? clamp201(logRel[1] - logRel[fIdx[2]]) : clamp201(logRel[1] - 201);
     for (let k = 0; k < 3; k++) fA[k][t] = fIdx[k] >= 0 ? logRel[fIdx[k]] : 0;
   }
