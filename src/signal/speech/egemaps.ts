@@ -12,6 +12,7 @@
  * summarised as openSMILE's eGeMAPSv02.conf does (see `EGEMAPS_NAMES` for the 88).
  */
 import { decimate2 } from './resample.js';
+import FFT from 'fft.js';
 import { RealFft, gauss, hamming, nextPow2, windowedFrame } from './spectrum.js';
 import { pitchCandidates, viterbiPitch, PITCH_DEFAULTS, type PitchCandidate, type PitchOptions } from './pitch.js';
 import { trackPeriods, jitterShimmer } from './jitter.js';
@@ -121,7 +122,9 @@ class Setup {
   winAcf60: Float64Array; bank: MelBank; loudWeight: Float64Array;
   dct: Float64Array;
   /** Formant LPC: openSMILE's cSpecResample of the 20 ms spectrum to ≈ 11 kHz (nOut samples per FFT period). */
-  lpcFs: number; lpcK: number; lpcN: number; lpcCos: Float32Array; lpcSin: Float32Array;
+  lpcFs: number; lpcK: number; lpcN: number;
+  /** Bluestein (chirp-z) evaluation of that inverse DFT: FFT size, chirps, the chirp filter's spectrum. */
+  lpcFft: FFT; lpcPre: Float64Array; lpcPost: Float64Array; lpcB: Float64Array; lpcA: number[]; lpcC: number[];
   constructor(public fs: number) {
     this.hop = Math.round(HOP_S * fs);
     this.len20 = Math.round(0.020 * fs); this.len60 = Math.round(0.060 * fs);
@@ -158,11 +161,24 @@ class Setup {
     let kMax = Math.min(this.n20, nOut); if (kMax & 1) kMax--;
     this.lpcK = kMax / 2; // bins 0..lpcK−1
     this.lpcN = nOut;
-    this.lpcCos = new Float32Array(nOut * this.lpcK); this.lpcSin = new Float32Array(nOut * this.lpcK);
-    for (let i = 0; i < nOut; i++) for (let k = 0; k < this.lpcK; k++) {
-      const a = 2 * Math.PI * k * i / nd;
-      this.lpcCos[i * this.lpcK + k] = Math.cos(a); this.lpcSin[i * this.lpcK + k] = Math.sin(a);
-    }
+    // y[i] = Re Σ_{k<K} X_k W^{ik}, W = e^{2πi/nd}, i < nOut, by Bluestein's identity
+    // ik = (i² + k² − (i − k)²)/2: y[i] = Re W^{i²/2} Σ_k (X_k W^{k²/2}) W^{−(i−k)²/2}, a linear
+    // convolution done with two power-of-two FFTs (nd need not be an integer nor a power of two)
+    const K = this.lpcK, M = nextPow2(nOut + K - 1);
+    this.lpcFft = new FFT(M);
+    const chirp = (n: number, sign: number, dst: Float64Array | number[], o: number) => {
+      const a = sign * Math.PI * n * n / nd; dst[o] = Math.cos(a); dst[o + 1] = Math.sin(a);
+    };
+    this.lpcPre = new Float64Array(2 * K); for (let k = 0; k < K; k++) chirp(k, 1, this.lpcPre, 2 * k);
+    this.lpcPost = new Float64Array(2 * nOut); for (let i = 0; i < nOut; i++) chirp(i, 1, this.lpcPost, 2 * i);
+    const b = this.lpcFft.createComplexArray() as number[]; b.fill(0);
+    for (let n = 0; n < nOut; n++) chirp(n, -1, b, 2 * n);
+    for (let n = 1; n < K; n++) chirp(n, -1, b, 2 * (M - n));
+    const B = this.lpcFft.createComplexArray() as number[];
+    this.lpcFft.transform(B, b);
+    this.lpcB = Float64Array.from(B);
+    this.lpcA = this.lpcFft.createComplexArray() as number[]; this.lpcA.fill(0);
+    this.lpcC = this.lpcFft.createComplexArray() as number[];
   }
 }
 const setups = new Map<number, Setup>();
@@ -248,47 +264,241 @@ function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
   }
 }
 
+/** Scratch buffers of one sample rate, allocated once and reused by every frame and every call. */
+class Work {
+  fr20: Float64Array; re20: Float64Array; im20: Float64Array; P20: Float64Array;
+  prevMag: Float64Array; curMag: Float64Array; mel = new Float64Array(N_MEL);
+  lpcR = new Float64Array(LPC_ORDER + 1); lpcY: Float64Array;
+  lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
+  rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
+  fr60P: Float64Array; P60P: Float64Array; acfP: Float64Array; rNorm: Float64Array;
+  fr60: Float64Array; P60: Float64Array; mag60: Float64Array; acf60: Float64Array;
+  hBin = new Int32Array(N_HARM); hMag = new Float64Array(N_HARM); hF = new Float64Array(N_HARM); hM = new Float64Array(N_HARM);
+  logRel = new Float64Array(N_HARM); fIdx = new Int32Array(3);
+  fluxBins: number;
+  /** Lags of the 60 ms ACF the HNR looks at (down to the lowest F0 of the call). */
+  acfLen = 0;
+  constructor(S: Setup) {
+    const bins20 = S.n20 / 2 + 1, binsP = S.fft60P.size / 2 + 1, bins60 = S.n60 / 2 + 1;
+    this.fr20 = new Float64Array(S.len20); this.re20 = new Float64Array(bins20); this.im20 = new Float64Array(bins20);
+    this.P20 = new Float64Array(bins20); this.prevMag = new Float64Array(bins20); this.curMag = new Float64Array(bins20);
+    this.lpcY = new Float64Array(S.lpcN);
+    this.fr60P = new Float64Array(S.len60P); this.P60P = new Float64Array(binsP); this.acfP = new Float64Array(binsP); this.rNorm = new Float64Array(binsP);
+    this.fr60 = new Float64Array(S.len60); this.P60 = new Float64Array(bins60); this.mag60 = new Float64Array(bins60); this.acf60 = new Float64Array(bins60);
+    this.fluxBins = Math.min(bins20 - 1, Math.floor(5000 / (S.fs / S.n20)));
+  }
+}
+const works = new Map<number, Work>();
+function workFor(S: Setup): Work {
+  let w = works.get(S.fs);
+  if (!w) { w = new Work(S); works.set(S.fs, w); }
+  return w;
+}
+
+/** The 20 ms descriptors of every frame (filled by `frame20`). */
+interface Tracks20 {
+  loud: Float64Array; alpha: Float64Array; hamm: Float64Array; slopeA: Float64Array; slopeB: Float64Array;
+  flux: Float64Array; mfcc: Float64Array[]; fF: Float64Array[]; fB: Float64Array[]; energy: Float64Array;
+}
+
+/**
+ * One 20 ms Hamming frame starting at s0: energy, alpha ratio, Hammarberg index, slopes, flux,
+ * loudness, MFCC 1–4 and formants into track slot t. Kept small and monomorphic so that the JIT
+ * optimises it after a few frames of the first file (the former single-function loop ran
+ * interpreted for most of the first files).
+ */
+function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: Tracks20): void {
+  const len = S.len20, win = S.win20, fr = W.fr20;
+  let e = 0;
+  for (let i = 0; i < len; i++) {
+    const j = s0 + i; const v = j < x.length ? x[j] : 0;
+    e += v * v; fr[i] = v * win[i];
+  }
+  tr.energy[t] = e / len; // energy2: mean square of the frame
+  const fluxBins = W.fluxBins;
+  if (e === 0) {
+    // digital silence: every 20 ms descriptor is 0 except the flux against the previous frame
+    const prev = W.prevMag;
+    if (t > 0) { let d = 0; for (let k = 0; k <= fluxBins; k++) d += prev[k] * prev[k]; tr.flux[t] = Math.sqrt(d / (fluxBins + 1)); }
+    prev.fill(0);
+    let L = 0; for (let b = 0; b < N_MEL; b++) L += Math.pow(MEL_FLOOR * S.loudWeight[b], 0.33) / N_MEL;
+    tr.loud[t] = L;
+    return;
+  }
+  const bins20 = S.n20 / 2 + 1, df20 = S.fs / S.n20;
+  const re = W.re20, im = W.im20, P = W.P20;
+  S.fft20.complex(fr, re, im);
+  for (let k = 0; k < bins20; k++) P[k] = re[k] * re[k] + im[k] * im[k];
+  // alpha ratio: 10 log10(E[1–5 kHz] / E[0–1 kHz]); Hammarberg: 10 log10(max P[0–2 kHz] / max P[2–5 kHz])
+  let s01 = 0, s15 = 0, m02 = 0, m25 = 0;
+  for (let k = 0; k < bins20; k++) {
+    const f = k * df20; if (f > 5000) break;
+    const p = P[k];
+    if (f < 1000) s01 += p; else s15 += p;
+    if (f < 2000) { if (p > m02) m02 = p; } else if (p > m25) m25 = p;
+  }
+  tr.alpha[t] = s01 > 0 ? 10 * Math.log10(Math.max(s15, SPEC_FLOOR) / s01) : 0;
+  tr.hamm[t] = m25 > 0 ? 10 * Math.log10(Math.max(m02, SPEC_FLOOR) / m25) : 0;
+  tr.slopeA[t] = logSpectralSlope(P, df20, 0, 500);
+  tr.slopeB[t] = logSpectralSlope(P, df20, 500, 1500);
+  // spectral flux: RMS difference of consecutive magnitude spectra, 0–5 kHz
+  const cur = W.curMag, prev = W.prevMag;
+  for (let k = 0; k < bins20; k++) cur[k] = Math.sqrt(P[k]);
+  if (t > 0) {
+    let d = 0; for (let k = 0; k <= fluxBins; k++) { const u = cur[k] - prev[k]; d += u * u; }
+    tr.flux[t] = Math.sqrt(d / (fluxBins + 1));
+  }
+  W.prevMag = cur; W.curMag = prev;
+  // mel bands (power; cMelspec) → loudness (cPlp: floor, equal-loudness weight, ^0.33, mean over
+  // the bands = cVectorOperation ll1) and MFCC 1–4 (HTK: ln with the floor, DCT-II, lifter 22)
+  const mel = W.mel;
+  applyMel(S.bank, P, mel);
+  let L = 0;
+  for (let b = 0; b < N_MEL; b++) {
+    const m = mel[b] < MEL_FLOOR ? MEL_FLOOR : mel[b];
+    L += Math.pow(m * S.loudWeight[b], 0.33);
+    mel[b] = Math.log(m);
+  }
+  tr.loud[t] = L / N_MEL;
+  for (let k = 0; k < 4; k++) { let s = 0; for (let b = 0; b < N_MEL; b++) s += S.dct[k * N_MEL + b] * mel[b]; tr.mfcc[k][t] = s; }
+  formants20(S, W, t, tr);
+}
+
+/**
+ * Formants: LPC (order 11, autocorrelation method) of the 20 ms spectrum resampled to ≈ 11 kHz
+ * (openSMILE cSpecResample → cLpc → cFormantLpc: no pre-emphasis, roots reflected into the unit
+ * circle, every complex root between 50 and 5450 Hz, no bandwidth limit).
+ */
+function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
+  // the frame band-limited to bins < K and resampled: y[i] = re[0] + Σ_{0<k<K} Re(X_k e^{2πiki/nd})
+  // (cSpecResample's inverse DFT), by the chirp-z convolution prepared in Setup
+  const K = S.lpcK, N = S.lpcN, re = W.re20, im = W.im20, y = W.lpcY;
+  const A = S.lpcA, C = S.lpcC, B = S.lpcB, pre = S.lpcPre, post = S.lpcPost, M2 = A.length;
+  A[0] = re[0]; A[1] = 0;
+  for (let k = 1; k < K; k++) {
+    const c = pre[2 * k], s = pre[2 * k + 1];
+    A[2 * k] = re[k] * c - im[k] * s; A[2 * k + 1] = re[k] * s + im[k] * c;
+  }
+  S.lpcFft.transform(C, A);
+  for (let j = 0; j < M2; j += 2) {
+    const ar = C[j], ai = C[j + 1], br = B[j], bi = B[j + 1];
+    A[j] = ar * br - ai * bi; A[j + 1] = ar * bi + ai * br;
+  }
+  S.lpcFft.inverseTransform(C, A);
+  for (let i = 0; i < N; i++) y[i] = C[2 * i] * post[2 * i] - C[2 * i + 1] * post[2 * i + 1];
+  A.fill(0); // the next frame's input: bins ≥ K stay zero
+  const r = W.lpcR;
+  for (let lag = 0; lag <= LPC_ORDER; lag++) { let s = 0; for (let i = lag; i < N; i++) s += y[i] * y[i - lag]; r[lag] = s; }
+  const a = levinson(r, LPC_ORDER, W.lpcScratch);
+  if (!a) return;
+  // openSMILE's cFormantLpc builds its root polynomial from the negated predictor
+  // (z^p − Σ a_k z^(p−k) where cLpc's A(z) = 1 + Σ a_k z^−k): parity means the same polynomial
+  for (let k = 1; k <= LPC_ORDER; k++) a[k] = -a[k];
+  const fm = formantsFromLpc(a, S.lpcFs, 50, 5450, W.rootState);
+  for (let k = 0; k < 3; k++) { tr.fF[k][t] = fm[k]?.frequency ?? 0; tr.fB[k][t] = fm[k]?.bandwidth ?? 0; }
+}
+
+/** Pitch candidates of the 60 ms frame starting at s0 (ACF on the decimated signal xP). */
+function pitchFrame(S: Setup, W: Work, xP: Float32Array, s0: number, po: PitchOptions): PitchCandidate[] {
+  windowedFrame(xP, Math.round((s0 + (S.len60 >> 1)) / S.dec), S.len60P, S.win60P, W.fr60P, true);
+  const acfP = W.acfP, rNorm = W.rNorm;
+  S.fft60P.power(W.fr60P, W.P60P);
+  S.fft60P.acfFromPower(W.P60P, acfP);
+  if (!(acfP[0] > 0)) return [];
+  const lim = Math.min(acfP.length, S.maxLagP + 2);
+  const inv0 = 1 / acfP[0];
+  for (let k = 0; k < lim; k++) rNorm[k] = acfP[k] * inv0 / Math.max(S.winAcf60[k], 1e-3);
+  return pitchCandidates(rNorm.subarray(0, lim), S.fsP, po, []);
+}
+
+/** Voice-quality descriptors of one voiced frame, into slot t (see `voiceFrame`). */
+interface Voice { hnr: Float64Array; h1h2: Float64Array; h1a3: Float64Array; fA: Float64Array[] }
+
+/**
+ * cHarmonics on the voiced 60 ms Gaussian frame starting at s0 with F0 = F: HNR from the frame's
+ * circular ACF, harmonic peaks of its magnitude spectrum, H1–H2, H1–A3 and the formant amplitudes.
+ * Runs only where the F0 path is voiced (openSMILE leaves these descriptors at 0 / −201 elsewhere),
+ * one power spectrum feeding both the magnitudes and the ACF.
+ */
+function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t: number, fF: Float64Array[], v: Voice): void {
+  const fs = S.fs, len = S.len60, win = S.win60, fr = W.fr60;
+  for (let i = 0; i < len; i++) fr[i] = x[s0 + i] * win[i];
+  const bins60 = S.n60 / 2 + 1, df60 = fs / S.n60;
+  const P = W.P60, mag = W.mag60, acf = W.acf60;
+  S.fft60.power(fr, P);
+  for (let k = 0; k < bins60; k++) mag[k] = Math.sqrt(P[k]);
+  S.fft60.acfFromPower(P, acf);
+  const acfLen = W.acfLen;
+  for (let k = 0; k < acfLen; k++) acf[k] = Math.abs(acf[k]);
+  // HNR (cHarmonics): ACF peak nearest to lag floor(fs/F0); 10 log10(r(τ) / (r(0) − r(τ))), −90..110 dB
+  let lag = Math.floor(fs / F);
+  if (lag < acfLen - 1) {
+    if (!isPeak(acf, acfLen, lag)) {
+      let o = 1; let found = -1;
+      while (lag - o > 0 || lag + o < acfLen - 1) {
+        if (lag - o > 0 && isPeak(acf, acfLen, lag - o)) { found = lag - o; break; }
+        if (lag + o < acfLen - 1 && isPeak(acf, acfLen, lag + o)) { found = lag + o; break; }
+        o++;
+      }
+      if (found >= 0) lag = found;
+    }
+    const d = acf[0] - acf[lag];
+    let h = d === 0 ? 1e11 : acf[lag] / d;
+    h = Math.min(1e11, Math.max(1e-9, h));
+    v.hnr[t] = 10 * Math.log10(h);
+  }
+  // harmonics, H1–H2, H1–A3, formant amplitudes (cHarmonics)
+  const hBin = W.hBin, hMag = W.hMag, hF = W.hF, hM = W.hM, logRel = W.logRel, fIdx = W.fIdx;
+  harmonicPeaks(F, mag, bins60, df60, hBin, hMag, hF, hM);
+  const m0 = hMag[0];
+  logRel[0] = 0;
+  for (let i = 1; i < N_HARM; i++) {
+    logRel[i] = m0 > 0 ? (hM[i] > 0 ? Math.max(-200, 20 * (Math.log10(hM[i]) - Math.log10(m0))) : -200) : LOG_REL_FLOOR;
+    if (hBin[i] === hBin[i - 1]) { hBin[i] = 0; hF[i] = 0; hMag[i] = 0; hM[i] = 0; logRel[i] = LOG_REL_FLOOR; }
+  }
+  // openSMILE's "H1" and "H2" index its harmonic array from 0 = F0, so its H1–H2 is the level of
+  // the 2nd harmonic minus the 3rd, and H1–A3 the 2nd harmonic minus the F3 amplitude
+  v.h1h2[t] = clamp201(logRel[1] - logRel[2]);
+  for (let k = 0; k < 3; k++) {
+    const c = fF[k][t]; const lo = 0.8 * c, hi = 1.2 * c;
+    let best = -1, bm = 0;
+    for (let h = 0; h < N_HARM; h++) if (hF[h] >= lo && hF[h] <= hi && hMag[h] > bm) { best = h; bm = hMag[h]; }
+    fIdx[k] = best;
+  }
+  v.h1a3[t] = fIdx[2] >= 0 ? clamp201(logRel[1] - logRel[fIdx[2]]) : clamp201(logRel[1] - 201);
+  for (let k = 0; k < 3; k++) v.fA[k][t] = fIdx[k] >= 0 ? logRel[fIdx[k]] : 0;
+}
+const clamp201 = (v: number) => Math.max(-201, Math.min(201, v));
+
 /** Compute the eGeMAPS v02 LLDs and functionals of mono `samples` at `sampleRate`. */
 export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: EgemapsOptions = {}): EgemapsResult {
   const fs = sampleRate;
   const S = setupFor(fs);
+  const W = workFor(S);
+  W.rootState.zr = new Float64Array(0); W.rootState.zi = new Float64Array(0);
+  W.prevMag.fill(0);
   const po: PitchOptions = { ...PITCH_DEFAULTS, ...opts.pitch };
   const rmsFloor = opts.voicingRmsFloor ?? 0.001;
+  W.acfLen = Math.min(S.n60 / 2 + 1, Math.ceil(fs / po.minF0) + 4);
   const x = samples;
   // openSMILE's framing: frame t covers [t·hop, t·hop + len) ("frameCenterSpecial = left"),
   // whole frames only; the 60 ms levels have fewer frames than the 20 ms ones.
   const T = Math.max(1, Math.floor((x.length - S.len20) / S.hop) + 1);
   const T60 = Math.max(0, Math.min(T, Math.floor((x.length - S.len60) / S.hop) + 1));
-  const bins20 = S.n20 / 2 + 1;
-  const df20 = fs / S.n20;
 
   // LLD tracks
-  const loud = new Float64Array(T), alpha = new Float64Array(T), hamm = new Float64Array(T);
-  const slopeA = new Float64Array(T), slopeB = new Float64Array(T), flux = new Float64Array(T);
-  const mfcc = [new Float64Array(T), new Float64Array(T), new Float64Array(T), new Float64Array(T)];
-  const fF = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
-  const fB = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
-  const energy = new Float64Array(T); const rms60 = new Float64Array(T60); const localPeak = new Float64Array(T60);
+  const tr: Tracks20 = {
+    loud: new Float64Array(T), alpha: new Float64Array(T), hamm: new Float64Array(T),
+    slopeA: new Float64Array(T), slopeB: new Float64Array(T), flux: new Float64Array(T),
+    mfcc: [new Float64Array(T), new Float64Array(T), new Float64Array(T), new Float64Array(T)],
+    fF: [new Float64Array(T), new Float64Array(T), new Float64Array(T)],
+    fB: [new Float64Array(T), new Float64Array(T), new Float64Array(T)],
+    energy: new Float64Array(T),
+  };
+  const { loud, alpha, hamm, slopeA, slopeB, flux, mfcc, fF, fB, energy } = tr;
+  const rms60 = new Float64Array(T60); const localPeak = new Float64Array(T60);
   const cands: PitchCandidate[][] = new Array(T60);
-
-  const fr20 = new Float64Array(S.len20), fr60P = new Float64Array(S.len60P), fr60 = new Float64Array(S.len60);
-  const binsP = S.fft60P.size / 2 + 1;
-  const P20 = new Float64Array(bins20), P60P = new Float64Array(binsP), acfP = new Float64Array(binsP);
-  const bins60 = S.n60 / 2 + 1; const df60 = fs / S.n60;
-  const rNorm = new Float64Array(binsP);
-  // magnitude spectra of the 60 ms frames (full rate; harmonics, HNR), kept per frame
-  const mag60 = new Float32Array(T60 * bins60);
-  const hnrAcf = new Float64Array(bins60);
-  const acfLen = Math.min(bins60, Math.ceil(fs / po.minF0) + 4);
-  const acfStore = new Float64Array(T60 * acfLen);
   const xP = S.dec > 1 ? decimate2(x) : x;
-  let prevMag = new Float64Array(bins20), curMag = new Float64Array(bins20);
-  const mel = new Float64Array(N_MEL);
-  const lpcR = new Float64Array(LPC_ORDER + 1); const lpcY = new Float64Array(S.lpcN);
-  const re20 = new Float64Array(bins20), im20 = new Float64Array(bins20);
-  const lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
-  const rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
-  const fluxBins = Math.min(bins20 - 1, Math.floor(5000 / df20));
   let globalPeak = 0;
   const nBlocks = Math.ceil(x.length / S.hop) + 1;
   const blockPeak = new Float64Array(nBlocks);
@@ -297,102 +507,20 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     if (a > blockPeak[b]) blockPeak[b] = a;
     if (a > globalPeak) globalPeak = a;
   }
-  const P60 = new Float64Array(bins60);
 
   for (let t = 0; t < T; t++) {
     const s0 = t * S.hop;
-    // ---------- 20 ms Hamming frame ----------
-    windowedFrame(x, s0 + (S.len20 >> 1), S.len20, S.win20, fr20);
-    {
-      let e = 0;
-      for (let i = 0; i < S.len20; i++) { const j = s0 + i; if (j < x.length) e += x[j] * x[j]; }
-      energy[t] = e / S.len20; // energy2: mean square of the frame
-    }
-    if (energy[t] === 0) {
-      // digital silence: every 20 ms descriptor is 0 except the flux against the previous frame
-      if (t > 0) { let d = 0; for (let k = 0; k <= fluxBins; k++) d += prevMag[k] * prevMag[k]; flux[t] = Math.sqrt(d / (fluxBins + 1)); }
-      prevMag.fill(0);
-      for (let b = 0; b < N_MEL; b++) loud[t] += Math.pow(MEL_FLOOR * S.loudWeight[b], 0.33) / N_MEL;
-    } else {
-    S.fft20.complex(fr20, re20, im20);
-    for (let k = 0; k < bins20; k++) P20[k] = re20[k] * re20[k] + im20[k] * im20[k];
-    // alpha ratio: 10 log10(E[1–5 kHz] / E[0–1 kHz]); Hammarberg: 10 log10(max P[0–2 kHz] / max P[2–5 kHz])
-    let s01 = 0, s15 = 0, m02 = 0, m25 = 0;
-    for (let k = 0; k < bins20; k++) {
-      const f = k * df20; if (f > 5000) break;
-      const p = P20[k];
-      if (f < 1000) s01 += p; else s15 += p;
-      if (f < 2000) { if (p > m02) m02 = p; } else if (p > m25) m25 = p;
-    }
-    alpha[t] = s01 > 0 ? 10 * Math.log10(Math.max(s15, SPEC_FLOOR) / s01) : 0;
-    hamm[t] = m25 > 0 ? 10 * Math.log10(Math.max(m02, SPEC_FLOOR) / m25) : 0;
-    slopeA[t] = logSpectralSlope(P20, df20, 0, 500);
-    slopeB[t] = logSpectralSlope(P20, df20, 500, 1500);
-    // spectral flux: RMS difference of consecutive magnitude spectra, 0–5 kHz
-    for (let k = 0; k < bins20; k++) curMag[k] = Math.sqrt(P20[k]);
-    if (t > 0) {
-      let d = 0; for (let k = 0; k <= fluxBins; k++) { const u = curMag[k] - prevMag[k]; d += u * u; }
-      flux[t] = Math.sqrt(d / (fluxBins + 1));
-    }
-    [prevMag, curMag] = [curMag, prevMag];
-    // mel bands (power; cMelspec) → loudness (cPlp: floor, equal-loudness weight, ^0.33, summed)
-    // and MFCC 1–4 (HTK: ln with the floor, DCT-II, lifter 22)
-    applyMel(S.bank, P20, mel);
-    let L = 0;
-    for (let b = 0; b < N_MEL; b++) {
-      const m = mel[b] < MEL_FLOOR ? MEL_FLOOR : mel[b];
-      L += Math.pow(m * S.loudWeight[b], 0.33);
-      mel[b] = Math.log(m);
-    }
-    loud[t] = L / N_MEL; // cVectorOperation ll1: the mean over the bands
-    for (let k = 0; k < 4; k++) { let s = 0; for (let b = 0; b < N_MEL; b++) s += S.dct[k * N_MEL + b] * mel[b]; mfcc[k][t] = s; }
-    // formants: LPC (order 11, autocorrelation method) of the 20 ms spectrum resampled to ≈ 11 kHz
-    // (openSMILE cSpecResample → cLpc → cFormantLpc: no pre-emphasis, roots reflected into the
-    // unit circle, every complex root between 50 and 5450 Hz, no bandwidth limit)
-    {
-      const K = S.lpcK, N = S.lpcN;
-      for (let i = 0; i < N; i++) {
-        const o = i * K; let v = re20[0];
-        for (let k = 1; k < K; k++) v += re20[k] * S.lpcCos[o + k] - im20[k] * S.lpcSin[o + k];
-        lpcY[i] = v;
-      }
-      for (let lag = 0; lag <= LPC_ORDER; lag++) { let s = 0; for (let i = lag; i < N; i++) s += lpcY[i] * lpcY[i - lag]; lpcR[lag] = s; }
-    }
-    const a = levinson(lpcR, LPC_ORDER, lpcScratch);
-    if (a) {
-      // openSMILE's cFormantLpc builds its root polynomial from the negated predictor
-      // (z^p − Σ a_k z^(p−k) where cLpc's A(z) = 1 + Σ a_k z^−k): parity means the same polynomial
-      for (let k = 1; k <= LPC_ORDER; k++) a[k] = -a[k];
-      const fm = formantsFromLpc(a, S.lpcFs, 50, 5450, rootState);
-      for (let k = 0; k < 3; k++) { fF[k][t] = fm[k]?.frequency ?? 0; fB[k][t] = fm[k]?.bandwidth ?? 0; }
-    }
-    }
+    frame20(S, W, x, s0, t, tr);
     if (t >= T60) continue;
-    // ---------- 60 ms Gaussian frame, full rate (voicing floor, harmonics, HNR) ----------
+    // 60 ms Gaussian frame: the voicing floor (full rate) and the pitch candidates (decimated)
     let e60 = 0;
-    for (let i = 0; i < S.len60; i++) { const v = x[s0 + i] * S.win60[i]; fr60[i] = v; e60 += v * v; }
+    for (let i = 0; i < S.len60; i++) { const v = x[s0 + i] * S.win60[i]; e60 += v * v; }
     rms60[t] = Math.sqrt(e60 / S.len60);
-    {
-      let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
-      const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
-      for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
-      localPeak[t] = pk;
-    }
-    if (rms60[t] < rmsFloor) { cands[t] = []; continue; } // below the voicing floor (openSMILE volmerge)
-    S.fft60.power(fr60, P60);
-    for (let k = 0; k < bins60; k++) mag60[t * bins60 + k] = Math.sqrt(P60[k]);
-    // ACF of the frame (inverse FFT of its power spectrum, circular as openSMILE's), for the HNR
-    S.fft60.acfFromPower(P60, hnrAcf);
-    for (let k = 0; k < acfLen; k++) acfStore[t * acfLen + k] = Math.abs(hnrAcf[k]);
-    // pitch candidates: ACF on the decimated signal (the project's tracker)
-    windowedFrame(xP, Math.round((s0 + (S.len60 >> 1)) / S.dec), S.len60P, S.win60P, fr60P, true);
-    S.fft60P.power(fr60P, P60P);
-    S.fft60P.acfFromPower(P60P, acfP);
-    if (acfP[0] > 0) {
-      const lim = Math.min(acfP.length, S.maxLagP + 2);
-      for (let k = 0; k < lim; k++) rNorm[k] = acfP[k] / acfP[0] / Math.max(S.winAcf60[k], 1e-3);
-      cands[t] = pitchCandidates(rNorm.subarray(0, lim), S.fsP, po, []);
-    } else cands[t] = [];
+    let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
+    const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
+    for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
+    localPeak[t] = pk;
+    cands[t] = rms60[t] < rmsFloor ? [] : pitchFrame(S, W, xP, s0, po); // below the floor: unvoiced (openSMILE volmerge)
   }
 
   // ---------- F0 path, voicing (T60 frames; the 20 ms frames beyond count as unvoiced) ----------
@@ -410,53 +538,12 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const chains = trackPeriods(x, fs, f0c, S.hop);
   const js = jitterShimmer(chains, T + shift, S.hop, S.len60, f0c);
   const jitter = js.jitter.slice(shift), shimmer = js.shimmer.slice(shift);
-  const hnr = new Float64Array(T), h1h2 = new Float64Array(T), h1a3 = new Float64Array(T);
-  const fA = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
-  const hBin = new Int32Array(N_HARM), hMag = new Float64Array(N_HARM), hF = new Float64Array(N_HARM), hM = new Float64Array(N_HARM);
-  const logRel = new Float64Array(N_HARM); const fIdx = new Int32Array(3);
-  const magT = new Float64Array(bins60);
+  const voice: Voice = { hnr: new Float64Array(T), h1h2: new Float64Array(T), h1a3: new Float64Array(T),
+    fA: [new Float64Array(T), new Float64Array(T), new Float64Array(T)] };
+  const { hnr, h1h2, h1a3, fA } = voice;
   for (let t = 0; t < T60; t++) {
-    const F = f0[t];
-    if (!(F > 0)) { for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR; continue; }
-    // HNR (cHarmonics): ACF peak nearest to lag floor(fs/F0); 10 log10(r(τ) / (r(0) − r(τ))), −90..110 dB
-    const acf = acfStore.subarray(t * acfLen, (t + 1) * acfLen);
-    let lag = Math.floor(fs / F);
-    if (lag < acf.length - 1) {
-      if (!isPeak(acf, acf.length, lag)) {
-        let o = 1; let found = -1;
-        while (lag - o > 0 || lag + o < acf.length - 1) {
-          if (lag - o > 0 && isPeak(acf, acf.length, lag - o)) { found = lag - o; break; }
-          if (lag + o < acf.length - 1 && isPeak(acf, acf.length, lag + o)) { found = lag + o; break; }
-          o++;
-        }
-        if (found >= 0) lag = found;
-      }
-      const d = acf[0] - acf[lag];
-      let h = d === 0 ? 1e11 : acf[lag] / d;
-      h = Math.min(1e11, Math.max(1e-9, h));
-      hnr[t] = 10 * Math.log10(h);
-    }
-    // harmonics, H1–H2, H1–A3, formant amplitudes (cHarmonics)
-    for (let k = 0; k < bins60; k++) magT[k] = mag60[t * bins60 + k];
-    harmonicPeaks(F, magT, bins60, df60, hBin, hMag, hF, hM);
-    const m0 = hMag[0];
-    logRel[0] = 0;
-    for (let i = 1; i < N_HARM; i++) {
-      logRel[i] = m0 > 0 ? (hM[i] > 0 ? Math.max(-200, 20 * (Math.log10(hM[i]) - Math.log10(m0))) : -200) : LOG_REL_FLOOR;
-      if (hBin[i] === hBin[i - 1]) { hBin[i] = 0; hF[i] = 0; hMag[i] = 0; hM[i] = 0; logRel[i] = LOG_REL_FLOOR; }
-    }
-    const clamp201 = (v: number) => Math.max(-201, Math.min(201, v));
-    // openSMILE's "H1" and "H2" index its harmonic array from 0 = F0, so its H1–H2 is the level of
-    // the 2nd harmonic minus the 3rd, and H1–A3 the 2nd harmonic minus the F3 amplitude
-    h1h2[t] = clamp201(logRel[1] - logRel[2]);
-    for (let k = 0; k < 3; k++) {
-      const c = fF[k][t]; const lo = 0.8 * c, hi = 1.2 * c;
-      let best = -1, bm = 0;
-      for (let h = 0; h < N_HARM; h++) if (hF[h] >= lo && hF[h] <= hi && hMag[h] > bm) { best = h; bm = hMag[h]; }
-      fIdx[k] = best;
-    }
-    h1a3[t] = fIdx[2] >= 0 ? clamp201(logRel[1] - logRel[fIdx[2]]) : clamp201(logRel[1] - 201);
-    for (let k = 0; k < 3; k++) fA[k][t] = fIdx[k] >= 0 ? logRel[fIdx[k]] : 0;
+    if (f0[t] > 0) voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice);
+    else for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR;
   }
   // unvoiced 60 ms frames beyond T60 carry no harmonics level at all
   const fAv = fA.map((v) => v.subarray(0, T60));
