@@ -285,7 +285,8 @@ class Work {
     this.lpcY = new Float64Array(S.lpcN);
     this.fr60P = new Float64Array(S.len60P); this.P60P = new Float64Array(binsP); this.acfP = new Float64Array(binsP); this.rNorm = new Float64Array(binsP);
     this.fr60 = new Float64Array(S.len60); this.P60 = new Float64Array(bins60); this.mag60 = new Float64Array(bins60); this.acf60 = new Float64Array(bins60);
-    this.fluxBins = Math.min(bins20 - 1, Math.floor(5000 / (S.fs / S.n20)));
+    // cSpectral freqRange 0-5000: bins 0 .. the last one strictly below 5 kHz (0..159 at 16 kHz)
+    this.fluxBins = Math.min(bins20 - 1, Math.ceil(5000 / (S.fs / S.n20)) - 1);
   }
 }
 const works = new Map<number, Work>();

@@ -3,13 +3,17 @@
  * cFunctionalPercentiles, cFunctionalPeaks2, cFunctionalSegments as configured for eGeMAPSv02).
  */
 
-/** 3-frame moving average ("sma3"); at the ends, the mean of the frames that exist. */
+/**
+ * 3-frame moving average ("sma3"). The edge frames repeat themselves, (2·x0 + x1)/3 and
+ * (x[n−2] + 2·x[n−1])/3, as openSMILE's cContourSmoother does (measured against its LLD output and
+ * functionals on test/fixtures/egemaps-opensmile: the 20 ms LLDs then agree to 1e-4 in every frame).
+ */
 export function sma3(x: Float64Array): Float64Array {
   const n = x.length; const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = x[i], c = 1;
-    if (i > 0) { s += x[i - 1]; c++; }
-    if (i < n - 1) { s += x[i + 1]; c++; }
+    if (i > 0) { s += x[i - 1]; c++; } else if (n > 1) { s += x[0]; c++; }
+    if (i < n - 1) { s += x[i + 1]; c++; } else if (n > 1) { s += x[n - 1]; c++; }
     y[i] = s / c;
   }
   return y;
