@@ -6,7 +6,8 @@
  * tone in noise), quantised to the same 16-bit WAV bytes openSMILE read.
  *
  * Held: the families that match openSMILE's definitions (every 20 ms LLD frame by frame; the
- * loudness, spectral flux and MFCC functionals; loudness peaks; equivalent sound level) tightly,
+ * loudness functionals with its peaks and slopes, spectral flux and MFCC functionals, equivalent
+ * sound level) tightly,
  * and F0 on the voiced signals loosely (the project's F0 tracker is not openSMILE's SHS + Viterbi).
  */
 import { describe, it, expect } from 'vitest';
@@ -60,6 +61,7 @@ describe('eGeMAPS against the committed openSMILE fixture', () => {
   const EXACT = [
     'loudness_sma3_amean', 'loudness_sma3_stddevNorm', 'loudness_sma3_percentile20.0', 'loudness_sma3_percentile50.0',
     'loudness_sma3_percentile80.0', 'loudness_sma3_pctlrange0-2', 'loudnessPeaksPerSec',
+    'loudness_sma3_meanRisingSlope', 'loudness_sma3_stddevRisingSlope', 'loudness_sma3_meanFallingSlope', 'loudness_sma3_stddevFallingSlope',
     'spectralFlux_sma3_amean', 'spectralFlux_sma3_stddevNorm',
     ...[1, 2, 3, 4].flatMap((k) => [`mfcc${k}_sma3_amean`, `mfcc${k}_sma3_stddevNorm`]),
     'equivalentSoundLevel_dBp',
