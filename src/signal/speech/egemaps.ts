@@ -17,6 +17,7 @@ import { RealFft, gauss, hamming, nextPow2, windowedFrame } from './spectrum.js'
 import { pitchCandidates, viterbiPitch, PITCH_DEFAULTS, type PitchCandidate, type PitchOptions } from './pitch.js';
 import { trackPeriods, jitterShimmer } from './jitter.js';
 import { formantsFromLpc, levinson } from './formants.js';
+import { ShsSetup, shsCandidates, viterbiSmooth } from './shs.js';
 import { amean, nonZero, peaks, percentile, segmentLengths, segmentStats, sma3, sma3nz, stddevNorm } from './functionals.js';
 
 /** The 25 LLD names (openSMILE's lld output of eGeMAPSv02, smoothed). */
@@ -54,6 +55,11 @@ export const EGEMAPS_NAMES: readonly string[] = [
 
 export interface EgemapsOptions {
   pitch?: Partial<PitchOptions>;
+  /**
+   * F0 tracker: 'shs' (default) = openSMILE's subharmonic summation + Viterbi smoother (shs.ts),
+   * 'acf' = the project's normalised-ACF candidates + Praat-style path (pitch.ts).
+   */
+  f0Method?: 'shs' | 'acf';
   /** Frames whose Gaussian-windowed RMS is below this are unvoiced (openSMILE: 0.001). */
   voicingRmsFloor?: number;
 }
@@ -119,7 +125,7 @@ class Setup {
   win20: Float64Array; win60: Float64Array; fft20: RealFft; fft60: RealFft;
   /** Pitch ACF runs on the signal decimated by `dec` (to ≈ 8 kHz: F0 ≤ 1 kHz needs no more). */
   dec: number; fsP: number; len60P: number; win60P: Float64Array; fft60P: RealFft; maxLagP: number;
-  winAcf60: Float64Array; bank: MelBank; loudWeight: Float64Array;
+  winAcf60: Float64Array; bank: MelBank; loudWeight: Float64Array; shs: ShsSetup;
   dct: Float64Array;
   /** Formant LPC: openSMILE's cSpecResample of the 20 ms spectrum to ≈ 11 kHz (nOut samples per FFT period). */
   lpcFs: number; lpcK: number; lpcN: number;
@@ -132,6 +138,7 @@ class Setup {
     this.n60 = nextPow2(this.len60);
     this.win20 = hamming(this.len20); this.win60 = gauss(this.len60, 0.4);
     this.fft20 = new RealFft(this.n20); this.fft60 = new RealFft(this.n60);
+    this.shs = new ShsSetup(this.n60, fs);
     this.dec = fs >= 16000 ? 2 : 1;
     this.fsP = fs / this.dec;
     this.len60P = Math.round(0.060 * this.fsP);
@@ -276,6 +283,13 @@ class Work {
   hBin = new Int32Array(N_HARM); hMag = new Float64Array(N_HARM); hF = new Float64Array(N_HARM); hM = new Float64Array(N_HARM);
   logRel = new Float64Array(N_HARM); fIdx = new Int32Array(3);
   fluxBins: number;
+  /** Power spectra of the 60 ms frames of one call (grown as needed, reused). */
+  p60store = new Float64Array(0);
+  p60For(T60: number): Float64Array {
+    const need = T60 * this.P60.length;
+    if (this.p60store.length < need) this.p60store = new Float64Array(Math.max(need, 2 * this.p60store.length));
+    return this.p60store;
+  }
   /** Lags of the 60 ms ACF the HNR looks at (down to the lowest F0 of the call). */
   acfLen = 0;
   constructor(S: Setup) {
@@ -421,12 +435,15 @@ interface Voice { hnr: Float64Array; h1h2: Float64Array; h1a3: Float64Array; fA:
  * Runs only where the F0 path is voiced (openSMILE leaves these descriptors at 0 / −201 elsewhere),
  * one power spectrum feeding both the magnitudes and the ACF.
  */
-function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t: number, fF: Float64Array[], v: Voice): void {
+function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t: number, fF: Float64Array[], v: Voice, stored: Float64Array | null): void {
   const fs = S.fs, len = S.len60, win = S.win60, fr = W.fr60;
-  for (let i = 0; i < len; i++) fr[i] = x[s0 + i] * win[i];
   const bins60 = S.n60 / 2 + 1, df60 = fs / S.n60;
   const P = W.P60, mag = W.mag60, acf = W.acf60;
-  S.fft60.power(fr, P);
+  if (stored) P.set(stored.subarray(t * bins60, (t + 1) * bins60));
+  else {
+    for (let i = 0; i < len; i++) fr[i] = x[s0 + i] * win[i];
+    S.fft60.power(fr, P);
+  }
   for (let k = 0; k < bins60; k++) mag[k] = Math.sqrt(P[k]);
   S.fft60.acfFromPower(P, acf);
   const acfLen = W.acfLen;
@@ -499,7 +516,10 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const { loud, alpha, hamm, slopeA, slopeB, flux, mfcc, fF, fB, energy } = tr;
   const rms60 = new Float64Array(T60); const localPeak = new Float64Array(T60);
   const cands: PitchCandidate[][] = new Array(T60);
-  const xP = S.dec > 1 ? decimate2(x) : x;
+  const useShs = (opts.f0Method ?? 'shs') === 'shs';
+  const shsCand = new Float64Array(useShs ? T60 * 12 : 0);
+  const p60store = useShs ? W.p60For(T60) : null;
+  const xP = useShs ? x : S.dec > 1 ? decimate2(x) : x;
   let globalPeak = 0;
   const nBlocks = Math.ceil(x.length / S.hop) + 1;
   const blockPeak = new Float64Array(nBlocks);
@@ -521,13 +541,21 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
     for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
     localPeak[t] = pk;
-    cands[t] = rms60[t] < rmsFloor ? [] : pitchFrame(S, W, xP, s0, po); // below the floor: unvoiced (openSMILE volmerge)
+    if (useShs) {
+      // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge)
+      const fr = W.fr60, P = W.P60, mag = W.mag60;
+      for (let i = 0; i < S.len60; i++) fr[i] = x[s0 + i] * S.win60[i];
+      S.fft60.power(fr, P);
+      p60store!.set(P, t * P.length); // kept for the voiced frames' HNR and harmonics
+      for (let k = 0; k < P.length; k++) mag[k] = Math.sqrt(P[k]);
+      shsCandidates(S.shs, mag, shsCand.subarray(t * 12, t * 12 + 12));
+    } else cands[t] = rms60[t] < rmsFloor ? [] : pitchFrame(S, W, xP, s0, po); // below the floor: unvoiced (openSMILE volmerge)
   }
 
   // ---------- F0 path, voicing (T60 frames; the 20 ms frames beyond count as unvoiced) ----------
-  const vit = viterbiPitch(cands, localPeak, globalPeak, po);
+  const f0path = useShs ? viterbiSmooth(shsCand, T60) : viterbiPitch(cands, localPeak, globalPeak, po).f0;
   const f0 = new Float64Array(T);
-  for (let t = 0; t < T60; t++) f0[t] = rms60[t] < rmsFloor ? 0 : vit.f0[t];
+  for (let t = 0; t < T60; t++) f0[t] = rms60[t] < rmsFloor ? 0 : f0path[t];
   const f0st = new Float64Array(T);
   for (let t = 0; t < T; t++) f0st[t] = f0[t] > 0 ? 12 * Math.log2(f0[t] / 27.5) : 0;
 
@@ -543,7 +571,7 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     fA: [new Float64Array(T), new Float64Array(T), new Float64Array(T)] };
   const { hnr, h1h2, h1a3, fA } = voice;
   for (let t = 0; t < T60; t++) {
-    if (f0[t] > 0) voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice);
+    if (f0[t] > 0) voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice, p60store);
     else for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR;
   }
   // unvoiced 60 ms frames beyond T60 carry no harmonics level at all
@@ -599,9 +627,12 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     out[`${uname}_sma3nz_amean`] = amean(nonZero(sma3nz(ungate(spectralSrc[i]))));
   });
   out.loudnessPeaksPerSec = peaks(lldRaw[0], secondsPerFrame).numPeaks / (T * HOP_S);
-  const dur60 = Math.max(1, T60) * HOP_S;
+  const dur60 = Math.max(1, T60 - 1) * HOP_S; // see f0seg below
   // cFunctionalSegments on the smoothed F0 contour: voiced = nonX, unvoiced = eqX (X = 0), in seconds
-  const voicedSeg = segmentLengths(f0sm, false), unvoicedSeg = segmentLengths(f0sm, true);
+  // openSMILE's segment functionals see one 60 ms frame fewer (T60 − 1), in the counts and in the
+  // duration (measured on test/fixtures/egemaps-opensmile: then all six agree to 0.01 %)
+  const f0seg = f0sm.subarray(0, Math.max(0, f0sm.length - 1));
+  const voicedSeg = segmentLengths(f0seg, false), unvoicedSeg = segmentLengths(f0seg, true);
   out.VoicedSegmentsPerSec = voicedSeg.length / dur60;
   const [mv, sv] = segmentStats(voicedSeg);
   const [mu, su] = segmentStats(unvoicedSeg);

@@ -19,14 +19,19 @@ export function sma3(x: Float64Array): Float64Array {
   return y;
 }
 
-/** 3-frame moving average over non-zero frames only ("sma3nz"): zeros stay zero and are not averaged in. */
+/**
+ * 3-frame moving average over non-zero frames only ("sma3nz"): zeros stay zero and are not averaged
+ * in; the edge frames repeat themselves as in `sma3`.
+ */
 export function sma3nz(x: Float64Array): Float64Array {
   const n = x.length; const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     if (x[i] === 0) continue;
     let s = x[i], c = 1;
-    if (i > 0 && x[i - 1] !== 0) { s += x[i - 1]; c++; }
-    if (i < n - 1 && x[i + 1] !== 0) { s += x[i + 1]; c++; }
+    const l = i > 0 ? x[i - 1] : n > 1 ? x[0] : 0;
+    const r = i < n - 1 ? x[i + 1] : n > 1 ? x[n - 1] : 0;
+    if (l !== 0) { s += l; c++; }
+    if (r !== 0) { s += r; c++; }
     y[i] = s / c;
   }
   return y;
