@@ -3,8 +3,9 @@
  * descriptors every 10 ms and the 88 functionals, with openSMILE 3.0's feature names.
  *
  * Frames (centred on t = (i + ½)·10 ms):
- *  - 60 ms, Gaussian window σ = 0.4: F0 (normalised ACF + Viterbi, 55–1000 Hz), HNR, harmonics
- *    H1, H2 and the formant amplitudes;
+ *  - 60 ms, Gaussian window σ = 0.4: F0 (openSMILE's subharmonic summation + Viterbi smoother,
+ *    55–1000 Hz, shs.ts; the project's normalised ACF + Viterbi with f0Method 'acf'), HNR,
+ *    harmonics H1, H2 and the formant amplitudes;
  *  - 20 ms, Hamming window: loudness, alpha ratio, Hammarberg index, spectral slopes, flux, MFCC
  *    1–4, formants (LPC order 11 at 11 kHz);
  *  - the waveform itself: jitter and shimmer (period tracking, see jitter.ts).
