@@ -2,7 +2,9 @@
  * Leave-one-speaker-out 7-class emotion recognition on EmoDB from the 88 eGeMAPS functionals
  * (mean imputation, standardisation, multinomial logistic regression with C = 0.5), printing the
  * unweighted average recall. Reference (openSMILE 3.0 eGeMAPSv02, sklearn): 0.612.
- *   npx tsx bench/speech/emodb-uar.ts [--pipeline [--no-vad]] [--cache FILE] [--only NAME,NAME]
+ *   npx tsx bench/speech/emodb-uar.ts [--pipeline [--no-vad]] [--cache FILE] [--only NAME,NAME] [--smile-csv DIR]
+ * --smile-csv DIR classifies openSMILE's own functionals instead (DIR/<file stem>.csv, as the parity
+ * harness caches them), so both feature sets go through the same classifier and folds.
  * Default: eGeMAPS on the files as they are (22.05 kHz), as openSMILE was run; --pipeline runs the
  * whole preprocessing chain first (16 kHz, VAD).
  */
@@ -25,7 +27,14 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',
 const lines = readFileSync(join(root, 'labels.csv'), 'utf8').trim().split('\n').slice(1);
 const items = lines.map((l) => { const c = l.split(','); return { file: c[0], speaker: c[1], emotion: c[6] }; });
 let X: number[][];
-if (cacheFile && existsSync(cacheFile)) X = JSON.parse(readFileSync(cacheFile, 'utf8'));
+const smileCsv = args.includes('--smile-csv') ? args[args.indexOf('--smile-csv') + 1] : null;
+if (smileCsv) {
+  X = items.map((it) => {
+    const l = readFileSync(join(smileCsv, it.file.replace(/\.wav$/i, '.csv')), 'utf8').trim().split('\n');
+    const head = l[0].split(';'), row = l[1].split(';');
+    return EGEMAPS_NAMES.map((n) => Number(row[head.indexOf(n)]));
+  });
+} else if (cacheFile && existsSync(cacheFile)) X = JSON.parse(readFileSync(cacheFile, 'utf8'));
 else {
   const t0 = performance.now();
   X = items.map((it) => {
@@ -56,4 +65,4 @@ for (const s of speakers) {
 }
 const uar = unweightedAverageRecall(y, pred);
 const nonFinite = X.flat().filter((v) => !Number.isFinite(v)).length;
-console.log(`EmoDB LOSO 7-class UAR (${cols.length} features${pipeline ? (noVad ? ', pipeline without VAD (16 kHz)' : ', full pipeline (16 kHz + VAD)') : ''}): ${uar.toFixed(3)}  (openSMILE eGeMAPSv02: 0.612; non-finite values: ${nonFinite})`);
+console.log(`EmoDB LOSO 7-class UAR (${cols.length} features${smileCsv ? `, openSMILE's functionals from ${smileCsv}` : pipeline ? (noVad ? ', pipeline without VAD (16 kHz)' : ', full pipeline (16 kHz + VAD)') : ''}): ${uar.toFixed(3)}  (openSMILE eGeMAPSv02: 0.612; non-finite values: ${nonFinite})`);

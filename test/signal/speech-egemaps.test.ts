@@ -24,7 +24,8 @@ describe('eGeMAPS v02 names and shape', () => {
     const r = extractEgemaps(vowel({ f0: 120, fs: 16000, seconds: 1 }), 16000);
     expect(Object.keys(r.functionals)).toEqual([...EGEMAPS_NAMES]);
     expect(r.lld.hopSeconds).toBe(0.01);
-    expect(r.lld.frames.length).toBe(100);
+    // openSMILE's framing: whole 20 ms frames every 10 ms → floor((16000 − 320)/160) + 1 = 99
+    expect(r.lld.frames.length).toBe(99);
     expect(r.lld.frames[0].length).toBe(25);
   });
 });
@@ -83,12 +84,15 @@ describe('formants', () => {
     { name: '/u/', f: [[320, 60], [800, 80], [2400, 120]] },
   ];
   for (const v of vowels) {
-    it(`synthetic ${v.name}: F1–F3 near the truth`, () => {
+    // Parity mode computes formants as openSMILE's eGeMAPSv02 does (its cSpecResample keeps only
+    // 0–3.4 kHz of the frame and its root polynomial is built from the negated predictor), which
+    // does not recover the true formants of these synthetic vowels (the former, Praat-like tracker
+    // did, within 4 %). What is held here: three ascending formants inside 50–5450 Hz.
+    it(`synthetic ${v.name}: three ascending formants in range (openSMILE's definition)`, () => {
       const r = extractEgemaps(vowel({ f0: 110, fs: 16000, seconds: 1, formants: v.f }), 16000);
-      for (let k = 0; k < 3; k++) {
-        const est = median(col(r, `F${k + 1}frequency_sma3nz`).filter((x) => x > 0));
-        expect(Math.abs(est / v.f[k][0] - 1)).toBeLessThan(0.1);
-      }
+      const est = [0, 1, 2].map((k) => median(col(r, `F${k + 1}frequency_sma3nz`).filter((x) => x > 0)));
+      expect(est[0]).toBeGreaterThan(50); expect(est[2]).toBeLessThan(5450);
+      expect(est[0]).toBeLessThan(est[1]); expect(est[1]).toBeLessThan(est[2]);
     });
   }
 });

@@ -86,7 +86,7 @@ export async function computeStudyFeatures(dir: string, o: FeaturesOptions = {})
   const cacheDir = join(dir, '.cache', 'speech');
   const useCache = o.cache !== false;
   if (useCache) mkdirSync(cacheDir, { recursive: true });
-  const opts: PipelineOptions = { denoise: !!o.denoise, vad: o.vad !== false };
+  const opts: PipelineOptions = { denoise: !!o.denoise, vad: o.vad === true };
   const optKey = JSON.stringify(opts);
   const results: Array<FileFeatures | null> = rows.map(() => null);
   const paths = rows.map((r) => (isAbsolute(r.file) ? r.file : join(dir, r.file)));
@@ -144,7 +144,7 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker threads (default: 2)')
     .option('--lld <dir>', 'also write the frame-level descriptors (10 ms) of each report to <dir>/<report_id>.csv')
     .option('--denoise', 'spectral-subtraction denoising before feature extraction')
-    .option('--no-vad', 'do not cut leading/trailing silence')
+    .option('--vad', 'cut leading/trailing silence with the energy VAD first (off by default: parity with openSMILE)')
     .option('--no-cache', 'recompute every file (ignore DIR/.cache/speech)')
     .action(async (dir: string, raw: unknown) => {
       const o = parseFlags(FeaturesFlags, raw, 'features');

@@ -3,8 +3,9 @@
  * descriptors every 10 ms and the 88 functionals, with openSMILE 3.0's feature names.
  *
  * Frames (centred on t = (i + ½)·10 ms):
- *  - 60 ms, Gaussian window σ = 0.4: F0 (normalised ACF + Viterbi, 55–1000 Hz), HNR, harmonics
- *    H1, H2 and the formant amplitudes;
+ *  - 60 ms, Gaussian window σ = 0.4: F0 (openSMILE's subharmonic summation + Viterbi smoother,
+ *    55–1000 Hz, shs.ts; the project's normalised ACF + Viterbi with f0Method 'acf'), HNR,
+ *    harmonics H1, H2 and the formant amplitudes;
  *  - 20 ms, Hamming window: loudness, alpha ratio, Hammarberg index, spectral slopes, flux, MFCC
  *    1–4, formants (LPC order 11 at 11 kHz);
  *  - the waveform itself: jitter and shimmer (period tracking, see jitter.ts).
@@ -12,11 +13,13 @@
  * summarised as openSMILE's eGeMAPSv02.conf does (see `EGEMAPS_NAMES` for the 88).
  */
 import { decimate2 } from './resample.js';
+import FFT from 'fft.js';
 import { RealFft, gauss, hamming, nextPow2, windowedFrame } from './spectrum.js';
 import { pitchCandidates, viterbiPitch, PITCH_DEFAULTS, type PitchCandidate, type PitchOptions } from './pitch.js';
 import { trackPeriods, jitterShimmer } from './jitter.js';
-import { bandLimitedAcf, formantsFromLpc, levinson } from './formants.js';
-import { amean, meanStd, nonZero, peaks, percentile, runLengths, sma3, sma3nz, stddevNorm } from './functionals.js';
+import { formantsFromLpc, levinson } from './formants.js';
+import { ShsSetup, shsCandidates, viterbiSmooth } from './shs.js';
+import { amean, nonZero, peaks, percentile, segmentLengths, segmentStats, sma3, sma3nz, stddevNorm } from './functionals.js';
 
 /** The 25 LLD names (openSMILE's lld output of eGeMAPSv02, smoothed). */
 export const EGEMAPS_LLD_NAMES = [
@@ -53,6 +56,11 @@ export const EGEMAPS_NAMES: readonly string[] = [
 
 export interface EgemapsOptions {
   pitch?: Partial<PitchOptions>;
+  /**
+   * F0 tracker: 'shs' (default) = openSMILE's subharmonic summation + Viterbi smoother (shs.ts),
+   * 'acf' = the project's normalised-ACF candidates + Praat-style path (pitch.ts).
+   */
+  f0Method?: 'shs' | 'acf';
   /** Frames whose Gaussian-windowed RMS is below this are unvoiced (openSMILE: 0.001). */
   voicingRmsFloor?: number;
 }
@@ -63,40 +71,53 @@ export interface EgemapsResult {
 }
 
 const HOP_S = 0.010;
-const LPC_FS = 11000;
+const LPC_TARGET_FS = 11000;
 const LPC_ORDER = 11;
-const PREEMPHASIS = 0.97;
-const MAX_FORMANT_BW = 1000;
 const N_MEL = 26;
+/** openSMILE's mel floor (cPlp melfloor; cMfcc's floor of 1.0 on the 32767²-scaled HTK spectrum). */
+const MEL_FLOOR = 1 / (32767 * 32767);
+/** openSMILE's floor of log-relative harmonic magnitudes (cHarmonics): unvoiced formant amplitudes. */
+const LOG_REL_FLOOR = -201;
 
-interface MelBank { lo: Int32Array; weights: Float64Array[]; centersHz: Float64Array }
-
-/** Triangular filters equally spaced on the mel scale 1127 ln(1 + f/700) between loHz and hiHz. */
+/**
+ * Mel filter bank as openSMILE's cMelspec builds it: centre frequencies equally spaced on the mel
+ * scale 1127 ln(1 + f/700) between loHz and hiHz, and triangles that are linear **in mel** (not in
+ * Hz); FFT bins strictly between round(loHz/df) and round(hiHz/df) take part. Each bin feeds at
+ * most two bands: `band[k]` gets `w[k]`·P[k] and `band[k]+1` gets (1 − w[k])·P[k].
+ */
+interface MelBank { k0: number; k1: number; band: Int32Array; w: Float64Array; centersHz: Float64Array; n: number }
 function melBank(nBins: number, df: number, loHz: number, hiHz: number, n: number): MelBank {
-  const mel = (f: number) => 1127 * Math.log(1 + f / 700);
+  const mel = (f: number) => (f > 0 ? 1127 * Math.log(1 + f / 700) : 0);
   const inv = (m: number) => 700 * (Math.exp(m / 1127) - 1);
   const mLo = mel(loHz), mHi = mel(hiHz);
-  const edges = Array.from({ length: n + 2 }, (_, i) => inv(mLo + (mHi - mLo) * i / (n + 1)));
-  const lo = new Int32Array(n); const weights: Float64Array[] = []; const centersHz = new Float64Array(n);
-  for (let b = 0; b < n; b++) {
-    const [l, c, h] = [edges[b], edges[b + 1], edges[b + 2]];
-    centersHz[b] = c;
-    const k0 = Math.max(0, Math.ceil(l / df)), k1 = Math.min(nBins - 1, Math.floor(h / df));
-    const w = new Float64Array(Math.max(0, k1 - k0 + 1));
-    for (let k = k0; k <= k1; k++) {
-      const f = k * df;
-      w[k - k0] = f <= c ? (f - l) / (c - l) : (h - f) / (h - c);
-      if (w[k - k0] < 0) w[k - k0] = 0;
-    }
-    lo[b] = k0; weights.push(w);
+  const cf = Array.from({ length: n + 2 }, (_, i) => mLo + (mHi - mLo) * i / (n + 1));
+  const nLo = Math.min(nBins, Math.round(loHz / df)), nHi = Math.min(nBins, Math.round(hiHz / df));
+  const k0 = nLo + 1, k1 = nHi - 1; // bins k0..k1 inclusive
+  const band = new Int32Array(Math.max(0, k1 - k0 + 1)); const w = new Float64Array(band.length);
+  let m = 0;
+  for (let k = k0; k <= k1; k++) {
+    const nM = mel(k * df);
+    while (m <= n && nM > cf[m + 1]) m++;
+    w[k - k0] = (cf[m + 1] - nM) / (cf[m + 1] - cf[m]);
+    band[k - k0] = m - 1; // falling slope of band m−1 (centre cf[m]), rising slope of band m
   }
-  return { lo, weights, centersHz };
+  const centersHz = Float64Array.from({ length: n }, (_, b) => inv(cf[b + 1]));
+  return { k0, k1, band, w, centersHz, n };
+}
+function applyMel(bank: MelBank, P: Float64Array, out: Float64Array): void {
+  out.fill(0);
+  const { k0, band, w, n } = bank;
+  for (let i = 0; i < band.length; i++) {
+    const p = P[k0 + i]; const b = band[i]; const a = p * w[i];
+    if (b > -1) out[b] += a;
+    if (b < n - 1) out[b + 1] += p - a;
+  }
 }
 
-/** Equal-loudness curve of PLP (Hermansky 1990) at angular frequency ω. */
+/** openSMILE's equal-loudness weight (smileDsp_equalLoudnessWeight: Hermansky's curve with its extra high-frequency term). */
 function equalLoudness(fHz: number): number {
-  const w2 = (2 * Math.PI * fHz) ** 2;
-  return ((w2 + 56.8e6) * w2 * w2) / ((w2 + 6.3e6) ** 2 * (w2 + 0.38e9));
+  const w = 2 * Math.PI * fHz; const w2 = w * w; const c = w2 + 6300000;
+  return (1e32 * ((w2 + 56.8e6) * w2 * w2)) / (c * c * (w2 + 0.38e9) * (w2 * w2 * w2 * w + 1.7e31));
 }
 
 /** Per-sample-rate set-up, cached: windows, FFTs, filter banks, tables. */
@@ -104,9 +125,13 @@ class Setup {
   hop: number; len20: number; len60: number; n20: number; n60: number;
   win20: Float64Array; win60: Float64Array; fft20: RealFft; fft60: RealFft;
   /** Pitch ACF runs on the signal decimated by `dec` (to ≈ 8 kHz: F0 ≤ 1 kHz needs no more). */
-  dec: number; fsP: number; hopP: number; len60P: number; win60P: Float64Array; fft60P: RealFft; maxLagP: number;
-  winAcf60: Float64Array; mfccBank: MelBank; loudBank: MelBank; loudWeight: Float64Array;
-  dct: Float64Array; lpcCos: Float64Array; lpcKMax: number;
+  dec: number; fsP: number; len60P: number; win60P: Float64Array; fft60P: RealFft; maxLagP: number;
+  winAcf60: Float64Array; bank: MelBank; loudWeight: Float64Array; shs: ShsSetup;
+  dct: Float64Array;
+  /** Formant LPC: openSMILE's cSpecResample of the 20 ms spectrum to ≈ 11 kHz (nOut samples per FFT period). */
+  lpcFs: number; lpcK: number; lpcN: number;
+  /** Bluestein (chirp-z) evaluation of that inverse DFT: FFT size, chirps, the chirp filter's spectrum. */
+  lpcFft: FFT; lpcPre: Float64Array; lpcPost: Float64Array; lpcB: Float64Array; lpcA: number[]; lpcC: number[];
   constructor(public fs: number) {
     this.hop = Math.round(HOP_S * fs);
     this.len20 = Math.round(0.020 * fs); this.len60 = Math.round(0.060 * fs);
@@ -114,9 +139,9 @@ class Setup {
     this.n60 = nextPow2(this.len60);
     this.win20 = hamming(this.len20); this.win60 = gauss(this.len60, 0.4);
     this.fft20 = new RealFft(this.n20); this.fft60 = new RealFft(this.n60);
+    this.shs = new ShsSetup(this.n60, fs);
     this.dec = fs >= 16000 ? 2 : 1;
     this.fsP = fs / this.dec;
-    this.hopP = HOP_S * this.fsP;
     this.len60P = Math.round(0.060 * this.fsP);
     this.win60P = gauss(this.len60P, 0.4);
     this.maxLagP = Math.ceil(this.fsP / 55) + 2;
@@ -127,24 +152,41 @@ class Setup {
     this.fft60P.power(this.win60P, p); this.fft60P.acfFromPower(p, r);
     this.winAcf60 = r.map((v) => v / r[0]);
     const df20 = fs / this.n20; const bins20 = this.n20 / 2 + 1;
-    const hi = Math.min(8000, fs / 2);
-    this.mfccBank = melBank(bins20, df20, 20, hi, N_MEL);
-    this.loudBank = melBank(bins20, df20, 20, hi, N_MEL);
-    this.loudWeight = this.loudBank.centersHz.map(equalLoudness);
+    this.bank = melBank(bins20, df20, 20, Math.min(8000, fs / 2), N_MEL);
+    this.loudWeight = this.bank.centersHz.map(equalLoudness);
     this.dct = new Float64Array(4 * N_MEL);
     for (let k = 1; k <= 4; k++) {
       const lifter = 1 + 11 * Math.sin(Math.PI * k / 22);
       for (let j = 0; j < N_MEL; j++) this.dct[(k - 1) * N_MEL + j] = Math.sqrt(2 / N_MEL) * Math.cos(Math.PI * k * (j + 0.5) / N_MEL) * lifter;
     }
-    this.lpcKMax = Math.min(bins20 - 1, Math.floor(LPC_FS / 2 / df20));
-    this.lpcCos = new Float64Array((LPC_ORDER + 1) * (this.lpcKMax + 1));
-    // cos table with the pre-emphasis |1 − 0.97 e^{−jω}|² folded in (as Praat does before LPC:
-    // it flattens the glottal source tilt so no pole is spent on it)
-    for (let lag = 0; lag <= LPC_ORDER; lag++) for (let k = 0; k <= this.lpcKMax; k++) {
-      const w = 2 * Math.PI * k * df20 / LPC_FS;
-      const pre = 1 + PREEMPHASIS * PREEMPHASIS - 2 * PREEMPHASIS * Math.cos(w);
-      this.lpcCos[lag * (this.lpcKMax + 1) + k] = pre * Math.cos(w * lag);
-    }
+    // cSpecResample as openSMILE runs it on the zero-padded 20 ms FFT: the frame (len20 samples)
+    // becomes nOut = round(len20 · 11000/fs) samples at fs·nd/n20 (nd = n20 · nOut/len20 samples per
+    // FFT period), by an inverse DFT of the bins k < min(n20, nOut)/2 only (its anti-aliasing takes
+    // the frame's output length, so at 16 kHz the band ends at 109 · 31.25 Hz ≈ 3.4 kHz)
+    const nOut = Math.round(this.len20 * LPC_TARGET_FS / fs);
+    const nd = this.n20 * nOut / this.len20;
+    this.lpcFs = fs * nd / this.n20;
+    let kMax = Math.min(this.n20, nOut); if (kMax & 1) kMax--;
+    this.lpcK = kMax / 2; // bins 0..lpcK−1
+    this.lpcN = nOut;
+    // y[i] = Re Σ_{k<K} X_k W^{ik}, W = e^{2πi/nd}, i < nOut, by Bluestein's identity
+    // ik = (i² + k² − (i − k)²)/2: y[i] = Re W^{i²/2} Σ_k (X_k W^{k²/2}) W^{−(i−k)²/2}, a linear
+    // convolution done with two power-of-two FFTs (nd need not be an integer nor a power of two)
+    const K = this.lpcK, M = nextPow2(nOut + K - 1);
+    this.lpcFft = new FFT(M);
+    const chirp = (n: number, sign: number, dst: Float64Array | number[], o: number) => {
+      const a = sign * Math.PI * n * n / nd; dst[o] = Math.cos(a); dst[o + 1] = Math.sin(a);
+    };
+    this.lpcPre = new Float64Array(2 * K); for (let k = 0; k < K; k++) chirp(k, 1, this.lpcPre, 2 * k);
+    this.lpcPost = new Float64Array(2 * nOut); for (let i = 0; i < nOut; i++) chirp(i, 1, this.lpcPost, 2 * i);
+    const b = this.lpcFft.createComplexArray() as number[]; b.fill(0);
+    for (let n = 0; n < nOut; n++) chirp(n, -1, b, 2 * n);
+    for (let n = 1; n < K; n++) chirp(n, -1, b, 2 * (M - n));
+    const B = this.lpcFft.createComplexArray() as number[];
+    this.lpcFft.transform(B, b);
+    this.lpcB = Float64Array.from(B);
+    this.lpcA = this.lpcFft.createComplexArray() as number[]; this.lpcA.fill(0);
+    this.lpcC = this.lpcFft.createComplexArray() as number[];
   }
 }
 const setups = new Map<number, Setup>();
@@ -175,40 +217,310 @@ function logSpectralSlope(P: Float64Array, df: number, loHz: number, hiHz: numbe
   return den !== 0 ? (N * sA - Sf * sB) / den : 0;
 }
 
+/** Strict local maximum (openSMILE cHarmonics::isPeak). */
+function isPeak(x: ArrayLike<number>, N: number, n: number): boolean {
+  if (n >= N || n < 0) return false;
+  if (n + 1 < N) return n > 0 ? x[n] > x[n - 1] && x[n] > x[n + 1] : x[0] > x[1];
+  return N > 1 && x[n] > x[n - 1];
+}
+/** Parabola through 3 points: vertex into quadX, quadY (openSMILE smileMath_quadFrom3pts). */
+let quadX = 0, quadY = 0;
+function quad3(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): void {
+  const den = x1 * x1 * x2 + x2 * x2 * x3 + x3 * x3 * x1 - x3 * x3 * x2 - x2 * x2 * x1 - x1 * x1 * x3;
+  if (den !== 0) {
+    const a = (y1 * x2 + y2 * x3 + y3 * x1 - y3 * x2 - y2 * x1 - y1 * x3) / den;
+    const b = (x1 * x1 * y2 + x2 * x2 * y3 + x3 * x3 * y1 - x3 * x3 * y2 - x2 * x2 * y1 - x1 * x1 * y3) / den;
+    const c = (x1 * x1 * x2 * y3 + x2 * x2 * x3 * y1 + x3 * x3 * x1 * y2 - x3 * x3 * x2 * y1 - x2 * x2 * x1 * y3 - x1 * x1 * x3 * y2) / den;
+    if (a !== 0) { quadX = -b / (2 * a); quadY = c - a * quadX * quadX; return; }
+  }
+  if (y1 > y2 && y1 > y3) { quadX = x1; quadY = y1; } else if (y2 > y1 && y2 > y3) { quadX = x2; quadY = y2; } else if (y3 > y1 && y3 > y2) { quadX = x3; quadY = y3; } else { quadX = x1; quadY = y1; }
+}
+
+const N_HARM = 100;
+/**
+ * Harmonic peaks of the 60 ms magnitude spectrum `mag` (bins 0..nBins−1, spacing df) as openSMILE's
+ * cHarmonics finds them: for h = 1..100 the strict local maximum nearest to bin(h·F0) within
+ * ±F0/2 (right side first), its magnitude, and the parabola-interpolated frequency and magnitude.
+ */
+function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
+  bin: Int32Array, magn: Float64Array, fInt: Float64Array, mInt: Float64Array): void {
+  const toBin = (f: number, start: number) => { // nearest bin at or above start − 1 (cHarmonics::freqToBin); 0 beyond the last
+    const b = Math.max(1, start, Math.floor(f / df) + 1);
+    if (b >= nBins) return 0;
+    return b * df - f > f - (b - 1) * df ? b - 1 : b;
+  };
+  let lastBin = toBin(0.5 * F0, 1);
+  const firstBin = toBin(0.5 * F0, lastBin);
+  for (let i = 0; i < N_HARM; i++) {
+    const cand = toBin((i + 1) * F0, lastBin);
+    let peak = -1;
+    if (isPeak(mag, nBins, cand)) peak = cand;
+    else {
+      let L = cand - 1, R = cand + 1;
+      const lo = toBin((i + 0.5) * F0, lastBin), hi = toBin((i + 1.5) * F0, cand);
+      while ((L >= lo || R <= hi) && peak === -1) {
+        if (R <= hi) { if (isPeak(mag, nBins, R)) { peak = R; break; } R++; }
+        if (L >= lo) { if (isPeak(mag, nBins, L)) { peak = L; break; } L--; }
+      }
+    }
+    if (peak >= firstBin && peak < nBins - 1 && peak > 0) {
+      bin[i] = peak; magn[i] = mag[peak];
+      quad3((peak - 1) * df, mag[peak - 1], peak * df, mag[peak], (peak + 1) * df, mag[peak + 1]);
+      fInt[i] = quadX; mInt[i] = quadY;
+    } else { bin[i] = cand; magn[i] = 0; fInt[i] = 0; mInt[i] = 0; }
+    lastBin = cand;
+  }
+}
+
+/** Scratch buffers of one sample rate, allocated once and reused by every frame and every call. */
+class Work {
+  fr20: Float64Array; re20: Float64Array; im20: Float64Array; P20: Float64Array;
+  prevMag: Float64Array; curMag: Float64Array; mel = new Float64Array(N_MEL);
+  lpcR = new Float64Array(LPC_ORDER + 1); lpcY: Float64Array;
+  lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
+  rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
+  fr60P: Float64Array; P60P: Float64Array; acfP: Float64Array; rNorm: Float64Array;
+  fr60: Float64Array; P60: Float64Array; mag60: Float64Array; acf60: Float64Array;
+  hBin = new Int32Array(N_HARM); hMag = new Float64Array(N_HARM); hF = new Float64Array(N_HARM); hM = new Float64Array(N_HARM);
+  logRel = new Float64Array(N_HARM); fIdx = new Int32Array(3);
+  fluxBins: number;
+  /** Power spectra of the 60 ms frames of one call (grown as needed, reused). */
+  p60store = new Float64Array(0);
+  p60For(T60: number): Float64Array {
+    const need = T60 * this.P60.length;
+    if (this.p60store.length < need) this.p60store = new Float64Array(Math.max(need, 2 * this.p60store.length));
+    return this.p60store;
+  }
+  /** Lags of the 60 ms ACF the HNR looks at (down to the lowest F0 of the call). */
+  acfLen = 0;
+  constructor(S: Setup) {
+    const bins20 = S.n20 / 2 + 1, binsP = S.fft60P.size / 2 + 1, bins60 = S.n60 / 2 + 1;
+    this.fr20 = new Float64Array(S.len20); this.re20 = new Float64Array(bins20); this.im20 = new Float64Array(bins20);
+    this.P20 = new Float64Array(bins20); this.prevMag = new Float64Array(bins20); this.curMag = new Float64Array(bins20);
+    this.lpcY = new Float64Array(S.lpcN);
+    this.fr60P = new Float64Array(S.len60P); this.P60P = new Float64Array(binsP); this.acfP = new Float64Array(binsP); this.rNorm = new Float64Array(binsP);
+    this.fr60 = new Float64Array(S.len60); this.P60 = new Float64Array(bins60); this.mag60 = new Float64Array(bins60); this.acf60 = new Float64Array(bins60);
+    // cSpectral freqRange 0-5000: bins 0 .. the last one strictly below 5 kHz (0..159 at 16 kHz)
+    this.fluxBins = Math.min(bins20 - 1, Math.ceil(5000 / (S.fs / S.n20)) - 1);
+  }
+}
+const works = new Map<number, Work>();
+function workFor(S: Setup): Work {
+  let w = works.get(S.fs);
+  if (!w) { w = new Work(S); works.set(S.fs, w); }
+  return w;
+}
+
+/** The 20 ms descriptors of every frame (filled by `frame20`). */
+interface Tracks20 {
+  loud: Float64Array; alpha: Float64Array; hamm: Float64Array; slopeA: Float64Array; slopeB: Float64Array;
+  flux: Float64Array; mfcc: Float64Array[]; fF: Float64Array[]; fB: Float64Array[]; energy: Float64Array;
+}
+
+/**
+ * One 20 ms Hamming frame starting at s0: energy, alpha ratio, Hammarberg index, slopes, flux,
+ * loudness, MFCC 1–4 and formants into track slot t. Kept small and monomorphic so that the JIT
+ * optimises it after a few frames of the first file (the former single-function loop ran
+ * interpreted for most of the first files).
+ */
+function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: Tracks20): void {
+  const len = S.len20, win = S.win20, fr = W.fr20;
+  let e = 0;
+  for (let i = 0; i < len; i++) {
+    const j = s0 + i; const v = j < x.length ? x[j] : 0;
+    e += v * v; fr[i] = v * win[i];
+  }
+  tr.energy[t] = e / len; // energy2: mean square of the frame
+  const fluxBins = W.fluxBins;
+  if (e === 0) {
+    // digital silence: every 20 ms descriptor is 0 except the flux against the previous frame
+    const prev = W.prevMag;
+    if (t > 0) { let d = 0; for (let k = 0; k <= fluxBins; k++) d += prev[k] * prev[k]; tr.flux[t] = Math.sqrt(d / (fluxBins + 1)); }
+    prev.fill(0);
+    let L = 0; for (let b = 0; b < N_MEL; b++) L += Math.pow(MEL_FLOOR * S.loudWeight[b], 0.33) / N_MEL;
+    tr.loud[t] = L;
+    return;
+  }
+  const bins20 = S.n20 / 2 + 1, df20 = S.fs / S.n20;
+  const re = W.re20, im = W.im20, P = W.P20;
+  S.fft20.complex(fr, re, im);
+  for (let k = 0; k < bins20; k++) P[k] = re[k] * re[k] + im[k] * im[k];
+  // alpha ratio: 10 log10(E[1–5 kHz] / E[0–1 kHz]); Hammarberg: 10 log10(max P[0–2 kHz] / max P[2–5 kHz])
+  let s01 = 0, s15 = 0, m02 = 0, m25 = 0;
+  for (let k = 0; k < bins20; k++) {
+    const f = k * df20; if (f > 5000) break;
+    const p = P[k];
+    if (f < 1000) s01 += p; else s15 += p;
+    if (f < 2000) { if (p > m02) m02 = p; } else if (p > m25) m25 = p;
+  }
+  tr.alpha[t] = s01 > 0 ? 10 * Math.log10(Math.max(s15, SPEC_FLOOR) / s01) : 0;
+  tr.hamm[t] = m25 > 0 ? 10 * Math.log10(Math.max(m02, SPEC_FLOOR) / m25) : 0;
+  tr.slopeA[t] = logSpectralSlope(P, df20, 0, 500);
+  tr.slopeB[t] = logSpectralSlope(P, df20, 500, 1500);
+  // spectral flux: RMS difference of consecutive magnitude spectra, 0–5 kHz
+  const cur = W.curMag, prev = W.prevMag;
+  for (let k = 0; k < bins20; k++) cur[k] = Math.sqrt(P[k]);
+  if (t > 0) {
+    let d = 0; for (let k = 0; k <= fluxBins; k++) { const u = cur[k] - prev[k]; d += u * u; }
+    tr.flux[t] = Math.sqrt(d / (fluxBins + 1));
+  }
+  W.prevMag = cur; W.curMag = prev;
+  // mel bands (power; cMelspec) → loudness (cPlp: floor, equal-loudness weight, ^0.33, mean over
+  // the bands = cVectorOperation ll1) and MFCC 1–4 (HTK: ln with the floor, DCT-II, lifter 22)
+  const mel = W.mel;
+  applyMel(S.bank, P, mel);
+  let L = 0;
+  for (let b = 0; b < N_MEL; b++) {
+    const m = mel[b] < MEL_FLOOR ? MEL_FLOOR : mel[b];
+    L += Math.pow(m * S.loudWeight[b], 0.33);
+    mel[b] = Math.log(m);
+  }
+  tr.loud[t] = L / N_MEL;
+  for (let k = 0; k < 4; k++) { let s = 0; for (let b = 0; b < N_MEL; b++) s += S.dct[k * N_MEL + b] * mel[b]; tr.mfcc[k][t] = s; }
+  formants20(S, W, t, tr);
+}
+
+/**
+ * Formants: LPC (order 11, autocorrelation method) of the 20 ms spectrum resampled to ≈ 11 kHz
+ * (openSMILE cSpecResample → cLpc → cFormantLpc: no pre-emphasis, roots reflected into the unit
+ * circle, every complex root between 50 and 5450 Hz, no bandwidth limit).
+ */
+function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
+  // the frame band-limited to bins < K and resampled: y[i] = re[0] + Σ_{0<k<K} Re(X_k e^{2πiki/nd})
+  // (cSpecResample's inverse DFT), by the chirp-z convolution prepared in Setup
+  const K = S.lpcK, N = S.lpcN, re = W.re20, im = W.im20, y = W.lpcY;
+  const A = S.lpcA, C = S.lpcC, B = S.lpcB, pre = S.lpcPre, post = S.lpcPost, M2 = A.length;
+  A[0] = re[0]; A[1] = 0;
+  for (let k = 1; k < K; k++) {
+    const c = pre[2 * k], s = pre[2 * k + 1];
+    A[2 * k] = re[k] * c - im[k] * s; A[2 * k + 1] = re[k] * s + im[k] * c;
+  }
+  S.lpcFft.transform(C, A);
+  for (let j = 0; j < M2; j += 2) {
+    const ar = C[j], ai = C[j + 1], br = B[j], bi = B[j + 1];
+    A[j] = ar * br - ai * bi; A[j + 1] = ar * bi + ai * br;
+  }
+  S.lpcFft.inverseTransform(C, A);
+  for (let i = 0; i < N; i++) y[i] = C[2 * i] * post[2 * i] - C[2 * i + 1] * post[2 * i + 1];
+  A.fill(0); // the next frame's input: bins ≥ K stay zero
+  const r = W.lpcR;
+  for (let lag = 0; lag <= LPC_ORDER; lag++) { let s = 0; for (let i = lag; i < N; i++) s += y[i] * y[i - lag]; r[lag] = s; }
+  const a = levinson(r, LPC_ORDER, W.lpcScratch);
+  if (!a) return;
+  // openSMILE's cFormantLpc builds its root polynomial from the negated predictor
+  // (z^p − Σ a_k z^(p−k) where cLpc's A(z) = 1 + Σ a_k z^−k): parity means the same polynomial
+  for (let k = 1; k <= LPC_ORDER; k++) a[k] = -a[k];
+  const fm = formantsFromLpc(a, S.lpcFs, 50, 5450, W.rootState);
+  for (let k = 0; k < 3; k++) { tr.fF[k][t] = fm[k]?.frequency ?? 0; tr.fB[k][t] = fm[k]?.bandwidth ?? 0; }
+}
+
+/** Pitch candidates of the 60 ms frame starting at s0 (ACF on the decimated signal xP). */
+function pitchFrame(S: Setup, W: Work, xP: Float32Array, s0: number, po: PitchOptions): PitchCandidate[] {
+  windowedFrame(xP, Math.round((s0 + (S.len60 >> 1)) / S.dec), S.len60P, S.win60P, W.fr60P, true);
+  const acfP = W.acfP, rNorm = W.rNorm;
+  S.fft60P.power(W.fr60P, W.P60P);
+  S.fft60P.acfFromPower(W.P60P, acfP);
+  if (!(acfP[0] > 0)) return [];
+  const lim = Math.min(acfP.length, S.maxLagP + 2);
+  const inv0 = 1 / acfP[0];
+  for (let k = 0; k < lim; k++) rNorm[k] = acfP[k] * inv0 / Math.max(S.winAcf60[k], 1e-3);
+  return pitchCandidates(rNorm.subarray(0, lim), S.fsP, po, []);
+}
+
+/** Voice-quality descriptors of one voiced frame, into slot t (see `voiceFrame`). */
+interface Voice { hnr: Float64Array; h1h2: Float64Array; h1a3: Float64Array; fA: Float64Array[] }
+
+/**
+ * cHarmonics on the voiced 60 ms Gaussian frame starting at s0 with F0 = F: HNR from the frame's
+ * circular ACF, harmonic peaks of its magnitude spectrum, H1–H2, H1–A3 and the formant amplitudes.
+ * Runs only where the F0 path is voiced (openSMILE leaves these descriptors at 0 / −201 elsewhere),
+ * one power spectrum feeding both the magnitudes and the ACF.
+ */
+function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t: number, fF: Float64Array[], v: Voice, stored: Float64Array | null): void {
+  const fs = S.fs, len = S.len60, win = S.win60, fr = W.fr60;
+  const bins60 = S.n60 / 2 + 1, df60 = fs / S.n60;
+  const P = W.P60, mag = W.mag60, acf = W.acf60;
+  if (stored) P.set(stored.subarray(t * bins60, (t + 1) * bins60));
+  else {
+    for (let i = 0; i < len; i++) fr[i] = x[s0 + i] * win[i];
+    S.fft60.power(fr, P);
+  }
+  for (let k = 0; k < bins60; k++) mag[k] = Math.sqrt(P[k]);
+  S.fft60.acfFromPower(P, acf);
+  const acfLen = W.acfLen;
+  for (let k = 0; k < acfLen; k++) acf[k] = Math.abs(acf[k]);
+  // HNR (cHarmonics): ACF peak nearest to lag floor(fs/F0); 10 log10(r(τ) / (r(0) − r(τ))), −90..110 dB
+  let lag = Math.floor(fs / F);
+  if (lag < acfLen - 1) {
+    if (!isPeak(acf, acfLen, lag)) {
+      let o = 1; let found = -1;
+      while (lag - o > 0 || lag + o < acfLen - 1) {
+        if (lag - o > 0 && isPeak(acf, acfLen, lag - o)) { found = lag - o; break; }
+        if (lag + o < acfLen - 1 && isPeak(acf, acfLen, lag + o)) { found = lag + o; break; }
+        o++;
+      }
+      if (found >= 0) lag = found;
+    }
+    const d = acf[0] - acf[lag];
+    let h = d === 0 ? 1e11 : acf[lag] / d;
+    h = Math.min(1e11, Math.max(1e-9, h));
+    v.hnr[t] = 10 * Math.log10(h);
+  }
+  // harmonics, H1–H2, H1–A3, formant amplitudes (cHarmonics)
+  const hBin = W.hBin, hMag = W.hMag, hF = W.hF, hM = W.hM, logRel = W.logRel, fIdx = W.fIdx;
+  harmonicPeaks(F, mag, bins60, df60, hBin, hMag, hF, hM);
+  const m0 = hMag[0];
+  logRel[0] = 0;
+  for (let i = 1; i < N_HARM; i++) {
+    logRel[i] = m0 > 0 ? (hM[i] > 0 ? Math.max(-200, 20 * (Math.log10(hM[i]) - Math.log10(m0))) : -200) : LOG_REL_FLOOR;
+    if (hBin[i] === hBin[i - 1]) { hBin[i] = 0; hF[i] = 0; hMag[i] = 0; hM[i] = 0; logRel[i] = LOG_REL_FLOOR; }
+  }
+  // openSMILE's "H1" and "H2" index its harmonic array from 0 = F0, so its H1–H2 is the level of
+  // the 2nd harmonic minus the 3rd, and H1–A3 the 2nd harmonic minus the F3 amplitude
+  v.h1h2[t] = clamp201(logRel[1] - logRel[2]);
+  for (let k = 0; k < 3; k++) {
+    const c = fF[k][t]; const lo = 0.8 * c, hi = 1.2 * c;
+    let best = -1, bm = 0;
+    for (let h = 0; h < N_HARM; h++) if (hF[h] >= lo && hF[h] <= hi && hMag[h] > bm) { best = h; bm = hMag[h]; }
+    fIdx[k] = best;
+  }
+  v.h1a3[t] = fIdx[2] >= 0 ? clamp201(logRel[1] - logRel[fIdx[2]]) : clamp201(logRel[1] - 201);
+  for (let k = 0; k < 3; k++) v.fA[k][t] = fIdx[k] >= 0 ? logRel[fIdx[k]] : 0;
+}
+const clamp201 = (v: number) => Math.max(-201, Math.min(201, v));
+
 /** Compute the eGeMAPS v02 LLDs and functionals of mono `samples` at `sampleRate`. */
 export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: EgemapsOptions = {}): EgemapsResult {
   const fs = sampleRate;
   const S = setupFor(fs);
+  const W = workFor(S);
+  W.rootState.zr = new Float64Array(0); W.rootState.zi = new Float64Array(0);
+  W.prevMag.fill(0);
   const po: PitchOptions = { ...PITCH_DEFAULTS, ...opts.pitch };
   const rmsFloor = opts.voicingRmsFloor ?? 0.001;
+  W.acfLen = Math.min(S.n60 / 2 + 1, Math.ceil(fs / po.minF0) + 4);
   const x = samples;
-  const T = Math.max(1, Math.floor(x.length / S.hop));
-  const bins20 = S.n20 / 2 + 1;
-  const df20 = fs / S.n20;
+  // openSMILE's framing: frame t covers [t·hop, t·hop + len) ("frameCenterSpecial = left"),
+  // whole frames only; the 60 ms levels have fewer frames than the 20 ms ones.
+  const T = Math.max(1, Math.floor((x.length - S.len20) / S.hop) + 1);
+  const T60 = Math.max(0, Math.min(T, Math.floor((x.length - S.len60) / S.hop) + 1));
 
   // LLD tracks
-  const loud = new Float64Array(T), alpha = new Float64Array(T), hamm = new Float64Array(T);
-  const slopeA = new Float64Array(T), slopeB = new Float64Array(T), flux = new Float64Array(T);
-  const mfcc = [new Float64Array(T), new Float64Array(T), new Float64Array(T), new Float64Array(T)];
-  const fF = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
-  const fB = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
-  const energy = new Float64Array(T); const rms60 = new Float64Array(T); const localPeak = new Float64Array(T);
-  const cands: PitchCandidate[][] = new Array(T);
-
-  const fr20 = new Float64Array(S.len20), fr60P = new Float64Array(S.len60P);
-  const binsP = S.fft60P.size / 2 + 1; const dfP = S.fsP / S.fft60P.size;
-  const P20 = new Float64Array(bins20), P60P = new Float64Array(binsP), acfP = new Float64Array(binsP);
-  const rNorm = new Float64Array(binsP);
-  // power spectra of the pitch frames, kept up to 5.5 kHz for the harmonics
-  const harmBins = Math.min(binsP, Math.ceil(5500 / dfP) + 2);
-  const mag60 = new Float32Array(T * harmBins);
-  const xP = S.dec > 1 ? decimate2(x) : x;
-  let prevMag = new Float64Array(bins20), curMag = new Float64Array(bins20);
-  const mel = new Float64Array(N_MEL);
-  const lpcR = new Float64Array(LPC_ORDER + 1);
-  const lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
-  const rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
-  const fluxBins = Math.min(bins20 - 1, Math.floor(5000 / df20));
+  const tr: Tracks20 = {
+    loud: new Float64Array(T), alpha: new Float64Array(T), hamm: new Float64Array(T),
+    slopeA: new Float64Array(T), slopeB: new Float64Array(T), flux: new Float64Array(T),
+    mfcc: [new Float64Array(T), new Float64Array(T), new Float64Array(T), new Float64Array(T)],
+    fF: [new Float64Array(T), new Float64Array(T), new Float64Array(T)],
+    fB: [new Float64Array(T), new Float64Array(T), new Float64Array(T)],
+    energy: new Float64Array(T),
+  };
+  const { loud, alpha, hamm, slopeA, slopeB, flux, mfcc, fF, fB, energy } = tr;
+  const rms60 = new Float64Array(T60); const localPeak = new Float64Array(T60);
+  const cands: PitchCandidate[][] = new Array(T60);
+  const useShs = (opts.f0Method ?? 'shs') === 'shs';
+  const shsCand = new Float64Array(useShs ? T60 * 12 : 0);
+  const p60store = useShs ? W.p60For(T60) : null;
+  const xP = useShs ? x : S.dec > 1 ? decimate2(x) : x;
   let globalPeak = 0;
   const nBlocks = Math.ceil(x.length / S.hop) + 1;
   const blockPeak = new Float64Array(nBlocks);
@@ -219,123 +531,56 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   }
 
   for (let t = 0; t < T; t++) {
-    const c = t * S.hop + (S.hop >> 1);
-    // ---------- 20 ms Hamming frame ----------
-    windowedFrame(x, c, S.len20, S.win20, fr20);
-    {
-      const a = c - (S.len20 >> 1); let e = 0;
-      for (let i = 0; i < S.len20; i++) { const j = a + i; if (j >= 0 && j < x.length) e += x[j] * x[j]; }
-      energy[t] = e / S.len20; // energy2: mean square of the frame
-    }
-    if (energy[t] === 0) {
-      // digital silence: every 20 ms descriptor is 0 except the flux against the previous frame
-      if (t > 0) { let d = 0; for (let k = 0; k <= fluxBins; k++) d += prevMag[k] * prevMag[k]; flux[t] = Math.sqrt(d / (fluxBins + 1)); }
-      prevMag.fill(0);
-    } else {
-    S.fft20.power(fr20, P20);
-    // alpha ratio: 10 log10(E[1–5 kHz] / E[0–1 kHz]); Hammarberg: 10 log10(max P[0–2 kHz] / max P[2–5 kHz])
-    let s01 = 0, s15 = 0, m02 = 0, m25 = 0;
-    for (let k = 0; k < bins20; k++) {
-      const f = k * df20; if (f > 5000) break;
-      const p = P20[k];
-      if (f < 1000) s01 += p; else s15 += p;
-      if (f < 2000) { if (p > m02) m02 = p; } else if (p > m25) m25 = p;
-    }
-    alpha[t] = s01 > 0 ? 10 * Math.log10(Math.max(s15, SPEC_FLOOR) / s01) : 0;
-    hamm[t] = m25 > 0 ? 10 * Math.log10(Math.max(m02, SPEC_FLOOR) / m25) : 0;
-    slopeA[t] = logSpectralSlope(P20, df20, 0, 500);
-    slopeB[t] = logSpectralSlope(P20, df20, 500, 1500);
-    // spectral flux: RMS difference of consecutive magnitude spectra, 0–5 kHz
-    for (let k = 0; k < bins20; k++) curMag[k] = Math.sqrt(P20[k]);
-    if (t > 0) {
-      let d = 0; for (let k = 0; k <= fluxBins; k++) { const u = curMag[k] - prevMag[k]; d += u * u; }
-      flux[t] = Math.sqrt(d / (fluxBins + 1));
-    }
-    [prevMag, curMag] = [curMag, prevMag];
-    // mel bands (power) → MFCC 1–4 (HTK: log, DCT-II, lifter 22) and loudness (PLP auditory spectrum)
-    let L = 0;
-    for (let b = 0; b < N_MEL; b++) {
-      const w = S.mfccBank.weights[b]; const k0 = S.mfccBank.lo[b]; let s = 0;
-      for (let k = 0; k < w.length; k++) s += w[k] * P20[k0 + k];
-      mel[b] = s;
-      L += Math.pow(S.loudWeight[b] * s, 0.33);
-    }
-    loud[t] = L;
-    for (let b = 0; b < N_MEL; b++) mel[b] = Math.log(Math.max(mel[b], 1e-12));
-    for (let k = 0; k < 4; k++) { let s = 0; for (let b = 0; b < N_MEL; b++) s += S.dct[k * N_MEL + b] * mel[b]; mfcc[k][t] = s; }
-    // formants: LPC of the spectrum band-limited to 5.5 kHz (= resampled to 11 kHz)
-    bandLimitedAcf(P20, df20, LPC_FS, LPC_ORDER, lpcR, S.lpcCos);
-    const a = levinson(lpcR, LPC_ORDER, lpcScratch);
-    if (a) {
-      const fm = formantsFromLpc(a, LPC_FS, 50, 5450, rootState).filter((q) => q.bandwidth < MAX_FORMANT_BW);
-      for (let k = 0; k < 3; k++) { fF[k][t] = fm[k]?.frequency ?? 0; fB[k][t] = fm[k]?.bandwidth ?? 0; }
-    }
-    }
-    // ---------- 60 ms Gaussian frame (pitch: on the decimated signal) ----------
-    const cP = Math.round(c / S.dec);
-    windowedFrame(xP, cP, S.len60P, S.win60P, fr60P, true);
-    let e60 = 0, pk = 0;
-    for (let i = 0; i < S.len60P; i++) e60 += fr60P[i] * fr60P[i];
-    {
-      // the frame's absolute peak from the per-hop block maxima it covers
-      const b0 = Math.max(0, Math.floor((c - (S.len60 >> 1)) / S.hop)), b1 = Math.min(nBlocks - 1, Math.floor((c + (S.len60 >> 1)) / S.hop));
-      for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
-    }
-    rms60[t] = Math.sqrt(e60 / S.len60P); localPeak[t] = pk;
-    if (rms60[t] < rmsFloor) { cands[t] = []; continue; } // below the voicing floor: unvoiced whatever the ACF says
-    S.fft60P.power(fr60P, P60P);
-    mag60.set(P60P.subarray(0, harmBins), t * harmBins);
-    S.fft60P.acfFromPower(P60P, acfP);
-    if (acfP[0] > 0) {
-      const lim = Math.min(acfP.length, S.maxLagP + 2);
-      for (let k = 0; k < lim; k++) rNorm[k] = acfP[k] / acfP[0] / Math.max(S.winAcf60[k], 1e-3);
-      cands[t] = pitchCandidates(rNorm.subarray(0, lim), S.fsP, po, []);
-    } else cands[t] = [];
+    const s0 = t * S.hop;
+    frame20(S, W, x, s0, t, tr);
+    if (t >= T60) continue;
+    // 60 ms Gaussian frame: the voicing floor (full rate) and the pitch candidates (decimated)
+    let e60 = 0;
+    for (let i = 0; i < S.len60; i++) { const v = x[s0 + i] * S.win60[i]; e60 += v * v; }
+    rms60[t] = Math.sqrt(e60 / S.len60);
+    let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
+    const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
+    for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
+    localPeak[t] = pk;
+    if (useShs) {
+      // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge)
+      const fr = W.fr60, P = W.P60, mag = W.mag60;
+      for (let i = 0; i < S.len60; i++) fr[i] = x[s0 + i] * S.win60[i];
+      S.fft60.power(fr, P);
+      p60store!.set(P, t * P.length); // kept for the voiced frames' HNR and harmonics
+      for (let k = 0; k < P.length; k++) mag[k] = Math.sqrt(P[k]);
+      shsCandidates(S.shs, mag, shsCand.subarray(t * 12, t * 12 + 12));
+    } else cands[t] = rms60[t] < rmsFloor ? [] : pitchFrame(S, W, xP, s0, po); // below the floor: unvoiced (openSMILE volmerge)
   }
 
-  // ---------- F0 path, voicing ----------
-  const { f0, strength } = viterbiPitch(cands, localPeak, globalPeak, po);
-  for (let t = 0; t < T; t++) if (rms60[t] < rmsFloor) f0[t] = 0;
+  // ---------- F0 path, voicing (T60 frames; the 20 ms frames beyond count as unvoiced) ----------
+  const f0path = useShs ? viterbiSmooth(shsCand, T60) : viterbiPitch(cands, localPeak, globalPeak, po).f0;
+  const f0 = new Float64Array(T);
+  for (let t = 0; t < T60; t++) f0[t] = rms60[t] < rmsFloor ? 0 : f0path[t];
   const f0st = new Float64Array(T);
   for (let t = 0; t < T; t++) f0st[t] = f0[t] > 0 ? 12 * Math.log2(f0[t] / 27.5) : 0;
 
   // ---------- voice quality ----------
-  const chains = trackPeriods(x, fs, f0, S.hop);
-  const { jitter, shimmer } = jitterShimmer(chains, T, S.hop, S.len60, f0);
-  const hnr = new Float64Array(T), h1h2 = new Float64Array(T), h1a3 = new Float64Array(T);
-  const fA = [new Float64Array(T), new Float64Array(T), new Float64Array(T)];
-  for (let t = 0; t < T; t++) {
-    if (f0[t] <= 0) continue;
-    const r = Math.min(0.9999, Math.max(1e-4, strength[t]));
-    hnr[t] = 10 * Math.log10(r / (1 - r));
-    // harmonic magnitudes from the 60 ms Gaussian-windowed power spectrum (of the pitch frame)
-    const m = mag60.subarray(t * harmBins, (t + 1) * harmBins); const F = f0[t];
-    const harm = (h: number) => { // peak magnitude within ±F0/4 of h·F0
-      const lo = Math.max(0, Math.floor((h - 0.25) * F / dfP)), hi = Math.min(harmBins - 1, Math.ceil((h + 0.25) * F / dfP));
-      let v = 0; for (let k = lo; k <= hi; k++) if (m[k] > v) v = m[k];
-      return Math.sqrt(v);
-    };
-    const H1 = harm(1), H2 = harm(2);
-    const amp = (k: number) => { // highest harmonic within the formant's bandwidth (nearest one if none)
-      const Fk = fF[k][t], Bk = fB[k][t];
-      if (!(Fk > 0)) return 0;
-      let hLo = Math.ceil((Fk - Bk / 2) / F), hHi = Math.floor((Fk + Bk / 2) / F);
-      if (hLo < 1) hLo = 1;
-      if (hHi < hLo) { hLo = hHi = Math.max(1, Math.round(Fk / F)); }
-      while (hLo > 1 && (hLo + 0.25) * F >= S.fsP / 2) { hLo--; hHi = hLo; }
-      let v = 0; for (let h = hLo; h <= hHi && (h + 0.25) * F < S.fsP / 2; h++) v = Math.max(v, harm(h));
-      return v;
-    };
-    const rel = (a: number, b: number) => (a > 0 && b > 0 ? 20 * Math.log10(a / b) : 0);
-    h1h2[t] = rel(H1, H2);
-    const A = [amp(0), amp(1), amp(2)];
-    h1a3[t] = rel(H1, A[2]);
-    for (let k = 0; k < 3; k++) fA[k][t] = rel(A[k], H1);
+  // jitter.ts works on frames centred at (t + ½)·hop: shift the left-aligned 60 ms frames onto that grid
+  const shift = Math.round((S.len60 / 2 - S.hop / 2) / S.hop);
+  const f0c = new Float64Array(T + shift);
+  for (let t = 0; t < T; t++) f0c[t + shift] = f0[t];
+  const chains = trackPeriods(x, fs, f0c, S.hop);
+  const js = jitterShimmer(chains, T + shift, S.hop, S.len60, f0c);
+  const jitter = js.jitter.slice(shift), shimmer = js.shimmer.slice(shift);
+  const voice: Voice = { hnr: new Float64Array(T), h1h2: new Float64Array(T), h1a3: new Float64Array(T),
+    fA: [new Float64Array(T), new Float64Array(T), new Float64Array(T)] };
+  const { hnr, h1h2, h1a3, fA } = voice;
+  for (let t = 0; t < T60; t++) {
+    if (f0[t] > 0) voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice, p60store);
+    else for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR;
   }
+  // unvoiced 60 ms frames beyond T60 carry no harmonics level at all
+  const fAv = fA.map((v) => v.subarray(0, T60));
 
   // ---------- smoothing ----------
-  const voicedOnly = (v: Float64Array) => v.map((u, t) => (f0[t] > 0 ? u : 0));
-  const unvoicedOnly = (v: Float64Array) => v.map((u, t) => (f0[t] > 0 ? 0 : u));
+  const gate = (v: Float64Array) => v.map((u, t) => (f0[t] > 0 ? u : 0)).subarray(0, T60);
+  const ungate = (v: Float64Array) => v.map((u, t) => (f0[t] > 0 ? 0 : u)).subarray(0, T60);
   const lldRaw: Float64Array[] = [
     sma3(loud), sma3(alpha), sma3(hamm), sma3(slopeA), sma3(slopeB), sma3(flux),
     sma3(mfcc[0]), sma3(mfcc[1]), sma3(mfcc[2]), sma3(mfcc[3]),
@@ -353,7 +598,7 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   // ---------- functionals ----------
   const out: Record<string, number> = {};
   const secondsPerFrame = HOP_S;
-  const duration = T * HOP_S;
+  const f0sm = sma3nz(f0st.subarray(0, T60));
   const ten = (name: string, v: Float64Array) => {
     const s = Float64Array.from(v).sort();
     const p = peaks(v, secondsPerFrame);
@@ -361,32 +606,39 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
       percentile(s, 0.8) - percentile(s, 0.2), p.meanRisingSlope, p.stddevRisingSlope, p.meanFallingSlope, p.stddevFallingSlope];
     TEN.forEach((f, i) => { out[`${name}_${f}`] = vals[i]; });
   };
-  const f0sm = lldRaw[10];
   ten(F0, nonZero(f0sm));
   ten('loudness_sma3', lldRaw[0]);
   const ms = (name: string, v: Float64Array) => { out[`${name}_amean`] = amean(v); out[`${name}_stddevNorm`] = stddevNorm(v); };
   ms('spectralFlux_sma3', lldRaw[5]);
   for (let k = 0; k < 4; k++) ms(`mfcc${k + 1}_sma3`, lldRaw[6 + k]);
-  // voiced-only descriptors: zeroed where F0 = 0, sma3nz, then over the non-zero frames
-  const voicedSrc = [jitter, shimmer, hnr, h1h2, h1a3, fF[0], fB[0], fA[0], fF[1], fB[1], fA[1], fF[2], fB[2], fA[2]];
-  VOICED_LLD.forEach((l, i) => ms(`${l}_sma3nz`, nonZero(sma3nz(voicedOnly(voicedSrc[i])))));
+  // voice-quality descriptors as openSMILE selects them: jitter, shimmer, HNR, H1–H2, H1–A3 and the
+  // formant amplitudes straight from their components (0 when unvoiced; the amplitudes −201 dB),
+  // formant frequencies and bandwidths zeroed where unvoiced; sma3nz, then over the non-zero frames
+  const voicedSrc = [jitter.subarray(0, T60), shimmer.subarray(0, T60), hnr.subarray(0, T60), h1h2.subarray(0, T60), h1a3.subarray(0, T60),
+    gate(fF[0]), gate(fB[0]), fAv[0], gate(fF[1]), gate(fB[1]), fAv[1], gate(fF[2]), gate(fB[2]), fAv[2]];
+  VOICED_LLD.forEach((l, i) => ms(`${l}_sma3nz`, nonZero(sma3nz(voicedSrc[i]))));
   const spectralSrc = [alpha, hamm, slopeA, slopeB, flux];
   SPECTRAL.forEach((l, i) => {
     const vname = l.startsWith('slope') ? l.replace('slope', 'slopeV') : `${l}V`;
-    ms(`${vname}_sma3nz`, nonZero(sma3nz(voicedOnly(spectralSrc[i]))));
+    ms(`${vname}_sma3nz`, nonZero(sma3nz(gate(spectralSrc[i]))));
   });
-  for (let k = 0; k < 4; k++) ms(`mfcc${k + 1}V_sma3nz`, nonZero(sma3nz(voicedOnly(mfcc[k]))));
+  for (let k = 0; k < 4; k++) ms(`mfcc${k + 1}V_sma3nz`, nonZero(sma3nz(gate(mfcc[k]))));
   SPECTRAL.forEach((l, i) => {
     const uname = l.startsWith('slope') ? l.replace('slope', 'slopeUV') : `${l}UV`;
-    out[`${uname}_sma3nz_amean`] = amean(nonZero(sma3nz(unvoicedOnly(spectralSrc[i]))));
+    out[`${uname}_sma3nz_amean`] = amean(nonZero(sma3nz(ungate(spectralSrc[i]))));
   });
-  out.loudnessPeaksPerSec = peaks(lldRaw[0], secondsPerFrame).numPeaks / duration;
-  const voicedRuns = runLengths(f0sm, true), unvoicedRuns = runLengths(f0sm, false);
-  out.VoicedSegmentsPerSec = voicedRuns.length / duration;
-  const [mv, sv] = meanStd(voicedRuns.map((n) => n * HOP_S));
-  const [mu, su] = meanStd(unvoicedRuns.map((n) => n * HOP_S));
-  out.MeanVoicedSegmentLengthSec = mv; out.StddevVoicedSegmentLengthSec = sv;
-  out.MeanUnvoicedSegmentLength = mu; out.StddevUnvoicedSegmentLength = su;
+  out.loudnessPeaksPerSec = peaks(lldRaw[0], secondsPerFrame).numPeaks / (T * HOP_S);
+  const dur60 = Math.max(1, T60 - 1) * HOP_S; // see f0seg below
+  // cFunctionalSegments on the smoothed F0 contour: voiced = nonX, unvoiced = eqX (X = 0), in seconds
+  // openSMILE's segment functionals see one 60 ms frame fewer (T60 − 1), in the counts and in the
+  // duration (measured on test/fixtures/egemaps-opensmile: then all six agree to 0.01 %)
+  const f0seg = f0sm.subarray(0, Math.max(0, f0sm.length - 1));
+  const voicedSeg = segmentLengths(f0seg, false), unvoicedSeg = segmentLengths(f0seg, true);
+  out.VoicedSegmentsPerSec = voicedSeg.length / dur60;
+  const [mv, sv] = segmentStats(voicedSeg);
+  const [mu, su] = segmentStats(unvoicedSeg);
+  out.MeanVoicedSegmentLengthSec = mv * HOP_S; out.StddevVoicedSegmentLengthSec = sv * HOP_S;
+  out.MeanUnvoicedSegmentLength = mu * HOP_S; out.StddevUnvoicedSegmentLength = su * HOP_S;
   const leq = amean(energy);
   out.equivalentSoundLevel_dBp = 10 * Math.log10(Math.max(leq, 1e-12));
 

@@ -100,9 +100,9 @@ export function formantsFromLpc(a: Float64Array, fs: number, minF = 50, maxF = 5
   for (const [re, im] of roots) {
     if (im <= 0) continue;
     const f = Math.atan2(im, re) * fs / (2 * Math.PI);
-    const mag = Math.hypot(re, im);
-    const bw = -Math.log(mag) * fs / Math.PI;
-    if (f >= minF && f <= maxF && bw > 0) out.push({ frequency: f, bandwidth: bw });
+    // a root outside the unit circle is reflected into it (1/z̄: same angle, modulus 1/|z|), as openSMILE does
+    const bw = Math.abs(Math.log(Math.hypot(re, im))) * fs / Math.PI;
+    if (f >= minF && f <= maxF) out.push({ frequency: f, bandwidth: bw });
   }
   out.sort((p, q) => p.frequency - q.frequency);
   return out;

@@ -1,6 +1,7 @@
 /**
  * The speech preprocessing chain of MM (SPEC §1) and the feature extraction after it:
- *   decode + cleanse → resample to 16 kHz mono → (denoise) → VAD: cut leading/trailing silence → eGeMAPS.
+ *   decode + cleanse → resample to 16 kHz mono → (denoise) → (VAD: cut leading/trailing silence) → eGeMAPS.
+ * Parity mode is the default: no denoising, no VAD (both options), so the features are openSMILE eGeMAPSv02's.
  * Browser-safe: bytes in, features out.
  */
 import { cleanseWav, cleanseSamples, type CleanseOptions, type RejectReason } from './cleanse.js';
@@ -14,7 +15,10 @@ export const TARGET_RATE = 16000;
 export interface PipelineOptions extends CleanseOptions {
   /** Spectral-subtraction denoising (default false: eGeMAPS is defined on the raw signal). */
   denoise?: boolean;
-  /** Cut leading/trailing silence with the energy VAD (default true). */
+  /**
+   * Cut leading/trailing silence with the energy VAD (default false: parity mode, the features are
+   * openSMILE's on the whole recording; the VAD changes every segment-based functional).
+   */
   vad?: boolean;
   /** Resample to 16 kHz first (default true). */
   resample?: boolean;
@@ -32,7 +36,7 @@ export function preprocess(samples: Float32Array, sampleRate: number, opts: Pipe
   let x = samples; let fs = sampleRate;
   if (opts.resample !== false && fs !== TARGET_RATE) { x = resample(x, fs, TARGET_RATE); fs = TARGET_RATE; }
   if (opts.denoise) x = spectralSubtraction(x, fs);
-  if (opts.vad !== false) {
+  if (opts.vad === true) {
     const t = trimSilence(x, fs);
     if (!t.speechFound) return { ok: false, reason: 'no-speech', message: 'voice activity detection found no speech' };
     x = t.samples;

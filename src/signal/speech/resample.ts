@@ -3,13 +3,13 @@
  * of Smith & Gossett). The low-pass cut-off sits below the lower of the two Nyquist frequencies so
  * nothing above the new Nyquist folds back (anti-aliasing):
  *   y(t) = Σ_k x[k] · 2f_c/f_in · sinc(2f_c (t − k)/f_in) · w_Kaiser((t − k)/L)
- * Passband edge 0.80 × Nyquist, stopband edge 0.975 × Nyquist, Kaiser β = 8.6 (≈ −85 dB side lobes).
+ * Passband edge 0.90 × Nyquist, stopband edge 0.98 × Nyquist (openSMILE parity needs the band up to 7.2 kHz at 16 kHz: MFCC and loudness use 20–8000 Hz), Kaiser β = 8.6 (≈ −85 dB side lobes).
  */
 
 export interface ResampleOptions {
-  /** Passband edge as a fraction of the lower Nyquist frequency (default 0.80). */
+  /** Passband edge as a fraction of the lower Nyquist frequency (default 0.90). */
   passband?: number;
-  /** Stopband edge as a fraction of the lower Nyquist frequency (default 0.975). */
+  /** Stopband edge as a fraction of the lower Nyquist frequency (default 0.98). */
   stopband?: number;
   /** Kaiser window β (default 8.6). */
   beta?: number;
@@ -96,7 +96,7 @@ function polyphase(fsIn: number, fsOut: number, o: Required<ResampleOptions>): P
 /** Resample `x` from `fsIn` to `fsOut`; the output has round(n · fsOut / fsIn) samples. */
 export function resample(x: Float32Array, fsIn: number, fsOut: number, opts: ResampleOptions = {}): Float32Array {
   if (fsIn === fsOut) return x.slice();
-  const o = { passband: opts.passband ?? 0.8, stopband: opts.stopband ?? 0.975, beta: opts.beta ?? 8.6 };
+  const o = { passband: opts.passband ?? 0.9, stopband: opts.stopband ?? 0.98, beta: opts.beta ?? 8.6 };
   const nOut = Math.round(x.length * fsOut / fsIn);
   const y = new Float32Array(nOut);
   const n = x.length;

@@ -44,6 +44,17 @@ export class RealFft {
     return dst;
   }
 
+  /** Complex spectrum X_k = Σ x_n e^{−2πikn/N}, k = 0..size/2 (re, im), of `frame` zero-padded to size. */
+  complex(frame: ArrayLike<number>, re: Float64Array, im: Float64Array): void {
+    const inp = this.inp;
+    const n = Math.min(frame.length, this.size);
+    for (let i = 0; i < n; i++) inp[i] = frame[i];
+    inp.fill(0, n);
+    this.fft.realTransform(this.out, inp);
+    const o = this.out;
+    for (let k = 0; k <= this.size / 2; k++) { re[k] = o[2 * k]; im[k] = o[2 * k + 1]; }
+  }
+
   /** Autocorrelation r(τ), τ = 0..size/2, from a one-sided power spectrum (Wiener–Khinchin). */
   acfFromPower(power: Float64Array, dst: Float64Array): Float64Array {
     const inp = this.inp; const N = this.size;

@@ -1,0 +1,260 @@
+/**
+ * F0 as openSMILE's eGeMAPSv02 computes it: subharmonic summation on an octave-scaled spectrum
+ * (cSpecScale → cPitchShs) and its Viterbi smoother (cPitchSmootherViterbi), written from the
+ * behaviour its source and configuration describe (no code copied). Parameters are eGeMAPS':
+ *
+ *  - spectrum: magnitude of the 60 ms Gaussian frame (σ 0.4), zero-padded FFT;
+ *  - peak enhancement (bins more than 2 away from a local maximum, between two maxima, set to 0),
+ *    [¼ ½ ¼] smoothing, natural cubic spline onto an octave axis from 25 Hz to fs/2 with as many
+ *    points as FFT bins, auditory weight 0.5 + atan(3(i + 1 − s)/ppo)/π per point;
+ *  - SHS: 15 harmonics, compression 0.85, shift floor(ppo·log2 h), sum / 15; the 6 highest local
+ *    maxima (greedy), refined by a parabola on the octave axis; voicing 1 − mean/score; candidates
+ *    outside 55–1000 Hz dropped; the best-scoring first;
+ *  - Viterbi: states = the 6 candidates + unvoiced; local cost (−ln p + 4·[p < 0.7])·2 + range
+ *    weight for a candidate, 2·4 for "unvoiced" when any candidate has p ≥ 0.7; transitions
+ *    10·|ln(f/f′)| + 10·|ln(f/f′) − last change| between voiced states (999 to an empty one),
+ *    10 between voiced and unvoiced, 1 unvoiced → unvoiced; the last change is the value of the
+ *    previous evaluation in the smoother's loop order (as openSMILE's is); paths decided when they
+ *    merge or after 40 frames, the rest by the cheapest path at the end.
+ */
+
+const N_CAND = 6;
+const N_STATES = N_CAND + 1; // + unvoiced
+const UV = N_CAND;
+const VOICE_CUTOFF = 0.7;
+const MIN_F0 = 55, MAX_F0 = 1000;
+const N_HARM = 15, COMPRESSION = 0.85;
+const BUFLEN = 40;
+const W_LOCAL = 2, W_TVV = 10, W_TVVD = 10, W_TVUV = 10, W_THR = 4, W_RANGE = 1;
+
+/** Per-FFT-size set-up: the octave axis, the spline's fixed parts, the auditory weights. */
+export class ShsSetup {
+  nMag: number; xo: Float64Array; sigma: Float64Array; diff1: Float64Array; diff2: Float64Array;
+  k: Int32Array; ca: Float64Array; cc: Float64Array; cd: Float64Array; audw: Float64Array;
+  fmint: number; fstept: number; ppo: number; shifts: Int32Array;
+  y: Float64Array; y2: Float64Array; u: Float64Array; spec: Float64Array; ss: Float64Array;
+  /** The spline's data-independent recursion: p[i], y2 coefficients, 1/diff1, 1/diff2. */
+  pp: Float64Array; y2c: Float64Array; id1: Float64Array; id2: Float64Array;
+  constructor(fftSize: number, fs: number) {
+    const n = fftSize / 2 + 1; this.nMag = n;
+    const df = fs / fftSize;
+    const xo = new Float64Array(n);
+    for (let i = 1; i < n; i++) xo[i] = Math.log2(i * df);
+    xo[0] = 2 * xo[1] - xo[2];
+    this.xo = xo;
+    this.sigma = new Float64Array(n); this.diff1 = new Float64Array(n); this.diff2 = new Float64Array(n);
+    for (let i = 1; i < n - 1; i++) {
+      this.sigma[i] = (xo[i] - xo[i - 1]) / (xo[i + 1] - xo[i - 1]);
+      this.diff1[i] = (xo[i + 1] - xo[i]) * (xo[i + 1] - xo[i - 1]);
+      this.diff2[i] = (xo[i] - xo[i - 1]) * (xo[i + 1] - xo[i - 1]);
+    }
+    this.pp = new Float64Array(n); this.y2c = new Float64Array(n); this.id1 = new Float64Array(n); this.id2 = new Float64Array(n);
+    for (let i = 1; i < n - 1; i++) {
+      const p = 1 / (this.sigma[i] * this.y2c[i - 1] + 2);
+      this.pp[i] = p; this.y2c[i] = (this.sigma[i] - 1) * p;
+      this.id1[i] = 1 / this.diff1[i]; this.id2[i] = 1 / this.diff2[i];
+    }
+    const minF = 25, maxF = df * (n - 1);
+    const fmin = Math.log2(minF), fmax = Math.log2(maxF);
+    const step = (fmax - fmin) / (n - 1);
+    this.fmint = fmin; this.fstept = step;
+    this.k = new Int32Array(n); this.ca = new Float64Array(n); this.cc = new Float64Array(n); this.cd = new Float64Array(n);
+    let ku = 1;
+    for (let i = 0; i < n; i++) {
+      const x = Math.min(fmin + i * step, xo[n - 1]);
+      while (ku < n - 1 && xo[ku] < x) ku++;
+      const kl = ku - 1; this.k[i] = kl;
+      const range = xo[ku] - xo[kl];
+      const a = (xo[ku] - x) / range, b = 1 - a, r2 = range * range / 6;
+      this.ca[i] = a; this.cc[i] = (a * a * a - a) * r2; this.cd[i] = (b * b * b - b) * r2;
+    }
+    const nOct = Math.log2(maxF / minF);
+    this.ppo = n / nOct;
+    const s = this.ppo * Math.log2(65 / 50) - 1;
+    this.audw = Float64Array.from({ length: n }, (_, i) => 0.5 + Math.atan(3 * (i + 1 - s) / this.ppo) / Math.PI);
+    this.shifts = Int32Array.from({ length: N_HARM + 1 }, (_, h) => (h >= 2 ? Math.floor(this.ppo * Math.log2(h)) : 0));
+    this.y = new Float64Array(n); this.y2 = new Float64Array(n); this.u = new Float64Array(n);
+    this.spec = new Float64Array(n); this.ss = new Float64Array(n);
+  }
+}
+
+/**
+ * SHS candidates of one frame from its magnitude spectrum `mag` (nMag bins; overwritten):
+ * writes f0 (Hz, 0 = empty) and voicing of the 6 candidates into out[2c], out[2c + 1].
+ */
+export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array): void {
+  const n = S.nMag, a = S.y;
+  for (let i = 0; i < n; i++) a[i] = mag[i];
+  // peak enhancement: between consecutive local maxima, keep ±2 bins around each
+  let nMax = 0;
+  const isMax = (i: number) => (i === 0 ? a[0] > a[1] : i === n - 1 ? a[n - 1] > a[n - 2] : a[i] > a[i - 1] && a[i] >= a[i + 1]);
+  // maxima are found on the unmodified spectrum: collect first
+  const pos = S.u; // scratch (Int-valued)
+  for (let i = 0; i < n; i++) if (isMax(i)) pos[nMax++] = i;
+  if (nMax === 1) { for (let j = 3; j < n; j++) a[j] = 0; } // openSMILE's single-maximum branch
+  else for (let m = 1; m < nMax; m++) for (let j = pos[m - 1] + 3; j <= pos[m] - 3; j++) a[j] = 0;
+  // [¼ ½ ¼] smoothing (the last bin unchanged)
+  let aim1 = 0;
+  for (let i = 0; i < n - 1; i++) { const ai = a[i]; a[i] = (aim1 + 2 * ai + a[i + 1]) / 4; aim1 = ai; }
+  // natural cubic spline through (xo, a), evaluated on the octave axis
+  const y2 = S.y2, u = S.u;
+  // (the y2 recursion does not depend on the data: precomputed in ShsSetup; ut with reciprocals,
+  // which can differ from openSMILE's divisions in the last bit only)
+  const sig = S.sigma, pp = S.pp, y2c = S.y2c, id1 = S.id1, id2 = S.id2;
+  y2[0] = 0; u[0] = 0;
+  for (let i = 1; i < n - 1; i++) {
+    y2[i] = y2c[i];
+    const ut = (a[i + 1] - a[i]) * id1[i] - (a[i] - a[i - 1]) * id2[i];
+    u[i] = pp[i] * (6 * ut - sig[i] * u[i - 1]);
+  }
+  y2[n - 1] = 0;
+  for (let j = n - 2; j >= 0; j--) y2[j] = y2[j] * y2[j + 1] + u[j];
+  const sp = S.spec;
+  for (let i = 0; i < n; i++) {
+    const k = S.k[i]; const ca = S.ca[i];
+    let v = ca * a[k] + (1 - ca) * a[k + 1] + S.cc[i] * y2[k] + S.cd[i] * y2[k + 1];
+    v = v > 0 ? v * S.audw[i] : 0;
+    sp[i] = v;
+  }
+  // subharmonic summation
+  const ss = S.ss;
+  for (let j = 0; j < n; j++) ss[j] = sp[j];
+  let sc = COMPRESSION;
+  for (let h = 2; h <= N_HARM; h++) {
+    const sh = S.shifts[h];
+    for (let j = sh; j < n; j++) ss[j - sh] += sp[j] * sc;
+    sc *= COMPRESSION;
+  }
+  let mean = 0;
+  for (let j = 0; j < n; j++) { ss[j] /= N_HARM; if (ss[j] < 0) ss[j] = 0; mean += ss[j]; }
+  mean /= n;
+  // the 6 highest local maxima, greedy insertion
+  const cIdx = [0, 0, 0, 0, 0, 0], cScore = [0, 0, 0, 0, 0, 0];
+  let nC = 0;
+  for (let i = 1; i < n - 1; i++) {
+    if (!(ss[i - 1] < ss[i] && ss[i] > ss[i + 1])) continue;
+    for (let j = 0; j < N_CAND; j++) {
+      if (cScore[j] === 0 || cScore[j] < ss[i]) {
+        for (let jj = N_CAND - 1; jj > j; jj--) { cScore[jj] = cScore[jj - 1]; cIdx[jj] = cIdx[jj - 1]; }
+        cIdx[j] = i; cScore[j] = ss[i];
+        if (nC < N_CAND) nC++;
+        break;
+      }
+    }
+  }
+  const f = [0, 0, 0, 0, 0, 0], v = [0, 0, 0, 0, 0, 0], s = [0, 0, 0, 0, 0, 0];
+  for (let c = 0; c < nC; c++) {
+    const j = cIdx[c];
+    const x1 = j * S.fstept + S.fmint, x0 = x1 - S.fstept, x2 = x1 + S.fstept;
+    const [fx, score] = parabola(x0, ss[j - 1], x1, ss[j], x2, ss[j + 1]);
+    f[c] = Math.pow(2, fx); s[c] = score;
+    v[c] = score > 0 && score > mean ? 1 - mean / score : 0;
+  }
+  // drop out-of-range candidates (order kept), then the best score first
+  let w = 0;
+  for (let c = 0; c < N_CAND; c++) {
+    if (c < nC && f[c] >= MIN_F0 && f[c] <= MAX_F0) { f[w] = f[c]; v[w] = v[c]; s[w] = s[c]; w++; }
+  }
+  for (let c = w; c < N_CAND; c++) { f[c] = 0; v[c] = 0; s[c] = 0; }
+  let best = 0;
+  for (let c = 1; c < N_CAND; c++) if (s[c] > s[best]) best = c;
+  if (best > 0) { [f[0], f[best]] = [f[best], f[0]]; [v[0], v[best]] = [v[best], v[0]]; }
+  for (let c = 0; c < N_CAND; c++) { out[2 * c] = f[c]; out[2 * c + 1] = v[c]; }
+}
+
+/** Vertex of the parabola through three points (openSMILE smileMath_quadFrom3pts). */
+function parabola(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): [number, number] {
+  const den = x1 * x1 * x2 + x2 * x2 * x3 + x3 * x3 * x1 - x3 * x3 * x2 - x2 * x2 * x1 - x1 * x1 * x3;
+  if (den !== 0) {
+    const a = (y1 * x2 + y2 * x3 + y3 * x1 - y3 * x2 - y2 * x1 - y1 * x3) / den;
+    const b = (x1 * x1 * y2 + x2 * x2 * y3 + x3 * x3 * y1 - x3 * x3 * y2 - x2 * x2 * y1 - x1 * x1 * y3) / den;
+    const c = (x1 * x1 * x2 * y3 + x2 * x2 * x3 * y1 + x3 * x3 * x1 * y2 - x3 * x3 * x2 * y1 - x2 * x2 * x1 * y3 - x1 * x1 * x3 * y2) / den;
+    if (a !== 0) { const x = -b / (2 * a); return [x, c - a * x * x]; }
+  }
+  if (y1 > y2 && y1 > y3) return [x1, y1];
+  if (y2 > y1 && y2 > y3) return [x2, y2];
+  if (y3 > y1 && y3 > y2) return [x3, y3];
+  return [x1, y1];
+}
+
+function rangeWeight(f: number): number {
+  if (f > 0 && f < 100) return 1 - f / 100;
+  if (f >= 100 && f < 350) return 0;
+  if (f >= 350 && f < 600) return (f - 350) / 250;
+  if (f >= 600) return 1.2;
+  return 2;
+}
+
+/**
+ * The smoother over frames of candidates `cand` (T × 12: f0, voicing for 6 candidates):
+ * F0 per frame in Hz (0 = unvoiced).
+ */
+export function viterbiSmooth(cand: Float64Array, T: number): Float64Array {
+  const f0 = new Float64Array(T);
+  if (T === 0) return f0;
+  const F = 2 * N_CAND;
+  let lastChange = 1;
+  const local = (i: number, o: number): number => {
+    if (i < UV) {
+      let pv = cand[o + 2 * i + 1]; if (pv < 0.01) pv = 0.01; if (pv > 1) pv = 1;
+      const thr = pv < VOICE_CUTOFF ? W_THR : 0;
+      return (-Math.log(pv) + thr) * W_LOCAL + rangeWeight(cand[o + 2 * i]) * W_RANGE;
+    }
+    for (let j = 0; j < N_CAND; j++) if (cand[o + 2 * j + 1] >= VOICE_CUTOFF) return W_LOCAL * W_THR;
+    return 0;
+  };
+  // i: state now, j: state before
+  const trans = (i: number, j: number, oPrev: number, oCur: number): number => {
+    if (i < UV && j < UV) {
+      const fp = cand[oPrev + 2 * j], fc = cand[oCur + 2 * i];
+      if (fp === 0 || fc === 0) return 999;
+      const r = Math.log(fc / fp);
+      const x = W_TVV * Math.abs(r) + W_TVVD * Math.abs(r - lastChange);
+      lastChange = r;
+      return x;
+    }
+    if ((i === UV) !== (j === UV)) { lastChange = 0; return W_TVUV; }
+    return 1; // unvoiced → unvoiced (openSMILE's u→u test never matches; it falls through to 1)
+  };
+  let paths = new Int32Array(N_STATES * BUFLEN), pathsNew = new Int32Array(N_STATES * BUFLEN);
+  let cost = new Float64Array(N_STATES), costNew = new Float64Array(N_STATES);
+  const best = new Int32Array(T);
+  let conv = -1; // last decided frame
+  for (let t = 0; t < T; t++) {
+    const o = t * F;
+    if (t === 0) {
+      for (let i = 0; i < N_STATES; i++) { cost[i] = local(i, o); paths[i * BUFLEN] = i; }
+    } else {
+      const op = o - F;
+      for (let i = 0; i < N_STATES; i++) {
+        let minS = 0, minC = trans(i, 0, op, o) + cost[0];
+        for (let j = 1; j < N_STATES; j++) {
+          const c = trans(i, j, op, o) + cost[j];
+          if (c < minC) { minC = c; minS = j; }
+        }
+        costNew[i] = minC + local(i, o);
+        pathsNew.set(paths.subarray(minS * BUFLEN, (minS + 1) * BUFLEN), i * BUFLEN);
+        pathsNew[i * BUFLEN + (t % BUFLEN)] = i;
+      }
+      [cost, costNew] = [costNew, cost];
+      [paths, pathsNew] = [pathsNew, paths];
+    }
+    const pathIdx = t + 1;
+    if (pathIdx - conv > BUFLEN) {
+      let m = 0; for (let i = 1; i < N_STATES; i++) if (cost[i] < cost[m]) m = i;
+      conv++; best[conv] = paths[m * BUFLEN + (conv % BUFLEN)];
+    } else {
+      for (let n = conv + 1; n < pathIdx; n++) {
+        const x = paths[n % BUFLEN];
+        let same = true;
+        for (let i = 1; i < N_STATES; i++) if (paths[i * BUFLEN + (n % BUFLEN)] !== x) { same = false; break; }
+        if (!same) break;
+        conv++; best[conv] = x;
+      }
+    }
+  }
+  let m = 0; for (let i = 1; i < N_STATES; i++) if (cost[i] < cost[m]) m = i;
+  for (let n = conv + 1; n < T; n++) best[n] = paths[m * BUFLEN + (n % BUFLEN)];
+  for (let t = 0; t < T; t++) { const s = best[t]; f0[t] = s < UV ? cand[t * F + 2 * s] : 0; }
+  return f0;
+}
