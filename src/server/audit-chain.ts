@@ -9,7 +9,7 @@
  * and on PostgreSQL the seal also holds a transaction-level advisory lock.
  */
 import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { DB } from './db/schema.js';
 import type { DbKind } from './db/connect.js';
 
@@ -29,22 +29,32 @@ export class AuditChain {
 
   constructor(private kind: DbKind) {}
 
+  /** Fixed SQL of the seal (prepared once per statement text; no query building per group). */
+  private sqlText(): { hashOf: string; after: string; set: string } {
+    const n = (i: number) => (this.kind === 'postgres' ? `$${i}` : '?');
+    return {
+      hashOf: `select hash from audit where id = ${n(1)}`,
+      after: `select id, time_ms, actor_kind, actor_id, action, study_id, participant_id, resource, detail, hash from audit where id > ${n(1)} order by id limit 1000`,
+      set: `update audit set hash = ${n(1)} where id = ${n(2)}`,
+    };
+  }
+  private readonly q = this.sqlText();
+
   /** Seal every row after the last sealed one, in id order, inside `trx`. */
   async seal(trx: Transaction<DB> | Kysely<DB>): Promise<void> {
     if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${LOCK_KEY})`.execute(trx);
     let last = this.last;
     if (last) {
-      const still = await trx.selectFrom('audit').select('hash').where('id', '=', last.id).executeTakeFirst();
+      const still = (await trx.executeQuery<{ hash: string | null }>(CompiledQuery.raw(this.q.hashOf, [last.id]))).rows[0];
       if (!still || still.hash !== last.hash) last = null; // a rolled-back group or another writer: look again
     }
     if (!last) last = await this.findLastSealed(trx);
     for (;;) {
-      const rows = (await trx.selectFrom('audit').selectAll().where('id', '>', last.id).orderBy('id').limit(1000).execute()) as Row[];
-      if (rows.length === 0) break;
+      const rows: Row[] = (await trx.executeQuery<Row>(CompiledQuery.raw(this.q.after, [last.id]))).rows;
       for (const r of rows) {
         if (r.hash !== null) { last = { id: Number(r.id), hash: r.hash }; continue; }
         const hash = auditRowHash(last.hash, r);
-        await trx.updateTable('audit').set({ hash }).where('id', '=', r.id).execute();
+        await trx.executeQuery(CompiledQuery.raw(this.q.set, [hash, r.id]));
         last = { id: Number(r.id), hash };
       }
       if (rows.length < 1000) break;
