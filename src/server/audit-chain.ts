@@ -27,7 +27,7 @@ export class AuditChain {
   /** The last sealed row as this process last saw it (checked against the table before use). */
   private last: { id: number; hash: string } | null = null;
 
-  constructor(private kind: DbKind) {}
+  constructor(private kind: DbKind) { this.q = this.sqlText(); }
 
   /** Fixed SQL of the seal (prepared once per statement text; no query building per group). */
   private sqlText(): { hashOf: string; after: string; set: string } {
@@ -38,7 +38,8 @@ export class AuditChain {
       set: `update audit set hash = ${n(1)} where id = ${n(2)}`,
     };
   }
-  private readonly q = this.sqlText();
+  /** Built in the constructor, after `kind` is set (a field initializer would run before it). */
+  private readonly q: { hashOf: string; after: string; set: string };
 
   /** Seal every row after the last sealed one, in id order, inside `trx`. */
   async seal(trx: Transaction<DB> | Kysely<DB>): Promise<void> {

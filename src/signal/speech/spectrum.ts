@@ -32,26 +32,26 @@ export class RealFft {
     this.inp = new Float64Array(size);
   }
 
-  /** Power |X_k|² for k = 0..size/2 of `frame` (zero-padded to size). */
-  power(frame: ArrayLike<number>, dst: Float64Array): Float64Array {
+  /** The FFT of `frame` zero-padded to size, into this.out (interleaved re, im). */
+  private transform(frame: ArrayLike<number>): number[] {
     const inp = this.inp;
     const n = Math.min(frame.length, this.size);
     for (let i = 0; i < n; i++) inp[i] = frame[i];
     inp.fill(0, n);
     this.fft.realTransform(this.out, inp);
-    const o = this.out;
+    return this.out;
+  }
+
+  /** Power |X_k|² for k = 0..size/2 of `frame` (zero-padded to size). */
+  power(frame: ArrayLike<number>, dst: Float64Array): Float64Array {
+    const o = this.transform(frame);
     for (let k = 0; k <= this.size / 2; k++) dst[k] = o[2 * k] * o[2 * k] + o[2 * k + 1] * o[2 * k + 1];
     return dst;
   }
 
   /** Complex spectrum X_k = Σ x_n e^{−2πikn/N}, k = 0..size/2 (re, im), of `frame` zero-padded to size. */
   complex(frame: ArrayLike<number>, re: Float64Array, im: Float64Array): void {
-    const inp = this.inp;
-    const n = Math.min(frame.length, this.size);
-    for (let i = 0; i < n; i++) inp[i] = frame[i];
-    inp.fill(0, n);
-    this.fft.realTransform(this.out, inp);
-    const o = this.out;
+    const o = this.transform(frame);
     for (let k = 0; k <= this.size / 2; k++) { re[k] = o[2 * k]; im[k] = o[2 * k + 1]; }
   }
 
