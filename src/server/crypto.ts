@@ -196,12 +196,41 @@ function chunkNonce(prefix: Buffer, i: number): Buffer {
   return n;
 }
 
+/**
+ * Bytes arriving in pieces, cut into chunks of a fixed size. A full chunk is handed out only when
+ * more bytes follow it: the last chunk (possibly empty, possibly full) is kept for `rest`, because
+ * the file format marks it as final. Shared by the sealer (plain chunks) and the opener (sealed ones).
+ */
+class Chunker {
+  private pending: Buffer[] = [];
+  private pendingLen = 0;
+
+  constructor(private size: number) {}
+
+  /** Add `data`; returns every chunk now known not to be the last. */
+  push(data: Buffer): Buffer[] {
+    this.pending.push(data); this.pendingLen += data.length;
+    if (this.pendingLen <= this.size) return [];
+    let all = Buffer.concat(this.pending);
+    const out: Buffer[] = [];
+    while (all.length > this.size) { out.push(all.subarray(0, this.size)); all = all.subarray(this.size); }
+    this.pending = [all]; this.pendingLen = all.length;
+    return out;
+  }
+
+  /** The last chunk; the chunker is empty afterwards. */
+  rest(): Buffer {
+    const last = Buffer.concat(this.pending);
+    this.pending = []; this.pendingLen = 0;
+    return last;
+  }
+}
+
 /** Seals a stream of bytes into the chunked file format; write `header`, every `update`, then `final`. */
 export class FileSealer {
   readonly header: Buffer;
   private prefix = randomBytes(8);
-  private pending: Buffer[] = [];
-  private pendingLen = 0;
+  private chunks = new Chunker(FILE_CHUNK_BYTES);
   private index = 0;
   private ctx: Buffer;
 
@@ -223,21 +252,12 @@ export class FileSealer {
 
   /** Sealed bytes for the chunks completed by `data` (possibly empty). A full chunk is sealed only when more follows. */
   update(data: Buffer): Buffer {
-    this.pending.push(data); this.pendingLen += data.length;
-    if (this.pendingLen <= FILE_CHUNK_BYTES) return Buffer.alloc(0);
-    let all = Buffer.concat(this.pending);
-    const out: Buffer[] = [];
-    // Keep at least one byte back: the last chunk must be sealed as final.
-    while (all.length > FILE_CHUNK_BYTES) { out.push(this.seal(all.subarray(0, FILE_CHUNK_BYTES), false)); all = all.subarray(FILE_CHUNK_BYTES); }
-    this.pending = [all]; this.pendingLen = all.length;
-    return Buffer.concat(out);
+    return Buffer.concat(this.chunks.push(data).map((c) => this.seal(c, false)));
   }
 
   /** The last (final) chunk; an empty file still has one. */
   final(): Buffer {
-    const out = this.seal(Buffer.concat(this.pending), true);
-    this.pending = []; this.pendingLen = 0;
-    return out;
+    return this.seal(this.chunks.rest(), true);
   }
 }
 
@@ -245,14 +265,14 @@ export class FileSealer {
 export class FileOpener {
   private chunk: number;
   private prefix: Buffer;
-  private pending: Buffer[] = [];
-  private pendingLen = 0;
+  private chunks: Chunker;
   private index = 0;
   private ctx: Buffer;
 
   constructor(private header: Buffer, private key: Buffer, context: string, private what: string) {
     this.chunk = header.readUInt32BE(HEADER_BYTES);
     if (this.chunk < 1 || this.chunk > 1 << 26) throw new DecryptError(`${what}: bad chunk size in the sealed file header`);
+    this.chunks = new Chunker(this.chunk + TAG_BYTES);
     this.prefix = header.subarray(HEADER_BYTES + 4, FILE_HEADER_BYTES);
     this.ctx = Buffer.from(context, 'utf8');
   }
@@ -271,21 +291,12 @@ export class FileOpener {
 
   /** Plaintext of the chunks completed by `data` (bytes after the 26-byte header). */
   update(data: Buffer): Buffer {
-    this.pending.push(data); this.pendingLen += data.length;
-    const sealedChunk = this.chunk + TAG_BYTES;
-    if (this.pendingLen <= sealedChunk) return Buffer.alloc(0);
-    let all = Buffer.concat(this.pending);
-    const out: Buffer[] = [];
-    while (all.length > sealedChunk) { out.push(this.open(all.subarray(0, sealedChunk), false)); all = all.subarray(sealedChunk); }
-    this.pending = [all]; this.pendingLen = all.length;
-    return Buffer.concat(out);
+    return Buffer.concat(this.chunks.push(data).map((c) => this.open(c, false)));
   }
 
   /** Plaintext of the last chunk; throws when the file was truncated or altered. */
   final(): Buffer {
-    const out = this.open(Buffer.concat(this.pending), true);
-    this.pending = []; this.pendingLen = 0;
-    return out;
+    return this.open(this.chunks.rest(), true);
   }
 
   /** Plaintext size of a sealed file of `fileBytes` bytes with this header. */
