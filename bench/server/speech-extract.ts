@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'moodlens-speech-bench-'));
 const days = Math.ceil(n / 4);
 await synthesizeStudy({ out: dir, participants: 1, days, seed: 9, speech: 'audio' });
 const files = readdirSync(join(dir, 'speech')).filter((f) => f.endsWith('.wav')).sort().slice(0, n).map((f) => join(dir, 'speech', f));
-const file = fileURLToPath(new URL('../../src/server/speech-worker.ts', import.meta.url));
+const file = fileURLToPath(new URL('../../src/server/jobs/speech-worker.ts', import.meta.url));
 const boot = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(file).href)}))`;
 const w = new Worker(boot, { eval: true });
 const results: { ok: boolean; ms: number; reason?: string }[] = [];

@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { buildServer } from './app.js';
+import { buildServer } from './server.js';
 import { UsageError } from '../util/errors.js';
-import { LIMIT_FLAGS, limitsFromFlags, type ServerLimits } from './limits.js';
+import { LIMIT_FLAGS, limitsFromFlags, type ServerLimits } from './http/limits.js';
 
 export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; keyFile?: string; tlsCert?: string; tlsKey?: string; trustProxy?: boolean | string; limits?: Partial<ServerLimits> }
 

@@ -4,7 +4,7 @@
  * back ends.
  */
 import { describe, it, expect, afterAll } from 'vitest';
-import { sha256 } from '../../src/server/auth.js';
+import { sha256 } from '../../src/server/http/auth.js';
 import { ADMIN, BACKENDS, setupStudy, startHarness, type Harness } from './helpers.js';
 
 for (const b of BACKENDS) {

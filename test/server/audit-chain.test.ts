@@ -8,7 +8,7 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { sql } from 'kysely';
 import { run } from '../../src/cli/main.js';
-import { verifyAuditChain } from '../../src/server/audit-chain.js';
+import { verifyAuditChain } from '../../src/server/storage/audit-chain.js';
 import { ADMIN, BACKENDS, exportAndWait, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 /** `moodlens audit verify --db URL --json` in this process: exit code and the parsed result. */

@@ -15,8 +15,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { RULES, ruleFor, installAccessControl, roleAtLeast, type Rule } from '../../src/server/roles.js';
-import type { ServerContext } from '../../src/server/context.js';
+import { RULES, ruleFor, installAccessControl, roleAtLeast, type Rule } from '../../src/server/http/roles.js';
+import type { ServerContext } from '../../src/server/http/context.js';
 import { BACKENDS, exportAndWait, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const ACTORS = ['none', 'participant', 'otherParticipant', 'viewer', 'researcher', 'owner', 'otherOwner', 'admin', 'disabled'] as const;

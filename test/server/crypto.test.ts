@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DecryptError, FILE_CHUNK_BYTES, FILE_HEADER_BYTES, Keyring, fileKeyId, keyIdOf, valueKeyId } from '../../src/server/crypto.js';
-import { copySealed, openFile, plainSize, resealFile } from '../../src/server/sealed-files.js';
+import { DecryptError, FILE_CHUNK_BYTES, FILE_HEADER_BYTES, Keyring, fileKeyId, keyIdOf, valueKeyId } from '../../src/server/storage/crypto.js';
+import { copySealed, openFile, plainSize, resealFile } from '../../src/server/storage/sealed-files.js';
 
 const A = randomBytes(32), B = randomBytes(32);
 

@@ -11,9 +11,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { BACKENDS, DAMS, makeBackend, ADMIN, type Backend } from './helpers.js';
-import { Keyring, parseKey } from '../../src/server/crypto.js';
-import { defaultKeyFile } from '../../src/server/data-key.js';
-import { openFile } from '../../src/server/sealed-files.js';
+import { Keyring, parseKey } from '../../src/server/storage/crypto.js';
+import { defaultKeyFile } from '../../src/server/storage/data-key.js';
+import { openFile } from '../../src/server/storage/sealed-files.js';
 
 async function startChild(b: Backend): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--db', b.url, '--port', '0', '--data-dir', b.dataDir], {
@@ -113,7 +113,7 @@ for (const b of BACKENDS) {
         expect(found).toBe(ackedReports.size);
         expect(found).toBeGreaterThanOrEqual(killedAt);
         // Activity: acknowledged batches whole; any batch either whole or absent.
-        const { openDatabase } = await import('../../src/server/db/connect.js');
+        const { openDatabase } = await import('../../src/server/storage/connect.js');
         const h = await openDatabase(backend.url, { migrate: false });
         try {
           const pids = new Map((await h.db.selectFrom('participants').select(['id', 'label']).execute()).map((r) => [r.label, r.id]));

@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import { createECDH, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { encodeWav16 } from '../../src/signal/wav.js';
-import { buildServer, type ServerOptions } from '../../src/server/app.js';
-import { openDatabase } from '../../src/server/db/connect.js';
-import { DashboardStore } from '../../src/server/dashboard-store.js';
-import { DecryptError, FILE_HEADER_BYTES, fileKeyId, keyIdOf, parseKey, valueKeyId } from '../../src/server/crypto.js';
-import { SEALED_COLUMNS, createKeyFile, defaultKeyFile, rotateDataKey } from '../../src/server/data-key.js';
-import { openFile } from '../../src/server/sealed-files.js';
+import { buildServer, type ServerOptions } from '../../src/server/server.js';
+import { openDatabase } from '../../src/server/storage/connect.js';
+import { DashboardStore } from '../../src/server/storage/dashboard-store.js';
+import { DecryptError, FILE_HEADER_BYTES, fileKeyId, keyIdOf, parseKey, valueKeyId } from '../../src/server/storage/crypto.js';
+import { SEALED_COLUMNS, createKeyFile, defaultKeyFile, rotateDataKey } from '../../src/server/storage/data-key.js';
+import { openFile } from '../../src/server/storage/sealed-files.js';
 import { ADMIN, BACKENDS, exportAndWait, makeBackend, reportBody, restartHarness, setupStudy, startHarness, untar, type Harness } from './helpers.js';
 
 function tone(seconds: number, rate = 16000): Buffer {

@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
-import { insideFolder, isInside } from '../../src/server/paths.js';
+import { insideFolder, isInside } from '../../src/server/storage/paths.js';
 import { BACKENDS, exportAndWait, reportBody, restartHarness, setupStudy, startHarness, untar, type Harness } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -15,7 +15,7 @@ import { presetConfig } from '../../src/train/presets.js';
 import { fitModel, predictMembers } from '../../src/train/fit.js';
 import { loadModel } from '../../src/train/model-folder.js';
 import { personalizeParticipant } from '../../src/model/personalize.js';
-import { FastMember, type PersonalLayer } from '../../src/server/fast-model.js';
+import { FastMember, type PersonalLayer } from '../../src/server/monitoring/fast-model.js';
 import type { Dataset } from '../../src/data/dataset.js';
 
 const ARCHS = [

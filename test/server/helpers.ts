@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { buildServer, type Server, type ServerOptions } from '../../src/server/app.js';
+import { buildServer, type Server, type ServerOptions } from '../../src/server/server.js';
 import { exportAndWait as pollExport } from '../support/export.js';
 
 export const PG_ADMIN_URL = process.env.MOODLENS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -13,8 +13,8 @@ import { initNodeBackend } from '../../src/train/backend-node.js';
 import { loadDataset, makeSplit } from '../../src/train/study-node.js';
 import { presetConfig } from '../../src/train/presets.js';
 import { fitModel, predictMembers } from '../../src/train/fit.js';
-import { ModelPredictor } from '../../src/server/predictor-model.js';
-import { instancesDataset } from '../../src/server/instances.js';
+import { ModelPredictor } from '../../src/server/monitoring/predictor-model.js';
+import { instancesDataset } from '../../src/server/monitoring/instances.js';
 
 describe('live prediction with the history modality', () => {
   const root = mkdtempSync(join(tmpdir(), 'moodlens-hist-'));

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
-import { buildServer } from '../../src/server/app.js';
+import { buildServer } from '../../src/server/server.js';
 import { ADMIN, setupStudy, startHarness, type Harness } from './helpers.js';
 
 function hasOpenssl(): boolean { try { execFileSync('openssl', ['version'], { stdio: 'ignore' }); return true; } catch { return false; } }

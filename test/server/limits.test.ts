@@ -12,12 +12,12 @@ import { Worker } from 'node:worker_threads';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
 import { encodeWav16 } from '../../src/signal/wav.js';
-import { participantSchedule, promptsBetween } from '../../src/server/schedule.js';
+import { participantSchedule, promptsBetween } from '../../src/server/services/schedule.js';
 import { ScheduleSchema } from '../../src/data/study.js';
-import { DEFAULT_LIMITS, IngestLimiter, limitsFromFlags } from '../../src/server/limits.js';
-import { tooLong } from '../../src/server/speech-limits.js';
-import { activityRowChunks, parseActivity } from '../../src/server/activity-body.js';
-import { columnContext } from '../../src/server/data-key.js';
+import { DEFAULT_LIMITS, IngestLimiter, limitsFromFlags } from '../../src/server/http/limits.js';
+import { tooLong } from '../../src/server/jobs/speech-limits.js';
+import { activityRowChunks, parseActivity } from '../../src/server/http/ingest/activity-body.js';
+import { columnContext } from '../../src/server/storage/data-key.js';
 import { BACKENDS, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -12,8 +12,8 @@ import * as fs from 'node:fs';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
-import { resolveModelFolder, legacyModelName, modelNotFound, type ModelFs } from '../../src/server/model-path.js';
-import type { Predictor } from '../../src/server/predictor.js';
+import { resolveModelFolder, legacyModelName, modelNotFound, type ModelFs } from '../../src/server/monitoring/model-path.js';
+import type { Predictor } from '../../src/server/monitoring/predictor.js';
 import { BACKENDS, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const SECRET = 'SECRET-c0ffee-do-not-leak';

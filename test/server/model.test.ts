@@ -17,11 +17,11 @@ import { presetConfig } from '../../src/train/presets.js';
 import { fitModel } from '../../src/train/fit.js';
 import { run as runCli } from '../../src/cli/main.js';
 import { readCsv } from '../../src/util/csv.js';
-import type { ModelPredictor } from '../../src/server/predictor-model.js';
+import type { ModelPredictor } from '../../src/server/monitoring/predictor-model.js';
 import { speechFeaturesFromWav } from '../../src/signal/speech/pipeline.js';
 import { EGEMAPS_NAMES } from '../../src/signal/speech/egemaps.js';
 import { encodeWav16 } from '../../src/signal/wav.js';
-import { DashboardStore } from '../../src/server/dashboard-store.js';
+import { DashboardStore } from '../../src/server/storage/dashboard-store.js';
 import { BACKENDS, DAMS, installModel, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 async function rowsOf(path: string): Promise<Record<string, string>[]> {

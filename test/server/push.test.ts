@@ -11,8 +11,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createECDH, createDecipheriv, createPublicKey, hkdfSync, randomBytes, verify } from 'node:crypto';
-import { buildServer, type Server } from '../../src/server/app.js';
-import { pushService } from '../../src/server/push.js';
+import { buildServer, type Server } from '../../src/server/server.js';
+import { pushService } from '../../src/server/jobs/push.js';
 import { ADMIN, BACKENDS, makeBackend, setupStudy, type Harness } from './helpers.js';
 
 interface Received { path: string; headers: Record<string, string | string[] | undefined>; body: Buffer }

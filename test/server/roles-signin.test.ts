@@ -7,10 +7,10 @@
  * secrets out of URLs and logs, and the audit rows of all of it.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { buildServer } from '../../src/server/app.js';
-import { sha256 } from '../../src/server/auth.js';
-import { lockMs, LOCK_AFTER } from '../../src/server/routes/accounts.js';
-import { redactUrl } from '../../src/server/signin.js';
+import { buildServer } from '../../src/server/server.js';
+import { sha256 } from '../../src/server/http/auth.js';
+import { lockMs, LOCK_AFTER } from '../../src/server/http/routes/accounts.js';
+import { redactUrl } from '../../src/server/http/signin.js';
 import { ADMIN, BACKENDS, makeBackend, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const PW = 'member-pass-12';

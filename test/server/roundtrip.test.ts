@@ -8,7 +8,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { openFile } from '../../src/server/sealed-files.js';
+import { openFile } from '../../src/server/storage/sealed-files.js';
 import { synthesizeStudy } from '../../src/synth/index.js';
 import { buildDataset, validateStudy } from '../../src/data/index.js';
 import { readCsv } from '../../src/util/csv.js';

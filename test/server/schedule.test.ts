@@ -2,9 +2,9 @@
 import { describe, it, expect } from 'vitest';
 import { DateTime } from 'luxon';
 import { ScheduleSchema } from '../../src/data/study.js';
-import { nextPrompt, participantSchedule } from '../../src/server/schedule.js';
-import { itemEpisodes, baselineBand } from '../../src/server/alerts.js';
-import { AlertSettingsSchema } from '../../src/server/schemas.js';
+import { nextPrompt, participantSchedule } from '../../src/server/services/schedule.js';
+import { itemEpisodes, baselineBand } from '../../src/server/monitoring/alerts.js';
+import { AlertSettingsSchema } from '../../src/server/http/schemas.js';
 
 const local = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone });
 const minuteOfDay = (d: DateTime) => d.hour * 60 + d.minute + d.second / 60;

@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav16, parseWavHeader } from '../../src/signal/wav.js';
-import { buildServer } from '../../src/server/app.js';
-import { openFile } from '../../src/server/sealed-files.js';
+import { buildServer } from '../../src/server/server.js';
+import { openFile } from '../../src/server/storage/sealed-files.js';
 import { ADMIN, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const FFMPEG = process.env.MOODLENS_TEST_FFMPEG ?? 'ffmpeg'; // found on PATH

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createECDH, randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { encodeWav16 } from '../../src/signal/wav.js';
-import { openFile } from '../../src/server/sealed-files.js';
+import { openFile } from '../../src/server/storage/sealed-files.js';
 import { BACKENDS, exportAndWait, reportBody, restartHarness, setupStudy, startHarness, type Harness } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

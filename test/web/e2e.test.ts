@@ -13,10 +13,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildServer, type Server } from '../../src/server/app.js';
+import { buildServer, type Server } from '../../src/server/server.js';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { exportAndWait } from '../support/export.js';
-import { openFile } from '../../src/server/sealed-files.js';
+import { openFile } from '../../src/server/storage/sealed-files.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);

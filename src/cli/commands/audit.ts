@@ -25,8 +25,8 @@ export function register(program: Command): void {
     .action(async (raw) => {
       const o = parseFlags(VerifyOptions, raw);
       const url = o.db ?? `sqlite:${join(o.dataDir, 'moodlens.db')}`;
-      const { openDatabase } = await import('../../server/db/connect.js');
-      const { verifyAuditChain } = await import('../../server/audit-chain.js');
+      const { openDatabase } = await import('../../server/storage/connect.js');
+      const { verifyAuditChain } = await import('../../server/storage/audit-chain.js');
       if (url.startsWith('sqlite:')) {
         const { existsSync } = await import('node:fs');
         if (!existsSync(url.slice(7))) throw new UsageError(`--db: ${url.slice(7)}: no such database file`);

@@ -28,8 +28,8 @@ export function register(program: Command): void {
     .action(async (raw) => {
       const o = parseFlags(RotateOptions, raw);
       const dataDir = resolve(o.dataDir);
-      const { openDatabase } = await import('../../server/db/connect.js');
-      const { keyFromFile, rotateDataKey } = await import('../../server/data-key.js');
+      const { openDatabase } = await import('../../server/storage/connect.js');
+      const { keyFromFile, rotateDataKey } = await import('../../server/storage/data-key.js');
       const log = (l: string) => console.error(l);
       const oldKey = await keyFromFile(resolve(o.oldKeyFile), false, log);
       const newKey = await keyFromFile(resolve(o.newKeyFile), true, log);

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
-import { DEFAULT_LIMITS, LIMIT_FLAGS, LIMIT_HELP, limitsFromFlags } from '../../server/limits.js';
+import { DEFAULT_LIMITS, LIMIT_FLAGS, LIMIT_HELP, limitsFromFlags } from '../../server/http/limits.js';
 
 const ServeOptions = z.object({
   db: z.string().optional(),

@@ -1,0 +1,331 @@
+/**
+ * The participant app's routes: enrolment with a one-time code, the next prompt, and ingest of
+ * EMA reports, speech recordings and wristband epochs. A device token is bound to one
+ * participant; every route acts on that participant only (`/me/…`), so no other participant's
+ * id can even be named.
+ */
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { App, RouteDeps } from '../../server.js';
+import { z } from 'zod';
+import { ActivityBody, EnrolBody, ScheduleQuery, IsoTimeWithOffset, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
+import { ActigraphyPipeline, AutoReader, createReader, CHANNELS, type Channel } from '../../../signal/actigraphy/index.js';
+import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
+import { badRequest, HttpError, notFound } from '../errors.js';
+import { nextPrompt, participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
+import { secureShuffle } from '../../../util/shuffle.js';
+import { parseIsoTime } from '../../../data/rows.js';
+import { receiveAudio, commitAudio } from '../ingest/speech-upload.js';
+import { reportView } from './studies.js';
+import { withdrawParticipant } from '../../services/withdrawal.js';
+import type { StudyInfo } from '../context.js';
+import type { Report } from '../../storage/store.js';
+import { activityRowChunks } from '../ingest/activity-body.js';
+import { ActivityParser, collectBody } from '../ingest/activity-parser.js';
+import type { ServerLimits } from '../limits.js';
+
+/** Clients' clocks may run a little fast; more than this in the future is an error. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Check a report against the study's items; throws a 400 naming the field. */
+export function checkReport(body: ReportInput, info: StudyInfo, serverMs: number): { timeMs: number; late: boolean } {
+  const items = new Map(info.config.items.map((i) => [i.id, i]));
+  for (const [id, v] of Object.entries(body.answers)) {
+    const it = items.get(id);
+    if (!it) throw badRequest(`body.answers.${id}`, `not an item of this study (items: ${[...items.keys()].join(', ')})`);
+    if (v < it.min || v > it.max) throw badRequest(`body.answers.${id}`, `expected an integer in [${it.min}, ${it.max}], got ${v}`);
+  }
+  const seen = new Set<string>();
+  body.itemOrder.forEach((id, k) => {
+    if (!items.has(id)) throw badRequest(`body.itemOrder.${k}`, `"${id}" is not an item of this study`);
+    if (seen.has(id)) throw badRequest(`body.itemOrder.${k}`, `"${id}" appears twice`);
+    seen.add(id);
+  });
+  for (const id of Object.keys(body.answers)) if (!seen.has(id)) throw badRequest('body.itemOrder', `answered item "${id}" is missing from the order shown`);
+  const timeMs = parseIsoTime(body.time);
+  if (timeMs > serverMs + MAX_CLOCK_SKEW_MS) throw badRequest('body.time', `${body.time} is in the future (server time ${new Date(serverMs).toISOString()})`);
+  const lateMs = info.settings.lateAfterMinutes * 60_000;
+  let late = serverMs - timeMs > lateMs;
+  if (body.promptTime !== undefined) {
+    const promptMs = parseIsoTime(body.promptTime);
+    if (timeMs - promptMs > lateMs) late = true;
+  }
+  return { timeMs, late };
+}
+
+const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
+/** What phones' own recorders write; accepted when the server has ffmpeg to decode them. */
+const DECODED_TYPES = ['audio/mp4', 'audio/m4a', 'audio/x-m4a', 'audio/aac', 'audio/3gpp', 'audio/amr', 'audio/ogg', 'audio/opus', 'audio/webm', 'audio/mpeg', 'audio/flac', 'audio/x-flac'];
+const RAW_TYPES = ['application/octet-stream', 'text/csv'];
+
+const rowsPerWrite = (limits: ServerLimits, channels: number) => Math.max(1, Math.floor(limits.activityValuesPerWrite / Math.max(1, channels)));
+
+/** Store epoch rows a chunk at a time: each chunk is one write, and the event loop gets a turn between them. */
+export async function storeEpochsInChunks(store: import('../../storage/store.js').Store, studyId: string, participantId: string, chunks: Iterable<{ t_ms: number; vals: string }[]>): Promise<number> {
+  let inserted = 0;
+  for (const rows of chunks) if (rows.length) inserted += await store.insertEpochs(studyId, participantId, rows);
+  return inserted;
+}
+
+const RawActivityQuery = z.object({
+  format: z.enum(['auto', 'csv', 'actigraph', 'geneactiv', 'cwa']).default('auto'),
+  /** Generic CSV: sample rate in Hz when it should not be estimated from the times. */
+  rate: z.coerce.number().positive().max(10_000).optional(),
+  /** Generic CSV: ISO start time when the time column holds seconds from the start (or is absent). */
+  start: IsoTimeWithOffset.optional(),
+});
+
+export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, exportJobs, authRateLimit, limits, ingest }: RouteDeps): Promise<void> {
+  const tags = ['participant app'];
+  // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
+  app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...DECODED_TYPES, ...RAW_TYPES])], (_req, payload, done) => done(null, payload));
+  const ffmpeg = ctx.opts.ffmpeg;
+
+  app.post('/enrol', {
+    config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
+    schema: { tags, summary: 'Exchange a one-time enrolment code for a device token', security: [], body: EnrolBody },
+  }, async (req) => {
+    const token = newToken('participant');
+    const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token));
+    if (!p) throw new HttpError(400, 'body.code: unknown, used or expired enrolment code', 'body.code');
+    const info = await ctx.studyInfo(p.study_id);
+    return { token, participantId: p.label, study: { id: info.study.id, name: info.study.name }, timezone: p.timezone };
+  });
+
+  app.get('/me', { schema: { tags, summary: 'This participant and their study\'s items' } }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    return { participantId: p.label, timezone: p.timezone, study: { id: info.study.id, name: info.study.name }, items: info.config.items, speech: info.config.speech.kind };
+  });
+
+  app.get('/me/next', { schema: { tags, summary: 'When the next prompt is and what it asks (items in a fresh random order)' } }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const schedule = studySchedule(info.config);
+    const next = nextPrompt(schedule, p.timezone, p.seed, p.enrolled_ms ?? ctx.now(), ctx.now());
+    return {
+      prompt: next ? { time: next.time, trigger: next.trigger, day: next.day, slot: next.slot } : null,
+      studyOver: next === null,
+      wakeAndBed: schedule.wakeAndBed,
+      timezone: p.timezone,
+      items: secureShuffle(info.config.items),
+      speech: info.config.speech.kind,
+    };
+  });
+
+  app.get('/me/schedule', {
+    schema: { tags, summary: `The scheduled prompts of this participant: every one, or a page of whole study days (at most ${limits.schedulePagePrompts} prompts; nextFromDay asks for the rest)`, querystring: ScheduleQuery },
+  }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const schedule = studySchedule(info.config);
+    const page = schedulePage(schedule, limits.schedulePagePrompts, req.query);
+    const prompts = participantSchedule(schedule, p.timezone, p.seed, p.enrolled_ms ?? ctx.now(), page.fromDay, page.toDay);
+    return { timezone: p.timezone, prompts: prompts.map((x) => ({ time: x.time, day: x.day, slot: x.slot })), days: schedule.days, ...page };
+  });
+
+  app.post('/me/reports', {
+    bodyLimit: limits.reportBodyBytes,
+    schema: { tags, summary: 'Submit an EMA report (idempotent by its id: a retry returns the stored report)', body: ReportBody },
+  }, async (req, reply) => {
+    const p = await ctx.participant(req);
+    ingest.take(p.id);
+    const info = await ctx.studyInfo(p.study_id);
+    const serverMs = ctx.now();
+    const { timeMs, late } = checkReport(req.body, info, serverMs);
+    const row: Report = {
+      id: newId('r_'), study_id: p.study_id, participant_id: p.id, client_id: req.body.id, time: req.body.time, time_ms: timeMs,
+      server_ms: serverMs, trigger: req.body.trigger, answers: JSON.stringify(req.body.answers), item_order: JSON.stringify(req.body.itemOrder),
+      prompt_time: req.body.promptTime ?? null, late: late ? 1 : 0,
+    };
+    const { report, created } = await store.insertReport(row);
+    if (!created && (report.answers !== row.answers || report.time_ms !== row.time_ms || report.trigger !== row.trigger)) {
+      throw new HttpError(409, `body.id: report ${req.body.id} was already stored with different content`, 'body.id');
+    }
+    if (created) monitor.afterReport(p, report);
+    const view = created
+      ? { id: req.body.id, time: req.body.time, serverTime: new Date(serverMs).toISOString(), trigger: req.body.trigger, answers: req.body.answers, itemOrder: req.body.itemOrder, promptTime: row.prompt_time, late }
+      : reportView(report);
+    return reply.code(created ? 201 : 200).send({ ...view, duplicate: !created });
+  });
+
+  app.get('/me/reports', { schema: { tags, summary: 'This participant\'s own reports' } }, async (req) => {
+    const p = await ctx.participant(req);
+    const reports = await store.reportsOf(p.id);
+    await store.audit({ actor_kind: 'participant', actor_id: p.id, action: 'read', study_id: p.study_id, participant_id: p.id, resource: 'reports', detail: `${reports.length} reports` });
+    return reports.map(reportView);
+  });
+
+  /** Move a received recording to its stored place, unless a file is already there (then drop it). */
+  const placeOrDrop = async (tmpPath: string, file: string) => {
+    const dest = join(ctx.dataDir, file);
+    if (existsSync(dest)) await unlink(tmpPath).catch(() => {});
+    else await commitAudio(tmpPath, dest);
+  };
+
+  app.put('/me/reports/:reportId/speech', {
+    schema: { tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav; with the server\'s --ffmpeg also m4a, 3gpp, ogg, webm, mp3, flac, stored as 16 kHz mono WAV)', params: ReportIdParams },
+  }, async (req, reply) => {
+    const p = await ctx.participant(req);
+    ingest.take(p.id);
+    const info = await ctx.studyInfo(p.study_id);
+    const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (DECODED_TYPES.includes(ctype) && !ffmpeg) throw new HttpError(415, `content-type: ${ctype} is accepted only when the server is started with --ffmpeg PATH; send audio/wav`, 'content-type');
+    if (!AUDIO_TYPES.includes(ctype) && !DECODED_TYPES.includes(ctype)) throw new HttpError(415, `content-type: expected audio/wav${ffmpeg ? ` or one of ${DECODED_TYPES.join(', ')}` : ''}, got "${ctype || 'none'}"`, 'content-type');
+    const report = await store.reportByClientId(p.id, req.params.reportId);
+    if (!report) throw notFound(`report ${req.params.reportId} of this participant`);
+    const max = info.settings.speechMaxBytes;
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > max) throw new HttpError(413, `body: audio of ${declared} bytes exceeds the study's limit of ${max} bytes`, 'body');
+    const audio = await receiveAudio(req.body as Readable, ctx.tmpDir, max, { ffmpeg, keys: ctx.keys });
+    const samples = Math.round(audio.durationS * audio.sampleRate) * audio.channels;
+    const tooLong = audio.durationS > limits.speechMaxSeconds
+      ? `body: recording of ${audio.durationS.toFixed(0)} s is longer than this server's limit of ${limits.speechMaxSeconds} s`
+      : samples > limits.speechMaxSamples ? `body: recording of ${samples} samples has more than this server's limit of ${limits.speechMaxSamples}` : null;
+    if (tooLong) {
+      await unlink(audio.tmpPath).catch(() => {});
+      throw new HttpError(413, tooLong, 'body');
+    }
+    const existing = await store.speechOf(report.id);
+    if (existing) {
+      if (existing.sha256 !== audio.sha256) {
+        await unlink(audio.tmpPath).catch(() => {});
+        throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${existing.sha256})`);
+      }
+      // The same bytes again (a retry): the stored file stays; were it lost, this copy restores it.
+      await placeOrDrop(audio.tmpPath, existing.file);
+      return reply.code(200).send({ reportId: req.params.reportId, sha256: existing.sha256, bytes: existing.bytes, durationS: existing.duration_s, duplicate: true });
+    }
+    const file = join('speech', p.study_id, p.id, `${report.id}.wav`);
+    const dest = join(ctx.dataDir, file);
+    // The row and the file together: the file is renamed into place inside the transaction that
+    // inserts the row (which also checks the participant is still there: a withdrawal during the
+    // upload answers 410 and leaves no file). A crash before the commit leaves a file without a
+    // row, removed at start; a committed row always has its file.
+    const place = async () => {
+      if (existsSync(audio.tmpPath)) await commitAudio(audio.tmpPath, dest);
+      else if (!existsSync(dest)) throw new Error(`speech upload: ${audio.tmpPath} vanished before it was placed`);
+    };
+    let stored: Awaited<ReturnType<typeof store.insertSpeech>>;
+    try {
+      stored = await store.insertSpeech({
+        report_id: report.id, study_id: p.study_id, participant_id: p.id, file, bytes: audio.bytes, sha256: audio.sha256,
+        sample_rate: audio.sampleRate, channels: audio.channels, duration_s: audio.durationS, created_ms: ctx.now(),
+      }, place);
+    } catch (e) {
+      await unlink(audio.tmpPath).catch(() => {});
+      // Placed, but the transaction did not commit: no row may point at it, so it goes.
+      if (!(await store.speechOf(report.id))) await unlink(dest).catch(() => {});
+      throw e;
+    }
+    const { speech, created } = stored;
+    if (!created) { // a concurrent upload of this report won
+      await unlink(audio.tmpPath).catch(() => {});
+      if (speech.sha256 !== audio.sha256) throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${speech.sha256})`);
+    }
+    // Durable and acknowledged below: its eGeMAPS features are computed on a worker thread (speech-extractor.ts).
+    if (created && info.config.speech.kind === 'audio') extractor.enqueue(report.id);
+    return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, sha256: speech.sha256, bytes: speech.bytes, durationS: speech.duration_s, duplicate: !created });
+  });
+
+  app.put('/me/reports/:reportId/speech-features', {
+    schema: { tags, summary: 'Upload the speech features of a report computed on the phone (studies with speech.kind = "features")', params: ReportIdParams, body: SpeechFeaturesBody },
+  }, async (req, reply) => {
+    const p = await ctx.participant(req);
+    ingest.take(p.id);
+    const info = await ctx.studyInfo(p.study_id);
+    if (info.config.speech.kind !== 'features') throw new HttpError(409, `this study collects speech as "${info.config.speech.kind}", not features`);
+    const report = await store.reportByClientId(p.id, req.params.reportId);
+    if (!report) throw notFound(`report ${req.params.reportId} of this participant`);
+    const features = JSON.stringify(req.body.features); // key order as sent: it becomes the column order of the export
+    const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now() });
+    if (!created && stored.features !== features) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
+    if (created) void monitor.afterSpeechFeatures(info, p, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`));
+    return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, features: Object.keys(req.body.features).length, duplicate: !created });
+  });
+
+  // Activity batches arrive as bytes (this route's own JSON parser) and are parsed after the token
+  // and the rate limit were checked: small ones here, large ones on a worker thread (activity-parser.ts).
+  const activity = new ActivityParser(limits.activityWorkerBytes);
+  app.addHook('onClose', async () => { await activity.close(); });
+  await app.register(async (sub) => {
+    sub.removeContentTypeParser('application/json');
+    sub.addContentTypeParser('application/json', (req: FastifyRequest, payload: IncomingMessage) => collectBody(req.raw, payload, limits.activityBodyBytes));
+    sub.withTypeProvider<ZodTypeProvider>().post('/me/activity', {
+      bodyLimit: limits.activityBodyBytes,
+      // The body schema documents the route (OpenAPI); parseActivity checks it with the same zod schema.
+      validatorCompiler: () => (data: unknown) => ({ value: data }),
+      schema: { tags, summary: 'Upload a run of wristband epochs (idempotent by epoch start; overlapping runs are fine)', body: ActivityBody },
+    }, async (req) => {
+      const p = await ctx.participant(req);
+      ingest.take(p.id);
+      const info = await ctx.studyInfo(p.study_id);
+      const { channels, epochSeconds } = info.config.activity;
+      if (!Buffer.isBuffer(req.body)) throw badRequest('body', 'expected a JSON object');
+      const parsed = await activity.parse(req.body, channels, epochSeconds);
+      if (!parsed.ok) throw new HttpError(400, parsed.message, parsed.field);
+      if (parsed.startMs > ctx.now() + MAX_CLOCK_SKEW_MS) throw badRequest('body.start', 'is in the future');
+      const stored = parsed.index.length;
+      const inserted = await storeEpochsInChunks(store, p.study_id, p.id, activityRowChunks(parsed, rowsPerWrite(limits, channels.length)));
+      return { received: parsed.received, stored, inserted, duplicates: stored - inserted };
+    });
+  });
+
+  app.put('/me/activity/raw', {
+    schema: {
+      tags, querystring: RawActivityQuery,
+      summary: 'Upload a raw wrist accelerometer file (generic CSV, ActiLife CSV, GENEActiv CSV, Axivity .cwa); the signal code turns it into the study\'s epochs (zcm, pim, tat, counts, sleep)',
+    },
+  }, async (req) => {
+    const p = await ctx.participant(req);
+    ingest.take(p.id);
+    const info = await ctx.studyInfo(p.study_id);
+    const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!RAW_TYPES.includes(ctype)) throw new HttpError(415, `content-type: expected application/octet-stream or text/csv, got "${ctype || 'none'}"`, 'content-type');
+    const channels = info.config.activity.channels;
+    const bad = channels.find((c) => !(CHANNELS as readonly string[]).includes(c));
+    if (bad) throw new HttpError(409, `this study's activity channel "${bad}" cannot be computed from raw data (computable: ${CHANNELS.join(', ')})`);
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limits.rawActivityBytes) throw new HttpError(413, `body: upload of ${declared} bytes exceeds this server's limit of ${limits.rawActivityBytes} bytes`, 'body');
+    const ropts = { name: 'upload', defaultTimezone: p.timezone, rate: req.query.rate, start: req.query.start };
+    const rows: { t_ms: number; vals: string }[] = [];
+    let bytes = 0;
+    try {
+      const reader = req.query.format === 'auto' ? new AutoReader(ropts) : createReader(req.query.format, ropts);
+      const pipe = new ActigraphyPipeline({ epochSeconds: info.config.activity.epochSeconds, channels: channels as Channel[] });
+      const take = (out: ReturnType<typeof pipe.push>) => {
+        for (const r of out) {
+          const v = channels.map((c) => r.values[c as Channel]);
+          if (v.every((x) => !Number.isFinite(x))) continue; // gaps and non-wear: no row (missing)
+          rows.push({ t_ms: Math.round(r.start * 1000), vals: JSON.stringify(v.map((x) => (Number.isFinite(x) ? x : null))) });
+        }
+      };
+      for await (const buf of req.body as AsyncIterable<Buffer>) {
+        bytes += buf.length;
+        if (bytes > limits.rawActivityBytes) throw new HttpError(413, `body: larger than this server's limit of ${limits.rawActivityBytes} bytes`, 'body');
+        take(pipe.push(reader.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))));
+      }
+      take(pipe.push(reader.end()));
+      take(pipe.end());
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      throw new HttpError(400, `body: not a readable accelerometer recording: ${e instanceof Error ? e.message : String(e)}`, 'body');
+    }
+    if (bytes === 0) throw badRequest('body', 'empty upload');
+    if (rows.length === 0) throw badRequest('body', 'the recording gave no epoch with a value (too short, or all non-wear)');
+    const per = rowsPerWrite(limits, channels.length);
+    const chunks = function* () { for (let i = 0; i < rows.length; i += per) yield rows.slice(i, i + per); };
+    const inserted = await storeEpochsInChunks(store, p.study_id, p.id, chunks());
+    return { bytes, epochs: rows.length, inserted, duplicates: rows.length - inserted, first: new Date(rows[0].t_ms).toISOString(), last: new Date(rows[rows.length - 1].t_ms).toISOString() };
+  });
+
+  app.delete('/me', { schema: { tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
+    const p = await ctx.participant(req);
+    return withdrawParticipant(ctx, store, exportJobs, p, { kind: 'participant', id: p.id });
+  });
+}

@@ -1,0 +1,270 @@
+/**
+ * Researcher routes: studies, members, participants (invitation codes, schedules, reports,
+ * withdrawal), export and the audit log. A researcher sees only studies they are a member of
+ * (admins see all); every read or write of participant data is audited.
+ */
+import { z } from 'zod';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { FastifyRequest } from 'fastify';
+import type { App, RouteDeps } from '../../server.js';
+import {
+  IsoTimeWithOffset, AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
+  ScheduleQuery,
+} from '../schemas.js';
+import type { Role } from '../roles.js';
+import { newEnrolCode, newId, normaliseEnrolCode, sha256 } from '../auth.js';
+import { HttpError, notFound } from '../errors.js';
+import { participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
+import { tarFolder } from '../../jobs/tar.js';
+import type { ExportJob } from '../../jobs/export-jobs.js';
+import type { Participant, Report, User } from '../../storage/store.js';
+import type { StudyInfo } from '../context.js';
+import { withdrawParticipant } from '../../services/withdrawal.js';
+
+export function reportView(r: Report) {
+  return {
+    id: r.client_id, time: r.time, serverTime: new Date(r.server_ms).toISOString(), trigger: r.trigger,
+    answers: JSON.parse(r.answers) as Record<string, number>, itemOrder: JSON.parse(r.item_order) as string[],
+    promptTime: r.prompt_time, late: r.late === 1,
+  };
+}
+
+export function participantView(p: Participant) {
+  return {
+    participantId: p.label, timezone: p.timezone, status: p.status,
+    covariates: JSON.parse(p.covariates) as Record<string, string | number>,
+    enrolledAt: p.enrolled_ms ? new Date(p.enrolled_ms).toISOString() : null,
+  };
+}
+
+function studyView(info: StudyInfo, role: Role | 'admin' | null) {
+  return { id: info.study.id, name: info.study.name, config: info.config, settings: info.settings, model: info.study.model_dir, createdAt: new Date(info.study.created_ms).toISOString(), role };
+}
+
+/**
+ * The enrolment link: the participant app with the code in the URL fragment, which browsers never
+ * send to a server (so it is in no access log, proxy log or Referer header).
+ */
+function enrolUrl(req: FastifyRequest, publicUrl: string | undefined, code: string): string {
+  const base = publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+  return `${base.replace(/\/$/, '')}/app/#code=${code}`;
+}
+
+function exportJobView(j: ExportJob, dir: string) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: j.id, name: j.name, status: j.status as 'queued' | 'running' | 'done' | 'failed' | 'deleted', phase: j.phase,
+    done: j.done, total: j.total, progress: j.status === 'done' ? 1 : j.total > 0 ? j.done / j.total : 0,
+    dir, summary: j.summary ? JSON.parse(j.summary) : null, error: j.error,
+    createdAt: iso(j.created_ms), startedAt: iso(j.started_ms), finishedAt: iso(j.finished_ms),
+    deletedAt: iso(j.deleted_ms), deletedBy: j.deleted_by,
+    statusUrl: `/studies/${j.study_id}/exports/${j.id}`, downloadUrl: j.status === 'done' ? `/studies/${j.study_id}/exports/${j.id}/download` : null,
+  };
+}
+
+export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl, limits }: RouteDeps): Promise<void> {
+  const tags = ['studies'];
+
+  app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
+    const u = await ctx.researcher(req);
+    const s = await store.createStudy({ name: req.body.config.name, config: JSON.stringify(req.body.config), settings: JSON.stringify(req.body.settings), ownerId: u.id });
+    return reply.code(201).send(studyView(await ctx.studyInfo(s.id), 'owner'));
+  });
+
+  app.get('/studies', { schema: { tags, summary: 'Studies you may see' } }, async (req) => {
+    const u = await ctx.researcher(req);
+    return (await store.studiesOf(u)).map((s) => ({ id: s.id, name: s.name }));
+  });
+
+  app.get('/studies/:studyId', { schema: { tags, params: StudyParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    // The caller's own role, so a front end shows only what it may do.
+    return studyView(info, u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null) as Role | null);
+  });
+
+  app.get('/studies/:studyId/members', { schema: { tags, summary: 'Who has access to the study, with their roles (owner, researcher, viewer)', params: StudyParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    return (await store.members(info.study.id)).map((m) => ({ userId: m.user_id, email: m.email, role: m.role as Role, creator: m.user_id === info.study.created_by, disabled: m.disabled_ms !== null }));
+  });
+
+  /** Apply a membership change (store.changeMember's checks), or throw its refusal. */
+  const changeMember = async (studyId: string, userId: string, role: Role | null, u: User) => {
+    const r = await store.changeMember(studyId, userId, role, { id: u.id, isAdmin: u.is_admin === 1 },
+      { actor_kind: 'researcher', actor_id: u.id, action: role === null ? 'delete' : 'write', study_id: studyId, participant_id: null, resource: 'membership' });
+    if (!r.ok) throw new HttpError(r.status, r.message);
+    return r.previous as Role | null;
+  };
+
+  app.post('/studies/:studyId/members', {
+    schema: { tags, summary: 'Give an account access to the study, or change its role (owners only; the creator\'s role is changed only by itself, the last owner stays)', params: StudyParams, body: AddMemberBody },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const other = await store.userByEmail(req.body.email);
+    if (!other) throw new HttpError(404, `body.email: no account for ${req.body.email}`, 'body.email');
+    const previous = await changeMember(info.study.id, other.id, req.body.role, u);
+    return { ok: true, userId: other.id, email: other.email, role: req.body.role, previousRole: previous };
+  });
+
+  app.delete('/studies/:studyId/members/:userId', {
+    schema: { tags, summary: 'Take an account\'s access away (owners only; not the creator, unless by itself or an admin; never the last owner)', params: MemberParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const previous = await changeMember(info.study.id, req.params.userId, null, u);
+    return { ok: true, userId: req.params.userId, previousRole: previous };
+  });
+
+  app.post('/studies/:studyId/leave', {
+    schema: { tags, summary: 'Leave the study (any member; the last owner cannot leave)', params: StudyParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    if (!(await store.memberRole(info.study.id, u.id))) throw new HttpError(409, `you are not a member of study ${info.study.id} (admins see every study without being members)`);
+    const previous = await changeMember(info.study.id, u.id, null, u);
+    return { ok: true, userId: u.id, previousRole: previous };
+  });
+
+  app.post('/studies/:studyId/participants', {
+    schema: { tags, summary: 'Invite a participant: returns a one-time enrolment code and link (QR-able)', params: StudyParams, body: CreateParticipantBody },
+  }, async (req, reply) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const label = req.body.participantId ?? newId('P').replace(/[^A-Za-z0-9]/g, '').slice(0, 10);
+    if (await store.participant(info.study.id, label)) throw new HttpError(409, `body.participantId: ${label} already exists in this study`, 'body.participantId');
+    const code = newEnrolCode();
+    const expires = ctx.now() + info.settings.enrolCodeHours * 3_600_000;
+    const seed = Number.parseInt(sha256(code + label).slice(0, 8), 16) >>> 1; // 31 bits: an SQL integer
+    await store.createParticipant({
+      study_id: info.study.id, label, timezone: req.body.timezone ?? info.config.timezone, covariates: JSON.stringify(req.body.covariates),
+      enrol_code_hash: sha256(normaliseEnrolCode(code)), enrol_expires_ms: expires, seed,
+    }, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'participant', detail: `invited ${label}` });
+    return reply.code(201).send({ participantId: label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString() });
+  });
+
+  app.get('/studies/:studyId/participants', { schema: { tags, params: StudyParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const ps = await store.participants(info.study.id);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'participants', detail: `${ps.length} participants` });
+    return ps.map(participantView);
+  });
+
+  app.post('/studies/:studyId/participants/:participantId/code', {
+    schema: { tags, summary: 'New enrolment code (lost phone); revokes the old device token and removes its push subscriptions', params: ParticipantParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    if (participant.status === 'withdrawn') throw new HttpError(409, `participant ${participant.label} has withdrawn`);
+    const code = newEnrolCode();
+    const expires = ctx.now() + info.settings.enrolCodeHours * 3_600_000;
+    const { pushSubscriptions } = await store.reissueCode(participant.id, sha256(normaliseEnrolCode(code)), expires, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: participant.id, resource: 'enrolment', detail: 'new code' });
+    ctx.forgetParticipant(participant.id);
+    return { participantId: participant.label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString(), removedPushSubscriptions: pushSubscriptions };
+  });
+
+  app.get('/studies/:studyId/participants/:participantId/reports', { schema: { tags, params: ParticipantParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    const reports = await store.reportsOf(participant.id);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'reports', detail: `${reports.length} reports` });
+    return reports.map(reportView);
+  });
+
+  app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { tags, params: ParticipantParams, querystring: ScheduleQuery } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    if (!participant.enrolled_ms) return { participantId: participant.label, prompts: [] };
+    const schedule = studySchedule(info.config);
+    const page = schedulePage(schedule, limits.schedulePagePrompts, req.query); // a page of whole days, at most limits.schedulePagePrompts prompts
+    const prompts = participantSchedule(schedule, participant.timezone, participant.seed, participant.enrolled_ms, page.fromDay, page.toDay);
+    return { participantId: participant.label, timezone: participant.timezone, prompts: prompts.map((p) => ({ time: p.time, day: p.day, slot: p.slot })), days: schedule.days, ...page };
+  });
+
+  app.delete('/studies/:studyId/participants/:participantId', {
+    schema: { tags, summary: 'Withdraw a participant: delete all their data; says what was deleted', params: ParticipantParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    return withdrawParticipant(ctx, store, exportJobs, participant, { kind: 'researcher', id: u.id });
+  });
+
+  app.post('/studies/:studyId/export', {
+    schema: { tags, summary: 'Start writing the study folder (SPEC §7) under <data-dir>/exports/<studyId>/<jobId> as a background job (the name is only a label); poll GET …/exports/:jobId, download when done', params: StudyParams, body: ExportBody },
+  }, async (req, reply) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    // The name is a label only (file name of the download); the server chooses the folder.
+    const name = req.body?.name ?? `${info.study.id}-${new Date(ctx.now()).toISOString().replace(/[:.]/g, '-')}`;
+    const job = await exportJobs.start(info, u.id, name);
+    return reply.code(202).send(exportJobView(job, exportJobs.dir(job)));
+  });
+
+  app.get('/studies/:studyId/exports', { schema: { tags, summary: 'Export jobs of the study, newest first', params: StudyParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    return (await store.exportJobs(info.study.id)).map((j) => exportJobView(j, exportJobs.dir(j)));
+  });
+
+  app.get('/studies/:studyId/exports/:jobId', { schema: { tags, summary: 'Status and progress of an export job', params: ExportJobParams } }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const job = await store.exportJob(info.study.id, req.params.jobId);
+    if (!job) throw notFound(`export job ${req.params.jobId}`);
+    return exportJobView(job, exportJobs.dir(job));
+  });
+
+  app.delete('/studies/:studyId/exports/:jobId', {
+    schema: { tags, summary: 'Delete a finished export\'s folder (exports hold personal data); the job stays listed as "deleted"', params: ExportJobParams },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const job = await store.exportJob(info.study.id, req.params.jobId);
+    if (!job) throw notFound(`export job ${req.params.jobId}`);
+    const gone = await exportJobs.remove(job, { researcher: u.id });
+    return exportJobView(gone, exportJobs.dir(gone));
+  });
+
+  app.get('/studies/:studyId/exports/:jobId/download', {
+    schema: { tags, summary: 'Download a finished export as a tar archive (the study folder)', params: ExportJobParams },
+  }, async (req, reply) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const job = await store.exportJob(info.study.id, req.params.jobId);
+    if (!job) throw notFound(`export job ${req.params.jobId}`);
+    if (job.status !== 'done') throw new HttpError(409, `export job ${job.id} is ${job.status}${job.error ? `: ${job.error}` : ''}; download it when it is done`);
+    const dir = exportJobs.dir(job);
+    if (!existsSync(join(dir, 'study.json'))) throw notFound(`the export folder of job ${job.id} (no longer on the server)`);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'export_download', detail: job.id });
+    return reply.header('content-type', 'application/x-tar').header('content-disposition', `attachment; filename="${job.name}.tar"`).send(tarFolder(dir, job.name, ctx.keys));
+  });
+
+  app.get('/studies/:studyId/audit', {
+    schema: {
+      tags, summary: 'The audit log of the study (newest first), optionally filtered', params: StudyParams,
+      querystring: z.object({
+        limit: z.coerce.number().int().min(1).max(10000).default(500),
+        action: z.enum(['read', 'write', 'delete']).optional(),
+        resource: z.string().max(100).regex(/^[a-z_]+$/).optional(),
+        /** "researcher:<id>", "participant:<id>" or "system:<name>". */
+        actor: z.string().max(200).regex(/^(researcher|participant|system):[A-Za-z0-9_:.-]+$/).optional(),
+        since: IsoTimeWithOffset.optional(),
+        until: IsoTimeWithOffset.optional(),
+      }).strict(),
+    },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const q = req.query;
+    const [actorKind, ...actorId] = q.actor?.split(':') ?? [];
+    const rows = await store.auditLog(info.study.id, q.limit, {
+      action: q.action, resource: q.resource, actorKind, actorId: actorId.length ? actorId.join(':') : undefined,
+      sinceMs: q.since ? Date.parse(q.since) : undefined, untilMs: q.until ? Date.parse(q.until) : undefined,
+    });
+    return rows.map((r) => ({ time: new Date(r.time_ms).toISOString(), actor: `${r.actor_kind}:${r.actor_id}`, action: r.action, participant: r.participant_id, resource: r.resource, detail: r.detail }));
+  });
+  void notFound;
+}

@@ -1,0 +1,174 @@
+/**
+ * Every HTTP body, query and parameter the server accepts, as zod schemas. Each one is at once
+ * the runtime check (fastify-type-provider-zod), the handler's TypeScript type and the OpenAPI
+ * document served at /openapi.json. Study-dependent checks (item ranges, channel names) are made
+ * in the handlers against the study's own StudyConfigSchema.
+ */
+import { z } from 'zod';
+import { STUDY_LIMITS, StudyConfigSchema, TimeZoneSchema, TRIGGERS } from '../../data/study.js';
+import { parseIsoTime } from '../../data/rows.js';
+import { ROLES } from './roles.js';
+
+/** ISO 8601 date-time WITH an offset ("2022-09-05T10:23:00+09:00" or "…Z"). */
+export const IsoTimeWithOffset = z.string().max(40).refine(
+  (s) => /(Z|[+-]\d{2}(:?\d{2})?)$/.test(s.trim()) && Number.isFinite(parseIsoTime(s)),
+  { message: 'expected an ISO 8601 date-time with offset, e.g. 2022-09-05T10:23:00+09:00' },
+);
+
+const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+
+// ---------- server settings of a study ----------
+
+/** Early warning (SPEC §6): a participant's item beyond their own baseline band for a while. */
+export const AlertSettingsSchema = z.object({
+  /** Items watched (negative affect in the paper's DAMS set). */
+  items: z.array(z.string()).default(['gloomy', 'depressed', 'anxious', 'worried']),
+  /** The baseline is the participant's first N answers of the item. */
+  baselineReports: z.number().int().min(3).max(500).default(10),
+  /** Band = baseline mean ± k · baseline SD. */
+  k: z.number().positive().max(10).default(2),
+  /** SD floor as a fraction of the item's range, so a flat baseline does not flag every change. */
+  sdFloorFraction: z.number().min(0).max(1).default(0.05),
+  /** The run of answers beyond the band must last at least this long… */
+  minDurationHours: z.number().min(0).max(24 * 365).default(24),
+  /** …and hold at least this many consecutive answers. */
+  minReports: z.number().int().min(1).max(1000).default(3),
+  directions: z.enum(['above', 'below', 'both']).default('above'),
+  sources: z.array(z.enum(['reported', 'predicted'])).default(['reported', 'predicted']),
+}).strict();
+export type AlertSettings = z.infer<typeof AlertSettingsSchema>;
+
+export const ServerSettingsSchema = z.object({
+  /** A report that reaches the server this long after its client time (or its prompt) is marked late. */
+  lateAfterMinutes: z.number().positive().max(7 * 24 * 60).default(60),
+  /** How long an enrolment code stays valid. */
+  enrolCodeHours: z.number().positive().max(24 * 90).default(24 * 7),
+  /** Largest accepted speech upload. */
+  speechMaxBytes: z.number().int().positive().max(512 * 1024 * 1024).default(20 * 1024 * 1024),
+  alerts: AlertSettingsSchema.prefault({}),
+}).strict();
+export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
+
+// ---------- accounts ----------
+
+export const LoginBody = z.object({
+  email: z.string().min(3).max(320),
+  password: z.string().min(1).max(1024),
+}).strict();
+
+export const CreateResearcherBody = z.object({
+  email: z.email().max(320),
+  password: z.string().min(10, 'at least 10 characters').max(1024),
+  isAdmin: z.boolean().default(false),
+}).strict();
+
+const NewPassword = z.string().min(10, 'at least 10 characters').max(1024);
+
+export const ChangePasswordBody = z.object({
+  currentPassword: z.string().min(1).max(1024),
+  newPassword: NewPassword,
+}).strict();
+
+export const IssueResetBody = z.object({
+  /** How long the reset token stays valid (default 24 h, at most 7 days). */
+  expiresHours: z.number().positive().max(168).default(24),
+}).strict().default({ expiresHours: 24 });
+
+export const UseResetBody = z.object({
+  token: z.string().min(10).max(200),
+  newPassword: NewPassword,
+}).strict();
+
+export const UserParams = z.object({ userId: Id });
+
+export const AddMemberBody = z.object({
+  email: z.email().max(320),
+  /** The role in this study (src/server/roles.ts): viewer < researcher < owner. */
+  role: z.enum(ROLES).default('researcher'),
+}).strict();
+
+export const MemberParams = z.object({ studyId: Id, userId: Id });
+
+// ---------- studies and participants ----------
+
+export const CreateStudyBody = z.object({
+  config: StudyConfigSchema,
+  settings: ServerSettingsSchema.prefault({}),
+}).strict();
+
+export const StudyParams = z.object({ studyId: Id });
+export const ParticipantParams = z.object({ studyId: Id, participantId: Id });
+export const AlertParams = z.object({ studyId: Id, alertId: Id });
+export const ExportJobParams = z.object({ studyId: Id, jobId: Id });
+
+/** Extra participants.csv columns per participant at most. */
+export const MAX_COVARIATES = 100;
+
+export const CreateParticipantBody = z.object({
+  /** participant_id in the exported study folder; generated when absent. */
+  participantId: Id.optional(),
+  timezone: TimeZoneSchema.optional(),
+  /** Extra participants.csv columns (sex, age, …). */
+  covariates: z.record(z.string().max(STUDY_LIMITS.idLength).regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string().max(200), z.number()]))
+    .refine((c) => Object.keys(c).length <= MAX_COVARIATES, { message: `at most ${MAX_COVARIATES} covariates` }).default({}),
+}).strict();
+
+export const EnrolBody = z.object({ code: z.string().min(4).max(40) }).strict();
+
+// ---------- ingest ----------
+
+export const ReportBody = z.object({
+  /** Chosen by the app; sending the same id again is a retry of the same report. */
+  id: Id,
+  /** When the participant submitted, client clock, with offset. */
+  time: IsoTimeWithOffset,
+  trigger: z.enum(TRIGGERS),
+  /** Item id → integer answer within the item's [min, max]; an item left out is "not answered". */
+  answers: z.record(z.string().max(100), z.number().int())
+    .refine((a) => Object.keys(a).length <= STUDY_LIMITS.items, { message: `at most ${STUDY_LIMITS.items} answers (a study has at most ${STUDY_LIMITS.items} items)` }),
+  /** The item ids in the order the app showed them. */
+  itemOrder: z.array(z.string().max(100)).max(STUDY_LIMITS.items),
+  /** The scheduled prompt this report answers (from GET /me/next). */
+  promptTime: IsoTimeWithOffset.optional(),
+}).strict();
+export type ReportInput = z.infer<typeof ReportBody>;
+
+/** Speech features computed on the phone (speech.kind = "features"): name → value, null = not computable. */
+export const SpeechFeaturesBody = z.object({
+  features: z.record(z.string().min(1).max(100).regex(/^[^\s,"]+$/, 'a feature name is a CSV column name: no spaces, commas or quotes'), z.number().nullable())
+    .refine((f) => Object.keys(f).length >= 1 && Object.keys(f).length <= 10_000, { message: 'expected 1 to 10,000 features' }),
+}).strict();
+
+export const ReportIdParams = z.object({ reportId: Id });
+
+/** A page of a schedule: study days [fromDay, fromDay + days) (the server caps a page's prompts). */
+export const ScheduleQuery = z.object({
+  fromDay: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  days: z.coerce.number().int().min(1).max(1_000_000).optional(),
+}).strict();
+
+/**
+ * A run of consecutive wristband epochs: epoch i starts at `start + i · epochSeconds`.
+ * One array per channel (null = no value for that epoch). Runs may overlap and arrive in any order.
+ */
+export const ActivityBody = z.object({
+  start: IsoTimeWithOffset,
+  values: z.record(z.string().max(100), z.array(z.number().nullable()).max(200_000)),
+}).strict();
+
+export const ExportBody = z.object({
+  /**
+   * A label: the download's file name and the archive's top folder (default: study id and time).
+   * The server chooses the folder (<data-dir>/exports/<studyId>/<jobId>); the name never decides it.
+   */
+  name: z.string().max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a letter or digit, then letters, digits and _ . - only').optional(),
+}).strict().default({});
+
+export const AlertListQuery = z.object({ status: z.enum(['open', 'acknowledged', 'all']).default('open') });
+
+export const ErrorResponse = z.object({
+  statusCode: z.number(),
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
