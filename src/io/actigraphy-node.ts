@@ -1,13 +1,56 @@
 /**
  * Node side of actigraphy: stream a raw accelerometer file from disk through a reader and the
  * epoch pipeline (src/signal/actigraphy), 1 MiB at a time, so a 14-day 100 Hz recording never
- * sits in memory.
+ * sits in memory. The file is a random-access source (a `.gt3x` is a ZIP archive read through its
+ * directory); every other format is read front to back.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import {
-  ActigraphyPipeline, AutoReader, createReader,
-  type AccelFormat, type ActigraphyOptionsInput, type EpochRow, type ReaderOptions, type RecordingInfo,
+  ActigraphyPipeline, openAccel,
+  type AccelFormat, type AccelSourceReader, type ActigraphyOptionsInput, type ByteSource, type EpochRow, type ReaderOptions, type RecordingInfo,
 } from '../signal/actigraphy/index.js';
+
+/** A file on disk as a random-access source; `onRead` gets the bytes read so far (at most the size, for progress). */
+export async function fileSource(path: string, onRead?: (bytes: number) => void): Promise<ByteSource & { close(): Promise<void> }> {
+  const fh: FileHandle = await open(path, 'r');
+  const size = (await fh.stat()).size;
+  let total = 0;
+  return {
+    size,
+    async read(offset, length) {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const buf = new Uint8Array(n);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await fh.read(buf, got, n - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      total += got;
+      onRead?.(Math.min(total, size));
+      return got === n ? buf : buf.subarray(0, got);
+    },
+    close: () => fh.close(),
+  };
+}
+
+/** Open a recording file of any format (`format` auto-detected unless given). Close the file by reading all chunks. */
+export async function openAccelFile(path: string, opts: { format?: AccelFormat | 'auto'; reader?: ReaderOptions; chunkBytes?: number; onRead?: (bytes: number) => void } = {}): Promise<AccelSourceReader> {
+  const src = await fileSource(path, opts.onRead);
+  try {
+    const r = await openAccel(src, { name: path, ...opts.reader, format: opts.format, chunkBytes: opts.chunkBytes });
+    return {
+      get info() { return r.info; },
+      async *chunks() {
+        try { yield* r.chunks(); } finally { await src.close(); }
+      },
+    };
+  } catch (e) {
+    await src.close();
+    throw e;
+  }
+}
 
 export interface ActigraphyFileOptions {
   format?: AccelFormat | 'auto';
@@ -37,10 +80,13 @@ export interface ActigraphyFileSummary {
 
 export async function actigraphyFromFile(path: string, opts: ActigraphyFileOptions): Promise<ActigraphyFileSummary> {
   const total = statSync(path).size;
-  const ropts: ReaderOptions = { name: path, ...opts.reader };
-  const reader = !opts.format || opts.format === 'auto' ? new AutoReader(ropts) : createReader(opts.format, ropts);
+  const s: ActigraphyFileSummary = { info: { format: 'csv', header: {}, skipped: 0 }, bytes: 0, samples: 0, epochs: 0, missing: 0, nonWear: 0, dropped: 0, first: NaN, last: NaN };
+  const reader = await openAccelFile(path, {
+    format: opts.format, reader: opts.reader, chunkBytes: opts.chunkBytes,
+    onRead: (b) => { s.bytes = b; opts.onProgress?.(b, total); },
+  });
+  s.info = reader.info;
   const pipe = new ActigraphyPipeline(opts.pipeline);
-  const s: ActigraphyFileSummary = { info: reader.info, bytes: 0, samples: 0, epochs: 0, missing: 0, nonWear: 0, dropped: 0, first: NaN, last: NaN };
   const emit = (rows: EpochRow[]) => {
     if (rows.length === 0) return;
     for (const r of rows) {
@@ -52,18 +98,10 @@ export async function actigraphyFromFile(path: string, opts: ActigraphyFileOptio
     }
     opts.onRows(rows);
   };
-  const stream = createReadStream(path, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
-  for await (const buf of stream as AsyncIterable<Buffer>) {
-    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    const c = reader.push(bytes);
-    if (c) s.samples += c.n;
+  for await (const c of reader.chunks()) {
+    s.samples += c.n;
     emit(pipe.push(c));
-    s.bytes += buf.byteLength;
-    opts.onProgress?.(s.bytes, total);
   }
-  const c = reader.end();
-  if (c) s.samples += c.n;
-  emit(pipe.push(c));
   emit(pipe.end());
   s.info = reader.info;
   s.dropped = pipe.dropped;

@@ -15,7 +15,7 @@ export interface AccelChunk {
   rate: number;
 }
 
-export const ACCEL_FORMATS = ['csv', 'actigraph', 'geneactiv', 'cwa'] as const;
+export const ACCEL_FORMATS = ['csv', 'actigraph', 'geneactiv', 'cwa', 'gt3x', 'geneactiv-bin'] as const;
 export type AccelFormat = (typeof ACCEL_FORMATS)[number];
 
 export interface RecordingInfo {
@@ -50,6 +50,26 @@ export interface ReaderOptions {
   rate?: number;
   /** Generic CSV: ISO start time when the time column holds seconds from the start (or is absent). */
   start?: string;
+  /**
+   * `.gt3x`: what fills the whole seconds missing between activity records (idle sleep mode) and
+   * after the last record up to the file's "Last Sample Time": `last` — the last sample repeated
+   * (ActiLife's export, pygt3x inside idle-sleep periods; the default), `zero` — 0 g on every axis
+   * (read.gt3x `imputeZeroes`), `none` — left as a gap (missing epochs).
+   */
+  fill?: Gt3xFill;
+}
+
+export const GT3X_FILLS = ['last', 'zero', 'none'] as const;
+export type Gt3xFill = (typeof GT3X_FILLS)[number];
+
+/**
+ * A reader over a random-access source (formats that cannot be read front to back, e.g. the ZIP
+ * archive `.gt3x`): `chunks()` yields the samples in time order; each chunk's arrays are views,
+ * valid until the next one is asked for.
+ */
+export interface AccelSourceReader {
+  readonly info: RecordingInfo;
+  chunks(): AsyncGenerator<AccelChunk>;
 }
 
 /** Growable sample store from which readers hand out chunks. */
