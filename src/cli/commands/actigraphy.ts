@@ -1,6 +1,7 @@
 /**
  * `moodlens actigraphy --in FILE --participant ID --out activity.csv`: raw tri-axial
- * accelerometer recording (generic CSV, ActiGraph CSV, GENEActiv CSV, Axivity .cwa) → one row per
+ * accelerometer recording (generic CSV, ActiGraph CSV, GENEActiv CSV, Axivity .cwa, ActiGraph
+ * .gt3x, GENEActiv .bin) → one row per
  * epoch (participant_id, time, channels…) appended to a study's activity.csv (SPEC §7). The file
  * is streamed (progress by bytes read); missing epochs (gaps, non-wear) get empty cells.
  * Defaults come from the study folder around --out: study.json's activity channels, epoch length
@@ -17,14 +18,15 @@ import { progress } from '../../util/progress.js';
 import { localIso } from '../../util/localtime.js';
 import { STUDY_FILES, StudyConfigSchema, TimeZoneSchema } from '../../data/study.js';
 import { parseIsoTime } from '../../data/rows.js';
-import { ActigraphyOptionsSchema, CHANNELS, type Channel, type EpochRow } from '../../signal/actigraphy/index.js';
+import { ACCEL_FORMATS, ActigraphyOptionsSchema, CHANNELS, GT3X_FILLS, type Channel, type EpochRow } from '../../signal/actigraphy/index.js';
 import { actigraphyFromFile } from '../../io/actigraphy-node.js';
 
 export const ActigraphyFlags = z.object({
   in: z.string().min(1, 'give the raw recording (--in FILE)'),
   participant: z.string().trim().min(1, 'give the participant id').refine((s) => !/[\r\n]/.test(s), 'no line breaks'),
   out: z.string().min(1),
-  format: z.enum(['auto', 'csv', 'actigraph', 'geneactiv', 'cwa']).default('auto'),
+  format: z.enum(['auto', ...ACCEL_FORMATS]).default('auto'),
+  fill: z.enum(GT3X_FILLS).default('last'),
   epoch: z.coerce.number().positive('epoch length in seconds').optional(),
   channels: z.string().optional(),
   timezone: TimeZoneSchema.optional(),
@@ -140,7 +142,7 @@ export async function runActigraphy(f: Flags): Promise<{ rows: number; summary: 
   let clash: EpochRow | null = null;
   const summary = await actigraphyFromFile(f.in, {
     format: f.format,
-    reader: { timezone: f.timezone, defaultTimezone: zone, rate: f.rate, start: f.start },
+    reader: { timezone: f.timezone, defaultTimezone: zone, rate: f.rate, start: f.start, fill: f.fill },
     pipeline,
     onProgress: (b) => bar?.update(b),
     onRows: (rows) => {
@@ -166,18 +168,22 @@ export async function runActigraphy(f: Flags): Promise<{ rows: number; summary: 
   const text = `${f.out}: ${lines.length} epochs of ${epochSeconds} s for ${f.participant}` +
     (lines.length ? ` (${localIso(summary.first * 1000, zone)} – ${localIso(summary.last * 1000, zone)})` : '') +
     `; ${i.format} at ${i.rate} Hz, ${summary.samples} samples; ${summary.missing} epochs missing` +
-    ` (${summary.nonWear} non-wear)` + (i.skipped ? `; ${i.skipped} ${i.format === 'cwa' ? 'unreadable blocks' : 'cut-off last line'} skipped` : '') +
+    ` (${summary.nonWear} non-wear)` +
+    (i.skipped ? `; ${i.skipped} ${i.format === 'cwa' ? 'unreadable blocks' : i.format === 'gt3x' ? 'records with a bad checksum or cut off' : 'cut-off last line'} skipped` : '') +
+    (i.header.filledSeconds ? `; ${i.header.filledSeconds} seconds filled (idle sleep / docked)` : '') +
+    (i.header.truncated && i.format !== 'csv' && i.format !== 'actigraph' && i.format !== 'geneactiv' ? `; file cut off: ${i.header.truncated}` : '') +
     (summary.dropped ? `; ${summary.dropped} samples out of time order dropped` : '');
   return { rows: lines.length, summary: text };
 }
 
 export function register(program: Command): void {
   program.command('actigraphy')
-    .description('raw accelerometer file (CSV, ActiGraph CSV, GENEActiv CSV, Axivity .cwa) → per-epoch ZCM/PIM/TAT/counts/sleep rows appended to activity.csv')
+    .description('raw accelerometer file (CSV, ActiGraph CSV or .gt3x, GENEActiv CSV or .bin, Axivity .cwa) → per-epoch ZCM/PIM/TAT/counts/sleep rows appended to activity.csv')
     .requiredOption('--in <file>', 'raw recording')
     .requiredOption('--participant <id>', 'participant id written in every row')
     .requiredOption('--out <activity.csv>', "the study's activity.csv (created with a header if new)")
-    .option('--format <f>', 'auto | csv | actigraph | geneactiv | cwa', 'auto')
+    .option('--format <f>', 'auto | csv | actigraph | geneactiv | cwa | gt3x | geneactiv-bin', 'auto')
+    .option('--fill <how>', '.gt3x idle-sleep gaps: last (ActiLife: last sample, zeros once docked) | zero (read.gt3x) | none (missing epochs)', 'last')
     .option('--epoch <seconds>', 'epoch length (default: study.json activity.epochSeconds, else 60)')
     .option('--channels <list>', `comma-separated, of ${CHANNELS.join(',')} (default: the file's / study's, else zcm,pim)`)
     .option('--timezone <zone>', 'IANA zone of the wall-clock times in the file and of the output times (default: participants.csv, study.json, UTC)')

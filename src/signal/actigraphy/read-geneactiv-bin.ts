@@ -50,6 +50,8 @@ export class GeneActivBinReader implements AccelReader {
   private pageTime = NaN;
   private pageFreq = NaN;
   private pages = 0;
+  /** Header section ("Device Identity", "Subject Info" …): the lines without a colon. */
+  private section = '';
 
   constructor(private readonly opts: ReaderOptions = {}) { this.name = opts.name ?? 'input'; }
 
@@ -120,10 +122,11 @@ export class GeneActivBinReader implements AccelReader {
       return;
     }
     const i = text.indexOf(':');
-    if (i <= 0) return;
-    const key = text.slice(0, i).trim(), value = text.slice(i + 1).trim();
+    if (i <= 0) { if (this.stage === 'header' && text) this.section = text; return; }
+    const key = text.slice(0, i).trim(), value = text.slice(i + 1).replace(/\0/g, '').trim();
     if (this.stage === 'header') {
-      if (value) this.info.header[key] = value;
+      // Facts about the device and the recording; the trial's and subject's entries are not kept.
+      if (value && this.section !== 'Subject Info' && this.section !== 'Trial Info') this.info.header[key] = value;
       const m = /^([xyz]) (gain|offset)$/i.exec(key);
       if (m) (m[2].toLowerCase() === 'gain' ? this.gain : this.off)['xyz'.indexOf(m[1].toLowerCase())] = Number(value);
       return;
@@ -164,7 +167,6 @@ export class GeneActivBinReader implements AccelReader {
     if (len % 12 !== 0) {
       if (!last) throw this.error(at + count * 12, `page ${this.pages}: expected whole samples of 12 hex digits, the line has ${len} digits`);
       this.info.header.truncated = `page ${this.pages} cut off after ${count} samples (byte ${at + len})`;
-      this.info.skipped++;
     }
     const gx = this.gain[0], gy = this.gain[1], gz = this.gain[2];
     const ox = this.off[0], oy = this.off[1], oz = this.off[2];

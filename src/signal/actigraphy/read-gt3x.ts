@@ -25,7 +25,8 @@
  * info.txt (or the `timezone` option's offset at the start, fixed for the recording, as the device
  * clock does not follow daylight saving).
  * Idle sleep mode: the device stops writing records while still; the missing whole seconds are
- * filled per the `fill` option (types.ts).
+ * filled per the `fill` option (types.ts) — by default as ActiLife's CSV export does: the last
+ * sample repeated, but zeros after a USB-connection mark (docked) and up to the Last Sample Time.
  */
 import { InputError } from '../../util/errors.js';
 import { ZoneClock } from './time.js';
@@ -109,6 +110,9 @@ export class Gt3xLogDecoder {
   private lx = 0; private ly = 0; private lz = 0;
   private ism = false;
   private ismPeriods = 0;
+  /** Wall-clock second of the last USB-connection mark since the last activity record (NaN: none). */
+  private usbAt = NaN;
+  private usbMarks = 0;
   private strayBytes = 0;
   private outOfOrder = 0;
   private filled = 0;
@@ -153,6 +157,7 @@ export class Gt3xLogDecoder {
     if (this.cfg.fill !== 'none' && !Number.isNaN(this.lastSec) && last > this.lastSec + 1) yield* this.fillTo(Math.ceil(last));
     if (this.buf.n) yield this.buf.take(this.rate)!;
     if (this.ismPeriods) h.idleSleepPeriods = String(this.ismPeriods);
+    if (this.usbMarks) h.usbConnectionMarks = String(this.usbMarks);
     if (this.filled) h.filledSeconds = `${this.filled} (${this.cfg.fill})`;
     if (this.strayBytes) h.strayBytes = String(this.strayBytes);
     if (this.outOfOrder) h.outOfOrderRecords = String(this.outOfOrder);
@@ -167,7 +172,11 @@ export class Gt3xLogDecoder {
     const ts = b[p + 2] + b[p + 3] * 256 + b[p + 4] * 65536 + b[p + 5] * 16777216;
     const o = p + 8;
     if (type === REC_ACTIVITY2 || type === REC_ACTIVITY || type === REC_ACTIVITY3) {
-      if (size <= 1) return; // USB connection mark
+      if (size <= 1) { // USB connection mark: the device is on its dock from here on
+        if (Number.isNaN(this.usbAt)) this.usbAt = ts;
+        this.usbMarks++;
+        return;
+      }
       yield* this.activity(type, b, o, size, ts);
     } else if (type === REC_EVENT && size === 1) {
       if (b[o] === 0x08) { this.ism = true; this.ismPeriods++; } else if (b[o] === 0x09) this.ism = false;
@@ -226,16 +235,23 @@ export class Gt3xLogDecoder {
     }
     if (count > 0) { this.lx = rx; this.ly = ry; this.lz = rz; }
     this.lastSec = ts;
+    this.usbAt = NaN;
     if (buf.n >= CHUNK) yield buf.take(rate)!;
   }
 
-  /** Fill the whole seconds after the last activity second up to (excluding) `until`. */
+  /**
+   * Fill the whole seconds after the last activity second up to (excluding) `until`: with the last
+   * sample (`last`), but with zeros from a USB-connection mark on (the device was docked, as
+   * ActiLife's export does), or with zeros throughout (`zero`).
+   */
   private *fillTo(until: number): Generator<AccelChunk> {
     const rate = this.rate, scale = this.scale, buf = this.buf;
     const zero = this.cfg.fill === 'zero';
-    const x = zero ? 0 : this.lx / scale, y = zero ? 0 : this.ly / scale, z = zero ? 0 : this.lz / scale;
+    const usb = this.usbAt;
     for (let s = this.lastSec + 1; s < until; s++) {
       const base = s - this.cfg.offset;
+      const z0 = zero || s >= usb;
+      const x = z0 ? 0 : this.lx / scale, y = z0 ? 0 : this.ly / scale, z = z0 ? 0 : this.lz / scale;
       for (let i = 0; i < rate; i++) buf.add(base + i / rate, x, y, z);
       this.filled++;
       if (buf.n >= CHUNK) yield buf.take(rate)!;

@@ -52,9 +52,10 @@ export interface ReaderOptions {
   start?: string;
   /**
    * `.gt3x`: what fills the whole seconds missing between activity records (idle sleep mode) and
-   * after the last record up to the file's "Last Sample Time": `last` — the last sample repeated
-   * (ActiLife's export, pygt3x inside idle-sleep periods; the default), `zero` — 0 g on every axis
-   * (read.gt3x `imputeZeroes`), `none` — left as a gap (missing epochs).
+   * after the last record up to the file's "Last Sample Time": `last` — the last sample repeated,
+   * zeros once a USB-connection mark shows the device docked (ActiLife's CSV export, sample for
+   * sample; pygt3x repeats the last sample inside idle-sleep periods only; the default),
+   * `zero` — 0 g on every axis (read.gt3x `imputeZeroes`), `none` — left as a gap (missing epochs).
    */
   fill?: Gt3xFill;
 }
