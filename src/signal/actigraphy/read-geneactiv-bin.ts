@@ -20,9 +20,8 @@
  * page (page k at first + 300k/f); the two differ by the pages' millisecond rounding.
  * A last page cut off by the end of the file keeps its whole samples (noted in `header.truncated`).
  */
-import { InputError } from '../../util/errors.js';
 import { ZoneClock, parseOffset } from './time.js';
-import { SampleBuffer, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
+import { SampleBuffer, byteError, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
 
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
@@ -96,9 +95,7 @@ export class GeneActivBinReader implements AccelReader {
     return this.buf.take(this.rate);
   }
 
-  private error(offset: number, message: string): InputError {
-    return new InputError([{ file: this.name, message: `byte ${offset}: ${message}` }]);
-  }
+  private error(offset: number, message: string) { return byteError(this.name, offset, message); }
 
   private checkCarry(): void {
     if (this.carry.length > MAX_LINE) throw this.error(this.pos - this.carry.length, `no line break within ${MAX_LINE} bytes: not a GENEActiv .bin`);

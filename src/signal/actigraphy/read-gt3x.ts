@@ -28,9 +28,8 @@
  * filled per the `fill` option (types.ts) — by default as ActiLife's CSV export does: the last
  * sample repeated, but zeros after a USB-connection mark (docked) and up to the Last Sample Time.
  */
-import { InputError } from '../../util/errors.js';
 import { ZoneClock } from './time.js';
-import { SampleBuffer, type AccelChunk, type AccelSourceReader, type Gt3xFill, type ReaderOptions, type RecordingInfo } from './types.js';
+import { SampleBuffer, byteError, type AccelChunk, type AccelSourceReader, type Gt3xFill, type ReaderOptions, type RecordingInfo } from './types.js';
 import { zipEntries, zipEntryBytes, zipEntryChunks, type ByteSource, type ZipEntry } from './zip.js';
 
 /** Seconds between 0001-01-01 and 1970-01-01 in .NET ticks (100 ns). */
@@ -208,8 +207,8 @@ export class Gt3xLogDecoder {
 
   private *activity(type: number, b: Uint8Array, o: number, size: number, ts: number): Generator<AccelChunk> {
     const rate = this.rate, scale = this.scale;
-    if (!(rate > 0)) throw new InputError([{ file: this.cfg.name, message: `log.bin byte ${this.pos}: activity record before any sample rate (info.txt has no "Sample Rate")` }]);
-    if (!(scale > 0)) throw new InputError([{ file: this.cfg.name, message: `log.bin: no acceleration scale (info.txt "Acceleration Scale", a PARAMETERS record, or a known serial prefix)` }]);
+    if (!(rate > 0)) throw byteError(this.cfg.name, null, `log.bin byte ${this.pos}: activity record before any sample rate (info.txt has no "Sample Rate")`);
+    if (!(scale > 0)) throw byteError(this.cfg.name, null, 'log.bin: no acceleration scale (info.txt "Acceleration Scale", a PARAMETERS record, or a known serial prefix)');
     if (!Number.isNaN(this.lastSec) && ts <= this.lastSec) { this.outOfOrder++; return; }
     if (!Number.isNaN(this.lastSec) && ts > this.lastSec + 1 && this.cfg.fill !== 'none') yield* this.fillTo(ts);
     let count = type === REC_ACTIVITY2 ? Math.floor(size / 6) : Math.floor((size * 2) / 9);
@@ -316,7 +315,7 @@ function findEntry(entries: ZipEntry[], name: string): ZipEntry | undefined {
 /** Open a `.gt3x` (either format) for reading; reads the archive's directory and info.txt. */
 export async function openGt3x(src: ByteSource, opts: ReaderOptions = {}): Promise<AccelSourceReader> {
   const name = opts.name ?? 'input';
-  const fail = (message: string) => new InputError([{ file: name, message }]);
+  const fail = (message: string) => byteError(name, null, message);
   const entries = await zipEntries(src, name);
   const infoEntry = findEntry(entries, 'info.txt');
   if (!infoEntry) throw fail(`no info.txt in the archive (entries: ${entries.map((e) => e.name).join(', ') || 'none'}): not a .gt3x`);

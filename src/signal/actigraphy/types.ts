@@ -2,7 +2,7 @@
  * Shared shapes of the actigraphy pipeline: raw tri-axial samples in chunks (what a reader
  * emits), recording facts, and the reader contract. Browser-safe.
  */
-import { InputError } from '../../util/errors.js';
+import { InputError, formatIssue } from '../../util/errors.js';
 
 /** Raw accelerometer samples: times in seconds since the Unix epoch (UTC), axes in g. */
 export interface AccelChunk {
@@ -105,4 +105,13 @@ export class SampleBuffer {
 /** An input error at a line (and column) of a text file. */
 export function lineError(name: string, line: number, message: string, column?: number, field?: string): InputError {
   return new InputError([{ file: name, line, column, field, message }]);
+}
+
+/**
+ * An input error in a binary file, as one line "file: byte N: message" (offset null: the whole
+ * file), for truncated or corrupt recordings.
+ */
+export function byteError(name: string, offset: number | null, message: string): InputError {
+  const issue = { file: name, message: offset === null ? message : `byte ${offset}: ${message}` };
+  return new InputError([issue], formatIssue(issue));
 }

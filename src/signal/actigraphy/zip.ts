@@ -11,7 +11,7 @@
  * Supported: stored (0) and deflated (8) entries, data descriptors (sizes are taken from the central
  * directory), ZIP64 sizes and offsets; each entry's CRC-32 is checked at its end.
  */
-import { InputError } from '../../util/errors.js';
+import { byteError as zipError } from './types.js';
 
 /** Bytes that can be read at any offset: a file on disk, a browser `Blob`, a buffer in memory. */
 export interface ByteSource {
@@ -43,10 +43,6 @@ export interface ZipEntry {
 const u16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
 const u32 = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
 const u64 = (b: Uint8Array, o: number) => u32(b, o) + u32(b, o + 4) * 0x100000000;
-
-function zipError(name: string, offset: number | null, message: string): InputError {
-  return new InputError([{ file: name, message: offset === null ? message : `byte ${offset}: ${message}` }]);
-}
 
 /** True when the bytes start like a ZIP archive (local file header "PK\3\4"). */
 export function isZip(head: Uint8Array): boolean {
