@@ -43,6 +43,14 @@ async function read(bytes: Uint8Array, name: string, opts: { fill?: Gt3xFill; ti
 }
 
 const sha = (a: number[]) => createHash('sha256').update(new Uint8Array(Float64Array.from(a).buffer)).digest('hex');
+/** Sample count and every x, y, z value (as float64 bits, after `f`) equal the reference's digests. */
+function expectValues(s: Samples, ref: { x: string; y: string; z: string }, n: number, f = (v: number) => v): void {
+  expect(s.n).toBe(n);
+  expect(sha(s.x.map(f))).toBe(ref.x);
+  expect(sha(s.y.map(f))).toBe(ref.y);
+  expect(sha(s.z.map(f))).toBe(ref.z);
+}
+
 /** numpy's round(v, 3): half to even on v·1000. */
 const npRound3 = (v: number) => { const s = v * 1000, f = Math.floor(s), d = s - f; return (d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f) / 1000; };
 
@@ -57,10 +65,7 @@ describe('.gt3x reader against pygt3x (sample by sample, bit for bit)', () => {
     it(`${name}: every value and time equals pygt3x's`, async () => {
       const ref = gt3xRef[name];
       const s = await read(file(name), name);
-      expect(s.n).toBe(ref.pygt3xSamples);
-      expect(sha(s.x)).toBe(ref.x);
-      expect(sha(s.y)).toBe(ref.y);
-      expect(sha(s.z)).toBe(ref.z);
+      expectValues(s, ref, ref.pygt3xSamples);
       // pygt3x's times are the device's wall clock; ours are UTC: add back the file's TimeZone.
       const off = parseGt3xZone(s.info.header.timezone);
       expect(sha(s.t.map((t) => Math.round((t + off) * 1000)))).toBe(ref.tMs);
@@ -75,10 +80,7 @@ describe('.gt3x reader against pygt3x (sample by sample, bit for bit)', () => {
     const ref = gt3xRef[name];
     const s = await read(file(name), name);
     expect(ref.nhanesRounded3).toBe(true);
-    expect(s.n).toBe(ref.pygt3xSamples);
-    expect(sha(s.x.map(npRound3))).toBe(ref.x);
-    expect(sha(s.y.map(npRound3))).toBe(ref.y);
-    expect(sha(s.z.map(npRound3))).toBe(ref.z);
+    expectValues(s, ref, ref.pygt3xSamples, npRound3);
     expect(s.info.header.layout).toBe('NHANES activity.bin');
     expect(s.rate).toBe(30);
     // Start Date 2021-12-20 11:55:00 at TimeZone -06:00 → 17:55 UTC; sample i at i/30 s.
@@ -204,10 +206,7 @@ describe('GENEActiv .bin reader', () => {
   it('equals an independent decoder of the format, value for value (float64 bits) and time for time', async () => {
     const ref = geneRef[name];
     const s = await read(file(name), name);
-    expect(s.n).toBe(ref.samples);
-    expect(sha(s.x)).toBe(ref.x);
-    expect(sha(s.y)).toBe(ref.y);
-    expect(sha(s.z)).toBe(ref.z);
+    expectValues(s, ref, ref.samples);
     expect(sha(s.t.map((t) => Math.round(t * 1000)))).toBe(ref.tMs);
     expect([s.t[0], s.x[0], s.y[0], s.z[0]]).toEqual(ref.first);
   });

@@ -74,7 +74,8 @@ export class LineSplitter {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+/** a followed by b, in a new array. */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const r = new Uint8Array(a.length + b.length);
   r.set(a); r.set(b, a.length);
   return r;

@@ -20,7 +20,8 @@
  * page (page k at first + 300k/f); the two differ by the pages' millisecond rounding.
  * A last page cut off by the end of the file keeps its whole samples (noted in `header.truncated`).
  */
-import { ZoneClock, parseOffset } from './time.js';
+import { fileClock, parseOffset, type ZoneClock } from './time.js';
+import { concat } from './lines.js';
 import { SampleBuffer, byteError, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
 
 const HEX = new Int8Array(256).fill(-1);
@@ -149,9 +150,7 @@ export class GeneActivBinReader implements AccelReader {
     }
     const f = parseFloat(h['Measurement Frequency'] ?? '');
     if (f > 0) { this.rate = f; this.info.rate = f; }
-    if (this.opts.timezone) this.clock = new ZoneClock(this.opts.timezone);
-    else if (h['Time Zone'] && !Number.isNaN(parseOffset(h['Time Zone']))) this.clock = new ZoneClock(parseOffset(h['Time Zone']));
-    else this.clock = new ZoneClock(this.opts.defaultTimezone ?? 'UTC');
+    this.clock = fileClock(this.opts, h['Time Zone'] ? parseOffset(h['Time Zone']) : NaN);
   }
 
   private samples(d: Uint8Array, a: number, e: number, at: number, last: boolean): void {
@@ -184,8 +183,3 @@ export class GeneActivBinReader implements AccelReader {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const r = new Uint8Array(a.length + b.length);
-  r.set(a); r.set(b, a.length);
-  return r;
-}

@@ -10,7 +10,7 @@
  * clock in the header's time zone (unless a zone is given explicitly).
  */
 import { LineSplitter, fieldRanges, parseDecimal } from './lines.js';
-import { TimestampParser, ZoneClock, parseOffset } from './time.js';
+import { TimestampParser, fileClock, parseOffset, type ZoneClock } from './time.js';
 import { SampleBuffer, lineError, type AccelChunk, type AccelReader, type ReaderOptions, type RecordingInfo } from './types.js';
 
 const DATA_LINE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}/;
@@ -74,8 +74,6 @@ export class GeneActivCsvReader implements AccelReader {
     if (!(freq > 0)) throw lineError(this.name, no, 'GENEActiv header has no "Measurement Frequency,<n> Hz" line before the data');
     this.rate = freq;
     this.info.rate = freq;
-    if (this.opts.timezone) this.clock = new ZoneClock(this.opts.timezone);
-    else if (h['Time Zone'] && !Number.isNaN(parseOffset(h['Time Zone']))) this.clock = new ZoneClock(parseOffset(h['Time Zone']));
-    else this.clock = new ZoneClock(this.opts.defaultTimezone ?? 'UTC');
+    this.clock = fileClock(this.opts, h['Time Zone'] ? parseOffset(h['Time Zone']) : NaN);
   }
 }

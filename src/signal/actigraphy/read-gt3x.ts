@@ -28,7 +28,8 @@
  * filled per the `fill` option (types.ts) — by default as ActiLife's CSV export does: the last
  * sample repeated, but zeros after a USB-connection mark (docked) and up to the Last Sample Time.
  */
-import { ZoneClock } from './time.js';
+import { concat } from './lines.js';
+import { fileClock } from './time.js';
 import { SampleBuffer, byteError, type AccelChunk, type AccelSourceReader, type Gt3xFill, type ReaderOptions, type RecordingInfo } from './types.js';
 import { zipEntries, zipEntryBytes, zipEntryChunks, type ByteSource, type ZipEntry } from './zip.js';
 
@@ -266,12 +267,6 @@ function twelve(b: Uint8Array, o: number, k: number): number {
   return (v << 20) >> 20;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const r = new Uint8Array(a.length + b.length);
-  r.set(a); r.set(b, a.length);
-  return r;
-}
-
 /** Decoder of the legacy NHANES `activity.bin`: continuous 12-bit y,x,z samples from `start`. */
 export class NhanesActivityDecoder {
   private readonly buf = new SampleBuffer();
@@ -348,10 +343,7 @@ export async function openGt3x(src: ByteSource, opts: ReaderOptions = {}): Promi
   if (!Number.isNaN(startWall)) h.start = new Date(startWall * 1000).toISOString().slice(0, 19);
   if (!Number.isNaN(lastWall)) h.lastSampleTime = new Date(lastWall * 1000).toISOString().slice(0, 19);
   const fileZone = parseGt3xZone(kv.TimeZone);
-  let offset: number;
-  if (opts.timezone) offset = new ZoneClock(opts.timezone).offsetAt(Number.isNaN(startWall) ? 0 : startWall);
-  else if (!Number.isNaN(fileZone)) offset = fileZone;
-  else offset = new ZoneClock(opts.defaultTimezone ?? 'UTC').offsetAt(Number.isNaN(startWall) ? 0 : startWall);
+  const offset = fileClock(opts, fileZone).offsetAt(Number.isNaN(startWall) ? 0 : startWall);
   if (kv.TimeZone) h.timezone = kv.TimeZone;
   h.utcOffset = `${offset / 3600} h`;
 

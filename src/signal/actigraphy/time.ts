@@ -105,3 +105,13 @@ export class ZoneClock {
 
   toUtc(wall: number): number { return wall - this.offsetAt(wall); }
 }
+
+/**
+ * The clock for a file's wall-clock times: the `timezone` option, else the offset the file states
+ * (seconds east of UTC; NaN: none), else the default zone (UTC unless given).
+ */
+export function fileClock(opts: { timezone?: string; defaultTimezone?: string }, fileOffset: number): ZoneClock {
+  if (opts.timezone) return new ZoneClock(opts.timezone);
+  if (!Number.isNaN(fileOffset)) return new ZoneClock(fileOffset);
+  return new ZoneClock(opts.defaultTimezone ?? 'UTC');
+}
