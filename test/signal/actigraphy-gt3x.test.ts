@@ -14,7 +14,7 @@ import { ActigraphyFlags, runActigraphy } from '../../src/cli/commands/actigraph
 import { parseFlags } from '../../src/util/flags.js';
 import {
   ActigraphyPipeline, GeneActivBinReader, Gt3xLogDecoder, bytesSource, detectFormat, openAccel, parseGt3xZone,
-  zipEntries, zipEntryBytes, type AccelChunk, type Gt3xFill, type RecordingInfo,
+  zipEntries, zipEntryBytes, type AccelChunk, type ByteSource, type Gt3xFill, type RecordingInfo,
 } from '../../src/signal/actigraphy/index.js';
 import { InputError } from '../../src/util/errors.js';
 import { randomByteChunks } from './actigraphy-fixtures.js';
@@ -190,6 +190,10 @@ describe('.gt3x details', () => {
     expect((e as InputError).issues[0].file).toBe('bad.gt3x');
     expect((e as InputError).issues[0].message).toMatch(/^byte \d+: ZIP entry log\.bin: (compressed data corrupt|CRC-32)/);
     await expect(read(new TextEncoder().encode('just text, not a zip'), 'x.gt3x')).rejects.toThrow(/not a ZIP archive/);
+    // A source that fails while log.bin is being read: that error comes through (no hang).
+    const flaky: ByteSource = { size: bytes.length, read: async (o, n) => { if (o > 0 && n > 1000) throw new Error('disk gone'); return bytes.subarray(o, o + n); } };
+    const r = await openAccel(flaky, { name: 'f.gt3x' });
+    await expect((async () => { for await (const c of r.chunks()) void c; })()).rejects.toThrow('disk gone');
   });
 
   it('format detection: a ZIP or *.gt3x → gt3x; a GENEActiv .bin → geneactiv-bin (not the GENEActiv CSV)', () => {

@@ -163,12 +163,15 @@ export async function* zipEntryChunks(src: ByteSource, entry: ZipEntry, name = '
     }
     await writer.close();
   })();
-  feed.catch(() => { /* reported by the reader side */ });
+  // A failed read of the source aborts the inflater, so the reader below sees it instead of waiting.
+  let readError: unknown = null;
+  feed.catch((e: unknown) => { readError = e; return writer.abort(e).catch(() => undefined); });
   let finished = false;
   try {
     for (;;) {
       let r: ReadableStreamReadResult<Uint8Array>;
       try { r = await reader.read(); } catch (e) {
+        if (readError) throw readError;
         throw zipError(name, readAt, `ZIP entry ${entry.name}: compressed data corrupt or cut off (${(e as Error).message})`);
       }
       if (r.done) { finished = true; break; }
