@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ActigraphyFlags, runActigraphy } from '../../src/cli/commands/actigraphy.js';
 import { parseFlags } from '../../src/util/flags.js';
 import {
-  ActigraphyPipeline, GeneActivBinReader, Gt3xLogDecoder, bytesSource, detectFormat, openAccel, parseGt3xZone,
+  ActigraphyPipeline, GeneActivBinReader, Gt3xLogDecoder, NhanesActivityDecoder, decodeParamFloat, bytesSource, detectFormat, openAccel, parseGt3xZone,
   zipEntries, zipEntryBytes, type AccelChunk, type ByteSource, type Gt3xFill, type RecordingInfo,
 } from '../../src/signal/actigraphy/index.js';
 import { InputError } from '../../src/util/errors.js';
@@ -133,6 +133,7 @@ describe('.gt3x details', () => {
     const none = await read(file(name), name, { fill: 'none' });
     expect(last.info.header.filledSeconds).toBe('227 (last)');
     expect(last.info.header.idleSleepPeriods).toBe('3');
+    expect(last.info.header.idleSleepMode).toBe('enabled');     // from the PARAMETERS record
     expect(zero.n).toBe(last.n);
     expect(none.n).toBe(last.n - 227 * 30);
     // A filled second: zero mode has 0 g where last mode repeats the sample before the gap.
@@ -141,6 +142,31 @@ describe('.gt3x details', () => {
     expect([last.x[gap], last.y[gap], last.z[gap]]).toEqual([last.x[gap - 1], last.y[gap - 1], last.z[gap - 1]]);
     // Times: 30 Hz from 2021-03-19 15:57:00 at -05:00.
     expect(last.t[0]).toBe(Date.UTC(2021, 2, 19, 20, 57) / 1000);
+  });
+
+  it('known answers from ActiGraph\'s format notes: packed 12-bit ACTIVITY (y,x,z) and NHANES samples, PARAMETERS floats', () => {
+    // Activity.md / activity.bin.md example: "00 60 08 EB D0 07 00 9E BF" → (y, x, z) = (6, 8, −323), (7, 9, −321).
+    const payload = new Uint8Array([0x00, 0x60, 0x08, 0xeb, 0xd0, 0x07, 0x00, 0x9e, 0xbf]);
+    const info: RecordingInfo = { format: 'gt3x', header: {}, skipped: 0 };
+    const dec = new Gt3xLogDecoder({ name: 't', info, rate: 2, scale: 341, offset: 0, fill: 'none', lastSampleTime: NaN });
+    const rec = new Uint8Array(9 + payload.length);
+    rec.set([0x1e, 0x00, 0x00, 0x00, 0x00, 0x60, payload.length, 0]);  // ACTIVITY at ts 0x60000000
+    rec.set(payload, 8);
+    rec[8 + payload.length] = ~rec.subarray(0, 8 + payload.length).reduce((a, b) => a ^ b, 0) & 0xff;
+    const acc: Samples = { t: [], x: [], y: [], z: [], n: 0, rate: NaN, info };
+    collect(dec.push(rec), acc); collect(dec.end(), acc);
+    expect(acc.x).toEqual([8 / 341, 9 / 341]);
+    expect(acc.y).toEqual([6 / 341, 7 / 341]);
+    expect(acc.z).toEqual([-323 / 341, -321 / 341]);
+    expect(acc.t).toEqual([0x60000000, 0x60000000 + 0.5]);
+    const nh = new NhanesActivityDecoder(100, 2, 341);
+    const acc2: Samples = { t: [], x: [], y: [], z: [], n: 0, rate: NaN, info };
+    collect(nh.push(payload), acc2); collect(nh.end(), acc2);
+    expect([acc2.x, acc2.y, acc2.z, acc2.t]).toEqual([acc.x, acc.y, acc.z, [100, 100.5]]);
+    // Parameters.md example: ACCEL_SCALE "00 00 40 09" = 256 LSB/g, IMU_ACCEL_SCALE "00 00 40 0C" = 2048.
+    expect(decodeParamFloat(0x09400000)).toBe(256);
+    expect(decodeParamFloat(0x0c400000)).toBe(2048);
+    expect(decodeParamFloat(0)).toBe(0);
   });
 
   it('the `timezone` option overrides the file\'s TimeZone (its offset at the start)', async () => {

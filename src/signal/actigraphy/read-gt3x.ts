@@ -81,6 +81,8 @@ export function decodeParamFloat(v: number): number {
 const REC_ACTIVITY = 0x00, REC_EVENT = 0x03, REC_PARAMETERS = 0x15, REC_ACTIVITY2 = 0x1a, REC_ACTIVITY3 = 0x1b;
 /** Samples handed out per chunk at most (fills of long idle periods are cut into such chunks). */
 const CHUNK = 1 << 16;
+/** Gaps longer than this are left as gaps, not filled (a broken clock, not idle sleep). */
+const MAX_FILL_SECONDS = 31 * 86400;
 
 interface LogConfig {
   name: string;
@@ -116,6 +118,7 @@ export class Gt3xLogDecoder {
   private strayBytes = 0;
   private outOfOrder = 0;
   private filled = 0;
+  private unfilled = 0;
 
   constructor(private readonly cfg: LogConfig) {
     this.rate = cfg.rate;
@@ -159,6 +162,7 @@ export class Gt3xLogDecoder {
     if (this.ismPeriods) h.idleSleepPeriods = String(this.ismPeriods);
     if (this.usbMarks) h.usbConnectionMarks = String(this.usbMarks);
     if (this.filled) h.filledSeconds = `${this.filled} (${this.cfg.fill})`;
+    if (this.unfilled) h.unfilledGaps = `${this.unfilled} gap(s) longer than 31 days left unfilled`;
     if (this.strayBytes) h.strayBytes = String(this.strayBytes);
     if (this.outOfOrder) h.outOfOrderRecords = String(this.outOfOrder);
   }
@@ -245,6 +249,7 @@ export class Gt3xLogDecoder {
    * ActiLife's export does), or with zeros throughout (`zero`).
    */
   private *fillTo(until: number): Generator<AccelChunk> {
+    if (until - this.lastSec - 1 > MAX_FILL_SECONDS) { this.unfilled++; return; }
     const rate = this.rate, scale = this.scale, buf = this.buf;
     const zero = this.cfg.fill === 'zero';
     const usb = this.usbAt;
