@@ -131,7 +131,7 @@ describe('.gt3x details', () => {
     const last = await read(file(name), name);
     const zero = await read(file(name), name, { fill: 'zero' });
     const none = await read(file(name), name, { fill: 'none' });
-    expect(last.info.header.filledSeconds).toBe('227 (last)');
+    expect(last.info.header.filledSeconds).toBe('227');
     expect(last.info.header.idleSleepPeriods).toBe('3');
     expect(last.info.header.idleSleepMode).toBe('enabled');     // from the PARAMETERS record
     expect(zero.n).toBe(last.n);
@@ -292,7 +292,7 @@ describe('moodlens actigraphy --in FILE.gt3x|.bin', () => {
     // No --timezone: the file's TimeZone (-05:00) places the samples; output times in UTC (no study).
     const r = await runActigraphy(flags({ in: join(DIR, 'ISM_Enabled.gt3x'), participant: 'p1', out, channels: 'zcm,pim,counts', nonwear: false }));
     expect(r.rows).toBe(5);                              // 20:57–21:01 UTC
-    expect(r.summary).toMatch(/gt3x at 30 Hz, 9000 samples; 0 epochs missing.*227 \(last\) seconds filled/);
+    expect(r.summary).toMatch(/gt3x at 30 Hz, 9000 samples; 0 epochs missing.*227 s of idle sleep \/ docked filled \(last\)/);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[1]).toMatch(/^p1,2021-03-19T20:57:00\+00:00,\d+,[\d.]+,[\d.]+$/);
     const b = await runActigraphy(flags({ in: join(DIR, 'GENEActiv_testfile.bin'), participant: 'p2', out, nonwear: false, minCoverage: 0.5 }));

@@ -170,7 +170,7 @@ export async function runActigraphy(f: Flags): Promise<{ rows: number; summary: 
     `; ${i.format} at ${i.rate} Hz, ${summary.samples} samples; ${summary.missing} epochs missing` +
     ` (${summary.nonWear} non-wear)` +
     (i.skipped ? `; ${i.skipped} ${i.format === 'cwa' ? 'unreadable blocks' : i.format === 'gt3x' ? 'records with a bad checksum or cut off' : 'cut-off last line'} skipped` : '') +
-    (i.header.filledSeconds ? `; ${i.header.filledSeconds} seconds filled (idle sleep / docked)` : '') +
+    (i.header.filledSeconds ? `; ${i.header.filledSeconds} s of idle sleep / docked filled (${i.header.fill})` : '') +
     (i.header.truncated && i.format !== 'csv' && i.format !== 'actigraph' && i.format !== 'geneactiv' ? `; file cut off: ${i.header.truncated}` : '') +
     (summary.dropped ? `; ${summary.dropped} samples out of time order dropped` : '');
   return { rows: lines.length, summary: text };

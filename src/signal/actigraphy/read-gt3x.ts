@@ -161,7 +161,7 @@ export class Gt3xLogDecoder {
     if (this.buf.n) yield this.buf.take(this.rate)!;
     if (this.ismPeriods) h.idleSleepPeriods = String(this.ismPeriods);
     if (this.usbMarks) h.usbConnectionMarks = String(this.usbMarks);
-    if (this.filled) h.filledSeconds = `${this.filled} (${this.cfg.fill})`;
+    if (this.filled) h.filledSeconds = String(this.filled);
     if (this.unfilled) h.unfilledGaps = `${this.unfilled} gap(s) longer than 31 days left unfilled`;
     if (this.strayBytes) h.strayBytes = String(this.strayBytes);
     if (this.outOfOrder) h.outOfOrderRecords = String(this.outOfOrder);
