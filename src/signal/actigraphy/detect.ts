@@ -34,7 +34,7 @@ export function createReader(format: AccelFormat, opts: ReaderOptions = {}): Acc
     case 'geneactiv': return new GeneActivCsvReader(opts);
     case 'cwa': return new CwaReader(opts);
     case 'geneactiv-bin': return new GeneActivBinReader(opts);
-    case 'gt3x': throw new InputError([{ file: opts.name ?? 'input', message: 'a .gt3x (ZIP archive) is read from a random-access source: use openAccel(source), not a byte stream' }]);
+    case 'gt3x': throw new InputError([{ file: opts.name ?? 'input', message: 'a .gt3x is a ZIP archive read through its directory at the end: it needs the whole file (openAccel on a byte source), not a stream of bytes' }]);
   }
 }
 
