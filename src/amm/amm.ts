@@ -12,12 +12,12 @@
  *        states (interTaskKeys 'all': over every task's states). Without I_t: h_k = the last state of LSTM_k.
  *   p_k = softmax(W_k h_k + b_k); loss Σ_k CE_k + λ·½‖W‖² (trainer).
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../model/backend.js';
 import { Rng } from '../util/random.js';
-import { ParamStore, dense, denseParams, type DenseParams } from '../model/seq/params.js';
-import { biGruMany, biGruParams, type BiGruParams } from '../model/seq/gru.js';
-import { lstmMany, lstmParams, type LstmParams } from '../model/seq/lstm.js';
-import { attentionPool, attentionPoolParams, crossAttention, crossAttentionParams, type AttentionPoolParams, type CrossAttentionParams } from '../model/seq/attention.js';
+import { SeqParams, applyLinear, linear, type Linear } from './seq/params.js';
+import { biGruMany, biGruParams, type BiGruParams } from './seq/gru.js';
+import { lstmMany, lstmParams, type LstmParams } from './seq/lstm.js';
+import { attentionPool, attentionPoolParams, crossAttention, crossAttentionParams, type AttentionPoolParams, type CrossAttentionParams } from './seq/attention.js';
 import { AmmConfigSchema, type AmmConfig } from './config.js';
 import { indexByName, type SeqBatch, type SeqData } from './data.js';
 import { dropout, type ForwardOutput, type SeqModel } from './model.js';
@@ -25,7 +25,7 @@ import { dropout, type ForwardOutput, type SeqModel } from './model.js';
 export function createAmm(data: SeqData, config: Partial<AmmConfig> & Pick<AmmConfig, 'modalities' | 'tasks'>, seed: number): SeqModel {
   const cfg = AmmConfigSchema.parse(config);
   const rng = new Rng(seed);
-  const store = new ParamStore(rng.fork(1), cfg.initScale);
+  const store = new SeqParams(rng.fork(1), cfg.initScale);
   const modalities = cfg.modalities.map((m) => indexByName(data.modalities, m, 'modality'));
   const tasks = cfg.tasks.map((t) => indexByName(data.tasks, t, 'task'));
   const M = modalities.length, K = tasks.length;
@@ -48,7 +48,7 @@ export function createAmm(data: SeqData, config: Partial<AmmConfig> & Pick<AmmCo
   const taskLstm: LstmParams[] = tasks.map((ti) => lstmParams(store, `lstm.${data.tasks[ti].name}`, tokenDim, cfg.taskHidden));
   const useIt = cfg.interTask && K >= 2;
   const it: CrossAttentionParams[] = useIt ? tasks.map((ti) => crossAttentionParams(store, `it.${data.tasks[ti].name}`, cfg.taskHidden, cfg.taskHidden, 1, cfg.taskHidden, cfg.taskHidden)) : [];
-  const heads: DenseParams[] = tasks.map((ti) => denseParams(store, `head.${data.tasks[ti].name}`, cfg.taskHidden, data.tasks[ti].classes.length));
+  const heads: Linear[] = tasks.map((ti) => linear(store, `head.${data.tasks[ti].name}`, cfg.taskHidden, data.tasks[ti].classes.length));
   const seedFn = () => rng.nextU32();
 
   function forward(b: SeqBatch, training: boolean): ForwardOutput {
@@ -79,7 +79,7 @@ export function createAmm(data: SeqData, config: Partial<AmmConfig> & Pick<AmmCo
         const kv = (others.length === 1 ? others[0] : tf.concat(others, 1)) as tf.Tensor3D;
         h = crossAttention(it[k], last[k], kv, tf.ones([B, kv.shape[1]]) as tf.Tensor2D).out.reshape([B, cfg.taskHidden]) as tf.Tensor2D;
       } else h = last[k].reshape([B, cfg.taskHidden]) as tf.Tensor2D;
-      return dense(heads[k], dropout(h, cfg.dropout, training, seedFn)) as tf.Tensor2D;
+      return applyLinear(heads[k], dropout(h, cfg.dropout, training, seedFn)) as tf.Tensor2D;
     });
     return { logits };
   }

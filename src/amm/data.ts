@@ -4,7 +4,7 @@
  * per task. Column-wise typed arrays like `Dataset`; missing values are explicit
  * (length 0 = modality absent, label −1 = not answered). Browser-safe.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../model/backend.js';
 import type { Split } from '../data/dataset.js';
 
 export interface SeqModality {

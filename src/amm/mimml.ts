@@ -11,11 +11,11 @@
  *   modality specificity:  unimodal auxiliary heads predicting the main task from each r_m
  *   loss:                  Σ_k CE(W_k f) + auxWeight·Σ_m CE_aux,m + miWeight·Σ_m L_NCE,m + λ·½‖W‖²
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../model/backend.js';
 import { Rng } from '../util/random.js';
-import { ParamStore, dense, denseParams, type DenseParams } from '../model/seq/params.js';
-import { biGruMany, biGruParams, type BiGruParams } from '../model/seq/gru.js';
-import { conv1d, conv1dParams, maskedMaxPool, type Conv1dParams } from '../model/seq/cnn.js';
+import { SeqParams, applyLinear, linear, type Linear } from './seq/params.js';
+import { biGruMany, biGruParams, type BiGruParams } from './seq/gru.js';
+import { conv1d, conv1dParams, maskedMaxPool, type Conv1dParams } from './seq/cnn.js';
 import { MimmlConfigSchema, type MimmlConfig } from './config.js';
 import { crossEntropy, indexByName, type SeqBatch, type SeqData } from './data.js';
 import { dropout, type ForwardOutput, type SeqModel } from './model.js';
@@ -36,44 +36,44 @@ export function infoNce(za: tf.Tensor2D, zb: tf.Tensor2D, temperature: number, r
 export function createMimml(data: SeqData, config: Partial<MimmlConfig> & Pick<MimmlConfig, 'modalities' | 'tasks'>, seed: number): SeqModel {
   const cfg = MimmlConfigSchema.parse(config);
   const rng = new Rng(seed);
-  const store = new ParamStore(rng.fork(2), cfg.initScale);
+  const store = new SeqParams(rng.fork(2), cfg.initScale);
   const modalities = cfg.modalities.map((m) => indexByName(data.modalities, m, 'modality'));
   const tasks = cfg.tasks.map((t) => indexByName(data.tasks, t, 'task'));
   const M = modalities.length;
   const names = modalities.map((mi) => data.modalities[mi].name);
   const enc: BiGruParams[] = modalities.map((mi, k) => biGruParams(store, `enc.${names[k]}`, data.modalities[mi].features, cfg.hidden));
   const cnn: Conv1dParams[] = names.map((n) => conv1dParams(store, `cnn.${n}`, 2 * cfg.hidden, cfg.channels, cfg.kernel));
-  const proj: DenseParams[] = names.map((n) => denseParams(store, `proj.${n}`, cfg.channels, cfg.width));
-  const gates: DenseParams[] = names.map((n) => denseParams(store, `gate.${n}`, M * cfg.width, cfg.width));
-  const heads: DenseParams[] = tasks.map((ti) => denseParams(store, `head.${data.tasks[ti].name}`, cfg.width, data.tasks[ti].classes.length));
+  const proj: Linear[] = names.map((n) => linear(store, `proj.${n}`, cfg.channels, cfg.width));
+  const gates: Linear[] = names.map((n) => linear(store, `gate.${n}`, M * cfg.width, cfg.width));
+  const heads: Linear[] = tasks.map((ti) => linear(store, `head.${data.tasks[ti].name}`, cfg.width, data.tasks[ti].classes.length));
   const useAux = cfg.aux && M >= 2;
   const useMi = cfg.mi && cfg.miWeight > 0 && M >= 2;
   const mainClasses = data.tasks[tasks[0]].classes.length;
-  const aux: DenseParams[] = useAux ? names.map((n) => denseParams(store, `aux.${n}`, cfg.width, mainClasses)) : [];
-  const critic: DenseParams[] = useMi ? names.map((n) => denseParams(store, `critic.${n}`, cfg.width, cfg.width)) : [];
+  const aux: Linear[] = useAux ? names.map((n) => linear(store, `aux.${n}`, cfg.width, mainClasses)) : [];
+  const critic: Linear[] = useMi ? names.map((n) => linear(store, `critic.${n}`, cfg.width, cfg.width)) : [];
   const fusedMi = useMi && cfg.miTarget !== 'modalities', crossMi = useMi && cfg.miTarget !== 'fused';
-  const criticFused: DenseParams | null = fusedMi ? denseParams(store, 'critic.fused', cfg.width, cfg.width) : null;
+  const criticFused: Linear | null = fusedMi ? linear(store, 'critic.fused', cfg.width, cfg.width) : null;
   const seedFn = () => rng.nextU32();
 
   function forward(b: SeqBatch, training: boolean): ForwardOutput {
     const H = biGruMany(enc, b.x, b.mask);
-    const r = H.map((Hm, k) => tf.tanh(dense(proj[k], maskedMaxPool(conv1d(cnn[k], Hm, b.mask[k]), b.mask[k]))).mul(b.present[k]) as tf.Tensor2D);
+    const r = H.map((Hm, k) => tf.tanh(applyLinear(proj[k], maskedMaxPool(conv1d(cnn[k], Hm, b.mask[k]), b.mask[k]))).mul(b.present[k]) as tf.Tensor2D);
     const all = M === 1 ? r[0] : tf.concat(r, 1);
     let f = tf.zeros(r[0].shape) as tf.Tensor2D;
-    for (let k = 0; k < M; k++) f = f.add(tf.sigmoid(dense(gates[k], all)).mul(b.present[k]).mul(r[k])) as tf.Tensor2D;
+    for (let k = 0; k < M; k++) f = f.add(tf.sigmoid(applyLinear(gates[k], all)).mul(b.present[k]).mul(r[k])) as tf.Tensor2D;
     const fd = dropout(f, cfg.dropout, training, seedFn);
-    const logits = tasks.map((_, k) => dense(heads[k], fd) as tf.Tensor2D);
+    const logits = tasks.map((_, k) => applyLinear(heads[k], fd) as tf.Tensor2D);
     const extra: Record<string, tf.Scalar> = {};
     if (training && useAux) {
       let s = tf.scalar(0);
-      for (let k = 0; k < M; k++) s = s.add(crossEntropy(dense(aux[k], dropout(r[k], cfg.dropout, training, seedFn)) as tf.Tensor2D, b.onehot[0].mul(b.present[k]) as tf.Tensor2D));
+      for (let k = 0; k < M; k++) s = s.add(crossEntropy(applyLinear(aux[k], dropout(r[k], cfg.dropout, training, seedFn)) as tf.Tensor2D, b.onehot[0].mul(b.present[k]) as tf.Tensor2D));
       extra.aux = s.mul(cfg.auxWeight) as tf.Scalar;
     }
     if (training && useMi) {
-      const z = r.map((rk, k) => tf.tanh(dense(critic[k], rk)) as tf.Tensor2D);
+      const z = r.map((rk, k) => tf.tanh(applyLinear(critic[k], rk)) as tf.Tensor2D);
       let s = tf.scalar(0);
       if (criticFused) {
-        const zf = tf.tanh(dense(criticFused, f)) as tf.Tensor2D;
+        const zf = tf.tanh(applyLinear(criticFused, f)) as tf.Tensor2D;
         for (let k = 0; k < M; k++) s = s.add(infoNce(z[k], zf, cfg.temperature, b.present[k]));
       }
       if (crossMi) {

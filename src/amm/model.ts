@@ -3,8 +3,8 @@
  * one logit matrix per task (in the model's task order), plus any extra loss term of the model
  * (MIMML's mutual-information and auxiliary terms). The trainer adds cross-entropy and L2.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { ParamStore } from '../model/seq/params.js';
+import { tf } from '../model/backend.js';
+import type { SeqParams } from './seq/params.js';
 import type { SeqBatch } from './data.js';
 
 export interface ForwardOutput {
@@ -16,7 +16,7 @@ export interface ForwardOutput {
 
 export interface SeqModel {
   name: string;
-  store: ParamStore;
+  store: SeqParams;
   /** Indices into SeqData.modalities / SeqData.tasks, in the model's order (main task first). */
   modalities: number[];
   tasks: number[];

@@ -3,7 +3,7 @@
  * + λ·½‖W‖², mini-batches shuffled by the run's Rng, the checkpoint with the best development
  * score kept (main task's balanced accuracy by default) and used on the test set.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../model/backend.js';
 import { Rng } from '../util/random.js';
 import { balancedAccuracy } from '../eval/metrics.js';
 import { TrainConfigSchema, type TrainConfig } from './config.js';

@@ -1,5 +1,5 @@
 /** Finite-difference gradient check for the sequence parts (tests only). */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../src/model/backend.js';
 
 /**
  * Compare tf.grads of a scalar loss f(vars) with central differences

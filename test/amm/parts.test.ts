@@ -2,12 +2,12 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../src/train/backend-node.js';
 import { Rng } from '../../src/util/random.js';
-import { ParamStore, dense, denseParams } from '../../src/model/seq/params.js';
-import { gru, gruParams, biGru, biGruParams, gruMany } from '../../src/model/seq/gru.js';
-import { lstm, lstmParams, lastState } from '../../src/model/seq/lstm.js';
-import { conv1d, conv1dParams, maskedMaxPool, maskedMeanPool } from '../../src/model/seq/cnn.js';
-import { attentionPool, attentionPoolParams, crossAttention, crossAttentionParams } from '../../src/model/seq/attention.js';
-import { lengthMask } from '../../src/model/seq/mask.js';
+import { SeqParams, applyLinear, linear } from '../../src/amm/seq/params.js';
+import { gru, gruParams, biGru, biGruParams, gruMany } from '../../src/amm/seq/gru.js';
+import { lstm, lstmParams, lastState } from '../../src/amm/seq/lstm.js';
+import { conv1d, conv1dParams, maskedMaxPool, maskedMeanPool } from '../../src/amm/seq/cnn.js';
+import { attentionPool, attentionPoolParams, crossAttention, crossAttentionParams } from '../../src/amm/seq/attention.js';
+import { lengthMask } from '../../src/amm/seq/mask.js';
 import { gradCheck, fixed } from './gradcheck.js';
 
 // Tiny sizes: B=3 sequences of lengths 4, 2, 3 padded to T=4, 2 features.
@@ -29,51 +29,51 @@ function probeLoss(out: tf.Tensor, seed = 11): tf.Scalar {
 
 describe('sequence parts: gradients (finite differences vs tf.grads)', () => {
   it('dense', () => {
-    const s = new ParamStore(new Rng(1), 0.5);
-    const p = denseParams(s, 'd', F, 3);
-    const r = gradCheck(s.list(), () => probeLoss(tf.tanh(dense(p, x))));
+    const s = new SeqParams(new Rng(1), 0.5);
+    const p = linear(s, 'd', F, 3);
+    const r = gradCheck(s.list(), () => probeLoss(tf.tanh(applyLinear(p, x))));
     expect(r.checked).toBeGreaterThan(0);
     expect(r.worst).toBeLessThan(TOL);
   });
   it('GRU', () => {
-    const s = new ParamStore(new Rng(2), 0.5);
+    const s = new SeqParams(new Rng(2), 0.5);
     const p = gruParams(s, 'g', F, 3);
     const r = gradCheck(s.list(), () => probeLoss(gru(p, x, mask)));
     expect(r.worst).toBeLessThan(TOL);
   });
   it('bidirectional GRU', () => {
-    const s = new ParamStore(new Rng(3), 0.5);
+    const s = new SeqParams(new Rng(3), 0.5);
     const p = biGruParams(s, 'bg', F, 3);
     const r = gradCheck(s.list(), () => probeLoss(biGru(p, x, mask)));
     expect(r.worst).toBeLessThan(TOL);
   });
   it('LSTM and its last valid state', () => {
-    const s = new ParamStore(new Rng(4), 0.5);
+    const s = new SeqParams(new Rng(4), 0.5);
     const p = lstmParams(s, 'l', F, 3, 1);
     const r = gradCheck(s.list(), () => { const H = lstm(p, x, mask); return probeLoss(H).add(probeLoss(lastState(H, mask), 5)) as tf.Scalar; });
     expect(r.worst).toBeLessThan(TOL);
   });
   it('1-D CNN with masked max and mean pooling', () => {
-    const s = new ParamStore(new Rng(5), 0.5);
+    const s = new SeqParams(new Rng(5), 0.5);
     const p = conv1dParams(s, 'c', F, 4, 3, 'linear');
     const r = gradCheck(s.list(), () => { const y = tf.tanh(conv1d(p, x, mask)) as tf.Tensor3D; return probeLoss(maskedMeanPool(y, mask)).add(probeLoss(maskedMaxPool(y, mask), 9)) as tf.Scalar; });
     expect(r.worst).toBeLessThan(TOL);
   });
   it('additive attention pooling', () => {
-    const s = new ParamStore(new Rng(6), 0.5);
+    const s = new SeqParams(new Rng(6), 0.5);
     const p = attentionPoolParams(s, 'a', F, 3);
     const r = gradCheck(s.list(), () => probeLoss(attentionPool(p, x, mask).h));
     expect(r.worst).toBeLessThan(TOL);
   });
   it('multi-head cross-attention (8 heads)', () => {
-    const s = new ParamStore(new Rng(7), 0.5);
+    const s = new SeqParams(new Rng(7), 0.5);
     const p = crossAttentionParams(s, 'x', F, F, 8, 2, 1);
     const q = fixed([B, 2, F], 21);
     const r = gradCheck(s.list(), () => probeLoss(crossAttention(p, q as tf.Tensor3D, x, mask).out));
     expect(r.worst).toBeLessThan(TOL);
   });
   it('gradient with respect to the input too (GRU → attention)', () => {
-    const s = new ParamStore(new Rng(8), 0.5);
+    const s = new SeqParams(new Rng(8), 0.5);
     const g = gruParams(s, 'g', F, 3);
     const a = attentionPoolParams(s, 'a', 3);
     const xv = tf.variable(x, true, 'input-x');
@@ -84,7 +84,7 @@ describe('sequence parts: gradients (finite differences vs tf.grads)', () => {
 
 describe('sequence parts: masking', () => {
   it('padding content does not change GRU states, BiGRU states, attention or CNN at valid steps', () => {
-    const s = new ParamStore(new Rng(9), 0.5);
+    const s = new SeqParams(new Rng(9), 0.5);
     const g = biGruParams(s, 'bg', F, 3);
     const a = attentionPoolParams(s, 'a', 6);
     const c = conv1dParams(s, 'c', F, 2, 3);
@@ -106,7 +106,7 @@ describe('sequence parts: masking', () => {
     expect(tf.max(tf.abs(ca.sub(cb))).dataSync()[0]).toBeLessThan(1e-6);
   });
   it('gruMany equals separate GRUs and handles different lengths', () => {
-    const s = new ParamStore(new Rng(10), 0.5);
+    const s = new SeqParams(new Rng(10), 0.5);
     const p1 = gruParams(s, 'a', F, 3), p2 = gruParams(s, 'b', 5, 3);
     const x2 = fixed([B, 6, 5], 4) as tf.Tensor3D;
     const m2 = lengthMask([6, 1, 5], 6);
@@ -117,7 +117,7 @@ describe('sequence parts: masking', () => {
     expect(tf.max(tf.abs(h2.sub(gru(p2, x2, m2)))).dataSync()[0]).toBeLessThan(1e-6);
   });
   it('cross-attention ignores masked keys', () => {
-    const s = new ParamStore(new Rng(11), 0.5);
+    const s = new SeqParams(new Rng(11), 0.5);
     const p = crossAttentionParams(s, 'x', F, F, 8, 2, 1);
     const q = fixed([B, 1, F], 5) as tf.Tensor3D;
     const junk = x.add(fixed([B, T, F], 77, 3).mul(tf.scalar(1).sub(mask).expandDims(2))) as tf.Tensor3D;

@@ -8,13 +8,13 @@
  *   M_μ = softmax(Q_μ K_μᵀ / √d_k) V_μ,  Q_μ = X_q W_μ^Q,  K_μ = X_kv W_μ^K,  V_μ = X_kv W_μ^V,
  * heads μ = 1…H concatenated: [M_1, …, M_H].
  */
-import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from './params.js';
-import { maskedSoftmax } from './mask.js';
+import { tf } from '../../model/backend.js';
+import type { SeqParams } from './params.js';
+import { maskedSoftmax } from '../../model/nn.js';
 
 export interface AttentionPoolParams { wd: tf.Variable; bd: tf.Variable; w: tf.Variable }
 
-export function attentionPoolParams(store: ParamStore, name: string, inDim: number, attDim = inDim): AttentionPoolParams {
+export function attentionPoolParams(store: SeqParams, name: string, inDim: number, attDim = inDim): AttentionPoolParams {
   return { wd: store.weight(`${name}.wd`, [inDim, attDim]), bd: store.bias(`${name}.bd`, [attDim]), w: store.weight(`${name}.w`, [attDim, 1]) };
 }
 
@@ -38,7 +38,7 @@ export interface CrossAttentionParams {
  * kvDim; each head has keyDim and valueDim (defaults: ⌈qDim/H⌉ and ⌈kvDim/H⌉).
  */
 export function crossAttentionParams(
-  store: ParamStore, name: string, qDim: number, kvDim: number, heads = 8,
+  store: SeqParams, name: string, qDim: number, kvDim: number, heads = 8,
   keyDim = Math.max(1, Math.ceil(qDim / heads)), valueDim = Math.max(1, Math.ceil(kvDim / heads)),
 ): CrossAttentionParams {
   return {

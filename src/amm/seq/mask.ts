@@ -1,8 +1,8 @@
 /**
  * Masks for variable-length sequences. A batch of sequences is right-padded to T steps;
- * mask[b, t] = 1 for the valid steps t < length[b], 0 for padding. Browser-safe.
+ * mask[b, t] = 1 for the valid steps t < length[b], 0 for padding (masked softmax: nn.ts). Browser-safe.
  */
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../../model/backend.js';
 
 /** [B, T] mask from per-sequence lengths. */
 export function lengthMask(lengths: ArrayLike<number>, T: number): tf.Tensor2D {
@@ -10,17 +10,6 @@ export function lengthMask(lengths: ArrayLike<number>, T: number): tf.Tensor2D {
   const m = new Float32Array(B * T);
   for (let b = 0; b < B; b++) for (let t = 0; t < Math.min(T, lengths[b]); t++) m[b * T + t] = 1;
   return tf.tensor2d(m, [B, T]);
-}
-
-/**
- * Softmax over the last axis restricted to the valid positions (mask broadcastable to the
- * scores): masked positions get weight exactly 0; a row with no valid position gets all zeros.
- */
-export function maskedSoftmax(scores: tf.Tensor, mask: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const shifted = scores.add(mask.sub(1).mul(1e9));
-    return tf.softmax(shifted).mul(mask);
-  });
 }
 
 /** Reverse each sequence in time along axis 1 (padding moves to the front). */

@@ -8,13 +8,13 @@
  * The forget-gate bias starts at `forgetBias` (0 in AMM, whose biases are all 0).
  * Several LSTMs (e.g. one per task in AMM) run in lock-step as one batched recurrence.
  */
-import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from './params.js';
+import { tf } from '../../model/backend.js';
+import type { SeqParams } from './params.js';
 import { unstack } from './mask.js';
 
 export interface LstmParams { wx: tf.Variable; wh: tf.Variable; b: tf.Variable; hidden: number }
 
-export function lstmParams(store: ParamStore, name: string, inDim: number, hidden: number, forgetBias = 0): LstmParams {
+export function lstmParams(store: SeqParams, name: string, inDim: number, hidden: number, forgetBias = 0): LstmParams {
   const b = store.bias(`${name}.b`, [4 * hidden]);
   if (forgetBias !== 0) {
     const v = new Float32Array(4 * hidden);

@@ -5,12 +5,12 @@
  * has no Conv2DBackpropFilter kernel, so tf.conv1d cannot be trained on it.
  * Padded input steps must be zero (they then act as the 'same' zero padding).
  */
-import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from './params.js';
+import { tf } from '../../model/backend.js';
+import type { SeqParams } from './params.js';
 
 export interface Conv1dParams { w: tf.Variable; b: tf.Variable; kernel: number; activation: 'relu' | 'linear' }
 
-export function conv1dParams(store: ParamStore, name: string, inDim: number, outDim: number, kernel = 3, activation: 'relu' | 'linear' = 'relu'): Conv1dParams {
+export function conv1dParams(store: SeqParams, name: string, inDim: number, outDim: number, kernel = 3, activation: 'relu' | 'linear' = 'relu'): Conv1dParams {
   if (kernel < 1 || kernel % 2 === 0) throw new Error('conv1d: kernel must be odd');
   return { w: store.weight(`${name}.w`, [kernel * inDim, outDim]), b: store.bias(`${name}.b`, [outDim]), kernel, activation };
 }

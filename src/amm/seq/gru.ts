@@ -14,13 +14,13 @@
  * The backward direction of a BiGRU runs over the time-reversed sequence: padding then comes
  * first and, masked, leaves the state at 0 until the last valid step — no gather is needed.
  */
-import * as tf from '@tensorflow/tfjs';
-import { ParamStore } from './params.js';
+import { tf } from '../../model/backend.js';
+import type { SeqParams } from './params.js';
 import { reverseTime, unstack } from './mask.js';
 
 export interface GruParams { wx: tf.Variable; wh: tf.Variable; b: tf.Variable; hidden: number }
 
-export function gruParams(store: ParamStore, name: string, inDim: number, hidden: number): GruParams {
+export function gruParams(store: SeqParams, name: string, inDim: number, hidden: number): GruParams {
   return {
     wx: store.weight(`${name}.wx`, [inDim, 3 * hidden]),
     wh: store.weight(`${name}.wh`, [hidden, 3 * hidden]),
@@ -81,7 +81,7 @@ export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor3
 
 export interface BiGruParams { fwd: GruParams; bwd: GruParams }
 
-export function biGruParams(store: ParamStore, name: string, inDim: number, hidden: number): BiGruParams {
+export function biGruParams(store: SeqParams, name: string, inDim: number, hidden: number): BiGruParams {
   return { fwd: gruParams(store, `${name}.fwd`, inDim, hidden), bwd: gruParams(store, `${name}.bwd`, inDim, hidden) };
 }
 
