@@ -11,7 +11,8 @@ import { prepare } from '../model/inputs.js';
 import { predict } from '../model/predict.js';
 import { fitConformal, type Conformal } from '../eval/conformal.js';
 import { train, type TrainedModel } from './trainer.js';
-import { clearState, loadState, memberDir, saveMembersIndex, saveModel, saveSingleTaskIndex, saveState } from './model-folder.js';
+import { clearState, loadState, saveMembersIndex, saveModel, saveSingleTaskIndex, saveState } from './model-folder.js';
+import { memberDir } from '../model/folder-node.js';
 
 export interface Fitted { members: TrainedModel[]; conformal: Conformal; kind: 'model' | 'single-task' | 'ensemble' }
 

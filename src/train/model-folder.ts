@@ -1,48 +1,23 @@
 /**
- * The model folder (Node): everything needed to predict again, and to resume training.
- *
- *   config.json          the experiment config, modalities, items, speech feature names, dims, training summary
- *   weights.json/.bin    manifest + float32 values of the shared variables and per-user tables
- *   normalization.json   activity (per participant) and speech standardisation statistics
- *   participants.json    training participants in user-slot order (+ personalised ones)
- *   split.json           report ids of the train / dev / test instances
- *   conformal.json       split-conformal half-widths per item (from the development set)
- *   history.json         per-epoch training loss, dev mean CCC, lr
+ * The model folder (Node): writing it after training (and after personalisation), the tfjs model
+ * built from it, and the resumable training state. Its files and their one reader are described
+ * in src/model/folder-node.ts; besides them:
  *   state/               resumable training state, rewritten atomically after every epoch
- *   tasks/<k>/           single-task training: one such folder per item
  * Writes go to a temporary name first and are renamed into place, so a kill never leaves a
  * half-written file.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Dataset, Split } from '../data/dataset.js';
-import { ConfigSchema, type Config } from '../model/config.js';
+import type { Config } from '../model/config.js';
 import { MoodModel } from '../model/macro-micro.js';
-import { exportWeights, importWeights, type WeightsManifest } from '../model/serialize.js';
-import type { Modality, NormStats } from '../model/inputs.js';
+import { exportWeights, importWeights } from '../model/serialize.js';
+import {
+  MODEL_FORMAT, ModelFolderError, readF32, readModelFolder, type MemberFiles, type ModelJson, type ModelKind, type SavedSplit,
+} from '../model/folder-node.js';
 import { InputError } from '../util/errors.js';
 import type { TrainedModel, TrainState } from './trainer.js';
 import type { Conformal } from '../eval/conformal.js';
-
-export const MODEL_FORMAT = 1;
-
-const ModelJsonSchema = z.object({
-  format: z.literal(MODEL_FORMAT),
-  kind: z.enum(['model', 'single-task', 'ensemble']),
-  config: ConfigSchema,
-  items: z.array(z.object({ id: z.string(), label: z.string().optional(), min: z.number(), max: z.number() })),
-  mods: z.array(z.object({ name: z.string(), channel: z.number().int(), dim: z.number().int().positive() })).optional(),
-  channels: z.array(z.string()).optional(),
-  /** Speech feature names in the order of the speech input (absent in folders written before they were recorded). */
-  speechFeatures: z.array(z.string()).optional(),
-  users: z.number().int().nonnegative().optional(),
-  task: z.number().int().optional(),
-  bestEpoch: z.number().optional(),
-  bestDev: z.number().nullable().optional(),
-  report: z.record(z.string(), z.array(z.number())).optional(),
-});
-type ModelJson = z.infer<typeof ModelJsonSchema>;
 
 /** Write to a temporary name and rename, so a kill never leaves half a file. */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
@@ -51,25 +26,6 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 const f32bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-function readF32(path: string): Float32Array {
-  const b = readFileSync(path);
-  const out = new Float32Array(b.byteLength / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
-function readJson(path: string): unknown {
-  if (!existsSync(path)) throw new InputError([{ file: path, message: 'missing (is this a model folder written by `moodlens train`?)' }]);
-  try { return JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
-    throw new InputError([{ file: path, message: `not valid JSON: ${(e as Error).message}` }]);
-  }
-}
-function parseWith<T>(schema: z.ZodType<T>, path: string): T {
-  const r = schema.safeParse(readJson(path));
-  if (!r.success) throw new InputError(r.error.issues.map((i) => ({ file: path, field: i.path.join('.') || undefined, message: i.message })));
-  return r.data;
-}
-
-export interface SavedSplit { kind: Split['kind']; train: string[]; dev: string[]; test: string[] }
 
 export function splitToIds(ds: Dataset, split: Split): SavedSplit {
   const ids = (a: Int32Array) => Array.from(a, (i) => ds.reportIds[i]);
@@ -101,13 +57,6 @@ export function saveModel(dir: string, tm: TrainedModel, ds: Dataset, split: Spl
   writeAtomic(join(dir, 'config.json'), JSON.stringify(meta, null, 2)); // last: marks the folder complete
 }
 
-export type ModelKind = 'model' | 'single-task' | 'ensemble';
-
-/** Folder of member j: single-task `tasks/<item k>`, ensemble `members/<j>`, else the folder itself. */
-export function memberDir(dir: string, kind: ModelKind, j: number): string {
-  return kind === 'single-task' ? join(dir, 'tasks', String(j)) : kind === 'ensemble' ? join(dir, 'members', String(j)) : dir;
-}
-
 /** The top-level files of a folder whose members live in sub-folders (single-task, ensemble). */
 export function saveMembersIndex(dir: string, kind: 'single-task' | 'ensemble', config: Config, items: Dataset['items'], conformal: Conformal | null, ds: Dataset, split: Split): void {
   mkdirSync(dir, { recursive: true });
@@ -133,28 +82,25 @@ export interface LoadedModel {
   speechFeatures?: string[];
 }
 
+/** The model folder with each member as a tfjs model (InputError naming the file at fault when it will not load). */
 export function loadModel(dir: string): LoadedModel {
-  const meta = parseWith(ModelJsonSchema, join(dir, 'config.json'));
-  const split = existsSync(join(dir, 'split.json')) ? (readJson(join(dir, 'split.json')) as SavedSplit) : null;
-  const conformal = existsSync(join(dir, 'conformal.json')) ? (readJson(join(dir, 'conformal.json')) as Conformal) : null;
-  if (meta.kind !== 'model') {
-    const count = meta.kind === 'single-task' ? meta.items.length : meta.config.train.ensemble;
-    const members = Array.from({ length: count }, (_, j) => loadMember(memberDir(dir, meta.kind, j)));
-    return { kind: meta.kind, config: meta.config, items: meta.items, members, split, conformal, dir, speechFeatures: meta.speechFeatures };
-  }
-  return { kind: 'model', config: meta.config, items: meta.items, members: [loadMember(dir)], split, conformal, dir, speechFeatures: meta.speechFeatures };
+  let f;
+  try { f = readModelFolder(dir); } catch (e) { throw e instanceof ModelFolderError ? new InputError(e.issues) : e; }
+  const { meta } = f;
+  return {
+    kind: meta.kind, config: meta.config, items: meta.items, members: f.members.map(tfjsMember), split: f.split, conformal: f.conformal, dir,
+    speechFeatures: meta.speechFeatures,
+  };
 }
 
-function loadMember(dir: string): TrainedModel {
-  const meta = parseWith(ModelJsonSchema, join(dir, 'config.json'));
-  const mods = meta.mods as Modality[];
-  const participants = readJson(join(dir, 'participants.json')) as string[];
-  const norm = readJson(join(dir, 'normalization.json')) as NormStats;
-  const manifest = readJson(join(dir, 'weights.json')) as WeightsManifest;
-  const model = new MoodModel(meta.config.model, { modalities: mods.map((m) => ({ name: m.name, dim: m.dim })), K: meta.items.length, users: meta.users ?? participants.length }, meta.config.train.seed);
-  importWeights(model, manifest, readF32(join(dir, 'weights.bin')));
-  const history = existsSync(join(dir, 'history.json')) ? readJson(join(dir, 'history.json')) as TrainedModel['history'] : [];
-  return { model, config: meta.config, mods, norm, participants, items: meta.items, history, bestEpoch: meta.bestEpoch ?? 0, bestDev: meta.bestDev ?? NaN, task: meta.task };
+function tfjsMember(m: MemberFiles): TrainedModel {
+  const { meta, mods, participants } = m;
+  const model = new MoodModel(meta.config.model, { modalities: mods.map((x) => ({ name: x.name, dim: x.dim })), K: meta.items.length, users: meta.users ?? participants.length }, meta.config.train.seed);
+  importWeights(model, m.manifest, m.data);
+  return {
+    model, config: meta.config, mods, norm: m.norm, participants, items: meta.items, history: (m.history ?? []) as TrainedModel['history'],
+    bestEpoch: meta.bestEpoch ?? 0, bestDev: meta.bestDev ?? NaN, task: meta.task,
+  };
 }
 
 /** Save a personalised member back (weights, participants, normalisation). */
