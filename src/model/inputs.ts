@@ -126,6 +126,18 @@ export function modalityValues(ds: Dataset, idx: ArrayLike<number>, mods: Modali
   });
 }
 
+/** The history features of the dataset when a modality reads them. */
+export function historyOf(ds: Dataset, mods: Modality[]): HistoryFeatures | undefined {
+  return mods.some((m) => m.channel === HISTORY_CHANNEL) ? historyFeatures(ds) : undefined;
+}
+
+/** Instance i's mask of each modality in `mods` (1 = present), written at out[offset …]. */
+export function instanceMask(ds: Dataset, i: number, mods: Modality[], hist: HistoryFeatures | undefined, out: Float32Array, offset = 0): Float32Array {
+  const Mds = ds.channels.length + 1;
+  mods.forEach((m, j) => { out[offset + j] = m.channel === HISTORY_CHANNEL ? hist!.mask[i] : ds.modalityMask[i * Mds + (m.channel >= 0 ? m.channel : Mds - 1)]; });
+  return out;
+}
+
 /** Pre-standardised inputs of a whole dataset, so batching is a copy. */
 export interface Prepared {
   mods: Modality[];
@@ -140,13 +152,13 @@ export interface Prepared {
 
 export function prepare(ds: Dataset, mods: Modality[], st: NormStats, participants: string[]): Prepared {
   const all = Int32Array.from({ length: ds.n }, (_, i) => i);
-  const M = mods.length, K = ds.items.length, Mds = ds.channels.length + 1;
+  const M = mods.length, K = ds.items.length;
   const mask = new Float32Array(ds.n * M), labels = new Float32Array(ds.n * K), labelMask = new Float32Array(ds.n * K);
   const slot = new Map(participants.map((p, i) => [p, i]));
   const user = new Int32Array(ds.n);
-  const hist = mods.some((m) => m.channel === HISTORY_CHANNEL) ? historyFeatures(ds) : undefined;
+  const hist = historyOf(ds, mods);
   for (let i = 0; i < ds.n; i++) {
-    mods.forEach((m, j) => { mask[i * M + j] = m.channel === HISTORY_CHANNEL ? hist!.mask[i] : ds.modalityMask[i * Mds + (m.channel >= 0 ? m.channel : Mds - 1)]; });
+    instanceMask(ds, i, mods, hist, mask, i * M);
     for (let k = 0; k < K; k++) {
       const y = ds.labels[i * K + k];
       if (!Number.isNaN(y)) { labels[i * K + k] = y; labelMask[i * K + k] = 1; }

@@ -202,3 +202,131 @@ export function applyEncoderAt(p: Encoder, x: T3, keyValid: T2, t: number): T2 {
   return layerNorm(p.n2, tf.add(x1, applyDense(p.f2, applyDense(p.f1, x1, 'relu')))) as T2;
 }
 
+
+// ---- The same parts on one instance's plain Float32Arrays (no tensors, no TensorFlow.js op) -------
+// The server predicts one report at a time: through tfjs that is ~80 kernel dispatches, each costing
+// more than its arithmetic; as loops over the trained weights it is a few hundred thousand
+// multiply-adds. Every plain part must give its tfjs twin's output to float rounding
+// (test/model/plain-forward.test.ts).
+
+/** A dense layer with its weights transposed once ([dout × din]): each output is a contiguous dot product. */
+export interface PlainDense { wt: Float32Array; b: Float32Array; din: number; dout: number }
+
+export function transposed(w: Float32Array, din: number, dout: number): Float32Array {
+  const t = new Float32Array(din * dout);
+  for (let i = 0; i < din; i++) for (let j = 0; j < dout; j++) t[j * din + i] = w[i * dout + j];
+  return t;
+}
+
+/** y = act(x W + b) for outputs [from, to) (default all), written at the same positions of `out`. */
+export function plainDense(p: PlainDense, x: Float32Array, relu = false, out = new Float32Array(p.dout), from = 0, to = p.dout): Float32Array {
+  const { wt, b, din } = p;
+  for (let j = from; j < to; j++) {
+    let s = 0;
+    const o = j * din;
+    for (let i = 0; i < din; i++) s += x[i] * wt[o + i];
+    s += b[j];
+    out[j] = relu && s < 0 ? 0 : s;
+  }
+  return out;
+}
+
+/** The trained variables of a model by name, as plain arrays (the plain twin of ParamStore). */
+export class PlainParams {
+  private readonly denses = new Map<string, PlainDense>();
+  constructor(private readonly vars: Map<string, Float32Array>) {}
+
+  has(name: string): boolean { return this.vars.has(name); }
+  get(name: string): Float32Array {
+    const x = this.vars.get(name);
+    if (!x) throw new Error(`model weights have no variable ${name}`);
+    return x;
+  }
+
+  /** The dense layer `name` (variables `name.w`, `name.b`) of `dense(ps, name, din, dout)`. */
+  dense(name: string, din: number, dout: number): PlainDense {
+    let p = this.denses.get(name);
+    if (!p) {
+      const w = this.get(`${name}.w`), b = this.get(`${name}.b`);
+      if (w.length !== din * dout || b.length !== dout) throw new Error(`weights of ${name}: expected ${din}×${dout}, got ${w.length} values`);
+      p = { wt: transposed(w, din, dout), b, din, dout };
+      this.denses.set(name, p);
+    }
+    return p;
+  }
+}
+
+export interface PlainFfnn2 { l1: PlainDense; l2: PlainDense }
+export function plainFfnn2(w: PlainParams, name: string, din: number, h: number, dout: number): PlainFfnn2 {
+  return { l1: w.dense(`${name}.1`, din, h), l2: w.dense(`${name}.2`, h, dout) };
+}
+export function plainApplyFfnn2(p: PlainFfnn2, x: Float32Array, lastActivation: 'linear' | 'relu' = 'relu'): Float32Array {
+  return plainDense(p.l2, plainDense(p.l1, x, true), lastActivation === 'relu');
+}
+
+export function plainLayerNorm(x: Float32Array, g: Float32Array, b: Float32Array, eps = 1e-5): Float32Array {
+  const d = x.length;
+  let m = 0; for (let i = 0; i < d; i++) m += x[i];
+  m /= d;
+  let v = 0; for (let i = 0; i < d; i++) v += (x[i] - m) * (x[i] - m);
+  v /= d;
+  const r = 1 / Math.sqrt(v + eps);
+  const out = new Float32Array(d);
+  for (let i = 0; i < d; i++) out[i] = (x[i] - m) * r * g[i] + b[i];
+  return out;
+}
+
+/** Softmax over entries with valid = 1 (others weight 0; all-invalid → all 0), as maskedSoftmax. */
+export function plainMaskedSoftmax(scores: Float64Array, valid: ArrayLike<number>): Float64Array {
+  const n = scores.length, out = new Float64Array(n);
+  let mx = -Infinity;
+  for (let j = 0; j < n; j++) { const s = scores[j] + (1 - valid[j]) * -1e9; out[j] = s; if (s > mx) mx = s; }
+  let sum = 0;
+  for (let j = 0; j < n; j++) { out[j] = Math.exp(out[j] - mx); sum += out[j]; }
+  for (let j = 0; j < n; j++) out[j] = (out[j] / sum) * valid[j];
+  return out;
+}
+
+export interface PlainEncoder { qkv: PlainDense; o: PlainDense; f1: PlainDense; f2: PlainDense; n1: { g: Float32Array; b: Float32Array }; n2: { g: Float32Array; b: Float32Array }; heads: number; d: number }
+export function plainEncoderLayer(w: PlainParams, name: string, d: number, heads: number): PlainEncoder {
+  const ff = w.get(`${name}.ff1.b`).length;
+  return {
+    qkv: w.dense(`${name}.qkv`, d, 3 * d), o: w.dense(`${name}.o`, d, d), f1: w.dense(`${name}.ff1`, d, ff), f2: w.dense(`${name}.ff2`, ff, d),
+    n1: { g: w.get(`${name}.ln1.g`), b: w.get(`${name}.ln1.b`) }, n2: { g: w.get(`${name}.ln2.g`), b: w.get(`${name}.ln2.b`) }, heads, d,
+  };
+}
+
+/**
+ * applyEncoder on T tokens (x[t] of width d; valid[t] = 0: not attended to), for the tokens in
+ * `at` (default all): a token with weight 0 everywhere has its keys and values never computed.
+ */
+export function plainApplyEncoder(p: PlainEncoder, x: Float32Array[], valid: ArrayLike<number>, at: number[] = x.map((_, t) => t)): Float32Array[] {
+  const { d, heads } = p, T = x.length, dh = d / heads, scale = 1 / Math.sqrt(dh);
+  const queried = new Set(at);
+  // [q | k | v] per token: q only for the tokens read, k and v only for the valid ones.
+  const qkv = x.map((xt, t) => {
+    const out = new Float32Array(3 * d);
+    if (valid[t] !== 0) plainDense(p.qkv, xt, false, out, queried.has(t) ? 0 : d, 3 * d);
+    else if (queried.has(t)) plainDense(p.qkv, xt, false, out, 0, d);
+    return out;
+  });
+  return at.map((t) => {
+    const ctx = new Float32Array(d);
+    for (let hd = 0; hd < heads; hd++) {
+      const scores = new Float64Array(T);
+      for (let j = 0; j < T; j++) {
+        let s = 0;
+        for (let i = 0; i < dh; i++) s += qkv[t][hd * dh + i] * qkv[j][d + hd * dh + i];
+        scores[j] = s * scale;
+      }
+      const a = plainMaskedSoftmax(scores, valid);
+      for (let j = 0; j < T; j++) { if (a[j] === 0) continue; for (let i = 0; i < dh; i++) ctx[hd * dh + i] += a[j] * qkv[j][2 * d + hd * dh + i]; }
+    }
+    const o = plainDense(p.o, ctx);
+    for (let i = 0; i < d; i++) o[i] += x[t][i];
+    const x1 = plainLayerNorm(o, p.n1.g, p.n1.b);
+    const f2 = plainDense(p.f2, plainDense(p.f1, x1, true));
+    for (let i = 0; i < d; i++) f2[i] += x1[i];
+    return plainLayerNorm(f2, p.n2.g, p.n2.b);
+  });
+}

@@ -1,5 +1,5 @@
-/** Registry of the fusion methods by name (SPEC §3). */
-import type { FusionFactory } from './types.js';
+/** Registry of the fusion methods by name (SPEC §3): each with its tfjs part and its plain twin. */
+import type { FusionMethod } from './types.js';
 import type { FUSIONS } from '../config.js';
 import { concat } from './concat.js';
 import { max } from './max.js';
@@ -12,7 +12,7 @@ import { pureWeighted } from './pure-weighted.js';
 import { separateTransformer } from './separate-transformer.js';
 import { druw } from './druw.js';
 
-export const fusions: Record<(typeof FUSIONS)[number], FusionFactory> = {
+export const fusions: Record<(typeof FUSIONS)[number], FusionMethod> = {
   concat, max, gated, attention,
   'solo-attention': soloAttention,
   'post-concat-attention': postConcatAttention,
@@ -21,4 +21,4 @@ export const fusions: Record<(typeof FUSIONS)[number], FusionFactory> = {
   'separate-transformer': separateTransformer,
   druw,
 };
-export type { Fusion, FusionContext, FusionFactory } from './types.js';
+export type { Fusion, FusionContext, FusionFactory, FusionMethod, PlainFusion, PlainFusionFactory } from './types.js';

@@ -4,7 +4,7 @@
  * missing modality still gets a prediction.
  */
 import type { tf } from '../backend.js';
-import type { ParamStore, T2, T3 } from '../nn.js';
+import type { ParamStore, PlainParams, T2, T3 } from '../nn.js';
 import type { FusionConfig } from '../config.js';
 
 export interface FusionContext { ps: ParamStore; M: number; d: number; opts: FusionConfig }
@@ -20,3 +20,10 @@ export interface Fusion {
 }
 
 export type FusionFactory = (ctx: FusionContext) => Fusion;
+
+/** The same on one instance's plain arrays: h[m] [d] (zeros where masked), mask [M] → fused [outDim]. */
+export type PlainFusion = (h: Float32Array[], mask: Float32Array) => Float32Array;
+export type PlainFusionFactory = (ctx: Omit<FusionContext, 'ps'> & { w: PlainParams }) => PlainFusion;
+
+/** A fusion method: its tfjs part and its plain twin. */
+export interface FusionMethod { tfjs: FusionFactory; plain: PlainFusionFactory }

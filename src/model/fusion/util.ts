@@ -19,3 +19,23 @@ export function perModality(h: T3, w: tf.Tensor, b: tf.Tensor): T3 {
   const y = tf.add(tf.matMul(x as tf.Tensor3D, w as tf.Tensor3D), tf.expandDims(b, 1)); // [M,B,dout]
   return tf.transpose(y, [1, 0, 2]) as T3;
 }
+
+/** The plain twin of flattenTokens(maskTokens(h, mask)): [m₁h₁; …; m_M h_M]. */
+export function plainMaskedConcat(h: Float32Array[], mask: ArrayLike<number>): Float32Array {
+  const d = h[0].length, out = new Float32Array(h.length * d);
+  h.forEach((hm, m) => { for (let i = 0; i < d; i++) out[m * d + i] = hm[i] * mask[m]; });
+  return out;
+}
+
+/** h_m read as C tokens of width d/C (the chunks of solo-attention and separate-transformer). */
+export function chunks(hm: Float32Array, C: number): Float32Array[] {
+  const dc = hm.length / C;
+  return Array.from({ length: C }, (_, c) => hm.subarray(c * dc, (c + 1) * dc));
+}
+
+/** Width d/C of a chunk (an error when d is not a multiple of C). */
+export function chunkWidth(method: string, d: number, C: number): number {
+  const dc = d / C;
+  if (!Number.isInteger(dc)) throw new Error(`${method}: width ${d} not divisible by ${C} chunks`);
+  return dc;
+}

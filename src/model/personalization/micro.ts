@@ -3,9 +3,11 @@
  * evaluated as batched [B,1,d]×[B,d,h] products over the batch's per-sample rows.
  */
 import { tf } from '../backend.js';
-import { customOp, linearInit, type T2 } from '../nn.js';
+import { customOp, linearInit, plainDense, transposed, type T2 } from '../nn.js';
 import { UserTable, type UserBatch } from '../user-table.js';
 import type { Rng } from '../../util/random.js';
+import type { PersonalizationMethod, UserRows } from './types.js';
+import { applyMacro, macroSpace, plainMacro } from '../macro.js';
 
 export interface UserFfnn { w1: UserTable; b1: UserTable; w2: UserTable; b2: UserTable; d: number; h: number }
 
@@ -49,3 +51,43 @@ const userFfnnOp = customOp((x: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.
     },
   };
 });
+
+/** Transposed copies of per-user weight rows, kept as long as the row itself (a refit gives a new row). */
+const transposedRows = new WeakMap<Float32Array, Float32Array>();
+function transposedRow(w: Float32Array, din: number, dout: number): Float32Array {
+  let t = transposedRows.get(w);
+  if (!t) { t = transposed(w, din, dout); transposedRows.set(w, t); }
+  return t;
+}
+
+/** The same on one instance's plain arrays, with the participant's rows of tables `${name}.w1/b1/w2/b2`. */
+export function plainUserFfnn(name: string, d: number): (x: Float32Array, user: UserRows) => Float32Array {
+  return (x, user) => {
+    const b1 = user(`${name}.b1`), h = b1.length;
+    const hid = plainDense({ wt: transposedRow(user(`${name}.w1`), d, h), b: b1, din: d, dout: h }, x, true);
+    return plainDense({ wt: transposedRow(user(`${name}.w2`), h, d), b: user(`${name}.b2`), din: h, dout: d }, hid);
+  };
+}
+
+/**
+ * P_u = FFNN_u(E) on the macro space E with the tables `user.ffnn.*`, without a macro-only path
+ * (an unseen user gets the mean of the users' layers): the per-user FFNN baseline and the
+ * transformer variant, which differ only in their macro space.
+ */
+export function userFfnnOnMacro(space: { emotionFfnn: boolean; transformer: boolean }): PersonalizationMethod {
+  return {
+    tfjs: ({ ps, rng, users, M, d, fusedDim, heads, opts }) => {
+      const macro = macroSpace(ps, { fusedDim, d, M, heads, ...space });
+      const micro = userFfnn('user.ffnn', users, d, opts.microHidden, rng);
+      return {
+        tables: userFfnnTables(micro), macroPath: false,
+        apply: (fused, h, mask, ub) => applyUserFfnn(micro, applyMacro(macro, fused, h, mask), ub),
+      };
+    },
+    plain: ({ w, M, d, fusedDim, heads }) => {
+      const macro = plainMacro(w, { fusedDim, d, M, heads, ...space });
+      const micro = plainUserFfnn('user.ffnn', d);
+      return (fused, h, mask, user) => micro(macro(fused, h, mask), user);
+    },
+  };
+}

@@ -5,7 +5,7 @@
  * micro-dropout in training), who then gets the macro path alone when the method has one,
  * otherwise the mean of the users' layers.
  */
-import type { ParamStore, T2, T3 } from '../nn.js';
+import type { ParamStore, PlainParams, T2, T3 } from '../nn.js';
 import type { PersonalizationConfig } from '../config.js';
 import type { UserBatch, UserTable } from '../user-table.js';
 import type { Rng } from '../../util/random.js';
@@ -25,3 +25,15 @@ export interface Personalization {
 }
 
 export type PersonalizationFactory = (ctx: PersonalizationContext) => Personalization;
+
+/**
+ * The same on one instance's plain arrays: fused [fusedDim], h[m] [d], mask [M] → P [d]. `user`
+ * gives the participant's row of a user table (their own, or the users' mean for one not seen in
+ * training); `known` as above.
+ */
+export type PlainPersonalization = (fused: Float32Array, h: Float32Array[], mask: Float32Array, user: UserRows, known: boolean) => Float32Array;
+export type UserRows = (table: string) => Float32Array;
+export type PlainPersonalizationFactory = (ctx: Omit<PersonalizationContext, 'ps' | 'rng' | 'users'> & { w: PlainParams }) => PlainPersonalization;
+
+/** A personalisation method: its tfjs part and its plain twin. */
+export interface PersonalizationMethod { tfjs: PersonalizationFactory; plain: PlainPersonalizationFactory }
