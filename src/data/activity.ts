@@ -89,20 +89,18 @@ export function lowerBound(time: Float64Array, t: number): number {
  * to a slot within half an epoch (so daily epochs survive a daylight-saving hour). Missing epochs
  * leave NaN.
  *
- * Writes channel-major into `out` at `offset`: out[offset + c·W + w]. Returns, per channel,
- * whether all W values are present (bit c of the result).
+ * Writes channel-major into `out` at `offset`: out[offset + c·W + w] (instances.ts's channelPresent
+ * says whether a channel's window is whole).
  */
 export function extractWindow(series: ActivitySeries | undefined, channels: number, t: number, epochMs: number,
-  W: number, out: Float32Array, offset: number): number {
+  W: number, out: Float32Array, offset: number): void {
   out.fill(NaN, offset, offset + channels * W);
-  if (!series || series.time.length === 0) return 0;
+  if (!series || series.time.length === 0) return;
   const time = series.time, vals = series.values;
   const anchor = time[0];
   const ta = anchor + Math.floor((t - anchor) / epochMs) * epochMs;
   const from = ta - W * epochMs - epochMs / 2;
   const to = ta - epochMs / 2;
-  let present = 0;
-  const counts = new Int32Array(channels);
   for (let i = lowerBound(time, from); i < time.length && time[i] < to; i++) {
     const k = Math.round((ta - time[i]) / epochMs); // 1 = the epoch ending at t_a
     if (k < 1 || k > W) continue;
@@ -112,9 +110,6 @@ export function extractWindow(series: ActivitySeries | undefined, channels: numb
       const j = offset + c * W + w;
       if (!Number.isNaN(out[j])) continue; // slot already filled
       out[j] = v;
-      if (!Number.isNaN(v)) counts[c]++;
     }
   }
-  for (let c = 0; c < channels; c++) if (counts[c] === W) present |= 1 << c;
-  return present;
 }

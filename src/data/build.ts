@@ -1,13 +1,15 @@
 /**
- * Instances (SPEC §1): one per EMA report — its items scaled to [0,1] by each item's min/max,
- * the `window.epochs` activity epochs immediately before it, its speech features — with explicit
- * masks, filtered by a missing-data policy (SPEC §6):
+ * Instances of a study folder (SPEC §1): one per EMA report — its items scaled to [0,1], the
+ * `window.epochs` activity epochs immediately before it, its speech features, with explicit masks,
+ * by the rules of instances.ts (which the server uses for live reports) — filtered by a
+ * missing-data policy (SPEC §6):
  *   complete — the paper: every modality whole AND every item answered;
  *   masked   — every report with at least one item answered; a model masks what is missing.
  */
 import { InputError } from '../util/errors.js';
 import type { Dataset, MissingPolicy } from './dataset.js';
 import { extractWindow } from './activity.js';
+import { channelPresent, scaleLabel, speechPresent } from './instances.js';
 import { loadStudy, type LoadedStudy, type LoadOptions } from './load.js';
 
 export interface BuildOptions extends LoadOptions {
@@ -69,12 +71,12 @@ export function assembleInstances(study: LoadedStudy): AllInstances {
     let a = 0;
     for (let k = 0; k < K; k++) if (!Number.isNaN(reports.items[r * K + k])) a++;
     answered[r] = a;
-    const bits = extractWindow(study.activity[reports.participant[r]], C, reports.time[r], epochMs, W, activity, r * C * W);
-    for (let c = 0; c < C; c++) mask[r * M + c] = (bits >> c) & 1;
+    extractWindow(study.activity[reports.participant[r]], C, reports.time[r], epochMs, W, activity, r * C * W);
+    for (let c = 0; c < C; c++) mask[r * M + c] = channelPresent(activity, r * C * W, c, W);
     const f = study.speechFeatures?.byReport.get(reports.id[r]);
     if (f && F > 0) {
       speech.set(f, r * F);
-      mask[r * M + C] = f.every((v) => Number.isFinite(v)) ? 1 : 0;
+      mask[r * M + C] = speechPresent(f);
     }
   }
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) =>
@@ -136,8 +138,7 @@ export function selectInstances(all: AllInstances, policy: MissingPolicy): Build
     d.answeredAt![i] = reports.answeredAt[r];
     d.localHour[i] = reports.localHour[r];
     d.trigger[i] = reports.trigger[r];
-    // label = (answer − min) / (max − min) ∈ [0,1]; NaN stays NaN (not answered).
-    config.items.forEach((it, k) => { d.labels[i * K + k] = (reports.items[r * K + k] - it.min) / (it.max - it.min); });
+    config.items.forEach((it, k) => { d.labels[i * K + k] = scaleLabel(it, reports.items[r * K + k]); });
     d.activity.set(all.activity.subarray(r * C * W, (r + 1) * C * W), i * C * W);
     d.speech.set(all.speech.subarray(r * F, (r + 1) * F), i * F);
     d.modalityMask.set(all.mask.subarray(r * M, (r + 1) * M), i * M);

@@ -1,7 +1,7 @@
 /**
  * The data API: study folder (SPEC §7) → checked study → instances (SPEC §1) → splits.
  * Node only (it re-exports the file-reading importer). Browser code imports the pure modules
- * directly: ./study.js, ./dataset.js, ./rows.js, ./activity.js, ./split.js.
+ * directly: ./study.js, ./dataset.js, ./rows.js, ./activity.js, ./instances.js, ./split.js.
  */
 export * from './study.js';
 export * from './dataset.js';
@@ -11,6 +11,8 @@ export { IssueList, DEFAULT_ISSUE_CAP } from './issues.js';
 export { extractWindow, lowerBound, type ActivitySeries } from './activity.js';
 export { loadStudy, localHourOf, type LoadedStudy, type LoadResult, type LoadOptions, type ParticipantInfo, type ReportTable } from './load.js';
 export { validateStudy, type ValidationResult } from './validate.js';
+export { scaleLabel, unscaleLabel, channelPresent, speechPresent, activityWindow, instancesDataset, reportWithHistory,
+  type ReportInstance, type InstanceShape } from './instances.js';
 export { buildDataset, assembleInstances, selectInstances, dropReason, DROP_REASONS,
   type BuildOptions, type BuildResult, type AllInstances } from './build.js';
 export { chronologicalSplit, participantHeldOutSplit, instancesByParticipant,

@@ -12,6 +12,7 @@ import { loadModel } from '../../train/model-folder.js';
 import { loadDataset, modelSplit, pick } from '../../train/study-node.js';
 import { predictMembers } from '../../train/fit.js';
 import { conformalInterval } from '../../eval/conformal.js';
+import { unscaleLabel } from '../../data/instances.js';
 
 const Flags = z.object({
   model: z.string().min(1), study: z.string().min(1), out: z.string().min(1),
@@ -38,7 +39,7 @@ export function register(program: Command): void {
       for (let r = 0; r < idx.length; r++) {
         const i = idx[r];
         for (let k = 0; k < K; k++) {
-          const it = ds.items[k], scale = (x: number) => it.min + x * (it.max - it.min);
+          const it = ds.items[k], scale = (x: number) => unscaleLabel(it, x);
           const p = pred[r * K + k];
           const [lo, hi] = m.conformal ? conformalInterval(m.conformal, k, p) : [NaN, NaN];
           await w.write([ds.participantIds[ds.participant[i]], ds.reportIds[i], it.id, r6(scale(ds.labels[i * K + k])), r6(scale(p)), r6(scale(lo)), r6(scale(hi))]);
