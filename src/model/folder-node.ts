@@ -44,9 +44,10 @@ export type ModelJson = z.infer<typeof ModelJsonSchema>;
 export type ModelKind = ModelJson['kind'];
 
 /**
- * A model folder that cannot be used. `message` is safe to show a researcher (file names relative
- * to the model folder, schema paths, item and feature names — never a file's bytes or a server
- * path); `issues` locate the problem for the command line (full paths, the JSON parser's words).
+ * A model folder that cannot be used (unreadable here; on the server also one that does not fit
+ * the study). `message` is safe to show a researcher: file names relative to the model folder,
+ * schema paths, item and feature names — never a file's bytes or a server path. `issues` locate
+ * the problem for the command line (full paths, the JSON parser's words).
  */
 export class ModelFolderError extends Error {
   constructor(message: string, readonly issues: InputIssue[] = []) { super(message); }

@@ -33,7 +33,7 @@ export interface ContextOptions {
   loadPredictor?: (study: StudyInfo, dir: string) => Promise<Predictor | null>;
   /** ffmpeg binary that decodes speech uploads other than WAV (none: WAV only). */
   ffmpeg?: string;
-  /** Options of trained-model predictors (tests: fit epochs, forcing tfjs). */
+  /** Options of trained-model predictors (tests: fit epochs, when to personalise). */
   predictorOptions?: import('../monitoring/predictor-model.js').ModelPredictorOptions;
 }
 

@@ -5,17 +5,17 @@
  * one thread). For each fit it answers with the participant's new row of every user table and
  * their activity standardisation; the server's predictor swaps those in when they arrive.
  *
- * Messages in:  {type: 'fit', id, participantId, rows: ServerInstance[], channels, windowEpochs, speechFeatures, epochs?}
+ * Messages in:  {type: 'fit', id, participantId, rows: ReportInstance[], channels, windowEpochs, speechFeatures, epochs?}
  * Messages out: {ready: true} | {type: 'started', id} | {type: 'done', id, participantId, layers} | {type: 'failed', id, error}
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initNodeBackend } from '../../train/backend-node.js';
 import { loadModel } from '../../train/model-folder.js';
 import { personalizeParticipant } from '../../model/personalize.js';
-import { instancesDataset, type ServerInstance } from '../monitoring/instances.js';
+import { instancesDataset, type ReportInstance } from '../../data/instances.js';
 
 export interface FitRequest {
-  type: 'fit'; id: number; participantId: string; rows: ServerInstance[];
+  type: 'fit'; id: number; participantId: string; rows: ReportInstance[];
   channels: string[]; windowEpochs: number; speechFeatures: string[]; epochs?: number;
 }
 /** Per member: table name → the participant's row, and their activity [mean, sd] per channel (null: member has no user tables). */
@@ -32,7 +32,7 @@ port.on('message', (req: FitRequest) => {
   if (req.type !== 'fit') return;
   port.postMessage({ type: 'started', id: req.id });
   try {
-    const ds = instancesDataset(req.participantId, req.rows, m.items, req.channels, req.windowEpochs, req.speechFeatures);
+    const ds = instancesDataset(req.participantId, req.rows, { items: m.items, channels: req.channels, windowEpochs: req.windowEpochs, speechFeatures: req.speechFeatures });
     const idx = Int32Array.from({ length: ds.n }, (_, i) => i);
     const layers: FittedLayers = m.members.map((mem) => {
       if (mem.model.tables.length === 0) return null;

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FitRequest, FittedLayers } from './personalize-worker.js';
-import type { ServerInstance } from '../monitoring/instances.js';
+import type { ReportInstance } from '../../data/instances.js';
 
 export interface PersonalisationStatus {
   /** Participants waiting for a fit. */
@@ -20,7 +20,7 @@ export interface PersonalisationStatus {
   lastError: string | null;
 }
 
-interface Job { participantId: string; load: () => Promise<ServerInstance[]>; onDone: (layers: FittedLayers) => void; onFail: (e: string) => void }
+interface Job { participantId: string; load: () => Promise<ReportInstance[]>; onDone: (layers: FittedLayers) => void; onFail: (e: string) => void }
 
 export class Personalizer {
   private worker: Worker | null = null;

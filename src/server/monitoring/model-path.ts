@@ -43,14 +43,6 @@ export const ModelName = z.string().min(1).max(1024)
   .refine((s) => !s.startsWith('/') && !/^[A-Za-z]:/.test(s), 'name the model folder relative to the server\'s models folder (--models-dir), not by an absolute path')
   .refine((s) => !s.split('/').includes('..'), 'a model name may not contain ".."');
 
-/**
- * A model folder that cannot be used, said in words safe to show a researcher: file names relative
- * to the model folder, schema paths, item and feature names — never a file's raw bytes or a server
- * path. Any other error while loading is shown as a generic message (its detail goes to the server
- * log only; monitor.ts).
- */
-export class ModelFolderError extends Error {}
-
 /** The same message for every refused name: missing, outside, not a folder — indistinguishable. */
 export function modelNotFound(name: string): string {
   const shown = JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name);

@@ -4,15 +4,15 @@
  * acknowledged: both are derived data and can be recomputed at any time (POST …/predict). Work
  * for one participant is coalesced; alert evaluation is debounced per participant.
  */
-import { extractWindow } from '../../data/activity.js';
 import { localHourOf } from '../../data/load.js';
-import { channelMask, speechPresent } from './instances.js';
+import { activityWindow, channelPresent, speechPresent } from '../../data/instances.js';
+import { ModelFolderError } from '../../model/folder-node.js';
 import type { ServerContext, StudyInfo } from '../http/context.js';
 import type { AuditEntry, Participant, Report, Prediction } from '../storage/store.js';
 import { BaselinePredictor, type MacroSummary, type Predictor, type PredictionOutput } from './predictor.js';
 import { itemEpisodes, type Observation } from './alerts.js';
 import { newId } from '../http/auth.js';
-import { ModelFolderError, modelNotFound } from './model-path.js';
+import { modelNotFound } from './model-path.js';
 
 /** model_dir value that selects the built-in baseline predictor. */
 export const BUILTIN_BASELINE = 'builtin:baseline';
@@ -123,8 +123,8 @@ export class Monitor {
     const { channels, epochSeconds } = info.config.activity;
     const C = channels.length, W = info.config.window.epochs, epochMs = epochSeconds * 1000;
     // The window of the W complete epochs before the report (SPEC §1), channel-major, NaN =
-    // missing: the study-folder loader's extractWindow on the stored epochs, so the server's
-    // instance is the one `moodlens predict` builds from the export.
+    // missing: the one instance builder's window on the stored epochs, so the server's instance
+    // is the one `moodlens predict` builds from the export (test/server/instances.test.ts).
     const windowOf = async (t: number) => {
       const rows = await this.ctx.store.activityBetween(participant.id, t - (W + 1) * epochMs, t);
       const time = new Float64Array(rows.length), values = new Float32Array(rows.length * C);
@@ -133,9 +133,7 @@ export class Monitor {
         const vals = JSON.parse(e.vals) as (number | null)[];
         for (let c = 0; c < C; c++) values[i * C + c] = vals[c] ?? NaN;
       });
-      const activity = new Float32Array(C * W);
-      extractWindow({ time, values }, C, t, epochMs, W, activity, 0);
-      return activity;
+      return activityWindow({ time, values }, C, t, epochMs, W);
     };
     const names = predictor.speechFeatures && info.config.speech.kind !== 'none' ? predictor.speechFeatures : null;
     const speechVector = (json: string | undefined) => {
@@ -159,11 +157,10 @@ export class Monitor {
     const out: PredictionOutput = await predictor.predict({
       participantId: participant.label, timeMs, localHour: localHour(timeMs), activity, speech, historyCount, history, historyInstances,
     });
-    const present = channelMask(activity, C, W);
     const row: Prediction = {
       id: newId('pr_'), study_id: info.study.id, participant_id: participant.id, report_id: report?.id ?? null,
       created_ms: timeMs, kind: out.kind, items: JSON.stringify(out.items),
-      inputs: JSON.stringify({ activity: channels.filter((_, c) => present[c]), speech: speechPresent(speech) === 1 }),
+      inputs: JSON.stringify({ activity: channels.filter((_, c) => channelPresent(activity, 0, c, W)), speech: speechPresent(speech) === 1 }),
     };
     await this.ctx.store.insertPrediction(row, audit);
     return row;

@@ -1,12 +1,13 @@
 /**
  * What the server needs from a trained model (SPEC §2, §6): per-item predictions with intervals
  * for one report, macro-only for a participant the model has never seen, personalised once the
- * participant's own reports exist. The model issue provides the real implementation
- * (see predictor-model.ts); `BaselinePredictor` is a transparent fallback used when a study has
+ * participant's own reports exist: `ModelPredictor` (predictor-model.ts) over a trained model
+ * folder; `BaselinePredictor` is a transparent fallback used when a study has
  * no model attached: the item mean over the other participants (macro) shrunk toward the participant's own mean
  * as their reports arrive, with an empirical 90 % interval.
  */
 import type { Item } from '../../data/study.js';
+import type { ReportInstance } from '../../data/instances.js';
 
 export interface PredictionInput {
   participantId: string;
@@ -22,7 +23,7 @@ export interface PredictionInput {
   /** The participant's earlier reports (item values in item units; absent = not answered), oldest first; loaded on request. */
   history: () => Promise<{ timeMs: number; values: Record<string, number> }[]>;
   /** The earlier reports with their activity windows, loaded on request (for personalisation). */
-  historyInstances?: () => Promise<{ timeMs: number; localHour: number; values: Record<string, number>; activity: Float32Array; speech: Float32Array | null }[]>;
+  historyInstances?: () => Promise<ReportInstance[]>;
 }
 
 export interface ItemPrediction { value: number; lo: number; hi: number }
