@@ -1,0 +1,233 @@
+/**
+ * One interface for background jobs, two engines:
+ *
+ * - `LocalEngine` (the embedded default, SQLite, one process): jobs run in this process, on an
+ *   in-memory queue per kind with the kind's concurrency — what the server always did. Work a
+ *   crash interrupts is found again at the next start by the owner of each kind (recordings
+ *   without features, reports without predictions), so nothing here needs to be durable.
+ * - `PgBossEngine` (queue.ts, PostgreSQL): jobs are rows of pg-boss in the same database, so a
+ *   job is enqueued in the transaction of the write that causes it, any instance or worker
+ *   machine may take it, a stalled one is retried elsewhere and one that keeps failing lands in
+ *   its kind's dead-letter queue.
+ *
+ * Every job is a named kind with a zod payload (checked when sent and when taken). Delivery is at
+ * least once on pg-boss, so every handler is idempotent: its effects are keyed (report id, prompt
+ * time × participant, export job id) and a second run finds them done. A `key` on `send` also
+ * deduplicates while the first job is still known to the engine.
+ */
+import type { z } from 'zod';
+
+export interface JobKind<P> {
+  /** Queue name: lower case, digits and dashes (pg-boss queue names). */
+  readonly name: string;
+  readonly payload: z.ZodType<P>;
+  /** A run taking longer than this (s) counts as lost and is retried (pg-boss expiry). */
+  readonly expireInSeconds: number;
+  /** Retries after a failed or lost run before the job goes to the dead-letter queue. */
+  readonly retryLimit: number;
+  readonly retryDelaySeconds?: number;
+  /** Runs of this kind one process takes at a time (default 1). */
+  readonly concurrency?: number;
+}
+
+export function defineJob<P>(kind: JobKind<P>): JobKind<P> {
+  if (!/^[a-z][a-z0-9-]{0,40}$/.test(kind.name)) throw new Error(`job kind "${kind.name}": expected lower case letters, digits and dashes`);
+  return kind;
+}
+
+/** Runs SQL inside a caller's transaction (pg-boss's `db` option: a job enqueued with the write that causes it). */
+export interface SqlExecutor { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> }
+
+export interface SendOptions {
+  /** Idempotency key: a second send with the same kind and key is dropped while the first is known. */
+  key?: string;
+  /** The transaction of the write that causes the job (PostgreSQL); the local engine runs the job after the caller's commit instead. */
+  tx?: SqlExecutor;
+  /** Do not start before this many seconds from now. */
+  startAfterSeconds?: number;
+}
+
+export interface JobRun {
+  id: string;
+  /** 0 on the first run, 1 on the first retry, … */
+  retryCount: number;
+  /** Tells the engine the run is alive (pg-boss: a heartbeat, so a stalled run is retried elsewhere quickly). */
+  beat(): Promise<void>;
+}
+
+export type Handler<P, R = unknown> = (payload: P, run: JobRun) => Promise<R>;
+
+export interface KindStats {
+  kind: string;
+  /** Created or waiting for a retry. */
+  waiting: number;
+  active: number;
+  /** Failed for good (in the dead-letter queue, or failed without one). */
+  failed: number;
+  completed: number;
+  /** Age of the oldest waiting job (ms), or null. */
+  oldestWaitingMs: number | null;
+}
+
+export interface JobEngine {
+  readonly engine: 'local' | 'pg-boss';
+  /** Enqueue a job; returns its id, or null when a job with the same key is already known. */
+  send<P>(kind: JobKind<P>, payload: P, opts?: SendOptions): Promise<string | null>;
+  /** Take jobs of this kind in this process. */
+  work<P, R>(kind: JobKind<P>, handler: Handler<P, R>): Promise<void>;
+  /** Run a payload-less kind on a cron schedule (pg-boss: once per slot across all instances). */
+  schedule(kind: JobKind<Record<string, never>>, cron: string): Promise<void>;
+  /** The result of a finished job, or its state. */
+  result(kind: JobKind<unknown>, id: string): Promise<{ state: 'waiting' | 'active' | 'completed' | 'failed'; output?: unknown }>;
+  stats(): Promise<KindStats[]>;
+  /** Resolves when nothing this process knows of is waiting or running (tests, the bench). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class JobPayloadError extends Error {}
+
+export function parsePayload<P>(kind: JobKind<P>, payload: unknown): P {
+  const r = kind.payload.safeParse(payload);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new JobPayloadError(`job ${kind.name}: payload${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`);
+  }
+  return r.data;
+}
+
+interface LocalJob { id: string; kind: string; payload: unknown; createdMs: number; retryCount: number }
+
+/**
+ * In-process engine: a FIFO per kind, `concurrency` runs at a time, a failed run is retried up to
+ * the kind's limit (after its delay), then counted failed. `send` with `tx` is accepted and the job
+ * queued at once: on SQLite the callers send after their commit.
+ */
+export class LocalEngine implements JobEngine {
+  readonly engine = 'local' as const;
+  private kinds = new Map<string, { kind: JobKind<unknown>; handler?: Handler<unknown>; queue: LocalJob[]; running: number; failed: number; completed: number }>();
+  /** Keys of jobs sent, kept (like pg-boss's job table) for a day so a repeated send stays a no-op; at most 100,000. */
+  private keys = new Map<string, number>();
+  private results = new Map<string, { state: 'completed' | 'failed'; output?: unknown }>();
+  private inflight = new Set<Promise<void>>();
+  private timers = new Set<NodeJS.Timeout>();
+  private idleWaiters: Array<() => void> = [];
+  private stopped = false;
+  private seq = 0;
+  /** Jobs waiting for their start time or their retry delay. */
+  private delayed = 0;
+
+  private entry(kind: JobKind<unknown>) {
+    let e = this.kinds.get(kind.name);
+    if (!e) { e = { kind, queue: [], running: 0, failed: 0, completed: 0 }; this.kinds.set(kind.name, e); }
+    return e;
+  }
+
+  async send<P>(kind: JobKind<P>, payload: P, opts: SendOptions = {}): Promise<string | null> {
+    if (this.stopped) return null;
+    const data = parsePayload(kind, payload);
+    const dedup = opts.key !== undefined ? `${kind.name}\n${opts.key}` : undefined;
+    if (dedup && this.keys.has(dedup)) return null;
+    const job: LocalJob = { id: `local-${++this.seq}`, kind: kind.name, payload: data, createdMs: Date.now(), retryCount: 0 };
+    if (dedup) this.remember(dedup, job.createdMs);
+    const e = this.entry(kind as JobKind<unknown>);
+    if (opts.startAfterSeconds) this.later(opts.startAfterSeconds * 1000, () => { e.queue.push(job); this.pump(e); });
+    else { e.queue.push(job); this.pump(e); }
+    return job.id;
+  }
+
+  async work<P, R>(kind: JobKind<P>, handler: Handler<P, R>): Promise<void> {
+    const e = this.entry(kind as JobKind<unknown>);
+    e.handler = handler as Handler<unknown>;
+    this.pump(e);
+  }
+
+  async schedule(kind: JobKind<Record<string, never>>, cron: string): Promise<void> {
+    // Local: a fixed interval from the cron's minute field ("*/N * * * *" → N minutes; "* * * * *" → 1).
+    const m = /^(\*|\*\/(\d+))\s+\*\s+\*\s+\*\s+\*$/.exec(cron.trim());
+    if (!m) throw new Error(`schedule ${kind.name}: the local engine supports "* * * * *" and "*/N * * * *", got "${cron}"`);
+    const every = (m[2] ? Number(m[2]) : 1) * 60_000;
+    const t = setInterval(() => { void this.send(kind, {}, { key: `cron:${Math.floor(Date.now() / every)}` }); }, every);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  async result(_kind: JobKind<unknown>, id: string) {
+    const r = this.results.get(id);
+    if (r) return r;
+    for (const e of this.kinds.values()) if (e.queue.some((j) => j.id === id)) return { state: 'waiting' as const };
+    return { state: 'active' as const };
+  }
+
+  async stats(): Promise<KindStats[]> {
+    const now = Date.now();
+    return [...this.kinds.values()].map((e) => ({
+      kind: e.kind.name, waiting: e.queue.length, active: e.running, failed: e.failed, completed: e.completed,
+      oldestWaitingMs: e.queue.length ? now - Math.min(...e.queue.map((j) => j.createdMs)) : null,
+    }));
+  }
+
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) { clearTimeout(t); clearInterval(t); }
+    this.timers.clear();
+    this.delayed = 0;
+    for (const e of this.kinds.values()) e.queue = [];
+    await Promise.all(this.inflight);
+    this.wake();
+  }
+
+  private remember(key: string, ms: number): void {
+    this.keys.set(key, ms);
+    if (this.keys.size <= 100_000) return;
+    for (const [k, at] of this.keys) if (at < ms - 86_400_000 || this.keys.size > 100_000) this.keys.delete(k); else break;
+  }
+
+  private isIdle(): boolean {
+    return this.inflight.size === 0 && this.delayed === 0 && [...this.kinds.values()].every((e) => !e.handler || e.queue.length === 0);
+  }
+
+  private wake(): void { if (this.isIdle()) for (const r of this.idleWaiters.splice(0)) r(); }
+
+  private later(ms: number, fn: () => void): void {
+    this.delayed++;
+    const t = setTimeout(() => { this.timers.delete(t); this.delayed--; if (!this.stopped) fn(); this.wake(); }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private pump(e: ReturnType<LocalEngine['entry']>): void {
+    while (!this.stopped && e.handler && e.queue.length > 0 && e.running < (e.kind.concurrency ?? 1)) {
+      const job = e.queue.shift()!;
+      e.running++;
+      const handler = e.handler;
+      const run = (async () => {
+        try {
+          const output = await handler(job.payload, { id: job.id, retryCount: job.retryCount, beat: async () => {} });
+          e.completed++;
+          this.results.set(job.id, { state: 'completed', output });
+        } catch (err) {
+          if (job.retryCount < e.kind.retryLimit && !this.stopped) {
+            job.retryCount++;
+            this.later((e.kind.retryDelaySeconds ?? 0) * 1000, () => { e.queue.push(job); this.pump(e); });
+          } else {
+            e.failed++;
+            this.results.set(job.id, { state: 'failed', output: { message: err instanceof Error ? err.message : String(err) } });
+            console.error(`job ${e.kind.name} ${job.id} failed: ${err instanceof Error ? err.message : err}`);
+          }
+        }
+      })().finally(() => {
+        e.running--;
+        this.inflight.delete(run);
+        this.pump(e);
+        this.wake();
+      });
+      this.inflight.add(run);
+    }
+  }
+}
