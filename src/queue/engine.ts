@@ -16,6 +16,7 @@
  * deduplicates while the first job is still known to the engine.
  */
 import type { z } from 'zod';
+import { createHash } from 'node:crypto';
 
 export interface JobKind<P> {
   /** Queue name: lower case, digits and dashes (pg-boss queue names). */
@@ -77,12 +78,23 @@ export interface JobEngine {
   work<P, R>(kind: JobKind<P>, handler: Handler<P, R>): Promise<void>;
   /** Run a payload-less kind on a cron schedule (pg-boss: once per slot across all instances). */
   schedule(kind: JobKind<Record<string, never>>, cron: string): Promise<void>;
+  /** Run a job that failed for good once more. */
+  retry(kind: JobKind<unknown>, id: string): Promise<void>;
   /** The result of a finished job, or its state. */
   result(kind: JobKind<unknown>, id: string): Promise<{ state: 'waiting' | 'active' | 'completed' | 'failed'; output?: unknown }>;
   stats(): Promise<KindStats[]>;
   /** Resolves when nothing this process knows of is waiting or running (tests, the bench). */
   idle(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A UUID made from a name (SHA-1, version 5 layout): the same kind and key give the same job id. */
+export function keyId(kind: string, key: string): string {
+  const h = createHash('sha1').update('moodlens-job\n').update(kind).update('\n').update(key).digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
 export class JobPayloadError extends Error {}
@@ -108,6 +120,7 @@ export class LocalEngine implements JobEngine {
   private kinds = new Map<string, { kind: JobKind<unknown>; handler?: Handler<unknown>; queue: LocalJob[]; running: number; failed: number; completed: number }>();
   /** Keys of jobs sent, kept (like pg-boss's job table) for a day so a repeated send stays a no-op; at most 100,000. */
   private keys = new Map<string, number>();
+  private failedJobs = new Map<string, LocalJob>();
   private results = new Map<string, { state: 'completed' | 'failed'; output?: unknown }>();
   private inflight = new Set<Promise<void>>();
   private timers = new Set<NodeJS.Timeout>();
@@ -150,6 +163,14 @@ export class LocalEngine implements JobEngine {
     const t = setInterval(() => { void this.send(kind, {}, { key: `cron:${Math.floor(Date.now() / every)}` }); }, every);
     t.unref();
     this.timers.add(t);
+  }
+
+  async retry(kind: JobKind<unknown>, id: string): Promise<void> {
+    const job = this.failedJobs.get(id);
+    if (!job) return;
+    this.failedJobs.delete(id); this.results.delete(id);
+    const e = this.entry(kind);
+    e.failed--; job.retryCount = 0; e.queue.push(job); this.pump(e);
   }
 
   async result(_kind: JobKind<unknown>, id: string) {
@@ -217,6 +238,7 @@ export class LocalEngine implements JobEngine {
             this.later((e.kind.retryDelaySeconds ?? 0) * 1000, () => { e.queue.push(job); this.pump(e); });
           } else {
             e.failed++;
+            this.failedJobs.set(job.id, job);
             this.results.set(job.id, { state: 'failed', output: { message: err instanceof Error ? err.message : String(err) } });
             console.error(`job ${e.kind.name} ${job.id} failed: ${err instanceof Error ? err.message : err}`);
           }

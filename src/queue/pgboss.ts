@@ -17,8 +17,7 @@
  *   job that is not active changes nothing).
  */
 import PgBoss from 'pg-boss';
-import { createHash } from 'node:crypto';
-import { parsePayload, type Handler, type JobEngine, type JobKind, type KindStats, type SendOptions } from './engine.js';
+import { keyId, parsePayload, type Handler, type JobEngine, type JobKind, type KindStats, type SendOptions } from './engine.js';
 
 export interface PgBossEngineOptions {
   connectionString: string;
@@ -35,21 +34,14 @@ export interface PgBossEngineOptions {
   max?: number;
 }
 
-/** A UUID made from a name (SHA-1, version 5 layout): the same kind and key give the same job id. */
-export function keyId(kind: string, key: string): string {
-  const h = createHash('sha1').update('moodlens-job\n').update(kind).update('\n').update(key).digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
-}
-
 const dead = (name: string) => `${name}--dead`;
 
 export class PgBossEngine implements JobEngine {
   readonly engine = 'pg-boss' as const;
   readonly boss: PgBoss;
   private created = new Map<string, Promise<void>>();
+  private loops = new Map<string, Promise<void>>();
+  private wakers = new Map<string, Array<() => void>>();
   private running = new Map<string, { queue: string; run: Promise<unknown> }>();
   private kinds = new Map<string, JobKind<unknown>>();
   private beatTimer: NodeJS.Timeout | null = null;
@@ -93,18 +85,30 @@ export class PgBossEngine implements JobEngine {
       p = (async () => {
         await this.start();
         const retention = { retentionDays: 14 };
-        if (!(await this.boss.getQueue(dead(kind.name)))) await this.boss.createQueue(dead(kind.name), { name: dead(kind.name), policy: 'standard', ...retention });
-        const q = {
-          name: kind.name, policy: 'standard' as const, retryLimit: kind.retryLimit, retryDelay: kind.retryDelaySeconds ?? 5,
+        await this.createOrUpdate({ name: dead(kind.name), policy: 'standard', ...retention });
+        await this.createOrUpdate({
+          name: kind.name, policy: 'standard', retryLimit: kind.retryLimit, retryDelay: kind.retryDelaySeconds ?? 5,
           expireInSeconds: kind.expireInSeconds, deadLetter: dead(kind.name), ...retention,
-        };
-        if (await this.boss.getQueue(kind.name)) await this.boss.updateQueue(kind.name, q);
-        else await this.boss.createQueue(kind.name, q).catch(async (e) => { if (!(await this.boss.getQueue(kind.name))) throw e; }); // another instance created it meanwhile
+        });
       })();
       p.catch(() => this.created.delete(kind.name));
       this.created.set(kind.name, p);
     }
     return p;
+  }
+
+  /** Create a queue, or update its options; instances starting together race here (a deadlock or a duplicate is retried). */
+  private async createOrUpdate(q: PgBoss.Queue & { name: string }): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (await this.boss.getQueue(q.name)) await this.boss.updateQueue(q.name, q);
+        else await this.boss.createQueue(q.name, q);
+        return;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+      }
+    }
   }
 
   async send<P>(kind: JobKind<P>, payload: P, opts: SendOptions = {}): Promise<string | null> {
@@ -114,23 +118,78 @@ export class PgBossEngine implements JobEngine {
     if (opts.key !== undefined) o.id = keyId(kind.name, opts.key);
     if (opts.tx) o.db = opts.tx as PgBoss.Db;
     if (opts.startAfterSeconds) o.startAfter = opts.startAfterSeconds;
-    return this.boss.send(kind.name, data, o);
+    const id = await this.boss.send(kind.name, data, o);
+    if (id && !opts.tx) this.wake(kind.name); // in a transaction: visible after the caller's commit, found at the next poll
+    return id;
   }
 
+  /**
+   * Take jobs of a kind: one fetch loop per kind and process, up to `concurrency` runs at a time.
+   * While jobs are waiting it fetches again as soon as a slot frees (pg-boss's own `work` sleeps
+   * its polling interval after every batch: 2 jobs/s per worker here); when the queue is empty it
+   * sleeps the polling interval, or less when this process sends a job of the kind. A run's result
+   * is stored with pg-boss's `complete` (its output), a thrown error with `fail` (retries, then
+   * the dead-letter queue).
+   */
   async work<P, R>(kind: JobKind<P>, handler: Handler<P, R>): Promise<void> {
     await this.ensure(kind as JobKind<unknown>);
-    const n = Math.max(1, kind.concurrency ?? 1);
-    for (let i = 0; i < n; i++) {
-      await this.boss.work<object>(kind.name, { batchSize: 1, pollingIntervalSeconds: this.opts.pollingIntervalSeconds ?? 1, includeMetadata: true }, async ([job]) => {
-        const payload = parsePayload(kind, job.data);
-        await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms) values ($1, $2, $3) on conflict (id) do update set beat_ms = excluded.beat_ms`, [job.id, kind.name, Date.now()]);
-        const run = handler(payload, { id: job.id, retryCount: (job as PgBoss.JobWithMetadata).retryCount, beat: () => this.beat(job.id) });
-        this.running.set(job.id, { queue: kind.name, run });
-        try { return await run; } finally {
-          this.running.delete(job.id);
-          await this.sql(`delete from ${this.schema}.moodlens_job_beat where id = $1`, [job.id]).catch(() => {});
+    if (this.loops.has(kind.name)) throw new Error(`job kind ${kind.name}: already worked by this process`);
+    const limit = Math.max(1, kind.concurrency ?? 1);
+    const inflight = new Set<Promise<void>>();
+    const loop = (async () => {
+      while (!this.stopped) {
+        if (inflight.size >= limit) { await Promise.race(inflight); continue; }
+        const jobs = await this.boss.fetch<object>(kind.name, { batchSize: limit - inflight.size, includeMetadata: true }).catch((e) => {
+          if (!this.stopped) console.error(`job engine: fetch ${kind.name}: ${(e as Error).message}`);
+          return [];
+        });
+        if (jobs.length === 0) { await this.nap(kind.name); continue; }
+        for (const job of jobs) {
+          const run = this.runOne(kind, handler, job).finally(() => inflight.delete(run));
+          inflight.add(run);
         }
-      });
+      }
+      await Promise.all(inflight);
+    })();
+    this.loops.set(kind.name, loop);
+  }
+
+  /** Sleep the polling interval, or until this process sends a job of the kind. */
+  private nap(name: string): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, (this.opts.pollingIntervalSeconds ?? 1) * 1000);
+      function done() { clearTimeout(t); resolve(); }
+      const list = this.wakers.get(name) ?? [];
+      list.push(done);
+      this.wakers.set(name, list);
+    });
+  }
+
+  private wake(name: string): void {
+    const list = this.wakers.get(name);
+    this.wakers.delete(name);
+    for (const w of list ?? []) w();
+  }
+
+  private async runOne<P, R>(kind: JobKind<P>, handler: Handler<P, R>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
+    try {
+      await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms) values ($1, $2, $3) on conflict (id) do update set beat_ms = excluded.beat_ms`, [job.id, kind.name, Date.now()]);
+      const payload = parsePayload(kind, job.data);
+      const run = handler(payload, { id: job.id, retryCount: job.retryCount, beat: () => this.beat(job.id) });
+      this.running.set(job.id, { queue: kind.name, run });
+      let output: unknown;
+      try { output = await run; } catch (e) {
+        const err = e instanceof Error ? { message: e.message, name: e.name } : { message: String(e) };
+        if (!this.stopped) console.error(`job ${kind.name} ${job.id} failed (run ${job.retryCount + 1} of ${kind.retryLimit + 1}): ${err.message}`);
+        await this.boss.fail(kind.name, job.id, err);
+        return;
+      }
+      await this.boss.complete(kind.name, job.id, (output ?? {}) as object);
+    } catch (e) {
+      if (!this.stopped) console.error(`job engine: ${kind.name} ${job.id}: ${(e as Error).message}`);
+    } finally {
+      this.running.delete(job.id);
+      await this.sql(`delete from ${this.schema}.moodlens_job_beat where id = $1`, [job.id]).catch(() => {});
     }
   }
 
@@ -153,6 +212,8 @@ export class PgBossEngine implements JobEngine {
     }
     await this.sql(`delete from ${this.schema}.moodlens_job_beat b where b.beat_ms < $1 and not exists (select 1 from ${this.schema}.job j where j.id = b.id and j.state = 'active')`, [Date.now() - this.stallMs]);
   }
+
+  async retry(kind: JobKind<unknown>, id: string): Promise<void> { await this.boss.retry(kind.name, id); }
 
   async schedule(kind: JobKind<Record<string, never>>, cron: string): Promise<void> {
     await this.ensure(kind as JobKind<unknown>);
@@ -203,6 +264,8 @@ export class PgBossEngine implements JobEngine {
     if (this.stopped) return;
     this.stopped = true;
     if (this.beatTimer) clearInterval(this.beatTimer);
+    for (const name of [...this.wakers.keys()]) this.wake(name);
+    await Promise.all(this.loops.values());
     if (this.started) await this.boss.stop({ graceful: true, wait: true, timeout: 30_000 }).catch(() => {});
   }
 }

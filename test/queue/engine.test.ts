@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import pg from 'pg';
 import { defineJob, LocalEngine, type JobEngine } from '../../src/queue/engine.js';
-import { PgBossEngine, keyId } from '../../src/queue/pgboss.js';
+import { PgBossEngine } from '../../src/queue/pgboss.js';
+import { keyId } from '../../src/queue/engine.js';
 import { PG_ADMIN_URL, PG_AVAILABLE } from '../server/helpers.js';
 
 const add = defineJob({ name: 'add', payload: z.object({ a: z.number(), b: z.number() }).strict(), expireInSeconds: 30, retryLimit: 2, retryDelaySeconds: 0, concurrency: 2 });
