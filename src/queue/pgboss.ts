@@ -21,13 +21,13 @@ import { keyId, parsePayload, type Handler, type JobEngine, type JobKind, type K
 
 export interface PgBossEngineOptions {
   connectionString: string;
-  /** Schema of pg-boss's tables (default "pgboss"). */
+  /** Schema of pg-boss's tables (default "pgboss", env MOODLENS_JOB_SCHEMA). */
   schema?: string;
   /** How often an idle worker asks for jobs (s, ≥ 0.5; default 1). */
   pollingIntervalSeconds?: number;
   /** pg-boss maintenance (expiry, archiving) interval (s; default 10). */
   maintenanceIntervalSeconds?: number;
-  /** Heartbeat period of a running job (ms; default 5000) and the silence after which it counts as stalled (default 20000). */
+  /** Heartbeat period of a running job (ms; default 5000, env MOODLENS_JOB_BEAT_MS) and the silence after which it counts as stalled (default 20000, env MOODLENS_JOB_STALL_MS). */
   beatMs?: number;
   stallMs?: number;
   /** Connections of pg-boss's own pool (default 4). */
@@ -52,9 +52,10 @@ export class PgBossEngine implements JobEngine {
   private readonly schema: string;
 
   constructor(private opts: PgBossEngineOptions) {
-    this.schema = opts.schema ?? 'pgboss';
-    this.beatMs = opts.beatMs ?? 5000;
-    this.stallMs = opts.stallMs ?? 20_000;
+    this.schema = opts.schema ?? process.env.MOODLENS_JOB_SCHEMA ?? 'pgboss';
+    const env = (name: string) => { const v = Number(process.env[name]); return Number.isFinite(v) && v > 0 ? v : undefined; };
+    this.beatMs = opts.beatMs ?? env('MOODLENS_JOB_BEAT_MS') ?? 5000;
+    this.stallMs = opts.stallMs ?? env('MOODLENS_JOB_STALL_MS') ?? 20_000;
     this.boss = new PgBoss({
       connectionString: opts.connectionString, schema: this.schema, max: opts.max ?? 4,
       maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 10, application_name: 'moodlens-jobs',

@@ -66,6 +66,7 @@ export function experimentRowHandler(opts: { quiet?: boolean } = {}): (p: Experi
     const k = `${hash}|${policy}`;
     if (!cache.has(k)) { cache.clear(); cache.set(k, loadDataset(p.study, policy)); }
     const ds = await cache.get(k)!;
+    if (!opts.quiet) console.log(`experiment-row ${p.key}: training`);
     const job: Job = { key: p.key, ds, split: makeSplit(ds, 'chronological', 0), config, label: p.label };
     let result: JobResult | null = null;
     await runPool([job], 1, (r) => { result = r; });
