@@ -11,7 +11,7 @@ import { loadDataset, makeSplit } from './study-node.js';
 import { fitModel, predictMembers } from './fit.js';
 import { evaluatePredictions } from '../eval/evaluate.js';
 import { baselineSummaries, markdownTable, summarizeRow, svgChart } from '../eval/report.js';
-import { renderEvaluation } from '../cli/commands/evaluate.js';
+import { renderEvaluation } from '../eval/render.js';
 
 export async function demoModelSteps(study: string, out: string, step: (n: number, what: string) => void, first: number, epochs = 10): Promise<void> {
   await initNodeBackend();

@@ -1,0 +1,29 @@
+/**
+ * Evaluations as terminal tables (cli-table3): per-item CCC with CIs, by missingness pattern, and
+ * the reference predictors beside the model. Used by `moodlens evaluate` and the demo.
+ */
+import Table from 'cli-table3';
+import type { Evaluation, EvaluationWithBaselines } from './evaluate.js';
+import { BASELINE_LABELS, BASELINE_NAMES } from './baselines.js';
+
+export function renderEvaluation(e: Evaluation, title: string): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
+  const t = new Table({ head: ['item', 'CCC', '95 % CI', 'n'], style: { head: [], border: [] } });
+  for (const [id, r] of Object.entries(e.items)) t.push([id, f(r.ccc), `[${f(r.ciLow)}, ${f(r.ciHigh)}]`, r.n]);
+  t.push(['mean (SD)', `${f(e.meanCCC)} (${f(e.sdCCC)})`, `[${f(e.meanCiLow)}, ${f(e.meanCiHigh)}]`, e.n]);
+  const p = new Table({ head: ['modalities present', 'n', 'mean CCC', '95 % CI'], style: { head: [], border: [] } });
+  for (const r of e.byPattern) p.push([r.pattern, r.n, f(r.meanCCC), `[${f(r.ciLow)}, ${f(r.ciHigh)}]`]);
+  return `${title}: ${e.n} reports of ${e.participants} participants (CIs: participant bootstrap)\n${t.toString()}\nby missingness pattern\n${p.toString()}`;
+}
+
+/** The four reference predictors on the same instances, and the model's paired gain over the best. */
+export function renderBaselines(e: EvaluationWithBaselines): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
+  const sg = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(3) : '—');
+  const t = new Table({ head: ['predictor (same reports)', 'mean CCC', '95 % CI'], style: { head: [], border: [] } });
+  t.push(['model', f(e.meanCCC), `[${f(e.meanCiLow)}, ${f(e.meanCiHigh)}]`]);
+  for (const b of BASELINE_NAMES) t.push([`${BASELINE_LABELS[b]} (${b})`, f(e.baselines[b].meanCCC), `[${f(e.baselines[b].meanCiLow)}, ${f(e.baselines[b].meanCiHigh)}]`]);
+  const v = e.vsBestBaseline.mean;
+  return `reference predictors\n${t.toString()}\nmodel − best baseline (${e.vsBestBaseline.baseline}): ${sg(v.diff)} [${sg(v.ciLow)}, ${sg(v.ciHigh)}] ` +
+    `(paired participant bootstrap, B = ${e.vsBestBaseline.B}; model ahead in ${(100 * v.shareAGreater).toFixed(1)} % of resamples)`;
+}
