@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../src/train/backend-node.js';
 import { synthesizeStudy } from '../../src/synth/index.js';
-import { computeStudyFeatures } from '../../src/cli/commands/features.js';
+import { computeStudyFeatures } from '../../src/io/speech-study.js';
 import { EGEMAPS_LLD_NAMES } from '../../src/signal/speech/egemaps.js';
 import { buildDataset, chronologicalSplit } from '../../src/data/index.js';
 import { loadFrameSequences } from '../../src/amm/load-node.js';

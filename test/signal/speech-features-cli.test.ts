@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeStudyFeatures } from '../../src/cli/commands/features.js';
+import { computeStudyFeatures } from '../../src/io/speech-study.js';
 import { encodeWav } from '../../src/signal/wav.js';
 import { EGEMAPS_NAMES } from '../../src/signal/speech/egemaps.js';
 import { InputError } from '../../src/util/errors.js';
