@@ -7,13 +7,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, isAbsolute } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { readCsv, CsvWriter } from '../util/csv.js';
 import { InputError, UsageError, type InputIssue } from '../util/errors.js';
 import { progress } from '../util/progress.js';
+import { spawnWorker, workerFile } from '../util/spawn-worker.js';
 import { STUDY_FILES } from '../data/study.js';
 import { EGEMAPS_NAMES } from '../signal/speech/egemaps.js';
 import { featuresForFile, sha256File, type FileFeatures } from './speech-node.js';
@@ -52,14 +51,13 @@ async function readSpeechCsv(path: string): Promise<Array<{ report_id: string; f
 
 /** Run `fn` over jobs on `n` worker threads (in-process when n ≤ 1 or the compiled worker is absent). */
 async function runPool(jobs: Array<{ id: number; path: string }>, n: number, opts: PipelineOptions, onDone: (id: number, r: FileFeatures) => void): Promise<void> {
-  const workerFile = fileURLToPath(new URL('./speech-worker.js', import.meta.url));
-  if (n <= 1 || !existsSync(workerFile) || jobs.length < 2) {
+  if (n <= 1 || !workerFile(import.meta.url, 'speech-worker').compiled || jobs.length < 2) {
     for (const j of jobs) onDone(j.id, featuresForFile(j.path, opts));
     return;
   }
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, () => new Promise<void>((resolve, reject) => {
-    const w = new Worker(workerFile);
+    const w = spawnWorker(import.meta.url, 'speech-worker');
     const send = () => {
       if (next >= jobs.length) { void w.terminate().then(() => resolve()); return; }
       const j = jobs[next++];

@@ -1,23 +1,12 @@
-/**
- * Runs experiment jobs on N worker threads (one wasm backend each). The worker file is the
- * compiled .js beside this one, or the .ts source under tsx (then the worker loads tsx too).
- */
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+/** Runs experiment jobs on N worker threads (experiment-worker.ts, one wasm backend each). */
+import { spawnWorker } from '../util/spawn-worker.js';
 import type { Job, JobResult } from './experiment-run.js';
 
 export async function runPool(jobs: Job[], workers: number, onDone: (r: JobResult) => void | Promise<void>): Promise<void> {
-  const here = fileURLToPath(import.meta.url);
-  const js = here.replace(/pool-node\.(ts|js)$/, 'experiment-worker.js');
-  const ts = here.replace(/pool-node\.(ts|js)$/, 'experiment-worker.ts');
-  const file = here.endsWith('.js') && existsSync(js) ? js : ts;
-  // Under tsx (tests, `npx tsx`), the worker registers tsx's loader before importing the .ts file.
-  const boot = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(file).href)}))`;
   const queue = [...jobs];
   const errors: string[] = [];
   const one = () => new Promise<void>((resolve) => {
-    const w = file.endsWith('.ts') ? new Worker(boot, { eval: true }) : new Worker(file);
+    const w = spawnWorker(import.meta.url, 'experiment-worker');
     const next = () => {
       const job = queue.shift();
       if (!job) { void w.terminate(); resolve(); return; }
