@@ -192,63 +192,69 @@ export function localHourOf(t: number, zone: string): number {
   return d.hour + d.minute / 60 + d.second / 3600;
 }
 
-/** Read and check a whole study folder. Never throws for bad input: the issues say what is wrong. */
-export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<LoadResult> {
-  const dir = resolve(dirIn);
-  const issues = new IssueList(opts.maxIssues);
-  const config = readConfig(dir, issues);
-  if (!config) return { study: null, issues: issues.issues, totalIssues: issues.total };
-  const need = (key: keyof typeof STUDY_FILES, why?: string): string | null => {
-    const f = STUDY_FILES[key];
-    if (existsSync(join(dir, f))) return join(dir, f);
-    if (why) issues.add({ file: f, message: `missing file (${why})` });
-    return null;
-  };
-  const notes: string[] = [];
+/** What the readers of one study folder share: its path, study.json and the issue list. */
+interface Reading { dir: string; config: StudyConfig; issues: IssueList; opts: LoadOptions }
 
-  // participants.csv
+/** The path of a study file when it exists; a "missing file" issue when `why` says it is needed. */
+function studyFile(r: Reading, key: keyof typeof STUDY_FILES, why?: string): string | null {
+  const f = STUDY_FILES[key];
+  if (existsSync(join(r.dir, f))) return join(r.dir, f);
+  if (why) r.issues.add({ file: f, message: `missing file (${why})` });
+  return null;
+}
+
+/** participants.csv: one row per participant (id, time zone, covariates). */
+async function readParticipants(r: Reading): Promise<{ participants: ParticipantInfo[]; participantIndex: Map<string, number> }> {
+  const { config, issues } = r;
   const participants: ParticipantInfo[] = [];
   const participantIndex = new Map<string, number>();
-  const pPath = need('participants', 'one row per participant: participant_id[, timezone, …]');
-  if (pPath) {
-    const file = STUDY_FILES.participants;
-    for await (const row of rowsOf(pPath, file, issues, REQUIRED_COLUMNS.participants)) {
-      const r = ParticipantRowSchema.safeParse(row.values);
-      if (!r.success) { issues.addZod(file, row.line, row.header, r.error); continue; }
-      const id = r.data.participant_id;
-      if (participantIndex.has(id)) {
-        issues.add({ file, line: row.line, column: row.header.indexOf('participant_id') + 1, field: 'participant_id', message: `duplicate participant "${id}"` });
-        continue;
-      }
-      const covariates: Record<string, string> = {};
-      for (const h of row.header) if (h !== 'participant_id' && h !== 'timezone' && h !== '') covariates[h] = row.values[h];
-      participantIndex.set(id, participants.length);
-      participants.push({ id, timezone: r.data.timezone || config.timezone, covariates });
+  const path = studyFile(r, 'participants', 'one row per participant: participant_id[, timezone, …]');
+  if (!path) return { participants, participantIndex };
+  const file = STUDY_FILES.participants;
+  for await (const row of rowsOf(path, file, issues, REQUIRED_COLUMNS.participants)) {
+    const p = ParticipantRowSchema.safeParse(row.values);
+    if (!p.success) { issues.addZod(file, row.line, row.header, p.error); continue; }
+    const id = p.data.participant_id;
+    if (participantIndex.has(id)) {
+      issues.add({ file, line: row.line, column: row.header.indexOf('participant_id') + 1, field: 'participant_id', message: `duplicate participant "${id}"` });
+      continue;
     }
+    const covariates: Record<string, string> = {};
+    for (const h of row.header) if (h !== 'participant_id' && h !== 'timezone' && h !== '') covariates[h] = row.values[h];
+    participantIndex.set(id, participants.length);
+    participants.push({ id, timezone: p.data.timezone || config.timezone, covariates });
   }
+  return { participants, participantIndex };
+}
 
-  // reports.csv
+type Participants = Awaited<ReturnType<typeof readParticipants>>;
+
+/**
+ * reports.csv: one row per EMA report. `seenReportIds` holds every report id of the file, valid
+ * row or not (so speech rows of a bad report are not called "unknown").
+ */
+async function readReports(r: Reading, { participants, participantIndex }: Participants): Promise<{ reports: ReportTable; reportIndex: Map<string, number>; seenReportIds: Set<string> }> {
+  const { config, issues } = r;
   const rep = { id: [] as string[], participant: [] as number[], time: [] as number[], answeredAt: [] as number[], localHour: [] as number[],
     trigger: [] as Trigger[], items: [] as number[], itemOrder: [] as string[], line: [] as number[] };
   const covariates: Record<string, string[]> = {};
   const reportIndex = new Map<string, number>();
-  /** Every report id in reports.csv, valid row or not (so speech rows of a bad report are not "unknown"). */
   const seenReportIds = new Set<string>();
-  const rPath = need('reports', 'one row per EMA report');
-  if (rPath) {
+  const path = studyFile(r, 'reports', 'one row per EMA report');
+  if (path) {
     const file = STUDY_FILES.reports;
     const schema = reportRowSchema(config.items);
     const known = new Set<string>(['report_id', 'participant_id', 'time', 'trigger', 'item_order', 'answered_at', ...config.items.map((i) => i.id)]);
     const required = [...REQUIRED_COLUMNS.reports, ...config.items.map((i) => i.id)];
     let covCols: string[] | null = null;
-    for await (const row of rowsOf(rPath, file, issues, required)) {
+    for await (const row of rowsOf(path, file, issues, required)) {
       if (covCols === null) {
         covCols = row.header.filter((h) => h !== '' && !known.has(h));
         for (const c of covCols) covariates[c] = [];
       }
-      const r = schema.safeParse(row.values);
+      const parsed = schema.safeParse(row.values);
       let bad = false;
-      if (!r.success) { issues.addZod(file, row.line, row.header, r.error); bad = true; }
+      if (!parsed.success) { issues.addZod(file, row.line, row.header, parsed.error); bad = true; }
       const id = row.values.report_id.trim();
       const pid = row.values.participant_id.trim();
       const dup = seenReportIds.has(id);
@@ -264,13 +270,13 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
           message: `unknown participant "${pid}": not in participants.csv` });
         bad = true;
       }
-      if (r.success && typeof r.data.answered_at === 'number' && r.data.answered_at < (r.data.time as number)) {
+      if (parsed.success && typeof parsed.data.answered_at === 'number' && parsed.data.answered_at < (parsed.data.time as number)) {
         issues.add({ file, line: row.line, column: row.header.indexOf('answered_at') + 1, field: 'answered_at',
           message: `answered before the moment it rates (time ${row.values.time.trim()}): answered_at must not be earlier than time` });
         bad = true;
       }
-      if (bad || !r.success || p === undefined) continue;
-      const d = r.data as Record<string, unknown>;
+      if (bad || !parsed.success || p === undefined) continue;
+      const d = parsed.data as Record<string, unknown>;
       reportIndex.set(id, rep.id.length);
       rep.id.push(id);
       rep.participant.push(p);
@@ -290,15 +296,21 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
     localHour: Float32Array.from(rep.localHour), trigger: rep.trigger, items: Float32Array.from(rep.items),
     itemOrder: rep.itemOrder, covariates, line: Int32Array.from(rep.line),
   };
+  return { reports, reportIndex, seenReportIds };
+}
 
-  // activity.csv — the big one (millions of rows): a fast path per cell, zod only for bad rows.
+type Reports = Awaited<ReturnType<typeof readReports>>;
+
+/** activity.csv — the big one (millions of rows): a fast path per cell, zod only for bad rows. */
+async function readActivity(r: Reading, { participants, participantIndex }: Participants): Promise<{ activity: ActivitySeries[]; activityEpochs: number }> {
+  const { config, issues, opts } = r;
   const C = config.activity.channels.length;
   const builders = participants.map(() => new ActivitySeriesBuilder(C));
   let activityEpochs = 0;
-  const aPath = need('activity', `one row per ${config.activity.epochSeconds}-s epoch: participant_id, time, ${config.activity.channels.join(', ')}`);
-  if (aPath) {
+  const path = studyFile(r, 'activity', `one row per ${config.activity.epochSeconds}-s epoch: participant_id, time, ${config.activity.channels.join(', ')}`);
+  if (path) {
     const file = STUDY_FILES.activity;
-    const size = statSync(aPath).size;
+    const size = statSync(path).size;
     const bar = opts.progress === false ? null : progress('activity.csv bytes', size);
     let bytes = 0, sinceTick = 0;
     const ranges = config.activity.ranges ?? {};
@@ -314,7 +326,7 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
     };
     const vals = new Float64Array(C);
     const time = new EpochTimeParser();
-    for await (const batch of batchesOf(aPath, file, issues, [...REQUIRED_COLUMNS.activity, ...config.activity.channels])) {
+    for await (const batch of batchesOf(path, file, issues, [...REQUIRED_COLUMNS.activity, ...config.activity.channels])) {
       const header = batch.header;
       if (pCol < 0) {
         pCol = header.indexOf('participant_id'); tCol = header.indexOf('time');
@@ -343,8 +355,8 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
           // The zod row schema decides and words the message (the fast path above only accepts).
           const values: Record<string, string> = {};
           header.forEach((h, i) => { values[h] = cells[i] ?? ''; });
-          const r = slow(tz).safeParse(values);
-          if (!r.success) { issues.addZod(file, line, header, r.error); continue; }
+          const checked = slow(tz).safeParse(values);
+          if (!checked.success) { issues.addZod(file, line, header, checked.error); continue; }
           throw new Error(`activity.csv:${line}: fast and schema checks disagree`);
         }
         builders[p].push(t, vals, line);
@@ -361,64 +373,82 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
     file: STUDY_FILES.activity, line, field: 'time',
     message: `duplicate epoch: participant "${participants[p].id}" already has an epoch at this time (line ${first})`,
   })));
+  return { activity, activityEpochs };
+}
 
-  // speech.csv / speech_features.csv
-  let speechFiles: Map<string, string> | null = null;
-  const kind = config.speech.kind;
-  const sPath = kind === 'audio' ? need('speech', 'speech.kind is "audio": report_id, file') : null;
-  if (sPath) {
-    speechFiles = new Map();
-    const file = STUDY_FILES.speech;
-    const root = dir + sep;
-    for await (const row of rowsOf(sPath, file, issues, REQUIRED_COLUMNS.speech)) {
-      const r = SpeechRowSchema.safeParse(row.values);
-      if (!r.success) { issues.addZod(file, row.line, row.header, r.error); continue; }
-      const { report_id: id, file: rel } = r.data;
-      const col = (f: string) => row.header.indexOf(f) + 1;
-      if (!reportIndex.has(id)) {
-        if (!seenReportIds.has(id)) issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: `unknown report "${id}": not in reports.csv` });
-        continue;
-      }
-      if (speechFiles.has(id)) { issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: `duplicate report id "${id}"` }); continue; }
-      const abs = resolve(dir, rel);
-      if (!abs.startsWith(root)) { issues.add({ file, line: row.line, column: col('file'), field: 'file', message: `path "${rel}" leaves the study folder` }); continue; }
-      if (!existsSync(abs)) { issues.add({ file, line: row.line, column: col('file'), field: 'file', message: `speech file missing: ${rel}` }); continue; }
-      speechFiles.set(id, abs);
+/** speech.csv (speech.kind "audio"): report_id → audio file, inside the study folder. */
+async function readSpeechFiles(r: Reading, { reportIndex, seenReportIds }: Reports): Promise<Map<string, string> | null> {
+  const { dir, issues } = r;
+  const path = r.config.speech.kind === 'audio' ? studyFile(r, 'speech', 'speech.kind is "audio": report_id, file') : null;
+  if (!path) return null;
+  const speechFiles = new Map<string, string>();
+  const file = STUDY_FILES.speech;
+  const root = dir + sep;
+  for await (const row of rowsOf(path, file, issues, REQUIRED_COLUMNS.speech)) {
+    const p = SpeechRowSchema.safeParse(row.values);
+    if (!p.success) { issues.addZod(file, row.line, row.header, p.error); continue; }
+    const { report_id: id, file: rel } = p.data;
+    const col = (f: string) => row.header.indexOf(f) + 1;
+    if (!reportIndex.has(id)) {
+      if (!seenReportIds.has(id)) issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: `unknown report "${id}": not in reports.csv` });
+      continue;
     }
+    if (speechFiles.has(id)) { issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: `duplicate report id "${id}"` }); continue; }
+    const abs = resolve(dir, rel);
+    if (!abs.startsWith(root)) { issues.add({ file, line: row.line, column: col('file'), field: 'file', message: `path "${rel}" leaves the study folder` }); continue; }
+    if (!existsSync(abs)) { issues.add({ file, line: row.line, column: col('file'), field: 'file', message: `speech file missing: ${rel}` }); continue; }
+    speechFiles.set(id, abs);
   }
-  let speechFeatures: LoadedStudy['speechFeatures'] = null;
-  const fPath = kind === 'none' ? null
-    : need('speechFeatures', kind === 'features' ? 'speech.kind is "features": report_id, then one column per feature' : undefined);
-  if (fPath) {
-    const file = STUDY_FILES.speechFeatures;
-    let names: string[] | null = null;
-    let schema: z.ZodType | null = null;
-    const byReport = new Map<string, Float32Array>();
-    for await (const row of rowsOf(fPath, file, issues, REQUIRED_COLUMNS.speechFeatures)) {
-      if (names === null) { names = row.header.filter((h) => h !== 'report_id' && h !== ''); schema = speechFeatureRowSchema(names); }
-      const r = schema!.safeParse(row.values);
-      if (!r.success) { issues.addZod(file, row.line, row.header, r.error); continue; }
-      const d = r.data as Record<string, number | string>;
-      const id = d.report_id as string;
-      const col = row.header.indexOf('report_id') + 1;
-      if (!reportIndex.has(id)) {
-        if (!seenReportIds.has(id)) issues.add({ file, line: row.line, column: col, field: 'report_id', message: `unknown report "${id}": not in reports.csv` });
-        continue;
-      }
-      if (byReport.has(id)) { issues.add({ file, line: row.line, column: col, field: 'report_id', message: `duplicate report id "${id}"` }); continue; }
-      byReport.set(id, Float32Array.from(names, (f) => d[f] as number));
-    }
-    if (names === null) names = [];
-    speechFeatures = { names, byReport };
-  } else if (kind === 'audio') {
-    notes.push('speech.kind is "audio" but there is no speech_features.csv: the speech modality is missing for every report until features are computed (run `moodlens features DIR`).');
-  }
-  if (kind === 'none') notes.push('speech.kind is "none": instances have no speech modality.');
+  return speechFiles;
+}
 
+/** speech_features.csv: feature names and report_id → values (NaN = missing); a note when absent. */
+async function readSpeechFeatures(r: Reading, { reportIndex, seenReportIds }: Reports, notes: string[]): Promise<LoadedStudy['speechFeatures']> {
+  const { issues } = r;
+  const kind = r.config.speech.kind;
+  if (kind === 'none') { notes.push('speech.kind is "none": instances have no speech modality.'); return null; }
+  const path = studyFile(r, 'speechFeatures', kind === 'features' ? 'speech.kind is "features": report_id, then one column per feature' : undefined);
+  if (!path) {
+    if (kind === 'audio') notes.push('speech.kind is "audio" but there is no speech_features.csv: the speech modality is missing for every report until features are computed (run `moodlens features DIR`).');
+    return null;
+  }
+  const file = STUDY_FILES.speechFeatures;
+  let names: string[] | null = null;
+  let schema: z.ZodType | null = null;
+  const byReport = new Map<string, Float32Array>();
+  for await (const row of rowsOf(path, file, issues, REQUIRED_COLUMNS.speechFeatures)) {
+    if (names === null) { names = row.header.filter((h) => h !== 'report_id' && h !== ''); schema = speechFeatureRowSchema(names); }
+    const p = schema!.safeParse(row.values);
+    if (!p.success) { issues.addZod(file, row.line, row.header, p.error); continue; }
+    const d = p.data as Record<string, number | string>;
+    const id = d.report_id as string;
+    const col = row.header.indexOf('report_id') + 1;
+    if (!reportIndex.has(id)) {
+      if (!seenReportIds.has(id)) issues.add({ file, line: row.line, column: col, field: 'report_id', message: `unknown report "${id}": not in reports.csv` });
+      continue;
+    }
+    if (byReport.has(id)) { issues.add({ file, line: row.line, column: col, field: 'report_id', message: `duplicate report id "${id}"` }); continue; }
+    byReport.set(id, Float32Array.from(names, (f) => d[f] as number));
+  }
+  return { names: names ?? [], byReport };
+}
+
+/** Read and check a whole study folder. Never throws for bad input: the issues say what is wrong. */
+export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const dir = resolve(dirIn);
+  const issues = new IssueList(opts.maxIssues);
+  const config = readConfig(dir, issues);
+  if (!config) return { study: null, issues: issues.issues, totalIssues: issues.total };
+  const r: Reading = { dir, config, issues, opts };
+  const notes: string[] = [];
+  const people = await readParticipants(r);
+  const reports = await readReports(r, people);
+  const { activity, activityEpochs } = await readActivity(r, people);
+  const speechFiles = await readSpeechFiles(r, reports);
+  const speechFeatures = await readSpeechFeatures(r, reports, notes);
   const study: LoadedStudy = {
-    dir, config, participants, participantIndex, reports, reportIndex, activity, activityEpochs,
-    speechFiles, speechFeatures, notes,
+    dir, config, participants: people.participants, participantIndex: people.participantIndex,
+    reports: reports.reports, reportIndex: reports.reportIndex, activity, activityEpochs, speechFiles, speechFeatures, notes,
   };
   return { study, issues: issues.issues, totalIssues: issues.total };
 }
-
