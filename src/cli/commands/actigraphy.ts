@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { CsvWriter, readCsv, readCsvHeader } from '../../util/csv.js';
 import { UsageError } from '../../util/errors.js';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { progress } from '../../util/progress.js';
 import { localIso } from '../../util/localtime.js';
 import { STUDY_FILES, StudyConfigSchema, TimeZoneSchema } from '../../data/study.js';
@@ -177,23 +177,24 @@ export async function runActigraphy(f: Flags): Promise<{ rows: number; summary: 
 }
 
 export function register(program: Command): void {
+  const opt = optionsFrom(ActigraphyFlags);
   program.command('actigraphy')
     .description('raw accelerometer file (CSV, ActiGraph CSV or .gt3x, GENEActiv CSV or .bin, Axivity .cwa) → per-epoch ZCM/PIM/TAT/counts/sleep rows appended to activity.csv')
     .requiredOption('--in <file>', 'raw recording')
     .requiredOption('--participant <id>', 'participant id written in every row')
     .requiredOption('--out <activity.csv>', "the study's activity.csv (created with a header if new)")
-    .option('--format <f>', 'auto | csv | actigraph | geneactiv | cwa | gt3x | geneactiv-bin', 'auto')
-    .option('--fill <how>', '.gt3x idle-sleep gaps: last (ActiLife: last sample, zeros once docked) | zero (read.gt3x) | none (missing epochs)', 'last')
+    .option(...opt('--format <f>', 'auto | csv | actigraph | geneactiv | cwa | gt3x | geneactiv-bin'))
+    .option(...opt('--fill <how>', '.gt3x idle-sleep gaps: last (ActiLife: last sample, zeros once docked) | zero (read.gt3x) | none (missing epochs)'))
     .option('--epoch <seconds>', 'epoch length (default: study.json activity.epochSeconds, else 60)')
     .option('--channels <list>', `comma-separated, of ${CHANNELS.join(',')} (default: the file's / study's, else zcm,pim)`)
     .option('--timezone <zone>', 'IANA zone of the wall-clock times in the file and of the output times (default: participants.csv, study.json, UTC)')
-    .option('--signal <s>', 'vm (vector magnitude) | x | y | z', 'vm')
-    .option('--band <lo,hi>', 'band-pass edges in Hz for ZCM/PIM/TAT', '0.25,3')
-    .option('--order <n>', 'Butterworth order of each band edge', '4')
-    .option('--threshold <g>', 'ZCM dead band and TAT threshold, in g', '0.01')
-    .option('--min-coverage <share>', 'share of an epoch that must have samples', '0.9')
+    .option(...opt('--signal <s>', 'vm (vector magnitude) | x | y | z'))
+    .option(...opt('--band <lo,hi>', 'band-pass edges in Hz for ZCM/PIM/TAT'))
+    .option(...opt('--order <n>', 'Butterworth order of each band edge'))
+    .option(...opt('--threshold <g>', 'ZCM dead band and TAT threshold, in g'))
+    .option(...opt('--min-coverage <share>', 'share of an epoch that must have samples'))
     .option('--no-nonwear', 'keep epochs that look like non-wear')
-    .option('--sleep <algorithm>', 'cole-kripke | sadeh (for the sleep channel)', 'cole-kripke')
+    .option(...opt('--sleep <algorithm>', 'cole-kripke | sadeh (for the sleep channel)'))
     .option('--rate <hz>', 'generic CSV: sample rate (default: estimated from the times)')
     .option('--start <iso>', 'generic CSV: start time when times are seconds from the start or absent')
     .option('--force', 'append even if activity.csv already has epochs of this participant in the same time range')

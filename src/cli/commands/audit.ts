@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../../util/errors.js';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 
 const VerifyOptions = z.object({
   db: z.string().min(1).optional(),
@@ -16,11 +16,12 @@ const VerifyOptions = z.object({
 }).strict();
 
 export function register(program: Command): void {
+  const opt = optionsFrom(VerifyOptions);
   const audit = program.command('audit').description('the server\'s tamper-evident audit log');
   audit.command('verify')
     .description('check the audit log\'s hash chain; names the first edited, inserted or deleted row (exit 1)')
     .option('--db <url>', 'sqlite:FILE or postgres://… (default sqlite:<data-dir>/moodlens.db)')
-    .option('--data-dir <dir>', 'the server\'s data folder', './moodlens-data')
+    .option(...opt('--data-dir <dir>', 'the server\'s data folder'))
     .option('--json', 'print the result as JSON')
     .action(async (raw) => {
       const o = parseFlags(VerifyOptions, raw);

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import Table from 'cli-table3';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import type { Dataset, MissingPolicy } from '../../data/dataset.js';
 import { pairedCccComparison, type PairedComparison } from '../../eval/compare.js';
@@ -86,15 +86,16 @@ export function renderComparison(c: PairedComparison, a: string, b: string, n: n
 }
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('compare')
     .description('paired participant-bootstrap comparison of two models on the same instances: CCC of A − B per item and mean, with CIs')
     .requiredOption('--study <dir>', 'study folder')
     .requiredOption('--model <path>', 'model folder (moodlens train) or experiment run file (runs/<row>-seed<k>.json); give it twice: A then B',
       (v: string, prev: string[] = []) => [...prev, v])
-    .option('--split <which>', 'train | dev | test (the split saved with each model)', 'test')
+    .option(...opt('--split <which>', 'train | dev | test (the split saved with each model)'))
     .option('--json', 'print JSON: {a, b, n, participants, mean: {a, b, diff, ciLow, ciHigh, shareAGreater}, items: {...}}')
-    .option('--bootstrap <B>', 'bootstrap replicates', '2000')
-    .option('--seed <n>', 'seed of the resampling', '1')
+    .option(...opt('--bootstrap <B>', 'bootstrap replicates'))
+    .option(...opt('--seed <n>', 'seed of the resampling'))
     .action(async (raw: unknown) => {
       const f = parseFlags(Flags, raw, 'compare');
       if (!existsSync(f.study)) throw new UsageError(`compare: study folder ${f.study} not found`);

@@ -1,7 +1,7 @@
 /** `moodlens convert lifesnaps --in daily.csv --out DIR`: real-data converters into a study folder. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
 import { existsSync } from 'node:fs';
 import { convertLifeSnaps, DEFAULT_LIFESNAPS_CHANNELS, LIFESNAPS_NUMERIC } from '../../data/lifesnaps.js';
@@ -18,6 +18,7 @@ const LifeSnapsFlags = z.object({
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(LifeSnapsFlags);
   const convert = program.command('convert').description('convert a real data set into a study folder');
   convert.command('lifesnaps')
     .description('LifeSnaps daily.csv (Fitbit daily measures + 7 SEMA mood labels) → study folder: items = the 7 moods (0–1), ' +
@@ -25,8 +26,8 @@ export function register(program: Command): void {
     .requiredOption('--in <file>', 'LifeSnaps daily.csv (e.g. ../shared/data/lifesnaps/daily.csv)')
     .requiredOption('--out <dir>', 'study folder to write')
     .option('--channels <list>', `daily measures as channels, comma-separated (default ${DEFAULT_LIFESNAPS_CHANNELS.join(',')})`)
-    .option('--window-days <n>', 'days of daily measures before each report', '7')
-    .option('--report-time <HH:MM>', 'local clock time given to each day\'s report', '22:00')
+    .option(...opt('--window-days <n>', 'days of daily measures before each report'))
+    .option(...opt('--report-time <HH:MM>', 'local clock time given to each day\'s report'))
     .action(async (raw: unknown) => {
       const f = parseFlags(LifeSnapsFlags, raw, 'convert lifesnaps');
       if (!existsSync(f.in)) throw new UsageError(`convert lifesnaps: --in ${f.in}: no such file`);

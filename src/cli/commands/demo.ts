@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { InputError } from '../../util/errors.js';
 import { synthesizeStudy } from '../../synth/index.js';
 import { describeStudy, validateStudy } from '../../data/index.js';
@@ -22,12 +22,13 @@ const Flags = z.object({
 const step = (n: number, what: string) => console.log(`\n== ${n}. ${what}`);
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('demo')
     .description('the main job end to end on a small synthetic study: synthesise → validate → describe → train → evaluate → report')
-    .option('--out <dir>', 'where the demo study is written', 'out/demo-study')
-    .option('--participants <n>', 'participants in the demo study', '12')
-    .option('--days <n>', 'days per participant', '14')
-    .option('--seed <n>', 'random seed', '1')
+    .option(...opt('--out <dir>', 'where the demo study is written'))
+    .option(...opt('--participants <n>', 'participants in the demo study'))
+    .option(...opt('--days <n>', 'days per participant'))
+    .option(...opt('--seed <n>', 'random seed'))
     .action(async (raw: unknown) => {
       const f = parseFlags(Flags, raw, 'demo');
 

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { z } from 'zod';
 import { InputError, formatIssue } from '../../util/errors.js';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { describeStudy, loadStudy, type StudyDescription } from '../../data/index.js';
 
 const Flags = z.object({
@@ -69,10 +69,11 @@ export function renderDescription(d: StudyDescription, maxParticipants = 20): st
 }
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('describe')
     .description('summarise a study: participants, reports, compliance, missingness, items, instances per policy')
     .argument('<dir>', 'study folder')
-    .option('--participants <n>', 'rows of the per-participant compliance table (0 = all)', '20')
+    .option(...opt('--participants <n>', 'rows of the per-participant compliance table (0 = all)'))
     .option('--json', 'print the description as JSON')
     .action(async (dir: string, raw: unknown) => {
       const flags = parseFlags(Flags, raw, 'describe');

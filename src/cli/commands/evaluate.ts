@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { initNodeBackend } from '../../train/backend-node.js';
 import { loadModel } from '../../train/model-folder.js';
 import { loadDataset, modelSplit, pick } from '../../train/study-node.js';
@@ -23,13 +23,14 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('evaluate')
     .description('per-item and mean CCC with bootstrap CIs (also by missingness pattern) of a model on a study split')
     .requiredOption('--model <dir>', 'model folder written by `moodlens train`')
     .requiredOption('--study <dir>', 'study folder')
-    .option('--split <which>', 'train | dev | test (the split saved with the model)', 'test')
+    .option(...opt('--split <which>', 'train | dev | test (the split saved with the model)'))
     .option('--json', 'print JSON: {meanCCC, items: {<item>: {ccc, ciLow, ciHigh, n}}, byPattern, baselines: {globalMean, personMean, lastReport, personMeanRidge}, vsBestBaseline, …}')
-    .option('--bootstrap <B>', 'bootstrap replicates', '1000')
+    .option(...opt('--bootstrap <B>', 'bootstrap replicates'))
     .action(async (raw: unknown) => {
       const f = parseFlags(Flags, raw, 'evaluate');
       await initNodeBackend();

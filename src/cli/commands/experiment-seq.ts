@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
 import { csvLine } from '../../util/csv.js';
 import { progress } from '../../util/progress.js';
@@ -116,6 +116,7 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
 }
 
 function addOptions(c: Command): Command {
+  const opt = optionsFrom(Flags);
   return c
     .option('--study <dir>', 'study folder (tasks from its items, activity minutes + speech as sequences)')
     .option('--lld <dir>', 'frame-level speech descriptors per report (from `moodlens features --lld`); without it a fallback sequence is built from the speech features')
@@ -123,28 +124,28 @@ function addOptions(c: Command): Command {
     .option('--person-prior', "lifesnaps: add each person's training-set rate of the main task's classes to the side knowledge (AMM only; MIMML has no side input)")
     .option('--planted', 'the planted two-modality synthetic study')
     .option('--decoy', 'planted: add the cross-modal decoy')
-    .option('--rate <x>', 'planted: fraction of training reports with the main label', '1')
+    .option(...opt('--rate <x>', 'planted: fraction of training reports with the main label'))
     .option('--tasks <file>', 'tasks JSON {tasks: [{name, kind: "binary", items, rule, threshold} | {name, kind: "dominant", groups}]}, main first')
     .option('--modalities <list>', 'modalities to use (default: all)')
     .option('--parts <list>', 'amm: stl-mtl,ablation; mimml: modalities,ablation')
     .option('--arms <list>', 'run only these arms of the design (ids as printed, e.g. mtl-all,no-it)')
-    .option('--seeds <list>', 'seeds', '1,2,3')
-    .option('--epochs <n>', 'maximum epochs (paper: 100)', '100')
-    .option('--patience <n>', 'early stopping on the development balanced accuracy (0 = off)', '15')
-    .option('--lr <x>', 'Adam learning rate (paper: 1e-3)', '1e-3')
-    .option('--batch <n>', 'batch size (paper: 64)', '64')
-    .option('--dropout <x>', 'dropout (paper: 0.3)', '0.3')
-    .option('--init-scale <x>', 'weights ~ U(−x, x) (paper: 0.1; 0.3 trains faster on few input features)', '0.1')
-    .option('--hidden <n>', 'width of the recurrent and attention layers', '32')
-    .option('--l2 <x>', 'L2 coefficient', '1e-4')
-    .option('--pool <n>', 'study: activity epochs per sequence step', '5')
+    .option(...opt('--seeds <list>', 'seeds'))
+    .option(...opt('--epochs <n>', 'maximum epochs (paper: 100)'))
+    .option(...opt('--patience <n>', 'early stopping on the development balanced accuracy (0 = off)'))
+    .option(...opt('--lr <x>', 'Adam learning rate (paper: 1e-3)'))
+    .option(...opt('--batch <n>', 'batch size (paper: 64)'))
+    .option(...opt('--dropout <x>', 'dropout (paper: 0.3)'))
+    .option(...opt('--init-scale <x>', 'weights ~ U(−x, x) (paper: 0.1; 0.3 trains faster on few input features)'))
+    .option(...opt('--hidden <n>', 'width of the recurrent and attention layers'))
+    .option(...opt('--l2 <x>', 'L2 coefficient'))
+    .option(...opt('--pool <n>', 'study: activity epochs per sequence step'))
     .option('--balance', 'class-weighted cross-entropy (n / (K·n_class); not in the papers) for skewed tasks')
     .option('--unlabelled', 'also train on training reports without any label (semi-supervised: only model terms such as MIMML\'s InfoNCE learn from them)')
-    .option('--mi-target <t>', "mimml: what the InfoNCE term contrasts each modality with: fused (I(r_m; f), SPEC §5), modalities (I(r_a; r_s), cross-modal), both", 'fused')
-    .option('--mi-weight <x>', 'mimml: weight of the InfoNCE term', '0.1')
-    .option('--aux-weight <x>', 'mimml: weight of the unimodal auxiliary heads', '0.3')
-    .option('--bootstrap <n>', 'bootstrap replicates', '1000')
-    .option('--out <dir>', 'folder for <system>.md and <system>.csv', 'results');
+    .option(...opt('--mi-target <t>', "mimml: what the InfoNCE term contrasts each modality with: fused (I(r_m; f), SPEC §5), modalities (I(r_a; r_s), cross-modal), both"))
+    .option(...opt('--mi-weight <x>', 'mimml: weight of the InfoNCE term'))
+    .option(...opt('--aux-weight <x>', 'mimml: weight of the unimodal auxiliary heads'))
+    .option(...opt('--bootstrap <n>', 'bootstrap replicates'))
+    .option(...opt('--out <dir>', 'folder for <system>.md and <system>.csv'));
 }
 
 export function register(program: Command): void {

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
 import { progress } from '../../util/progress.js';
 import { PRESETS, merge } from '../../train/presets.js';
@@ -32,17 +32,18 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('experiment')
     .description("train the rows of the paper's Table 2 (single modality ± personalisation) or Table 3 (fusion × personalisation × multitask)")
     .argument('<table>', 'table2 | table3')
     .requiredOption('--study <dir>', 'study folder')
-    .option('--seeds <n>', 'seeds per row (CI across seeds when > 1)', '1')
+    .option(...opt('--seeds <n>', 'seeds per row (CI across seeds when > 1)'))
     .option('--out <dir>', 'output folder (default out/<table>)')
-    .option('--epochs <n>', 'maximum epochs per run (the paper: 100; the default keeps table3 on 298 participants under 1 h on 2 cores)', '6')
-    .option('--early-stop <n>', 'stop a run after this many epochs without development improvement', '3')
-    .option('--batch-size <n>', 'batch size (the paper: 16; 128 is ~3× faster per sample here)', '128')
+    .option(...opt('--epochs <n>', 'maximum epochs per run (the paper: 100; the default keeps table3 on 298 participants under 1 h on 2 cores)'))
+    .option(...opt('--early-stop <n>', 'stop a run after this many epochs without development improvement'))
+    .option(...opt('--batch-size <n>', 'batch size (the paper: 16; 128 is ~3× faster per sample here)'))
     .option('--lr <x>', 'learning rate (default: the paper preset)')
-    .option('--workers <n>', 'parallel worker threads (one core each)', '2')
+    .option(...opt('--workers <n>', 'parallel worker threads (one core each)'))
     .option('--rows <ids>', 'comma-separated row ids to run (default all)')
     .action(async (table: string, raw: unknown) => {
       const f = parseFlags(Flags, raw, 'experiment');

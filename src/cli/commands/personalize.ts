@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
 import { initNodeBackend } from '../../train/backend-node.js';
 import { loadModel, saveMemberUpdate } from '../../train/model-folder.js';
@@ -26,13 +26,14 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('personalize')
     .description("fit one participant's micro layer from their first k reports (shared weights untouched)")
     .requiredOption('--model <dir>', 'model folder')
     .requiredOption('--study <dir>', 'study folder holding the participant\'s reports')
     .requiredOption('--participant <id>', 'participant id')
-    .option('--k <n>', 'number of first reports to fit on', '10')
-    .option('--epochs <n>', 'passes over the k reports', '100')
+    .option(...opt('--k <n>', 'number of first reports to fit on'))
+    .option(...opt('--epochs <n>', 'passes over the k reports'))
     .option('--out <dir>', 'write the personalised model here (default: update --model in place)')
     .action(async (raw: unknown) => {
       const f = parseFlags(Flags, raw, 'personalize');

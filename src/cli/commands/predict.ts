@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { CsvWriter } from '../../util/csv.js';
 import { initNodeBackend } from '../../train/backend-node.js';
 import { loadModel } from '../../train/model-folder.js';
@@ -20,11 +20,12 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('predict')
     .description('predict every item of a study split, with conformal intervals, into a long CSV')
     .requiredOption('--model <dir>', 'model folder')
     .requiredOption('--study <dir>', 'study folder')
-    .option('--split <which>', 'train | dev | test | all', 'test')
+    .option(...opt('--split <which>', 'train | dev | test | all'))
     .requiredOption('--out <file>', 'CSV to write')
     .action(async (raw: unknown) => {
       const f = parseFlags(Flags, raw, 'predict');

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 
 const RotateOptions = z.object({
   db: z.string().min(1).optional(),
@@ -18,13 +18,14 @@ const RotateOptions = z.object({
 }).strict();
 
 export function register(program: Command): void {
+  const opt = optionsFrom(RotateOptions);
   program.command('rotate-key')
     .description('seal every encrypted value and file again under a new data key, while servers keep running')
     .option('--db <url>', 'sqlite:FILE or postgres://… (default sqlite:<data-dir>/moodlens.db)')
     .requiredOption('--data-dir <dir>', 'the server\'s data folder (speech recordings, exports)')
     .requiredOption('--old-key-file <path>', 'the data key the server runs with now')
     .requiredOption('--new-key-file <path>', 'the new data key (created 0600 if absent — back it up)')
-    .option('--grace-s <n>', 'seconds to wait after announcing the new key, so running servers (they check every 2 s) seal with it', '5')
+    .option(...opt('--grace-s <n>', 'seconds to wait after announcing the new key, so running servers (they check every 2 s) seal with it'))
     .action(async (raw) => {
       const o = parseFlags(RotateOptions, raw);
       const dataDir = resolve(o.dataDir);

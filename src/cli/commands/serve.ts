@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
 import { DEFAULT_LIMITS, LIMIT_FLAGS, LIMIT_HELP, limitsFromFlags } from '../../server/http/limits.js';
 
@@ -28,16 +28,17 @@ const ServeOptions = z.object({
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(ServeOptions);
   const cmd = program.command('serve')
     .description('run the study platform server (enrolment, EMA schedules, ingest, export, predictions, alerts)')
     .addHelpText('after', '\nThe first admin account: set MOODLENS_ADMIN_EMAIL and MOODLENS_ADMIN_PASSWORD when the database has no user yet.\nDeployment (HTTPS, reverse proxy, backups): docs/deploy.md')
     .option('--db <url>', 'sqlite:FILE or postgres://user@host:port/db (default sqlite:<data-dir>/moodlens.db)')
-    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--data-dir <dir>', 'where speech files, exports and the SQLite database live', './moodlens-data')
+    .option(...opt('--port <n>', 'TCP port (0 = any free port)'))
+    .option(...opt('--host <addr>', 'address to listen on'))
+    .option(...opt('--data-dir <dir>', 'where speech files, exports and the SQLite database live'))
     .option('--models-dir <dir>', 'the only folder model folders are attached from, each named relative to it (PUT /studies/:id/model {"model": "NAME"}) (default <data-dir>/models)')
     .option('--public-url <url>', 'base URL printed in enrolment links (default: the request\'s Host)')
-    .option('--auth-rate-limit <n>', 'login and enrolment attempts per minute per client address', '10')
+    .option(...opt('--auth-rate-limit <n>', 'login and enrolment attempts per minute per client address'))
     .option('--export-retention-days <n>', 'remove finished exports (they hold personal data) this many days after they finished (default: keep)')
     .option('--ffmpeg <path>', 'ffmpeg binary: also accept speech uploads in other formats (m4a, 3gpp, ogg, webm, mp3, flac), stored as 16 kHz mono WAV (default: WAV only)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, full chain); reloaded on SIGHUP')

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { IdCell, numberCell } from '../../data/rows.js';
 import { readCsv } from '../../util/csv.js';
 import { InputError, UsageError, type InputIssue } from '../../util/errors.js';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { progress } from '../../util/progress.js';
 import { table4, type PredictionRecord, type Table4 } from '../../stats/table4.js';
 
@@ -113,12 +113,13 @@ export function renderTable4(t: Table4): string {
 }
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('stats')
     .description("the paper's Table 4: per item, a linear mixed model actual ~ predicted with a random intercept per participant")
     .option('--predictions <file>', 'long CSV: participant_id,report_id,item,actual,predicted[,…] (as `moodlens predict` writes)')
     .option('--json', 'print {items: {<item>: {intercept, coef, se, z, p, ciLow, ciHigh, groupVar, residualVar, logLik, converged, nObs, nGroups}}}')
-    .option('--method <REML|ML>', 'REML (default, as the paper) or ML', 'REML')
-    .option('--se <statsmodels|lme4>', "standard errors as statsmodels' MixedLM (default) or as lme4 (they differ slightly on unbalanced data)", 'statsmodels')
+    .option(...opt('--method <REML|ML>', 'REML (default, as the paper) or ML'))
+    .option(...opt('--se <statsmodels|lme4>', "standard errors as statsmodels' MixedLM (default) or as lme4 (they differ slightly on unbalanced data)"))
     .option('--drop-missing', 'skip rows whose predicted value is empty instead of failing (rows with an empty actual, i.e. unanswered items, are always skipped)')
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw, 'stats');

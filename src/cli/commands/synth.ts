@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { optionsFrom } from '../../util/flags.js';
 import { synthesizeStudy } from '../../synth/index.js';
 import { progress } from '../../util/progress.js';
 import { UsageError } from '../../util/errors.js';
@@ -12,22 +13,23 @@ import { STUDY_FILES } from '../../data/study.js';
 
 const FlagsSchema = z.object({
   out: z.string().min(1),
-  participants: z.coerce.number().int().min(1).max(100_000),
-  days: z.coerce.number().int().min(1).max(365),
-  seed: z.coerce.number().int().min(0).max(0xffffffff),
-  speech: z.enum(['audio', 'features']),
+  participants: z.coerce.number().int().min(1).max(100_000).default(298),
+  days: z.coerce.number().int().min(1).max(365).default(14),
+  seed: z.coerce.number().int().min(0).max(0xffffffff).default(1),
+  speech: z.enum(['audio', 'features']).default('features'),
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(FlagsSchema);
   program
     .command('synth')
     .description('Write a synthetic study (the paper\'s protocol, latent mood, actigraphy, voice, missingness) with its ground truth')
     .requiredOption('--out <dir>', 'study folder to write (new, or a previous study to overwrite)')
-    .option('--participants <n>', 'number of participants', '298')
-    .option('--days <n>', 'study days per participant', '14')
-    .option('--seed <n>', 'random seed (same seed → byte-identical files)', '1')
-    .option('--speech <kind>', 'speech as "features" (eGeMAPS-named functionals) or "audio" (one 16 kHz WAV per report, '
-      + '≈100 kB each: ≈1.5 GB for 298 participants × 14 days — use audio for smaller studies)', 'features')
+    .option(...opt('--participants <n>', 'number of participants'))
+    .option(...opt('--days <n>', 'study days per participant'))
+    .option(...opt('--seed <n>', 'random seed (same seed → byte-identical files)'))
+    .option(...opt('--speech <kind>', 'speech as "features" (eGeMAPS-named functionals) or "audio" (one 16 kHz WAV per report, '
+      + '≈100 kB each: ≈1.5 GB for 298 participants × 14 days — use audio for smaller studies)'))
     .addHelpText('after', `
 Writes study.json, participants.csv, reports.csv, activity.csv, speech_features.csv or speech.csv + speech/,
 and ground_truth/ (latent states, couplings, voice parameters, gaps, sleep). See docs/synth.md.

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
 import { initNodeBackend } from '../../train/backend-node.js';
 import { presetConfig, readConfigFile } from '../../train/presets.js';
@@ -31,6 +31,7 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('train')
     .description('train a model on a study folder (resumes after a kill) and write a model folder')
     .requiredOption('--study <dir>', 'study folder')
@@ -40,8 +41,8 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'maximum epochs (paper: 100)')
     .option('--lr <x>', 'learning rate')
     .option('--batch-size <n>', 'batch size (paper: 16)')
-    .option('--split <kind>', 'chronological (per participant 70/15/15, the paper) or participant (held-out participants)', 'chronological')
-    .option('--workers <n>', 'worker threads for the members of a seed ensemble (one core each)', '2')
+    .option(...opt('--split <kind>', 'chronological (per participant 70/15/15, the paper) or participant (held-out participants)'))
+    .option(...opt('--workers <n>', 'worker threads for the members of a seed ensemble (one core each)'))
     .requiredOption('--out <dir>', 'model folder to write')
     .addHelpText('after', `
 Examples:

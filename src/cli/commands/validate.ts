@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatIssue } from '../../util/errors.js';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { validateStudy } from '../../data/index.js';
 
 const Flags = z.object({
@@ -11,10 +11,11 @@ const Flags = z.object({
 });
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('validate')
     .description('check a study folder (SPEC §7); exit code 1 and the full list of problems when it is not valid')
     .argument('<dir>', 'study folder (study.json, participants.csv, reports.csv, activity.csv, …)')
-    .option('--max-issues <n>', 'list at most this many problems (all are counted)', '1000')
+    .option(...opt('--max-issues <n>', 'list at most this many problems (all are counted)'))
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, raw: unknown) => {
       const flags = parseFlags(Flags, raw, 'validate');
