@@ -45,9 +45,6 @@ export async function run(argv: string[]): Promise<number> {
   // --debug (anywhere) or MOODLENS_DEBUG=1: an unexpected error prints its stack trace.
   const debug = argv.includes('--debug') || process.env.MOODLENS_DEBUG === '1';
   argv = argv.filter((a) => a !== '--debug');
-  // `experiment amm|mimml` are the sequence-model designs, registered as `experiment-amm|-mimml`
-  // (the regression `experiment` takes a table name as its argument).
-  if (argv[0] === 'experiment' && (argv[1] === 'amm' || argv[1] === 'mimml')) argv = [`experiment-${argv[1]}`, ...argv.slice(2)];
   const program = await buildProgram(argv[0]);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,9 +1,8 @@
 /**
- * `moodlens experiment-amm` and `moodlens experiment-mimml`: the AMM and MIMML papers' experiment
- * designs (SPEC §4–§5) on a study folder, on LifeSnaps' daily table, or on the planted study,
- * as markdown and CSV tables of P, R, micro-F1, accuracy and balanced accuracy with bootstrap
- * intervals across seeds. (Top-level names: `experiment` belongs to the model engineer's
- * `experiment table2|table3 --study DIR`, whose positional argument leaves no room for subcommands.)
+ * `moodlens experiment amm` and `moodlens experiment mimml` (subcommands of ./experiment.ts): the
+ * AMM and MIMML papers' experiment designs (docs/amm.md) on a study folder, on LifeSnaps' daily
+ * table, or on the planted study, as markdown and CSV tables of P, R, micro-F1, accuracy and
+ * balanced accuracy with bootstrap intervals across seeds.
  */
 import type { Command } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -148,11 +147,13 @@ function addOptions(c: Command): Command {
     .option(...opt('--out <dir>', 'folder for <system>.md and <system>.csv'));
 }
 
-export function register(program: Command): void {
+/** `experiment amm|mimml` under the `experiment` command (and the former names `experiment-amm|-mimml`, hidden). */
+export function registerSequenceExperiments(experiment: Command, program: Command): void {
   for (const system of ['amm', 'mimml'] as const) {
     const desc = system === 'amm'
       ? 'AMM (attentive multimodal multitask): STL vs MTL × modalities, and the no-I_e / no-I_t ablations'
       : 'MIMML (mutual information + multitask): modalities alone vs all, and the no-MI / no-auxiliary ablations';
-    addOptions(program.command(`experiment-${system}`).description(desc)).action((o: unknown) => run(system, o));
+    addOptions(experiment.command(system).description(desc)).action((o: unknown) => run(system, o));
+    addOptions(program.command(`experiment-${system}`, { hidden: true }).description(desc)).action((o: unknown) => run(system, o));
   }
 }

@@ -1,8 +1,11 @@
 /**
- * `moodlens experiment table2|table3 --study DIR [--seeds N] [--out DIR]`: trains every row of the
- * paper's table (src/train/experiments.ts) for each seed on the chronological split, evaluates on
- * test (with the four reference predictors on the same test reports as extra rows), and writes table.md, table.csv, chart.svg and runs/<row>-seed<k>.json (finished runs are
- * kept, so a killed experiment continues where it stopped). Rows run on --workers threads.
+ * `moodlens experiment …`: the experiment designs, one command family.
+ * - `experiment table2|table3 --study DIR [--seeds N] [--out DIR]`: trains every row of the
+ *   paper's table (src/train/experiments.ts) for each seed on the chronological split, evaluates
+ *   on test (with the four reference predictors on the same test reports as extra rows), and
+ *   writes table.md, table.csv, chart.svg and runs/<row>-seed<k>.json (finished runs are kept, so
+ *   a killed experiment continues where it stopped). Rows run on --workers threads.
+ * - `experiment amm|mimml …`: the AMM and MIMML designs (./experiment-seq.ts).
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -18,6 +21,7 @@ import { runPool } from '../../train/pool-node.js';
 import type { Job, JobResult } from '../../train/experiment-run.js';
 import { makeConfig, type ConfigInput } from '../../model/config.js';
 import { baselineSummaries, csvTable, markdownTable, summarizeRow, svgChart, type SeedRun } from '../../eval/report.js';
+import { registerSequenceExperiments } from './experiment-seq.js';
 
 const Flags = z.object({
   study: z.string().min(1),
@@ -31,66 +35,76 @@ const Flags = z.object({
   rows: z.string().optional(),
 });
 
+const TABLE_TITLES: Record<string, string> = {
+  table2: "the paper's Table 2: single modality ± personalisation",
+  table3: "the paper's Table 3: fusion × personalisation × multitask",
+};
+
 export function register(program: Command): void {
   const opt = optionsFrom(Flags);
-  program.command('experiment')
-    .description("train the rows of the paper's Table 2 (single modality ± personalisation) or Table 3 (fusion × personalisation × multitask)")
-    .argument('<table>', 'table2 | table3')
-    .requiredOption('--study <dir>', 'study folder')
-    .option(...opt('--seeds <n>', 'seeds per row (CI across seeds when > 1)'))
-    .option('--out <dir>', 'output folder (default out/<table>)')
-    .option(...opt('--epochs <n>', 'maximum epochs per run (the paper: 100; the default keeps table3 on 298 participants under 1 h on 2 cores)'))
-    .option(...opt('--early-stop <n>', 'stop a run after this many epochs without development improvement'))
-    .option(...opt('--batch-size <n>', 'batch size (the paper: 16; 128 is ~3× faster per sample here)'))
-    .option('--lr <x>', 'learning rate (default: the paper preset)')
-    .option(...opt('--workers <n>', 'parallel worker threads (one core each)'))
-    .option('--rows <ids>', 'comma-separated row ids to run (default all)')
-    .action(async (table: string, raw: unknown) => {
-      const f = parseFlags(Flags, raw, 'experiment');
-      const rows = TABLES[table];
-      if (!rows) throw new UsageError(`experiment: unknown table "${table}" (table2 or table3)`);
-      const chosen = f.rows ? rows.filter((r) => f.rows!.split(',').includes(r.id)) : rows;
-      if (chosen.length === 0) throw new UsageError(`experiment: no row matches --rows ${f.rows} (ids: ${rows.map((r) => r.id).join(', ')})`);
-      const out = f.out ?? join('out', table);
-      mkdirSync(join(out, 'runs'), { recursive: true });
-      const base = PRESETS.paper;
-      const policy = makeConfig(base).train.policy;
-      const ds = await loadDataset(f.study, policy);
-      const split = makeSplit(ds, 'chronological', 0);
-      console.log(`${table}: ${chosen.length} rows × ${f.seeds} seed(s) on ${ds.n} instances of ${ds.participantIds.length} participants ` +
-        `(train ${split.train.length}); ≤ ${f.epochs} epochs, early stop ${f.earlyStop}, batch ${f.batchSize}, ${f.workers} workers`);
-      const runFile = (id: string, s: number) => join(out, 'runs', `${id}-seed${s}.json`);
-      const jobs: Job[] = [];
-      for (const r of chosen) for (let s = 1; s <= f.seeds; s++) {
-        if (existsSync(runFile(r.id, s))) continue;
-        const config: ConfigInput = merge(base, { model: r.model, train: { seed: s, epochs: f.epochs, earlyStop: f.earlyStop, batchSize: f.batchSize, ...(f.lr && { lr: f.lr }) } });
-        jobs.push({ key: `${r.id}|${s}`, ds, split, config, label: r.id });
-      }
-      const t0 = Date.now();
-      const bar = progress(table, jobs.length);
-      await runPool(jobs, f.workers, (res: JobResult) => {
-        const [id, s] = res.key.split('|');
-        writeFileSync(runFile(id, Number(s)), JSON.stringify(res));
-        bar.tick(1);
-        if (!process.stderr.isTTY) console.log(`  ${id} seed ${s}: mean CCC ${res.evaluation.meanCCC.toFixed(3)} (best epoch ${res.bestEpoch}/${res.epochs}, ${res.seconds.toFixed(0)} s)`);
-      });
-      bar.stop();
-      const summaries = chosen.map((r) => {
-        const runs: SeedRun[] = [];
-        for (let s = 1; s <= f.seeds; s++) {
-          const j = JSON.parse(readFileSync(runFile(r.id, s), 'utf8')) as JobResult;
-          runs.push({ items: Object.fromEntries(Object.entries(j.evaluation.items).map(([k, v]) => [k, v.ccc])), mean: j.evaluation.meanCCC, ciLow: j.evaluation.meanCiLow, ciHigh: j.evaluation.meanCiHigh, seconds: j.seconds });
-        }
-        return summarizeRow(r.id, r.cells, runs);
-      });
-      // The reference predictors on the same test reports (issue 16), below the model rows.
-      summaries.push(...baselineSummaries(ds, split, Object.keys(chosen[0].cells)[0]));
-      const title = `${table === 'table2' ? 'Table 2 (single modality)' : 'Table 3 (fusion × personalisation × multitask)'} — test CCC, ${ds.participantIds.length} participants, ${f.seeds} seed(s)`;
-      const md = markdownTable(title, summaries);
-      writeFileSync(join(out, 'table.md'), md);
-      writeFileSync(join(out, 'table.csv'), csvTable(summaries));
-      writeFileSync(join(out, 'chart.svg'), await svgChart(title, summaries));
-      console.log(md);
-      console.log(`wrote ${join(out, 'table.md')}, table.csv, chart.svg in ${((Date.now() - t0) / 60000).toFixed(1)} min (this invocation)`);
-    });
+  const experiment = program.command('experiment')
+    .description("experiment designs: the paper's Tables 2 and 3, and the AMM and MIMML designs");
+  for (const [table, title] of Object.entries(TABLE_TITLES)) {
+    experiment.command(table)
+      .description(`train the rows of ${title}`)
+      .requiredOption('--study <dir>', 'study folder')
+      .option(...opt('--seeds <n>', 'seeds per row (CI across seeds when > 1)'))
+      .option('--out <dir>', `output folder (default out/${table})`)
+      .option(...opt('--epochs <n>', 'maximum epochs per run (the paper: 100; the default keeps table3 on 298 participants under 1 h on 2 cores)'))
+      .option(...opt('--early-stop <n>', 'stop a run after this many epochs without development improvement'))
+      .option(...opt('--batch-size <n>', 'batch size (the paper: 16; 128 is ~3× faster per sample here)'))
+      .option('--lr <x>', 'learning rate (default: the paper preset)')
+      .option(...opt('--workers <n>', 'parallel worker threads (one core each)'))
+      .option('--rows <ids>', 'comma-separated row ids to run (default all)')
+      .action((raw: unknown) => runTable(table, raw));
+  }
+  registerSequenceExperiments(experiment, program);
+}
+
+async function runTable(table: string, raw: unknown): Promise<void> {
+  const f = parseFlags(Flags, raw, `experiment ${table}`);
+  const rows = TABLES[table];
+  const chosen = f.rows ? rows.filter((r) => f.rows!.split(',').includes(r.id)) : rows;
+  if (chosen.length === 0) throw new UsageError(`experiment: no row matches --rows ${f.rows} (ids: ${rows.map((r) => r.id).join(', ')})`);
+  const out = f.out ?? join('out', table);
+  mkdirSync(join(out, 'runs'), { recursive: true });
+  const base = PRESETS.paper;
+  const policy = makeConfig(base).train.policy;
+  const ds = await loadDataset(f.study, policy);
+  const split = makeSplit(ds, 'chronological', 0);
+  console.log(`${table}: ${chosen.length} rows × ${f.seeds} seed(s) on ${ds.n} instances of ${ds.participantIds.length} participants ` +
+    `(train ${split.train.length}); ≤ ${f.epochs} epochs, early stop ${f.earlyStop}, batch ${f.batchSize}, ${f.workers} workers`);
+  const runFile = (id: string, s: number) => join(out, 'runs', `${id}-seed${s}.json`);
+  const jobs: Job[] = [];
+  for (const r of chosen) for (let s = 1; s <= f.seeds; s++) {
+    if (existsSync(runFile(r.id, s))) continue;
+    const config: ConfigInput = merge(base, { model: r.model, train: { seed: s, epochs: f.epochs, earlyStop: f.earlyStop, batchSize: f.batchSize, ...(f.lr && { lr: f.lr }) } });
+    jobs.push({ key: `${r.id}|${s}`, ds, split, config, label: r.id });
+  }
+  const t0 = Date.now();
+  const bar = progress(table, jobs.length);
+  await runPool(jobs, f.workers, (res: JobResult) => {
+    const [id, s] = res.key.split('|');
+    writeFileSync(runFile(id, Number(s)), JSON.stringify(res));
+    bar.tick(1);
+    if (!process.stderr.isTTY) console.log(`  ${id} seed ${s}: mean CCC ${res.evaluation.meanCCC.toFixed(3)} (best epoch ${res.bestEpoch}/${res.epochs}, ${res.seconds.toFixed(0)} s)`);
+  });
+  bar.stop();
+  const summaries = chosen.map((r) => {
+    const runs: SeedRun[] = [];
+    for (let s = 1; s <= f.seeds; s++) {
+      const j = JSON.parse(readFileSync(runFile(r.id, s), 'utf8')) as JobResult;
+      runs.push({ items: Object.fromEntries(Object.entries(j.evaluation.items).map(([k, v]) => [k, v.ccc])), mean: j.evaluation.meanCCC, ciLow: j.evaluation.meanCiLow, ciHigh: j.evaluation.meanCiHigh, seconds: j.seconds });
+    }
+    return summarizeRow(r.id, r.cells, runs);
+  });
+  // The reference predictors on the same test reports (issue 16), below the model rows.
+  summaries.push(...baselineSummaries(ds, split, Object.keys(chosen[0].cells)[0]));
+  const title = `${table === 'table2' ? 'Table 2 (single modality)' : 'Table 3 (fusion × personalisation × multitask)'} — test CCC, ${ds.participantIds.length} participants, ${f.seeds} seed(s)`;
+  const md = markdownTable(title, summaries);
+  writeFileSync(join(out, 'table.md'), md);
+  writeFileSync(join(out, 'table.csv'), csvTable(summaries));
+  writeFileSync(join(out, 'chart.svg'), await svgChart(title, summaries));
+  console.log(md);
+  console.log(`wrote ${join(out, 'table.md')}, table.csv, chart.svg in ${((Date.now() - t0) / 60000).toFixed(1)} min (this invocation)`);
 }
