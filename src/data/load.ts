@@ -136,7 +136,7 @@ function readConfig(dir: string, issues: IssueList): StudyConfig | null {
   const file = STUDY_FILES.config;
   const path = join(dir, file);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    issues.add({ file: dir, message: 'not a folder: expected a study folder with study.json and CSV files (SPEC §7)' });
+    issues.add({ file: dir, message: 'not a folder: expected a study folder with study.json and CSV files (docs/data.md)' });
     return null;
   }
   if (!existsSync(path)) { issues.add({ file, message: 'missing study.json' }); return null; }

@@ -110,7 +110,7 @@ export async function runActigraphy(f: Flags): Promise<{ rows: number; summary: 
   const outExists = existsSync(f.out) && statSync(f.out).size > 0;
   const header = outExists ? await readCsvHeader(f.out) : [];
   if (outExists && (header[0] !== 'participant_id' || header[1] !== 'time')) {
-    throw new UsageError(`${f.out}: header must start with participant_id,time (an activity.csv, SPEC §7); found "${header.join(',')}"`);
+    throw new UsageError(`${f.out}: header must start with participant_id,time (an activity.csv, docs/data.md); found "${header.join(',')}"`);
   }
   const fileChannels = outExists ? parseChannels(header.slice(2).join(','), `${f.out} header`) : null;
   let channels: Channel[];

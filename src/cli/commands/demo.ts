@@ -1,7 +1,7 @@
 /**
- * `moodlens demo` (what `npm start` runs): the main job end to end, one readable step at a time.
- * For now: synthesise a small study, validate it, describe it. Later steps (train, evaluate,
- * report) are added here as further steps.
+ * `moodlens demo` (what `npm start` runs): the main job end to end, one readable step at a time:
+ * synthesise a small study, validate it, describe it, then train the paper's model and MM's
+ * benchmark, evaluate both and write a report (the modelling steps: src/train/demo-steps.ts).
  */
 import type { Command } from 'commander';
 import { z } from 'zod';

@@ -140,7 +140,7 @@ function addOptions(c: Command): Command {
     .option(...opt('--pool <n>', 'study: activity epochs per sequence step'))
     .option('--balance', 'class-weighted cross-entropy (n / (K·n_class); not in the papers) for skewed tasks')
     .option('--unlabelled', 'also train on training reports without any label (semi-supervised: only model terms such as MIMML\'s InfoNCE learn from them)')
-    .option(...opt('--mi-target <t>', "mimml: what the InfoNCE term contrasts each modality with: fused (I(r_m; f), SPEC §5), modalities (I(r_a; r_s), cross-modal), both"))
+    .option(...opt('--mi-target <t>', "mimml: what the InfoNCE term contrasts each modality with: fused (I(r_m; f), the MIMML paper's term), modalities (I(r_a; r_s), cross-modal), both"))
     .option(...opt('--mi-weight <x>', 'mimml: weight of the InfoNCE term'))
     .option(...opt('--aux-weight <x>', 'mimml: weight of the unimodal auxiliary heads'))
     .option(...opt('--bootstrap <n>', 'bootstrap replicates'))

@@ -13,7 +13,7 @@ const Flags = z.object({
 export function register(program: Command): void {
   const opt = optionsFrom(Flags);
   program.command('validate')
-    .description('check a study folder (SPEC §7); exit code 1 and the full list of problems when it is not valid')
+    .description('check a study folder (docs/data.md); exit code 1 and the full list of problems when it is not valid')
     .argument('<dir>', 'study folder (study.json, participants.csv, reports.csv, activity.csv, …)')
     .option(...opt('--max-issues <n>', 'list at most this many problems (all are counted)'))
     .option('--json', 'print the result as JSON')
