@@ -16,7 +16,7 @@ export const BinaryTaskSchema = z.object({
   /** On the [0, 1] item scale. */
   threshold: z.number().default(0.5),
   classes: z.tuple([z.string(), z.string()]).default(['no', 'yes']),
-});
+}).strict();
 
 export const DominantTaskSchema = z.object({
   name: z.string().min(1),
@@ -31,13 +31,13 @@ export const DominantTaskSchema = z.object({
    * (on most people's reports the positive items are simply higher).
    */
   centre: z.enum(['person', 'none']).default('person'),
-});
+}).strict();
 
 export const TaskSpecSchema = z.discriminatedUnion('kind', [BinaryTaskSchema, DominantTaskSchema]);
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
 /** The tasks of an experiment, main task first. */
-export const TasksConfigSchema = z.object({ tasks: z.array(TaskSpecSchema).min(1).max(4) });
+export const TasksConfigSchema = z.object({ tasks: z.array(TaskSpecSchema).min(1).max(4) }).strict();
 export type TasksConfig = z.infer<typeof TasksConfigSchema>;
 
 /** Defaults for the 9 DAMS items: the papers' depression (main) and emotion (secondary) tasks. */

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { readCsvBatches, type CsvBatch } from '../util/csv.js';
 import { progress } from '../util/progress.js';
 import type { InputIssue } from '../util/errors.js';
+import { schemaIssues } from '../util/schema-issues.js';
 import { STUDY_FILES, StudyConfigSchema, type StudyConfig, type Trigger } from './study.js';
 import {
   ParticipantRowSchema, REQUIRED_COLUMNS, SpeechRowSchema, activityRowSchema, parseIsoTime,
@@ -147,7 +148,7 @@ function readConfig(dir: string, issues: IssueList): StudyConfig | null {
   }
   const parsed = StudyConfigSchema.safeParse(json);
   if (!parsed.success) {
-    for (const zi of parsed.error.issues) issues.add({ file, field: zi.path.join('.') || undefined, message: zi.message });
+    for (const i of schemaIssues(StudyConfigSchema, parsed.error, file)) issues.add(i);
     return null;
   }
   return parsed.data;

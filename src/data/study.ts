@@ -45,7 +45,7 @@ export const ItemSchema = z.object({
   label: z.string().max(STUDY_LIMITS.nameLength).optional(),
   min: z.number(),
   max: z.number(),
-}).refine((i) => i.max > i.min, { message: 'max must be greater than min', path: ['max'] });
+}).strict().refine((i) => i.max > i.min, { message: 'max must be greater than min', path: ['max'] });
 export type Item = z.infer<typeof ItemSchema>;
 
 export const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: 'not an IANA time zone (e.g. Europe/Berlin)' });
@@ -58,7 +58,7 @@ export const ScheduleSchema = z.object({
   /** Voluntary wake and bed reports. */
   wakeAndBed: z.boolean().default(true),
   days: z.number().int().positive().max(STUDY_LIMITS.scheduleDays).default(14),
-});
+}).strict();
 export type Schedule = z.infer<typeof ScheduleSchema>;
 
 export const StudyConfigSchema = z.object({
@@ -70,16 +70,16 @@ export const StudyConfigSchema = z.object({
     epochSeconds: z.number().positive().max(86_400).default(60),
     channels: z.array(z.string().max(STUDY_LIMITS.idLength).regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).min(1).max(STUDY_LIMITS.channels).default(['zcm', 'pim']),
     /** Optional plausible range per channel (e.g. {"zcm": {"min": 0}}); values outside are input errors. */
-    ranges: z.record(z.string().max(STUDY_LIMITS.idLength), z.object({ min: z.number().optional(), max: z.number().optional() }))
+    ranges: z.record(z.string().max(STUDY_LIMITS.idLength), z.object({ min: z.number().optional(), max: z.number().optional() }).strict())
       .refine((r) => Object.keys(r).length <= STUDY_LIMITS.channels, { message: `at most ${STUDY_LIMITS.channels} channel ranges` }).optional(),
-  }).default({ epochSeconds: 60, channels: ['zcm', 'pim'] }),
-  window: z.object({ epochs: z.number().int().positive().max(STUDY_LIMITS.windowEpochs).default(60) }).default({ epochs: 60 }),
-  speech: z.object({ kind: z.enum(['audio', 'features', 'none']).default('audio') }).default({ kind: 'audio' }),
+  }).strict().default({ epochSeconds: 60, channels: ['zcm', 'pim'] }),
+  window: z.object({ epochs: z.number().int().positive().max(STUDY_LIMITS.windowEpochs).default(60) }).strict().default({ epochs: 60 }),
+  speech: z.object({ kind: z.enum(['audio', 'features', 'none']).default('audio') }).strict().default({ kind: 'audio' }),
   timezone: TimeZoneSchema.default('UTC'),
   schedule: ScheduleSchema.optional(),
   description: z.string().max(STUDY_LIMITS.descriptionLength).optional(),
-});
-/** Parsed study.json with defaults filled in. */
+}).strict();
+/** Parsed study.json with defaults filled in (strict: an unknown key is an error, not dropped). */
 export type StudyConfig = z.infer<typeof StudyConfigSchema>;
 
 export const TRIGGERS = ['scheduled', 'wake', 'bed', 'voluntary'] as const;

@@ -1,6 +1,6 @@
 /**
  * The experiment config: one zod schema gives the type, the defaults (the paper's) and the
- * validation of a config file. Three axes choose a part by name (SPEC §3):
+ * validation of a config file (strict: an unknown key is an error, not silently dropped). Three axes choose a part by name (SPEC §3):
  *   { fusion: {name: "druw"}, personalization: {name: "macro-micro"}, multitask: {name: "druw"} }
  */
 import { z } from 'zod';
@@ -23,7 +23,7 @@ export const FusionConfigSchema = z.object({
   restraintWeight: z.number().nonnegative().default(1),
   /** solo-attention / separate-transformer: each modality vector is split into this many tokens. */
   chunks: z.number().int().positive().default(4),
-}).prefault({});
+}).strict().prefault({});
 
 export const PersonalizationConfigSchema = z.object({
   name: z.enum(PERSONALIZATIONS).default('macro-micro'),
@@ -39,7 +39,7 @@ export const PersonalizationConfigSchema = z.object({
    * layer masked), so the macro-only prediction for a new participant is calibrated.
    */
   microDropout: z.number().min(0).max(1).default(0.1),
-}).prefault({});
+}).strict().prefault({});
 
 export const MultitaskConfigSchema = z.object({
   name: z.enum(MULTITASKS).default('druw'),
@@ -54,7 +54,7 @@ export const MultitaskConfigSchema = z.object({
   phi: z.number().default(1),
   sInit: z.number().default(0.33),
   eps: z.number().positive().default(1e-3),
-}).prefault({});
+}).strict().prefault({});
 
 export const ModelConfigSchema = z.object({
   /** Modalities used (activity channel names and/or "speech"); default: all the study has. */
@@ -86,7 +86,7 @@ export const ModelConfigSchema = z.object({
   fusion: FusionConfigSchema,
   personalization: PersonalizationConfigSchema,
   multitask: MultitaskConfigSchema,
-}).prefault({});
+}).strict().prefault({});
 
 export const TrainConfigSchema = z.object({
   epochs: z.number().int().positive().default(100),
@@ -115,12 +115,12 @@ export const TrainConfigSchema = z.object({
   policy: z.enum(['masked', 'complete']).default('masked'),
   /** Split-conformal miscoverage α of the prediction intervals. */
   conformalAlpha: z.number().gt(0).lt(1).default(0.1),
-}).prefault({});
+}).strict().prefault({});
 
 export const ConfigSchema = z.object({
   model: ModelConfigSchema,
   train: TrainConfigSchema,
-}).prefault({});
+}).strict().prefault({});
 
 export type FusionConfig = z.infer<typeof FusionConfigSchema>;
 export type PersonalizationConfig = z.infer<typeof PersonalizationConfigSchema>;

@@ -8,6 +8,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { ConfigSchema, makeConfig, type Config, type ConfigInput } from '../model/config.js';
 import { InputError, UsageError } from '../util/errors.js';
+import { schemaIssues } from '../util/schema-issues.js';
 
 export const PRESETS: Record<string, ConfigInput> = {
   paper: {
@@ -58,6 +59,6 @@ export function readConfigFile(path: string, override: ConfigInput = {}): Config
     throw new InputError([{ file: path, message: `not valid JSON: ${(e as Error).message}` }]);
   }
   const r = ConfigSchema.safeParse(merge(raw, override));
-  if (!r.success) throw new InputError(r.error.issues.map((i) => ({ file: path, field: i.path.join('.'), message: i.message })));
+  if (!r.success) throw new InputError(schemaIssues(ConfigSchema, r.error, path));
   return r.data;
 }

@@ -15,12 +15,15 @@ export function formatIssue(i: InputIssue): string {
   return `${loc}: ${i.field ? `${i.field}: ` : ''}${i.message}`;
 }
 
-/** Thrown when an input (study folder, CSV, config, audio file) is invalid; carries every issue found. */
+/**
+ * Thrown when an input (study folder, CSV, config, audio file) is invalid; carries every issue
+ * found. One issue is one line (file:line:column: field: message); several are listed.
+ */
 export class InputError extends Error {
   constructor(public readonly issues: InputIssue[], summary?: string) {
-    super(summary ?? `${issues.length} problem${issues.length === 1 ? '' : 's'} found:\n` +
+    super(summary ?? (issues.length === 1 ? formatIssue(issues[0]) : `${issues.length} problems found:\n` +
       issues.slice(0, 50).map((i) => '  ' + formatIssue(i)).join('\n') +
-      (issues.length > 50 ? `\n  … and ${issues.length - 50} more` : ''));
+      (issues.length > 50 ? `\n  … and ${issues.length - 50} more` : '')));
     this.name = 'InputError';
   }
 }

@@ -9,7 +9,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { optionsFrom, parseFlags } from '../../util/flags.js';
-import { UsageError } from '../../util/errors.js';
+import { InputError, UsageError } from '../../util/errors.js';
+import { schemaIssues } from '../../util/schema-issues.js';
 import { csvLine } from '../../util/csv.js';
 import { progress } from '../../util/progress.js';
 import { initNodeBackend } from '../../train/backend-node.js';
@@ -61,7 +62,7 @@ function readTasks(file: string): TasksConfig {
   let json: unknown;
   try { json = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new UsageError(`--tasks ${file}: not readable JSON (${(e as Error).message})`); }
   const r = TasksConfigSchema.safeParse(json);
-  if (!r.success) throw new UsageError(`--tasks ${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!r.success) throw new InputError(schemaIssues(TasksConfigSchema, r.error, file));
   return r.data;
 }
 
