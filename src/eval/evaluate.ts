@@ -7,11 +7,17 @@
 import type { Dataset, Split } from '../data/dataset.js';
 import { modalityNames } from '../data/dataset.js';
 import { itemCccWithCI } from './bootstrap.js';
-import { ccc } from './metrics.js';
+import { balancedAccuracy, ccc, f1, rocAuc } from './metrics.js';
 import { BASELINE_NAMES, baselinePredictions, type BaselineName, type BaselineOptions } from './baselines.js';
 import { pairedCccComparison, type PairedResult } from './compare.js';
 
-export interface ItemResult { ccc: number; ciLow: number; ciHigh: number; n: number }
+/** Scores of a 0/1 item, the prediction read as "1" when ≥ ½ (AUC uses the prediction as it is). */
+export interface BinaryScores { balancedAccuracy: number; auc: number; f1: number }
+export interface ItemResult {
+  ccc: number; ciLow: number; ciHigh: number; n: number;
+  /** Only for items whose answers are all 0 or 1 (e.g. LifeSnaps' moods). */
+  binary?: BinaryScores;
+}
 export interface PatternResult { pattern: string; n: number; meanCCC: number; ciLow: number; ciHigh: number }
 export interface Evaluation {
   n: number; participants: number;
@@ -42,6 +48,10 @@ export function evaluatePredictions(ds: Dataset, idx: Int32Array, predicted: Flo
   items.forEach((it, k) => {
     let n = 0; for (let r = 0; r < idx.length; r++) if (!Number.isNaN(actual[r * K + k])) n++;
     out.items[it] = { ccc: res.items[it].estimate, ciLow: res.items[it].lower, ciHigh: res.items[it].upper, n };
+    const a = Float64Array.from({ length: idx.length }, (_, r) => actual[r * K + k]);
+    const p = Float64Array.from({ length: idx.length }, (_, r) => predicted[r * K + k]);
+    const binary = binaryScores(a, p);
+    if (binary) out.items[it].binary = binary;
   });
   const groups = new Map<string, number[]>();
   for (let r = 0; r < idx.length; r++) {
@@ -57,6 +67,22 @@ export function evaluatePredictions(ds: Dataset, idx: Int32Array, predicted: Flo
     out.byPattern.push({ pattern, n: rows.length, meanCCC: pr.mean.estimate, ciLow: pr.mean.lower, ciHigh: pr.mean.upper });
   }
   return out;
+}
+
+/**
+ * Balanced accuracy, AUC and F1 (of class 1) of an item whose answered values are all 0 or 1 on
+ * the label scale (undefined otherwise, or when nothing is answered); predictions ≥ ½ count as 1.
+ */
+export function binaryScores(actual: ArrayLike<number>, predicted: ArrayLike<number>): BinaryScores | undefined {
+  const a: number[] = [], p: number[] = [], s: number[] = [];
+  for (let i = 0; i < actual.length; i++) {
+    if (Number.isNaN(actual[i])) continue;
+    if (actual[i] !== 0 && actual[i] !== 1) return undefined;
+    if (Number.isNaN(predicted[i])) continue;
+    a.push(actual[i]); s.push(predicted[i]); p.push(predicted[i] >= 0.5 ? 1 : 0);
+  }
+  if (a.length === 0) return undefined;
+  return { balancedAccuracy: balancedAccuracy(a, p), auc: rocAuc(a, s), f1: f1(a, p, { average: 'binary', positive: 1, labels: [0, 1] }) };
 }
 
 /** Per-item CCC and mean without intervals (fast; used for per-participant checks). */

@@ -266,6 +266,32 @@ export function classificationReport(actual: LabelArray, predicted: LabelArray, 
   };
 }
 
+/**
+ * Area under the ROC curve of scores for 0/1 labels: the probability that a random positive
+ * scores above a random negative, ties counting ½ (the Mann–Whitney U / (n₁·n₀), with mid-ranks).
+ * Pairs with a missing label or score are skipped; NaN when a class is absent.
+ */
+export function rocAuc(actual: ArrayLike<number>, score: ArrayLike<number>): number {
+  checkSameLength(actual, score);
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], s = score[i];
+    if (Number.isNaN(a) || Number.isNaN(s)) continue;
+    pairs.push([s, a === 1 ? 1 : 0]);
+  }
+  pairs.sort((x, y) => x[0] - y[0]);
+  let nPos = 0, rankSum = 0;
+  for (let i = 0; i < pairs.length;) {
+    let j = i;
+    while (j < pairs.length && pairs[j][0] === pairs[i][0]) j++;
+    const midRank = (i + 1 + j) / 2; // ranks i+1 … j share their mean
+    for (let k = i; k < j; k++) if (pairs[k][1] === 1) { nPos++; rankSum += midRank; }
+    i = j;
+  }
+  const nNeg = pairs.length - nPos;
+  return nPos === 0 || nNeg === 0 ? NaN : (rankSum - nPos * (nPos + 1) / 2) / (nPos * nNeg);
+}
+
 // ─────────────────────────────── helpers ───────────────────────────────
 
 function sum(a: readonly number[]): number { let s = 0; for (const v of a) s += v; return s; }

@@ -13,7 +13,11 @@ export function renderEvaluation(e: Evaluation, title: string): string {
   t.push(['mean (SD)', `${f(e.meanCCC)} (${f(e.sdCCC)})`, `[${f(e.meanCiLow)}, ${f(e.meanCiHigh)}]`, e.n]);
   const p = new Table({ head: ['modalities present', 'n', 'mean CCC', '95 % CI'], style: { head: [], border: [] } });
   for (const r of e.byPattern) p.push([r.pattern, r.n, f(r.meanCCC), `[${f(r.ciLow)}, ${f(r.ciHigh)}]`]);
-  return `${title}: ${e.n} reports of ${e.participants} participants (CIs: participant bootstrap)\n${t.toString()}\nby missingness pattern\n${p.toString()}`;
+  const binary = Object.entries(e.items).filter(([, r]) => r.binary);
+  const b = new Table({ head: ['0/1 item', 'balanced accuracy', 'AUC', 'F1', 'n'], style: { head: [], border: [] } });
+  for (const [id, r] of binary) b.push([id, f(r.binary!.balancedAccuracy), f(r.binary!.auc), f(r.binary!.f1), r.n]);
+  return `${title}: ${e.n} reports of ${e.participants} participants (CIs: participant bootstrap)\n${t.toString()}\nby missingness pattern\n${p.toString()}` +
+    (binary.length ? `\n0/1 items (a prediction ≥ 0.5 counts as 1; AUC ranks the predictions)\n${b.toString()}` : '');
 }
 
 /** The four reference predictors on the same instances, and the model's paired gain over the best. */
