@@ -71,6 +71,18 @@ export class ActivitySeriesBuilder {
   }
 }
 
+/** The median gap between consecutive epochs (seconds) over every series; NaN without two epochs. */
+export function medianEpochSpacing(series: ActivitySeries[]): number {
+  const gaps: number[] = [];
+  for (const s of series) {
+    const step = Math.max(1, Math.floor(s.time.length / 2000)); // a sample is enough
+    for (let i = step; i < s.time.length; i += step) gaps.push((s.time[i] - s.time[i - 1]) / 1000);
+  }
+  if (gaps.length === 0) return NaN;
+  gaps.sort((a, b) => a - b);
+  return gaps[gaps.length >> 1];
+}
+
 /** First index i with time[i] >= t (binary search). */
 export function lowerBound(time: Float64Array, t: number): number {
   let lo = 0, hi = time.length;

@@ -6,11 +6,12 @@
  *   complete — the paper: every modality whole AND every item answered;
  *   masked   — every report with at least one item answered; a model masks what is missing.
  */
-import { InputError } from '../util/errors.js';
+import { InputError, type InputIssue } from '../util/errors.js';
 import type { Dataset, MissingPolicy } from './dataset.js';
-import { extractWindow } from './activity.js';
+import { extractWindow, medianEpochSpacing } from './activity.js';
 import { channelPresent, scaleLabel, speechPresent } from './instances.js';
 import { loadStudy, type LoadedStudy, type LoadOptions } from './load.js';
+import { STUDY_FILES } from './study.js';
 
 export interface BuildOptions extends LoadOptions {
   policy: MissingPolicy;
@@ -27,6 +28,8 @@ export interface BuildResult {
   dropped: Record<string, number>;
   /** Remarks such as "speech features not computed yet". */
   notes: string[];
+  /** Declared modalities no report has (absentModalities): a model would train without them. */
+  absent: InputIssue[];
 }
 
 /** Reasons a report is dropped, in the order they are checked. */
@@ -83,6 +86,39 @@ export function assembleInstances(study: LoadedStudy): AllInstances {
     (reports.participant[a] - reports.participant[b]) || (reports.time[a] - reports.time[b]) ||
     (reports.id[a] < reports.id[b] ? -1 : reports.id[a] > reports.id[b] ? 1 : 0));
   return { study, order, answered, activity, mask, speech, speechFeatures: names, speechRequired: config.speech.kind !== 'none' };
+}
+
+/** What to pass when going on without a modality is meant. */
+export const ALLOW_MISSING_MODALITY = '--allow-missing-modality';
+
+/**
+ * Declared modalities that no report has — activity channels whose window is never complete,
+ * speech without features — as issues on study.json that say why: a study whose epochs are a day
+ * apart while study.json says 60 s fills no window, and would train on no wristband data at all.
+ */
+export function absentModalities(all: AllInstances): InputIssue[] {
+  const { study, mask } = all;
+  const { config, reports } = study;
+  if (reports.n === 0) return [];
+  const C = config.activity.channels.length, M = C + 1, W = config.window.epochs, E = config.activity.epochSeconds;
+  const present = new Int32Array(M);
+  for (let r = 0; r < reports.n; r++) for (let m = 0; m < M; m++) present[m] += mask[r * M + m];
+  const issues: InputIssue[] = [];
+  const absent = config.activity.channels.filter((_, c) => present[c] === 0);
+  if (absent.length > 0) {
+    const spacing = medianEpochSpacing(study.activity);
+    const why = study.activityEpochs === 0 ? 'activity.csv has no epochs'
+      : Math.abs(spacing / E - 1) > 0.1 ? `the epochs in activity.csv are ${spacing} s apart, not ${E} s: is activity.epochSeconds right?`
+        : `is window.epochs (${W}) longer than the recordings before a report?`;
+    issues.push({ file: STUDY_FILES.config, field: 'activity', message: `no report has a complete window of ${W} epochs of ${E} s for ${absent.join(', ')}: ${why} (${ALLOW_MISSING_MODALITY} goes on without ${absent.length === 1 ? 'it' : 'them'})` });
+  }
+  if (all.speechRequired && present[C] === 0) {
+    const why = config.speech.kind === 'audio' && !study.speechFeatures
+      ? 'no speech features computed yet: run `moodlens features DIR` first'
+      : `no report has a complete set of speech features in ${STUDY_FILES.speechFeatures}`;
+    issues.push({ file: STUDY_FILES.config, field: 'speech', message: `speech.kind is "${config.speech.kind}" but ${why} (${ALLOW_MISSING_MODALITY} goes on without it)` });
+  }
+  return issues;
 }
 
 /** Why a report is dropped under a policy, or null when kept. */
@@ -144,7 +180,7 @@ export function selectInstances(all: AllInstances, policy: MissingPolicy): Build
     d.modalityMask.set(all.mask.subarray(r * M, (r + 1) * M), i * M);
     for (const c of Object.keys(reports.covariates)) d.covariates![c][i] = reports.covariates[c][r];
   });
-  return { dataset: d, dropped: ordered, notes: [...study.notes] };
+  return { dataset: d, dropped: ordered, notes: [...study.notes], absent: absentModalities(all) };
 }
 
 /**

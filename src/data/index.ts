@@ -10,10 +10,10 @@ export { parseIsoTime, parseNumberCell, reportRowSchema, activityRowSchema, spee
 export { IssueList, DEFAULT_ISSUE_CAP } from './issues.js';
 export { extractWindow, lowerBound, type ActivitySeries } from './activity.js';
 export { loadStudy, localHourOf, type LoadedStudy, type LoadResult, type LoadOptions, type ParticipantInfo, type ReportTable } from './load.js';
-export { validateStudy, type ValidationResult } from './validate.js';
+export { validateStudy, type ValidationResult, type ValidateOptions } from './validate.js';
 export { scaleLabel, unscaleLabel, channelPresent, speechPresent, activityWindow, instancesDataset, reportWithHistory,
   type ReportInstance, type InstanceShape } from './instances.js';
-export { buildDataset, assembleInstances, selectInstances, dropReason, DROP_REASONS,
+export { buildDataset, assembleInstances, selectInstances, dropReason, absentModalities, DROP_REASONS, ALLOW_MISSING_MODALITY,
   type BuildOptions, type BuildResult, type AllInstances } from './build.js';
 export { chronologicalSplit, participantHeldOutSplit, instancesByParticipant,
   type ChronologicalOptions, type HeldOutOptions } from './split.js';

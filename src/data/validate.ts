@@ -1,6 +1,12 @@
 /** `validateStudy`: load a study folder and summarise it in one line, or list what is wrong. */
-import type { InputIssue } from '../util/errors.js';
+import { formatIssue, type InputIssue } from '../util/errors.js';
 import { loadStudy, type LoadedStudy, type LoadOptions } from './load.js';
+import { absentModalities, assembleInstances } from './build.js';
+
+export interface ValidateOptions extends LoadOptions {
+  /** A declared modality that no report has is a warning (a note), not a problem. */
+  allowMissingModality?: boolean;
+}
 
 export interface ValidationResult {
   ok: boolean;
@@ -13,8 +19,18 @@ export interface ValidationResult {
   summary: string;
 }
 
-export async function validateStudy(dir: string, opts: LoadOptions = {}): Promise<ValidationResult> {
-  const { study, issues, totalIssues } = await loadStudy(dir, opts);
+export async function validateStudy(dir: string, opts: ValidateOptions = {}): Promise<ValidationResult> {
+  const loaded = await loadStudy(dir, opts);
+  const { study } = loaded;
+  let { issues, totalIssues } = loaded;
+  if (study && totalIssues === 0) {
+    // Speech recordings whose features are not computed yet are a step still to take (a note
+    // says so), not a problem of the folder.
+    const pending = study.config.speech.kind === 'audio' && !study.speechFeatures;
+    const absent = absentModalities(assembleInstances(study)).filter((i) => !(pending && i.field === 'speech'));
+    if (opts.allowMissingModality) study.notes.push(...absent.map((i) => `warning: ${formatIssue(i)}`));
+    else { issues = absent; totalIssues = absent.length; }
+  }
   const ok = study !== null && totalIssues === 0;
   let summary: string;
   if (ok && study) {

@@ -29,7 +29,10 @@ describe('LifeSnaps converter on a small hand-made daily table', () => {
     const out = tempDir('moodlens-ls-small-');
     const r = await convertLifeSnaps({ input, out });
     expect(r).toEqual({ participants: 1, reports: 2, epochs: 10, rowsRead: 10 });
-    const v = await validateStudy(out, { progress: false });
+    // Steps are missing on 3 June, inside both reports' windows: the channel is in no complete window.
+    const strict = await validateStudy(out, { progress: false });
+    expect(strict.issues.map((i) => i.message)).toEqual([expect.stringMatching(/^no report has a complete window of 7 epochs of 86400 s for steps: /)]);
+    const v = await validateStudy(out, { progress: false, allowMissingModality: true });
     expect(v.issues).toEqual([]);
     expect(v.study!.participants[0].covariates).toEqual({ age: '<30', gender: 'MALE', bmi: '<19' });
 

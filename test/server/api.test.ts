@@ -308,7 +308,9 @@ for (const b of BACKENDS) {
       const exp = { json: job.summary };
       expect(exp.json.reports).toBeGreaterThanOrEqual(1);
       expect(exp.json.speechFiles).toBeGreaterThanOrEqual(1);
-      const v = await validateStudy(await downloadExport(h, s.researcher, job)); // sealed at rest on the server: the download is the study folder
+      // Sealed at rest on the server: the download is the study folder. A few uploaded epochs fill no
+      // activity window, which validate reports unless allowed.
+      const v = await validateStudy(await downloadExport(h, s.researcher, job), { allowMissingModality: true });
       expect(v.issues).toEqual([]);
       expect(v.ok).toBe(true);
       expect(v.study!.reports.n).toBe(exp.json.reports);

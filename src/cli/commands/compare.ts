@@ -55,7 +55,7 @@ function readRunFile(path: string, split: string): Predictions {
 }
 
 async function modelPredictions(dir: string, study: string, split: string, datasets: Map<MissingPolicy, Promise<Dataset>>): Promise<Predictions> {
-  const [{ initNodeBackend }, { loadModel }, { loadDataset, modelSplit, pick }, { predictMembers }] = await Promise.all([
+  const [{ initNodeBackend }, { loadModel }, { loadDataset, modelReports }, { predictMembers }] = await Promise.all([
     import('../../train/backend-node.js'), import('../../train/model-folder.js'), import('../../train/study-node.js'), import('../../train/fit.js'),
   ]);
   await initNodeBackend();
@@ -63,7 +63,7 @@ async function modelPredictions(dir: string, study: string, split: string, datas
   const policy = m.config.train.policy;
   if (!datasets.has(policy)) datasets.set(policy, loadDataset(study, policy));
   const ds = await datasets.get(policy)!;
-  const idx = pick(modelSplit(ds, m), split);
+  const idx = modelReports(ds, m, split, study);
   const pred = predictMembers(m.members, ds, idx);
   const K = ds.items.length;
   const byReport = new Map<string, ArrayLike<number>>();

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { initNodeBackend } from '../../train/backend-node.js';
 import { loadModel } from '../../train/model-folder.js';
-import { loadDataset, modelSplit, pick } from '../../train/study-node.js';
+import { loadDataset, modelReports, modelSplit } from '../../train/study-node.js';
 import { predictMembers } from '../../train/fit.js';
 import { evaluateWithBaselines } from '../../eval/evaluate.js';
 import { renderBaselines, renderEvaluation } from '../../eval/render.js';
@@ -36,7 +36,7 @@ export function register(program: Command): void {
       await initNodeBackend();
       const m = loadModel(f.model);
       const ds = await loadDataset(f.study, m.config.train.policy);
-      const idx = pick(modelSplit(ds, m), f.split);
+      const idx = modelReports(ds, m, f.split, f.study);
       const e = evaluateWithBaselines(ds, modelSplit(ds, m), idx, predictMembers(m.members, ds, idx), { B: f.bootstrap });
       if (f.json) console.log(resultJson({ split: f.split, ...e }));
       else console.log(`${renderEvaluation(e, `${f.model} on ${f.study} (${f.split})`)}\n${renderBaselines(e)}`);

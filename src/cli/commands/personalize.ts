@@ -13,7 +13,7 @@ import { UsageError } from '../../util/errors.js';
 import { initNodeBackend } from '../../train/backend-node.js';
 import { loadModel, saveMemberUpdate } from '../../train/model-folder.js';
 import { memberDir } from '../../model/folder-node.js';
-import { loadDataset } from '../../train/study-node.js';
+import { checkModelFits, loadDataset } from '../../train/study-node.js';
 import { labelsOf, predictMembers } from '../../train/fit.js';
 import { personalizeParticipant } from '../../model/personalize.js';
 import { meanCCC } from '../../eval/evaluate.js';
@@ -40,6 +40,7 @@ export function register(program: Command): void {
       await initNodeBackend();
       const m = loadModel(f.model);
       const ds = await loadDataset(f.study, m.config.train.policy);
+      checkModelFits(m, ds, f.study);
       const p = ds.participantIds.indexOf(f.participant);
       if (p < 0) throw new UsageError(`personalize: participant ${f.participant} is not in ${f.study}`);
       const mine = Array.from({ length: ds.n }, (_, i) => i).filter((i) => ds.participant[i] === p).sort((a, b) => ds.time[a] - ds.time[b]);

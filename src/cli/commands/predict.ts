@@ -9,7 +9,7 @@ import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { CsvWriter } from '../../util/csv.js';
 import { initNodeBackend } from '../../train/backend-node.js';
 import { loadModel } from '../../train/model-folder.js';
-import { loadDataset, modelSplit, pick } from '../../train/study-node.js';
+import { checkModelFits, loadDataset, modelReports } from '../../train/study-node.js';
 import { predictMembers } from '../../train/fit.js';
 import { conformalInterval } from '../../eval/conformal.js';
 import { unscaleLabel } from '../../data/instances.js';
@@ -32,7 +32,8 @@ export function register(program: Command): void {
       await initNodeBackend();
       const m = loadModel(f.model);
       const ds = await loadDataset(f.study, m.config.train.policy);
-      const idx = f.split === 'all' ? Int32Array.from({ length: ds.n }, (_, i) => i) : pick(modelSplit(ds, m), f.split);
+      checkModelFits(m, ds, f.study);
+      const idx = f.split === 'all' ? Int32Array.from({ length: ds.n }, (_, i) => i) : modelReports(ds, m, f.split, f.study);
       const pred = predictMembers(m.members, ds, idx);
       const K = ds.items.length;
       const w = new CsvWriter(f.out, ['participant_id', 'report_id', 'item', 'actual', 'predicted', 'lower', 'upper']);

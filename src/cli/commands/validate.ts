@@ -8,6 +8,7 @@ import { validateStudy } from '../../data/index.js';
 const Flags = z.object({
   maxIssues: z.coerce.number().int().positive().default(1000),
   json: z.boolean().default(false),
+  allowMissingModality: z.boolean().default(false),
 });
 
 export function register(program: Command): void {
@@ -17,9 +18,10 @@ export function register(program: Command): void {
     .argument('<dir>', 'study folder (study.json, participants.csv, reports.csv, activity.csv, …)')
     .option(...opt('--max-issues <n>', 'list at most this many problems (all are counted)'))
     .option('--json', 'print the result as JSON')
+    .option('--allow-missing-modality', 'a declared modality that no report has (e.g. no complete activity window at the declared epoch length) is a warning, not a problem')
     .action(async (dir: string, raw: unknown) => {
       const flags = parseFlags(Flags, raw, 'validate');
-      const v = await validateStudy(dir, { maxIssues: flags.maxIssues });
+      const v = await validateStudy(dir, { maxIssues: flags.maxIssues, allowMissingModality: flags.allowMissingModality });
       if (flags.json) {
         console.log(JSON.stringify({ ok: v.ok, summary: v.summary, totalIssues: v.totalIssues, issues: v.issues }, null, 2));
       } else if (v.ok) {
