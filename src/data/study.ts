@@ -48,6 +48,14 @@ export const ItemSchema = z.object({
 }).strict().refine((i) => i.max > i.min, { message: 'max must be greater than min', path: ['max'] });
 export type Item = z.infer<typeof ItemSchema>;
 
+/**
+ * Decimals that suit an item's scale for a predicted value: 3 on 0–1, 2 on 1–7 or 0–10, 1 on
+ * 0–100 (about a thousandth of the range).
+ */
+export function itemDecimals(item: Pick<Item, 'min' | 'max'>): number {
+  return Math.min(6, Math.max(0, 3 - Math.ceil(Math.log10(item.max - item.min))));
+}
+
 export const TimeZoneSchema = z.string().refine(isValidTimeZone, { message: 'not an IANA time zone (e.g. Europe/Berlin)' });
 
 export const ScheduleSchema = z.object({

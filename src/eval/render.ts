@@ -31,3 +31,19 @@ export function renderBaselines(e: EvaluationWithBaselines): string {
   return `reference predictors\n${t.toString()}\nmodel − best baseline (${e.vsBestBaseline.baseline}): ${sg(v.diff)} [${sg(v.ciLow)}, ${sg(v.ciHigh)}] ` +
     `(paired participant bootstrap, B = ${e.vsBestBaseline.B}; model ahead in ${(100 * v.shareAGreater).toFixed(1)} % of resamples)`;
 }
+
+/**
+ * The model's learned weights (model.report()) named by what they weigh: fusion weights by
+ * modality, task weights by item; a single value as it is; per-user values are left out.
+ */
+export function renderLearnedWeights(report: Record<string, number[]>, modalities: string[], items: string[]): string[] {
+  const words: Record<string, string> = { modalityWeights: 'modality weights', s: 'fusion s_m', taskWeights: 'task weights', lambda: 'λ (macro share)' };
+  const namedBy: Record<string, string[]> = { modalityWeights: modalities, s: modalities, taskWeights: items };
+  const lines: string[] = [];
+  for (const [key, v] of Object.entries(report)) {
+    const names = namedBy[key] ?? (v.length === 1 ? [''] : null);
+    if (!names || names.length !== v.length) continue;
+    lines.push(`learned ${words[key] ?? key}: ${v.map((x, i) => `${names[i] ? names[i] + ' ' : ''}${x.toFixed(3)}`).join(', ')}`);
+  }
+  return lines;
+}

@@ -104,8 +104,11 @@ export const TrainConfigSchema = z.object({
    * Ignored by single-task training. 1: one model, as the paper.
    */
   ensemble: z.number().int().positive().max(20).default(1),
-  /** Stop when dev has not improved for this many epochs (null: run all epochs, as the paper). */
-  earlyStop: z.number().int().positive().nullable().default(null),
+  /**
+   * Stop when the development mean CCC has not improved for this many epochs (the best epoch's
+   * weights are kept either way). null: run all epochs, as the paper (preset paper-original).
+   */
+  earlyStop: z.number().int().positive().nullable().default(15),
   seed: z.number().int().default(1),
   /** Beyond the paper: drop each present modality with this probability in training (never all). */
   modalityDropout: z.number().min(0).max(1).default(0.1),

@@ -11,7 +11,7 @@ import { loadDataset, makeSplit } from './study-node.js';
 import { fitModel, predictMembers } from './fit.js';
 import { evaluatePredictions } from '../eval/evaluate.js';
 import { baselineSummaries, markdownTable, summarizeRow, svgChart } from '../eval/report.js';
-import { renderEvaluation } from '../eval/render.js';
+import { renderEvaluation, renderLearnedWeights } from '../eval/render.js';
 
 export async function demoModelSteps(study: string, out: string, step: (n: number, what: string) => void, first: number, epochs = 10): Promise<void> {
   await initNodeBackend();
@@ -39,7 +39,9 @@ export async function demoModelSteps(study: string, out: string, step: (n: numbe
   // With the reference predictors on the same test reports (issue 16).
   const rows = [row('benchmark (concat / FFNN / equal)', eb), row('paper (DRUW / macro-micro / DRUW)', ep), ...baselineSummaries(ds, split, 'model')];
   const title = `Demo: test CCC on ${ds.participantIds.length} synthetic participants`;
-  writeFileSync(join(out, 'report.md'), markdownTable(title, rows) + `\nLearned weights of the paper model: ${JSON.stringify(fp.members[0].model.report())}\n`);
+  const m0 = fp.members[0];
+  const weights = renderLearnedWeights(m0.model.report(), m0.mods.map((m) => m.name), ds.items.map((i) => i.id));
+  writeFileSync(join(out, 'report.md'), markdownTable(title, rows) + `\nLearned weights of the paper model (member 1):\n${weights.map((l) => `- ${l}`).join('\n')}\n`);
   writeFileSync(join(out, 'report.svg'), await svgChart(title, rows));
   console.log(markdownTable(title, rows));
 }

@@ -54,7 +54,8 @@ export function labelsOf(ds: Dataset, idx: Int32Array): Float32Array {
   return out;
 }
 
-function fingerprint(ds: Dataset, split: Split, config: Config, task?: number): string {
+/** Identifies a run (config, data, split; and the item of a single-task member): resume only into the same. */
+export function runFingerprint(ds: Dataset, split: Split, config: Config, task?: number): string {
   let h = 2166136261;
   const mix = (s: string) => { for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0; };
   mix(JSON.stringify(config)); mix(String(task)); mix(String(ds.n)); mix(ds.reportIds.slice(0, 50).join()); mix(String(split.train.length));
@@ -62,7 +63,7 @@ function fingerprint(ds: Dataset, split: Split, config: Config, task?: number): 
 }
 
 async function fitOne(ds: Dataset, split: Split, config: Config, dir: string | undefined, o: FitOptions, task?: number): Promise<TrainedModel> {
-  const fp = fingerprint(ds, split, config, task);
+  const fp = runFingerprint(ds, split, config, task);
   const resume = dir ? loadState(dir, fp) ?? undefined : undefined;
   const save = dir && (o.checkpointEveryEpoch ?? true);
   const tm = await train(ds, split, {

@@ -3,10 +3,11 @@
  * built from it, and the resumable training state. Its files and their one reader are described
  * in src/model/folder-node.ts; besides them:
  *   state/               resumable training state, rewritten atomically after every epoch
+ *   run.json             which run (config + data fingerprint) the folder belongs to (`train --out`)
  * Writes go to a temporary name first and are renamed into place, so a kill never leaves a
  * half-written file.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, Split } from '../data/dataset.js';
 import type { Config } from '../model/config.js';
@@ -15,7 +16,7 @@ import { exportWeights, importWeights } from '../model/serialize.js';
 import {
   MODEL_FORMAT, ModelFolderError, readF32, readModelFolder, type MemberFiles, type ModelJson, type ModelKind, type SavedSplit,
 } from '../model/folder-node.js';
-import { InputError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 import type { TrainedModel, TrainState } from './trainer.js';
 import type { Conformal } from '../eval/conformal.js';
 
@@ -26,6 +27,42 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 const f32bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+/** Why a folder cannot be written, in words. */
+function writeProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system'
+    : code === 'ENOTDIR' ? 'a file is in the way' : code === 'ENOSPC' ? 'no space left on the device' : code ?? String(e);
+}
+
+/**
+ * Make `dir` the folder of the run `fingerprint` before training into it: a new or empty folder
+ * is created; a folder of the same run (run.json) is kept, so a killed run resumes; a folder of
+ * another model is refused unless `force`, which empties it first; a non-empty folder that holds
+ * no model is never emptied. Checks that the folder can be written, in one line if not.
+ */
+export function claimRunFolder(dir: string, fingerprint: string, force: boolean): void {
+  const marker = join(dir, 'run.json');
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--out ${dir} is a file; give a folder for the model`);
+    if (readdirSync(dir).length > 0) {
+      let same = false;
+      try { same = (JSON.parse(readFileSync(marker, 'utf8')) as { fingerprint?: string }).fingerprint === fingerprint; } catch { /* no run.json: not this run */ }
+      if (!same) {
+        const isModel = ['config.json', 'run.json', 'state'].some((f) => existsSync(join(dir, f)));
+        if (!isModel) throw new UsageError(`--out ${dir} is not empty and holds no model; choose a new or empty folder`);
+        if (!force) throw new UsageError(`--out ${dir} holds another model (other config or data); choose a new folder, or add --force to replace it`);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeAtomic(marker, JSON.stringify({ fingerprint }) + '\n');
+  } catch (e) {
+    throw new UsageError(`--out ${dir}: cannot write there (${writeProblem(e)}); choose a folder you can write to`);
+  }
+}
+
 
 export function splitToIds(ds: Dataset, split: Split): SavedSplit {
   const ids = (a: Int32Array) => Array.from(a, (i) => ds.reportIds[i]);

@@ -25,7 +25,8 @@ export function progress(label: string, total: number, extra = ''): Progress {
     stream: process.stderr,
     hideCursor: true,
   }, cliProgress.Presets.shades_classic);
-  bar.start(total, 0);
+  // Every {name} of `extra` starts as "–", so the bar never shows a raw placeholder.
+  bar.start(total, 0, Object.fromEntries([...extra.matchAll(/\{(\w+)\}/g)].map((m) => [m[1], '–'])));
   return {
     tick(n = 1, payload) { bar.increment(n, payload); },
     update(v, payload) { bar.update(v, payload); },

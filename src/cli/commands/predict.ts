@@ -1,7 +1,8 @@
 /**
  * `moodlens predict --model MODEL --study DIR [--split test] --out FILE`: a long CSV
  * participant_id,report_id,item,actual,predicted,lower,upper on each item's own scale, with the
- * split-conformal interval (1 − α coverage, α from the model's config) around each prediction.
+ * split-conformal interval (1 − α coverage, α from the model's config) around each prediction;
+ * predictions are rounded to the item's scale (itemDecimals: 1 decimal on 0–100, 3 on 0–1).
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import { checkModelFits, loadDataset, modelReports } from '../../train/study-nod
 import { predictMembers } from '../../train/fit.js';
 import { conformalInterval } from '../../eval/conformal.js';
 import { unscaleLabel } from '../../data/instances.js';
+import { itemDecimals } from '../../data/study.js';
 
 const Flags = z.object({
   model: z.string().min(1), study: z.string().min(1), out: z.string().min(1),
@@ -38,13 +40,15 @@ export function register(program: Command): void {
       const K = ds.items.length;
       const w = new CsvWriter(f.out, ['participant_id', 'report_id', 'item', 'actual', 'predicted', 'lower', 'upper']);
       const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : NaN);
+      const decimals = ds.items.map(itemDecimals);
       for (let r = 0; r < idx.length; r++) {
         const i = idx[r];
         for (let k = 0; k < K; k++) {
           const it = ds.items[k], scale = (x: number) => unscaleLabel(it, x);
           const p = pred[r * K + k];
           const [lo, hi] = m.conformal ? conformalInterval(m.conformal, k, p) : [NaN, NaN];
-          await w.write([ds.participantIds[ds.participant[i]], ds.reportIds[i], it.id, r6(scale(ds.labels[i * K + k])), r6(scale(p)), r6(scale(lo)), r6(scale(hi))]);
+          const rounded = (x: number) => (Number.isFinite(x) ? Number(scale(x).toFixed(decimals[k])) : NaN);
+          await w.write([ds.participantIds[ds.participant[i]], ds.reportIds[i], it.id, r6(scale(ds.labels[i * K + k])), rounded(p), rounded(lo), rounded(hi)]);
         }
       }
       await w.close();
