@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
-import { InputError, UsageError } from '../util/errors.js';
+import { fsProblem, InputError, UsageError } from '../util/errors.js';
 
 export interface CommandModule { register(program: Command): void }
 
@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     else {
       const err = e as NodeJS.ErrnoException;
       // A file the command could not read or write: say which, in one line.
-      const what = err?.code && err.path ? `${err.path}: ${err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'ENOENT' ? 'no such file or folder' : err.code === 'ENOSPC' ? 'no space left on the device' : err.code}` : (e instanceof Error ? e.message : String(e));
+      const what = err?.code && err.path ? `${err.path}: ${fsProblem(err)}` : (e instanceof Error ? e.message : String(e));
       console.error(`moodlens: ${what.split('\n')[0]} (run again with --debug for the details)`);
     }
     return 1;

@@ -16,7 +16,7 @@ import { exportWeights, importWeights } from '../model/serialize.js';
 import {
   MODEL_FORMAT, ModelFolderError, readF32, readModelFolder, type MemberFiles, type ModelJson, type ModelKind, type SavedSplit,
 } from '../model/folder-node.js';
-import { InputError, UsageError } from '../util/errors.js';
+import { fsProblem, InputError, UsageError } from '../util/errors.js';
 import type { TrainedModel, TrainState } from './trainer.js';
 import type { Conformal } from '../eval/conformal.js';
 
@@ -27,12 +27,6 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 const f32bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-/** Why a folder cannot be written, in words. */
-function writeProblem(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system'
-    : code === 'ENOTDIR' ? 'a file is in the way' : code === 'ENOSPC' ? 'no space left on the device' : code ?? String(e);
-}
 
 /**
  * Make `dir` the folder of the run `fingerprint` before training into it: a new or empty folder
@@ -59,7 +53,7 @@ export function claimRunFolder(dir: string, fingerprint: string, force: boolean)
     mkdirSync(dir, { recursive: true });
     writeAtomic(marker, JSON.stringify({ fingerprint }) + '\n');
   } catch (e) {
-    throw new UsageError(`--out ${dir}: cannot write there (${writeProblem(e)}); choose a folder you can write to`);
+    throw new UsageError(`--out ${dir}: cannot write there (${fsProblem(e)}); choose a folder you can write to`);
   }
 }
 

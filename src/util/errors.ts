@@ -28,6 +28,14 @@ export class InputError extends Error {
   }
 }
 
+/** A file-system error (EACCES, ENOENT, …) in words: "permission denied", "no such file or folder". */
+export function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'no such file or folder'
+    : code === 'ENOSPC' ? 'no space left on the device' : code === 'EROFS' ? 'read-only file system'
+      : code === 'ENOTDIR' ? 'a file is in the way' : code ?? String(e);
+}
+
 /** An error whose message is meant for the user as it is (bad flag, missing file): no stack trace. */
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
