@@ -1,24 +1,21 @@
 /**
  * Speech features on the server: milliseconds per recording on the extraction worker thread
- * (src/server/speech-worker.ts), over the synthesizer's voiced utterances (≈ 2–3.5 s, 16 kHz).
+ * (src/server/jobs/speech-worker.ts), over the synthesizer's voiced utterances (≈ 2–3.5 s, 16 kHz).
  *   npx tsx bench/server/speech-extract.ts [--n 40]
  * Prints the per-recording times the worker reports (first one separately: JIT warm-up).
  */
-import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
 import { synthesizeStudy } from '../../src/synth/index.js';
+import { spawnWorker } from '../../src/util/spawn-worker.js';
 
 const n = Number(process.argv[process.argv.indexOf('--n') + 1] || 40);
 const dir = mkdtempSync(join(tmpdir(), 'moodlens-speech-bench-'));
 const days = Math.ceil(n / 4);
 await synthesizeStudy({ out: dir, participants: 1, days, seed: 9, speech: 'audio' });
 const files = readdirSync(join(dir, 'speech')).filter((f) => f.endsWith('.wav')).sort().slice(0, n).map((f) => join(dir, 'speech', f));
-const file = fileURLToPath(new URL('../../src/server/jobs/speech-worker.ts', import.meta.url));
-const boot = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(file).href)}))`;
-const w = new Worker(boot, { eval: true });
+const w = spawnWorker(import.meta.url, '../../src/server/jobs/speech-worker');
 const results: { ok: boolean; ms: number; reason?: string }[] = [];
 await new Promise<void>((resolve) => {
   let next = 0;

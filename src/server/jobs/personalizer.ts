@@ -4,9 +4,8 @@
  * the queued one's data), results handed to `onDone`. The request path never waits for a fit:
  * `request` returns at once, and predictions use the latest finished fit.
  */
-import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../../util/spawn-worker.js';
 import type { FitRequest, FittedLayers } from './personalize-worker.js';
 import type { ReportInstance } from '../../data/instances.js';
 
@@ -72,14 +71,7 @@ export class Personalizer {
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
-    const here = fileURLToPath(import.meta.url);
-    const js = here.replace(/personalizer\.(ts|js)$/, 'personalize-worker.js');
-    const ts = here.replace(/personalizer\.(ts|js)$/, 'personalize-worker.ts');
-    const file = here.endsWith('.js') && existsSync(js) ? js : ts;
-    // Under tsx (tests, `npx tsx`) the worker registers tsx's loader before importing the .ts file.
-    const boot = `import('tsx/esm/api').then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(file).href)}))`;
-    const workerData = { modelDir: this.modelDir };
-    const w = file.endsWith('.ts') ? new Worker(boot, { eval: true, workerData }) : new Worker(file, { workerData });
+    const w = spawnWorker(import.meta.url, 'personalize-worker', { workerData: { modelDir: this.modelDir } });
     w.unref(); // a pending fit never keeps the process alive
     this.worker = w;
     this.ready = new Promise<void>((resolve, reject) => {

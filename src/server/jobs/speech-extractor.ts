@@ -23,7 +23,7 @@ import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { ServerContext } from '../http/context.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../http/limits.js';
-import { startWorker } from './worker-file.js';
+import { spawnWorker } from '../../util/spawn-worker.js';
 import type { Monitor } from '../monitoring/monitor.js';
 import type { ExtractRequest, ExtractResult } from './speech-worker.js';
 import { openFile } from '../storage/sealed-files.js';
@@ -93,7 +93,7 @@ export class SpeechExtractor {
   private isIdle(): boolean { return this.queue.length === 0 && this.inflight.size === 0; }
 
   private spawn(): Slot {
-    const worker = startWorker(import.meta.url, 'speech-worker', { maxOldGenerationSizeMb: this.limits.speechWorkerMemoryMb });
+    const worker = spawnWorker(import.meta.url, 'speech-worker', { resourceLimits: { maxOldGenerationSizeMb: this.limits.speechWorkerMemoryMb } });
     worker.unref();
     const slot: Slot = { worker, ready: Promise.resolve(), busy: null };
     slot.ready = new Promise<void>((resolve, reject) => {

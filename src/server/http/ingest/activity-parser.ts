@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { parseActivity, type ActivityParsed } from './activity-body.js';
 import type { ActivityWorkerResult } from './activity-worker.js';
 import { HttpError } from '../errors.js';
-import { startWorker } from '../../jobs/worker-file.js';
+import { spawnWorker } from '../../../util/spawn-worker.js';
 
 /** Batches waiting for the worker at most (each holds its body): more answer 503. */
 const MAX_QUEUED = 16;
@@ -70,7 +70,7 @@ export class ActivityParser {
   }
 
   private spawn(): Worker {
-    const w = startWorker(import.meta.url, 'activity-worker', { maxOldGenerationSizeMb: WORKER_HEAP_MB });
+    const w = spawnWorker(import.meta.url, 'activity-worker', { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     w.unref();
     this.ready = new Promise<void>((resolve) => {
       w.on('message', (m: ActivityWorkerResult | { ready: true }) => {
