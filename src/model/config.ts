@@ -105,10 +105,16 @@ export const TrainConfigSchema = z.object({
    */
   ensemble: z.number().int().positive().max(20).default(1),
   /**
-   * Stop when the development mean CCC has not improved for this many epochs (the best epoch's
-   * weights are kept either way). null: run all epochs, as the paper (preset paper-original).
+   * Beyond the paper: stop when the development mean CCC has not improved by more than
+   * `earlyStopMinDelta` for this many epochs (the best epoch's weights are kept either way).
+   * null: run all epochs, as the paper (preset paper-original).
    */
   earlyStop: z.number().int().positive().nullable().default(15),
+  /**
+   * What counts as an improvement for early stopping: beating the development mean CCC of the last
+   * improvement by more than this (epoch-to-epoch noise on real data is ±0.01–0.02). 0: any gain.
+   */
+  earlyStopMinDelta: z.number().min(0).max(1).default(0.01),
   seed: z.number().int().default(1),
   /** Beyond the paper: drop each present modality with this probability in training (never all). */
   modalityDropout: z.number().min(0).max(1).default(0.1),

@@ -13,12 +13,12 @@ import { schemaIssues } from '../util/schema-issues.js';
 export const PRESETS: Record<string, ConfigInput> = {
   paper: {
     model: { fusion: { name: 'druw' }, personalization: { name: 'macro-micro' }, multitask: { name: 'druw' }, anchor: 'person-mean' },
-    train: { lr: 0.01, earlyStop: 10, ensemble: 5 },
+    train: { lr: 0.01, earlyStop: 10, earlyStopMinDelta: 0, ensemble: 5 },
   },
   /** Beyond the papers (issue 16): the real-data `paper` configuration plus the history modality. */
   monitor: {
     model: { fusion: { name: 'druw' }, personalization: { name: 'macro-micro' }, multitask: { name: 'druw' }, anchor: 'person-mean', history: true },
-    train: { lr: 0.01, earlyStop: 10, ensemble: 5 },
+    train: { lr: 0.01, earlyStop: 10, earlyStopMinDelta: 0, ensemble: 5 },
   },
   /** MM as published: a fixed 100 epochs (no early stopping), the best development epoch kept. */
   'paper-original': {

@@ -1,7 +1,9 @@
 /**
  * The training loop (MM's procedure, SPEC §2): SGD with Nesterov momentum 0.9, lr 0.001,
  * weight decay 1e-4, batch 16, ≤ 100 epochs; lr × 0.9 when the development mean CCC has not
- * improved for 5 epochs; the checkpoint with the best development mean CCC is kept.
+ * improved for 5 epochs; the checkpoint with the best development mean CCC is kept. Beyond the
+ * paper, training stops early once the development mean CCC has not gained more than
+ * `earlyStopMinDelta` for `earlyStop` epochs (config.ts; null runs every epoch).
  * Deterministic from `train.seed` (initialisation, shuffling, dropouts; one wasm thread).
  * State after every epoch can be saved and resumed (see model-folder.ts).
  */
@@ -22,6 +24,8 @@ export interface EpochInfo { epoch: number; trainLoss: number; devMeanCCC: numbe
 /** Everything needed to continue training after a kill. */
 export interface TrainState {
   epoch: number; lr: number; bestDev: number; bestEpoch: number; sinceImprove: number;
+  /** Early stopping's reference: the last epoch (0-based) that beat the one before by more than earlyStopMinDelta, and its dev. */
+  stopRefEpoch?: number; stopRefDev?: number;
   manifest: WeightsManifest; current: Float32Array; tableMomentum: Float32Array; best: Float32Array;
   sharedMomentum: Float32Array; weighting: unknown; history: EpochInfo[];
 }
@@ -236,6 +240,7 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
   const prep = prepare(ds, base.mods, base.norm, base.participants);
   const momentum = newMomentum(model);
   let lr = tc.lr, bestDev = -Infinity, bestEpoch = -1, sinceImprove = 0, start = 0;
+  let stopRefDev = -Infinity, stopRefEpoch = -1;
   let best = exportWeights(model).data;
   const history: EpochInfo[] = [];
   if (opts.resume) {
@@ -244,6 +249,7 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
     let o = 0; momentum.forEach((m) => { m.set(r.sharedMomentum.subarray(o, o + m.length)); o += m.length; });
     model.weighting.load?.(r.weighting);
     ({ lr, bestDev, bestEpoch, sinceImprove } = r); start = r.epoch; best = r.best; history.push(...r.history);
+    stopRefDev = r.stopRefDev ?? bestDev; stopRefEpoch = r.stopRefEpoch ?? bestEpoch;
   }
   const microDropout = model.personalization.macroPath ? config.model.personalization.microDropout : 0;
   const steps = Math.ceil(split.train.length / tc.batchSize);
@@ -272,6 +278,7 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
     const dev = meanItemCCC(prep, split.dev, predict(model, prep, split.dev), opts.task);
     if (dev > bestDev || bestEpoch < 0) { bestDev = dev; bestEpoch = epoch; sinceImprove = 0; best = exportWeights(model).data; }
     else if (++sinceImprove % tc.lrPatience === 0) lr *= tc.lrDecay;
+    if (dev > stopRefDev + tc.earlyStopMinDelta || stopRefEpoch < 0) { stopRefDev = dev; stopRefEpoch = epoch; }
     const info: EpochInfo = { epoch: epoch + 1, trainLoss: totalSum / steps, devMeanCCC: dev, lr, seconds: (Date.now() - t0) / 1000 };
     history.push(info);
     bar?.update(epoch + 1, { dev: `${dev.toFixed(3)} (best ${bestDev.toFixed(3)} @${bestEpoch + 1})`, lr: lr.toPrecision(2) });
@@ -281,12 +288,12 @@ export async function train(ds: Dataset, split: Split, opts: TrainOptions): Prom
         const sm = new Float32Array(momentum.reduce((a, m) => a + m.length, 0));
         let o = 0; for (const m of momentum) { sm.set(m, o); o += m.length; }
         return {
-          epoch: epoch + 1, lr, bestDev, bestEpoch, sinceImprove, manifest: cur.manifest, current: cur.data,
+          epoch: epoch + 1, lr, bestDev, bestEpoch, sinceImprove, stopRefEpoch, stopRefDev, manifest: cur.manifest, current: cur.data,
           tableMomentum: cur.momentum!, best, sharedMomentum: sm, weighting: model.weighting.state?.() ?? null, history: [...history],
         };
       });
     }
-    if (tc.earlyStop !== null && epoch - bestEpoch >= tc.earlyStop) break;
+    if (tc.earlyStop !== null && epoch - stopRefEpoch >= tc.earlyStop) break;
   }
   bar?.stop();
   importWeights(model, exportWeights(model).manifest, best);

@@ -131,9 +131,22 @@ describe('presets', () => {
   });
 
   it('early stopping ends a run `earlyStop` epochs after the best development epoch', async () => {
-    const t = await train(ds, split, { config: cfg(60, {}, { earlyStop: 3, lr: 0.05 }), quiet: true });
+    const t = await train(ds, split, { config: cfg(60, {}, { earlyStop: 3, earlyStopMinDelta: 0, lr: 0.05 }), quiet: true });
     expect(t.history.length).toBeLessThan(60);
     expect(t.history.length - t.bestEpoch).toBe(3);
+    t.model.dispose();
+  });
+
+  it('with earlyStopMinDelta, only a gain of more than it restarts the patience; the best epoch is kept either way', async () => {
+    const minDelta = 0.03;
+    const t = await train(ds, split, { config: cfg(60, {}, { earlyStop: 3, earlyStopMinDelta: minDelta, lr: 0.05 }), quiet: true });
+    const dev = t.history.map((h) => h.devMeanCCC);
+    let ref = 0;
+    for (let e = 1; e < dev.length; e++) if (dev[e] > dev[ref] + minDelta) ref = e;
+    expect(dev.length - 1 - ref).toBe(3);
+    expect(t.bestEpoch).toBe(dev.indexOf(Math.max(...dev)) + 1);
+    expect(presetConfig('baseline').train.earlyStop).toBe(15);
+    expect(presetConfig('baseline').train.earlyStopMinDelta).toBe(0.01);
     t.model.dispose();
   });
 });
