@@ -112,10 +112,12 @@ describe.skipIf(!existsSync(LIFESNAPS))('training stops by itself on LifeSnaps (
     const ls = join(dir, 'ls');
     await convertLifeSnaps({ input: LIFESNAPS, out: ls });
     const out = join(dir, 'ls-model');
-    const t = await cli(['train', '--study', ls, '--preset', 'baseline', '--batch-size', '64', '--out', out]);
+    const t = await cli(['train', '--study', ls, '--preset', 'baseline', '--out', out]);
     expect(t.code).toBe(0);
+    // A fixed 100 epochs ran 100 (best epoch 24); early stopping ends the run after ~20 (measured: docs/model.md).
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as unknown[];
-    expect(history.length).toBeLessThan(100);
+    expect(history.length).toBeLessThan(34);
+    expect(t.out).toMatch(new RegExp(`of ${history.length} run`));
     const e = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8'));
     expect(e.items.happy.binary.auc).toBeGreaterThan(0.5);
     expect(e.items.happy.binary.balancedAccuracy).toBeGreaterThan(0);
