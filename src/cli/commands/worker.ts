@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseFlags } from '../../util/flags.js';
+import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { UsageError } from '../../util/errors.js';
 
 const KINDS = ['experiment-row'] as const;
@@ -23,11 +23,12 @@ const Flags = z.object({
 }).strict();
 
 export function register(program: Command): void {
+  const opt = optionsFrom(Flags);
   program.command('worker')
     .description('take background jobs (experiment rows) from a PostgreSQL job queue; run one per machine or core')
     .requiredOption('--queue <url>', 'PostgreSQL database of the job queue (pg-boss)')
-    .option('--kinds <list>', `job kinds to take, comma-separated (${KINDS.join(', ')}; default all)`)
-    .option('--concurrency <n>', 'runs at a time in this process, one worker thread each (default 1)')
+    .option(...opt('--kinds <list>', `job kinds to take, comma-separated (of ${KINDS.join(', ')})`))
+    .option(...opt('--concurrency <n>', 'runs at a time in this process, one worker thread each'))
     .action(async (raw: unknown) => {
       const f = parseFlags(Flags, raw, 'worker');
       const { PgBossEngine } = await import('../../queue/pgboss.js');
