@@ -56,7 +56,10 @@ export const experimentRowJob = defineJob({ name: 'experiment-row', payload: Exp
 export class StudyChangedError extends Error {}
 
 /** The handler of `moodlens worker`: check the study, load it once per content hash, train the row on a worker thread. */
-export function experimentRowHandler(opts: { quiet?: boolean } = {}): (p: ExperimentRowPayload) => Promise<JobResult> {
+/** A run's result as the job's output: JSON text, because PostgreSQL's jsonb would reorder its keys (the table's item columns). */
+export interface ExperimentRowOutput { json: string }
+
+export function experimentRowHandler(opts: { quiet?: boolean } = {}): (p: ExperimentRowPayload) => Promise<ExperimentRowOutput> {
   const cache = new Map<string, Promise<Dataset>>();
   return async (p) => {
     const hash = studyHash(p.study);
@@ -71,7 +74,7 @@ export function experimentRowHandler(opts: { quiet?: boolean } = {}): (p: Experi
     let result: JobResult | null = null;
     await runPool([job], 1, (r) => { result = r; });
     if (!opts.quiet) console.log(`experiment-row ${p.key}: mean CCC ${result!.evaluation.meanCCC.toFixed(3)} (${result!.seconds.toFixed(0)} s)`);
-    return result!;
+    return { json: JSON.stringify(result!) };
   };
 }
 
@@ -96,7 +99,7 @@ export async function runQueued(engine: JobEngine, study: string, jobs: Array<Om
   while (pending.size > 0) {
     for (const [id, key] of [...pending]) {
       const r = await engine.result(experimentRowJob as never, id);
-      if (r.state === 'completed') { pending.delete(id); await onDone(r.output as JobResult); }
+      if (r.state === 'completed') { pending.delete(id); await onDone(JSON.parse((r.output as ExperimentRowOutput).json) as JobResult); }
       else if (r.state === 'failed') {
         const msg = (r.output as { message?: string } | undefined)?.message ?? 'failed';
         if (!retried.has(id) && !/study changed/.test(msg)) {

@@ -33,6 +33,7 @@ const Flags = z.object({
   lr: z.coerce.number().positive().optional(),
   workers: z.coerce.number().int().positive().max(16).default(2),
   rows: z.string().optional(),
+  queue: z.string().regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL (postgres://user@host:5432/db)').optional(),
 });
 
 const TABLE_TITLES: Record<string, string> = {
@@ -56,6 +57,7 @@ export function register(program: Command): void {
       .option('--lr <x>', 'learning rate (default: the paper preset)')
       .option(...opt('--workers <n>', 'parallel worker threads (one core each)'))
       .option('--rows <ids>', 'comma-separated row ids to run (default all)')
+      .option('--queue <url>', 'run the rows on `moodlens worker` processes through this PostgreSQL job queue instead of local threads (the study path must be readable by every worker)')
       .action((raw: unknown) => runTable(table, raw));
   }
   registerSequenceExperiments(experiment, program);
@@ -73,7 +75,7 @@ async function runTable(table: string, raw: unknown): Promise<void> {
   const ds = await loadDataset(f.study, policy);
   const split = makeSplit(ds, 'chronological', 0);
   console.log(`${table}: ${chosen.length} rows × ${f.seeds} seed(s) on ${ds.n} instances of ${ds.participantIds.length} participants ` +
-    `(train ${split.train.length}); ≤ ${f.epochs} epochs, early stop ${f.earlyStop}, batch ${f.batchSize}, ${f.workers} workers`);
+    `(train ${split.train.length}); ≤ ${f.epochs} epochs, early stop ${f.earlyStop}, batch ${f.batchSize}, ${f.queue ? `on the job queue at ${new URL(f.queue).host}` : `${f.workers} workers`}`);
   const runFile = (id: string, s: number) => join(out, 'runs', `${id}-seed${s}.json`);
   const jobs: Job[] = [];
   for (const r of chosen) for (let s = 1; s <= f.seeds; s++) {
@@ -83,12 +85,22 @@ async function runTable(table: string, raw: unknown): Promise<void> {
   }
   const t0 = Date.now();
   const bar = progress(table, jobs.length);
-  await runPool(jobs, f.workers, (res: JobResult) => {
+  const onDone = (res: JobResult) => {
     const [id, s] = res.key.split('|');
     writeFileSync(runFile(id, Number(s)), JSON.stringify(res));
     bar.tick(1);
     if (!process.stderr.isTTY) console.log(`  ${id} seed ${s}: mean CCC ${res.evaluation.meanCCC.toFixed(3)} (best epoch ${res.bestEpoch}/${res.epochs}, ${res.seconds.toFixed(0)} s)`);
-  });
+  };
+  if (f.queue) {
+    // Rows × seeds as jobs; `moodlens worker` processes train them; results are gathered as they finish.
+    const { PgBossEngine } = await import('../../queue/pgboss.js');
+    const { runQueued } = await import('../../train/experiment-queue.js');
+    const engine = new PgBossEngine({ connectionString: f.queue });
+    try {
+      await engine.start().catch((e) => { throw new UsageError(`experiment: cannot reach the job queue at ${new URL(f.queue!).host} (${(e as Error).message}); check --queue`); });
+      await runQueued(engine, f.study, jobs.map(({ key, config, label }) => ({ key, config, label })), onDone);
+    } finally { await engine.stop(); }
+  } else await runPool(jobs, f.workers, onDone);
   bar.stop();
   const summaries = chosen.map((r) => {
     const runs: SeedRun[] = [];
