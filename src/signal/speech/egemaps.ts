@@ -8,7 +8,7 @@
  *    harmonics H1, H2 and the formant amplitudes;
  *  - 20 ms, Hamming window: loudness, alpha ratio, Hammarberg index, spectral slopes, flux, MFCC
  *    1–4, formants (LPC order 11 at 11 kHz);
- *  - the waveform itself: jitter and shimmer (period tracking, see jitter.ts).
+ *  - the waveform itself: jitter and shimmer (openSMILE's cPitchJitter period walk, see jitter.ts).
  * LLDs are smoothed over 3 frames (sma3; sma3nz over voiced frames for the F0-related ones), then
  * summarised as openSMILE's eGeMAPSv02.conf does (see `EGEMAPS_NAMES` for the 88).
  */
@@ -16,7 +16,7 @@ import { decimate2 } from './resample.js';
 import FFT from 'fft.js';
 import { RealFft, gauss, hamming, nextPow2, windowedFrame } from './spectrum.js';
 import { pitchCandidates, viterbiPitch, PITCH_DEFAULTS, type PitchCandidate, type PitchOptions } from './pitch.js';
-import { trackPeriods, jitterShimmer } from './jitter.js';
+import { pitchJitter } from './jitter.js';
 import { formantsFromLpc, levinson } from './formants.js';
 import { ShsSetup, shsCandidates, viterbiSmooth } from './shs.js';
 import { amean, nonZero, peaks, percentile, segmentLengths, segmentStats, sma3, sma3nz, stddevNorm } from './functionals.js';
@@ -561,13 +561,10 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   for (let t = 0; t < T; t++) f0st[t] = f0[t] > 0 ? 12 * Math.log2(f0[t] / 27.5) : 0;
 
   // ---------- voice quality ----------
-  // jitter.ts works on frames centred at (t + ½)·hop: shift the left-aligned 60 ms frames onto that grid
-  const shift = Math.round((S.len60 / 2 - S.hop / 2) / S.hop);
-  const f0c = new Float64Array(T + shift);
-  for (let t = 0; t < T; t++) f0c[t + shift] = f0[t];
-  const chains = trackPeriods(x, fs, f0c, S.hop);
-  const js = jitterShimmer(chains, T + shift, S.hop, S.len60, f0c);
-  const jitter = js.jitter.slice(shift), shimmer = js.shimmer.slice(shift);
+  // jitter and shimmer: openSMILE's cPitchJitter walk over the waveform with the F0 of each 60 ms frame
+  const js = pitchJitter(x, fs, f0.subarray(0, T60), S.hop, S.len60);
+  const jitter = new Float64Array(T), shimmer = new Float64Array(T);
+  jitter.set(js.jitter); shimmer.set(js.shimmer);
   const voice: Voice = { hnr: new Float64Array(T), h1h2: new Float64Array(T), h1a3: new Float64Array(T),
     fA: [new Float64Array(T), new Float64Array(T), new Float64Array(T)] };
   const { hnr, h1h2, h1a3, fA } = voice;
