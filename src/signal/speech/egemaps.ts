@@ -177,7 +177,16 @@ class Setup {
     const chirp = (n: number, sign: number, dst: Float64Array | number[], o: number) => {
       const a = sign * Math.PI * n * n / nd; dst[o] = Math.cos(a); dst[o + 1] = Math.sin(a);
     };
-    this.lpcPre = new Float64Array(2 * K); for (let k = 0; k < K; k++) chirp(k, 1, this.lpcPre, 2 * k);
+    // openSMILE's cTransformFFT pads symmetrically (zeroPadSymmetric, its default): the frame sits at
+    // pad = (n20 − len20)/2 in the FFT buffer, so its spectrum carries the phase e^{−2πik·pad/n20},
+    // and the 220 output samples (the first 20 ms of the 32 ms period) hold the leading zeros and the
+    // first ~70 % of the windowed frame. The shift is folded into the chirp.
+    const pad = (this.n20 - this.len20) >> 1;
+    this.lpcPre = new Float64Array(2 * K);
+    for (let k = 0; k < K; k++) {
+      const a = Math.PI * k * k / nd - 2 * Math.PI * k * pad / this.n20;
+      this.lpcPre[2 * k] = Math.cos(a); this.lpcPre[2 * k + 1] = Math.sin(a);
+    }
     this.lpcPost = new Float64Array(2 * nOut); for (let i = 0; i < nOut; i++) chirp(i, 1, this.lpcPost, 2 * i);
     const b = this.lpcFft.createComplexArray() as number[]; b.fill(0);
     for (let n = 0; n < nOut; n++) chirp(n, -1, b, 2 * n);
