@@ -563,7 +563,8 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   }
 
   // ---------- F0 path, voicing (T60 frames; the 20 ms frames beyond count as unvoiced) ----------
-  const f0path = useShs ? viterbiSmooth(shsCand, T60) : viterbiPitch(cands, localPeak, globalPeak, po).f0;
+  const vit = useShs ? viterbiSmooth(shsCand, T60) : { f0: viterbiPitch(cands, localPeak, globalPeak, po).f0, decided: T60 };
+  const f0path = vit.f0;
   const f0 = new Float64Array(T);
   for (let t = 0; t < T60; t++) f0[t] = rms60[t] < rmsFloor ? 0 : f0path[t];
   const f0st = new Float64Array(T);
@@ -622,16 +623,21 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   // formant frequencies and bandwidths zeroed where unvoiced; sma3nz, then over the non-zero frames
   const voicedSrc = [jitter.subarray(0, T60), shimmer.subarray(0, T60), hnr.subarray(0, T60), h1h2.subarray(0, T60), h1a3.subarray(0, T60),
     gate(fF[0]), gate(fB[0]), fAv[0], gate(fF[1]), gate(fB[1]), fAv[1], gate(fF[2]), gate(fB[2]), fAv[2]];
-  VOICED_LLD.forEach((l, i) => ms(`${l}_sma3nz`, nonZero(sma3nz(voicedSrc[i]))));
+  // openSMILE's functionals of these sets (voice quality, V and UV spectral) run at the end of the
+  // input before its F0 smoother's flush has reached them: they see the frames that smoother had
+  // decided by then (`decided`, data-dependent; smoothed with the complete contour). Measured on
+  // EmoDB by dumping its levels: the amean and stddevNorm then agree to 1e-7.
+  const sm = (v: Float64Array) => nonZero(sma3nz(v).subarray(0, vit.decided));
+  VOICED_LLD.forEach((l, i) => ms(`${l}_sma3nz`, sm(voicedSrc[i])));
   const spectralSrc = [alpha, hamm, slopeA, slopeB, flux];
   SPECTRAL.forEach((l, i) => {
     const vname = l.startsWith('slope') ? l.replace('slope', 'slopeV') : `${l}V`;
-    ms(`${vname}_sma3nz`, nonZero(sma3nz(gate(spectralSrc[i]))));
+    ms(`${vname}_sma3nz`, sm(gate(spectralSrc[i])));
   });
-  for (let k = 0; k < 4; k++) ms(`mfcc${k + 1}V_sma3nz`, nonZero(sma3nz(gate(mfcc[k]))));
+  for (let k = 0; k < 4; k++) ms(`mfcc${k + 1}V_sma3nz`, sm(gate(mfcc[k])));
   SPECTRAL.forEach((l, i) => {
     const uname = l.startsWith('slope') ? l.replace('slope', 'slopeUV') : `${l}UV`;
-    out[`${uname}_sma3nz_amean`] = amean(nonZero(sma3nz(ungate(spectralSrc[i]))));
+    out[`${uname}_sma3nz_amean`] = amean(sm(ungate(spectralSrc[i])));
   });
   out.loudnessPeaksPerSec = peaks(lldRaw[0], secondsPerFrame).numPeaks / (T * HOP_S);
   const dur60 = Math.max(1, T60 - 1) * HOP_S; // see f0seg below

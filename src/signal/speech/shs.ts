@@ -187,11 +187,13 @@ function rangeWeight(f: number): number {
 
 /**
  * The smoother over frames of candidates `cand` (T × 12: f0, voicing for 6 candidates):
- * F0 per frame in Hz (0 = unvoiced).
+ * F0 per frame in Hz (0 = unvoiced), and `decided`, the number of frames its buffer had let out
+ * before the end of the input (the rest leave at the flush; openSMILE's voice-quality and voiced /
+ * unvoiced spectral functionals see only the first `decided` frames, see egemaps.ts).
  */
-export function viterbiSmooth(cand: Float64Array, T: number): Float64Array {
+export function viterbiSmooth(cand: Float64Array, T: number): { f0: Float64Array; decided: number } {
   const f0 = new Float64Array(T);
-  if (T === 0) return f0;
+  if (T === 0) return { f0, decided: 0 };
   const F = 2 * N_CAND;
   let lastChange = 1;
   const local = (i: number, o: number): number => {
@@ -253,8 +255,9 @@ export function viterbiSmooth(cand: Float64Array, T: number): Float64Array {
       }
     }
   }
+  const decided = conv + 1;
   let m = 0; for (let i = 1; i < N_STATES; i++) if (cost[i] < cost[m]) m = i;
   for (let n = conv + 1; n < T; n++) best[n] = paths[m * BUFLEN + (n % BUFLEN)];
   for (let t = 0; t < T; t++) { const s = best[t]; f0[t] = s < UV ? cand[t * F + 2 * s] : 0; }
-  return f0;
+  return { f0, decided };
 }
