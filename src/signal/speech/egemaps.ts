@@ -605,7 +605,14 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   // ---------- functionals ----------
   const out: Record<string, number> = {};
   const secondsPerFrame = HOP_S;
-  const f0sm = sma3nz(f0st.subarray(0, T60));
+  // Every functional of a level that follows openSMILE's F0 path (F0, its segments, voice quality,
+  // V and UV spectral) runs at the end of the input before its F0 smoother's flush has reached it:
+  // it sees the frames that smoother had decided by then (`decided`, data-dependent), smoothed with
+  // the complete contour. Measured on EmoDB by dumping its levels: amean and stddevNorm then agree
+  // to 1e-7, and the F0 and segment functionals with it.
+  const D = vit.decided;
+  const f0sm = sma3nz(f0st.subarray(0, T60)).subarray(0, D);
+  const sm = (v: Float64Array) => nonZero(sma3nz(v).subarray(0, D));
   const ten = (name: string, v: Float64Array) => {
     const s = Float64Array.from(v).sort();
     const p = peaks(v, secondsPerFrame);
@@ -623,11 +630,6 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   // formant frequencies and bandwidths zeroed where unvoiced; sma3nz, then over the non-zero frames
   const voicedSrc = [jitter.subarray(0, T60), shimmer.subarray(0, T60), hnr.subarray(0, T60), h1h2.subarray(0, T60), h1a3.subarray(0, T60),
     gate(fF[0]), gate(fB[0]), fAv[0], gate(fF[1]), gate(fB[1]), fAv[1], gate(fF[2]), gate(fB[2]), fAv[2]];
-  // openSMILE's functionals of these sets (voice quality, V and UV spectral) run at the end of the
-  // input before its F0 smoother's flush has reached them: they see the frames that smoother had
-  // decided by then (`decided`, data-dependent; smoothed with the complete contour). Measured on
-  // EmoDB by dumping its levels: the amean and stddevNorm then agree to 1e-7.
-  const sm = (v: Float64Array) => nonZero(sma3nz(v).subarray(0, vit.decided));
   VOICED_LLD.forEach((l, i) => ms(`${l}_sma3nz`, sm(voicedSrc[i])));
   const spectralSrc = [alpha, hamm, slopeA, slopeB, flux];
   SPECTRAL.forEach((l, i) => {
@@ -640,12 +642,10 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     out[`${uname}_sma3nz_amean`] = amean(sm(ungate(spectralSrc[i])));
   });
   out.loudnessPeaksPerSec = peaks(lldRaw[0], secondsPerFrame).numPeaks / (T * HOP_S);
-  const dur60 = Math.max(1, T60 - 1) * HOP_S; // see f0seg below
-  // cFunctionalSegments on the smoothed F0 contour: voiced = nonX, unvoiced = eqX (X = 0), in seconds
-  // openSMILE's segment functionals see one 60 ms frame fewer (T60 − 1), in the counts and in the
-  // duration (measured on test/fixtures/egemaps-opensmile: then all six agree to 0.01 %)
-  const f0seg = f0sm.subarray(0, Math.max(0, f0sm.length - 1));
-  const voicedSeg = segmentLengths(f0seg, false), unvoicedSeg = segmentLengths(f0seg, true);
+  // cFunctionalSegments on the smoothed F0 contour (its D decided frames, see above): voiced = nonX,
+  // unvoiced = eqX (X = 0), in seconds; the rate over D frames' duration
+  const dur60 = Math.max(1, D) * HOP_S;
+  const voicedSeg = segmentLengths(f0sm, false), unvoicedSeg = segmentLengths(f0sm, true);
   out.VoicedSegmentsPerSec = voicedSeg.length / dur60;
   const [mv, sv] = segmentStats(voicedSeg);
   const [mu, su] = segmentStats(unvoicedSeg);
