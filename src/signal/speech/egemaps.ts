@@ -544,18 +544,19 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     frame20(S, W, x, s0, t, tr);
     if (t >= T60) continue;
     // 60 ms Gaussian frame: the voicing floor (full rate) and the pitch candidates (decimated)
+    // (with SHS the windowed frame is kept for its FFT)
+    const fr60 = W.fr60, win60 = S.win60, len60 = S.len60;
     let e60 = 0;
-    for (let i = 0; i < S.len60; i++) { const v = x[s0 + i] * S.win60[i]; e60 += v * v; }
-    rms60[t] = Math.sqrt(e60 / S.len60);
+    for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
+    rms60[t] = Math.sqrt(e60 / len60);
     let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
     const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
     for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
     localPeak[t] = pk;
     if (useShs) {
       // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge)
-      const fr = W.fr60, P = W.P60, mag = W.mag60;
-      for (let i = 0; i < S.len60; i++) fr[i] = x[s0 + i] * S.win60[i];
-      S.fft60.power(fr, P);
+      const P = W.P60, mag = W.mag60;
+      S.fft60.power(fr60, P);
       p60store!.set(P, t * P.length); // kept for the voiced frames' HNR and harmonics
       for (let k = 0; k < P.length; k++) mag[k] = Math.sqrt(P[k]);
       shsCandidates(S.shs, mag, shsCand.subarray(t * 12, t * 12 + 12));

@@ -23,14 +23,17 @@
 
 export interface JitterResult { jitter: Float64Array; shimmer: Float64Array }
 
-/** Pearson correlation of x[a..a+n) and x[b..b+n) (means removed). */
-function pearsonAt(x: Float32Array, a: number, b: number, n: number): number {
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[a + i]; my += x[b + i]; }
-  mx /= n; my /= n;
-  let c = 0, sx = 0, sy = 0;
-  for (let i = 0; i < n; i++) { const u = x[a + i] - mx, v = x[b + i] - my; c += u * v; sx += u * u; sy += v * v; }
-  return c / (Math.sqrt(sx) * Math.sqrt(sy));
+/**
+ * Pearson correlation of x[a..a+n) and x[b..b+n) (means removed), with the sums and sums of squares
+ * from the prefix sums ps, ps2 of x (ps[i] = Σ_{j<i} x[j]).
+ */
+function pearsonAt(x: Float32Array, ps: Float64Array, ps2: Float64Array, a: number, b: number, n: number): number {
+  let sxy = 0;
+  for (let i = 0; i < n; i++) sxy += x[a + i] * x[b + i];
+  const sa = ps[a + n] - ps[a], sb = ps[b + n] - ps[b];
+  const c = sxy - sa * sb / n;
+  const vx = ps2[a + n] - ps2[a] - sa * sa / n, vy = ps2[b + n] - ps2[b] - sb * sb / n;
+  return c / (Math.sqrt(vx) * Math.sqrt(vy));
 }
 
 /** Peak-to-peak amplitude of x[a+1 .. a+n−2] (the first and last sample of the period left out). */
@@ -48,7 +51,7 @@ export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, 
   const nF = f0.length;
   const jitter = new Float64Array(nF), shimmer = new Float64Array(nF);
   const N = x.length;
-  let buf = new Float32Array(4096);
+  let buf = new Float32Array(4096), ps = new Float64Array(4097), ps2 = new Float64Array(4097);
   let cc = new Float64Array(64);
   let lastIdx = 0, lastMis = 0, lastT0 = 0, lastJ = 0, lastS = 0;
   for (let t = 0; t < nF; t++) {
@@ -71,7 +74,7 @@ export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, 
       if (maxRead > len60) maxRead = len60;
     }
     // the read block, zero beyond the end of the signal
-    if (buf.length < toRead) buf = new Float32Array(2 * toRead);
+    if (buf.length < toRead) { buf = new Float32Array(2 * toRead); ps = new Float64Array(2 * toRead + 1); ps2 = new Float64Array(2 * toRead + 1); }
     const nT = toRead;
     for (let i = 0; i < nT; i++) { const j = lastIdx + i; buf[i] = j < N ? x[j] : 0; }
     let lastPeriod = 0;
@@ -79,9 +82,10 @@ export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, 
       let nPer = 0, nLoc = 0, sumT = 0, sumJ = 0, sumA = 0, sumAd = 0;
       const nCc = T0maxF - T0minF + 1;
       if (cc.length < nCc) cc = new Float64Array(2 * nCc);
+      for (let i = 0; i < nT; i++) { const v = buf[i]; ps[i + 1] = ps[i] + v; ps2[i + 1] = ps2[i] + v * v; }
       let start = 0;
       while (start < nT - 2 * T0maxF - 1) {
-        for (let L = T0minF; L <= T0maxF; L++) cc[L - T0minF] = pearsonAt(buf, start, start + L, L);
+        for (let L = T0minF; L <= T0maxF; L++) cc[L - T0minF] = pearsonAt(buf, ps, ps2, start, start + L, L);
         let maxI = -1, max = 0;
         for (let i = 1; i < T0maxF - T0minF - 1; i++) {
           if (cc[i - 1] < cc[i] && cc[i] > cc[i + 1] && (maxI === -1 || cc[i] > max)) { maxI = i; max = cc[i]; }
