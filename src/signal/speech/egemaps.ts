@@ -288,6 +288,7 @@ class Work {
   lpcR = new Float64Array(LPC_ORDER + 1); lpcY: Float64Array;
   lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
   rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
+  fmF = new Float64Array(5); fmB = new Float64Array(5);
   fr60P: Float64Array; P60P: Float64Array; acfP: Float64Array; rNorm: Float64Array;
   fr60: Float64Array; P60: Float64Array; mag60: Float64Array; acf60: Float64Array;
   hBin = new Int32Array(N_HARM); hMag = new Float64Array(N_HARM); hF = new Float64Array(N_HARM); hM = new Float64Array(N_HARM);
@@ -419,8 +420,8 @@ function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
   // openSMILE's cFormantLpc builds its root polynomial from the negated predictor
   // (z^p − Σ a_k z^(p−k) where cLpc's A(z) = 1 + Σ a_k z^−k): parity means the same polynomial
   for (let k = 1; k <= LPC_ORDER; k++) a[k] = -a[k];
-  const fm = formantsFromLpc(a, S.lpcFs, 50, 5450, W.rootState);
-  for (let k = 0; k < 3; k++) { tr.fF[k][t] = fm[k]?.frequency ?? 0; tr.fB[k][t] = fm[k]?.bandwidth ?? 0; }
+  const nF = formantsFromLpc(a, S.lpcFs, 50, 5450, W.rootState, W.fmF, W.fmB);
+  for (let k = 0; k < 3; k++) { tr.fF[k][t] = k < nF ? W.fmF[k] : 0; tr.fB[k][t] = k < nF ? W.fmB[k] : 0; }
 }
 
 /** Pitch candidates of the 60 ms frame starting at s0 (ACF on the decimated signal xP). */
@@ -530,10 +531,11 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const shsCand = new Float64Array(useShs ? T60 * 12 : 0);
   const p60store = useShs ? W.p60For(T60) : null;
   const xP = useShs ? x : S.dec > 1 ? decimate2(x) : x;
+  // the ACF tracker's path costs use the signal's peaks (per 10 ms block, and overall)
   let globalPeak = 0;
-  const nBlocks = Math.ceil(x.length / S.hop) + 1;
+  const nBlocks = useShs ? 0 : Math.ceil(x.length / S.hop) + 1;
   const blockPeak = new Float64Array(nBlocks);
-  for (let i = 0; i < x.length; i++) {
+  for (let i = 0; i < (useShs ? 0 : x.length); i++) {
     const a = Math.abs(x[i]); const b = (i / S.hop) | 0;
     if (a > blockPeak[b]) blockPeak[b] = a;
     if (a > globalPeak) globalPeak = a;
@@ -549,10 +551,6 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     let e60 = 0;
     for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
     rms60[t] = Math.sqrt(e60 / len60);
-    let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
-    const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
-    for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
-    localPeak[t] = pk;
     if (useShs) {
       // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge)
       const P = W.P60, mag = W.mag60;
@@ -560,7 +558,13 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
       p60store!.set(P, t * P.length); // kept for the voiced frames' HNR and harmonics
       for (let k = 0; k < P.length; k++) mag[k] = Math.sqrt(P[k]);
       shsCandidates(S.shs, mag, shsCand.subarray(t * 12, t * 12 + 12));
-    } else cands[t] = rms60[t] < rmsFloor ? [] : pitchFrame(S, W, xP, s0, po); // below the floor: unvoiced (openSMILE volmerge)
+    } else {
+      let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
+      const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
+      for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
+      localPeak[t] = pk;
+      cands[t] = rms60[t] < rmsFloor ? [] : pitchFrame(S, W, xP, s0, po); // below the floor: unvoiced (openSMILE volmerge)
+    }
   }
 
   // ---------- F0 path, voicing (T60 frames; the 20 ms frames beyond count as unvoiced) ----------
@@ -587,8 +591,9 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const fAv = fA.map((v) => v.subarray(0, T60));
 
   // ---------- smoothing ----------
-  const gate = (v: Float64Array) => v.map((u, t) => (f0[t] > 0 ? u : 0)).subarray(0, T60);
-  const ungate = (v: Float64Array) => v.map((u, t) => (f0[t] > 0 ? 0 : u)).subarray(0, T60);
+  // the first T60 frames where voiced (gate) or unvoiced (ungate), 0 elsewhere
+  const gate = (v: Float64Array) => { const o = new Float64Array(T60); for (let t = 0; t < T60; t++) if (f0[t] > 0) o[t] = v[t]; return o; };
+  const ungate = (v: Float64Array) => { const o = new Float64Array(T60); for (let t = 0; t < T60; t++) if (!(f0[t] > 0)) o[t] = v[t]; return o; };
   const lldRaw: Float64Array[] = [
     sma3(loud), sma3(alpha), sma3(hamm), sma3(slopeA), sma3(slopeB), sma3(flux),
     sma3(mfcc[0]), sma3(mfcc[1]), sma3(mfcc[2]), sma3(mfcc[3]),
