@@ -14,7 +14,7 @@
  */
 import { decimate2 } from './resample.js';
 import FFT from 'fft.js';
-import { RealFft, gauss, hamming, nextPow2, windowedFrame } from './spectrum.js';
+import { RealFft, gauss, hamming, nextPow2, quad, quadFrom3pts, windowedFrame } from './spectrum.js';
 import { pitchCandidates, viterbiPitch, PITCH_DEFAULTS, type PitchCandidate, type PitchOptions } from './pitch.js';
 import { pitchJitter } from './jitter.js';
 import { formantsFromLpc, levinson } from './formants.js';
@@ -232,19 +232,6 @@ function isPeak(x: ArrayLike<number>, N: number, n: number): boolean {
   if (n + 1 < N) return n > 0 ? x[n] > x[n - 1] && x[n] > x[n + 1] : x[0] > x[1];
   return N > 1 && x[n] > x[n - 1];
 }
-/** Parabola through 3 points: vertex into quadX, quadY (openSMILE smileMath_quadFrom3pts). */
-let quadX = 0, quadY = 0;
-function quad3(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): void {
-  const den = x1 * x1 * x2 + x2 * x2 * x3 + x3 * x3 * x1 - x3 * x3 * x2 - x2 * x2 * x1 - x1 * x1 * x3;
-  if (den !== 0) {
-    const a = (y1 * x2 + y2 * x3 + y3 * x1 - y3 * x2 - y2 * x1 - y1 * x3) / den;
-    const b = (x1 * x1 * y2 + x2 * x2 * y3 + x3 * x3 * y1 - x3 * x3 * y2 - x2 * x2 * y1 - x1 * x1 * y3) / den;
-    const c = (x1 * x1 * x2 * y3 + x2 * x2 * x3 * y1 + x3 * x3 * x1 * y2 - x3 * x3 * x2 * y1 - x2 * x2 * x1 * y3 - x1 * x1 * x3 * y2) / den;
-    if (a !== 0) { quadX = -b / (2 * a); quadY = c - a * quadX * quadX; return; }
-  }
-  if (y1 > y2 && y1 > y3) { quadX = x1; quadY = y1; } else if (y2 > y1 && y2 > y3) { quadX = x2; quadY = y2; } else if (y3 > y1 && y3 > y2) { quadX = x3; quadY = y3; } else { quadX = x1; quadY = y1; }
-}
-
 const N_HARM = 100;
 /**
  * Harmonic peaks of the 60 ms magnitude spectrum `mag` (bins 0..nBins−1, spacing df) as openSMILE's
@@ -274,8 +261,8 @@ function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
     }
     if (peak >= firstBin && peak < nBins - 1 && peak > 0) {
       bin[i] = peak; magn[i] = mag[peak];
-      quad3((peak - 1) * df, mag[peak - 1], peak * df, mag[peak], (peak + 1) * df, mag[peak + 1]);
-      fInt[i] = quadX; mInt[i] = quadY;
+      quadFrom3pts((peak - 1) * df, mag[peak - 1], peak * df, mag[peak], (peak + 1) * df, mag[peak + 1]);
+      fInt[i] = quad.x; mInt[i] = quad.y;
     } else { bin[i] = cand; magn[i] = 0; fInt[i] = 0; mInt[i] = 0; }
     lastBin = cand;
   }

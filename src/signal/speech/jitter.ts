@@ -21,6 +21,8 @@
  * gives 0 and forgets the previous period.
  */
 
+import { quad, quadFrom3pts } from './spectrum.js';
+
 export interface JitterResult { jitter: Float64Array; shimmer: Float64Array }
 
 /**
@@ -97,12 +99,9 @@ export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, 
           start += pp;
           const a0 = peakToPeak(buf, os, pp), a1 = peakToPeak(buf, start, pp);
           // parabola through the correlation peak: refined position and value
-          const y1 = cc[maxI - 1], y2 = cc[maxI], y3 = cc[maxI + 1];
-          const den = 2 * (y1 - 2 * y2 + y3);
-          let off = 0, peak = y2;
-          if (den !== 0) { off = (y1 - y3) / den; peak = y2 - 0.25 * (y1 - y3) * off; }
-          if (peak > 0.5) {
-            const period = Math.fround(Math.abs(pp + off) / fs);
+          quadFrom3pts(maxI - 1, cc[maxI - 1], maxI, cc[maxI], maxI + 1, cc[maxI + 1]);
+          if (quad.y > 0.5) {
+            const period = Math.fround(Math.abs(T0minF + quad.x) / fs);
             sumT += period; nPer++;
             if (lastT0 > 0) { sumJ += Math.abs(lastT0 - period); nLoc++; }
             lastT0 = period;

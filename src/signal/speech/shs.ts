@@ -18,6 +18,8 @@
  *    merge or after 40 frames, the rest by the cheapest path at the end.
  */
 
+import { quad, quadFrom3pts } from './spectrum.js';
+
 const N_CAND = 6;
 const N_STATES = N_CAND + 1; // + unvoiced
 const UV = N_CAND;
@@ -151,9 +153,9 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   for (let c = 0; c < nC; c++) {
     const j = cIdx[c];
     const x1 = j * S.fstept + S.fmint, x0 = x1 - S.fstept, x2 = x1 + S.fstept;
-    parabola(x0, ss[j - 1], x1, ss[j], x2, ss[j + 1]);
-    const score = parY;
-    f[c] = Math.pow(2, parX); s[c] = score;
+    quadFrom3pts(x0, ss[j - 1], x1, ss[j], x2, ss[j + 1]);
+    const score = quad.y;
+    f[c] = Math.pow(2, quad.x); s[c] = score;
     v[c] = score > 0 && score > mean ? 1 - mean / score : 0;
   }
   // drop out-of-range candidates (order kept), then the best score first
@@ -173,19 +175,6 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
 // per-frame scratch of shsCandidates (no allocation per frame)
 const C_IDX = new Int32Array(N_CAND), C_SCORE = new Float64Array(N_CAND);
 const C_F = new Float64Array(N_CAND), C_V = new Float64Array(N_CAND), C_S = new Float64Array(N_CAND);
-
-/** Vertex of the parabola through three points (openSMILE smileMath_quadFrom3pts) into parX, parY. */
-let parX = 0, parY = 0;
-function parabola(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): void {
-  const den = x1 * x1 * x2 + x2 * x2 * x3 + x3 * x3 * x1 - x3 * x3 * x2 - x2 * x2 * x1 - x1 * x1 * x3;
-  if (den !== 0) {
-    const a = (y1 * x2 + y2 * x3 + y3 * x1 - y3 * x2 - y2 * x1 - y1 * x3) / den;
-    const b = (x1 * x1 * y2 + x2 * x2 * y3 + x3 * x3 * y1 - x3 * x3 * y2 - x2 * x2 * y1 - x1 * x1 * y3) / den;
-    const c = (x1 * x1 * x2 * y3 + x2 * x2 * x3 * y1 + x3 * x3 * x1 * y2 - x3 * x3 * x2 * y1 - x2 * x2 * x1 * y3 - x1 * x1 * x3 * y2) / den;
-    if (a !== 0) { parX = -b / (2 * a); parY = c - a * parX * parX; return; }
-  }
-  if (y1 > y2 && y1 > y3) { parX = x1; parY = y1; } else if (y2 > y1 && y2 > y3) { parX = x2; parY = y2; } else if (y3 > y1 && y3 > y2) { parX = x3; parY = y3; } else { parX = x1; parY = y1; }
-}
 
 function rangeWeight(f: number): number {
   if (f > 0 && f < 100) return 1 - f / 100;
