@@ -106,20 +106,23 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   // (the y2 recursion does not depend on the data: precomputed in ShsSetup; ut with reciprocals,
   // which can differ from openSMILE's divisions in the last bit only)
   const sig = S.sigma, pp = S.pp, y2c = S.y2c, id1 = S.id1, id2 = S.id2;
-  y2[0] = 0; u[0] = 0;
+  u[0] = 0;
+  let uPrev = 0, aPrev = a[0], aCur = a[1];
   for (let i = 1; i < n - 1; i++) {
-    y2[i] = y2c[i];
-    const ut = (a[i + 1] - a[i]) * id1[i] - (a[i] - a[i - 1]) * id2[i];
-    u[i] = pp[i] * (6 * ut - sig[i] * u[i - 1]);
+    const aNext = a[i + 1];
+    const ut = (aNext - aCur) * id1[i] - (aCur - aPrev) * id2[i];
+    uPrev = pp[i] * (6 * ut - sig[i] * uPrev);
+    u[i] = uPrev;
+    aPrev = aCur; aCur = aNext;
   }
   y2[n - 1] = 0;
-  for (let j = n - 2; j >= 0; j--) y2[j] = y2[j] * y2[j + 1] + u[j];
-  const sp = S.spec;
+  let yNext = 0;
+  for (let j = n - 2; j >= 0; j--) { yNext = (j > 0 ? y2c[j] : 0) * yNext + u[j]; y2[j] = yNext; }
+  const sp = S.spec, kk = S.k, cca = S.ca, ccc = S.cc, ccd = S.cd, audw = S.audw;
   for (let i = 0; i < n; i++) {
-    const k = S.k[i]; const ca = S.ca[i];
-    let v = ca * a[k] + (1 - ca) * a[k + 1] + S.cc[i] * y2[k] + S.cd[i] * y2[k + 1];
-    v = v > 0 ? v * S.audw[i] : 0;
-    sp[i] = v;
+    const k = kk[i]; const ca = cca[i];
+    const v = ca * a[k] + (1 - ca) * a[k + 1] + ccc[i] * y2[k] + ccd[i] * y2[k + 1];
+    sp[i] = v > 0 ? v * audw[i] : 0;
   }
   // subharmonic summation
   const ss = S.ss;
