@@ -2,7 +2,9 @@
  * Leave-one-speaker-out 7-class emotion recognition on EmoDB from the 88 eGeMAPS functionals
  * (mean imputation, standardisation, multinomial logistic regression with C = 0.5), printing the
  * unweighted average recall. Reference (openSMILE 3.0 eGeMAPSv02, sklearn): 0.612.
- *   npx tsx bench/speech/emodb-uar.ts [--pipeline [--no-vad]] [--cache FILE] [--only NAME,NAME] [--smile-csv DIR]
+ *   npx tsx bench/speech/emodb-uar.ts [--pipeline [--no-vad]] [--wav-dir DIR] [--cache FILE] [--only NAME,NAME] [--smile-csv DIR]
+ * --wav-dir DIR reads the files from DIR instead of EmoDB's own folder (e.g. the 16 kHz sox copies
+ * the parity harness and openSMILE read).
  * --smile-csv DIR classifies openSMILE's own functionals instead (DIR/<file stem>.csv, as the parity
  * harness caches them), so both feature sets go through the same classifier and folds.
  * Default: eGeMAPS on the files as they are (22.05 kHz), as openSMILE was run; --pipeline runs the
@@ -22,6 +24,7 @@ const pipeline = args.includes('--pipeline');
 const noVad = args.includes('--no-vad');
 const cacheIdx = args.indexOf('--cache');
 const cacheFile = cacheIdx >= 0 ? args[cacheIdx + 1] : null;
+const wavDir = args.includes('--wav-dir') ? args[args.indexOf('--wav-dir') + 1] : join(root, 'wav');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 
 const lines = readFileSync(join(root, 'labels.csv'), 'utf8').trim().split('\n').slice(1);
@@ -38,7 +41,7 @@ if (smileCsv) {
 else {
   const t0 = performance.now();
   X = items.map((it) => {
-    const bytes = readFileSync(join(root, 'wav', it.file));
+    const bytes = readFileSync(join(wavDir, it.file));
     if (pipeline) {
       const r = speechFeaturesFromWav(bytes, { vad: !noVad });
       return r.ok ? EGEMAPS_NAMES.map((n) => r.features.functionals[n]) : EGEMAPS_NAMES.map(() => NaN);

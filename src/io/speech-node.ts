@@ -10,7 +10,7 @@ import { sniffContainer } from '../signal/wav.js';
 import { speechFeaturesFromWav, type PipelineOptions } from '../signal/speech/pipeline.js';
 
 /** Bump when the features change, so cached results are recomputed. */
-export const SPEECH_FEATURES_VERSION = 'egemaps-ts-5-shs';
+export const SPEECH_FEATURES_VERSION = 'egemaps-ts-9-decided-f0';
 
 export type FileFeatures =
   | { ok: true; functionals: Record<string, number>; lld: { names: string[]; hopSeconds: number; frames: number[][] }; seconds: number; speechSeconds: number; warnings: string[] }

@@ -39,19 +39,16 @@ export function cleanseSamples(samples: Float32Array, sampleRate: number, opts: 
   const maxClip = opts.maxClippedFraction ?? 0.01;
   const n = samples.length;
   if (n === 0) return { ok: false, reason: 'empty', message: 'the recording has no samples' };
-  let sum2 = 0; let clipped = 0; let mean = 0;
+  // one pass: finiteness, sum, sum of squares (the level about the mean), full-scale samples
+  let sum = 0, sumSq = 0, clipped = 0;
   for (let i = 0; i < n; i++) {
     const x = samples[i];
-    if (!Number.isFinite(x)) return { ok: false, reason: 'not-finite', message: `sample ${i} is ${x}` };
-    mean += x;
+    if (x - x !== 0) return { ok: false, reason: 'not-finite', message: `sample ${i} is ${x}` }; // NaN or ±Infinity
+    sum += x; sumSq += x * x;
+    if (x >= clipLevel || x <= -clipLevel) clipped++;
   }
-  mean /= n;
-  // Clipping: runs of full-scale samples (a single full-scale peak is not clipping).
-  for (let i = 0; i < n; i++) {
-    const x = samples[i] - mean;
-    sum2 += x * x;
-    if (Math.abs(samples[i]) >= clipLevel) clipped++;
-  }
+  const mean = sum / n;
+  const sum2 = Math.max(0, sumSq - n * mean * mean);
   const seconds = n / sampleRate;
   if (seconds < minSeconds) return { ok: false, reason: 'too-short', message: `${seconds.toFixed(3)} s is shorter than ${minSeconds} s` };
   const rmsDb = 10 * Math.log10(sum2 / n + 1e-30);
@@ -63,16 +60,22 @@ export function cleanseSamples(samples: Float32Array, sampleRate: number, opts: 
   return { ok: true, value: { samples, sampleRate }, warnings };
 }
 
-/** Decode WAV bytes and cleanse them: every failure becomes a reason. */
-export function cleanseWav(bytes: Uint8Array, opts: CleanseOptions = {}): Cleansed<Recording & { wav: DecodedWav }> {
+/** Decode WAV bytes; an empty file or a decoding failure becomes a reason. */
+export function decodeWavChecked(bytes: Uint8Array): Cleansed<DecodedWav> {
   if (bytes.length === 0) return { ok: false, reason: 'empty', message: 'the file is empty (0 bytes)' };
-  let wav: DecodedWav;
   try {
-    wav = decodeWav(bytes);
+    return { ok: true, value: decodeWav(bytes), warnings: [] };
   } catch (e) {
     if (e instanceof WavError) return { ok: false, reason: e.code, message: e.message };
     throw e;
   }
+}
+
+/** Decode WAV bytes and cleanse them: every failure becomes a reason. */
+export function cleanseWav(bytes: Uint8Array, opts: CleanseOptions = {}): Cleansed<Recording & { wav: DecodedWav }> {
+  const d = decodeWavChecked(bytes);
+  if (!d.ok) return d;
+  const wav = d.value;
   const r = cleanseSamples(wav.mono, wav.sampleRate, opts);
   if (!r.ok) return r;
   return { ok: true, value: { samples: wav.mono, sampleRate: wav.sampleRate, wav }, warnings: r.warnings };

@@ -8,15 +8,15 @@
  *    harmonics H1, H2 and the formant amplitudes;
  *  - 20 ms, Hamming window: loudness, alpha ratio, Hammarberg index, spectral slopes, flux, MFCC
  *    1–4, formants (LPC order 11 at 11 kHz);
- *  - the waveform itself: jitter and shimmer (period tracking, see jitter.ts).
+ *  - the waveform itself: jitter and shimmer (openSMILE's cPitchJitter period walk, see jitter.ts).
  * LLDs are smoothed over 3 frames (sma3; sma3nz over voiced frames for the F0-related ones), then
  * summarised as openSMILE's eGeMAPSv02.conf does (see `EGEMAPS_NAMES` for the 88).
  */
 import { decimate2 } from './resample.js';
 import FFT from 'fft.js';
-import { RealFft, gauss, hamming, nextPow2, windowedFrame } from './spectrum.js';
+import { RealFft, gauss, hamming, nextPow2, quad, quadFrom3pts, windowedFrame } from './spectrum.js';
 import { pitchCandidates, viterbiPitch, PITCH_DEFAULTS, type PitchCandidate, type PitchOptions } from './pitch.js';
-import { trackPeriods, jitterShimmer } from './jitter.js';
+import { pitchJitter } from './jitter.js';
 import { formantsFromLpc, levinson } from './formants.js';
 import { ShsSetup, shsCandidates, viterbiSmooth } from './shs.js';
 import { amean, nonZero, peaks, percentile, segmentLengths, segmentStats, sma3, sma3nz, stddevNorm } from './functionals.js';
@@ -177,7 +177,16 @@ class Setup {
     const chirp = (n: number, sign: number, dst: Float64Array | number[], o: number) => {
       const a = sign * Math.PI * n * n / nd; dst[o] = Math.cos(a); dst[o + 1] = Math.sin(a);
     };
-    this.lpcPre = new Float64Array(2 * K); for (let k = 0; k < K; k++) chirp(k, 1, this.lpcPre, 2 * k);
+    // openSMILE's cTransformFFT pads symmetrically (zeroPadSymmetric, its default): the frame sits at
+    // pad = (n20 − len20)/2 in the FFT buffer, so its spectrum carries the phase e^{−2πik·pad/n20},
+    // and the 220 output samples (the first 20 ms of the 32 ms period) hold the leading zeros and the
+    // first ~70 % of the windowed frame. The shift is folded into the chirp.
+    const pad = (this.n20 - this.len20) >> 1;
+    this.lpcPre = new Float64Array(2 * K);
+    for (let k = 0; k < K; k++) {
+      const a = Math.PI * k * k / nd - 2 * Math.PI * k * pad / this.n20;
+      this.lpcPre[2 * k] = Math.cos(a); this.lpcPre[2 * k + 1] = Math.sin(a);
+    }
     this.lpcPost = new Float64Array(2 * nOut); for (let i = 0; i < nOut; i++) chirp(i, 1, this.lpcPost, 2 * i);
     const b = this.lpcFft.createComplexArray() as number[]; b.fill(0);
     for (let n = 0; n < nOut; n++) chirp(n, -1, b, 2 * n);
@@ -223,19 +232,6 @@ function isPeak(x: ArrayLike<number>, N: number, n: number): boolean {
   if (n + 1 < N) return n > 0 ? x[n] > x[n - 1] && x[n] > x[n + 1] : x[0] > x[1];
   return N > 1 && x[n] > x[n - 1];
 }
-/** Parabola through 3 points: vertex into quadX, quadY (openSMILE smileMath_quadFrom3pts). */
-let quadX = 0, quadY = 0;
-function quad3(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): void {
-  const den = x1 * x1 * x2 + x2 * x2 * x3 + x3 * x3 * x1 - x3 * x3 * x2 - x2 * x2 * x1 - x1 * x1 * x3;
-  if (den !== 0) {
-    const a = (y1 * x2 + y2 * x3 + y3 * x1 - y3 * x2 - y2 * x1 - y1 * x3) / den;
-    const b = (x1 * x1 * y2 + x2 * x2 * y3 + x3 * x3 * y1 - x3 * x3 * y2 - x2 * x2 * y1 - x1 * x1 * y3) / den;
-    const c = (x1 * x1 * x2 * y3 + x2 * x2 * x3 * y1 + x3 * x3 * x1 * y2 - x3 * x3 * x2 * y1 - x2 * x2 * x1 * y3 - x1 * x1 * x3 * y2) / den;
-    if (a !== 0) { quadX = -b / (2 * a); quadY = c - a * quadX * quadX; return; }
-  }
-  if (y1 > y2 && y1 > y3) { quadX = x1; quadY = y1; } else if (y2 > y1 && y2 > y3) { quadX = x2; quadY = y2; } else if (y3 > y1 && y3 > y2) { quadX = x3; quadY = y3; } else { quadX = x1; quadY = y1; }
-}
-
 const N_HARM = 100;
 /**
  * Harmonic peaks of the 60 ms magnitude spectrum `mag` (bins 0..nBins−1, spacing df) as openSMILE's
@@ -265,8 +261,8 @@ function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
     }
     if (peak >= firstBin && peak < nBins - 1 && peak > 0) {
       bin[i] = peak; magn[i] = mag[peak];
-      quad3((peak - 1) * df, mag[peak - 1], peak * df, mag[peak], (peak + 1) * df, mag[peak + 1]);
-      fInt[i] = quadX; mInt[i] = quadY;
+      quadFrom3pts((peak - 1) * df, mag[peak - 1], peak * df, mag[peak], (peak + 1) * df, mag[peak + 1]);
+      fInt[i] = quad.x; mInt[i] = quad.y;
     } else { bin[i] = cand; magn[i] = 0; fInt[i] = 0; mInt[i] = 0; }
     lastBin = cand;
   }
@@ -279,6 +275,7 @@ class Work {
   lpcR = new Float64Array(LPC_ORDER + 1); lpcY: Float64Array;
   lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
   rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
+  fmF = new Float64Array(5); fmB = new Float64Array(5);
   fr60P: Float64Array; P60P: Float64Array; acfP: Float64Array; rNorm: Float64Array;
   fr60: Float64Array; P60: Float64Array; mag60: Float64Array; acf60: Float64Array;
   hBin = new Int32Array(N_HARM); hMag = new Float64Array(N_HARM); hF = new Float64Array(N_HARM); hM = new Float64Array(N_HARM);
@@ -410,8 +407,8 @@ function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
   // openSMILE's cFormantLpc builds its root polynomial from the negated predictor
   // (z^p − Σ a_k z^(p−k) where cLpc's A(z) = 1 + Σ a_k z^−k): parity means the same polynomial
   for (let k = 1; k <= LPC_ORDER; k++) a[k] = -a[k];
-  const fm = formantsFromLpc(a, S.lpcFs, 50, 5450, W.rootState);
-  for (let k = 0; k < 3; k++) { tr.fF[k][t] = fm[k]?.frequency ?? 0; tr.fB[k][t] = fm[k]?.bandwidth ?? 0; }
+  const nF = formantsFromLpc(a, S.lpcFs, 50, 5450, W.rootState, W.fmF, W.fmB);
+  for (let k = 0; k < 3; k++) { tr.fF[k][t] = k < nF ? W.fmF[k] : 0; tr.fB[k][t] = k < nF ? W.fmB[k] : 0; }
 }
 
 /** Pitch candidates of the 60 ms frame starting at s0 (ACF on the decimated signal xP). */
@@ -521,10 +518,11 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const shsCand = new Float64Array(useShs ? T60 * 12 : 0);
   const p60store = useShs ? W.p60For(T60) : null;
   const xP = useShs ? x : S.dec > 1 ? decimate2(x) : x;
+  // the ACF tracker's path costs use the signal's peaks (per 10 ms block, and overall)
   let globalPeak = 0;
-  const nBlocks = Math.ceil(x.length / S.hop) + 1;
+  const nBlocks = useShs ? 0 : Math.ceil(x.length / S.hop) + 1;
   const blockPeak = new Float64Array(nBlocks);
-  for (let i = 0; i < x.length; i++) {
+  for (let i = 0; i < (useShs ? 0 : x.length); i++) {
     const a = Math.abs(x[i]); const b = (i / S.hop) | 0;
     if (a > blockPeak[b]) blockPeak[b] = a;
     if (a > globalPeak) globalPeak = a;
@@ -535,39 +533,40 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     frame20(S, W, x, s0, t, tr);
     if (t >= T60) continue;
     // 60 ms Gaussian frame: the voicing floor (full rate) and the pitch candidates (decimated)
+    // (with SHS the windowed frame is kept for its FFT)
+    const fr60 = W.fr60, win60 = S.win60, len60 = S.len60;
     let e60 = 0;
-    for (let i = 0; i < S.len60; i++) { const v = x[s0 + i] * S.win60[i]; e60 += v * v; }
-    rms60[t] = Math.sqrt(e60 / S.len60);
-    let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
-    const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
-    for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
-    localPeak[t] = pk;
+    for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
+    rms60[t] = Math.sqrt(e60 / len60);
     if (useShs) {
       // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge)
-      const fr = W.fr60, P = W.P60, mag = W.mag60;
-      for (let i = 0; i < S.len60; i++) fr[i] = x[s0 + i] * S.win60[i];
-      S.fft60.power(fr, P);
+      const P = W.P60, mag = W.mag60;
+      S.fft60.power(fr60, P);
       p60store!.set(P, t * P.length); // kept for the voiced frames' HNR and harmonics
       for (let k = 0; k < P.length; k++) mag[k] = Math.sqrt(P[k]);
       shsCandidates(S.shs, mag, shsCand.subarray(t * 12, t * 12 + 12));
-    } else cands[t] = rms60[t] < rmsFloor ? [] : pitchFrame(S, W, xP, s0, po); // below the floor: unvoiced (openSMILE volmerge)
+    } else {
+      let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
+      const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
+      for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
+      localPeak[t] = pk;
+      cands[t] = rms60[t] < rmsFloor ? [] : pitchFrame(S, W, xP, s0, po); // below the floor: unvoiced (openSMILE volmerge)
+    }
   }
 
   // ---------- F0 path, voicing (T60 frames; the 20 ms frames beyond count as unvoiced) ----------
-  const f0path = useShs ? viterbiSmooth(shsCand, T60) : viterbiPitch(cands, localPeak, globalPeak, po).f0;
+  const vit = useShs ? viterbiSmooth(shsCand, T60) : { f0: viterbiPitch(cands, localPeak, globalPeak, po).f0, decided: T60 };
+  const f0path = vit.f0;
   const f0 = new Float64Array(T);
   for (let t = 0; t < T60; t++) f0[t] = rms60[t] < rmsFloor ? 0 : f0path[t];
   const f0st = new Float64Array(T);
   for (let t = 0; t < T; t++) f0st[t] = f0[t] > 0 ? 12 * Math.log2(f0[t] / 27.5) : 0;
 
   // ---------- voice quality ----------
-  // jitter.ts works on frames centred at (t + ½)·hop: shift the left-aligned 60 ms frames onto that grid
-  const shift = Math.round((S.len60 / 2 - S.hop / 2) / S.hop);
-  const f0c = new Float64Array(T + shift);
-  for (let t = 0; t < T; t++) f0c[t + shift] = f0[t];
-  const chains = trackPeriods(x, fs, f0c, S.hop);
-  const js = jitterShimmer(chains, T + shift, S.hop, S.len60, f0c);
-  const jitter = js.jitter.slice(shift), shimmer = js.shimmer.slice(shift);
+  // jitter and shimmer: openSMILE's cPitchJitter walk over the waveform with the F0 of each 60 ms frame
+  const js = pitchJitter(x, fs, f0.subarray(0, T60), S.hop, S.len60);
+  const jitter = new Float64Array(T), shimmer = new Float64Array(T);
+  jitter.set(js.jitter); shimmer.set(js.shimmer);
   const voice: Voice = { hnr: new Float64Array(T), h1h2: new Float64Array(T), h1a3: new Float64Array(T),
     fA: [new Float64Array(T), new Float64Array(T), new Float64Array(T)] };
   const { hnr, h1h2, h1a3, fA } = voice;
@@ -579,8 +578,9 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const fAv = fA.map((v) => v.subarray(0, T60));
 
   // ---------- smoothing ----------
-  const gate = (v: Float64Array) => v.map((u, t) => (f0[t] > 0 ? u : 0)).subarray(0, T60);
-  const ungate = (v: Float64Array) => v.map((u, t) => (f0[t] > 0 ? 0 : u)).subarray(0, T60);
+  // the first T60 frames where voiced (gate) or unvoiced (ungate), 0 elsewhere
+  const gate = (v: Float64Array) => { const o = new Float64Array(T60); for (let t = 0; t < T60; t++) if (f0[t] > 0) o[t] = v[t]; return o; };
+  const ungate = (v: Float64Array) => { const o = new Float64Array(T60); for (let t = 0; t < T60; t++) if (!(f0[t] > 0)) o[t] = v[t]; return o; };
   const lldRaw: Float64Array[] = [
     sma3(loud), sma3(alpha), sma3(hamm), sma3(slopeA), sma3(slopeB), sma3(flux),
     sma3(mfcc[0]), sma3(mfcc[1]), sma3(mfcc[2]), sma3(mfcc[3]),
@@ -598,7 +598,14 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   // ---------- functionals ----------
   const out: Record<string, number> = {};
   const secondsPerFrame = HOP_S;
-  const f0sm = sma3nz(f0st.subarray(0, T60));
+  // Every functional of a level that follows openSMILE's F0 path (F0, its segments, voice quality,
+  // V and UV spectral) runs at the end of the input before its F0 smoother's flush has reached it:
+  // it sees the frames that smoother had decided by then (`decided`, data-dependent), smoothed with
+  // the complete contour. Measured on EmoDB by dumping its levels: amean and stddevNorm then agree
+  // to 1e-7, and the F0 and segment functionals with it.
+  const D = vit.decided;
+  const f0sm = sma3nz(f0st.subarray(0, T60)).subarray(0, D);
+  const sm = (v: Float64Array) => nonZero(sma3nz(v).subarray(0, D));
   const ten = (name: string, v: Float64Array) => {
     const s = Float64Array.from(v).sort();
     const p = peaks(v, secondsPerFrame);
@@ -616,24 +623,22 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   // formant frequencies and bandwidths zeroed where unvoiced; sma3nz, then over the non-zero frames
   const voicedSrc = [jitter.subarray(0, T60), shimmer.subarray(0, T60), hnr.subarray(0, T60), h1h2.subarray(0, T60), h1a3.subarray(0, T60),
     gate(fF[0]), gate(fB[0]), fAv[0], gate(fF[1]), gate(fB[1]), fAv[1], gate(fF[2]), gate(fB[2]), fAv[2]];
-  VOICED_LLD.forEach((l, i) => ms(`${l}_sma3nz`, nonZero(sma3nz(voicedSrc[i]))));
+  VOICED_LLD.forEach((l, i) => ms(`${l}_sma3nz`, sm(voicedSrc[i])));
   const spectralSrc = [alpha, hamm, slopeA, slopeB, flux];
   SPECTRAL.forEach((l, i) => {
     const vname = l.startsWith('slope') ? l.replace('slope', 'slopeV') : `${l}V`;
-    ms(`${vname}_sma3nz`, nonZero(sma3nz(gate(spectralSrc[i]))));
+    ms(`${vname}_sma3nz`, sm(gate(spectralSrc[i])));
   });
-  for (let k = 0; k < 4; k++) ms(`mfcc${k + 1}V_sma3nz`, nonZero(sma3nz(gate(mfcc[k]))));
+  for (let k = 0; k < 4; k++) ms(`mfcc${k + 1}V_sma3nz`, sm(gate(mfcc[k])));
   SPECTRAL.forEach((l, i) => {
     const uname = l.startsWith('slope') ? l.replace('slope', 'slopeUV') : `${l}UV`;
-    out[`${uname}_sma3nz_amean`] = amean(nonZero(sma3nz(ungate(spectralSrc[i]))));
+    out[`${uname}_sma3nz_amean`] = amean(sm(ungate(spectralSrc[i])));
   });
   out.loudnessPeaksPerSec = peaks(lldRaw[0], secondsPerFrame).numPeaks / (T * HOP_S);
-  const dur60 = Math.max(1, T60 - 1) * HOP_S; // see f0seg below
-  // cFunctionalSegments on the smoothed F0 contour: voiced = nonX, unvoiced = eqX (X = 0), in seconds
-  // openSMILE's segment functionals see one 60 ms frame fewer (T60 − 1), in the counts and in the
-  // duration (measured on test/fixtures/egemaps-opensmile: then all six agree to 0.01 %)
-  const f0seg = f0sm.subarray(0, Math.max(0, f0sm.length - 1));
-  const voicedSeg = segmentLengths(f0seg, false), unvoicedSeg = segmentLengths(f0seg, true);
+  // cFunctionalSegments on the smoothed F0 contour (its D decided frames, see above): voiced = nonX,
+  // unvoiced = eqX (X = 0), in seconds; the rate over D frames' duration
+  const dur60 = Math.max(1, D) * HOP_S;
+  const voicedSeg = segmentLengths(f0sm, false), unvoicedSeg = segmentLengths(f0sm, true);
   out.VoicedSegmentsPerSec = voicedSeg.length / dur60;
   const [mv, sv] = segmentStats(voicedSeg);
   const [mu, su] = segmentStats(unvoicedSeg);

@@ -1,9 +1,8 @@
 /**
  * Formants by linear prediction (openSMILE cLpc + cFormantLpc as configured for eGeMAPS): the
- * 20 ms Hamming spectrum is band-limited to 0–5.5 kHz (the signal "resampled to 11 kHz"), its
- * autocorrelation gives an order-11 predictor (Levinson–Durbin), and each complex root z of
- * A(z) = 1 + Σ a_k z^−k with Im z > 0 is a resonance:
- *   F = arg(z) · fs / 2π,   B = −ln|z| · fs / π.
+ * predictor (Levinson–Durbin, order 11) of the frame egemaps.ts resamples as cSpecResample does,
+ * and each complex root z with Im z > 0 of the polynomial openSMILE roots is a resonance:
+ *   F = arg(z) · fs / 2π,   B = −ln|z| · fs / π  (roots outside the unit circle reflected).
  * Roots between 50 Hz and 5450 Hz, in rising frequency, are F1, F2, F3, …
  */
 
@@ -28,22 +27,20 @@ export function levinson(r: Float64Array, p: number, scratch?: { a: Float64Array
 
 /**
  * All complex roots of the monic polynomial z^p + c[1] z^{p−1} + … + c[p] (c[0] = 1), by the
- * Aberth–Ehrlich simultaneous iteration. Returns [re, im] pairs.
+ * Aberth–Ehrlich simultaneous iteration, into st.zr, st.zi (started from the roots already there
+ * when they have p entries: consecutive frames have similar predictors). False when not finite.
  */
-export function polyRoots(c: Float64Array, warm?: RootState): Array<[number, number]> {
+export function polyRoots(c: Float64Array, st: RootState): boolean {
   const p = c.length - 1;
-  if (p < 1) return [];
-  let zr: Float64Array, zi: Float64Array;
-  if (warm && warm.zr.length === p) {
-    // start from the previous frame's roots (consecutive frames have similar predictors)
-    zr = warm.zr; zi = warm.zi;
-  } else {
+  if (p < 1) return false;
+  let zr = st.zr, zi = st.zi;
+  if (zr.length !== p) {
     // initial guesses on a circle of radius from the coefficient bound
     let bound = 0; for (let k = 1; k <= p; k++) bound = Math.max(bound, Math.pow(Math.abs(c[k]), 1 / k));
     const R = Math.max(0.5, Math.min(2, bound));
     zr = new Float64Array(p); zi = new Float64Array(p);
     for (let k = 0; k < p; k++) { const th = 2 * Math.PI * k / p + 0.4; zr[k] = R * Math.cos(th); zi[k] = R * Math.sin(th); }
-    if (warm) { warm.zr = zr; warm.zi = zi; }
+    st.zr = zr; st.zi = zi;
   }
   for (let iter = 0; iter < 80; iter++) {
     let maxStep = 0;
@@ -81,50 +78,33 @@ export function polyRoots(c: Float64Array, warm?: RootState): Array<[number, num
     }
     if (maxStep < 1e-10) break;
   }
-  const out: Array<[number, number]> = [];
-  let finite = true;
-  for (let k = 0; k < p; k++) { out.push([zr[k], zi[k]]); if (!Number.isFinite(zr[k]) || !Number.isFinite(zi[k])) finite = false; }
-  if (warm && !finite) { warm.zr = new Float64Array(0); warm.zi = new Float64Array(0); }
-  return out;
+  for (let k = 0; k < p; k++) {
+    if (!Number.isFinite(zr[k]) || !Number.isFinite(zi[k])) { st.zr = new Float64Array(0); st.zi = new Float64Array(0); return false; }
+  }
+  return true;
 }
 
 /** Roots carried from one frame to the next as the starting point of the iteration. */
 export interface RootState { zr: Float64Array; zi: Float64Array }
 
-export interface Formant { frequency: number; bandwidth: number }
-
-/** Formants of the predictor `a` at rate `fs`, ascending, within [minF, maxF]. */
-export function formantsFromLpc(a: Float64Array, fs: number, minF = 50, maxF = 5450, warm?: RootState): Formant[] {
-  const roots = polyRoots(a, warm);
-  const out: Formant[] = [];
-  for (const [re, im] of roots) {
+/**
+ * Formants of the predictor `a` at rate `fs` within [minF, maxF] into freq / bw (ascending), the
+ * number found as the result; the roots' state `st` is carried from frame to frame.
+ */
+export function formantsFromLpc(a: Float64Array, fs: number, minF: number, maxF: number, st: RootState, freq: Float64Array, bw: Float64Array): number {
+  if (!polyRoots(a, st)) return 0;
+  const zr = st.zr, zi = st.zi;
+  let n = 0;
+  for (let k = 0; k < zr.length && n < freq.length; k++) {
+    const re = zr[k], im = zi[k];
     if (im <= 0) continue;
     const f = Math.atan2(im, re) * fs / (2 * Math.PI);
+    if (f < minF || f > maxF) continue;
     // a root outside the unit circle is reflected into it (1/z̄: same angle, modulus 1/|z|), as openSMILE does
-    const bw = Math.abs(Math.log(Math.hypot(re, im))) * fs / Math.PI;
-    if (f >= minF && f <= maxF) out.push({ frequency: f, bandwidth: bw });
+    const b = Math.abs(Math.log(Math.hypot(re, im))) * fs / Math.PI;
+    let i = n++;
+    while (i > 0 && freq[i - 1] > f) { freq[i] = freq[i - 1]; bw[i] = bw[i - 1]; i--; }
+    freq[i] = f; bw[i] = b;
   }
-  out.sort((p, q) => p.frequency - q.frequency);
-  return out;
-}
-
-/**
- * Autocorrelation r[0..p] at rate `fsLpc` of the signal whose one-sided power spectrum (bin
- * spacing df Hz) is `power`, keeping only 0..fsLpc/2 (band-limiting = resampling to fsLpc).
- */
-export function bandLimitedAcf(power: Float64Array, df: number, fsLpc: number, p: number, dst: Float64Array, cosTable?: Float64Array): Float64Array {
-  const kMax = Math.min(power.length - 1, Math.floor(fsLpc / 2 / df));
-  const K = kMax + 1;
-  let table = cosTable;
-  if (!table) {
-    table = new Float64Array((p + 1) * K);
-    for (let lag = 0; lag <= p; lag++) for (let k = 0; k < K; k++) table[lag * K + k] = Math.cos(2 * Math.PI * k * df * lag / fsLpc);
-  }
-  for (let lag = 0; lag <= p; lag++) {
-    const o = lag * K;
-    let s = 0.5 * power[0] * table[o];
-    for (let k = 1; k < K; k++) s += power[k] * table[o + k];
-    dst[lag] = s;
-  }
-  return dst;
+  return n;
 }

@@ -1,123 +1,125 @@
 /**
- * Period-to-period perturbation (openSMILE cPitchJitter, Praat's jitter (local) / shimmer (local, dB)).
- * Within each voiced stretch the glottal periods are followed through the waveform: from one period
- * mark, the next lies where the waveform best repeats itself, searched within ±10 % of the local
- * period 1/F0 (normalised cross-correlation, refined by parabolic interpolation); the chain breaks
- * where the correlation falls below 0.5. Per frame, over the periods inside its window:
- *   jitterLocal   = mean |T_i − T_{i−1}| / mean T_i
- *   shimmerLocaldB = mean |20 log10(A_i / A_{i−1})|,  A_i = peak-to-peak amplitude of period i
- * (its starting peak minus its minimum).
+ * Jitter (local) and shimmer (local, dB) per 10 ms frame, with the definitions of openSMILE's
+ * cPitchJitter as eGeMAPSv02 configures it (searchRangeRel 0.1, minNumPeriods 2, minCC 0.5, the
+ * fixed correlation threshold, peak-to-peak amplitudes, periods from the correlation peak). Written
+ * from the behaviour of that component (read in audeering/opensmile; no code copied):
+ *
+ * The waveform is walked period by period, frame after frame, carrying the position over: each
+ * frame reads from where the previous frame's last period mark inside its own 10 ms hop left off,
+ * `hop + carried` samples (at least 2·ceil(1.1·T0) + 2 and at most `carried + len60`). Inside the
+ * read block, from its start, while at least two maximal periods and one sample remain: the
+ * Pearson correlation (means removed) of the next L samples with the L after them for every L in
+ * [floor(0.9·T0), ceil(1.1·T0)] (T0 = fs / F0 of the frame, rounded: T0r); the highest strict local
+ * maximum of that curve over its inner lags (the last two never count). Without one, the mark moves on
+ * by T0r and nothing is counted; with one at L, the mark moves on by L, the peak is refined by a
+ * parabola (value c, position L̂), the peak-to-peak amplitudes of the two L-sample periods
+ * (maximum − minimum over all but their first and last samples) are taken, and if c > 0.5 the
+ * period L̂/fs enters the frame: |L̂ − L̂_prev| (the previous accepted period, kept across voiced
+ * frames) into the jitter sum, the two amplitudes' mean and their absolute difference into the
+ * shimmer sums. Per frame: jitter = mean |ΔT| / mean T, shimmer = 20 log10(1 + Σ|ΔA| / Σ mean A);
+ * a voiced frame where no period passed repeats the previous frame's values; an unvoiced frame
+ * gives 0 and forgets the previous period.
  */
 
-export interface Period { start: number; length: number; amplitude: number }
+import { quad, quadFrom3pts } from './spectrum.js';
 
-export interface JitterOptions { searchRangeRel: number; minCC: number }
-export const JITTER_DEFAULTS: JitterOptions = { searchRangeRel: 0.1, minCC: 0.5 };
+export interface JitterResult { jitter: Float64Array; shimmer: Float64Array }
 
-/** Normalised cross-correlation of x[a..a+n) and x[b..b+n). */
-function ncc(x: Float32Array, a: number, b: number, n: number): number {
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { const u = x[a + i], v = x[b + i]; sab += u * v; saa += u * u; sbb += v * v; }
-  const d = Math.sqrt(saa * sbb);
-  return d > 0 ? sab / d : 0;
+/**
+ * Pearson correlation of x[a..a+n) and x[b..b+n) (means removed), with the sums and sums of squares
+ * from the prefix sums ps, ps2 of x (ps[i] = Σ_{j<i} x[j]).
+ */
+function pearsonAt(x: Float32Array, ps: Float64Array, ps2: Float64Array, a: number, b: number, n: number): number {
+  let sxy = 0;
+  for (let i = 0; i < n; i++) sxy += x[a + i] * x[b + i];
+  const sa = ps[a + n] - ps[a], sb = ps[b + n] - ps[b];
+  const c = sxy - sa * sb / n;
+  const vx = ps2[a + n] - ps2[a] - sa * sa / n, vy = ps2[b + n] - ps2[b] - sb * sb / n;
+  return c / (Math.sqrt(vx) * Math.sqrt(vy));
+}
+
+/** Peak-to-peak amplitude of x[a+1 .. a+n−2] (the first and last sample of the period left out). */
+function peakToPeak(x: Float32Array, a: number, n: number): number {
+  let mx = x[a + 1], mn = x[a + 1];
+  for (let i = a + 1; i < a + n - 1; i++) { const v = x[i]; if (v > mx) mx = v; if (v < mn) mn = v; }
+  return mx - mn;
 }
 
 /**
- * Follow the periods through the signal. `f0At(sample)` gives the F0 (Hz, 0 = unvoiced) at a sample.
+ * Jitter and shimmer of every 60 ms frame t (starting at t·hop; F0 in Hz, 0 = unvoiced, as the
+ * voicing floor left it). `len60` is the F0 frame's length in samples.
  */
-export function trackPeriods(x: Float32Array, fs: number, f0: Float64Array, hop: number, o: JitterOptions = JITTER_DEFAULTS): Period[][] {
-  const chains: Period[][] = [];
-  const T = f0.length;
-  let ccBuf = new Float64Array(64);
-  const frameOf = (s: number) => Math.min(T - 1, Math.max(0, Math.floor(s / hop)));
-  let t = 0;
-  while (t < T) {
-    if (f0[t] <= 0) { t++; continue; }
-    let end = t; while (end < T && f0[end] > 0) end++;
-    // voiced stretch [t, end) in frames → samples
-    const segEnd = Math.min(x.length, end * hop + hop);
-    let pos = t * hop;
-    const p0 = Math.round(fs / f0[t]);
-    // start at the largest peak of the first period
-    let best = pos; let bv = -Infinity;
-    for (let i = pos; i < Math.min(x.length, pos + p0); i++) if (x[i] > bv) { bv = x[i]; best = i; }
-    pos = best;
-    let posF = pos; let prevPeak = x[pos] ?? 0;
-    let chain: Period[] = [];
-    for (;;) {
-      const fr = f0[frameOf(pos)] > 0 ? f0[frameOf(pos)] : f0[t];
-      const P = fs / fr;
-      const lo = Math.max(2, Math.floor(P * (1 - o.searchRangeRel)));
-      const hi = Math.ceil(P * (1 + o.searchRangeRel));
-      const n = Math.round(P);
-      const half = n >> 1;
-      const a = pos - half;
-      if (a < 0 || pos + hi + n - half + 1 >= x.length || pos + hi > segEnd) break;
-      let bestL = -1; let bestC = -Infinity;
-      if (ccBuf.length < hi - lo + 3) ccBuf = new Float64Array(2 * (hi - lo + 3));
-      const cc = ccBuf;
-      for (let L = lo - 1; L <= hi + 1; L++) {
-        const c = ncc(x, a, a + L, n);
-        cc[L - lo + 1] = c;
-        if (L >= lo && L <= hi && c > bestC) { bestC = c; bestL = L; }
-      }
-      if (bestC < o.minCC) {
-        if (chain.length > 0) chains.push(chain);
-        chain = [];
-        pos += n; posF = pos; prevPeak = x[pos] ?? 0;
-        continue;
-      }
-      const ca = cc[bestL - lo], cb = cc[bestL - lo + 1], cc2 = cc[bestL - lo + 2];
-      const den = ca - 2 * cb + cc2;
-      const d = den < 0 ? Math.max(-0.5, Math.min(0.5, 0.5 * (ca - cc2) / den)) : 0;
-      // the next mark: the waveform maximum near where the correlation puts the next period
-      // (marks sit on corresponding peaks, as in Praat's period detection), parabolic sub-sample
-      const predicted = posF + bestL + d;
-      const r = Math.max(1, Math.round(0.03 * P));
-      let k = Math.round(predicted); let kv = -Infinity;
-      for (let i = Math.round(predicted) - r; i <= Math.round(predicted) + r; i++) if (x[i] > kv) { kv = x[i]; k = i; }
-      let next = predicted; let peakVal = kv;
-      if (Math.abs(k - Math.round(predicted)) < r) {
-        const pa = x[k - 1], pb = x[k], pc = x[k + 1]; const dd = pa - 2 * pb + pc;
-        const off = dd < 0 ? Math.max(-0.5, Math.min(0.5, 0.5 * (pa - pc) / dd)) : 0;
-        next = k + off; peakVal = pb - 0.25 * (pa - pc) * off;
-      }
-      const length = next - posF;
-      let mn = Infinity;
-      for (let i = pos; i < Math.round(next); i++) { const v = x[i]; if (v < mn) mn = v; }
-      chain.push({ start: pos, length, amplitude: prevPeak - mn });
-      prevPeak = peakVal;
-      posF = next; pos = Math.round(next);
+export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, hop: number, len60: number): JitterResult {
+  const nF = f0.length;
+  const jitter = new Float64Array(nF), shimmer = new Float64Array(nF);
+  const N = x.length;
+  let buf = new Float32Array(4096), ps = new Float64Array(4097), ps2 = new Float64Array(4097);
+  let cc = new Float64Array(64);
+  let lastIdx = 0, lastMis = 0, lastT0 = 0, lastJ = 0, lastS = 0;
+  for (let t = 0; t < nF; t++) {
+    const F0 = Math.fround(f0[t]);
+    const startV = t * hop;
+    const toRead0 = hop + lastMis;
+    let toRead = toRead0;
+    let Tf = 0, T0f = 0, T0minF = 0, T0maxF = 0;
+    if (F0 > 0) {
+      Tf = (1 / F0) * fs;
+      T0f = Math.round(Tf);
+      T0minF = Math.floor(0.9 * Tf); T0maxF = Math.ceil(1.1 * Tf);
+      toRead = Math.max(toRead, 2 * T0maxF + 2);
     }
-    if (chain.length > 0) chains.push(chain);
-    t = end;
-  }
-  return chains;
-}
-
-/** Jitter and shimmer per frame (0 where fewer than 2 period pairs fall into the frame's window). */
-export function jitterShimmer(chains: Period[][], nFrames: number, hop: number, winLen: number, f0: Float64Array): { jitter: Float64Array; shimmer: Float64Array } {
-  const jitter = new Float64Array(nFrames);
-  const shimmer = new Float64Array(nFrames);
-  const sumJ = new Float64Array(nFrames), sumT = new Float64Array(nFrames), sumS = new Float64Array(nFrames);
-  const nPairs = new Float64Array(nFrames), nPer = new Float64Array(nFrames);
-  for (const ch of chains) {
-    for (let i = 1; i < ch.length; i++) {
-      const p = ch[i], q = ch[i - 1];
-      const mid = p.start; // the boundary between the two periods
-      const f0 = Math.floor((mid - winLen / 2) / hop), f1 = Math.floor((mid + winLen / 2) / hop);
-      const dj = Math.abs(p.length - q.length);
-      const ds = q.amplitude > 0 && p.amplitude > 0 ? Math.abs(20 * Math.log10(p.amplitude / q.amplitude)) : 0;
-      for (let f = Math.max(0, f0); f <= Math.min(nFrames - 1, f1); f++) {
-        sumJ[f] += dj; sumS[f] += ds; nPairs[f]++; sumT[f] += p.length + q.length; nPer[f] += 2;
-      }
+    let maxRead = lastMis + len60;
+    if (toRead > maxRead) toRead = maxRead;
+    if (startV - lastMis !== lastIdx) {
+      lastIdx = startV;
+      if (toRead > len60) toRead = len60;
+      if (maxRead > len60) maxRead = len60;
     }
-  }
-  for (let f = 0; f < nFrames; f++) {
-    if (f0[f] <= 0 || nPairs[f] < 1) continue;
-    const meanT = sumT[f] / nPer[f];
-    jitter[f] = meanT > 0 ? (sumJ[f] / nPairs[f]) / meanT : 0;
-    shimmer[f] = sumS[f] / nPairs[f];
+    // the read block, zero beyond the end of the signal
+    if (buf.length < toRead) { buf = new Float32Array(2 * toRead); ps = new Float64Array(2 * toRead + 1); ps2 = new Float64Array(2 * toRead + 1); }
+    const nT = toRead;
+    for (let i = 0; i < nT; i++) { const j = lastIdx + i; buf[i] = j < N ? x[j] : 0; }
+    let lastPeriod = 0;
+    if (F0 > 0) {
+      let nPer = 0, nLoc = 0, sumT = 0, sumJ = 0, sumA = 0, sumAd = 0;
+      const nCc = T0maxF - T0minF + 1;
+      if (cc.length < nCc) cc = new Float64Array(2 * nCc);
+      for (let i = 0; i < nT; i++) { const v = buf[i]; ps[i + 1] = ps[i] + v; ps2[i + 1] = ps2[i] + v * v; }
+      let start = 0;
+      while (start < nT - 2 * T0maxF - 1) {
+        for (let L = T0minF; L <= T0maxF; L++) cc[L - T0minF] = pearsonAt(buf, ps, ps2, start, start + L, L);
+        let maxI = -1, max = 0;
+        for (let i = 1; i < T0maxF - T0minF - 1; i++) {
+          if (cc[i - 1] < cc[i] && cc[i] > cc[i + 1] && (maxI === -1 || cc[i] > max)) { maxI = i; max = cc[i]; }
+        }
+        if (maxI < 0) start += T0f;
+        else {
+          const pp = T0minF + maxI;
+          const os = start;
+          start += pp;
+          const a0 = peakToPeak(buf, os, pp), a1 = peakToPeak(buf, start, pp);
+          // parabola through the correlation peak: refined position and value
+          quadFrom3pts(maxI - 1, cc[maxI - 1], maxI, cc[maxI], maxI + 1, cc[maxI + 1]);
+          if (quad.y > 0.5) {
+            const period = Math.fround(Math.abs(T0minF + quad.x) / fs);
+            sumT += period; nPer++;
+            if (lastT0 > 0) { sumJ += Math.abs(lastT0 - period); nLoc++; }
+            lastT0 = period;
+            sumA += (a0 + a1) / 2; sumAd += Math.abs(a0 - a1);
+          }
+        }
+        if (start < toRead0 - 1) lastPeriod = start;
+      }
+      lastMis = toRead0 - lastPeriod;
+      if (nPer > 0 && nLoc > 0) lastJ = Math.min(1, (sumJ / nLoc) / (sumT / nPer));
+      if (nPer > 0) lastS = Math.min(1, sumA > 0 ? sumAd / sumA : 0);
+      jitter[t] = nPer > 0 && nLoc === 0 ? 0 : lastJ;
+      shimmer[t] = 20 * Math.log10(lastS + 1);
+    } else {
+      lastPeriod = toRead0; lastMis = 0;
+      lastT0 = 0; lastJ = 0; lastS = 0;
+    }
+    lastIdx += lastPeriod;
   }
   return { jitter, shimmer };
 }

@@ -4,7 +4,7 @@
  * Parity mode is the default: no denoising, no VAD (both options), so the features are openSMILE eGeMAPSv02's.
  * Browser-safe: bytes in, features out.
  */
-import { cleanseWav, cleanseSamples, type CleanseOptions, type RejectReason } from './cleanse.js';
+import { decodeWavChecked, cleanseSamples, type CleanseOptions, type RejectReason } from './cleanse.js';
 import { resample } from './resample.js';
 import { spectralSubtraction } from './denoise.js';
 import { trimSilence } from './vad.js';
@@ -46,9 +46,9 @@ export function preprocess(samples: Float32Array, sampleRate: number, opts: Pipe
 
 /** WAV bytes → eGeMAPS features (or the reason the recording was rejected). */
 export function speechFeaturesFromWav(bytes: Uint8Array, opts: PipelineOptions = {}): SpeechFeatures {
-  const d = cleanseWav(bytes, opts);
+  const d = decodeWavChecked(bytes); // cleansed once, in preprocess
   if (!d.ok) return d;
-  return speechFeaturesFromSamples(d.value.samples, d.value.sampleRate, opts);
+  return speechFeaturesFromSamples(d.value.mono, d.value.sampleRate, opts);
 }
 
 export function speechFeaturesFromSamples(samples: Float32Array, sampleRate: number, opts: PipelineOptions = {}): SpeechFeatures {

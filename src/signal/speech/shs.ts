@@ -18,6 +18,8 @@
  *    merge or after 40 frames, the rest by the cheapest path at the end.
  */
 
+import { quad, quadFrom3pts } from './spectrum.js';
+
 const N_CAND = 6;
 const N_STATES = N_CAND + 1; // + unvoiced
 const UV = N_CAND;
@@ -31,7 +33,7 @@ const W_LOCAL = 2, W_TVV = 10, W_TVVD = 10, W_TVUV = 10, W_THR = 4, W_RANGE = 1;
 export class ShsSetup {
   nMag: number; xo: Float64Array; sigma: Float64Array; diff1: Float64Array; diff2: Float64Array;
   k: Int32Array; ca: Float64Array; cc: Float64Array; cd: Float64Array; audw: Float64Array;
-  fmint: number; fstept: number; ppo: number; shifts: Int32Array;
+  fmint: number; fstept: number; ppo: number; shifts: Int32Array; comp: Float64Array;
   y: Float64Array; y2: Float64Array; u: Float64Array; spec: Float64Array; ss: Float64Array;
   /** The spline's data-independent recursion: p[i], y2 coefficients, 1/diff1, 1/diff2. */
   pp: Float64Array; y2c: Float64Array; id1: Float64Array; id2: Float64Array;
@@ -73,6 +75,8 @@ export class ShsSetup {
     const s = this.ppo * Math.log2(65 / 50) - 1;
     this.audw = Float64Array.from({ length: n }, (_, i) => 0.5 + Math.atan(3 * (i + 1 - s) / this.ppo) / Math.PI);
     this.shifts = Int32Array.from({ length: N_HARM + 1 }, (_, h) => (h >= 2 ? Math.floor(this.ppo * Math.log2(h)) : 0));
+    this.comp = new Float64Array(N_HARM + 1);
+    for (let h = 2, c = COMPRESSION; h <= N_HARM; h++, c *= COMPRESSION) this.comp[h] = c;
     this.y = new Float64Array(n); this.y2 = new Float64Array(n); this.u = new Float64Array(n);
     this.spec = new Float64Array(n); this.ss = new Float64Array(n);
   }
@@ -87,10 +91,11 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   for (let i = 0; i < n; i++) a[i] = mag[i];
   // peak enhancement: between consecutive local maxima, keep ±2 bins around each
   let nMax = 0;
-  const isMax = (i: number) => (i === 0 ? a[0] > a[1] : i === n - 1 ? a[n - 1] > a[n - 2] : a[i] > a[i - 1] && a[i] >= a[i + 1]);
   // maxima are found on the unmodified spectrum: collect first
   const pos = S.u; // scratch (Int-valued)
-  for (let i = 0; i < n; i++) if (isMax(i)) pos[nMax++] = i;
+  if (a[0] > a[1]) pos[nMax++] = 0;
+  for (let i = 1; i < n - 1; i++) if (a[i] > a[i - 1] && a[i] >= a[i + 1]) pos[nMax++] = i;
+  if (a[n - 1] > a[n - 2]) pos[nMax++] = n - 1;
   if (nMax === 1) { for (let j = 3; j < n; j++) a[j] = 0; } // openSMILE's single-maximum branch
   else for (let m = 1; m < nMax; m++) for (let j = pos[m - 1] + 3; j <= pos[m] - 3; j++) a[j] = 0;
   // [¼ ½ ¼] smoothing (the last bin unchanged)
@@ -101,20 +106,23 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   // (the y2 recursion does not depend on the data: precomputed in ShsSetup; ut with reciprocals,
   // which can differ from openSMILE's divisions in the last bit only)
   const sig = S.sigma, pp = S.pp, y2c = S.y2c, id1 = S.id1, id2 = S.id2;
-  y2[0] = 0; u[0] = 0;
+  u[0] = 0;
+  let uPrev = 0, aPrev = a[0], aCur = a[1];
   for (let i = 1; i < n - 1; i++) {
-    y2[i] = y2c[i];
-    const ut = (a[i + 1] - a[i]) * id1[i] - (a[i] - a[i - 1]) * id2[i];
-    u[i] = pp[i] * (6 * ut - sig[i] * u[i - 1]);
+    const aNext = a[i + 1];
+    const ut = (aNext - aCur) * id1[i] - (aCur - aPrev) * id2[i];
+    uPrev = pp[i] * (6 * ut - sig[i] * uPrev);
+    u[i] = uPrev;
+    aPrev = aCur; aCur = aNext;
   }
   y2[n - 1] = 0;
-  for (let j = n - 2; j >= 0; j--) y2[j] = y2[j] * y2[j + 1] + u[j];
-  const sp = S.spec;
+  let yNext = 0;
+  for (let j = n - 2; j >= 0; j--) { yNext = (j > 0 ? y2c[j] : 0) * yNext + u[j]; y2[j] = yNext; }
+  const sp = S.spec, kk = S.k, cca = S.ca, ccc = S.cc, ccd = S.cd, audw = S.audw;
   for (let i = 0; i < n; i++) {
-    const k = S.k[i]; const ca = S.ca[i];
-    let v = ca * a[k] + (1 - ca) * a[k + 1] + S.cc[i] * y2[k] + S.cd[i] * y2[k + 1];
-    v = v > 0 ? v * S.audw[i] : 0;
-    sp[i] = v;
+    const k = kk[i]; const ca = cca[i];
+    const v = ca * a[k] + (1 - ca) * a[k + 1] + ccc[i] * y2[k] + ccd[i] * y2[k + 1];
+    sp[i] = v > 0 ? v * audw[i] : 0;
   }
   // subharmonic summation
   const ss = S.ss;
@@ -129,25 +137,28 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   for (let j = 0; j < n; j++) { ss[j] /= N_HARM; if (ss[j] < 0) ss[j] = 0; mean += ss[j]; }
   mean /= n;
   // the 6 highest local maxima, greedy insertion
-  const cIdx = [0, 0, 0, 0, 0, 0], cScore = [0, 0, 0, 0, 0, 0];
+  const cIdx = C_IDX, cScore = C_SCORE, f = C_F, v = C_V, s = C_S;
+  cIdx.fill(0); cScore.fill(0);
   let nC = 0;
   for (let i = 1; i < n - 1; i++) {
-    if (!(ss[i - 1] < ss[i] && ss[i] > ss[i + 1])) continue;
+    const si = ss[i];
+    if (!(ss[i - 1] < si && si > ss[i + 1])) continue;
     for (let j = 0; j < N_CAND; j++) {
-      if (cScore[j] === 0 || cScore[j] < ss[i]) {
+      if (cScore[j] === 0 || cScore[j] < si) {
         for (let jj = N_CAND - 1; jj > j; jj--) { cScore[jj] = cScore[jj - 1]; cIdx[jj] = cIdx[jj - 1]; }
-        cIdx[j] = i; cScore[j] = ss[i];
+        cIdx[j] = i; cScore[j] = si;
         if (nC < N_CAND) nC++;
         break;
       }
     }
   }
-  const f = [0, 0, 0, 0, 0, 0], v = [0, 0, 0, 0, 0, 0], s = [0, 0, 0, 0, 0, 0];
+  f.fill(0); v.fill(0); s.fill(0);
   for (let c = 0; c < nC; c++) {
     const j = cIdx[c];
     const x1 = j * S.fstept + S.fmint, x0 = x1 - S.fstept, x2 = x1 + S.fstept;
-    const [fx, score] = parabola(x0, ss[j - 1], x1, ss[j], x2, ss[j + 1]);
-    f[c] = Math.pow(2, fx); s[c] = score;
+    quadFrom3pts(x0, ss[j - 1], x1, ss[j], x2, ss[j + 1]);
+    const score = quad.y;
+    f[c] = Math.pow(2, quad.x); s[c] = score;
     v[c] = score > 0 && score > mean ? 1 - mean / score : 0;
   }
   // drop out-of-range candidates (order kept), then the best score first
@@ -158,24 +169,15 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   for (let c = w; c < N_CAND; c++) { f[c] = 0; v[c] = 0; s[c] = 0; }
   let best = 0;
   for (let c = 1; c < N_CAND; c++) if (s[c] > s[best]) best = c;
-  if (best > 0) { [f[0], f[best]] = [f[best], f[0]]; [v[0], v[best]] = [v[best], v[0]]; }
+  if (best > 0) {
+    let u = f[0]; f[0] = f[best]; f[best] = u;
+    u = v[0]; v[0] = v[best]; v[best] = u;
+  }
   for (let c = 0; c < N_CAND; c++) { out[2 * c] = f[c]; out[2 * c + 1] = v[c]; }
 }
-
-/** Vertex of the parabola through three points (openSMILE smileMath_quadFrom3pts). */
-function parabola(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): [number, number] {
-  const den = x1 * x1 * x2 + x2 * x2 * x3 + x3 * x3 * x1 - x3 * x3 * x2 - x2 * x2 * x1 - x1 * x1 * x3;
-  if (den !== 0) {
-    const a = (y1 * x2 + y2 * x3 + y3 * x1 - y3 * x2 - y2 * x1 - y1 * x3) / den;
-    const b = (x1 * x1 * y2 + x2 * x2 * y3 + x3 * x3 * y1 - x3 * x3 * y2 - x2 * x2 * y1 - x1 * x1 * y3) / den;
-    const c = (x1 * x1 * x2 * y3 + x2 * x2 * x3 * y1 + x3 * x3 * x1 * y2 - x3 * x3 * x2 * y1 - x2 * x2 * x1 * y3 - x1 * x1 * x3 * y2) / den;
-    if (a !== 0) { const x = -b / (2 * a); return [x, c - a * x * x]; }
-  }
-  if (y1 > y2 && y1 > y3) return [x1, y1];
-  if (y2 > y1 && y2 > y3) return [x2, y2];
-  if (y3 > y1 && y3 > y2) return [x3, y3];
-  return [x1, y1];
-}
+// per-frame scratch of shsCandidates (no allocation per frame)
+const C_IDX = new Int32Array(N_CAND), C_SCORE = new Float64Array(N_CAND);
+const C_F = new Float64Array(N_CAND), C_V = new Float64Array(N_CAND), C_S = new Float64Array(N_CAND);
 
 function rangeWeight(f: number): number {
   if (f > 0 && f < 100) return 1 - f / 100;
@@ -187,11 +189,13 @@ function rangeWeight(f: number): number {
 
 /**
  * The smoother over frames of candidates `cand` (T × 12: f0, voicing for 6 candidates):
- * F0 per frame in Hz (0 = unvoiced).
+ * F0 per frame in Hz (0 = unvoiced), and `decided`, the number of frames its buffer had let out
+ * before the end of the input (the rest leave at the flush; openSMILE's voice-quality and voiced /
+ * unvoiced spectral functionals see only the first `decided` frames, see egemaps.ts).
  */
-export function viterbiSmooth(cand: Float64Array, T: number): Float64Array {
+export function viterbiSmooth(cand: Float64Array, T: number): { f0: Float64Array; decided: number } {
   const f0 = new Float64Array(T);
-  if (T === 0) return f0;
+  if (T === 0) return { f0, decided: 0 };
   const F = 2 * N_CAND;
   let lastChange = 1;
   const local = (i: number, o: number): number => {
@@ -253,8 +257,9 @@ export function viterbiSmooth(cand: Float64Array, T: number): Float64Array {
       }
     }
   }
+  const decided = conv + 1;
   let m = 0; for (let i = 1; i < N_STATES; i++) if (cost[i] < cost[m]) m = i;
   for (let n = conv + 1; n < T; n++) best[n] = paths[m * BUFLEN + (n % BUFLEN)];
   for (let t = 0; t < T; t++) { const s = best[t]; f0[t] = s < UV ? cand[t * F + 2 * s] : 0; }
-  return f0;
+  return { f0, decided };
 }

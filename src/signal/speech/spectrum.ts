@@ -81,3 +81,17 @@ export function windowedFrame(x: Float32Array, center: number, len: number, win:
   }
   return dst;
 }
+
+/** The vertex of the parabola through three points (openSMILE's smileMath_quadFrom3pts), written into `quad`. */
+export const quad = { x: 0, y: 0 };
+export function quadFrom3pts(x1: number, y1: number, x2: number, y2: number, x3: number, y3: number): void {
+  const den = x1 * x1 * x2 + x2 * x2 * x3 + x3 * x3 * x1 - x3 * x3 * x2 - x2 * x2 * x1 - x1 * x1 * x3;
+  if (den !== 0) {
+    const a = (y1 * x2 + y2 * x3 + y3 * x1 - y3 * x2 - y2 * x1 - y1 * x3) / den;
+    const b = (x1 * x1 * y2 + x2 * x2 * y3 + x3 * x3 * y1 - x3 * x3 * y2 - x2 * x2 * y1 - x1 * x1 * y3) / den;
+    const c = (x1 * x1 * x2 * y3 + x2 * x2 * x3 * y1 + x3 * x3 * x1 * y2 - x3 * x3 * x2 * y1 - x2 * x2 * x1 * y3 - x1 * x1 * x3 * y2) / den;
+    if (a !== 0) { quad.x = -b / (2 * a); quad.y = c - a * quad.x * quad.x; return; }
+  }
+  // no parabola: the highest of the three (the first when none is)
+  if (y1 > y2 && y1 > y3) { quad.x = x1; quad.y = y1; } else if (y2 > y1 && y2 > y3) { quad.x = x2; quad.y = y2; } else if (y3 > y1 && y3 > y2) { quad.x = x3; quad.y = y3; } else { quad.x = x1; quad.y = y1; }
+}
