@@ -85,6 +85,10 @@ export const StudyConfigSchema = z.object({
   speech: z.object({ kind: z.enum(['audio', 'features', 'none']).default('audio') }).strict().default({ kind: 'audio' }),
   timezone: TimeZoneSchema.default('UTC'),
   schedule: ScheduleSchema.optional(),
+  /** Study information the participant app shows before the first report (plain text; blank lines separate paragraphs). */
+  information: z.string().max(STUDY_LIMITS.descriptionLength).optional(),
+  /** Consent statement the participant accepts once before the first report; the server records when (and refuses reports before). */
+  consent: z.string().max(STUDY_LIMITS.descriptionLength).optional(),
   description: z.string().max(STUDY_LIMITS.descriptionLength).optional(),
 }).strict();
 /** Parsed study.json with defaults filled in (strict: an unknown key is an error, not dropped). */

@@ -73,7 +73,7 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     const addr = server.app.server.address() as { port: number };
     base = `http://127.0.0.1:${addr.port}`;
     researcher = (await (await fetch(base + '/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()).token;
-    studyId = (await api('POST', '/studies', { config: { name: 'Web study', timezone: 'UTC' } })).id;
+    studyId = (await api('POST', '/studies', { config: { name: 'Web study', timezone: 'UTC', information: 'We ask how you feel three times a day for two weeks.\n\nYou may stop at any time.', consent: 'I agree that my answers and recordings are stored for this study.' } })).id;
     expect(studyId).toBeTruthy();
     expect((await api('PUT', `/studies/${studyId}/model`, { model: 'builtin:baseline' })).model).toBe('builtin:baseline');
     const { chromium } = await import('playwright-core');
@@ -91,7 +91,7 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
   });
 
   it('enrols, answers with a recording, queues offline, uploads when back, and the dashboard shows the report and prediction', async () => {
-    const invite = await api('POST', `/studies/${studyId}/participants`, { participantId: 'P01' });
+    const invite = await api('POST', `/studies/${studyId}/participants`, { participantId: 'P01', displayName: 'Alex' });
     const phone: BrowserContext = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, hasTouch: true, isMobile: true });
     await phone.grantPermissions(['microphone', 'notifications'], { origin: base });
     let page = await phone.newPage(); watch(page);
@@ -104,7 +104,18 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     expect(page.url()).not.toContain(invite.enrolCode);
     await shot(page, 'app-enrol-phone');
     await page.getByRole('button', { name: 'Join' }).click();
-    await page.getByRole('heading', { name: 'Hello P01' }).waitFor();
+    // The study information and consent, once, before the first report (recorded on the server).
+    await page.getByRole('heading', { name: 'About this study' }).waitFor();
+    expect(await page.textContent('main')).toContain('You may stop at any time.');
+    expect(await unnamedControls(page)).toEqual([]);
+    await shot(page, 'app-consent-phone');
+    await page.getByRole('button', { name: 'Agree and continue' }).click();
+    expect(await page.isVisible('#consent-form')).toBe(true); // the box is not ticked yet
+    await page.getByLabel(/I agree to take part/).check();
+    await page.getByRole('button', { name: 'Agree and continue' }).click();
+    // Greeted by the name the researcher gave, never by the internal id.
+    await page.getByRole('heading', { name: 'Hello Alex' }).waitFor();
+    expect((await api('GET', `/studies/${studyId}/participants`))[0].consentedAt).toMatch(/^\d{4}-/);
     await page.evaluate(() => navigator.serviceWorker.ready);
     // Notification permission is granted: the app tries to subscribe for reminders. Headless
     // Chromium has no push service, so it says reminders are not available (the server side of
@@ -159,7 +170,7 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     await sw()!.evaluate(async () => { const [n] = await (self as any).registration.getNotifications(); n.close(); await (self as any).moodlensOpenPrompt(n.data); });
 
     // One prompt: speech task (record, stop, play back is offered), then the sliders.
-    const answer = async (name: string, fromReminder = false): Promise<string[]> => {
+    const answer = async (name: string, fromReminder = false, skipLast = false): Promise<string[]> => {
       if (!fromReminder) await page.getByRole('button', { name: 'Answer now' }).click();
       await expect.poll(() => page.textContent('#sentence')).toMatch(/^The current date and time are .+\d{4}/);
       await page.getByRole('button', { name: 'Record' }).click();
@@ -174,10 +185,19 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       const sliders = page.locator('input[type=range]');
       await expect.poll(() => sliders.count()).toBe(9);
       const order = await sliders.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).dataset.item!));
-      // No preset thumb: every slider starts untouched (thumb hidden, "not answered").
+      // No preset thumb: every slider starts untouched (thumb hidden, a neutral track with no fill, no value shown, "not answered").
       expect(await sliders.evaluateAll((els) => els.every((e) => e.classList.contains('untouched') && e.getAttribute('aria-valuetext') === 'not answered'))).toBe(true);
+      expect(await page.locator('output.value').allTextContents()).toEqual(Array(9).fill(''));
+      await shot(page, `app-items-untouched-${name}-phone`);
       for (let k = 0; k < 9; k++) { const box = (await sliders.nth(k).boundingBox())!; await sliders.nth(k).click({ position: { x: box.width * (0.1 + 0.08 * k), y: box.height / 2 } }); }
       expect(await sliders.evaluateAll((els) => els.some((e) => e.classList.contains('untouched')))).toBe(false);
+      expect(await sliders.first().evaluate((e) => (e as HTMLElement).style.getPropertyValue('--fill'))).toMatch(/%$/); // the track fills up to the thumb once answered
+      // "Skip" undoes an answer: the last item goes back to not answered.
+      if (skipLast) {
+        await page.getByRole('button', { name: /^Skip / }).last().click();
+        expect(await sliders.last().getAttribute('aria-valuetext')).toBe('not answered');
+        expect(await page.locator('output.value').last().textContent()).toBe('');
+      }
       expect(await unnamedControls(page)).toEqual([]);
       await shot(page, `app-items-${name}-phone`);
       await page.getByRole('button', { name: 'Save answers' }).click();
@@ -185,17 +205,18 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       return order;
     };
 
-    const order1 = await answer('online', true);
+    const order1 = await answer('online', true, true);
     await page.getByText('Everything is uploaded.').waitFor({ timeout: 15_000 });
     let reports = await api('GET', `/studies/${studyId}/participants/P01/reports`);
     expect(reports).toHaveLength(1);
     expect(reports[0].itemOrder).toEqual(order1);
     expect(reports[0].trigger).toBe('scheduled'); // opened from the reminder: it answers that prompt
     expect(reports[0].promptTime).toBe(promptTime);
-    expect(Object.keys(reports[0].answers).sort()).toEqual([...order1].sort());
+    // The skipped item is not answered (absent), never stored as the middle of the scale.
+    expect(Object.keys(reports[0].answers).sort()).toEqual(order1.slice(0, 8).sort());
     // Answers grow with the click position along each slider (order shown = order clicked).
-    const vals = order1.map((id) => reports[0].answers[id]);
-    for (let k = 1; k < 9; k++) expect(vals[k]).toBeGreaterThan(vals[k - 1]);
+    const vals = order1.slice(0, 8).map((id) => reports[0].answers[id]);
+    for (let k = 1; k < 8; k++) expect(vals[k]).toBeGreaterThan(vals[k - 1]);
     const wavs = (dir: string): string[] => existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.wav')) : [];
     expect(wavs(join(dataDir, 'speech'))).toHaveLength(1);
 
@@ -210,7 +231,7 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     await page.close();
     page = await phone.newPage(); watch(page);
     await page.goto(`${base}/app/`); // served by the service worker's cache while offline
-    await page.getByRole('heading', { name: 'Hello P01' }).waitFor();
+    await page.getByRole('heading', { name: 'Hello Alex' }).waitFor();
     await phone.setOffline(false);
     await page.evaluate(() => dispatchEvent(new Event('online')));
     await page.getByText('Everything is uploaded.').waitFor({ timeout: 20_000 });
@@ -304,6 +325,10 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     const page = await phone.newPage(); watch(page); page.setDefaultTimeout(15_000);
     await page.goto(`${base}/enrol?code=${invite.enrolCode}`); // an old-style link still works (redirected into the fragment)
     await page.getByRole('button', { name: 'Join' }).click();
+    // A study without texts still shows what the app is for, once; no name given: just "Hello".
+    await page.getByLabel('I have read the information.').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Hello', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Answer now' }).waitFor();
     // The link a reminder opens when no app window is open (/app/?prompt=<time>) goes straight
     // to that prompt.

@@ -123,6 +123,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   'GET /me': PARTICIPANT,
   'DELETE /me': PARTICIPANT,
   'GET /me/next': PARTICIPANT,
+  'POST /me/consent': PARTICIPANT,
   'GET /me/schedule': PARTICIPANT,
   'POST /me/reports': PARTICIPANT,
   'GET /me/reports': PARTICIPANT,

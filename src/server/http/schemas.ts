@@ -108,12 +108,20 @@ export const CreateParticipantBody = z.object({
   /** participant_id in the exported study folder; generated when absent. */
   participantId: Id.optional(),
   timezone: TimeZoneSchema.optional(),
+  /** The name the participant app greets them with (never exported; sealed at rest); without it the app says "Hello". */
+  displayName: z.string().trim().min(1).max(60).optional(),
   /** Extra participants.csv columns (sex, age, …). */
   covariates: z.record(z.string().max(STUDY_LIMITS.idLength).regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string().max(200), z.number()]))
     .refine((c) => Object.keys(c).length <= MAX_COVARIATES, { message: `at most ${MAX_COVARIATES} covariates` }).default({}),
 }).strict();
 
 export const EnrolBody = z.object({ code: z.string().min(4).max(40) }).strict();
+
+/** The participant accepts the study's consent text as shown (its sha256 from GET /me, so an edited text is not accepted unseen). */
+export const ConsentBody = z.object({
+  accepted: z.literal(true),
+  textSha256: z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 (hex) of the consent text GET /me returned'),
+}).strict();
 
 // ---------- ingest ----------
 

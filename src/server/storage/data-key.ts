@@ -40,6 +40,7 @@ export const defaultKeyFile = (dataDir: string) => join(dataDir, 'keys', 'data.k
 /** The sealed columns: [table, key column, sealed column]; context = "table.column:<key>". */
 export const SEALED_COLUMNS = [
   ['participants', 'id', 'covariates'],
+  ['participants', 'id', 'display_name'],
   ['web_speech_failures', 'report_id', 'detail'],
   ['web_push_keys', 'id', 'private_key'],
   ['web_push_subscriptions', 'endpoint', 'p256dh'],

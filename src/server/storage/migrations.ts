@@ -279,6 +279,16 @@ function migrations(kind: DbKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0050_first_hour_consent': {
+      // The participant app's consent screen and greeting (docs/web.md): when the participant
+      // accepted the study's consent text (and its sha256, so an edited text is told apart), and
+      // the name the app greets them with (sealed at rest like the covariates).
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('participants').addColumn('consented_ms', big).execute();
+        await db.schema.alterTable('participants').addColumn('consent_sha256', 'text').execute();
+        await db.schema.alterTable('participants').addColumn('display_name', 'text').execute();
+      },
+    },
   };
 }
 

@@ -73,6 +73,11 @@ export interface ParticipantsTable {
   seed: number;
   created_ms: number;
   enrolled_ms: number | null;
+  /** When the participant accepted the study's consent text, and that text's sha256; since 0050. */
+  consented_ms?: number | null;
+  consent_sha256?: string | null;
+  /** The name the app greets the participant with (sealed at rest), or null: "Hello"; since 0050. */
+  display_name?: string | null;
 }
 
 export interface ReportsTable {

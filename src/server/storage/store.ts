@@ -347,7 +347,8 @@ export class Store {
 
   async createParticipant(p: Omit<Participant, 'id' | 'created_ms' | 'enrolled_ms' | 'token_hash' | 'status'>, actor: AuditEntry): Promise<Participant> {
     const row: Participant = { ...p, id: newId('p_'), status: 'invited', token_hash: null, created_ms: Date.now(), enrolled_ms: null };
-    const sealed = { ...row, covariates: this.keys.sealValue(row.covariates, columnContext('participants', 'covariates', row.id)) };
+    const sealed = { ...row, covariates: this.keys.sealValue(row.covariates, columnContext('participants', 'covariates', row.id)),
+      display_name: row.display_name ? this.keys.sealValue(row.display_name, columnContext('participants', 'display_name', row.id)) : null };
     await this.write(async (trx) => {
       await trx.insertInto('participants').values(sealed).execute();
       await trx.insertInto('audit').values(this.auditRow({ ...actor, participant_id: row.id })).execute();
@@ -374,7 +375,19 @@ export class Store {
 
   /** A participant row with its covariates opened (sealed at rest; plaintext from an older version is read as it is). */
   private opened(p: Participant | undefined): Participant | undefined {
-    return p && { ...p, covariates: this.keys.openValue(p.covariates, columnContext('participants', 'covariates', p.id)) };
+    return p && { ...p, covariates: this.keys.openValue(p.covariates, columnContext('participants', 'covariates', p.id)),
+      display_name: p.display_name ? this.keys.openValue(p.display_name, columnContext('participants', 'display_name', p.id)) : null };
+  }
+
+  /** The participant accepted the study's consent text (its sha256) now: recorded and audited, once (a repeat keeps the first time). */
+  recordConsent(p: Participant, textSha256: string, now: number): Promise<number> {
+    return this.writeForParticipant(p.id, async (trx) => {
+      const had = await trx.selectFrom('participants').select(['consented_ms', 'consent_sha256']).where('id', '=', p.id).executeTakeFirstOrThrow();
+      if (had.consented_ms != null && had.consent_sha256 === textSha256) return Number(had.consented_ms);
+      await trx.updateTable('participants').set({ consented_ms: now, consent_sha256: textSha256 }).where('id', '=', p.id).execute();
+      await trx.insertInto('audit').values(this.auditRow({ actor_kind: 'participant', actor_id: p.id, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'consent', detail: `sha256 ${textSha256}` }, now)).execute();
+      return now;
+    });
   }
 
   /**
@@ -749,7 +762,7 @@ export class Store {
       const pushSubscriptions = n(await web.deleteFrom('web_push_subscriptions').where('participant_id', '=', pid).execute());
       const reminders = n(await web.deleteFrom('web_push_sent').where('participant_id', '=', pid).execute());
       const speechFailures = n(await web.deleteFrom('web_speech_failures').where('participant_id', '=', pid).execute());
-      await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}' })
+      await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}', display_name: null })
         .where('id', '=', pid).execute();
       const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, pushSubscriptions, reminders, speechFailures, files };
       await trx.insertInto('audit').values(this.auditRow({ ...actor, action: 'delete', resource: 'participant', detail: JSON.stringify({ ...summary, files: files.length }) })).execute();

@@ -10,8 +10,10 @@ import { SpeechRecorder, type Recording } from './recorder.js';
 import { extractEgemaps } from '../../signal/speech/egemaps.js';
 import { secureShuffle } from '../../util/shuffle.js';
 
-interface Item { id: string; label: string; min: number; max: number }
-interface Next { prompt: { time: string; trigger: string; day: number; slot: number } | null; studyOver: boolean; wakeAndBed: boolean; timezone: string; items: Item[]; speech: 'audio' | 'features' | 'none' }
+interface Item { id: string; label?: string; min: number; max: number }
+/** The study's information and consent texts, when this participant accepted them, and the name to greet them with (GET /me/next). */
+interface Intro { displayName: string | null; information: string | null; consent: string | null; textSha256: string; consentedAt: string | null }
+interface Next extends Intro { prompt: { time: string; trigger: string; day: number; slot: number } | null; studyOver: boolean; wakeAndBed: boolean; timezone: string; items: Item[]; speech: 'audio' | 'features' | 'none' }
 
 const view = document.getElementById('view')!;
 const net = document.getElementById('net')!;
@@ -132,11 +134,43 @@ async function loadNext(): Promise<Next | null> {
   return JSON.parse(localStorage.getItem('moodlens.next') ?? 'null');
 }
 
+/** Plain text as paragraphs (a blank line separates two). */
+const paragraphs = (text: string) => text.split(/\n\s*\n/).map((t) => `<p>${esc(t.trim()).replace(/\n/g, '<br>')}</p>`).join('');
+
+/**
+ * The study information and consent, accepted once before the first report: the server records
+ * when (POST /me/consent) and refuses reports before it when the study has a consent text.
+ */
+function consentView(next: Next, msg = ''): void {
+  h(`<h2 tabindex="-1">About this study</h2>
+  <p class="status">Study: ${esc(device!.study)}</p>
+  <section class="card" aria-labelledby="h-info"><h3 id="h-info">Study information</h3>
+    ${next.information ? paragraphs(next.information) : '<p>Your researcher will tell you what this study is about. Your answers and recordings go to the research team only.</p>'}</section>
+  ${next.consent ? `<section class="card" aria-labelledby="h-consent"><h3 id="h-consent">Consent</h3>${paragraphs(next.consent)}</section>` : ''}
+  <form id="consent-form" class="stack">
+    <label class="check"><input type="checkbox" id="agree" required> ${next.consent ? 'I have read the information and I agree to take part.' : 'I have read the information.'}</label>
+    <button type="submit">${next.consent ? 'Agree and continue' : 'Continue'}</button>
+    <p class="error" role="alert">${esc(msg)}</p>
+  </form>`);
+  document.getElementById('consent-form')!.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api('/me/consent', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accepted: true, textSha256: next.textSha256 }) });
+      const j = await r.json();
+      if (!r.ok) return consentView(next, j.message ?? `not recorded (${r.status})`);
+      localStorage.setItem('moodlens.next', JSON.stringify({ ...next, consentedAt: j.consentedAt }));
+      await homeView();
+    } catch { consentView(next, 'No connection: accepting needs the network once.'); }
+  });
+}
+
 async function homeView(): Promise<void> {
   const next = await loadNext();
+  if (next && !next.consentedAt) return consentView(next);
   const when = next?.prompt ? new Date(next.prompt.time).toLocaleString([], { weekday: 'long', hour: '2-digit', minute: '2-digit' }) : null;
   const notify = 'Notification' in window && Notification.permission === 'default';
-  h(`<h2 tabindex="-1">Hello ${esc(device!.participantId)}</h2>
+  // The participant's own name when the researcher gave one, else just "Hello": never the internal id.
+  h(`<h2 tabindex="-1">Hello${next?.displayName ? ` ${esc(next.displayName)}` : ''}</h2>
   <p class="status">Study: ${esc(device!.study)}</p>
   <div class="card"><p>${next?.studyOver ? 'The study is over — thank you!' : when ? `Next check-in: <strong>${esc(when)}</strong>` : 'No check-in scheduled.'}</p>
   <button id="answer" ${next ? '' : 'disabled'}>Answer now</button></div>
@@ -154,6 +188,7 @@ async function homeView(): Promise<void> {
 
 // ---------- a prompt: speech task, then the items ----------
 async function promptView(next: Next, trigger: string, reminded?: string): Promise<void> {
+  if (!next.consentedAt) return consentView(next);
   const started = new Date();
   // A reminder names the prompt it is for; otherwise the cached next prompt, once it is due.
   const due = reminded && Date.parse(reminded) <= Date.now() + 60_000 ? reminded : next.prompt && Date.parse(next.prompt.time) <= Date.now() ? next.prompt.time : undefined;
@@ -218,12 +253,19 @@ function speechStep(now: Date, privacy: boolean): Promise<{ rec: Recording | nul
   });
 }
 
+/**
+ * The items as sliders that show no value until touched: a neutral track with no thumb and an
+ * empty value, so nothing anchors the answer; the first touch sets the value where it lands.
+ * "Skip" (or leaving a slider untouched) sends the item as not answered: it is left out of
+ * `answers`, never stored as the middle of the scale.
+ */
 function itemsStep(items: Item[], done: (answers: Record<string, number>, order: string[]) => Promise<void>): void {
   h(`<h2 tabindex="-1">Right now, how much do you feel…</h2>
-  <p class="status">Touch each line where it fits. Leave a line untouched to skip it.</p>
+  <p class="status">Touch each line where it fits. Skip a question, or leave it untouched, if you do not want to answer it.</p>
   <form id="items">${items.map((it, k) => `
     <div class="item">
-      <label for="i-${k}">${esc(it.label)} <span class="value" id="v-${k}" aria-hidden="true">–</span></label>
+      <div class="item-head"><label for="i-${k}">${esc(it.label ?? it.id)}</label> <output class="value" id="v-${k}" for="i-${k}"></output>
+        <button type="button" class="link" id="s-${k}" aria-label="Skip ${esc(it.label ?? it.id)}">Skip</button></div>
       <input type="range" id="i-${k}" data-item="${esc(it.id)}" min="${it.min}" max="${it.max}" step="1" class="untouched" aria-valuetext="not answered">
       <div class="ends" aria-hidden="true"><span>not at all</span><span>very much</span></div>
     </div>`).join('')}
@@ -231,16 +273,22 @@ function itemsStep(items: Item[], done: (answers: Record<string, number>, order:
   </form>`);
   const answered = new Set<string>();
   view.querySelectorAll<HTMLInputElement>('input[type=range]').forEach((el, k) => {
-    // The thumb is invisible until first touched; the first touch sets the value where it lands.
+    const value = document.getElementById(`v-${k}`)!, skip = document.getElementById(`s-${k}`) as HTMLButtonElement;
     const mark = () => {
       el.classList.remove('untouched'); answered.add(el.dataset.item!);
-      document.getElementById(`v-${k}`)!.textContent = el.value; el.setAttribute('aria-valuetext', el.value);
+      const frac = (Number(el.value) - Number(el.min)) / (Number(el.max) - Number(el.min));
+      el.style.setProperty('--fill', `${(100 * frac).toFixed(1)}%`); // the filled part of the track, once answered
+      value.textContent = el.value; el.setAttribute('aria-valuetext', el.value); skip.textContent = 'Skip';
     };
     el.addEventListener('input', mark);
     el.addEventListener('change', mark);
     // A touch that lands exactly on the hidden default (the middle) fires no input event: count it too.
     el.addEventListener('pointerup', mark);
     el.addEventListener('click', mark);
+    skip.addEventListener('click', () => {
+      el.classList.add('untouched'); answered.delete(el.dataset.item!); el.style.removeProperty('--fill');
+      value.textContent = ''; el.setAttribute('aria-valuetext', 'not answered'); skip.textContent = 'Skipped';
+    });
   });
   document.getElementById('items')!.addEventListener('submit', (ev) => {
     ev.preventDefault();

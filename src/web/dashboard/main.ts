@@ -183,10 +183,11 @@ async function studyView(studyId: string): Promise<void> {
   view.innerHTML = `<h2>${esc(study.name)}</h2>
   <div class="grid">
     <section class="card" aria-labelledby="h-parts"><h3 id="h-parts">Participants</h3>
-      <table><thead><tr><th scope="col">Participant</th><th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Answered / due</th></tr></thead><tbody>
-      ${perP.map(({ p, reps, rows }) => { const due = rows.reduce((s, r) => s + r.scheduled, 0), ans = rows.reduce((s, r) => s + r.answered, 0); return `<tr><td><a href="#" data-pid="${esc(p.participantId)}">${esc(p.participantId)}</a></td><td>${esc(p.status)}</td><td>${reps.length}</td><td>${reps.filter((r) => r.late).length}</td><td>${ans} / ${due}</td></tr>`; }).join('')}
+      <table><thead><tr><th scope="col">Participant</th><th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Answered / due</th><th scope="col">Consent</th></tr></thead><tbody>
+      ${perP.map(({ p, reps, rows }) => { const due = rows.reduce((s, r) => s + r.scheduled, 0), ans = rows.reduce((s, r) => s + r.answered, 0); return `<tr><td><a href="#" data-pid="${esc(p.participantId)}">${esc(p.participantId)}</a></td><td>${esc(p.status)}</td><td>${reps.length}</td><td>${reps.filter((r) => r.late).length}</td><td>${ans} / ${due}</td><td>${p.consentedAt ? esc(p.consentedAt.slice(0, 16).replace('T', ' ')) : '—'}</td></tr>`; }).join('')}
       </tbody></table>
-      ${can.work ? `<form id="invite" class="row" style="margin-top:10px"><label for="newpid" class="sr-only">New participant id</label><input id="newpid" type="text" placeholder="participant id (optional)" style="flex:1"><button type="submit">Invite</button></form>
+      ${can.work ? `<form id="invite" class="row" style="margin-top:10px"><label for="newpid" class="sr-only">New participant id</label><input id="newpid" type="text" placeholder="participant id (optional)" style="flex:1">
+        <label for="newname" class="sr-only">Name the app greets them with (optional, never exported)</label><input id="newname" type="text" placeholder="name in the app (optional)" title="The app greets the participant with it; never exported. Without it the app says Hello." style="flex:1"><button type="submit">Invite</button></form>
       <p id="invited" role="status"></p>` : ''}
     </section>
     <section class="card" aria-labelledby="h-comp"><h3 id="h-comp">Compliance (answered vs scheduled per day)</h3><div id="comp-chart" class="chart"></div></section>
@@ -233,8 +234,9 @@ async function studyView(studyId: string): Promise<void> {
   document.getElementById('invite')?.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const pid = (document.getElementById('newpid') as HTMLInputElement).value.trim();
+    const displayName = (document.getElementById('newname') as HTMLInputElement).value.trim();
     try {
-      const j = await api('POST', `/studies/${studyId}/participants`, pid ? { participantId: pid } : {});
+      const j = await api('POST', `/studies/${studyId}/participants`, { ...(pid ? { participantId: pid } : {}), ...(displayName ? { displayName } : {}) });
       document.getElementById('invited')!.innerHTML = `Code for ${esc(j.participantId)}: <strong id="enrol-code">${esc(j.enrolCode)}</strong> — link <a href="${esc(j.enrolUrl)}">${esc(j.enrolUrl)}</a>`;
     } catch (e) { document.getElementById('invited')!.textContent = (e as Error).message; }
   });

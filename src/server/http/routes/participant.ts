@@ -13,7 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { App, RouteDeps } from '../../server.js';
 import { z } from 'zod';
-import { ActivityBody, EnrolBody, ScheduleQuery, IsoTimeWithOffset, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
+import { ActivityBody, ConsentBody, EnrolBody, ScheduleQuery, IsoTimeWithOffset, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
 import { ActigraphyPipeline, AutoReader, createReader, CHANNELS, type Channel } from '../../../signal/actigraphy/index.js';
 import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
@@ -24,7 +24,7 @@ import { receiveAudio, commitAudio } from '../ingest/speech-upload.js';
 import { reportView } from './studies.js';
 import { withdrawParticipant } from '../../services/withdrawal.js';
 import type { StudyInfo } from '../context.js';
-import type { Report } from '../../storage/store.js';
+import type { Participant, Report } from '../../storage/store.js';
 import { activityRowChunks } from '../ingest/activity-body.js';
 import { ActivityParser, collectBody } from '../ingest/activity-parser.js';
 import type { ServerLimits } from '../limits.js';
@@ -56,6 +56,18 @@ export function checkReport(body: ReportInput, info: StudyInfo, serverMs: number
     if (timeMs - promptMs > lateMs) late = true;
   }
   return { timeMs, late };
+}
+
+/**
+ * What the app shows before the first report and how it greets: the study's information and
+ * consent texts (their sha256 is what the participant accepts), when this participant accepted
+ * them, and their display name (null: the app says "Hello" — never the internal id).
+ */
+export function introView(p: Participant, info: StudyInfo) {
+  const information = info.config.information ?? null, consent = info.config.consent ?? null;
+  const textSha256 = sha256(JSON.stringify([information ?? '', consent ?? '']));
+  const accepted = p.consented_ms != null && p.consent_sha256 === textSha256;
+  return { displayName: p.display_name ?? null, information, consent, textSha256, consentedAt: accepted ? new Date(Number(p.consented_ms)).toISOString() : null };
 }
 
 const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
@@ -94,13 +106,25 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token));
     if (!p) throw new HttpError(400, 'body.code: unknown, used or expired enrolment code', 'body.code');
     const info = await ctx.studyInfo(p.study_id);
-    return { token, participantId: p.label, study: { id: info.study.id, name: info.study.name }, timezone: p.timezone };
+    return { token, participantId: p.label, study: { id: info.study.id, name: info.study.name }, timezone: p.timezone, ...introView(p, info) };
   });
 
   app.get('/me', { schema: { tags, summary: 'This participant and their study\'s items' } }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
-    return { participantId: p.label, timezone: p.timezone, study: { id: info.study.id, name: info.study.name }, items: info.config.items, speech: info.config.speech.kind };
+    return { participantId: p.label, timezone: p.timezone, study: { id: info.study.id, name: info.study.name }, items: info.config.items, speech: info.config.speech.kind, ...introView(p, info) };
+  });
+
+  app.post('/me/consent', {
+    schema: { tags, summary: 'Accept the study information and consent text shown (once, before the first report; its time is recorded and audited)', body: ConsentBody },
+  }, async (req) => {
+    const p = await ctx.participant(req);
+    const info = await ctx.studyInfo(p.study_id);
+    const intro = introView(p, info);
+    if (req.body.textSha256 !== intro.textSha256) throw new HttpError(409, 'body.textSha256: the study\'s information or consent text has changed since it was shown; show it again (GET /me)', 'body.textSha256');
+    const ms = await store.recordConsent(p, intro.textSha256, ctx.now());
+    ctx.forgetParticipant(p.id); // the cached row still says "not consented"
+    return { consentedAt: new Date(ms).toISOString(), textSha256: intro.textSha256 };
   });
 
   app.get('/me/next', { schema: { tags, summary: 'When the next prompt is and what it asks (items in a fresh random order)' } }, async (req) => {
@@ -115,6 +139,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
       timezone: p.timezone,
       items: secureShuffle(info.config.items),
       speech: info.config.speech.kind,
+      ...introView(p, info),
     };
   });
 
@@ -136,6 +161,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     const p = await ctx.participant(req);
     ingest.take(p.id);
     const info = await ctx.studyInfo(p.study_id);
+    if (info.config.consent && !introView(p, info).consentedAt) throw new HttpError(409, 'this study needs the participant\'s consent before the first report (POST /me/consent)');
     const serverMs = ctx.now();
     const { timeMs, late } = checkReport(req.body, info, serverMs);
     const row: Report = {

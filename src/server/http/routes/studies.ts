@@ -35,6 +35,8 @@ export function participantView(p: Participant) {
     participantId: p.label, timezone: p.timezone, status: p.status,
     covariates: JSON.parse(p.covariates) as Record<string, string | number>,
     enrolledAt: p.enrolled_ms ? new Date(p.enrolled_ms).toISOString() : null,
+    displayName: p.display_name ?? null,
+    consentedAt: p.consented_ms ? new Date(Number(p.consented_ms)).toISOString() : null,
   };
 }
 
@@ -140,7 +142,7 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl,
     const seed = Number.parseInt(sha256(code + label).slice(0, 8), 16) >>> 1; // 31 bits: an SQL integer
     await store.createParticipant({
       study_id: info.study.id, label, timezone: req.body.timezone ?? info.config.timezone, covariates: JSON.stringify(req.body.covariates),
-      enrol_code_hash: sha256(normaliseEnrolCode(code)), enrol_expires_ms: expires, seed,
+      display_name: req.body.displayName ?? null, enrol_code_hash: sha256(normaliseEnrolCode(code)), enrol_expires_ms: expires, seed,
     }, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'participant', detail: `invited ${label}` });
     return reply.code(201).send({ participantId: label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString() });
   });
