@@ -8,12 +8,22 @@ import type { TopLevelSpec } from 'vega-lite';
 /** One reported answer or one prediction of an item at a time. */
 export interface TrajectoryPoint { time: string; item: string; value: number; lo?: number; hi?: number; source: 'reported' | 'predicted' }
 
+/** Colours of the trajectories' two sources, named in their legend. */
+export const TRAJECTORY_SOURCES = { reported: { label: 'reported', color: '#1a4f8b' }, predicted: { label: 'predicted (with interval)', color: '#b34700' } } as const;
+
 /**
  * Item trajectories, one small panel per item: reported answers as a line with points, the
- * model's predictions as points with their interval [lo, hi] as a band (SPEC §6 prediction
- * intervals: split-conformal half-widths around the point prediction).
+ * model's predictions as diamonds with their interval [lo, hi] as a bar (split-conformal
+ * half-widths around the point prediction); a legend above names the two. `width` is one
+ * panel's, `columns` the panels per row (a phone: 1).
  */
 export function trajectorySpec(points: TrajectoryPoint[], opts: { width?: number; columns?: number } = {}): TopLevelSpec {
+  const { reported, predicted } = TRAJECTORY_SOURCES;
+  const color = (source: string) => ({
+    datum: source, type: 'nominal',
+    scale: { domain: [reported.label, predicted.label], range: [reported.color, predicted.color] },
+    legend: { title: null, orient: 'top', direction: 'horizontal' },
+  });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: points },
@@ -24,14 +34,14 @@ export function trajectorySpec(points: TrajectoryPoint[], opts: { width?: number
       width: opts.width ?? 220, height: 120,
       layer: [
         { transform: [{ filter: "datum.source === 'predicted'" }],
-          mark: { type: 'errorbar', color: '#b34700', ticks: true },
-          encoding: { x: { field: 'time', type: 'temporal', title: null, axis: { format: '%d %b %H:%M', labelAngle: -30, tickCount: 4 } }, y: { field: 'lo', type: 'quantitative', title: '0–100', scale: { domain: [0, 100] } }, y2: { field: 'hi' } } },
+          mark: { type: 'errorbar', ticks: true },
+          encoding: { x: { field: 'time', type: 'temporal', title: null, axis: { format: '%d %b %H:%M', labelAngle: -30, tickCount: 4 } }, y: { field: 'lo', type: 'quantitative', title: '0–100', scale: { domain: [0, 100] } }, y2: { field: 'hi' }, color: color(predicted.label) } },
         { transform: [{ filter: "datum.source === 'reported'" }],
-          mark: { type: 'line', point: true, color: '#1a4f8b' },
-          encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'time', type: 'temporal', format: '%Y-%m-%d %H:%M' }, { field: 'value', type: 'quantitative' }] } },
+          mark: { type: 'line', point: true },
+          encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' }, color: color(reported.label), tooltip: [{ field: 'time', type: 'temporal', format: '%Y-%m-%d %H:%M' }, { field: 'value', type: 'quantitative' }] } },
         { transform: [{ filter: "datum.source === 'predicted'" }],
-          mark: { type: 'point', shape: 'diamond', filled: true, color: '#b34700', size: 50 },
-          encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'value', type: 'quantitative', title: 'predicted', format: '.1f' }, { field: 'lo', type: 'quantitative', format: '.1f' }, { field: 'hi', type: 'quantitative', format: '.1f' }] } },
+          mark: { type: 'point', shape: 'diamond', filled: true, size: 50 },
+          encoding: { x: { field: 'time', type: 'temporal' }, y: { field: 'value', type: 'quantitative' }, color: color(predicted.label), tooltip: [{ field: 'value', type: 'quantitative', title: 'predicted', format: '.1f' }, { field: 'lo', type: 'quantitative', format: '.1f' }, { field: 'hi', type: 'quantitative', format: '.1f' }] } },
       ],
     },
   } as TopLevelSpec;
@@ -79,7 +89,7 @@ export function complianceSpec(rows: ComplianceRow[], opts: { width?: number } =
  */
 export interface HeatCell { day: string; hour: number; value: number; [extra: string]: string | number | null }
 
-export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; width?: number; tooltip?: string[] } = {}): TopLevelSpec {
+export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; width?: number; tooltip?: string[]; legend?: 'right' | 'bottom' } = {}): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: opts.title,
@@ -87,9 +97,9 @@ export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; wi
     width: opts.width ?? 420, height: { step: 14 },
     mark: 'rect',
     encoding: {
-      x: { field: 'hour', type: 'ordinal', title: 'hour of day', scale: { domain: Array.from({ length: 24 }, (_, h) => h) } },
+      x: { field: 'hour', type: 'ordinal', title: 'hour of day', scale: { domain: Array.from({ length: 24 }, (_, h) => h) }, axis: { labelExpr: (opts.width ?? 420) < 300 ? 'datum.value % 3 === 0 ? datum.label : ""' : 'datum.label', labelAngle: 0 } },
       y: { field: 'day', type: 'ordinal', title: 'day' },
-      color: { field: 'value', type: 'quantitative', aggregate: 'sum', scale: { scheme: 'blues' }, title: opts.title ?? 'count', legend: { format: '~s' } },
+      color: { field: 'value', type: 'quantitative', aggregate: 'sum', scale: { scheme: 'blues' }, title: opts.title ?? 'count', legend: { format: '~s', orient: opts.legend ?? 'right' } },
       tooltip: [{ field: 'day' }, { field: 'hour' }, { field: 'value', aggregate: 'sum', title: opts.title ?? 'value', format: '.3~f' }, ...(opts.tooltip ?? []).map((f) => ({ field: f, aggregate: 'sum' as const, title: f }))],
     },
   } as TopLevelSpec;

@@ -5,11 +5,12 @@
  * microphone (an EmoDB file when ../shared/data is there, else a synthesised vowel), go offline,
  * answer again, close the app, reopen it offline (service worker), come back online and see the
  * queued answer upload; then log in to the dashboard and see the reports and the prediction.
- * Screenshots of each page at phone (390×844) and desktop (1280×800) size go to test-output/web/.
+ * Screenshots of each page at phone (390×844) and desktop (1280×800) size, each checked for
+ * horizontal overflow, go to $MOODLENS_SCREENSHOTS or a temp folder (screens.ts).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -17,15 +18,13 @@ import { buildServer, type Server } from '../../src/server/server.js';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { exportAndWait } from '../support/export.js';
 import { openFile } from '../../src/server/storage/sealed-files.js';
+import { DESKTOP, PHONE, screen, screenshotDir } from './screens.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.warn(`web tests: no chromium at ${CHROMIUM} — skipped (install it: apt-get install chromium, or run scripts/setup-services.sh)`);
-const OUT = resolve(process.cwd(), 'test-output', 'web');
 const EMODB = resolve(process.cwd(), '../shared/data/emodb/wav');
 const ADMIN = { email: 'admin@example.org', password: 'correct horse battery' };
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
 
 /** A WAV for the fake microphone: an EmoDB recording when present, else 3 s of a synthetic vowel. */
 function fakeMicWav(dir: string): string {
@@ -62,11 +61,10 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     page.on('console', (m) => { if (m.type() === 'error' && !expected.some((x) => m.text().includes(x))) consoleErrors.push(`${page.url()}: ${m.text()}`); });
     page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
   };
-  const shot = async (page: Page, name: string) => { await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true }); };
+  const shot = screen; // a screenshot, and no sideways scrolling
 
   beforeAll(async () => {
     execFileSync(process.execPath, ['scripts/build-web.mjs'], { env: { ...process.env, MOODLENS_QUIET: '1' } });
-    mkdirSync(OUT, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'moodlens-web-'));
     server = await buildServer({ db: `sqlite:${join(dataDir, 'web.db')}`, dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000 });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
@@ -270,8 +268,8 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       expect(await d.textContent('#evaluation')).toMatch(/On this server: 2 predicted reports of 1 participant/);
       expect(await unnamedControls(d)).toEqual([]);
       await shot(d, `dashboard-study-${size}`);
-      await d.locator('section[aria-labelledby=h-quality]').screenshot({ path: join(OUT, `dashboard-quality-${size}.png`) });
-      await d.locator('section[aria-labelledby=h-eval]').screenshot({ path: join(OUT, `dashboard-evaluation-${size}.png`) });
+      await d.locator('section[aria-labelledby=h-quality]').screenshot({ path: join(screenshotDir(), `dashboard-quality-${size}.png`) });
+      await d.locator('section[aria-labelledby=h-eval]').screenshot({ path: join(screenshotDir(), `dashboard-evaluation-${size}.png`) });
       if (size === 'desktop') {
         // Export from the dashboard: a background job whose progress is shown, then the archive
         // downloads (a tar holding the study folder).
@@ -310,8 +308,14 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       expect(aria).toContain('heading "Participant P01"');
       expect(aria).toContain('table');
       await shot(d, `dashboard-participant-${size}`);
-      await d.locator('#activity-chart').screenshot({ path: join(OUT, `dashboard-activity-${size}.png`) });
-      } catch (e) { await shot(d, `FAILED-dashboard-${size}`); console.error(consoleErrors); throw e; }
+      await d.locator('#activity-chart').screenshot({ path: join(screenshotDir(), `dashboard-activity-${size}.png`) });
+      await d.locator('#traj-chart').screenshot({ path: join(screenshotDir(), `dashboard-trajectories-${size}.png`) });
+      // The trajectories name reported vs predicted in a legend; they and the heat maps fit their card (no sideways scroll inside it either).
+      expect(await d.textContent('#traj-chart')).toContain('predicted (with interval)');
+      for (const id of ['traj-chart', 'activity-chart', 'heat-chart']) {
+        expect(await d.locator(`#${id}`).evaluate((el) => el.scrollWidth <= el.clientWidth + 1), `${id} fits its card at ${size} size`).toBe(true);
+      }
+      } catch (e) { await d.screenshot({ path: join(screenshotDir(), `FAILED-dashboard-${size}.png`), fullPage: true }); console.error(consoleErrors); throw e; }
       await ctx.close();
     }
     expect(consoleErrors.join('\n')).toBe('');
@@ -363,6 +367,30 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     expect(csv).toHaveLength(2); // header + the one report
     expect(csv[0]).toMatch(/F0semitone/);
     expect(existsSync(join(dataDir, 'speech', sid))).toBe(false); // no audio stored for this study
+    expect(consoleErrors.join('\n')).toBe('');
+  }, 60_000);
+
+  it('the app at desktop size: every page fits the window', async () => {
+    const invite = await api('POST', `/studies/${studyId}/participants`, { participantId: 'D01' });
+    const desk = await browser.newContext({ viewport: DESKTOP });
+    await desk.grantPermissions(['microphone'], { origin: base });
+    const page = await desk.newPage(); watch(page); page.setDefaultTimeout(15_000);
+    await page.goto(invite.enrolUrl);
+    await shot(page, 'app-enrol-desktop');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('heading', { name: 'About this study' }).waitFor();
+    await shot(page, 'app-consent-desktop');
+    await page.getByLabel(/I agree to take part/).check();
+    await page.getByRole('button', { name: 'Agree and continue' }).click();
+    await page.getByRole('heading', { name: 'Hello', exact: true }).waitFor();
+    await shot(page, 'app-home-desktop');
+    await page.getByRole('button', { name: 'Answer now' }).click();
+    await page.locator('#sentence').waitFor();
+    await shot(page, 'app-speech-desktop');
+    await page.getByRole('button', { name: 'Skip speech' }).click();
+    await page.locator('input[type=range]').first().waitFor();
+    await shot(page, 'app-items-desktop');
+    await desk.close();
     expect(consoleErrors.join('\n')).toBe('');
   }, 60_000);
 });

@@ -62,7 +62,8 @@ async function evaluationCard(el: HTMLElement, studyId: string, study: any): Pro
     <div class="scroll"><table id="ccc-table"><caption class="sr-only">Concordance (CCC) per item</caption><thead><tr><th scope="col">Item</th>${stored ? `<th scope="col">CCC (${esc(storedName)})</th><th scope="col">95 % CI</th><th scope="col">n</th>` : ''}<th scope="col">CCC (server)</th><th scope="col">n</th></tr></thead><tbody>
     ${items.map((id) => { const s = stored?.items.find((r) => r.item === id); const o = byItem.get(id); return `<tr><td>${esc(labels.get(id) ?? id)}</td>${stored ? `<td>${f3(s?.ccc)}</td><td>${s && s.ciLow !== null ? `${f3(s.ciLow)} – ${f3(s.ciHigh)}` : '—'}</td><td>${s?.n ?? 0}</td>` : ''}<td>${f3(o?.ccc)}</td><td>${o?.n ?? 0}</td></tr>`; }).join('')}
     </tbody></table></div><div id="ccc-chart" class="chart"></div>`;
-  if (rows.length) await chart(document.getElementById('ccc-chart')!, cccSpec(rows, { width: 260 }), 'Concordance (CCC) of the model per item');
+  const cccEl = document.getElementById('ccc-chart')!;
+  if (rows.length) await chart(cccEl, cccSpec(rows, { width: room(cccEl, 260, 210) }), 'Concordance (CCC) of the model per item');
   else document.getElementById('ccc-chart')!.innerHTML = '<p class="status">No CCC yet (needs at least 2 predicted reports with answers).</p>';
 }
 
@@ -109,6 +110,9 @@ async function membersCard(el: HTMLElement, studyId: string, isOwner: boolean, i
   });
 }
 
+/** Width for a chart drawn in `el`: the box's width less `reserve` px (axes, legend), at most `max` — so a chart fits a phone. */
+const room = (el: HTMLElement, max: number, reserve: number) => Math.max(120, Math.min(max, el.clientWidth - reserve));
+
 async function chart(el: HTMLElement, spec: TopLevelSpec, title: string): Promise<void> {
   // vega labels the container with the spec's description (its ARIA support): give it the title.
   // Expressions are interpreted from their AST, never compiled with new Function: the dashboard's
@@ -147,8 +151,8 @@ async function studiesView(): Promise<void> {
   navBar();
   // The list gives id and name; each study's details (items, model) come from its own route.
   const studies = await Promise.all((await api<{ id: string }[]>('GET', '/studies')).map((s) => api('GET', `/studies/${s.id}`)));
-  view.innerHTML = `<h2>Studies</h2><table><caption class="sr-only">Your studies</caption><thead><tr><th scope="col">Study</th><th scope="col">Items</th><th scope="col">Model</th><th scope="col">Created</th></tr></thead><tbody>
-  ${studies.map((s) => `<tr><td><a href="#study=${esc(s.id)}" data-study="${esc(s.id)}">${esc(s.name)}</a></td><td>${s.config.items.length}</td><td>${esc(s.model ?? '—')}</td><td>${esc(s.createdAt.slice(0, 10))}</td></tr>`).join('')}</tbody></table>`;
+  view.innerHTML = `<h2>Studies</h2><div class="scroll"><table id="studies-table"><caption class="sr-only">Your studies</caption><thead><tr><th scope="col">Study</th><th scope="col">Items</th><th scope="col">Model</th><th scope="col">Created</th></tr></thead><tbody>
+  ${studies.map((s) => `<tr><td><a href="#study=${esc(s.id)}" data-study="${esc(s.id)}">${esc(s.name)}</a></td><td>${s.config.items.length}</td><td>${esc(s.model ?? '—')}</td><td>${esc(s.createdAt.slice(0, 10))}</td></tr>`).join('')}</tbody></table></div>`;
   view.querySelectorAll<HTMLAnchorElement>('a[data-study]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void studyView(a.dataset.study!); }));
 }
 
@@ -183,9 +187,9 @@ async function studyView(studyId: string): Promise<void> {
   view.innerHTML = `<h2>${esc(study.name)}</h2>
   <div class="grid">
     <section class="card" aria-labelledby="h-parts"><h3 id="h-parts">Participants</h3>
-      <table><thead><tr><th scope="col">Participant</th><th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Answered / due</th><th scope="col">Consent</th></tr></thead><tbody>
+      <div class="scroll"><table id="participants-table"><thead><tr><th scope="col">Participant</th><th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Answered / due</th><th scope="col">Consent</th></tr></thead><tbody>
       ${perP.map(({ p, reps, rows }) => { const due = rows.reduce((s, r) => s + r.scheduled, 0), ans = rows.reduce((s, r) => s + r.answered, 0); return `<tr><td><a href="#" data-pid="${esc(p.participantId)}">${esc(p.participantId)}</a></td><td>${esc(p.status)}</td><td>${reps.length}</td><td>${reps.filter((r) => r.late).length}</td><td>${ans} / ${due}</td><td>${p.consentedAt ? esc(p.consentedAt.slice(0, 16).replace('T', ' ')) : '—'}</td></tr>`; }).join('')}
-      </tbody></table>
+      </tbody></table></div>
       ${can.work ? `<form id="invite" class="row" style="margin-top:10px"><label for="newpid" class="sr-only">New participant id</label><input id="newpid" type="text" placeholder="participant id (optional)" style="flex:1">
         <label for="newname" class="sr-only">Name the app greets them with (optional, never exported)</label><input id="newname" type="text" placeholder="name in the app (optional)" title="The app greets the participant with it; never exported. Without it the app says Hello." style="flex:1"><button type="submit">Invite</button></form>
       <p id="invited" role="status"></p>` : ''}
@@ -217,9 +221,10 @@ async function studyView(studyId: string): Promise<void> {
   </div>
   <div id="participant"></div>`;
   const compRows = perP.flatMap((x) => x.rows);
-  await chart(document.getElementById('comp-chart')!, complianceSpec(compRows, { width: 280 }), 'Answered versus scheduled prompts per day');
+  const compEl = document.getElementById('comp-chart')!, wearEl = document.getElementById('wear-chart')!;
+  await chart(compEl, complianceSpec(compRows, { width: room(compEl, 280, 150) }), 'Answered versus scheduled prompts per day');
   if (!compRows.some((r) => r.scheduled > 0)) document.getElementById('comp-chart')!.insertAdjacentHTML('beforebegin', '<p class="status">No scheduled prompt is due yet.</p>');
-  if (quality.rows.length) await chart(document.getElementById('wear-chart')!, wearSpec(quality.rows, { width: 280 }), 'Wristband wear time per day and participant');
+  if (quality.rows.length) await chart(wearEl, wearSpec(quality.rows, { width: room(wearEl, 280, 150) }), 'Wristband wear time per day and participant');
   await evaluationCard(document.getElementById('evaluation')!, studyId, study);
   if (can.work) await exportsList(document.getElementById('exports')!, studyId, can.own);
   await membersCard(document.getElementById('members')!, studyId, can.own, role !== 'admin');
@@ -301,7 +306,7 @@ async function participantView(studyId: string, pid: string, study: any): Promis
   const el = document.getElementById('participant')!;
   el.innerHTML = `<section class="card" aria-labelledby="h-p"><h3 id="h-p" tabindex="-1">Participant ${esc(pid)}</h3>
     <p>${reports.length} reports, ${predictions.length} predictions. ${last ? `Latest prediction (${esc(last.kind)}, ${esc(last.time.slice(0, 16))}):` : 'No predictions yet (attach a model).'}</p>
-    ${last ? `<table id="latest-prediction"><thead><tr><th scope="col">Item</th><th scope="col">Predicted</th><th scope="col">Interval</th></tr></thead><tbody>${Object.entries(last.items as Record<string, any>).map(([k, v]) => `<tr><td>${esc(labels.get(k) ?? k)}</td><td>${v.value.toFixed(1)}</td><td>${v.lo.toFixed(1)} – ${v.hi.toFixed(1)}</td></tr>`).join('')}</tbody></table>` : ''}
+    ${last ? `<div class="scroll"><table id="latest-prediction"><thead><tr><th scope="col">Item</th><th scope="col">Predicted</th><th scope="col">Interval</th></tr></thead><tbody>${Object.entries(last.items as Record<string, any>).map(([k, v]) => `<tr><td>${esc(labels.get(k) ?? k)}</td><td>${v.value.toFixed(1)}</td><td>${v.lo.toFixed(1)} – ${v.hi.toFixed(1)}</td></tr>`).join('')}</tbody></table></div>` : ''}
     <h4>Item trajectories (reported, and predicted with intervals)</h4><div id="traj-chart" class="chart"></div>
     <h4>Predictions by report</h4>
     ${recent.length ? `<div class="scroll"><table id="predictions-table"><thead><tr><th scope="col">Report (app id)</th><th scope="col">Report time</th><th scope="col">Kind</th>${study.config.items.map((i: any) => `<th scope="col">${esc(i.label)}</th>`).join('')}</tr></thead><tbody>
@@ -312,9 +317,13 @@ async function participantView(studyId: string, pid: string, study: any): Promis
     <h4>Data quality per day</h4>${qualityTable(quality.rows, 'participant-quality', false)}
     <h4>Reports by day × hour</h4><div id="heat-chart" class="chart"></div></section>`;
   (document.getElementById('h-p') as HTMLElement).focus();
-  if (points.length) await chart(document.getElementById('traj-chart')!, trajectorySpec(points), `Item trajectories of ${pid}`);
-  if (actCells.length) await chart(document.getElementById('activity-chart')!, dayHourHeatmapSpec(actCells, { title: `mean ${activity.channel}`, tooltip: ['minutes'] }), `Wristband activity of ${pid} by day and hour`);
-  if (heat.length) await chart(document.getElementById('heat-chart')!, dayHourHeatmapSpec(heat, { title: 'reports' }), `Reports of ${pid} by day and hour`);
+  // Sized to the card: one panel per row and the heat maps' legend underneath on a phone.
+  const trajEl = document.getElementById('traj-chart')!, actEl = document.getElementById('activity-chart')!, heatEl = document.getElementById('heat-chart')!;
+  const panel = room(trajEl, 220, 70);
+  const heatOpts = (el: HTMLElement) => (el.clientWidth < 560 ? { width: room(el, 420, 90), legend: 'bottom' as const } : { width: 420, legend: 'right' as const });
+  if (points.length) await chart(trajEl, trajectorySpec(points, { width: panel, columns: Math.max(1, Math.floor(trajEl.clientWidth / (panel + 80))) }), `Item trajectories of ${pid}`);
+  if (actCells.length) await chart(actEl, dayHourHeatmapSpec(actCells, { title: `mean ${activity.channel}`, tooltip: ['minutes'], ...heatOpts(actEl) }), `Wristband activity of ${pid} by day and hour`);
+  if (heat.length) await chart(heatEl, dayHourHeatmapSpec(heat, { title: 'reports', ...heatOpts(heatEl) }), `Reports of ${pid} by day and hour`);
 }
 
 addEventListener('unhandledrejection', (e) => {
