@@ -128,8 +128,14 @@ export function wearSpec(rows: QualityRow[], opts: { width?: number } = {}): Top
   } as TopLevelSpec;
 }
 
-/** Per-item concordance correlation coefficient (evaluation results). */
-export interface CccRow { item: string; ccc: number; model?: string }
+/**
+ * Below this many reports a CCC is shown with a caution: its sampling error is large (with
+ * n = 10 a 95 % interval spans roughly ±0.4 around a true 0.5), so it says little about the model.
+ */
+export const SMALL_N = 30;
+
+/** Per-item concordance correlation coefficient (evaluation results); `n`: the reports it rests on. */
+export interface CccRow { item: string; ccc: number; model?: string; n?: number }
 
 export function cccSpec(rows: CccRow[], opts: { width?: number } = {}): TopLevelSpec {
   const lo = Math.min(-0.2, ...rows.map((r) => (Number.isFinite(r.ccc) ? Math.floor(r.ccc * 10) / 10 : 0)));
@@ -139,7 +145,9 @@ export function cccSpec(rows: CccRow[], opts: { width?: number } = {}): TopLevel
     width: opts.width ?? 360, height: { step: 16 },
     mark: 'bar',
     encoding: {
-      tooltip: [{ field: 'item' }, { field: 'model' }, { field: 'ccc', format: '.3f' }],
+      tooltip: [{ field: 'item' }, { field: 'model' }, { field: 'ccc', format: '.3f' }, { field: 'n', title: 'reports' }],
+      // A CCC from fewer than SMALL_N reports is drawn faded (the page says why).
+      opacity: { condition: { test: `isValid(datum.n) && datum.n < ${SMALL_N}`, value: 0.4 }, value: 1 },
       y: { field: 'item', type: 'nominal', title: null },
       x: { field: 'ccc', type: 'quantitative', title: 'CCC', scale: { domain: [lo, 1] } },
       color: { field: 'model', type: 'nominal', title: null },

@@ -50,8 +50,9 @@ describe('chart specs', () => {
     expect(comp).toContain('2026-03-01');
     const heat = await svg(dayHourHeatmapSpec([{ day: '2026-03-01', hour: 9, value: 2 }, { day: '2026-03-02', hour: 21, value: 1 }], { title: 'reports' }));
     expect((heat.match(/<path[^>]*aria-roledescription="rect"/g) ?? []).length + (heat.match(/role="graphics-symbol"/g) ?? []).length).toBeGreaterThan(0);
-    const ccc = await svg(cccSpec([{ item: 'happy', ccc: 0.61, model: 'MTL' }, { item: 'gloomy', ccc: 0.42, model: 'MTL' }]));
+    const ccc = await svg(cccSpec([{ item: 'happy', ccc: 0.61, model: 'MTL', n: 120 }, { item: 'gloomy', ccc: 0.42, model: 'MTL', n: 12 }]));
     expect(ccc).toContain('CCC');
+    expect(ccc).toMatch(/reports: 12"[^>]*opacity="0.4"/); // the CCC from 12 reports (< SMALL_N) is faded
     // A CCC below the default axis start widens the axis instead of drawing off the chart.
     expect(await svg(cccSpec([{ item: 'happy', ccc: -0.43, model: 'MTL' }]))).toContain('−0.5');
     // Activity heat map with the minutes recorded in the tooltip; wear time per day.

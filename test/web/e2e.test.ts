@@ -266,6 +266,9 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
       await d.locator('#ccc-chart svg').waitFor();
       await expect.poll(() => d.locator('#ccc-table tbody tr').count()).toBe(9);
       expect(await d.textContent('#evaluation')).toMatch(/On this server: 2 predicted reports of 1 participant/);
+      // Two reports: every CCC shown rests on fewer than 30, and the page says so.
+      expect(await d.textContent('#small-n')).toMatch(/^Caution: every CCC here rests on fewer than 30 reports/);
+      expect(await d.locator('#ccc-table abbr.caution').count()).toBeGreaterThan(0);
       expect(await unnamedControls(d)).toEqual([]);
       await shot(d, `dashboard-study-${size}`);
       await d.locator('section[aria-labelledby=h-quality]').screenshot({ path: join(screenshotDir(), `dashboard-quality-${size}.png`) });

@@ -9,7 +9,7 @@ import { expressionInterpreter } from 'vega-interpreter';
 import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import {
-  cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, wearSpec, type CccRow, type QualityRow, type TrajectoryPoint,
+  SMALL_N, cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, wearSpec, type CccRow, type QualityRow, type TrajectoryPoint,
 } from '../charts.js';
 
 const view = document.getElementById('view')!;
@@ -51,16 +51,21 @@ async function evaluationCard(el: HTMLElement, studyId: string, study: any): Pro
   const online = ev.online as { reports: number; participants: number; meanCCC: number | null; items: { item: string; ccc: number | null; n: number }[] };
   const storedName = stored ? `${stored.split ?? 'stored'} split` : '';
   const rows: CccRow[] = [
-    ...(stored ? stored.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: storedName })) : []),
-    ...online.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: 'on this server' })),
+    ...(stored ? stored.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: storedName, n: r.n })) : []),
+    ...online.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: 'on this server', n: r.n })),
   ];
+  // A CCC from few reports is mostly noise: marked in the table, faded in the chart, said in words.
+  const few = rows.filter((r) => r.n! < SMALL_N);
+  const mark = (ccc: number | null | undefined, n: number | undefined) => (ccc != null && (n ?? 0) < SMALL_N ? `${f3(ccc)} <abbr class="caution" title="from ${n ?? 0} reports: fewer than ${SMALL_N}, too few to rely on">⚠</abbr>` : f3(ccc));
+  const caution = few.length ? `<p class="caution" id="small-n">Caution: ${few.length === rows.length ? 'every CCC here' : `${few.length} of the ${rows.length} CCC values here (marked ⚠)`} rest${few.length === rows.length || few.length === 1 ? 's' : ''} on fewer than ${SMALL_N} reports. With so few, a CCC can land far from the model's true agreement (its 95 % interval spans several tenths): wait for more reports before judging the model.</p>` : '';
   const byItem = new Map(online.items.map((r) => [r.item, r]));
   const items: string[] = stored ? stored.items.map((r) => r.item) : online.items.map((r) => r.item);
   el.innerHTML = `<p>${stored ? `Stored evaluation (<code>evaluation.json</code>, ${esc(storedName)}): ${stored.n} reports${stored.participants ? ` of ${stored.participants} participants` : ''}, mean CCC <strong>${f3(stored.meanCCC)}</strong>${stored.meanCiLow !== null ? ` [${f3(stored.meanCiLow)}, ${f3(stored.meanCiHigh)}]` : ''}.${refs}` : 'The model folder has no stored evaluation (<code>moodlens evaluate --model M --study S --json &gt; M/evaluation.json</code> adds one).'}
     ${ev.training?.devMeanCCC != null ? ` Training: best development mean CCC ${f3(ev.training.devMeanCCC)} at epoch ${esc(ev.training.bestEpoch)} of ${esc(ev.training.epochs ?? '?')}.` : ''}
     On this server: ${online.reports} predicted report${online.reports === 1 ? '' : 's'} of ${online.participants} participant${online.participants === 1 ? '' : 's'}, mean CCC <strong>${f3(online.meanCCC)}</strong> (each report's prediction, made from the data before it, against its answers).</p>
+    ${caution}
     <div class="scroll"><table id="ccc-table"><caption class="sr-only">Concordance (CCC) per item</caption><thead><tr><th scope="col">Item</th>${stored ? `<th scope="col">CCC (${esc(storedName)})</th><th scope="col">95 % CI</th><th scope="col">n</th>` : ''}<th scope="col">CCC (server)</th><th scope="col">n</th></tr></thead><tbody>
-    ${items.map((id) => { const s = stored?.items.find((r) => r.item === id); const o = byItem.get(id); return `<tr><td>${esc(labels.get(id) ?? id)}</td>${stored ? `<td>${f3(s?.ccc)}</td><td>${s && s.ciLow !== null ? `${f3(s.ciLow)} – ${f3(s.ciHigh)}` : '—'}</td><td>${s?.n ?? 0}</td>` : ''}<td>${f3(o?.ccc)}</td><td>${o?.n ?? 0}</td></tr>`; }).join('')}
+    ${items.map((id) => { const s = stored?.items.find((r) => r.item === id); const o = byItem.get(id); return `<tr><td>${esc(labels.get(id) ?? id)}</td>${stored ? `<td>${mark(s?.ccc, s?.n)}</td><td>${s && s.ciLow !== null ? `${f3(s.ciLow)} – ${f3(s.ciHigh)}` : '—'}</td><td>${s?.n ?? 0}</td>` : ''}<td>${mark(o?.ccc, o?.n)}</td><td>${o?.n ?? 0}</td></tr>`; }).join('')}
     </tbody></table></div><div id="ccc-chart" class="chart"></div>`;
   const cccEl = document.getElementById('ccc-chart')!;
   if (rows.length) await chart(cccEl, cccSpec(rows, { width: room(cccEl, 260, 210) }), 'Concordance (CCC) of the model per item');
