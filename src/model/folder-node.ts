@@ -131,6 +131,9 @@ function readMember(base: string, dir: string): MemberFiles {
   };
 }
 
+/** Only the config.json of a model folder (kind, items, training summary), for listing models without reading their weights. */
+export function readModelConfig(dir: string): ModelJson { return readConfig(dir, dir); }
+
 /** Read a model folder written by `moodlens train`; throws ModelFolderError naming the file at fault. */
 export function readModelFolder(dir: string): ModelFiles {
   const meta = readConfig(dir, dir);

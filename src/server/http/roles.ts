@@ -81,6 +81,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   'POST /studies': ACCOUNT,
   'GET /studies': ACCOUNT,
   'GET /studies/:studyId': VIEWER,
+  'PUT /studies/:studyId': OWNER, // configuring: only while the study holds no data
   'GET /studies/:studyId/members': VIEWER,
   'POST /studies/:studyId/members': OWNER,
   'DELETE /studies/:studyId/members/:userId': OWNER,
@@ -93,6 +94,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   'POST /studies/:studyId/participants/:participantId/code': OWNER,
   'GET /studies/:studyId/participants/:participantId/reports': VIEWER,
   'GET /studies/:studyId/participants/:participantId/schedule': VIEWER,
+  'PUT /studies/:studyId/participants/:participantId/activity/raw': RESEARCHER, // a wristband export uploaded for the participant
   'DELETE /studies/:studyId/participants/:participantId': OWNER,
 
   // exports (they hold the raw data, audio included: no viewer)
@@ -106,6 +108,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   'PUT /studies/:studyId/model': OWNER,
   'DELETE /studies/:studyId/model': OWNER,
   'GET /studies/:studyId/model': VIEWER,
+  'GET /studies/:studyId/models': OWNER, // the choice of a model to attach (owners attach)
   'POST /studies/:studyId/participants/:participantId/predict': RESEARCHER,
   'GET /studies/:studyId/participants/:participantId/predictions': VIEWER,
   'POST /studies/:studyId/participants/:participantId/alerts/evaluate': RESEARCHER,

@@ -20,6 +20,15 @@ export const BUILTIN_BASELINE = 'builtin:baseline';
 /** Per item: count, sum and sum of squares of the answers. */
 type ItemSums = Record<string, { n: number; s: number; ss: number }>;
 
+/**
+ * Why a study's model could not be loaded, as researchers see it: only ModelFolderError's words;
+ * any other error's text (it may quote a file or name a server path) goes to the server log alone.
+ */
+function publicLoadError(info: StudyInfo, e: unknown): string {
+  console.error(`monitor: could not load the model ${JSON.stringify(info.study.model_dir)} of study ${info.study.id}: ${e instanceof Error ? e.message : e}`);
+  return e instanceof ModelFolderError ? e.message : 'the folder is not a model written by `moodlens train` that this server can load (details in the server log)';
+}
+
 export class Monitor {
   private predictors = new Map<string, Promise<Predictor | null>>();
   private macroCache = new Map<string, { at: number; total: ItemSums; byParticipant: Map<string, ItemSums> }>();
@@ -42,31 +51,43 @@ export class Monitor {
   predictor(info: StudyInfo): Promise<Predictor | null> {
     let p = this.predictors.get(info.study.id);
     if (!p) {
-      const name = info.study.model_dir;
-      // A model folder is a name under --models-dir, resolved afresh on every load (model-path.ts).
-      const dir = name && name !== BUILTIN_BASELINE ? this.ctx.modelFolder(name) : null;
-      if (!name) p = Promise.resolve(null);
-      else if (name === BUILTIN_BASELINE) p = Promise.resolve(new BaselinePredictor(info.config.items, (label) => this.macro(info, label)));
-      else if (!dir) p = Promise.reject(new ModelFolderError(modelNotFound(name)));
-      else if (this.ctx.opts.loadPredictor) p = this.ctx.opts.loadPredictor(info, dir);
-      else p = (async (): Promise<Predictor> => {
-        const { ModelPredictor } = await import('./predictor-model.js');
-        const received = info.config.speech.kind === 'features' ? await this.ctx.store.studySpeechFeatureNames(info.study.id) : [];
-        return ModelPredictor.load(dir, {
-          channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: info.config.items,
-          speechKind: info.config.speech.kind, receivedSpeechFeatures: received,
-        }, this.ctx.opts.predictorOptions);
-      })();
-      p = p!.catch((e) => {
-        // Shown to researchers: only ModelFolderError's words; any other error's text (it may
-        // quote a file or name a server path) goes to the server log alone.
-        this.loadErrors.set(info.study.id, e instanceof ModelFolderError ? e.message : 'the folder is not a model written by `moodlens train` that this server can load (details in the server log)');
-        console.error(`monitor: could not load the model of study ${info.study.id}: ${e instanceof Error ? e.message : e}`);
-        return null;
-      });
+      p = this.load(info).catch((e) => { this.loadErrors.set(info.study.id, publicLoadError(info, e)); return null; });
       this.predictors.set(info.study.id, p);
     }
     return p;
+  }
+
+  /**
+   * Load the predictor of the model `info` names, without touching the study's current one: on
+   * success it replaces it (the caller then stores the new name); on failure the working model
+   * stays attached and the reason comes back (a failed attach never detaches).
+   */
+  async tryLoad(info: StudyInfo): Promise<{ predictor: Predictor } | { error: string }> {
+    let predictor: Predictor | null;
+    try { predictor = await this.load(info); } catch (e) { return { error: publicLoadError(info, e) }; }
+    if (!predictor) return { error: 'no model named' };
+    this.resetStudy(info.study.id);
+    this.predictors.set(info.study.id, Promise.resolve(predictor));
+    return { predictor };
+  }
+
+  /** Load the predictor of the model folder a study names (uncached; rejects when it cannot be loaded). */
+  private load(info: StudyInfo): Promise<Predictor | null> {
+    const name = info.study.model_dir;
+    // A model folder is a name under --models-dir, resolved afresh on every load (model-path.ts).
+    const dir = name && name !== BUILTIN_BASELINE ? this.ctx.modelFolder(name) : null;
+    if (!name) return Promise.resolve(null);
+    if (name === BUILTIN_BASELINE) return Promise.resolve(new BaselinePredictor(info.config.items, (label) => this.macro(info, label)));
+    if (!dir) return Promise.reject(new ModelFolderError(modelNotFound(name)));
+    if (this.ctx.opts.loadPredictor) return this.ctx.opts.loadPredictor(info, dir);
+    return (async (): Promise<Predictor> => {
+      const { ModelPredictor } = await import('./predictor-model.js');
+      const received = info.config.speech.kind === 'features' ? await this.ctx.store.studySpeechFeatureNames(info.study.id) : [];
+      return ModelPredictor.load(dir, {
+        channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: info.config.items,
+        speechKind: info.config.speech.kind, receivedSpeechFeatures: received,
+      }, this.ctx.opts.predictorOptions);
+    })();
   }
 
   /**

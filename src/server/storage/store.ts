@@ -281,6 +281,22 @@ export class Store {
     return row;
   }
 
+  /**
+   * Replace a study's configuration (name, study.json, settings) while it holds no data: no
+   * report and no wristband epoch. Checked in the transaction that writes it; false when it has data.
+   */
+  async updateStudy(studyId: string, s: { name: string; config: string; settings: string }, actor: AuditEntry): Promise<boolean> {
+    return this.write(async (trx) => {
+      const report = await trx.selectFrom('reports').select('id').where('study_id', '=', studyId).limit(1).executeTakeFirst();
+      const epoch = report ? undefined : await trx.selectFrom('activity').innerJoin('participants', 'participants.id', 'activity.participant_id')
+        .select('activity.t_ms').where('participants.study_id', '=', studyId).limit(1).executeTakeFirst();
+      if (report || epoch) return false;
+      await trx.updateTable('studies').set({ name: s.name, config: s.config, settings: s.settings }).where('id', '=', studyId).execute();
+      await trx.insertInto('audit').values(this.auditRow(actor)).execute();
+      return true;
+    });
+  }
+
   study(id: string): Promise<Study | undefined> {
     return this.db.selectFrom('studies').selectAll().where('id', '=', id).executeTakeFirst();
   }

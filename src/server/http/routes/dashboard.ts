@@ -48,6 +48,26 @@ export const StoredEvaluationSchema = z.object({
 }).passthrough();
 
 /**
+ * The stored `moodlens evaluate --json` result of a model folder (<folder>/evaluation.json), or
+ * null when it has none. Errors name the file and the field, never quote its content.
+ */
+export function storedEvaluation(folder: string) {
+  const f = join(folder, 'evaluation.json');
+  if (!existsSync(f)) return null;
+  let raw: unknown;
+  try { raw = JSON.parse(readFileSync(f, 'utf8')); } catch { throw new HttpError(500, `the model folder's evaluation.json is not valid JSON`); }
+  const r = StoredEvaluationSchema.safeParse(raw);
+  if (!r.success) throw new HttpError(500, `the model folder's evaluation.json: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return {
+    source: 'evaluation.json', split: r.data.split ?? null, n: r.data.n, participants: r.data.participants ?? null,
+    meanCCC: r.data.meanCCC, meanCiLow: r.data.meanCiLow ?? null, meanCiHigh: r.data.meanCiHigh ?? null,
+    items: Object.entries(r.data.items).map(([item, v]) => ({ item, ccc: v.ccc, ciLow: v.ciLow ?? null, ciHigh: v.ciHigh ?? null, n: v.n })),
+    baselines: r.data.baselines ? Object.entries(r.data.baselines).map(([name, b]) => ({ name, meanCCC: b.meanCCC, ciLow: b.meanCiLow ?? null, ciHigh: b.meanCiHigh ?? null })) : null,
+    vsBestBaseline: r.data.vsBestBaseline ? { baseline: r.data.vsBestBaseline.baseline, diff: r.data.vsBestBaseline.mean.diff, ciLow: r.data.vsBestBaseline.mean.ciLow, ciHigh: r.data.vsBestBaseline.mean.ciHigh } : null,
+  };
+}
+
+/**
  * Local time of an instant in a zone, fast: the zone's offset is looked up once per UTC quarter
  * hour (offset changes happen on quarter hours), not once per epoch.
  */
@@ -195,21 +215,7 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
     // The folder under --models-dir (model-path.ts): a folder that has gone (or left it) has no stored evaluation.
     const folder = model !== BUILTIN_BASELINE ? ctx.modelFolder(model) : null;
     if (folder) {
-      const f = join(folder, 'evaluation.json');
-      if (existsSync(f)) {
-        // Errors name the file and the field, never quote its content.
-        let raw: unknown;
-        try { raw = JSON.parse(readFileSync(f, 'utf8')); } catch { throw new HttpError(500, `the model folder's evaluation.json is not valid JSON`); }
-        const r = StoredEvaluationSchema.safeParse(raw);
-        if (!r.success) throw new HttpError(500, `the model folder's evaluation.json: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-        stored = {
-          source: 'evaluation.json', split: r.data.split ?? null, n: r.data.n, participants: r.data.participants ?? null,
-          meanCCC: r.data.meanCCC, meanCiLow: r.data.meanCiLow ?? null, meanCiHigh: r.data.meanCiHigh ?? null,
-          items: Object.entries(r.data.items).map(([item, v]) => ({ item, ccc: v.ccc, ciLow: v.ciLow ?? null, ciHigh: v.ciHigh ?? null, n: v.n })),
-          baselines: r.data.baselines ? Object.entries(r.data.baselines).map(([name, b]) => ({ name, meanCCC: b.meanCCC, ciLow: b.meanCiLow ?? null, ciHigh: b.meanCiHigh ?? null })) : null,
-          vsBestBaseline: r.data.vsBestBaseline ? { baseline: r.data.vsBestBaseline.baseline, diff: r.data.vsBestBaseline.mean.diff, ciLow: r.data.vsBestBaseline.mean.ciLow, ciHigh: r.data.vsBestBaseline.mean.ciHigh } : null,
-        };
-      }
+      stored = storedEvaluation(folder);
       // 2. The training summary the model folder always has (best development epoch, dev mean CCC).
       const cf = join(folder, 'config.json');
       if (existsSync(cf)) {

@@ -12,9 +12,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { App, RouteDeps } from '../../server.js';
-import { z } from 'zod';
-import { ActivityBody, ConsentBody, EnrolBody, ScheduleQuery, IsoTimeWithOffset, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
-import { ActigraphyPipeline, AutoReader, createReader, CHANNELS, type Channel } from '../../../signal/actigraphy/index.js';
+import { ActivityBody, ConsentBody, EnrolBody, ParticipantParams, ScheduleQuery, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
 import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 import { nextPrompt, participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
@@ -26,8 +24,8 @@ import { withdrawParticipant } from '../../services/withdrawal.js';
 import type { StudyInfo } from '../context.js';
 import type { Participant, Report } from '../../storage/store.js';
 import { activityRowChunks } from '../ingest/activity-body.js';
+import { checkRawUpload, ingestRawActivity, RAW_ACTIVITY_TYPES, RawActivityQuery, rowsPerWrite, storeEpochsInChunks } from '../ingest/raw-activity.js';
 import { ActivityParser, collectBody } from '../ingest/activity-parser.js';
-import type { ServerLimits } from '../limits.js';
 
 /** Clients' clocks may run a little fast; more than this in the future is an error. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -73,29 +71,11 @@ export function introView(p: Participant, info: StudyInfo) {
 const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
 /** What phones' own recorders write; accepted when the server has ffmpeg to decode them. */
 const DECODED_TYPES = ['audio/mp4', 'audio/m4a', 'audio/x-m4a', 'audio/aac', 'audio/3gpp', 'audio/amr', 'audio/ogg', 'audio/opus', 'audio/webm', 'audio/mpeg', 'audio/flac', 'audio/x-flac'];
-const RAW_TYPES = ['application/octet-stream', 'text/csv'];
-
-const rowsPerWrite = (limits: ServerLimits, channels: number) => Math.max(1, Math.floor(limits.activityValuesPerWrite / Math.max(1, channels)));
-
-/** Store epoch rows a chunk at a time: each chunk is one write, and the event loop gets a turn between them. */
-export async function storeEpochsInChunks(store: import('../../storage/store.js').Store, studyId: string, participantId: string, chunks: Iterable<{ t_ms: number; vals: string }[]>): Promise<number> {
-  let inserted = 0;
-  for (const rows of chunks) if (rows.length) inserted += await store.insertEpochs(studyId, participantId, rows);
-  return inserted;
-}
-
-const RawActivityQuery = z.object({
-  format: z.enum(['auto', 'csv', 'actigraph', 'geneactiv', 'cwa']).default('auto'),
-  /** Generic CSV: sample rate in Hz when it should not be estimated from the times. */
-  rate: z.coerce.number().positive().max(10_000).optional(),
-  /** Generic CSV: ISO start time when the time column holds seconds from the start (or is absent). */
-  start: IsoTimeWithOffset.optional(),
-});
 
 export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, exportJobs, authRateLimit, limits, ingest }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
   // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
-  app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...DECODED_TYPES, ...RAW_TYPES])], (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...DECODED_TYPES, ...RAW_ACTIVITY_TYPES])], (_req, payload, done) => done(null, payload));
   const ffmpeg = ctx.opts.ffmpeg;
 
   app.post('/enrol', {
@@ -305,49 +285,31 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
   app.put('/me/activity/raw', {
     schema: {
       tags, querystring: RawActivityQuery,
-      summary: 'Upload a raw wrist accelerometer file (generic CSV, ActiLife CSV, GENEActiv CSV, Axivity .cwa); the signal code turns it into the study\'s epochs (zcm, pim, tat, counts, sleep)',
+      summary: 'Upload a raw wrist accelerometer file (generic CSV, ActiLife CSV, GENEActiv CSV or .bin, Axivity .cwa, ActiGraph .gt3x); the signal code turns it into the study\'s epochs (zcm, pim, tat, counts, sleep)',
     },
   }, async (req) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);
     const info = await ctx.studyInfo(p.study_id);
-    const ctype = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (!RAW_TYPES.includes(ctype)) throw new HttpError(415, `content-type: expected application/octet-stream or text/csv, got "${ctype || 'none'}"`, 'content-type');
-    const channels = info.config.activity.channels;
-    const bad = channels.find((c) => !(CHANNELS as readonly string[]).includes(c));
-    if (bad) throw new HttpError(409, `this study's activity channel "${bad}" cannot be computed from raw data (computable: ${CHANNELS.join(', ')})`);
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > limits.rawActivityBytes) throw new HttpError(413, `body: upload of ${declared} bytes exceeds this server's limit of ${limits.rawActivityBytes} bytes`, 'body');
-    const ropts = { name: 'upload', defaultTimezone: p.timezone, rate: req.query.rate, start: req.query.start };
-    const rows: { t_ms: number; vals: string }[] = [];
-    let bytes = 0;
-    try {
-      const reader = req.query.format === 'auto' ? new AutoReader(ropts) : createReader(req.query.format, ropts);
-      const pipe = new ActigraphyPipeline({ epochSeconds: info.config.activity.epochSeconds, channels: channels as Channel[] });
-      const take = (out: ReturnType<typeof pipe.push>) => {
-        for (const r of out) {
-          const v = channels.map((c) => r.values[c as Channel]);
-          if (v.every((x) => !Number.isFinite(x))) continue; // gaps and non-wear: no row (missing)
-          rows.push({ t_ms: Math.round(r.start * 1000), vals: JSON.stringify(v.map((x) => (Number.isFinite(x) ? x : null))) });
-        }
-      };
-      for await (const buf of req.body as AsyncIterable<Buffer>) {
-        bytes += buf.length;
-        if (bytes > limits.rawActivityBytes) throw new HttpError(413, `body: larger than this server's limit of ${limits.rawActivityBytes} bytes`, 'body');
-        take(pipe.push(reader.push(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength))));
-      }
-      take(pipe.push(reader.end()));
-      take(pipe.end());
-    } catch (e) {
-      if (e instanceof HttpError) throw e;
-      throw new HttpError(400, `body: not a readable accelerometer recording: ${e instanceof Error ? e.message : String(e)}`, 'body');
-    }
-    if (bytes === 0) throw badRequest('body', 'empty upload');
-    if (rows.length === 0) throw badRequest('body', 'the recording gave no epoch with a value (too short, or all non-wear)');
-    const per = rowsPerWrite(limits, channels.length);
-    const chunks = function* () { for (let i = 0; i < rows.length; i += per) yield rows.slice(i, i + per); };
-    const inserted = await storeEpochsInChunks(store, p.study_id, p.id, chunks());
-    return { bytes, epochs: rows.length, inserted, duplicates: rows.length - inserted, first: new Date(rows[0].t_ms).toISOString(), last: new Date(rows[rows.length - 1].t_ms).toISOString() };
+    checkRawUpload(info, req.headers['content-type'], req.headers['content-length'], limits);
+    return ingestRawActivity(store, info, p, req.body as AsyncIterable<Buffer>, req.query, limits);
+  });
+
+  // The same, by a researcher from the dashboard: a participant's wristband export (the device's
+  // own software, or the file copied off it) uploaded for them.
+  app.put('/studies/:studyId/participants/:participantId/activity/raw', {
+    schema: {
+      tags: ['studies'], params: ParticipantParams, querystring: RawActivityQuery,
+      summary: 'Upload a participant\'s wristband export (generic CSV, ActiLife CSV, GENEActiv CSV or .bin, Axivity .cwa, ActiGraph .gt3x) into the study\'s epochs',
+    },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    if (participant.status === 'withdrawn') throw new HttpError(409, `participant ${participant.label} has withdrawn`);
+    checkRawUpload(info, req.headers['content-type'], req.headers['content-length'], limits);
+    const r = await ingestRawActivity(store, info, participant, req.body as AsyncIterable<Buffer>, req.query, limits);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: participant.id, resource: 'activity', detail: `wristband file (${r.format}, ${r.bytes} bytes): ${r.epochs} epochs, ${r.inserted} new` });
+    return r;
   });
 
   app.delete('/me', { schema: { tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {

@@ -65,7 +65,7 @@ function exportJobView(j: ExportJob, dir: string) {
   };
 }
 
-export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl, limits }: RouteDeps): Promise<void> {
+export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, publicUrl, limits }: RouteDeps): Promise<void> {
   const tags = ['studies'];
 
   app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
@@ -84,6 +84,19 @@ export async function studyRoutes(app: App, { ctx, store, exportJobs, publicUrl,
     const info = await ctx.studyFor(u, req.params.studyId);
     // The caller's own role, so a front end shows only what it may do.
     return studyView(info, u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null) as Role | null);
+  });
+
+  app.put('/studies/:studyId', {
+    schema: { tags, summary: 'Change the study\'s configuration (items, activity, speech, time zone, schedule, texts) and settings — only while it holds no data (409 once a report or a wristband epoch exists)', params: StudyParams, body: CreateStudyBody },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const info = await ctx.studyFor(u, req.params.studyId);
+    const changed = await store.updateStudy(info.study.id, { name: req.body.config.name, config: JSON.stringify(req.body.config), settings: JSON.stringify(req.body.settings) },
+      { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'study', detail: `configuration changed ("${req.body.config.name}")` });
+    if (!changed) throw new HttpError(409, 'this study already holds data (reports or wristband epochs): its configuration can no longer change; create a new study instead');
+    ctx.forgetStudy(info.study.id);
+    monitor.resetStudy(info.study.id); // the attached model is checked against the new items on its next load
+    return studyView(await ctx.studyInfo(info.study.id), u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null) as Role | null);
   });
 
   app.get('/studies/:studyId/members', { schema: { tags, summary: 'Who has access to the study, with their roles (owner, researcher, viewer)', params: StudyParams } }, async (req) => {
