@@ -156,9 +156,82 @@ async function studiesView(): Promise<void> {
   navBar();
   // The list gives id and name; each study's details (items, model) come from its own route.
   const studies = await Promise.all((await api<{ id: string }[]>('GET', '/studies')).map((s) => api('GET', `/studies/${s.id}`)));
-  view.innerHTML = `<h2>Studies</h2><div class="scroll"><table id="studies-table"><caption class="sr-only">Your studies</caption><thead><tr><th scope="col">Study</th><th scope="col">Items</th><th scope="col">Model</th><th scope="col">Created</th></tr></thead><tbody>
+  view.innerHTML = `<h2>Studies</h2><p><button id="new-study">New study</button></p><div class="scroll"><table id="studies-table"><caption class="sr-only">Your studies</caption><thead><tr><th scope="col">Study</th><th scope="col">Items</th><th scope="col">Model</th><th scope="col">Created</th></tr></thead><tbody>
   ${studies.map((s) => `<tr><td><a href="#study=${esc(s.id)}" data-study="${esc(s.id)}">${esc(s.name)}</a></td><td>${s.config.items.length}</td><td>${esc(s.model ?? '—')}</td><td>${esc(s.createdAt.slice(0, 10))}</td></tr>`).join('')}</tbody></table></div>`;
   view.querySelectorAll<HTMLAnchorElement>('a[data-study]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void studyView(a.dataset.study!); }));
+  document.getElementById('new-study')!.addEventListener('click', () => studyFormView());
+}
+
+// ---------- study set-up: create, or edit while the study holds no data ----------
+
+/** One item row of the set-up form. */
+const itemRow = (it: { id: string; label?: string; min: number; max: number }, k: number) => `<tr>
+  <td><label class="sr-only" for="item-id-${k}">Item ${k + 1} id</label><input type="text" id="item-id-${k}" class="item-id" value="${esc(it.id)}" required pattern="[A-Za-z_][A-Za-z0-9_]*" size="10"></td>
+  <td><label class="sr-only" for="item-label-${k}">Item ${k + 1} label</label><input type="text" id="item-label-${k}" class="item-label" value="${esc(it.label ?? '')}" size="14"></td>
+  <td><label class="sr-only" for="item-min-${k}">Item ${k + 1} minimum</label><input type="number" id="item-min-${k}" class="item-min" value="${it.min}" required style="width:6em"></td>
+  <td><label class="sr-only" for="item-max-${k}">Item ${k + 1} maximum</label><input type="number" id="item-max-${k}" class="item-max" value="${it.max}" required style="width:6em"></td>
+  <td><button type="button" class="secondary" data-remove-item aria-label="Remove item ${k + 1}">Remove</button></td></tr>`;
+
+/**
+ * The study's set-up as a form: items (id, label, range), activity channels and epoch, speech,
+ * time zone, schedule, and the information and consent texts the participant app shows. It
+ * posts study.json to POST /studies, or to PUT /studies/:id (the server refuses once data exist).
+ */
+function studyFormView(existing?: any, msg = ''): void {
+  navBar();
+  const c = existing?.config ?? { name: '', items: [{ id: 'happy', label: 'happy', min: 0, max: 100 }, { id: 'tired', label: 'tired', min: 0, max: 100 }], activity: { epochSeconds: 60, channels: ['zcm', 'pim'] }, speech: { kind: 'audio' }, timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC' };
+  const sch = c.schedule ?? { times: ['11:00', '15:00', '19:00'], jitterMinutes: 10, wakeAndBed: true, days: 14 };
+  view.innerHTML = `<h2 tabindex="-1">${existing ? `Set-up of ${esc(existing.name)}` : 'New study'}</h2>
+  ${existing ? '<p class="status">The set-up can change until the first report or wristband data arrive.</p>' : ''}
+  <form id="study-form" class="stack" style="max-width:900px">
+    <label for="study-name">Name</label><input type="text" id="study-name" required value="${esc(c.name)}">
+    <fieldset class="card"><legend>Items (asked as sliders)</legend>
+      <div class="scroll"><table id="items-table"><thead><tr><th scope="col">Id (column name)</th><th scope="col">Label shown</th><th scope="col">Min</th><th scope="col">Max</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead>
+      <tbody>${c.items.map(itemRow).join('')}</tbody></table></div>
+      <button type="button" class="secondary" id="add-item">Add item</button></fieldset>
+    <fieldset class="card"><legend>Wristband activity</legend>
+      <label for="channels">Channels (comma-separated: zcm, pim, tat, counts, sleep)</label><input type="text" id="channels" value="${esc(c.activity.channels.join(', '))}" required>
+      <label for="epoch">Epoch length (seconds)</label><input type="number" id="epoch" min="1" max="86400" value="${c.activity.epochSeconds}" required></fieldset>
+    <fieldset class="card"><legend>Speech and time</legend>
+      <label for="speech">Speech task</label><select id="speech">${[['audio', 'recordings uploaded (features computed on the server)'], ['features', 'privacy mode: features computed on the phone, no audio leaves it'], ['none', 'no speech task']].map(([v, t]) => `<option value="${v}" ${c.speech.kind === v ? 'selected' : ''}>${t}</option>`).join('')}</select>
+      <label for="timezone">Time zone (IANA, e.g. Europe/Berlin)</label><input type="text" id="timezone" value="${esc(c.timezone)}" required></fieldset>
+    <fieldset class="card"><legend>Schedule</legend>
+      <label for="times">Prompt times (HH:MM, comma-separated)</label><input type="text" id="times" value="${esc(sch.times.join(', '))}">
+      <label for="days">Study days</label><input type="number" id="days" min="1" value="${sch.days}">
+      <label for="jitter">Random shift of each prompt (± minutes)</label><input type="number" id="jitter" min="0" max="120" value="${sch.jitterMinutes}">
+      <label class="check"><input type="checkbox" id="wakebed" ${sch.wakeAndBed ? 'checked' : ''}> Wake and bed reports</label></fieldset>
+    <fieldset class="card"><legend>What participants read first</legend>
+      <label for="information">Study information</label><textarea id="information" rows="5">${esc(c.information ?? '')}</textarea>
+      <label for="consent">Consent statement (accepted once before the first report; leave empty for none)</label><textarea id="consent" rows="3">${esc(c.consent ?? '')}</textarea></fieldset>
+    <div class="row"><button type="submit">${existing ? 'Save set-up' : 'Create study'}</button><button type="button" class="secondary" id="cancel-form">Cancel</button></div>
+    <p class="error" role="alert" id="study-form-msg">${esc(msg)}</p>
+  </form>`;
+  (view.querySelector('h2') as HTMLElement).focus();
+  const tbody = view.querySelector('#items-table tbody')!;
+  const wireRemove = () => tbody.querySelectorAll<HTMLButtonElement>('button[data-remove-item]').forEach((b) => { b.onclick = () => { if (tbody.children.length > 1) b.closest('tr')!.remove(); }; });
+  wireRemove();
+  document.getElementById('add-item')!.addEventListener('click', () => { tbody.insertAdjacentHTML('beforeend', itemRow({ id: '', label: '', min: 0, max: 100 }, tbody.children.length)); wireRemove(); });
+  document.getElementById('cancel-form')!.addEventListener('click', () => void (existing ? studyView(existing.id) : studiesView()));
+  document.getElementById('study-form')!.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = (id: string) => (document.getElementById(id) as HTMLInputElement).value.trim();
+    const list = (id: string) => v(id).split(',').map((x) => x.trim()).filter(Boolean);
+    const cell = (tr: Element, cls: string) => (tr.querySelector(`.${cls}`) as HTMLInputElement).value.trim();
+    const config = {
+      name: v('study-name'),
+      items: Array.from(tbody.querySelectorAll('tr')).map((tr) => ({ id: cell(tr, 'item-id'), label: cell(tr, 'item-label') || cell(tr, 'item-id'), min: Number(cell(tr, 'item-min')), max: Number(cell(tr, 'item-max')) })),
+      activity: { channels: list('channels'), epochSeconds: Number(v('epoch')) },
+      speech: { kind: v('speech') },
+      timezone: v('timezone'),
+      schedule: { times: list('times'), days: Number(v('days')), jitterMinutes: Number(v('jitter')), wakeAndBed: (document.getElementById('wakebed') as HTMLInputElement).checked },
+      ...(v('information') ? { information: v('information') } : {}),
+      ...(v('consent') ? { consent: v('consent') } : {}),
+    };
+    try {
+      const s = existing ? await api('PUT', `/studies/${existing.id}`, { config, settings: existing.settings }) : await api('POST', '/studies', { config });
+      await studyView(s.id);
+    } catch (e) { document.getElementById('study-form-msg')!.textContent = (e as Error).message; }
+  });
 }
 
 /** The study's audit log, newest first, with the filter form's values (owners; GET …/audit). */
@@ -176,6 +249,21 @@ async function auditTable(el: HTMLElement, studyId: string): Promise<void> {
   } catch (e) { el.textContent = (e as Error).message; }
 }
 
+/**
+ * The models to choose from (GET …/models): the built-in baseline and each model folder under the
+ * server's --models-dir with its stored evaluation (mean CCC, split, n); folders whose items do
+ * not fit the study are shown but cannot be chosen.
+ */
+async function modelChoices(sel: HTMLSelectElement, studyId: string, attached: string | null): Promise<void> {
+  const list = await api<{ builtin: string[]; models: { name: string; kind: string | null; fits: boolean; misfit: string | null; bestDevCCC: number | null; evaluation: { meanCCC: number | null; n: number; split: string | null } | null; note: string | null }[] }>('GET', `/studies/${studyId}/models`);
+  const label = (m: (typeof list.models)[number]) => `${m.name} — ${m.evaluation ? `mean CCC ${f3(m.evaluation.meanCCC)} (${m.evaluation.split ?? 'stored'} split, n ${m.evaluation.n}${m.evaluation.n < SMALL_N ? ' ⚠ few' : ''})` : m.bestDevCCC !== null ? `development CCC ${f3(m.bestDevCCC)}, no stored evaluation` : 'no evaluation'}${m.fits ? '' : ` — does not fit: ${m.misfit ?? m.note ?? 'unreadable'}`}`;
+  sel.innerHTML = [
+    ...list.builtin.map((b) => `<option value="${esc(b)}">${esc(b)} — per-participant history, no training</option>`),
+    ...list.models.map((m) => `<option value="${esc(m.name)}" ${m.fits ? '' : 'disabled'}>${esc(label(m))}</option>`),
+  ].join('');
+  if (attached) sel.value = attached;
+}
+
 async function studyView(studyId: string): Promise<void> {
   navBar();
   const study = await api('GET', `/studies/${studyId}`);
@@ -190,6 +278,7 @@ async function studyView(studyId: string): Promise<void> {
     return { p, sched, reps, rows: compliance(p.participantId, sched.prompts, reps, Date.now()) };
   }));
   view.innerHTML = `<h2>${esc(study.name)}</h2>
+  ${can.own ? '<p><button class="secondary" id="edit-study">Edit set-up</button></p>' : ''}
   <div class="grid">
     <section class="card" aria-labelledby="h-parts"><h3 id="h-parts">Participants</h3>
       <div class="scroll"><table id="participants-table"><thead><tr><th scope="col">Participant</th><th scope="col">Status</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Answered / due</th><th scope="col">Consent</th></tr></thead><tbody>
@@ -205,7 +294,7 @@ async function studyView(studyId: string): Promise<void> {
     </section>
     <section class="card" aria-labelledby="h-model"><h3 id="h-model">Model and export</h3>
       <p>Attached model: <strong id="model-now">${esc(study.model ?? 'none')}</strong></p>
-      ${can.own ? `<form id="model" class="row"><label for="modeldir" class="sr-only">Model: a folder name under the server's models folder, or builtin:baseline</label><input id="modeldir" type="text" value="${esc(study.model ?? 'builtin:baseline')}" placeholder="name under --models-dir, or builtin:baseline" title="A model folder under the server's models folder (moodlens serve --models-dir), named relative to it, e.g. mood-v3 or 2024/mood-v3; or builtin:baseline" style="flex:1"><button type="submit">Attach</button></form>` : ''}
+      ${can.own ? `<form id="model" class="row"><label for="modeldir" class="sr-only">Model to attach (folders under the server's models folder, with their stored evaluation)</label><select id="modeldir" style="flex:1"></select><button type="submit">Attach</button></form>` : ''}
       ${can.work ? '<p><button id="export" class="secondary">Export study folder</button></p>' : '<p class="status">Your role in this study (viewer) reads the dashboards only: no export.</p>'}
       <p id="model-msg" role="status"></p>
       <div id="exports"></div>
@@ -241,19 +330,23 @@ async function studyView(studyId: string): Promise<void> {
   view.querySelectorAll<HTMLAnchorElement>('a[data-pid]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void participantView(studyId, a.dataset.pid!, study); }));
   view.querySelectorAll<HTMLButtonElement>('button[data-ack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/alerts/${b.dataset.ack}/ack`); await studyView(studyId); }));
   const msg = document.getElementById('model-msg')!;
+  document.getElementById('edit-study')?.addEventListener('click', () => studyFormView(study));
+  if (can.own) await modelChoices(document.getElementById('modeldir') as HTMLSelectElement, studyId, study.model);
   document.getElementById('invite')?.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const pid = (document.getElementById('newpid') as HTMLInputElement).value.trim();
     const displayName = (document.getElementById('newname') as HTMLInputElement).value.trim();
     try {
       const j = await api('POST', `/studies/${studyId}/participants`, { ...(pid ? { participantId: pid } : {}), ...(displayName ? { displayName } : {}) });
-      document.getElementById('invited')!.innerHTML = `Code for ${esc(j.participantId)}: <strong id="enrol-code">${esc(j.enrolCode)}</strong> — link <a href="${esc(j.enrolUrl)}">${esc(j.enrolUrl)}</a>`;
+      // The QR code (an SVG the server drew from the link) for the participant's phone camera.
+      document.getElementById('invited')!.innerHTML = `Code for ${esc(j.participantId)}: <strong id="enrol-code">${esc(j.enrolCode)}</strong> — link <a href="${esc(j.enrolUrl)}" class="wrap">${esc(j.enrolUrl)}</a>
+        <span class="qr" id="enrol-qr" role="img" aria-label="QR code of the enrolment link for ${esc(j.participantId)}">${j.enrolQrSvg}</span>`;
     } catch (e) { document.getElementById('invited')!.textContent = (e as Error).message; }
   });
   document.getElementById('model')?.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
-      const j = await api('PUT', `/studies/${studyId}/model`, { model: (document.getElementById('modeldir') as HTMLInputElement).value.trim() });
+      const j = await api('PUT', `/studies/${studyId}/model`, { model: (document.getElementById('modeldir') as HTMLSelectElement).value });
       msg.textContent = `Attached (${j.predictor}).`; document.getElementById('model-now')!.textContent = j.model;
       study.model = j.model; await evaluationCard(document.getElementById('evaluation')!, studyId, study);
     }
@@ -318,10 +411,24 @@ async function participantView(studyId: string, pid: string, study: any): Promis
     ${recent.map((p) => `<tr><td><code>${esc(p.reportId ?? 'on demand')}</code></td><td>${esc((p.reportTime ?? p.time).slice(0, 16).replace('T', ' '))}</td><td>${esc(p.kind)}</td>${study.config.items.map((i: any) => { const v = p.items[i.id]; return `<td>${v ? `${v.value.toFixed(0)} <span class="status">(${v.lo.toFixed(0)}–${v.hi.toFixed(0)})</span>` : '—'}</td>`; }).join('')}</tr>`).join('')}
     </tbody></table></div>` : '<p class="status">No predictions.</p>'}
     <h4>Wristband activity by day × hour (mean ${esc(activity.channel.toUpperCase())}, ${esc(activity.timezone)})</h4>
+    ${study.role !== 'viewer' ? `<form id="wristband" class="row"><label for="wristband-file">Upload a wristband export (ActiGraph .gt3x or CSV, GENEActiv .bin or CSV, Axivity .cwa, generic CSV)</label>
+      <input type="file" id="wristband-file" accept=".gt3x,.agdc,.cwa,.bin,.csv,.gz,text/csv,application/octet-stream" required><button type="submit" class="secondary">Upload</button></form><p id="wristband-msg" role="status"></p>` : ''}
     ${actCells.length ? '' : `<p class="status" id="no-activity">No wristband data${activity.epochs ? ' with a value on this channel' : ''} yet.</p>`}<div id="activity-chart" class="chart"></div>
     <h4>Data quality per day</h4>${qualityTable(quality.rows, 'participant-quality', false)}
     <h4>Reports by day × hour</h4><div id="heat-chart" class="chart"></div></section>`;
   (document.getElementById('h-p') as HTMLElement).focus();
+  document.getElementById('wristband')?.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const file = (document.getElementById('wristband-file') as HTMLInputElement).files?.[0];
+    const out = document.getElementById('wristband-msg')!;
+    if (!file) return;
+    out.textContent = `Uploading ${file.name}…`;
+    const r = await fetch(`/studies/${studyId}/participants/${encodeURIComponent(pid)}/activity/raw?name=${encodeURIComponent(file.name)}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: file });
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) { out.textContent = j.message ?? `upload failed (${r.status})`; return; }
+    await participantView(studyId, pid, study);
+    document.getElementById('wristband-msg')!.textContent = `${file.name} (${j.format}): ${j.epochs} epochs from ${String(j.first).slice(0, 16).replace('T', ' ')} to ${String(j.last).slice(0, 16).replace('T', ' ')}, ${j.inserted} new.`;
+  });
   // Sized to the card: one panel per row and the heat maps' legend underneath on a phone.
   const trajEl = document.getElementById('traj-chart')!, actEl = document.getElementById('activity-chart')!, heatEl = document.getElementById('heat-chart')!;
   const panel = room(trajEl, 220, 70);

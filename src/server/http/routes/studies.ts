@@ -4,6 +4,7 @@
  * (admins see all); every read or write of participant data is audited.
  */
 import { z } from 'zod';
+import QRCode from 'qrcode';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
@@ -52,6 +53,9 @@ function enrolUrl(req: FastifyRequest, publicUrl: string | undefined, code: stri
   const base = publicUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
   return `${base.replace(/\/$/, '')}/app/#code=${code}`;
 }
+
+/** The enrolment link as a QR code (SVG) the participant scans with the phone's camera. */
+const enrolQr = (url: string) => QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
 
 function exportJobView(j: ExportJob, dir: string) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -157,7 +161,8 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
       study_id: info.study.id, label, timezone: req.body.timezone ?? info.config.timezone, covariates: JSON.stringify(req.body.covariates),
       display_name: req.body.displayName ?? null, enrol_code_hash: sha256(normaliseEnrolCode(code)), enrol_expires_ms: expires, seed,
     }, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'participant', detail: `invited ${label}` });
-    return reply.code(201).send({ participantId: label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString() });
+    const url = enrolUrl(req, publicUrl, code);
+    return reply.code(201).send({ participantId: label, enrolCode: code, enrolUrl: url, enrolQrSvg: await enrolQr(url), expiresAt: new Date(expires).toISOString() });
   });
 
   app.get('/studies/:studyId/participants', { schema: { tags, params: StudyParams } }, async (req) => {
@@ -178,7 +183,8 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
     const expires = ctx.now() + info.settings.enrolCodeHours * 3_600_000;
     const { pushSubscriptions } = await store.reissueCode(participant.id, sha256(normaliseEnrolCode(code)), expires, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: participant.id, resource: 'enrolment', detail: 'new code' });
     ctx.forgetParticipant(participant.id);
-    return { participantId: participant.label, enrolCode: code, enrolUrl: enrolUrl(req, publicUrl, code), expiresAt: new Date(expires).toISOString(), removedPushSubscriptions: pushSubscriptions };
+    const url = enrolUrl(req, publicUrl, code);
+    return { participantId: participant.label, enrolCode: code, enrolUrl: url, enrolQrSvg: await enrolQr(url), expiresAt: new Date(expires).toISOString(), removedPushSubscriptions: pushSubscriptions };
   });
 
   app.get('/studies/:studyId/participants/:participantId/reports', { schema: { tags, params: ParticipantParams } }, async (req) => {
