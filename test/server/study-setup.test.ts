@@ -34,6 +34,8 @@ for (const b of BACKENDS) {
       expect(edited.status, edited.body).toBe(200);
       expect(edited.json).toMatchObject({ name: 'renamed', config: { schedule: { times: ['09:00', '21:00'] } } });
       expect((await h.req('GET', `/studies/${s.studyId}`, { token: s.researcher })).json.config.schedule.times).toEqual(['09:00', '21:00']);
+      // Strict, as study.json is: an unknown key is refused, not dropped.
+      expect((await h.req('PUT', `/studies/${s.studyId}`, { token: s.researcher, body: { config: { ...CONFIG, epochSecond: 60 } } })).status).toBe(400);
       const token = await s.enrol('P01');
       expect((await h.req('POST', '/me/reports', { token, body: { id: 'a-1', time: new Date().toISOString(), trigger: 'voluntary', answers: { happy: 50 }, itemOrder: ['happy', 'tired'] } })).status).toBe(201);
       const refused = await h.req('PUT', `/studies/${s.studyId}`, { token: s.researcher, body: { config: CONFIG } });

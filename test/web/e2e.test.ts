@@ -18,7 +18,7 @@ import { buildServer, type Server } from '../../src/server/server.js';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { exportAndWait } from '../support/export.js';
 import { openFile } from '../../src/server/storage/sealed-files.js';
-import { DESKTOP, PHONE, screen, screenshotDir } from './screens.js';
+import { DESKTOP, launchChromium, PHONE, screen, screenshotDir } from './screens.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -74,12 +74,7 @@ describe.skipIf(!HAVE_CHROMIUM)('participant app and dashboard in chromium', () 
     studyId = (await api('POST', '/studies', { config: { name: 'Web study', timezone: 'UTC', information: 'We ask how you feel three times a day for two weeks.\n\nYou may stop at any time.', consent: 'I agree that my answers and recordings are stored for this study.' } })).id;
     expect(studyId).toBeTruthy();
     expect((await api('PUT', `/studies/${studyId}/model`, { model: 'builtin:baseline' })).model).toBe('builtin:baseline');
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${fakeMicWav(dataDir)}`, '--autoplay-policy=no-user-gesture-required'],
-    });
+    browser = await launchChromium(CHROMIUM, ['--disable-quic', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${fakeMicWav(dataDir)}`, '--autoplay-policy=no-user-gesture-required']);
   }, 60_000);
 
   afterAll(async () => {

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './screens.js';
 import { buildServer, type Server } from '../../src/server/server.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
@@ -44,8 +45,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard members, roles and reset page in chro
     server = await buildServer({ db: `sqlite:${join(dataDir, 'web.db')}`, dataDir, admin: ADMIN, authRateLimit: 1000 });
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium(CHROMIUM);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,5 +1,5 @@
 /**
- * Screenshots of the web pages and the check that goes with each: no horizontal overflow (the
+ * What the browser tests share: Chromium's launch, and screenshots of the web pages with the check that goes with each: no horizontal overflow (the
  * page never scrolls sideways; wide tables and charts scroll inside their card). Screenshots go
  * to $MOODLENS_SCREENSHOTS when set (docs use them), else to a fresh temp folder, named once.
  */
@@ -45,4 +45,10 @@ export async function screen(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(screenshotDir(), `${name}.png`), fullPage: true });
   const why = await horizontalOverflow(page);
   if (why) throw new Error(`${name}: the page scrolls sideways — ${why}`);
+}
+
+/** Debian's Chromium (or $MOODLENS_CHROMIUM), headless, with the flags every web test needs and `extra` ones. */
+export async function launchChromium(executablePath: string, extra: string[] = []) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra] });
 }

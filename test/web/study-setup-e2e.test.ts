@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { buildServer, type Server } from '../../src/server/server.js';
 import { ConfigSchema } from '../../src/model/config.js';
-import { DESKTOP, PHONE, screen } from './screens.js';
+import { DESKTOP, launchChromium, PHONE, screen } from './screens.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -42,8 +42,7 @@ describe.skipIf(!HAVE_CHROMIUM)('study set-up in the dashboard, in chromium', ()
     mkdirSync(broken, { recursive: true });
     writeFileSync(join(broken, 'config.json'), JSON.stringify({ format: 1, kind: 'model', config: ConfigSchema.parse({}), items: [{ id: 'happy', min: 0, max: 100 }, { id: 'tired', min: 0, max: 100 }, { id: 'calm', min: 0, max: 100 }] }));
     writeFileSync(join(broken, 'evaluation.json'), JSON.stringify({ split: 'test', n: 240, meanCCC: 0.412, items: { happy: { ccc: 0.4, n: 240 } } }));
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium(CHROMIUM);
   }, 60_000);
 
   afterAll(async () => {
