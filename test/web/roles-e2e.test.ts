@@ -5,20 +5,16 @@
  * the address bar and sets the password. No page logs an error or a CSP violation.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './screens.js';
-import { buildServer, type Server } from '../../src/server/server.js';
+import { launchChromium, startWebServer } from './screens.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const ADMIN = { email: 'admin@example.org', password: 'correct horse battery' };
 
 describe.skipIf(!HAVE_CHROMIUM)('dashboard members, roles and reset page in chromium', () => {
-  let server: Server, base: string, dataDir: string, browser: Browser;
+  let base: string, browser: Browser;
   const errors: string[] = [];
   const call = async (method: string, path: string, body?: unknown, token?: string) => {
     const r = await fetch(base + path, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -39,18 +35,15 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard members, roles and reset page in chro
     await p.getByRole('heading', { name: 'Studies' }).waitFor();
   };
 
+  let web: Awaited<ReturnType<typeof startWebServer>>;
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/build-web.mjs'], { env: { ...process.env, MOODLENS_QUIET: '1' } });
-    dataDir = mkdtempSync(join(tmpdir(), 'moodlens-roles-web-'));
-    server = await buildServer({ db: `sqlite:${join(dataDir, 'web.db')}`, dataDir, admin: ADMIN, authRateLimit: 1000 });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
+    web = await startWebServer('moodlens-roles-web-', { admin: ADMIN });
+    base = web.base;
     browser = await launchChromium(CHROMIUM);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await web?.close();
   });
 
   it('an owner adds a viewer, who sees the dashboards without export or invite; a reset link sets a password', async () => {

@@ -1,12 +1,14 @@
 /**
- * What the browser tests share: Chromium's launch, and screenshots of the web pages with the check that goes with each: no horizontal overflow (the
+ * What the browser tests share: a server for the front ends, Chromium's launch, and screenshots of the web pages with the check that goes with each: no horizontal overflow (the
  * page never scrolls sideways; wide tables and charts scroll inside their card). Screenshots go
  * to $MOODLENS_SCREENSHOTS when set (docs use them), else to a fresh temp folder, named once.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { buildServer, type ServerOptions } from '../../src/server/server.js';
 
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
@@ -51,4 +53,17 @@ export async function screen(page: Page, name: string): Promise<void> {
 export async function launchChromium(executablePath: string, extra: string[] = []) {
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra] });
+}
+
+/**
+ * The built front ends served by a real server on a random port (SQLite in a fresh temp folder,
+ * `admin` as its first account); close() stops it and removes the folder.
+ */
+export async function startWebServer(prefix: string, opts: Partial<ServerOptions> & { admin: { email: string; password: string } }) {
+  execFileSync(process.execPath, ['scripts/build-web.mjs'], { env: { ...process.env, MOODLENS_QUIET: '1' } });
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const server = await buildServer({ db: `sqlite:${join(dataDir, 'web.db')}`, dataDir, authRateLimit: 1000, keyLog: () => {}, ...opts });
+  await server.app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
+  return { server, base, dataDir, async close() { await server.close(); rmSync(dataDir, { recursive: true, force: true }); } };
 }

@@ -7,14 +7,11 @@
  * screenshot at desktop and phone size and must not scroll sideways (screens.ts).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
-import { buildServer, type Server } from '../../src/server/server.js';
 import { ConfigSchema } from '../../src/model/config.js';
-import { DESKTOP, launchChromium, PHONE, screen } from './screens.js';
+import { DESKTOP, launchChromium, PHONE, screen, startWebServer } from './screens.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -22,7 +19,7 @@ const ADMIN = { email: 'admin@example.org', password: 'correct horse battery' };
 const GT3X = resolve('test/fixtures/actigraphy/ISM_Enabled.gt3x');
 
 describe.skipIf(!HAVE_CHROMIUM)('study set-up in the dashboard, in chromium', () => {
-  let server: Server, base: string, dataDir: string, browser: Browser;
+  let base: string, browser: Browser;
   const errors: string[] = [];
   const watch = (page: Page) => {
     // Chromium logs every 4xx answer; the one expected here is the broken model's refused attach (checked on the page).
@@ -31,24 +28,20 @@ describe.skipIf(!HAVE_CHROMIUM)('study set-up in the dashboard, in chromium', ()
     page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
   };
 
+  let web: Awaited<ReturnType<typeof startWebServer>>;
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/build-web.mjs'], { env: { ...process.env, MOODLENS_QUIET: '1' } });
-    dataDir = mkdtempSync(join(tmpdir(), 'moodlens-setup-'));
-    server = await buildServer({ db: `sqlite:${join(dataDir, 'web.db')}`, dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000, keyLog: () => {} });
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(server.app.server.address() as { port: number }).port}`;
+    web = await startWebServer('moodlens-setup-', { admin: ADMIN, alertDebounceMs: 0 });
+    base = web.base;
     // A model folder that lists (config.json, evaluation.json) but cannot load (no weights).
-    const broken = join(server.ctx.modelsDir, 'mood-broken');
+    const broken = join(web.server.ctx.modelsDir, 'mood-broken');
     mkdirSync(broken, { recursive: true });
     writeFileSync(join(broken, 'config.json'), JSON.stringify({ format: 1, kind: 'model', config: ConfigSchema.parse({}), items: [{ id: 'happy', min: 0, max: 100 }, { id: 'tired', min: 0, max: 100 }, { id: 'calm', min: 0, max: 100 }] }));
     writeFileSync(join(broken, 'evaluation.json'), JSON.stringify({ split: 'test', n: 240, meanCCC: 0.412, items: { happy: { ccc: 0.4, n: 240 } } }));
     browser = await launchChromium(CHROMIUM);
   }, 60_000);
-
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await web?.close();
   });
 
   it('creates a study, invites with a QR code, chooses a model, and shows the participant\'s prediction after consent, a report and a wristband upload', async () => {
