@@ -46,7 +46,7 @@ describe.skipIf(!HAVE_CHROMIUM)('study set-up in the dashboard, in chromium', ()
 
   it('creates a study, invites with a QR code, chooses a model, and shows the participant\'s prediction after consent, a report and a wristband upload', async () => {
     const ctx = await browser.newContext({ viewport: DESKTOP });
-    const d = await ctx.newPage(); watch(d); d.setDefaultTimeout(15_000);
+    const d = await ctx.newPage(); watch(d); d.setDefaultTimeout(45_000);
     await d.goto(`${base}/dashboard/`);
     await d.getByLabel('Email').fill(ADMIN.email);
     await d.getByLabel('Password').fill(ADMIN.password);
@@ -100,7 +100,7 @@ describe.skipIf(!HAVE_CHROMIUM)('study set-up in the dashboard, in chromium', ()
 
     // The participant: consent, then one slider touched and one left unset.
     const phone = await browser.newContext({ viewport: PHONE, hasTouch: true, isMobile: true });
-    const p = await phone.newPage(); watch(p); p.setDefaultTimeout(15_000);
+    const p = await phone.newPage(); watch(p); p.setDefaultTimeout(45_000);
     await p.goto(link!);
     await p.getByRole('button', { name: 'Join' }).click();
     await p.getByLabel(/I agree to take part/).check();
