@@ -22,7 +22,8 @@ import { z } from 'zod';
 import webpush from 'web-push';
 import type { App, RouteDeps } from '../server.js';
 import type { ServerContext } from '../http/context.js';
-import { DashboardStore, type WebPushSubscriptionsTable } from '../storage/dashboard-store.js';
+import { DashboardStore } from '../storage/dashboard-store.js';
+import type { WebPushSubscriptionsTable } from '../storage/schema.js';
 import { HttpError } from '../http/errors.js';
 import { promptsBetween, studySchedule } from '../services/schedule.js';
 

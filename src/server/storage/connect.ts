@@ -8,11 +8,9 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { DB } from './schema.js';
+import type { DB, DbKind } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { UsageError } from '../../util/errors.js';
-
-export type DbKind = 'sqlite' | 'postgres';
 
 export interface DbHandle {
   db: Kysely<DB>;

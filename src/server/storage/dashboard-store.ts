@@ -1,28 +1,12 @@
 /**
  * Read queries (and the few writes) of the web front end's server routes: the dashboard's
  * activity heat map, data quality and evaluation, and the Web Push reminders. Uses the server's
- * Kysely instance (the Store's `db`), so the same code runs on SQLite and PostgreSQL; the tables
- * of migration 0010_web_push are typed here, beside the server's own schema.
+ * Kysely instance (the Store's `db`), so the same code runs on SQLite and PostgreSQL.
  */
 import type { Kysely } from 'kysely';
-import type { DB } from './schema.js';
+import type { DB, WebPushKeysTable, WebPushSentTable, WebPushSubscriptionsTable, WebSpeechFailuresTable } from './schema.js';
 import type { AuditEntry, Store } from './store.js';
 import { columnContext } from './data-key.js';
-
-export interface WebPushKeysTable { id: string; public_key: string; private_key: string; subject: string; created_ms: number }
-export interface WebPushSubscriptionsTable {
-  endpoint: string; participant_id: string; study_id: string; p256dh: string; auth: string;
-  created_ms: number; last_ok_ms: number | null; failures: number;
-}
-export interface WebPushSentTable { participant_id: string; prompt_ms: number; claimed_ms: number; delivered: number; detail: string | null }
-export interface WebSpeechFailuresTable { report_id: string; study_id: string; participant_id: string; reason: string; detail: string | null; created_ms: number }
-
-export interface WebDB extends DB {
-  web_push_keys: WebPushKeysTable;
-  web_push_subscriptions: WebPushSubscriptionsTable;
-  web_push_sent: WebPushSentTable;
-  web_speech_failures: WebSpeechFailuresTable;
-}
 
 /** One report with what became of its speech task. */
 export interface ReportSpeechRow {
@@ -31,8 +15,8 @@ export interface ReportSpeechRow {
 }
 
 export class DashboardStore {
-  readonly db: Kysely<WebDB>;
-  constructor(readonly store: Store) { this.db = store.db as unknown as Kysely<WebDB>; }
+  readonly db: Kysely<DB>;
+  constructor(readonly store: Store) { this.db = store.db; }
 
   audit(e: AuditEntry): Promise<void> { return this.store.audit(e); }
 
@@ -71,7 +55,7 @@ export class DashboardStore {
   /** Record that the app could not deliver a report's recording (first note wins). */
   async noteSpeechFailure(f: WebSpeechFailuresTable, audit: AuditEntry): Promise<boolean> {
     return this.store.writeForParticipant(f.participant_id, async (trx) => {
-      const t = trx as unknown as Kysely<WebDB>;
+      const t = trx;
       // The note is free text from the participant's device: sealed at rest (encryption at rest).
       const sealed = { ...f, detail: f.detail === null ? null : this.store.keys.sealValue(f.detail, columnContext('web_speech_failures', 'detail', f.report_id)) };
       const r = await t.insertInto('web_speech_failures').values(sealed).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst();
@@ -131,7 +115,7 @@ export class DashboardStore {
 
   async saveSubscription(s: WebPushSubscriptionsTable, audit: AuditEntry): Promise<boolean> {
     return this.store.writeForParticipant(s.participant_id, async (trx) => {
-      const t = trx as unknown as Kysely<WebDB>;
+      const t = trx;
       const stored = await t.selectFrom('web_push_subscriptions').select(['endpoint', 'participant_id', 'p256dh', 'auth']).where('endpoint', '=', s.endpoint).executeTakeFirst();
       const old = stored && this.openSub(stored);
       if (old && old.participant_id === s.participant_id && old.p256dh === s.p256dh && old.auth === s.auth) return false;

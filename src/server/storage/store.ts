@@ -4,10 +4,9 @@
  * their audit-log row, so the data and the record of who wrote it commit atomically.
  */
 import { sql, CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import type { WebDB } from './dashboard-store.js'; // the web front end's tables (migration 0010_web_push)
-import type { DB, ParticipantsTable, ReportsTable, StudiesTable, AlertsTable, PredictionsTable, SpeechTable, UsersTable } from './schema.js';
+import type { DB, DbKind, ParticipantsTable, ReportsTable, StudiesTable, AlertsTable, PredictionsTable, SpeechTable, UsersTable } from './schema.js';
 import { GroupCommitter } from './group-commit.js';
-import type { DbHandle, DbKind } from './connect.js';
+import type { DbHandle } from './connect.js';
 import { newId } from '../http/auth.js';
 import { HttpError } from '../http/errors.js';
 import { AuditChain } from './audit-chain.js';
@@ -434,8 +433,7 @@ export class Store {
     return this.write(async (trx) => {
       await trx.updateTable('participants').set({ enrol_code_hash: codeHash, enrol_expires_ms: expiresMs, token_hash: null, status: 'invited' })
         .where('id', '=', participantId).where('status', '!=', 'withdrawn').execute();
-      const web = trx as unknown as Kysely<WebDB>;
-      const dropped = Number((await web.deleteFrom('web_push_subscriptions').where('participant_id', '=', participantId).executeTakeFirst()).numDeletedRows);
+      const dropped = Number((await trx.deleteFrom('web_push_subscriptions').where('participant_id', '=', participantId).executeTakeFirst()).numDeletedRows);
       await trx.insertInto('audit').values(this.auditRow({ ...actor, detail: `${actor.detail ?? 'new code'}; ${dropped} push subscription(s) of the old device removed` })).execute();
       return { pushSubscriptions: dropped };
     });
@@ -536,7 +534,7 @@ export class Store {
   /** A recording the server's feature extraction rejected: a failure note (web_speech_failures, first note wins), while the recording is stored. */
   storeSpeechRejection(s: Speech, reason: string, message: string, now: number): Promise<boolean> {
     return this.writeForStoredRecording(s, now, 'speech_failure', `${s.report_id}: server: ${reason}`, (trx) =>
-      (trx as unknown as Kysely<WebDB>).insertInto('web_speech_failures').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, reason: 'rejected', detail: this.keys.sealValue(`server: ${reason}: ${message}`, columnContext('web_speech_failures', 'detail', s.report_id)), created_ms: now })
+      trx.insertInto('web_speech_failures').values({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, reason: 'rejected', detail: this.keys.sealValue(`server: ${reason}: ${message}`, columnContext('web_speech_failures', 'detail', s.report_id)), created_ms: now })
         .onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst());
   }
 
@@ -556,8 +554,7 @@ export class Store {
 
   /** Stored recordings with neither features nor a failure note (server extraction still owed). */
   async speechWithoutFeatures(): Promise<{ report_id: string; study_id: string }[]> {
-    const db = this.db as unknown as Kysely<WebDB>;
-    return db.selectFrom('speech')
+    return this.db.selectFrom('speech')
       .leftJoin('speech_features', 'speech_features.report_id', 'speech.report_id')
       .leftJoin('web_speech_failures', 'web_speech_failures.report_id', 'speech.report_id')
       .select(['speech.report_id', 'speech.study_id'])
@@ -774,10 +771,9 @@ export class Store {
       const activity = n(await trx.deleteFrom('activity').where('participant_id', '=', pid).execute());
       // The web front end's tables (migration 0010_web_push): push subscriptions and reminders
       // sent, and the notes of recordings the app could not deliver — in the same transaction.
-      const web = trx as unknown as Kysely<WebDB>;
-      const pushSubscriptions = n(await web.deleteFrom('web_push_subscriptions').where('participant_id', '=', pid).execute());
-      const reminders = n(await web.deleteFrom('web_push_sent').where('participant_id', '=', pid).execute());
-      const speechFailures = n(await web.deleteFrom('web_speech_failures').where('participant_id', '=', pid).execute());
+      const pushSubscriptions = n(await trx.deleteFrom('web_push_subscriptions').where('participant_id', '=', pid).execute());
+      const reminders = n(await trx.deleteFrom('web_push_sent').where('participant_id', '=', pid).execute());
+      const speechFailures = n(await trx.deleteFrom('web_speech_failures').where('participant_id', '=', pid).execute());
       await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}', display_name: null })
         .where('id', '=', pid).execute();
       const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, pushSubscriptions, reminders, speechFailures, files };
