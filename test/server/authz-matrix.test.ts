@@ -15,7 +15,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { RULES, ruleFor, installAccessControl, roleAtLeast, type Rule } from '../../src/server/http/roles.js';
+import { RULES, ruleFor, installAccessControl, type Rule } from '../../src/server/http/roles.js';
+import { roleAtLeast } from '../../src/server/storage/columns.js';
 import type { ServerContext } from '../../src/server/http/context.js';
 import { BACKENDS, exportAndWait, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 

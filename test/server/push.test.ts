@@ -164,7 +164,7 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       clock = Date.parse(prompts[4].time) + 60_000;
       expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 1, delivered: 0, failed: 1 });
       expect(received).toHaveLength(3);
-      expect(await pushService(server.ctx)!.ds.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
+      expect(await server.store.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
 
       // Subscribing was audited; withdrawal removes the participant's subscriptions.
       answer = 201;
@@ -178,7 +178,7 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       expect(withdrawn.json.reminders).toBeGreaterThanOrEqual(3);
       clock = Date.parse(prompts[5].time) + 60_000;
       expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 0 });
-      expect(await pushService(server.ctx)!.ds.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
+      expect(await server.store.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
       expect(received).toHaveLength(3);
     } finally {
       await server.close();

@@ -17,14 +17,7 @@
  */
 import type { FastifyReply, FastifyRequest, RouteOptions, onRequestHookHandler, onResponseHookHandler } from 'fastify';
 import type { ServerContext } from './context.js';
-
-export const ROLES = ['viewer', 'researcher', 'owner'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Is `role` at least `min`? (An unknown role is below every role.) */
-export function roleAtLeast(role: string, min: Role): boolean {
-  return ROLES.indexOf(role as Role) >= ROLES.indexOf(min);
-}
+import type { Role } from '../storage/columns.js';
 
 export type Rule =
   /** Anyone, no token (sign-in, enrolment, password reset, health, static files, docs). */

@@ -22,16 +22,13 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Store } from '../storage/store.js';
+import type { ExportJob, Store } from '../storage/store.js';
 import type { ServerContext, StudyInfo } from '../http/context.js';
 import { exportStudy, type ExportProgress } from './export.js';
-import { newId } from '../http/auth.js';
-import type { DB } from '../storage/schema.js';
+import { newId } from '../storage/ids.js';
 import { HttpError } from '../http/errors.js';
 import { insideFolder } from '../storage/paths.js';
 import { mkdirPrivate, sealTree } from '../storage/sealed-files.js';
-
-export type ExportJob = DB['export_jobs'];
 
 export class ExportJobs {
   private queue: Array<{ job: ExportJob; info: StudyInfo }> = [];
@@ -103,7 +100,7 @@ export class ExportJobs {
     }
     if (job.status === 'deleted') return job;
     await removeFolder(this.dir(job));
-    const set = { status: 'deleted', deleted_ms: this.ctx.now(), deleted_by: typeof by === 'string' ? by : `researcher:${by.researcher}` };
+    const set = { status: 'deleted' as const, deleted_ms: this.ctx.now(), deleted_by: typeof by === 'string' ? by : `researcher:${by.researcher}` };
     await this.store.updateExportJob(job.id, set);
     const actor = typeof by === 'string' ? { actor_kind: 'system' as const, actor_id: by } : { actor_kind: 'researcher' as const, actor_id: by.researcher };
     await this.store.audit({ ...actor, action: 'delete', study_id: job.study_id, participant_id: null, resource: 'export', detail: JSON.stringify({ job: job.id, name: job.name, ...(why ? { why } : {}) }) });
@@ -153,7 +150,7 @@ export class ExportJobs {
         await sealTree(this.ctx.keys, this.dir(job)); // the CSV files, sealed before anyone can read "done"
         // A participant withdrew while this was written: it may hold some of their data.
         if (this.current.tainted) throw new Error('a participant withdrew while the export was being written; start it again');
-        const finished = { status: 'done', phase: 'done', summary: JSON.stringify(summary), finished_ms: this.ctx.now() };
+        const finished = { status: 'done' as const, phase: 'done' as const, summary, finished_ms: this.ctx.now() };
         await this.store.updateExportJob(job.id, finished);
         // A withdrawal between the check above and "done" (it saw the job still running).
         if (this.current.tainted) await this.remove({ ...job, ...finished }, 'withdrawal', 'a participant withdrew while the export was being written');

@@ -60,7 +60,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
     const token = newToken('researcher');
     await store.createSession(user.id, sha256(token), SESSION_MS);
     await store.audit(signInAudit(user.id, `signed in; ${who}`));
-    return { token, expiresAt: new Date(Date.now() + SESSION_MS).toISOString(), user: { id: user.id, email: user.email, isAdmin: user.is_admin === 1 } };
+    return { token, expiresAt: new Date(Date.now() + SESSION_MS).toISOString(), user: { id: user.id, email: user.email, isAdmin: user.is_admin } };
   });
 
   app.post('/auth/logout', { schema: { tags: ['accounts'], summary: 'End this session' } }, async (req) => {
@@ -74,7 +74,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
 
   app.get('/auth/me', { schema: { tags: ['accounts'], summary: 'Who this session belongs to' } }, async (req) => {
     const u = await ctx.researcher(req);
-    return { id: u.id, email: u.email, isAdmin: u.is_admin === 1, studies: (await store.studiesOf(u)).map((s) => s.id) };
+    return { id: u.id, email: u.email, isAdmin: u.is_admin, studies: (await store.studiesOf(u)).map((s) => s.id) };
   });
 
   app.post('/admin/researchers', {
@@ -84,16 +84,16 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
     const admin = await ctx.admin(req);
     const u = await store.createUser({ email: req.body.email, passwordHash: await hashPassword(req.body.password), isAdmin: req.body.isAdmin });
     await store.audit({ actor_kind: 'researcher', actor_id: admin.id, action: 'write', study_id: null, participant_id: null, resource: 'account', detail: `created ${u.id}${u.is_admin ? ' (admin)' : ''}` });
-    return reply.code(201).send({ id: u.id, email: u.email, isAdmin: u.is_admin === 1 });
+    return reply.code(201).send({ id: u.id, email: u.email, isAdmin: u.is_admin });
   });
 
   app.get('/admin/researchers', { schema: { tags: ['accounts'], summary: 'List accounts (admin only), with whether each is disabled or its sign-in locked', querystring: z.object({}) } }, async (req) => {
     await ctx.admin(req);
-    const rows = await store.db.selectFrom('users').select(['id', 'email', 'is_admin', 'disabled_ms']).orderBy('email').execute();
+    const rows = await store.users();
     const now = Date.now();
     return Promise.all(rows.map(async (r) => {
       const f = await store.loginFailures(emailHash(r.email));
-      return { id: r.id, email: r.email, isAdmin: r.is_admin === 1, disabled: r.disabled_ms != null, lockedUntil: f && f.locked_until_ms > now ? new Date(f.locked_until_ms).toISOString() : null };
+      return { id: r.id, email: r.email, isAdmin: r.is_admin, disabled: r.disabled_ms !== null, lockedUntil: f && f.locked_until_ms > now ? new Date(f.locked_until_ms).toISOString() : null };
     }));
   });
 

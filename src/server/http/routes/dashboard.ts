@@ -13,7 +13,6 @@ import { DateTime } from 'luxon';
 import type { App, RouteDeps } from '../../server.js';
 import { ParticipantParams, StudyParams } from '../schemas.js';
 import { HttpError } from '../errors.js';
-import { DashboardStore } from '../../storage/dashboard-store.js';
 import { BUILTIN_BASELINE } from '../../monitoring/monitor.js';
 import { ccc } from '../../../eval/metrics.js';
 import type { Participant } from '../../storage/store.js';
@@ -94,7 +93,6 @@ const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
 export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Promise<void> {
   const tags = ['dashboard'];
-  const ds = new DashboardStore(store);
 
   app.get('/studies/:studyId/participants/:participantId/activity/day-hour', {
     schema: {
@@ -113,18 +111,18 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
     const clock = localClock(zone);
     const cells = new Map<string, { day: string; hour: number; sum: number; valid: number; epochs: number }>();
     let total = 0;
-    for await (const page of ds.activity(participant.id, fromMs, toMs)) {
+    for await (const page of store.participantActivity(participant.id, fromMs, toMs)) {
       for (const e of page) {
         const { day, hour } = clock(e.t_ms);
         const key = `${day} ${hour}`;
         let cell = cells.get(key);
         if (!cell) { cell = { day, hour, sum: 0, valid: 0, epochs: 0 }; cells.set(key, cell); }
         cell.epochs++; total++;
-        const v = (JSON.parse(e.vals) as (number | null)[])[c];
+        const v = e.vals[c];
         if (v !== null && v !== undefined && Number.isFinite(v)) { cell.sum += v; cell.valid++; }
       }
     }
-    await ds.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'activity', detail: `day-hour ${channel}: ${total} epochs` });
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'activity', detail: `day-hour ${channel}: ${total} epochs` });
     return {
       participantId: participant.label, timezone: zone, channel, channels, epochSeconds, epochs: total,
       cells: [...cells.values()].sort((a, b) => a.day.localeCompare(b.day) || a.hour - b.hour).map((x) => ({
@@ -150,7 +148,7 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
     const speechKind = info.config.speech.kind;
     const days = Math.max(1, info.config.schedule?.days ?? 14);
     const now = ctx.now();
-    const speechRows = await ds.reportSpeech(info.study.id, req.query.participantId ? participants[0]?.id : undefined);
+    const speechRows = await store.reportSpeech(info.study.id, req.query.participantId ? participants[0]?.id : undefined);
     const rows: Record<string, unknown>[] = [];
     for (const p of participants) {
       const zone = p.timezone, clock = localClock(zone);
@@ -166,12 +164,12 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
         if (d.toMillis() > now) break;
         if (d.toMillis() >= fromMs && d.toMillis() < toMs) dayOf(d.toISODate()!);
       }
-      for await (const page of ds.activity(p.id, fromMs, toMs)) {
+      for await (const page of store.participantActivity(p.id, fromMs, toMs)) {
         for (const e of page) {
           const cell = dayOf(clock(e.t_ms).day);
           cell.epochs++;
           // Non-wear = no row, or a row whose every channel is empty.
-          if ((JSON.parse(e.vals) as (number | null)[]).some((v) => v !== null && Number.isFinite(v))) cell.wear++;
+          if (e.vals.some((v) => v !== null && Number.isFinite(v))) cell.wear++;
         }
       }
       for (const r of speechRows) {
@@ -194,7 +192,7 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
         });
       }
     }
-    await ds.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participants.length === 1 ? participants[0].id : null, resource: 'quality', detail: `${participants.length} participants, ${rows.length} days` });
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participants.length === 1 ? participants[0].id : null, resource: 'quality', detail: `${participants.length} participants, ${rows.length} days` });
     return { channels, epochSeconds, speech: speechKind, rows };
   });
 
@@ -230,18 +228,18 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
     }
     // 3. Prospective: each report's prediction (made before its answer was known to the model,
     // from the history before it) against the answer.
-    const pairs = await ds.predictedReports(info.study.id);
+    const pairs = await store.predictedReports(info.study.id);
     const online = items.map((it) => {
       const a: number[] = [], p: number[] = [];
       for (const r of pairs) {
-        const ans = (JSON.parse(r.answers) as Record<string, number>)[it.id];
-        const pr = (JSON.parse(r.items) as Record<string, { value: number }>)[it.id];
+        const ans = r.answers[it.id];
+        const pr = r.items[it.id];
         if (Number.isFinite(ans) && pr && Number.isFinite(pr.value)) { a.push(ans); p.push(pr.value); }
       }
       return { item: it.id, label: it.label, ccc: a.length >= 2 ? finiteOrNull(r3(ccc(a, p))) : null, n: a.length };
     });
     const finite = online.map((o) => o.ccc).filter((x): x is number => x !== null);
-    await ds.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'evaluation', detail: `${pairs.length} predicted reports` });
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: null, resource: 'evaluation', detail: `${pairs.length} predicted reports` });
     return {
       model, stored, training,
       online: { source: 'server predictions vs reports', reports: pairs.length, participants: new Set(pairs.map((r) => r.participant_id)).size, meanCCC: finite.length ? r3(finite.reduce((s, x) => s + x, 0) / finite.length) : null, items: online },
@@ -254,11 +252,11 @@ export async function dashboardRoutes(app: App, { ctx, store }: RouteDeps): Prom
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     const rows = await store.predictionsOf(participant.id);
-    const ids = await ds.clientIds([...new Set(rows.map((r) => r.report_id).filter((x): x is string => x !== null))]);
-    await ds.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'predictions', detail: `${rows.length} predictions` });
+    const ids = await store.clientIds([...new Set(rows.map((r) => r.report_id).filter((x): x is string => x !== null))]);
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'predictions', detail: `${rows.length} predictions` });
     return rows.map((p) => {
       const r = p.report_id ? ids.get(p.report_id) : undefined;
-      return { time: new Date(Number(p.created_ms)).toISOString(), reportId: r?.client_id ?? null, reportTime: r?.time ?? null, kind: p.kind, items: JSON.parse(p.items) as Record<string, { value: number; lo: number; hi: number }> };
+      return { time: new Date(Number(p.created_ms)).toISOString(), reportId: r?.client_id ?? null, reportTime: r?.time ?? null, kind: p.kind, items: p.items };
     });
   });
 }

@@ -41,8 +41,8 @@ const AttachModelBody = z.object({
 function predictionView(p: Prediction) {
   return {
     id: p.id, time: new Date(p.created_ms).toISOString(), reportId: p.report_id, kind: p.kind,
-    items: JSON.parse(p.items) as Record<string, { value: number; lo: number; hi: number }>,
-    inputs: p.inputs ? JSON.parse(p.inputs) as { activity: string[]; speech: boolean } : null,
+    items: p.items,
+    inputs: p.inputs,
   };
 }
 

@@ -13,7 +13,8 @@ import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { App, RouteDeps } from '../../server.js';
 import { ActivityBody, ConsentBody, EnrolBody, ParticipantParams, ScheduleQuery, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
-import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
+import { newToken, normaliseEnrolCode, sha256 } from '../auth.js';
+import { newId } from '../../storage/ids.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 import { nextPrompt, participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
 import { secureShuffle } from '../../../util/shuffle.js';
@@ -146,11 +147,11 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     const { timeMs, late } = checkReport(req.body, info, serverMs);
     const row: Report = {
       id: newId('r_'), study_id: p.study_id, participant_id: p.id, client_id: req.body.id, time: req.body.time, time_ms: timeMs,
-      server_ms: serverMs, trigger: req.body.trigger, answers: JSON.stringify(req.body.answers), item_order: JSON.stringify(req.body.itemOrder),
-      prompt_time: req.body.promptTime ?? null, late: late ? 1 : 0,
+      server_ms: serverMs, trigger: req.body.trigger, answers: req.body.answers, item_order: req.body.itemOrder,
+      prompt_time: req.body.promptTime ?? null, late,
     };
     const { report, created } = await store.insertReport(row);
-    if (!created && (report.answers !== row.answers || report.time_ms !== row.time_ms || report.trigger !== row.trigger)) {
+    if (!created && (JSON.stringify(report.answers) !== JSON.stringify(row.answers) || report.time_ms !== row.time_ms || report.trigger !== row.trigger)) {
       throw new HttpError(409, `body.id: report ${req.body.id} was already stored with different content`, 'body.id');
     }
     if (created) monitor.afterReport(p, report);
@@ -248,9 +249,9 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     if (info.config.speech.kind !== 'features') throw new HttpError(409, `this study collects speech as "${info.config.speech.kind}", not features`);
     const report = await store.reportByClientId(p.id, req.params.reportId);
     if (!report) throw notFound(`report ${req.params.reportId} of this participant`);
-    const features = JSON.stringify(req.body.features); // key order as sent: it becomes the column order of the export
-    const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now() });
-    if (!created && stored.features !== features) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
+    const features = req.body.features; // key order as sent: it becomes the column order of the export
+    const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now(), source: 'app' });
+    if (!created && JSON.stringify(stored.features) !== JSON.stringify(features)) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
     if (created) void monitor.afterSpeechFeatures(info, p, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`));
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, features: Object.keys(req.body.features).length, duplicate: !created });
   });

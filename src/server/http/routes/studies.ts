@@ -13,28 +13,28 @@ import {
   IsoTimeWithOffset, AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
   ScheduleQuery,
 } from '../schemas.js';
-import type { Role } from '../roles.js';
-import { newEnrolCode, newId, normaliseEnrolCode, sha256 } from '../auth.js';
+import type { Role } from '../../storage/columns.js';
+import { newEnrolCode, normaliseEnrolCode, sha256 } from '../auth.js';
+import { newId } from '../../storage/ids.js';
 import { HttpError, notFound } from '../errors.js';
 import { participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
 import { tarFolder } from '../../jobs/tar.js';
-import type { ExportJob } from '../../jobs/export-jobs.js';
-import type { Participant, Report, User } from '../../storage/store.js';
+import type { ExportJob, Participant, Report, User } from '../../storage/store.js';
 import type { StudyInfo } from '../context.js';
 import { withdrawParticipant } from '../../services/withdrawal.js';
 
 export function reportView(r: Report) {
   return {
     id: r.client_id, time: r.time, serverTime: new Date(r.server_ms).toISOString(), trigger: r.trigger,
-    answers: JSON.parse(r.answers) as Record<string, number>, itemOrder: JSON.parse(r.item_order) as string[],
-    promptTime: r.prompt_time, late: r.late === 1,
+    answers: r.answers, itemOrder: r.item_order,
+    promptTime: r.prompt_time, late: r.late,
   };
 }
 
 export function participantView(p: Participant) {
   return {
     participantId: p.label, timezone: p.timezone, status: p.status,
-    covariates: JSON.parse(p.covariates) as Record<string, string | number>,
+    covariates: p.covariates,
     enrolledAt: p.enrolled_ms ? new Date(p.enrolled_ms).toISOString() : null,
     displayName: p.display_name ?? null,
     consentedAt: p.consented_ms ? new Date(Number(p.consented_ms)).toISOString() : null,
@@ -60,9 +60,9 @@ const enrolQr = (url: string) => QRCode.toString(url, { type: 'svg', margin: 1, 
 function exportJobView(j: ExportJob, dir: string) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
-    id: j.id, name: j.name, status: j.status as 'queued' | 'running' | 'done' | 'failed' | 'deleted', phase: j.phase,
+    id: j.id, name: j.name, status: j.status, phase: j.phase,
     done: j.done, total: j.total, progress: j.status === 'done' ? 1 : j.total > 0 ? j.done / j.total : 0,
-    dir, summary: j.summary ? JSON.parse(j.summary) : null, error: j.error,
+    dir, summary: j.summary, error: j.error,
     createdAt: iso(j.created_ms), startedAt: iso(j.started_ms), finishedAt: iso(j.finished_ms),
     deletedAt: iso(j.deleted_ms), deletedBy: j.deleted_by,
     statusUrl: `/studies/${j.study_id}/exports/${j.id}`, downloadUrl: j.status === 'done' ? `/studies/${j.study_id}/exports/${j.id}/download` : null,
@@ -74,7 +74,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
 
   app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
     const u = await ctx.researcher(req);
-    const s = await store.createStudy({ name: req.body.config.name, config: JSON.stringify(req.body.config), settings: JSON.stringify(req.body.settings), ownerId: u.id });
+    const s = await store.createStudy({ config: req.body.config, settings: req.body.settings, ownerId: u.id });
     return reply.code(201).send(studyView(await ctx.studyInfo(s.id), 'owner'));
   });
 
@@ -87,7 +87,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     // The caller's own role, so a front end shows only what it may do.
-    return studyView(info, u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null) as Role | null);
+    return studyView(info, u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null));
   });
 
   app.put('/studies/:studyId', {
@@ -95,26 +95,26 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
-    const changed = await store.updateStudy(info.study.id, { name: req.body.config.name, config: JSON.stringify(req.body.config), settings: JSON.stringify(req.body.settings) },
+    const changed = await store.updateStudy(info.study.id, { config: req.body.config, settings: req.body.settings },
       { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'study', detail: `configuration changed ("${req.body.config.name}")` });
     if (!changed) throw new HttpError(409, 'this study already holds data (reports or wristband epochs): its configuration can no longer change; create a new study instead');
     ctx.forgetStudy(info.study.id);
     monitor.resetStudy(info.study.id); // the attached model is checked against the new items on its next load
-    return studyView(await ctx.studyInfo(info.study.id), u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null) as Role | null);
+    return studyView(await ctx.studyInfo(info.study.id), u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null));
   });
 
   app.get('/studies/:studyId/members', { schema: { tags, summary: 'Who has access to the study, with their roles (owner, researcher, viewer)', params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
-    return (await store.members(info.study.id)).map((m) => ({ userId: m.user_id, email: m.email, role: m.role as Role, creator: m.user_id === info.study.created_by, disabled: m.disabled_ms !== null }));
+    return (await store.members(info.study.id)).map((m) => ({ userId: m.user_id, email: m.email, role: m.role, creator: m.user_id === info.study.created_by, disabled: m.disabled_ms !== null }));
   });
 
   /** Apply a membership change (store.changeMember's checks), or throw its refusal. */
   const changeMember = async (studyId: string, userId: string, role: Role | null, u: User) => {
-    const r = await store.changeMember(studyId, userId, role, { id: u.id, isAdmin: u.is_admin === 1 },
+    const r = await store.changeMember(studyId, userId, role, { id: u.id, isAdmin: u.is_admin },
       { actor_kind: 'researcher', actor_id: u.id, action: role === null ? 'delete' : 'write', study_id: studyId, participant_id: null, resource: 'membership' });
     if (!r.ok) throw new HttpError(r.status, r.message);
-    return r.previous as Role | null;
+    return r.previous;
   };
 
   app.post('/studies/:studyId/members', {
@@ -158,7 +158,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
     const expires = ctx.now() + info.settings.enrolCodeHours * 3_600_000;
     const seed = Number.parseInt(sha256(code + label).slice(0, 8), 16) >>> 1; // 31 bits: an SQL integer
     await store.createParticipant({
-      study_id: info.study.id, label, timezone: req.body.timezone ?? info.config.timezone, covariates: JSON.stringify(req.body.covariates),
+      study_id: info.study.id, label, timezone: req.body.timezone ?? info.config.timezone, covariates: req.body.covariates,
       display_name: req.body.displayName ?? null, enrol_code_hash: sha256(normaliseEnrolCode(code)), enrol_expires_ms: expires, seed,
     }, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'participant', detail: `invited ${label}` });
     const url = enrolUrl(req, publicUrl, code);
