@@ -29,6 +29,7 @@ import { newId } from '../storage/ids.js';
 import { HttpError } from '../http/errors.js';
 import { insideFolder } from '../storage/paths.js';
 import { mkdirPrivate, sealTree } from '../storage/sealed-files.js';
+import type { JobQueue } from './queue.js';
 
 export class ExportJobs {
   private queue: Array<{ job: ExportJob; info: StudyInfo }> = [];
@@ -38,8 +39,8 @@ export class ExportJobs {
   private current: { job: ExportJob; tainted: boolean } | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  /** `retentionDays`: remove finished exports this many days after they finished (undefined: keep). */
-  constructor(private store: Store, private ctx: ServerContext, readonly retentionDays?: number) {
+  /** `jobs`: where a requested export is queued; `retentionDays`: remove finished exports this many days after they finished (undefined: keep). */
+  constructor(private store: Store, private ctx: ServerContext, private jobs: JobQueue, readonly retentionDays?: number) {
     if (retentionDays !== undefined) {
       this.timer = setInterval(() => void this.pruneLogged(), 3600_000);
       this.timer.unref();
@@ -59,7 +60,7 @@ export class ExportJobs {
    */
   async startUp(): Promise<void> {
     await this.store.failInterruptedExports(this.ctx.now());
-    const legacy = await removeLegacyExports(this.ctx.exportDir, async (id) => (await this.store.study(id)) !== undefined);
+    const legacy = await removeLegacyExports(this.ctx.exportDir, (id) => this.store.studyExists(id));
     if (legacy.length > 0) {
       console.error(`exports: removed ${legacy.length} export folder(s) of the old shared-name layout (${legacy.slice(0, 5).join(', ')}${legacy.length > 5 ? ', …' : ''}); export again to get them back`);
       for (const job of await this.store.finishedExportsBefore(Number.MAX_SAFE_INTEGER)) {
@@ -76,9 +77,14 @@ export class ExportJobs {
       summary: null, error: null, created_ms: this.ctx.now(), started_ms: null, finished_ms: null, deleted_ms: null, deleted_by: null,
     };
     await this.store.createExportJob(job);
-    this.queue.push({ job, info });
-    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
+    this.jobs.enqueue('export', { job, info });
     return job;
+  }
+
+  /** Write a queued export (the "export" job): one at a time, in the order queued. */
+  run(p: { job: ExportJob; info: StudyInfo }): void {
+    this.queue.push(p);
+    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
   }
 
   /** Resolves when no job is queued or running (tests, shutdown). */

@@ -5,7 +5,7 @@
  *   database (table web_push_keys), so every process of the server signs with the same key and a
  *   restart does not invalidate the participants' subscriptions. The private key never leaves it.
  * - The app asks `GET /me/push/key`, subscribes with the browser's PushManager and stores the
- *   subscription with `PUT /me/push/subscription` (`DELETE` to stop).
+ *   subscription with `PUT /me/push/subscription` (`DELETE` to stop): http/routes/push.ts.
  * - A small scheduler in the server process wakes every `MOODLENS_PUSH_TICK_S` seconds (default
  *   30; 0 = only when `tick()` is called), and for each subscribed active participant sends one
  *   push per scheduled prompt that fell due in the last `MOODLENS_PUSH_GRACE_MIN` minutes
@@ -18,28 +18,11 @@
  *   MOODLENS_PUSH_ALLOW_HTTP=1 (local tests), so the server never posts to arbitrary local URLs.
  *   A 404/410 answer removes the subscription (the browser unsubscribed).
  */
-import { z } from 'zod';
 import webpush from 'web-push';
-import type { App, RouteDeps } from '../server.js';
 import type { ServerContext } from '../http/context.js';
 import type { PushSubscription } from '../storage/repositories/push.js';
 import { HttpError } from '../http/errors.js';
 import { promptsBetween, studySchedule } from '../services/schedule.js';
-
-const b64url = (bytes: number) => z.string().regex(/^[A-Za-z0-9_-]+=*$/, 'expected base64url').refine((s) => Buffer.from(s, 'base64url').length === bytes, `expected ${bytes} bytes (base64url)`);
-
-export const PushSubscriptionBody = z.object({
-  endpoint: z.string().url().max(2048),
-  expirationTime: z.number().nullable().optional(),
-  keys: z.object({
-    /** The browser's P-256 public key, uncompressed point (65 bytes). */
-    p256dh: b64url(65).refine((s) => Buffer.from(s, 'base64url')[0] === 4, 'expected an uncompressed P-256 point (0x04…)'),
-    /** The 16-byte authentication secret. */
-    auth: b64url(16),
-  }).strict(),
-}).strict();
-
-export const PushUnsubscribeBody = z.object({ endpoint: z.string().url().max(2048) }).strict();
 
 /** What the service worker receives (JSON, encrypted). */
 export interface PromptPush { type: 'prompt'; title: string; body: string; promptTime: string; url: string; tag: string }
@@ -164,43 +147,4 @@ export class PushService {
     this.timer = null;
     if (this.running) await this.running.catch(() => undefined);
   }
-}
-
-const services = new WeakMap<ServerContext, PushService>();
-
-/** The reminder service of a running server (tests call its `tick()`). */
-export function pushService(ctx: ServerContext): PushService | undefined { return services.get(ctx); }
-
-/** Participant routes for push subscriptions, and the reminder scheduler (stopped when the app closes). */
-export async function pushRoutes(app: App, { ctx, publicUrl }: RouteDeps): Promise<void> {
-  const tags = ['participant app'];
-  const svc = new PushService(ctx, pushOptionsFromEnv(), publicUrl);
-  services.set(ctx, svc);
-
-  app.get('/me/push/key', { schema: { tags, summary: 'The server\'s VAPID public key (applicationServerKey for PushManager.subscribe)' } }, async (req) => {
-    await ctx.participant(req);
-    return { publicKey: (await svc.vapid()).publicKey };
-  });
-
-  app.put('/me/push/subscription', {
-    schema: { tags, summary: 'Store this device\'s push subscription: reminders at prompt times', body: PushSubscriptionBody },
-  }, async (req, reply) => {
-    const p = await ctx.participant(req);
-    svc.checkEndpoint(req.body.endpoint);
-    const created = await ctx.store.saveSubscription({
-      endpoint: req.body.endpoint, participant_id: p.id, study_id: p.study_id, p256dh: req.body.keys.p256dh, auth: req.body.keys.auth,
-      created_ms: ctx.now(), last_ok_ms: null, failures: 0,
-    }, { actor_kind: 'participant', actor_id: p.id, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'push_subscription', detail: new URL(req.body.endpoint).host });
-    return reply.code(created ? 201 : 200).send({ ok: true, created });
-  });
-
-  app.delete('/me/push/subscription', {
-    schema: { tags, summary: 'Stop reminders on this device', body: PushUnsubscribeBody },
-  }, async (req) => {
-    const p = await ctx.participant(req);
-    return { deleted: await ctx.store.deleteSubscription(p.id, req.body.endpoint) };
-  });
-
-  app.addHook('onClose', async () => { await svc.stop(); services.delete(ctx); });
-  svc.start();
 }

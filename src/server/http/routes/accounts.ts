@@ -1,6 +1,6 @@
 /** Researcher accounts: login/logout (bearer session tokens), the admin creating researchers. */
 import { z } from 'zod';
-import type { App, RouteDeps } from '../../server.js';
+import type { App, RouteDeps } from '../deps.js';
 import { randomBytes } from 'node:crypto';
 import { LoginBody, CreateResearcherBody, ChangePasswordBody, IssueResetBody, UseResetBody, UserParams } from '../schemas.js';
 import { dummyPasswordHash, hashPassword, newToken, sha256, verifyPassword } from '../auth.js';

@@ -1,6 +1,6 @@
 /** Researcher routes for models, predictions (with intervals) and early-warning alerts. */
 import { z } from 'zod';
-import type { App, RouteDeps } from '../../server.js';
+import type { App, RouteDeps } from '../deps.js';
 import { AlertListQuery, AlertParams, ParticipantParams, StudyParams } from '../schemas.js';
 import { HttpError, notFound } from '../errors.js';
 import { BUILTIN_BASELINE } from '../../monitoring/monitor.js';
@@ -8,27 +8,7 @@ import { ModelName, modelNotFound, normaliseModelName } from '../../monitoring/m
 import type { Alert, Prediction } from '../../storage/store.js';
 import type { Predictor } from '../../monitoring/predictor.js';
 import type { ModelPredictor } from '../../monitoring/predictor-model.js';
-import { readdirSync } from 'node:fs';
-import { ModelFolderError, readModelConfig } from '../../../model/folder-node.js';
-import { storedEvaluation } from './dashboard.js';
-
-/** Model folders listed at most (names one or two levels under --models-dir). */
-const MAX_MODELS = 500;
-
-/**
- * The model folders under the models folder, named as the attach route takes them ("mood-v3",
- * "2024/mood-v3"): a folder with a config.json is a model; one without is looked into once.
- */
-function modelNames(modelsDir: string): string[] {
-  const dirs = (rel: string) => { try { return readdirSync(rel ? `${modelsDir}/${rel}` : modelsDir, { withFileTypes: true }).filter((e) => e.isDirectory() || e.isSymbolicLink()).map((e) => (rel ? `${rel}/${e.name}` : e.name)).sort(); } catch { return []; } };
-  const has = (name: string) => { try { return readdirSync(`${modelsDir}/${name}`).includes('config.json'); } catch { return false; } };
-  const out: string[] = [];
-  for (const top of dirs('')) {
-    if (out.length >= MAX_MODELS) break;
-    if (has(top)) out.push(top); else out.push(...dirs(top).filter(has));
-  }
-  return out.slice(0, MAX_MODELS);
-}
+import { listModels } from '../../services/models.js';
 
 const AttachModelBody = z.object({
   /**
@@ -94,23 +74,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
-    const studyItems = info.config.items.map((i) => i.id);
-    type Listed = { name: string; kind: string | null; items: string[]; fits: boolean; misfit: string | null; bestDevCCC: number | null; evaluation: { meanCCC: number | null; n: number; split: string | null } | null; note: string | null };
-    const models = modelNames(ctx.modelsDir).flatMap((name): Listed[] => {
-      const folder = ctx.modelFolder(name); // inside --models-dir only (model-path.ts)
-      if (!folder) return [];
-      try {
-        const meta = readModelConfig(folder);
-        const items = meta.items.map((i) => i.id);
-        const missing = studyItems.filter((id) => !items.includes(id));
-        let evaluation: { meanCCC: number | null; n: number; split: string | null } | null = null, note: string | null = null;
-        try { const e = storedEvaluation(folder); if (e) evaluation = { meanCCC: e.meanCCC, n: e.n, split: e.split }; } catch (e) { note = (e as Error).message; }
-        return [{ name, kind: meta.kind, items, fits: missing.length === 0, misfit: missing.length ? `the study's items ${missing.join(', ')} are not the model's` : null, bestDevCCC: typeof meta.bestDev === 'number' ? meta.bestDev : null, evaluation, note }];
-      } catch (e) {
-        return [{ name, kind: null, items: [], fits: false, misfit: null, bestDevCCC: null, evaluation: null, note: e instanceof ModelFolderError ? e.message : 'not a readable model folder' }];
-      }
-    });
-    return { builtin: [BUILTIN_BASELINE], attached: info.study.model_dir, models };
+    return listModels(ctx, info);
   });
 
   app.get('/studies/:studyId/model', {

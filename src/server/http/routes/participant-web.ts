@@ -4,7 +4,7 @@
  * speech task), so the dashboard's data-quality panel tells failed from skipped from missing.
  */
 import { z } from 'zod';
-import type { App, RouteDeps } from '../../server.js';
+import type { App, RouteDeps } from '../deps.js';
 import { ReportIdParams } from '../schemas.js';
 import { notFound } from '../errors.js';
 

@@ -11,69 +11,26 @@ import type { Readable } from 'node:stream';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import type { App, RouteDeps } from '../../server.js';
-import { ActivityBody, ConsentBody, EnrolBody, ParticipantParams, ScheduleQuery, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
+import type { App, RouteDeps } from '../deps.js';
+import { ActivityBody, ConsentBody, EnrolBody, ParticipantParams, ScheduleQuery, ReportBody, ReportIdParams, SpeechFeaturesBody } from '../schemas.js';
 import { newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { newId } from '../../storage/ids.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 import { nextPrompt, participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
 import { secureShuffle } from '../../../util/shuffle.js';
-import { parseIsoTime } from '../../../data/rows.js';
 import { receiveAudio, commitAudio } from '../ingest/speech-upload.js';
-import { reportView } from './studies.js';
-import { withdrawParticipant } from '../../services/withdrawal.js';
-import type { StudyInfo } from '../context.js';
-import type { Participant, Report } from '../../storage/store.js';
+import { MAX_CLOCK_SKEW_MS, checkReport, reportView, sameReport } from '../../services/reports.js';
+import { introView } from '../../services/consent.js';
+import type { Report } from '../../storage/store.js';
 import { activityRowChunks } from '../ingest/activity-body.js';
 import { checkRawUpload, ingestRawActivity, RAW_ACTIVITY_TYPES, RawActivityQuery, rowsPerWrite, storeEpochsInChunks } from '../ingest/raw-activity.js';
 import { ActivityParser, collectBody } from '../ingest/activity-parser.js';
-
-/** Clients' clocks may run a little fast; more than this in the future is an error. */
-const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-/** Check a report against the study's items; throws a 400 naming the field. */
-export function checkReport(body: ReportInput, info: StudyInfo, serverMs: number): { timeMs: number; late: boolean } {
-  const items = new Map(info.config.items.map((i) => [i.id, i]));
-  for (const [id, v] of Object.entries(body.answers)) {
-    const it = items.get(id);
-    if (!it) throw badRequest(`body.answers.${id}`, `not an item of this study (items: ${[...items.keys()].join(', ')})`);
-    if (v < it.min || v > it.max) throw badRequest(`body.answers.${id}`, `expected an integer in [${it.min}, ${it.max}], got ${v}`);
-  }
-  const seen = new Set<string>();
-  body.itemOrder.forEach((id, k) => {
-    if (!items.has(id)) throw badRequest(`body.itemOrder.${k}`, `"${id}" is not an item of this study`);
-    if (seen.has(id)) throw badRequest(`body.itemOrder.${k}`, `"${id}" appears twice`);
-    seen.add(id);
-  });
-  for (const id of Object.keys(body.answers)) if (!seen.has(id)) throw badRequest('body.itemOrder', `answered item "${id}" is missing from the order shown`);
-  const timeMs = parseIsoTime(body.time);
-  if (timeMs > serverMs + MAX_CLOCK_SKEW_MS) throw badRequest('body.time', `${body.time} is in the future (server time ${new Date(serverMs).toISOString()})`);
-  const lateMs = info.settings.lateAfterMinutes * 60_000;
-  let late = serverMs - timeMs > lateMs;
-  if (body.promptTime !== undefined) {
-    const promptMs = parseIsoTime(body.promptTime);
-    if (timeMs - promptMs > lateMs) late = true;
-  }
-  return { timeMs, late };
-}
-
-/**
- * What the app shows before the first report and how it greets: the study's information and
- * consent texts (their sha256 is what the participant accepts), when this participant accepted
- * them, and their display name (null: the app says "Hello" — never the internal id).
- */
-export function introView(p: Participant, info: StudyInfo) {
-  const information = info.config.information ?? null, consent = info.config.consent ?? null;
-  const textSha256 = sha256(JSON.stringify([information ?? '', consent ?? '']));
-  const accepted = p.consented_ms != null && p.consent_sha256 === textSha256;
-  return { displayName: p.display_name ?? null, information, consent, textSha256, consentedAt: accepted ? new Date(Number(p.consented_ms)).toISOString() : null };
-}
 
 const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
 /** What phones' own recorders write; accepted when the server has ffmpeg to decode them. */
 const DECODED_TYPES = ['audio/mp4', 'audio/m4a', 'audio/x-m4a', 'audio/aac', 'audio/3gpp', 'audio/amr', 'audio/ogg', 'audio/opus', 'audio/webm', 'audio/mpeg', 'audio/flac', 'audio/x-flac'];
 
-export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, exportJobs, authRateLimit, limits, ingest }: RouteDeps): Promise<void> {
+export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal, authRateLimit, limits, ingest }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
   // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
   app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...DECODED_TYPES, ...RAW_ACTIVITY_TYPES])], (_req, payload, done) => done(null, payload));
@@ -151,14 +108,11 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
       prompt_time: req.body.promptTime ?? null, late,
     };
     const { report, created } = await store.insertReport(row);
-    if (!created && (JSON.stringify(report.answers) !== JSON.stringify(row.answers) || report.time_ms !== row.time_ms || report.trigger !== row.trigger)) {
+    if (!created && !sameReport(report, row)) {
       throw new HttpError(409, `body.id: report ${req.body.id} was already stored with different content`, 'body.id');
     }
-    if (created) monitor.afterReport(p, report);
-    const view = created
-      ? { id: req.body.id, time: req.body.time, serverTime: new Date(serverMs).toISOString(), trigger: req.body.trigger, answers: req.body.answers, itemOrder: req.body.itemOrder, promptTime: row.prompt_time, late }
-      : reportView(report);
-    return reply.code(created ? 201 : 200).send({ ...view, duplicate: !created });
+    if (created) jobs.enqueue('report-follow-up', { participant: p, report });
+    return reply.code(created ? 201 : 200).send({ ...reportView(report), duplicate: !created });
   });
 
   app.get('/me/reports', { schema: { tags, summary: 'This participant\'s own reports' } }, async (req) => {
@@ -236,7 +190,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
       if (speech.sha256 !== audio.sha256) throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${speech.sha256})`);
     }
     // Durable and acknowledged below: its eGeMAPS features are computed on a worker thread (speech-extractor.ts).
-    if (created && info.config.speech.kind === 'audio') extractor.enqueue(report.id);
+    if (created && info.config.speech.kind === 'audio') jobs.enqueue('speech-features', { reportId: report.id });
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, sha256: speech.sha256, bytes: speech.bytes, durationS: speech.duration_s, duplicate: !created });
   });
 
@@ -252,7 +206,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     const features = req.body.features; // key order as sent: it becomes the column order of the export
     const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now(), source: 'app' });
     if (!created && JSON.stringify(stored.features) !== JSON.stringify(features)) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
-    if (created) void monitor.afterSpeechFeatures(info, p, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`));
+    if (created) jobs.enqueue('speech-follow-up', { info, participant: p, report });
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, features: Object.keys(req.body.features).length, duplicate: !created });
   });
 
@@ -315,6 +269,6 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
 
   app.delete('/me', { schema: { tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
     const p = await ctx.participant(req);
-    return withdrawParticipant(ctx, store, exportJobs, p, { kind: 'participant', id: p.id });
+    return withdrawal.withdraw(p, { kind: 'participant', id: p.id });
   });
 }

@@ -8,7 +8,7 @@ import QRCode from 'qrcode';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
-import type { App, RouteDeps } from '../../server.js';
+import type { App, RouteDeps } from '../deps.js';
 import {
   IsoTimeWithOffset, AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
   ScheduleQuery,
@@ -19,17 +19,9 @@ import { newId } from '../../storage/ids.js';
 import { HttpError, notFound } from '../errors.js';
 import { participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
 import { tarFolder } from '../../jobs/tar.js';
-import type { ExportJob, Participant, Report, User } from '../../storage/store.js';
+import type { ExportJob, Participant, User } from '../../storage/store.js';
 import type { StudyInfo } from '../context.js';
-import { withdrawParticipant } from '../../services/withdrawal.js';
-
-export function reportView(r: Report) {
-  return {
-    id: r.client_id, time: r.time, serverTime: new Date(r.server_ms).toISOString(), trigger: r.trigger,
-    answers: r.answers, itemOrder: r.item_order,
-    promptTime: r.prompt_time, late: r.late,
-  };
-}
+import { reportView } from '../../services/reports.js';
 
 export function participantView(p: Participant) {
   return {
@@ -69,7 +61,7 @@ function exportJobView(j: ExportJob, dir: string) {
   };
 }
 
-export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, publicUrl, limits }: RouteDeps): Promise<void> {
+export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, withdrawal, publicUrl, limits }: RouteDeps): Promise<void> {
   const tags = ['studies'];
 
   app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
@@ -210,7 +202,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
-    return withdrawParticipant(ctx, store, exportJobs, participant, { kind: 'researcher', id: u.id });
+    return withdrawal.withdraw(participant, { kind: 'researcher', id: u.id });
   });
 
   app.post('/studies/:studyId/export', {
