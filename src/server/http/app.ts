@@ -10,7 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import {
-  serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors, type ZodTypeProvider,
+  validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors, type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { App, RouteDeps } from './deps.js';
 import { HttpError } from './errors.js';
@@ -26,6 +26,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { participantWebRoutes } from './routes/participant-web.js';
 import { pushRoutes } from './routes/push.js';
 import { webRoutes } from '../../web/static-node.js';
+import { answers, Health, responseSerializer } from './responses.js';
 
 export interface AppOptions {
   logger?: boolean;
@@ -39,6 +40,8 @@ export interface AppOptions {
   trustProxy?: boolean | string;
   /** Serve HTTPS with this key and certificate (PEM); reload with server.reloadTls. */
   tls?: { key: Buffer; cert: Buffer };
+  /** Check every answer against its route's response schema (default: MOODLENS_CHECK_RESPONSES=1; the test suite sets it). */
+  checkResponses?: boolean;
 }
 
 /** Build the Fastify app with every route registered, ready to listen. */
@@ -50,7 +53,8 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
   // An answer sent before the request's body was read to its end closes the connection (limits.ts).
   closeAfterEarlyAnswer(app, limits.lingerMs);
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Answers are JSON.stringify of the handler's value; checked against the route's schema when asked (responses.ts).
+  app.setSerializerCompiler(responseSerializer(opts.checkResponses ?? process.env.MOODLENS_CHECK_RESPONSES === '1'));
 
   // Every failure becomes a 4xx naming the field, or a 500 that says nothing internal.
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -95,7 +99,7 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/'));
-  app.get('/health', { schema: { tags: ['meta'] } }, async () => { await store.ping(); return { ok: true, db: store.kind }; });
+  app.get('/health', { schema: { tags: ['meta'], response: answers({ 200: Health }) } }, async () => { await store.ping(); return { ok: true, db: store.kind }; });
 
   await app.register(async (a) => accountRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));

@@ -51,7 +51,7 @@ export const UserParams = z.object({ userId: Id });
 
 export const AddMemberBody = z.object({
   email: z.email().max(320),
-  /** The role in this study (src/server/roles.ts): viewer < researcher < owner. */
+  /** The role in this study (ROLES, src/server/storage/columns.ts): viewer < researcher < owner. */
   role: z.enum(ROLES).default('researcher'),
 }).strict();
 
@@ -141,10 +141,3 @@ export const ExportBody = z.object({
 }).strict().default({});
 
 export const AlertListQuery = z.object({ status: z.enum(['open', 'acknowledged', 'all']).default('open') });
-
-export const ErrorResponse = z.object({
-  statusCode: z.number(),
-  error: z.string(),
-  message: z.string(),
-  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-});

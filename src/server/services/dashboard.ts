@@ -14,6 +14,7 @@ import type { ServerContext, StudyInfo } from '../http/context.js';
 import { BUILTIN_BASELINE } from '../monitoring/monitor.js';
 import { ccc } from '../../eval/metrics.js';
 import type { Participant, Store } from '../storage/store.js';
+import type { QualityRowBody, StoredEvaluationBody, TrainingSummaryBody } from '../http/responses.js';
 
 const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a local date YYYY-MM-DD');
 
@@ -134,7 +135,7 @@ export class DashboardService {
     const days = Math.max(1, info.config.schedule?.days ?? 14);
     const now = this.ctx.now();
     const speechRows = await this.store.reportSpeech(info.study.id, q.participantId ? participants[0]?.id : undefined);
-    const rows: Record<string, unknown>[] = [];
+    const rows: QualityRowBody[] = [];
     for (const p of participants) {
       const zone = p.timezone, clock = localClock(zone);
       const { fromMs, toMs } = localRange(zone, q.from, q.to);
@@ -186,8 +187,8 @@ export class DashboardService {
     if (!model) throw new HttpError(409, 'this study has no model attached (PUT /studies/:studyId/model)');
     const items = info.config.items;
     // 1. What `moodlens evaluate --json > MODEL/evaluation.json` stored in the model folder.
-    let stored: unknown = null;
-    let training: unknown = null;
+    let stored: StoredEvaluationBody | null = null;
+    let training: TrainingSummaryBody | null = null;
     // The folder under --models-dir (model-path.ts): a folder that has gone (or left it) has no stored evaluation.
     const folder = model !== BUILTIN_BASELINE ? this.ctx.modelFolder(model) : null;
     if (folder) {

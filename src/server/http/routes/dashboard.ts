@@ -6,7 +6,9 @@
  * is a member of the study (admins see all) and writes an audit row for the participant data it
  * reads.
  */
+import { z } from 'zod';
 import type { App, RouteDeps } from '../deps.js';
+import { answers, DayHourActivity, ModelEvaluation, PredictionByReport, Quality } from '../responses.js';
 import { ParticipantParams, StudyParams } from '../schemas.js';
 import { DayHourQuery, QualityQuery } from '../../services/dashboard.js';
 
@@ -14,7 +16,7 @@ export async function dashboardRoutes(app: App, { ctx, store, dashboard }: Route
   const tags = ['dashboard'];
 
   app.get('/studies/:studyId/participants/:participantId/activity/day-hour', {
-    schema: {
+    schema: { response: answers({ 200: DayHourActivity }),
       tags, params: ParticipantParams, querystring: DayHourQuery,
       summary: 'Wristband activity per local day × hour of the participant (their time zone): mean of a channel, minutes recorded, epochs stored',
     },
@@ -27,7 +29,7 @@ export async function dashboardRoutes(app: App, { ctx, store, dashboard }: Route
   });
 
   app.get('/studies/:studyId/quality', {
-    schema: {
+    schema: { response: answers({ 200: Quality }),
       tags, params: StudyParams, querystring: QualityQuery,
       summary: 'Data quality per participant and local day: wear time (minutes with a valid epoch vs minutes in the day), reports, late reports, recordings received / failed / skipped / missing',
     },
@@ -40,7 +42,7 @@ export async function dashboardRoutes(app: App, { ctx, store, dashboard }: Route
   });
 
   app.get('/studies/:studyId/model/evaluation', {
-    schema: {
+    schema: { response: answers({ 200: ModelEvaluation }),
       tags, params: StudyParams,
       summary: 'Evaluation of the attached model: the stored `moodlens evaluate --json` result (<model>/evaluation.json) when present, the training summary, and per-item CCC of the predictions the server made for reports against their answers',
     },
@@ -53,7 +55,7 @@ export async function dashboardRoutes(app: App, { ctx, store, dashboard }: Route
   });
 
   app.get('/studies/:studyId/participants/:participantId/predictions/by-report', {
-    schema: { tags, params: ParticipantParams, summary: 'Predictions of a participant, each named by the report id the participant\'s app chose and the report\'s time' },
+    schema: { response: answers({ 200: z.array(PredictionByReport) }), tags, params: ParticipantParams, summary: 'Predictions of a participant, each named by the report id the participant\'s app chose and the report\'s time' },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);

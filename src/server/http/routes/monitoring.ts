@@ -1,6 +1,7 @@
 /** Researcher routes for models, predictions (with intervals) and early-warning alerts. */
 import { z } from 'zod';
 import type { App, RouteDeps } from '../deps.js';
+import { answers, AlertView, AlertsCreated, ModelAttached, ModelChoice, ModelDetached, ModelView, PredictionView } from '../responses.js';
 import { AlertListQuery, AlertParams, ParticipantParams, StudyParams } from '../schemas.js';
 import { HttpError, notFound } from '../errors.js';
 import { BUILTIN_BASELINE } from '../../monitoring/monitor.js';
@@ -30,7 +31,7 @@ function predictorView(p: Predictor) {
   const m = p as Partial<ModelPredictor>;
   return {
     predictor: p.name,
-    engine: m.engine ?? 'baseline',
+    engine: m.engine === 'plain' ? 'plain' as const : 'baseline' as const,
     speechFeatures: p.speechFeatures ? { used: true, count: p.speechFeatures.length, note: null } : { used: false, count: 0, note: m.speechNote ?? null },
     personalisation: p.personalisation?.() ?? null,
   };
@@ -49,7 +50,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   const tags = ['monitoring'];
 
   app.put('/studies/:studyId/model', {
-    schema: { tags, summary: 'Attach a trained model folder (or "builtin:baseline") to the study', params: StudyParams, body: AttachModelBody },
+    schema: { response: answers({ 200: ModelAttached }), tags, summary: 'Attach a trained model folder (or "builtin:baseline") to the study', params: StudyParams, body: AttachModelBody },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -70,7 +71,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   });
 
   app.get('/studies/:studyId/models', {
-    schema: { tags, summary: 'The model folders under the server\'s --models-dir to choose from: kind, items, whether they fit this study, and their stored evaluation (evaluation.json mean CCC)', params: StudyParams },
+    schema: { response: answers({ 200: ModelChoice }), tags, summary: 'The model folders under the server\'s --models-dir to choose from: kind, items, whether they fit this study, and their stored evaluation (evaluation.json mean CCC)', params: StudyParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -78,7 +79,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   });
 
   app.get('/studies/:studyId/model', {
-    schema: { tags, summary: 'The attached model: predictor, inference engine, speech features used, micro-layer fits (queued, running, done)', params: StudyParams },
+    schema: { response: answers({ 200: ModelView }), tags, summary: 'The attached model: predictor, inference engine, speech features used, micro-layer fits (queued, running, done)', params: StudyParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -88,7 +89,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
       ...(info.config.speech.kind === 'audio' ? { speechExtraction: speech.status() } : {}) };
   });
 
-  app.delete('/studies/:studyId/model', { schema: { tags, params: StudyParams } }, async (req) => {
+  app.delete('/studies/:studyId/model', { schema: { response: answers({ 200: ModelDetached }), tags, params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     await store.setModel(info.study.id, null);
@@ -97,7 +98,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   });
 
   app.post('/studies/:studyId/participants/:participantId/predict', {
-    schema: { tags, summary: 'Predict every item now (macro for a new participant, personalised once reports exist)', params: ParticipantParams },
+    schema: { response: answers({ 200: PredictionView }), tags, summary: 'Predict every item now (macro for a new participant, personalised once reports exist)', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
@@ -108,7 +109,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
     return predictionView(p);
   });
 
-  app.get('/studies/:studyId/participants/:participantId/predictions', { schema: { tags, params: ParticipantParams } }, async (req) => {
+  app.get('/studies/:studyId/participants/:participantId/predictions', { schema: { response: answers({ 200: z.array(PredictionView) }), tags, params: ParticipantParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     const rows = await store.predictionsOf(participant.id);
@@ -117,14 +118,14 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   });
 
   app.post('/studies/:studyId/participants/:participantId/alerts/evaluate', {
-    schema: { tags, summary: 'Re-evaluate this participant\'s alerts now', params: ParticipantParams },
+    schema: { response: answers({ 200: AlertsCreated }), tags, summary: 'Re-evaluate this participant\'s alerts now', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     return { created: await monitor.evaluateAlerts(info, participant) };
   });
 
-  app.get('/studies/:studyId/alerts', { schema: { tags, summary: 'Alerts of the study, newest first', params: StudyParams, querystring: AlertListQuery } }, async (req) => {
+  app.get('/studies/:studyId/alerts', { schema: { response: answers({ 200: z.array(AlertView) }), tags, summary: 'Alerts of the study, newest first', params: StudyParams, querystring: AlertListQuery } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const labels = new Map((await store.participants(info.study.id)).map((p) => [p.id, p.label]));
@@ -133,7 +134,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
     return rows.map((a) => alertView(a, labels.get(a.participant_id) ?? a.participant_id));
   });
 
-  app.post('/studies/:studyId/alerts/:alertId/ack', { schema: { tags, summary: 'Acknowledge an alert', params: AlertParams } }, async (req) => {
+  app.post('/studies/:studyId/alerts/:alertId/ack', { schema: { response: answers({ 200: AlertView }), tags, summary: 'Acknowledge an alert', params: AlertParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const a = await store.acknowledgeAlert(info.study.id, req.params.alertId, u.id);

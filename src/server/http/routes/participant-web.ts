@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { App, RouteDeps } from '../deps.js';
+import { answers, SpeechFailureNoted } from '../responses.js';
 import { ReportIdParams } from '../schemas.js';
 import { notFound } from '../errors.js';
 
@@ -15,7 +16,7 @@ export const SpeechFailureBody = z.object({
 
 export async function participantWebRoutes(app: App, { ctx, store, ingest }: RouteDeps): Promise<void> {
   app.put('/me/reports/:reportId/speech-failure', {
-    schema: { tags: ['participant app'], summary: 'Say why this report has no recording (rejected upload, no microphone, skipped); first note wins', params: ReportIdParams, body: SpeechFailureBody },
+    schema: { response: answers({ 200: SpeechFailureNoted, 201: SpeechFailureNoted }), tags: ['participant app'], summary: 'Say why this report has no recording (rejected upload, no microphone, skipped); first note wins', params: ReportIdParams, body: SpeechFailureBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);

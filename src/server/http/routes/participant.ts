@@ -12,6 +12,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { App, RouteDeps } from '../deps.js';
+import { z } from 'zod';
+import { answers, ActivityStored, ConsentAccepted, Enrolled, MeView, MySchedule, NextPrompt, RawActivityStored, ReportStored, ReportView, SpeechFeaturesStored, SpeechStored, WithdrawalReceipt } from '../responses.js';
 import { ActivityBody, ConsentBody, EnrolBody, ParticipantParams, ScheduleQuery, ReportBody, ReportIdParams, SpeechFeaturesBody } from '../schemas.js';
 import { newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { newId } from '../../storage/ids.js';
@@ -38,7 +40,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
 
   app.post('/enrol', {
     config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
-    schema: { tags, summary: 'Exchange a one-time enrolment code for a device token', security: [], body: EnrolBody },
+    schema: { response: answers({ 200: Enrolled }), tags, summary: 'Exchange a one-time enrolment code for a device token', security: [], body: EnrolBody },
   }, async (req) => {
     const token = newToken('participant');
     const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token));
@@ -47,14 +49,14 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     return { token, participantId: p.label, study: { id: info.study.id, name: info.study.name }, timezone: p.timezone, ...introView(p, info) };
   });
 
-  app.get('/me', { schema: { tags, summary: 'This participant and their study\'s items' } }, async (req) => {
+  app.get('/me', { schema: { response: answers({ 200: MeView }), tags, summary: 'This participant and their study\'s items' } }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
     return { participantId: p.label, timezone: p.timezone, study: { id: info.study.id, name: info.study.name }, items: info.config.items, speech: info.config.speech.kind, ...introView(p, info) };
   });
 
   app.post('/me/consent', {
-    schema: { tags, summary: 'Accept the study information and consent text shown (once, before the first report; its time is recorded and audited)', body: ConsentBody },
+    schema: { response: answers({ 200: ConsentAccepted }), tags, summary: 'Accept the study information and consent text shown (once, before the first report; its time is recorded and audited)', body: ConsentBody },
   }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
@@ -65,7 +67,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     return { consentedAt: new Date(ms).toISOString(), textSha256: intro.textSha256 };
   });
 
-  app.get('/me/next', { schema: { tags, summary: 'When the next prompt is and what it asks (items in a fresh random order)' } }, async (req) => {
+  app.get('/me/next', { schema: { response: answers({ 200: NextPrompt }), tags, summary: 'When the next prompt is and what it asks (items in a fresh random order)' } }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
     const schedule = studySchedule(info.config);
@@ -82,7 +84,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
   });
 
   app.get('/me/schedule', {
-    schema: { tags, summary: `The scheduled prompts of this participant: every one, or a page of whole study days (at most ${limits.schedulePagePrompts} prompts; nextFromDay asks for the rest)`, querystring: ScheduleQuery },
+    schema: { response: answers({ 200: MySchedule }), tags, summary: `The scheduled prompts of this participant: every one, or a page of whole study days (at most ${limits.schedulePagePrompts} prompts; nextFromDay asks for the rest)`, querystring: ScheduleQuery },
   }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
@@ -94,7 +96,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
 
   app.post('/me/reports', {
     bodyLimit: limits.reportBodyBytes,
-    schema: { tags, summary: 'Submit an EMA report (idempotent by its id: a retry returns the stored report)', body: ReportBody },
+    schema: { response: answers({ 200: ReportStored, 201: ReportStored }), tags, summary: 'Submit an EMA report (idempotent by its id: a retry returns the stored report)', body: ReportBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);
@@ -115,7 +117,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     return reply.code(created ? 201 : 200).send({ ...reportView(report), duplicate: !created });
   });
 
-  app.get('/me/reports', { schema: { tags, summary: 'This participant\'s own reports' } }, async (req) => {
+  app.get('/me/reports', { schema: { response: answers({ 200: z.array(ReportView) }), tags, summary: 'This participant\'s own reports' } }, async (req) => {
     const p = await ctx.participant(req);
     const reports = await store.reportsOf(p.id);
     await store.audit({ actor_kind: 'participant', actor_id: p.id, action: 'read', study_id: p.study_id, participant_id: p.id, resource: 'reports', detail: `${reports.length} reports` });
@@ -130,7 +132,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
   };
 
   app.put('/me/reports/:reportId/speech', {
-    schema: { tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav; with the server\'s --ffmpeg also m4a, 3gpp, ogg, webm, mp3, flac, stored as 16 kHz mono WAV)', params: ReportIdParams },
+    schema: { response: answers({ 200: SpeechStored, 201: SpeechStored }), tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav; with the server\'s --ffmpeg also m4a, 3gpp, ogg, webm, mp3, flac, stored as 16 kHz mono WAV)', params: ReportIdParams },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);
@@ -195,7 +197,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
   });
 
   app.put('/me/reports/:reportId/speech-features', {
-    schema: { tags, summary: 'Upload the speech features of a report computed on the phone (studies with speech.kind = "features")', params: ReportIdParams, body: SpeechFeaturesBody },
+    schema: { response: answers({ 200: SpeechFeaturesStored, 201: SpeechFeaturesStored }), tags, summary: 'Upload the speech features of a report computed on the phone (studies with speech.kind = "features")', params: ReportIdParams, body: SpeechFeaturesBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);
@@ -221,7 +223,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
       bodyLimit: limits.activityBodyBytes,
       // The body schema documents the route (OpenAPI); parseActivity checks it with the same zod schema.
       validatorCompiler: () => (data: unknown) => ({ value: data }),
-      schema: { tags, summary: 'Upload a run of wristband epochs (idempotent by epoch start; overlapping runs are fine)', body: ActivityBody },
+      schema: { response: answers({ 200: ActivityStored }), tags, summary: 'Upload a run of wristband epochs (idempotent by epoch start; overlapping runs are fine)', body: ActivityBody },
     }, async (req) => {
       const p = await ctx.participant(req);
       ingest.take(p.id);
@@ -238,7 +240,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
   });
 
   app.put('/me/activity/raw', {
-    schema: {
+    schema: { response: answers({ 200: RawActivityStored }),
       tags, querystring: RawActivityQuery,
       summary: 'Upload a raw wrist accelerometer file (generic CSV, ActiLife CSV, GENEActiv CSV or .bin, Axivity .cwa, ActiGraph .gt3x); the signal code turns it into the study\'s epochs (zcm, pim, tat, counts, sleep)',
     },
@@ -253,7 +255,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
   // The same, by a researcher from the dashboard: a participant's wristband export (the device's
   // own software, or the file copied off it) uploaded for them.
   app.put('/studies/:studyId/participants/:participantId/activity/raw', {
-    schema: {
+    schema: { response: answers({ 200: RawActivityStored }),
       tags: ['studies'], params: ParticipantParams, querystring: RawActivityQuery,
       summary: 'Upload a participant\'s wristband export (generic CSV, ActiLife CSV, GENEActiv CSV or .bin, Axivity .cwa, ActiGraph .gt3x) into the study\'s epochs',
     },
@@ -267,7 +269,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     return r;
   });
 
-  app.delete('/me', { schema: { tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
+  app.delete('/me', { schema: { response: answers({ 200: WithdrawalReceipt }), tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
     const p = await ctx.participant(req);
     return withdrawal.withdraw(p, { kind: 'participant', id: p.id });
   });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { App, RouteDeps } from '../deps.js';
+import { answers, PushKey, PushSubscribed, PushUnsubscribed } from '../responses.js';
 
 const b64url = (bytes: number) => z.string().regex(/^[A-Za-z0-9_-]+=*$/, 'expected base64url').refine((s) => Buffer.from(s, 'base64url').length === bytes, `expected ${bytes} bytes (base64url)`);
 
@@ -23,13 +24,13 @@ export const PushUnsubscribeBody = z.object({ endpoint: z.string().url().max(204
 export async function pushRoutes(app: App, { ctx, store, push: svc }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
 
-  app.get('/me/push/key', { schema: { tags, summary: 'The server\'s VAPID public key (applicationServerKey for PushManager.subscribe)' } }, async (req) => {
+  app.get('/me/push/key', { schema: { response: answers({ 200: PushKey }), tags, summary: 'The server\'s VAPID public key (applicationServerKey for PushManager.subscribe)' } }, async (req) => {
     await ctx.participant(req);
     return { publicKey: (await svc.vapid()).publicKey };
   });
 
   app.put('/me/push/subscription', {
-    schema: { tags, summary: 'Store this device\'s push subscription: reminders at prompt times', body: PushSubscriptionBody },
+    schema: { response: answers({ 200: PushSubscribed, 201: PushSubscribed }), tags, summary: 'Store this device\'s push subscription: reminders at prompt times', body: PushSubscriptionBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     svc.checkEndpoint(req.body.endpoint);
@@ -41,7 +42,7 @@ export async function pushRoutes(app: App, { ctx, store, push: svc }: RouteDeps)
   });
 
   app.delete('/me/push/subscription', {
-    schema: { tags, summary: 'Stop reminders on this device', body: PushUnsubscribeBody },
+    schema: { response: answers({ 200: PushUnsubscribed }), tags, summary: 'Stop reminders on this device', body: PushUnsubscribeBody },
   }, async (req) => {
     const p = await ctx.participant(req);
     return { deleted: await store.deleteSubscription(p.id, req.body.endpoint) };

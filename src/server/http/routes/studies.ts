@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../deps.js';
+import { answers, ExportJobView, Invitation, MemberChanged, MemberView, NewCode, ParticipantSchedule, ParticipantView, ReportView, StudyAuditRow, StudySummary, StudyView, TarArchive, WithdrawalReceipt } from '../responses.js';
 import {
   IsoTimeWithOffset, AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
   ScheduleQuery,
@@ -64,18 +65,18 @@ function exportJobView(j: ExportJob, dir: string) {
 export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, withdrawal, publicUrl, limits }: RouteDeps): Promise<void> {
   const tags = ['studies'];
 
-  app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
+  app.post('/studies', { schema: { response: answers({ 201: StudyView }), tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const s = await store.createStudy({ config: req.body.config, settings: req.body.settings, ownerId: u.id });
     return reply.code(201).send(studyView(await ctx.studyInfo(s.id), 'owner'));
   });
 
-  app.get('/studies', { schema: { tags, summary: 'Studies you may see' } }, async (req) => {
+  app.get('/studies', { schema: { response: answers({ 200: z.array(StudySummary) }), tags, summary: 'Studies you may see' } }, async (req) => {
     const u = await ctx.researcher(req);
     return (await store.studiesOf(u)).map((s) => ({ id: s.id, name: s.name }));
   });
 
-  app.get('/studies/:studyId', { schema: { tags, params: StudyParams } }, async (req) => {
+  app.get('/studies/:studyId', { schema: { response: answers({ 200: StudyView }), tags, params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     // The caller's own role, so a front end shows only what it may do.
@@ -83,7 +84,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.put('/studies/:studyId', {
-    schema: { tags, summary: 'Change the study\'s configuration (items, activity, speech, time zone, schedule, texts) and settings — only while it holds no data (409 once a report or a wristband epoch exists)', params: StudyParams, body: CreateStudyBody },
+    schema: { response: answers({ 200: StudyView }), tags, summary: 'Change the study\'s configuration (items, activity, speech, time zone, schedule, texts) and settings — only while it holds no data (409 once a report or a wristband epoch exists)', params: StudyParams, body: CreateStudyBody },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -95,7 +96,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
     return studyView(await ctx.studyInfo(info.study.id), u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null));
   });
 
-  app.get('/studies/:studyId/members', { schema: { tags, summary: 'Who has access to the study, with their roles (owner, researcher, viewer)', params: StudyParams } }, async (req) => {
+  app.get('/studies/:studyId/members', { schema: { response: answers({ 200: z.array(MemberView) }), tags, summary: 'Who has access to the study, with their roles (owner, researcher, viewer)', params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     return (await store.members(info.study.id)).map((m) => ({ userId: m.user_id, email: m.email, role: m.role, creator: m.user_id === info.study.created_by, disabled: m.disabled_ms !== null }));
@@ -110,7 +111,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   };
 
   app.post('/studies/:studyId/members', {
-    schema: { tags, summary: 'Give an account access to the study, or change its role (owners only; the creator\'s role is changed only by itself, the last owner stays)', params: StudyParams, body: AddMemberBody },
+    schema: { response: answers({ 200: MemberChanged }), tags, summary: 'Give an account access to the study, or change its role (owners only; the creator\'s role is changed only by itself, the last owner stays)', params: StudyParams, body: AddMemberBody },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -121,7 +122,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.delete('/studies/:studyId/members/:userId', {
-    schema: { tags, summary: 'Take an account\'s access away (owners only; not the creator, unless by itself or an admin; never the last owner)', params: MemberParams },
+    schema: { response: answers({ 200: MemberChanged }), tags, summary: 'Take an account\'s access away (owners only; not the creator, unless by itself or an admin; never the last owner)', params: MemberParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -130,7 +131,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.post('/studies/:studyId/leave', {
-    schema: { tags, summary: 'Leave the study (any member; the last owner cannot leave)', params: StudyParams },
+    schema: { response: answers({ 200: MemberChanged }), tags, summary: 'Leave the study (any member; the last owner cannot leave)', params: StudyParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -140,7 +141,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.post('/studies/:studyId/participants', {
-    schema: { tags, summary: 'Invite a participant: returns a one-time enrolment code and link (QR-able)', params: StudyParams, body: CreateParticipantBody },
+    schema: { response: answers({ 201: Invitation }), tags, summary: 'Invite a participant: returns a one-time enrolment code and link (QR-able)', params: StudyParams, body: CreateParticipantBody },
   }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -157,7 +158,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
     return reply.code(201).send({ participantId: label, enrolCode: code, enrolUrl: url, enrolQrSvg: await enrolQr(url), expiresAt: new Date(expires).toISOString() });
   });
 
-  app.get('/studies/:studyId/participants', { schema: { tags, params: StudyParams } }, async (req) => {
+  app.get('/studies/:studyId/participants', { schema: { response: answers({ 200: z.array(ParticipantView) }), tags, params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const ps = await store.participants(info.study.id);
@@ -166,7 +167,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.post('/studies/:studyId/participants/:participantId/code', {
-    schema: { tags, summary: 'New enrolment code (lost phone); revokes the old device token and removes its push subscriptions', params: ParticipantParams },
+    schema: { response: answers({ 200: NewCode }), tags, summary: 'New enrolment code (lost phone); revokes the old device token and removes its push subscriptions', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
@@ -179,7 +180,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
     return { participantId: participant.label, enrolCode: code, enrolUrl: url, enrolQrSvg: await enrolQr(url), expiresAt: new Date(expires).toISOString(), removedPushSubscriptions: pushSubscriptions };
   });
 
-  app.get('/studies/:studyId/participants/:participantId/reports', { schema: { tags, params: ParticipantParams } }, async (req) => {
+  app.get('/studies/:studyId/participants/:participantId/reports', { schema: { response: answers({ 200: z.array(ReportView) }), tags, params: ParticipantParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     const reports = await store.reportsOf(participant.id);
@@ -187,7 +188,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
     return reports.map(reportView);
   });
 
-  app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { tags, params: ParticipantParams, querystring: ScheduleQuery } }, async (req) => {
+  app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { response: answers({ 200: ParticipantSchedule }), tags, params: ParticipantParams, querystring: ScheduleQuery } }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     if (!participant.enrolled_ms) return { participantId: participant.label, prompts: [] };
@@ -198,7 +199,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.delete('/studies/:studyId/participants/:participantId', {
-    schema: { tags, summary: 'Withdraw a participant: delete all their data; says what was deleted', params: ParticipantParams },
+    schema: { response: answers({ 200: WithdrawalReceipt }), tags, summary: 'Withdraw a participant: delete all their data; says what was deleted', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
@@ -206,7 +207,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.post('/studies/:studyId/export', {
-    schema: { tags, summary: 'Start writing the study folder (SPEC §7) under <data-dir>/exports/<studyId>/<jobId> as a background job (the name is only a label); poll GET …/exports/:jobId, download when done', params: StudyParams, body: ExportBody },
+    schema: { response: answers({ 202: ExportJobView }), tags, summary: 'Start writing the study folder (SPEC §7) under <data-dir>/exports/<studyId>/<jobId> as a background job (the name is only a label); poll GET …/exports/:jobId, download when done', params: StudyParams, body: ExportBody },
   }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -216,13 +217,13 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
     return reply.code(202).send(exportJobView(job, exportJobs.dir(job)));
   });
 
-  app.get('/studies/:studyId/exports', { schema: { tags, summary: 'Export jobs of the study, newest first', params: StudyParams } }, async (req) => {
+  app.get('/studies/:studyId/exports', { schema: { response: answers({ 200: z.array(ExportJobView) }), tags, summary: 'Export jobs of the study, newest first', params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     return (await store.exportJobs(info.study.id)).map((j) => exportJobView(j, exportJobs.dir(j)));
   });
 
-  app.get('/studies/:studyId/exports/:jobId', { schema: { tags, summary: 'Status and progress of an export job', params: ExportJobParams } }, async (req) => {
+  app.get('/studies/:studyId/exports/:jobId', { schema: { response: answers({ 200: ExportJobView }), tags, summary: 'Status and progress of an export job', params: ExportJobParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const job = await store.exportJob(info.study.id, req.params.jobId);
@@ -231,7 +232,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.delete('/studies/:studyId/exports/:jobId', {
-    schema: { tags, summary: 'Delete a finished export\'s folder (exports hold personal data); the job stays listed as "deleted"', params: ExportJobParams },
+    schema: { response: answers({ 200: ExportJobView }), tags, summary: 'Delete a finished export\'s folder (exports hold personal data); the job stays listed as "deleted"', params: ExportJobParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -242,7 +243,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.get('/studies/:studyId/exports/:jobId/download', {
-    schema: { tags, summary: 'Download a finished export as a tar archive (the study folder)', params: ExportJobParams },
+    schema: { response: answers({ 200: TarArchive }), tags, summary: 'Download a finished export as a tar archive (the study folder)', params: ExportJobParams },
   }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -256,7 +257,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
   });
 
   app.get('/studies/:studyId/audit', {
-    schema: {
+    schema: { response: answers({ 200: z.array(StudyAuditRow) }),
       tags, summary: 'The audit log of the study (newest first), optionally filtered', params: StudyParams,
       querystring: z.object({
         limit: z.coerce.number().int().min(1).max(10000).default(500),
