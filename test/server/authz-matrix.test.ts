@@ -3,7 +3,7 @@
  * GET /openapi.json × nine callers (no token, a participant of this study and of another, a
  * viewer, a researcher and an owner of this study, an owner of another study, an admin, a
  * disabled account), on both back ends, expecting exactly what the rules table
- * (src/server/roles.ts) says: allowed (the handler ran: no 401, no 403, no "study … not found"),
+ * (src/server/http/roles.ts) says: allowed (the handler ran: no 401, no 403, no "study … not found"),
  * or refused with 401 (no or wrong kind of token, disabled), 403 (role too low / not an admin)
  * or 404 (not a member: the study's existence is not revealed).
  *

@@ -72,7 +72,7 @@ export async function openDatabase(url: string, opts: { migrate?: boolean; poolS
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     // Deleted content is overwritten with zeros, so a withdrawn participant's rows do not linger
-    // in free pages of the database file (with a WAL checkpoint after withdrawal: store.ts).
+    // in free pages of the database file (with a WAL checkpoint after withdrawal: database.ts).
     sqlite.pragma('secure_delete = ON');
     db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachedStatements(sqlite) }) });
   } else {

@@ -46,7 +46,7 @@ export interface StudiesTable {
 export interface StudyMembersTable {
   study_id: string;
   user_id: string;
-  /** "owner", "researcher" or "viewer" (src/server/roles.ts). */
+  /** "owner", "researcher" or "viewer" (ROLES, columns.ts). */
   role: string;
 }
 
