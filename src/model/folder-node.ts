@@ -18,7 +18,6 @@ import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { ConfigSchema } from './config.js';
 import type { Modality, NormStats } from './inputs.js';
-import type { WeightsManifest } from './serialize.js';
 import type { Conformal } from '../eval/conformal.js';
 import type { InputIssue } from '../util/errors.js';
 import type { Split } from '../data/dataset.js';
@@ -54,6 +53,13 @@ export class ModelFolderError extends Error {
 }
 
 export interface SavedSplit { kind: Split['kind']; train: string[]; dev: string[]; test: string[] }
+
+/** weights.json: where each shared variable and per-user table lies in weights.bin (serialize.ts writes and reads it). */
+export interface WeightsManifest {
+  variables: { name: string; shape: number[]; offset: number }[];
+  tables: { name: string; shape: number[]; users: number; offset: number }[];
+  length: number;
+}
 
 /** One trained network of the folder, as plain data. */
 export interface MemberFiles {

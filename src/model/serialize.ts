@@ -4,12 +4,7 @@
  */
 import { tf } from './backend.js';
 import type { MoodModel } from './macro-micro.js';
-
-export interface WeightsManifest {
-  variables: { name: string; shape: number[]; offset: number }[];
-  tables: { name: string; shape: number[]; users: number; offset: number }[];
-  length: number;
-}
+import type { WeightsManifest } from './folder-node.js';
 
 export function exportWeights(model: MoodModel, withMomentum = false): { manifest: WeightsManifest; data: Float32Array; momentum?: Float32Array } {
   const entries = [...model.ps.vars.entries()], vars = entries.map((e) => e[1]), tables = model.tables;

@@ -1,47 +1,37 @@
 /**
- * The study platform server (SPEC §1 "MHIT", §6): a Fastify app whose every body, query and
- * parameter is a zod schema (fastify-type-provider-zod) — one schema gives the runtime check,
- * the handler's type and the OpenAPI document (/openapi.json, docs page at /docs).
- * A thin shell: storage in store.ts, schedule/alerts/predictor as pure modules, export via the
- * data library's StudyWriter.
+ * The composition root: `buildServer` opens the storage (database, data keys), builds every
+ * service once — the request context, the monitor (predictions, alerts), the background jobs
+ * (exports, speech features, push reminders) and the domain services — and hands them to the
+ * HTTP app (http/app.ts). Nothing else constructs a service; route files receive them.
+ *
+ * Rooms: http/ (app, routes, schemas, auth, context, errors, limits, ingest), storage/ (schema,
+ * migrations, repositories, group commit, audit chain, sealed files), jobs/ (export, speech
+ * extraction, personalisation, push; the job queue seam), monitoring/ (monitor, predictors,
+ * alerts), services/ (reports, withdrawal, dashboard, schedule).
  */
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import rateLimit from '@fastify/rate-limit';
-import {
-  serializerCompiler, validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors, type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
 import { mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { openDatabase } from './storage/connect.js';
 import { Store } from './storage/store.js';
+import { DataKeys, sealAtStart } from './storage/data-key.js';
+import { mkdirPrivate } from './storage/sealed-files.js';
 import { ServerContext, type ContextOptions } from './http/context.js';
+import { createApp, type AppOptions } from './http/app.js';
+import type { App, RouteDeps } from './http/deps.js';
+import { IngestLimiter, parseLimits, type ServerLimits } from './http/limits.js';
+import { hashPassword } from './http/auth.js';
+import { checkAdminPassword } from './http/signin.js';
+import { checkFfmpeg, removeOrphanAudio } from './http/ingest/speech-upload.js';
 import { BUILTIN_BASELINE, Monitor } from './monitoring/monitor.js';
 import { legacyModelName } from './monitoring/model-path.js';
 import { SpeechExtractor } from './jobs/speech-extractor.js';
 import { ExportJobs } from './jobs/export-jobs.js';
-import { checkFfmpeg, removeOrphanAudio } from './http/ingest/speech-upload.js';
-import { HttpError } from './http/errors.js';
-import { closeAfterEarlyAnswer, IngestLimiter, parseLimits, TooManyRequests, type ServerLimits } from './http/limits.js';
-import { hashPassword } from './http/auth.js';
-import { httpSecurity } from './http/security-headers.js';
-import { accountRoutes } from './http/routes/accounts.js';
-import { studyRoutes } from './http/routes/studies.js';
-import { participantRoutes } from './http/routes/participant.js';
-import { monitoringRoutes } from './http/routes/monitoring.js';
-import { webRoutes } from '../web/static-node.js';
-import { dashboardRoutes } from './http/routes/dashboard.js';
-import { participantWebRoutes } from './http/routes/participant-web.js';
-import { pushRoutes } from './jobs/push.js';
-import { DataKeys, sealAtStart } from './storage/data-key.js';
-import { mkdirPrivate } from './storage/sealed-files.js';
-import { installAccessControl } from './http/roles.js';
-import { checkAdminPassword, redactingLogger } from './http/signin.js';
+import { PushService, pushOptionsFromEnv } from './jobs/push.js';
+import { inProcessQueue } from './jobs/queue.js';
+import { Withdrawal } from './services/withdrawal.js';
+import { DashboardService } from './services/dashboard.js';
 
-export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
-
-export interface ServerOptions extends Omit<ContextOptions, 'dataDir' | 'keys'> {
+export interface ServerOptions extends Omit<ContextOptions, 'dataDir' | 'keys'>, AppOptions {
   /** sqlite:FILE or postgres://… */
   db: string;
   dataDir: string;
@@ -49,15 +39,6 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir' | 'keys'> 
   admin?: { email: string; password: string };
   /** Requests per minute per client address on login and enrolment (default 10). */
   authRateLimit?: number;
-  /**
-   * Behind a reverse proxy: take the client's address from X-Forwarded-For (Fastify's
-   * trustProxy), so rate limits key on the real client. Off by default: then every client behind
-   * a proxy shares the proxy's address and its limits. true (trust every hop), or the proxies' addresses/CIDRs, comma-separated.
-   */
-  trustProxy?: boolean | string;
-  logger?: boolean;
-  /** Where the request log goes (default stdout); tests read it. */
-  logStream?: { write(line: string): void };
   /** Public base URL for enrolment links (default: from the request's Host). */
   publicUrl?: string;
   /** Worker threads computing speech features from uploaded audio (default 1). */
@@ -72,8 +53,6 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir' | 'keys'> 
   keyPollMs?: number;
   /** Where the data-key notices go (the new-key backup line; default stderr). */
   keyLog?: (line: string) => void;
-  /** Serve HTTPS with this key and certificate (PEM); reload with server.reloadTls. */
-  tls?: { key: Buffer; cert: Buffer };
   /** Body sizes, ingest rate, speech and schedule limits (limits.ts; defaults in ServerLimitsSchema). */
   limits?: Partial<ServerLimits>;
 }
@@ -106,6 +85,8 @@ export interface Server {
   monitor: Monitor;
   exportJobs: ExportJobs;
   speech: SpeechExtractor;
+  /** The Web Push reminders (tests call its `tick()`). */
+  push: PushService;
   close(): Promise<void>;
 }
 
@@ -138,80 +119,33 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   mkdirSync(ctx.modelsDir, { recursive: true, mode: 0o700 }); // 0700 when new, like every folder the server makes
   await adoptLegacyModels(store, ctx);
   const monitor = new Monitor(ctx);
-  const exportJobs = new ExportJobs(store, ctx, opts.exportRetentionDays);
+  // Background jobs run in this process, each on the service that owns it (jobs/queue.ts).
+  const jobs = inProcessQueue({
+    'report-follow-up': ({ participant, report }) => monitor.afterReport(participant, report),
+    'speech-follow-up': ({ info, participant, report }) => void monitor.afterSpeechFeatures(info, participant, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`)),
+    'speech-features': ({ reportId }) => speech.enqueue(reportId),
+    'export': (p) => exportJobs.run(p),
+  });
+  const exportJobs = new ExportJobs(store, ctx, jobs, opts.exportRetentionDays);
   const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1, limits);
+  const push = new PushService(ctx, pushOptionsFromEnv(), opts.publicUrl);
   await exportJobs.startUp(); // interrupted jobs failed, old-layout folders removed, expired exports pruned
 
-  const app = Fastify({ logger: opts.logger ? redactingLogger(opts.logStream) : false, bodyLimit: limits.bodyBytes, trustProxy: opts.trustProxy ?? false, ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}) }).withTypeProvider<ZodTypeProvider>();
-  // Every route registered from here on gets its access check from the rules table (roles.ts).
-  installAccessControl(app, ctx);
-  // An answer sent before the request's body was read to its end closes the connection (limits.ts).
-  closeAfterEarlyAnswer(app, limits.lingerMs);
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-
-  // Every failure becomes a 4xx naming the field, or a 500 that says nothing internal.
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const where = err.validationContext ?? 'body';
-      const issues = err.validation.map((v) => ({
-        field: where + (v.instancePath === '/' ? '' : v.instancePath.replace(/\//g, '.')),
-        message: v.message ?? 'invalid',
-      }));
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
-    }
-    if (err instanceof HttpError) {
-      if (err instanceof TooManyRequests) reply.header('retry-after', String(err.retryAfterS));
-      return reply.code(err.statusCode).send({
-        statusCode: err.statusCode, error: httpName(err.statusCode), message: err.message,
-        ...(err.field ? { issues: [{ field: err.field, message: err.message }] } : {}),
-      });
-    }
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      const field = err.code?.startsWith('FST_ERR_CTP') ? 'body' : undefined;
-      const message = field && !err.message.startsWith('body') ? `body: ${err.message}` : err.message;
-      return reply.code(status).send({ statusCode: status, error: httpName(status), message });
-    }
-    req.log.error(err);
-    if (!opts.logger) console.error(err);
-    return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error (logged on the server)' });
-  });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
-
-  await httpSecurity(app, { https: Boolean(opts.tls) || (opts.publicUrl?.startsWith('https:') ?? false) });
-  await app.register(rateLimit, { global: false });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Moodlens study platform', version: '0.1.0', description: 'Enrolment, EMA schedules, ingest of reports, speech and wristband data, export, predictions and alerts.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/'));
-  app.get('/health', { schema: { tags: ['meta'] } }, async () => { await store.ping(); return { ok: true, db: handle.kind }; });
-
-  const deps = { ctx, store, monitor, exportJobs, speech, authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl, limits, ingest: new IngestLimiter(limits.ingestRatePerMinute, ctx.now) };
-  await app.register(async (a) => accountRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
-  await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
-  await app.register(async (a) => participantRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
-  await app.register(async (a) => monitoringRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
-  await app.register(async (a) => dashboardRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // dashboard panels (docs/web.md)
-  await app.register(async (a) => participantWebRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
-  await app.register(async (a) => pushRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // Web Push reminders + their scheduler
-  await app.register(async (a) => webRoutes(a)); // participant app /app/, dashboard /dashboard/ (dist/web/public)
-  await app.ready();
+  const deps: RouteDeps = {
+    ctx, store, monitor, exportJobs, speech, push, jobs,
+    withdrawal: new Withdrawal(ctx, store, exportJobs), dashboard: new DashboardService(ctx, store),
+    authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl, limits, ingest: new IngestLimiter(limits.ingestRatePerMinute, ctx.now),
+  };
+  const app = await createApp(deps, opts);
+  push.start(); // Web Push reminders at prompt times
   // Recordings whose features a previous process never computed (crash, restart) are queued again.
   await speech.resume();
 
   return {
-    app, store, ctx, monitor, exportJobs, speech,
+    app, store, ctx, monitor, exportJobs, speech, push,
     async close() {
       await app.close();
+      await push.stop();
       await speech.close();
       await exportJobs.stop();
       await monitor.stop();
@@ -219,21 +153,4 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
       await store.close();
     },
   };
-}
-
-export interface RouteDeps {
-  ctx: ServerContext;
-  store: Store;
-  monitor: Monitor;
-  exportJobs: ExportJobs;
-  speech: SpeechExtractor;
-  authRateLimit: number;
-  publicUrl?: string;
-  limits: ServerLimits;
-  /** Per-participant ingest rate limit: `ingest.take(participant.id)` before any upload is read. */
-  ingest: IngestLimiter;
-}
-
-function httpName(status: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests' } as Record<number, string>)[status] ?? 'Error';
 }

@@ -15,7 +15,7 @@ import { join, relative, resolve } from 'node:path';
 import { defineJob, keyId, type JobEngine } from '../queue/engine.js';
 import { makeConfig, type ConfigInput } from '../model/config.js';
 import type { Dataset } from '../data/dataset.js';
-import type { Job, JobResult } from './experiment-run.js';
+import type { Job, JobResult } from './experiment-job.js';
 import { loadDataset, makeSplit } from './study-node.js';
 import { runPool } from './pool-node.js';
 

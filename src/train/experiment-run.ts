@@ -1,20 +1,9 @@
 /** One experiment job: train a config on a split, evaluate on test. Used in-process and by workers. */
-import type { Dataset, Split } from '../data/dataset.js';
-import { makeConfig, type ConfigInput } from '../model/config.js';
-import { evaluatePredictions, type Evaluation } from '../eval/evaluate.js';
+import { makeConfig } from '../model/config.js';
+import { evaluatePredictions } from '../eval/evaluate.js';
 import { fitModel, predictMembers } from './fit.js';
 import { findRow } from './experiments.js';
-
-export interface Job {
-  key: string; ds: Dataset; split: Split; config: ConfigInput; label: string;
-  /** Also write the trained model folder here (an ensemble member trained on a worker thread). */
-  out?: string;
-}
-export interface JobResult {
-  key: string; evaluation: Evaluation; seconds: number; bestEpoch: number; epochs: number; report: Record<string, number[]>;
-  /** Test predictions (n × K, row-major, 6 significant digits) by report id, for `moodlens compare`. */
-  test: { reportIds: string[]; items: string[]; predicted: number[] };
-}
+import type { Job, JobResult } from './experiment-job.js';
 
 export async function runJob(job: Job): Promise<JobResult> {
   const t0 = Date.now();

@@ -5,7 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { initNodeBackend } from './backend-node.js';
-import { runJob, type Job } from './experiment-run.js';
+import { runJob } from './experiment-run.js';
+import type { Job } from './experiment-job.js';
 
 if (parentPort) {
   const port = parentPort;

@@ -1,6 +1,6 @@
 /** Runs experiment jobs on N worker threads (experiment-worker.ts, one wasm backend each). */
 import { spawnWorker } from '../util/spawn-worker.js';
-import type { Job, JobResult } from './experiment-run.js';
+import type { Job, JobResult } from './experiment-job.js';
 
 export async function runPool(jobs: Job[], workers: number, onDone: (r: JobResult) => void | Promise<void>): Promise<void> {
   const queue = [...jobs];

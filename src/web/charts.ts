@@ -3,6 +3,7 @@
  * plain functions from data rows to a spec (no DOM, no Node APIs), so either side renders them
  * (the dashboard with vega's View in the page, the CLI with vega's SVG renderer).
  */
+import type { QualityRowBody } from '../server/http/responses.js';
 import type { TopLevelSpec } from 'vega-lite';
 
 /** One reported answer or one prediction of an item at a time. */
@@ -106,10 +107,7 @@ export function dayHourHeatmapSpec(cells: HeatCell[], opts: { title?: string; wi
 }
 
 /** Data quality of one participant-day (the server's GET /studies/:id/quality rows). */
-export interface QualityRow {
-  participantId: string; day: string; minutesInDay: number; wearMinutes: number; wearFraction: number;
-  reports: number; late: number; recordings: number; failedRecordings: number; skippedRecordings: number; missingRecordings: number;
-}
+export type QualityRow = QualityRowBody;
 
 /** Wear time per day (% of the local day with a valid wristband epoch), one bar per participant. */
 export function wearSpec(rows: QualityRow[], opts: { width?: number } = {}): TopLevelSpec {

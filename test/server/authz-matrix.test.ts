@@ -3,7 +3,7 @@
  * GET /openapi.json × nine callers (no token, a participant of this study and of another, a
  * viewer, a researcher and an owner of this study, an owner of another study, an admin, a
  * disabled account), on both back ends, expecting exactly what the rules table
- * (src/server/roles.ts) says: allowed (the handler ran: no 401, no 403, no "study … not found"),
+ * (src/server/http/roles.ts) says: allowed (the handler ran: no 401, no 403, no "study … not found"),
  * or refused with 401 (no or wrong kind of token, disabled), 403 (role too low / not an admin)
  * or 404 (not a member: the study's existence is not revealed).
  *
@@ -15,7 +15,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { RULES, ruleFor, installAccessControl, roleAtLeast, type Rule } from '../../src/server/http/roles.js';
+import { RULES, ruleFor, installAccessControl, type Rule } from '../../src/server/http/roles.js';
+import { roleAtLeast } from '../../src/server/storage/columns.js';
 import type { ServerContext } from '../../src/server/http/context.js';
 import { BACKENDS, exportAndWait, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
 

@@ -1,5 +1,5 @@
 /**
- * The envelope format of encryption at rest (src/server/crypto.ts, sealed-files.ts): values and
+ * The envelope format of encryption at rest (src/server/storage/crypto.ts, sealed-files.ts): values and
  * chunked files round-trip; an altered, truncated, moved or wrong-key value or file is a
  * DecryptError that says so, never garbage; plaintext from an older version reads as it is.
  */

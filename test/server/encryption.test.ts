@@ -14,7 +14,6 @@ import { sql, type Kysely } from 'kysely';
 import { encodeWav16 } from '../../src/signal/wav.js';
 import { buildServer, type ServerOptions } from '../../src/server/server.js';
 import { openDatabase } from '../../src/server/storage/connect.js';
-import { DashboardStore } from '../../src/server/storage/dashboard-store.js';
 import { DecryptError, FILE_HEADER_BYTES, fileKeyId, keyIdOf, parseKey, valueKeyId } from '../../src/server/storage/crypto.js';
 import { SEALED_COLUMNS, createKeyFile, defaultKeyFile, rotateDataKey } from '../../src/server/storage/data-key.js';
 import { openFile } from '../../src/server/storage/sealed-files.js';
@@ -78,7 +77,7 @@ async function plant(h: Harness) {
   const { job } = await exportAndWait(h, s.researcher, s.studyId, { name: 'crypt' });
   expect(job.status, job.error).toBe('done');
   const pid = (await h.server.store.participant(s.studyId, 'C01'))!.id;
-  const vapid = (await new DashboardStore(h.server.store).pushKeys())!.private_key;
+  const vapid = (await h.server.store.pushKeys())!.private_key;
   return { s, tok, pid, covariate, note, wav, sub, vapid, job, planted: [covariate, note, sub.keys.auth, sub.keys.p256dh, vapid] };
 }
 
@@ -86,9 +85,9 @@ async function plant(h: Harness) {
 async function readsBack(h: Harness, p: Awaited<ReturnType<typeof plant>>) {
   const list = await h.req('GET', `/studies/${p.s.studyId}/participants`, { token: p.s.researcher });
   expect(list.json.find((x: any) => x.participantId === 'C01').covariates).toEqual({ diagnosis: p.covariate, age: 41 });
-  const subs = await new DashboardStore(h.server.store).subscriptionsOf(p.pid);
+  const subs = await h.server.store.subscriptionsOf(p.pid);
   expect(subs.map((x) => [x.p256dh, x.auth])).toEqual([[p.sub.keys.p256dh, p.sub.keys.auth]]);
-  expect((await new DashboardStore(h.server.store).pushKeys())!.private_key).toBe(p.vapid);
+  expect((await h.server.store.pushKeys())!.private_key).toBe(p.vapid);
   const dl = await h.server.app.inject({ method: 'GET', url: p.job.downloadUrl, headers: { authorization: `Bearer ${p.s.researcher}` } });
   expect(dl.statusCode).toBe(200);
   const tar = untar(dl.rawPayload);
@@ -228,13 +227,13 @@ for (const b of BACKENDS) {
       let h2: Harness | null = null;
       try {
         // Plaintext is read as it is before the restart…
-        expect(JSON.parse((await h.server.store.participant(s.studyId, 'L01'))!.covariates)).toEqual({ site: legacy });
+        expect((await h.server.store.participant(s.studyId, 'L01'))!.covariates).toEqual({ site: legacy });
         expect((await openFile(h.server.store.keys, file)).equals(wav)).toBe(true);
         h2 = await restartHarness(h, { ...quiet });
         // …and sealed by the start.
         expect(plaintextFindings(h2.backend.dataDir, [legacy])).toEqual([]);
         expect(statSync(file).mode & 0o777).toBe(0o600);
-        expect(JSON.parse((await h2.server.store.participant(s.studyId, 'L01'))!.covariates)).toEqual({ site: legacy });
+        expect((await h2.server.store.participant(s.studyId, 'L01'))!.covariates).toEqual({ site: legacy });
         expect((await openFile(h2.server.store.keys, file)).equals(wav)).toBe(true);
         const stored = await (h2.server.store.db as Kysely<any>).selectFrom('participants').select('covariates').where('label', '=', 'L01').executeTakeFirstOrThrow();
         expect(valueKeyId(stored.covariates)).toBe(h2.server.store.keys.primaryId);

@@ -299,7 +299,7 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip)(`on a real listeni
       const t0 = Date.parse('2020-01-01T00:00:00Z');
       const rows = await h.server.store.activityBetween(pid, t0 + 199_998 * 60_000, t0 + 200_000 * 60_000);
       const col = (k: number) => ((k * 13) % 400) + 0.123456789012;
-      expect(rows.map((r) => JSON.parse(r.vals))).toEqual([199_998, 199_999].map((k) => channels.map((_, i) => col(k) * (i + 1.1))));
+      expect(rows.map((r) => r.vals)).toEqual([199_998, 199_999].map((k) => channels.map((_, i) => col(k) * (i + 1.1))));
       // Goal 100 ms (measured 60–135 ms at load average 8–20 on 2 cores, where merely reading the
       // socket shows 100 ms gaps; ~30 ms when quiet). The bound leaves room for such a machine;
       // the old code blocked 0.5 s here on a quiet machine and 4.7–7.7 s at load average 10–20.

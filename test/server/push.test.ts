@@ -12,7 +12,6 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createECDH, createDecipheriv, createPublicKey, hkdfSync, randomBytes, verify } from 'node:crypto';
 import { buildServer, type Server } from '../../src/server/server.js';
-import { pushService } from '../../src/server/jobs/push.js';
 import { ADMIN, BACKENDS, makeBackend, setupStudy, type Harness } from './helpers.js';
 
 interface Received { path: string; headers: Record<string, string | string[] | undefined>; body: Buffer }
@@ -116,12 +115,12 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
 
       // Before the first prompt: nothing is due.
       clock = t0 - 60_000;
-      expect(await pushService(server.ctx)!.tick()).toEqual({ due: 0, claimed: 0, delivered: 0, failed: 0 });
+      expect(await server.push.tick()).toEqual({ due: 0, claimed: 0, delivered: 0, failed: 0 });
       expect(received).toHaveLength(0);
 
       // One minute after it: one push, naming the prompt.
       clock = t0 + 60_000;
-      expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 1, delivered: 1 });
+      expect(await server.push.tick()).toMatchObject({ claimed: 1, delivered: 1 });
       expect(received).toHaveLength(1);
       const m = received[0];
       expect(m.path).toBe('/push/P1-device');
@@ -134,7 +133,7 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       expect(payload).toMatchObject({ type: 'prompt', title: 'push study', promptTime: prompts[0].time, url: `/app/?prompt=${encodeURIComponent(prompts[0].time)}` });
 
       // A second pass sends nothing again.
-      expect(await pushService(server.ctx)!.tick()).toMatchObject({ due: 1, claimed: 0 });
+      expect(await server.push.tick()).toMatchObject({ due: 1, claimed: 0 });
       expect(received).toHaveLength(1);
 
       // Restart while the second prompt falls due: on start the scheduler catches up, once.
@@ -142,8 +141,8 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       clock = t1 + 5 * 60_000;
       server = await start();
       expect((await req('GET', '/me/push/key', device)).json.publicKey).toBe(key.json.publicKey); // same VAPID key
-      expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 1, delivered: 1 });
-      expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 0 });
+      expect(await server.push.tick()).toMatchObject({ claimed: 1, delivered: 1 });
+      expect(await server.push.tick()).toMatchObject({ claimed: 0 });
       expect(received).toHaveLength(2);
       expect(JSON.parse(decryptWebPush(received[1].body, ua, auth)).promptTime).toBe(prompts[1].time);
 
@@ -152,19 +151,19 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       const ans = await req('POST', '/me/reports', device, { id: 'r-early', time: new Date(Date.parse(prompts[2].time) - 5 * 60_000).toISOString(), trigger: 'scheduled', answers: { happy: 50 }, itemOrder: ['happy'], promptTime: prompts[2].time });
       expect(ans.status, ans.body).toBe(201);
       clock = Date.parse(prompts[2].time) + 60_000;
-      expect(await pushService(server.ctx)!.tick()).toMatchObject({ due: 1, claimed: 0 });
+      expect(await server.push.tick()).toMatchObject({ due: 1, claimed: 0 });
       expect(received).toHaveLength(2);
 
       // Past the grace window a missed prompt is not reminded (the reminder would be stale).
       clock = Date.parse(prompts[3].time) + 31 * 60_000;
-      expect(await pushService(server.ctx)!.tick()).toMatchObject({ due: 0, claimed: 0 });
+      expect(await server.push.tick()).toMatchObject({ due: 0, claimed: 0 });
 
       // The push service says the subscription is gone (410): it is removed.
       answer = 410;
       clock = Date.parse(prompts[4].time) + 60_000;
-      expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 1, delivered: 0, failed: 1 });
+      expect(await server.push.tick()).toMatchObject({ claimed: 1, delivered: 0, failed: 1 });
       expect(received).toHaveLength(3);
-      expect(await pushService(server.ctx)!.ds.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
+      expect(await server.store.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
 
       // Subscribing was audited; withdrawal removes the participant's subscriptions.
       answer = 201;
@@ -177,8 +176,8 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       expect(withdrawn.json).toMatchObject({ pushSubscriptions: 1 });
       expect(withdrawn.json.reminders).toBeGreaterThanOrEqual(3);
       clock = Date.parse(prompts[5].time) + 60_000;
-      expect(await pushService(server.ctx)!.tick()).toMatchObject({ claimed: 0 });
-      expect(await pushService(server.ctx)!.ds.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
+      expect(await server.push.tick()).toMatchObject({ claimed: 0 });
+      expect(await server.store.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
       expect(received).toHaveLength(3);
     } finally {
       await server.close();

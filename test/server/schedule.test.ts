@@ -4,7 +4,7 @@ import { DateTime } from 'luxon';
 import { ScheduleSchema } from '../../src/data/study.js';
 import { nextPrompt, participantSchedule } from '../../src/server/services/schedule.js';
 import { itemEpisodes, baselineBand } from '../../src/server/monitoring/alerts.js';
-import { AlertSettingsSchema } from '../../src/server/http/schemas.js';
+import { AlertSettingsSchema } from '../../src/server/storage/columns.js';
 
 const local = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone });
 const minuteOfDay = (d: DateTime) => d.hour * 60 + d.minute + d.second / 60;

@@ -1,5 +1,5 @@
 /**
- * The dashboard's server routes (src/server/routes/dashboard.ts) on SQLite and PostgreSQL:
+ * The dashboard's server routes (src/server/http/routes/dashboard.ts) on SQLite and PostgreSQL:
  * activity per local day × hour in the participant's time zone (across a daylight-saving
  * change), data quality per participant and day (wear minutes, recordings received / rejected /
  * skipped / missing, late reports), the attached model's evaluation (online CCC of the server's

@@ -1,5 +1,5 @@
 /**
- * `moodlens audit verify`: walk the server's audit hash chain (src/server/audit-chain.ts) and
+ * `moodlens audit verify`: walk the server's audit hash chain (src/server/storage/audit-chain.ts) and
  * name the first row that does not verify. Exit 0 when the chain is whole, 1 when it is broken.
  * Read-only: the database is opened without migrations.
  */

@@ -18,7 +18,7 @@ import { PRESETS, merge } from '../../train/presets.js';
 import { TABLES } from '../../train/experiments.js';
 import { loadDataset, makeSplit } from '../../train/study-node.js';
 import { runPool } from '../../train/pool-node.js';
-import type { Job, JobResult } from '../../train/experiment-run.js';
+import type { Job, JobResult } from '../../train/experiment-job.js';
 import { makeConfig, type ConfigInput } from '../../model/config.js';
 import { baselineSummaries, csvTable, markdownTable, summarizeRow, svgChart, type SeedRun } from '../../eval/report.js';
 import { registerSequenceExperiments } from './experiment-seq.js';

@@ -4,7 +4,7 @@
  * the client once; only their sha256 is stored, so a copy of the database cannot log anyone in.
  * Enrolment codes: 10 characters from an alphabet without look-alikes (≈ 50 bits), one use.
  */
-import { randomBytes, randomUUID, scrypt, timingSafeEqual, createHash, randomInt } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual, createHash, randomInt } from 'node:crypto';
 
 const N = 1 << 15, R = 8, P = 1, KEYLEN = 32;
 const MAXMEM = 64 * 1024 * 1024;
@@ -58,9 +58,4 @@ export function newEnrolCode(): string {
 /** Codes are typed by hand: case and separators do not matter. */
 export function normaliseEnrolCode(code: string): string {
   return code.toUpperCase().replace(/[^A-Z0-9]/g, '');
-}
-
-/** A random row id (122 random bits; randomUUID draws from a cached entropy pool: cheap per call). */
-export function newId(prefix: string): string {
-  return prefix + Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
 }

@@ -6,15 +6,15 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { join, resolve } from 'node:path';
-import { StudyConfigSchema, type StudyConfig } from '../../data/study.js';
-import { ServerSettingsSchema, type ServerSettings } from './schemas.js';
+import type { StudyConfig } from '../../data/study.js';
+import type { ServerSettings } from '../storage/columns.js';
 import { sha256, tokenKind } from './auth.js';
 import { forbidden, notFound, unauthorized } from './errors.js';
 import type { Participant, Store, Study, User } from '../storage/store.js';
 import type { Predictor } from '../monitoring/predictor.js';
 import { resolveModelFolder } from '../monitoring/model-path.js';
 import type { Keyring } from '../storage/crypto.js';
-import { roleAtLeast, type Role } from './roles.js';
+import { roleAtLeast, type Role } from '../storage/columns.js';
 
 export interface StudyInfo { study: Study; config: StudyConfig; settings: ServerSettings }
 
@@ -118,11 +118,7 @@ export class ServerContext {
     if (hit) return hit;
     const study = await this.store.study(studyId);
     if (!study) throw notFound(`study ${studyId}`);
-    const info: StudyInfo = {
-      study,
-      config: StudyConfigSchema.parse(JSON.parse(study.config)),
-      settings: ServerSettingsSchema.parse(JSON.parse(study.settings)),
-    };
+    const info: StudyInfo = { study, config: study.config, settings: study.settings };
     this.studies.set(studyId, info);
     return info;
   }
@@ -139,7 +135,7 @@ export class ServerContext {
     const role = await this.store.memberRole(studyId, user.id);
     if (!role) throw notFound(`study ${studyId}`);
     if (!roleAtLeast(role, min)) throw forbidden(`this needs the ${min} role in study ${studyId}; you are a ${role}`);
-    return role as Role;
+    return role;
   }
 
   /**

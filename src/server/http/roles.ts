@@ -17,14 +17,7 @@
  */
 import type { FastifyReply, FastifyRequest, RouteOptions, onRequestHookHandler, onResponseHookHandler } from 'fastify';
 import type { ServerContext } from './context.js';
-
-export const ROLES = ['viewer', 'researcher', 'owner'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Is `role` at least `min`? (An unknown role is below every role.) */
-export function roleAtLeast(role: string, min: Role): boolean {
-  return ROLES.indexOf(role as Role) >= ROLES.indexOf(min);
-}
+import type { Role } from '../storage/columns.js';
 
 export type Rule =
   /** Anyone, no token (sign-in, enrolment, password reset, health, static files, docs). */
@@ -215,7 +208,7 @@ export function installAccessControl(app: { addHook(name: 'onRoute', fn: (r: Rou
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const found = methods.map((m) => ruleFor(m, route.url, rules));
     const missing = methods.filter((_, i) => !found[i]);
-    if (missing.length) throw new Error(`route ${missing.join(',')} ${route.url} has no entry in the access rules (src/server/roles.ts RULES)`);
+    if (missing.length) throw new Error(`route ${missing.join(',')} ${route.url} has no entry in the access rules (src/server/http/roles.ts RULES)`);
     if (new Set(found.map((r) => JSON.stringify(r))).size > 1) throw new Error(`route ${methods.join(',')} ${route.url}: its methods have different access rules; register them separately`);
     const rule = found[0]!;
     const own = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];

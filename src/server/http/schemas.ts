@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { STUDY_LIMITS, StudyConfigSchema, TimeZoneSchema, TRIGGERS } from '../../data/study.js';
 import { parseIsoTime } from '../../data/rows.js';
-import { ROLES } from './roles.js';
+import { ROLES, ServerSettingsSchema } from '../storage/columns.js';
 
 /** ISO 8601 date-time WITH an offset ("2022-09-05T10:23:00+09:00" or "…Z"). */
 export const IsoTimeWithOffset = z.string().max(40).refine(
@@ -16,38 +16,6 @@ export const IsoTimeWithOffset = z.string().max(40).refine(
 );
 
 const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
-
-// ---------- server settings of a study ----------
-
-/** Early warning (SPEC §6): a participant's item beyond their own baseline band for a while. */
-export const AlertSettingsSchema = z.object({
-  /** Items watched (negative affect in the paper's DAMS set). */
-  items: z.array(z.string()).default(['gloomy', 'depressed', 'anxious', 'worried']),
-  /** The baseline is the participant's first N answers of the item. */
-  baselineReports: z.number().int().min(3).max(500).default(10),
-  /** Band = baseline mean ± k · baseline SD. */
-  k: z.number().positive().max(10).default(2),
-  /** SD floor as a fraction of the item's range, so a flat baseline does not flag every change. */
-  sdFloorFraction: z.number().min(0).max(1).default(0.05),
-  /** The run of answers beyond the band must last at least this long… */
-  minDurationHours: z.number().min(0).max(24 * 365).default(24),
-  /** …and hold at least this many consecutive answers. */
-  minReports: z.number().int().min(1).max(1000).default(3),
-  directions: z.enum(['above', 'below', 'both']).default('above'),
-  sources: z.array(z.enum(['reported', 'predicted'])).default(['reported', 'predicted']),
-}).strict();
-export type AlertSettings = z.infer<typeof AlertSettingsSchema>;
-
-export const ServerSettingsSchema = z.object({
-  /** A report that reaches the server this long after its client time (or its prompt) is marked late. */
-  lateAfterMinutes: z.number().positive().max(7 * 24 * 60).default(60),
-  /** How long an enrolment code stays valid. */
-  enrolCodeHours: z.number().positive().max(24 * 90).default(24 * 7),
-  /** Largest accepted speech upload. */
-  speechMaxBytes: z.number().int().positive().max(512 * 1024 * 1024).default(20 * 1024 * 1024),
-  alerts: AlertSettingsSchema.prefault({}),
-}).strict();
-export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 
 // ---------- accounts ----------
 
@@ -83,7 +51,7 @@ export const UserParams = z.object({ userId: Id });
 
 export const AddMemberBody = z.object({
   email: z.email().max(320),
-  /** The role in this study (src/server/roles.ts): viewer < researcher < owner. */
+  /** The role in this study (ROLES, src/server/storage/columns.ts): viewer < researcher < owner. */
   role: z.enum(ROLES).default('researcher'),
 }).strict();
 
@@ -173,10 +141,3 @@ export const ExportBody = z.object({
 }).strict().default({});
 
 export const AlertListQuery = z.object({ status: z.enum(['open', 'acknowledged', 'all']).default('open') });
-
-export const ErrorResponse = z.object({
-  statusCode: z.number(),
-  error: z.string(),
-  message: z.string(),
-  issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-});

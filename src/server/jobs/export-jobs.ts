@@ -22,16 +22,14 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { Store } from '../storage/store.js';
+import type { ExportJob, Store } from '../storage/store.js';
 import type { ServerContext, StudyInfo } from '../http/context.js';
 import { exportStudy, type ExportProgress } from './export.js';
-import { newId } from '../http/auth.js';
-import type { DB } from '../storage/schema.js';
+import { newId } from '../storage/ids.js';
 import { HttpError } from '../http/errors.js';
 import { insideFolder } from '../storage/paths.js';
 import { mkdirPrivate, sealTree } from '../storage/sealed-files.js';
-
-export type ExportJob = DB['export_jobs'];
+import type { JobQueue } from './queue.js';
 
 export class ExportJobs {
   private queue: Array<{ job: ExportJob; info: StudyInfo }> = [];
@@ -41,8 +39,8 @@ export class ExportJobs {
   private current: { job: ExportJob; tainted: boolean } | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  /** `retentionDays`: remove finished exports this many days after they finished (undefined: keep). */
-  constructor(private store: Store, private ctx: ServerContext, readonly retentionDays?: number) {
+  /** `jobs`: where a requested export is queued; `retentionDays`: remove finished exports this many days after they finished (undefined: keep). */
+  constructor(private store: Store, private ctx: ServerContext, private jobs: JobQueue, readonly retentionDays?: number) {
     if (retentionDays !== undefined) {
       this.timer = setInterval(() => void this.pruneLogged(), 3600_000);
       this.timer.unref();
@@ -62,7 +60,7 @@ export class ExportJobs {
    */
   async startUp(): Promise<void> {
     await this.store.failInterruptedExports(this.ctx.now());
-    const legacy = await removeLegacyExports(this.ctx.exportDir, async (id) => (await this.store.study(id)) !== undefined);
+    const legacy = await removeLegacyExports(this.ctx.exportDir, (id) => this.store.studyExists(id));
     if (legacy.length > 0) {
       console.error(`exports: removed ${legacy.length} export folder(s) of the old shared-name layout (${legacy.slice(0, 5).join(', ')}${legacy.length > 5 ? ', …' : ''}); export again to get them back`);
       for (const job of await this.store.finishedExportsBefore(Number.MAX_SAFE_INTEGER)) {
@@ -79,9 +77,14 @@ export class ExportJobs {
       summary: null, error: null, created_ms: this.ctx.now(), started_ms: null, finished_ms: null, deleted_ms: null, deleted_by: null,
     };
     await this.store.createExportJob(job);
-    this.queue.push({ job, info });
-    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
+    this.jobs.enqueue('export', { job, info });
     return job;
+  }
+
+  /** Write a queued export (the "export" job): one at a time, in the order queued. */
+  run(p: { job: ExportJob; info: StudyInfo }): void {
+    this.queue.push(p);
+    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
   }
 
   /** Resolves when no job is queued or running (tests, shutdown). */
@@ -103,7 +106,7 @@ export class ExportJobs {
     }
     if (job.status === 'deleted') return job;
     await removeFolder(this.dir(job));
-    const set = { status: 'deleted', deleted_ms: this.ctx.now(), deleted_by: typeof by === 'string' ? by : `researcher:${by.researcher}` };
+    const set = { status: 'deleted' as const, deleted_ms: this.ctx.now(), deleted_by: typeof by === 'string' ? by : `researcher:${by.researcher}` };
     await this.store.updateExportJob(job.id, set);
     const actor = typeof by === 'string' ? { actor_kind: 'system' as const, actor_id: by } : { actor_kind: 'researcher' as const, actor_id: by.researcher };
     await this.store.audit({ ...actor, action: 'delete', study_id: job.study_id, participant_id: null, resource: 'export', detail: JSON.stringify({ job: job.id, name: job.name, ...(why ? { why } : {}) }) });
@@ -153,7 +156,7 @@ export class ExportJobs {
         await sealTree(this.ctx.keys, this.dir(job)); // the CSV files, sealed before anyone can read "done"
         // A participant withdrew while this was written: it may hold some of their data.
         if (this.current.tainted) throw new Error('a participant withdrew while the export was being written; start it again');
-        const finished = { status: 'done', phase: 'done', summary: JSON.stringify(summary), finished_ms: this.ctx.now() };
+        const finished = { status: 'done' as const, phase: 'done' as const, summary, finished_ms: this.ctx.now() };
         await this.store.updateExportJob(job.id, finished);
         // A withdrawal between the check above and "done" (it saw the job still running).
         if (this.current.tainted) await this.remove({ ...job, ...finished }, 'withdrawal', 'a participant withdrew while the export was being written');

@@ -9,17 +9,9 @@ import { join } from 'node:path';
 import { StudyWriter } from '../../data/writer.js';
 import type { Store } from '../storage/store.js';
 import type { StudyInfo } from '../http/context.js';
+import type { ExportPhase, ExportSummary } from '../storage/columns.js';
 
-export interface ExportSummary {
-  dir: string;
-  participants: number;
-  reports: number;
-  activityEpochs: number;
-  /** Speech recordings copied (speech.kind = audio) or feature rows written (features). */
-  speechFiles: number;
-}
-
-export interface ExportProgress { phase: 'participants' | 'reports' | 'activity' | 'speech' | 'done'; done: number; total: number }
+export interface ExportProgress { phase: Exclude<ExportPhase, 'queued'>; done: number; total: number }
 
 /**
  * Write the study folder. `onProgress` is called as rows are written (at most every `every` rows
@@ -29,7 +21,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
   onProgress?: (p: ExportProgress) => void | Promise<void>, every = 5000): Promise<ExportSummary> {
   const participants = (await store.participants(info.study.id)).filter((p) => p.status !== 'withdrawn');
   const byId = new Map(participants.map((p) => [p.id, p]));
-  const covariateCols = [...new Set(participants.flatMap((p) => Object.keys(JSON.parse(p.covariates))))].filter((c) => c !== 'timezone');
+  const covariateCols = [...new Set(participants.flatMap((p) => Object.keys(p.covariates)))].filter((c) => c !== 'timezone');
 
   // report_id = the app's id when unique in the study (it is, for one app install per participant).
   const clientCount = new Map<string, number>();
@@ -40,7 +32,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
   const speech = await store.studySpeech(info.study.id);
   const features = info.config.speech.kind === 'features' ? await store.studySpeechFeatures(info.study.id) : [];
   // Feature columns: every name any upload used, in the order first sent (a missing one is an empty cell).
-  const featureNames = [...new Set([...features].sort((a, b) => a.created_ms - b.created_ms).flatMap((f) => Object.keys(JSON.parse(f.features))))];
+  const featureNames = [...new Set([...features].sort((a, b) => a.created_ms - b.created_ms).flatMap((f) => Object.keys(f.features)))];
   const nReports = [...clientCount.values()].reduce((a, b) => a + b, 0);
   const nActivity = await store.countStudyActivity(info.study.id);
   const total = participants.length + nReports + nActivity + (info.config.speech.kind === 'features' ? features.length : speech.length);
@@ -60,8 +52,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
   const summary: ExportSummary = { dir, participants: 0, reports: 0, activityEpochs: 0, speechFiles: 0 };
   try {
     for (const p of participants) {
-      const cov = JSON.parse(p.covariates) as Record<string, string | number>;
-      await writer.writeParticipant({ participantId: p.label, timezone: p.timezone, extra: cov });
+      await writer.writeParticipant({ participantId: p.label, timezone: p.timezone, extra: p.covariates });
       summary.participants++;
       await tick('participants');
     }
@@ -73,9 +64,9 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
         const id = exportId(r);
         reportIds.set(r.id, id);
         await writer.writeReport({
-          reportId: id, participantId: p.label, time: r.time_ms, trigger: r.trigger as any,
-          items: JSON.parse(r.answers), itemOrder: JSON.parse(r.item_order),
-          extra: { server_time: new Date(r.server_ms).toISOString(), late: r.late, prompt_time: r.prompt_time },
+          reportId: id, participantId: p.label, time: r.time_ms, trigger: r.trigger,
+          items: r.answers, itemOrder: r.item_order,
+          extra: { server_time: new Date(r.server_ms).toISOString(), late: r.late ? 1 : 0, prompt_time: r.prompt_time },
         });
         summary.reports++;
         await tick('reports');
@@ -86,8 +77,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
       for (const e of page) {
         const p = byId.get(e.participant_id);
         if (!p) continue;
-        const vals = JSON.parse(e.vals) as (number | null)[];
-        await writer.writeActivityRow(p.label, e.t_ms, Array.from({ length: C }, (_, c) => vals[c] ?? NaN));
+        await writer.writeActivityRow(p.label, e.t_ms, Array.from({ length: C }, (_, c) => e.vals[c] ?? NaN));
         summary.activityEpochs++;
         await tick('activity');
       }
@@ -108,8 +98,7 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
       for (const f of features) {
         const id = reportIds.get(f.report_id);
         if (!id) continue;
-        const vals = JSON.parse(f.features) as Record<string, number | null>;
-        await writer.writeSpeechFeatures(id, featureNames.map((n) => vals[n] ?? NaN));
+        await writer.writeSpeechFeatures(id, featureNames.map((n) => f.features[n] ?? NaN));
         summary.speechFiles++;
         await tick('speech');
       }

@@ -5,7 +5,7 @@
  *   database (table web_push_keys), so every process of the server signs with the same key and a
  *   restart does not invalidate the participants' subscriptions. The private key never leaves it.
  * - The app asks `GET /me/push/key`, subscribes with the browser's PushManager and stores the
- *   subscription with `PUT /me/push/subscription` (`DELETE` to stop).
+ *   subscription with `PUT /me/push/subscription` (`DELETE` to stop): http/routes/push.ts.
  * - A small scheduler in the server process wakes every `MOODLENS_PUSH_TICK_S` seconds (default
  *   30; 0 = only when `tick()` is called), and for each subscribed active participant sends one
  *   push per scheduled prompt that fell due in the last `MOODLENS_PUSH_GRACE_MIN` minutes
@@ -18,28 +18,11 @@
  *   MOODLENS_PUSH_ALLOW_HTTP=1 (local tests), so the server never posts to arbitrary local URLs.
  *   A 404/410 answer removes the subscription (the browser unsubscribed).
  */
-import { z } from 'zod';
 import webpush from 'web-push';
-import type { App, RouteDeps } from '../server.js';
 import type { ServerContext } from '../http/context.js';
-import { DashboardStore, type WebPushSubscriptionsTable } from '../storage/dashboard-store.js';
+import type { PushSubscription } from '../storage/repositories/push.js';
 import { HttpError } from '../http/errors.js';
 import { promptsBetween, studySchedule } from '../services/schedule.js';
-
-const b64url = (bytes: number) => z.string().regex(/^[A-Za-z0-9_-]+=*$/, 'expected base64url').refine((s) => Buffer.from(s, 'base64url').length === bytes, `expected ${bytes} bytes (base64url)`);
-
-export const PushSubscriptionBody = z.object({
-  endpoint: z.string().url().max(2048),
-  expirationTime: z.number().nullable().optional(),
-  keys: z.object({
-    /** The browser's P-256 public key, uncompressed point (65 bytes). */
-    p256dh: b64url(65).refine((s) => Buffer.from(s, 'base64url')[0] === 4, 'expected an uncompressed P-256 point (0x04…)'),
-    /** The 16-byte authentication secret. */
-    auth: b64url(16),
-  }).strict(),
-}).strict();
-
-export const PushUnsubscribeBody = z.object({ endpoint: z.string().url().max(2048) }).strict();
 
 /** What the service worker receives (JSON, encrypted). */
 export interface PromptPush { type: 'prompt'; title: string; body: string; promptTime: string; url: string; tag: string }
@@ -60,25 +43,22 @@ export function pushOptionsFromEnv(env = process.env): PushOptions {
 export interface TickResult { due: number; claimed: number; delivered: number; failed: number }
 
 export class PushService {
-  readonly ds: DashboardStore;
   private keys: Promise<{ publicKey: string; privateKey: string; subject: string }> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<TickResult> | null = null;
   private stopped = false;
 
-  constructor(private ctx: ServerContext, readonly opts: PushOptions, private publicUrl?: string) {
-    this.ds = new DashboardStore(ctx.store);
-  }
+  constructor(private ctx: ServerContext, readonly opts: PushOptions, private publicUrl?: string) {}
 
   /** The server's VAPID keys, made and stored on first use. */
   vapid(): Promise<{ publicKey: string; privateKey: string; subject: string }> {
     this.keys ??= (async () => {
-      let k = await this.ds.pushKeys();
+      let k = await this.ctx.store.pushKeys();
       if (!k) {
         const g = webpush.generateVAPIDKeys();
         const contact = process.env.MOODLENS_PUSH_CONTACT
-          ?? (this.publicUrl?.startsWith('https://') ? this.publicUrl : `mailto:${(await this.ds.firstAdminEmail()) ?? 'moodlens@localhost'}`);
-        k = await this.ds.savePushKeys({ id: 'vapid', public_key: g.publicKey, private_key: g.privateKey, subject: contact, created_ms: Date.now() });
+          ?? (this.publicUrl?.startsWith('https://') ? this.publicUrl : `mailto:${(await this.ctx.store.firstAdminEmail()) ?? 'moodlens@localhost'}`);
+        k = await this.ctx.store.savePushKeys({ id: 'vapid', public_key: g.publicKey, private_key: g.privateKey, subject: contact, created_ms: Date.now() });
       }
       return { publicKey: k.public_key, privateKey: k.private_key, subject: k.subject };
     })().catch((e) => { this.keys = null; throw e; });
@@ -93,7 +73,7 @@ export class PushService {
   }
 
   /** Encrypt and send one message; returns the push service's HTTP status (0 = no answer). */
-  async send(sub: Pick<WebPushSubscriptionsTable, 'endpoint' | 'p256dh' | 'auth'>, payload: string, ttlSeconds: number): Promise<{ status: number; detail: string }> {
+  async send(sub: Pick<PushSubscription, 'endpoint' | 'p256dh' | 'auth'>, payload: string, ttlSeconds: number): Promise<{ status: number; detail: string }> {
     const v = await this.vapid();
     const req = webpush.generateRequestDetails({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, payload, {
       vapidDetails: { subject: v.subject, publicKey: v.publicKey, privateKey: v.privateKey },
@@ -119,17 +99,17 @@ export class PushService {
 
   private async pass(): Promise<TickResult> {
     const res: TickResult = { due: 0, claimed: 0, delivered: 0, failed: 0 };
-    await this.ds.purgeInactive();
+    await this.ctx.store.purgeInactive();
     const now = this.ctx.now();
-    for (const [pid, subs] of await this.ds.subscribedParticipants()) {
+    for (const [pid, subs] of await this.ctx.store.subscribedParticipants()) {
       const p = await this.ctx.store.participantById(pid);
       if (!p || p.status !== 'active' || p.enrolled_ms === null) continue;
       const info = await this.ctx.studyInfo(p.study_id);
       // Prompts that fell due in (now − grace, now]: only the days around now are computed, not the study.
       for (const prompt of promptsBetween(studySchedule(info.config), p.timezone, p.seed, Number(p.enrolled_ms), now - this.opts.graceMs, now)) {
         res.due++;
-        if (await this.ds.answeredPrompt(p.id, prompt.time)) continue; // answered already (e.g. opened early)
-        if (!(await this.ds.claimReminder(p.id, prompt.timeMs, now))) continue;
+        if (await this.ctx.store.answeredPrompt(p.id, prompt.time)) continue; // answered already (e.g. opened early)
+        if (!(await this.ctx.store.claimReminder(p.id, prompt.timeMs, now))) continue;
         res.claimed++;
         const hhmm = prompt.time.slice(11, 16);
         const msg: PromptPush = {
@@ -142,12 +122,12 @@ export class PushService {
         for (const s of subs) {
           const r = await this.send(s, JSON.stringify(msg), ttl);
           details.push(r.detail);
-          if (r.status >= 200 && r.status < 300) { delivered++; await this.ds.markEndpoint(s.endpoint, true, now); }
-          else if (r.status === 404 || r.status === 410) await this.ds.dropEndpoint(s.endpoint); // unsubscribed or expired
-          else await this.ds.markEndpoint(s.endpoint, false, now);
+          if (r.status >= 200 && r.status < 300) { delivered++; await this.ctx.store.markEndpoint(s.endpoint, true, now); }
+          else if (r.status === 404 || r.status === 410) await this.ctx.store.dropEndpoint(s.endpoint); // unsubscribed or expired
+          else await this.ctx.store.markEndpoint(s.endpoint, false, now);
         }
         if (delivered) res.delivered++; else res.failed++;
-        await this.ds.reminderResult(p.id, prompt.timeMs, delivered, details.join('; ').slice(0, 500));
+        await this.ctx.store.reminderResult(p.id, prompt.timeMs, delivered, details.join('; ').slice(0, 500));
       }
     }
     return res;
@@ -167,43 +147,4 @@ export class PushService {
     this.timer = null;
     if (this.running) await this.running.catch(() => undefined);
   }
-}
-
-const services = new WeakMap<ServerContext, PushService>();
-
-/** The reminder service of a running server (tests call its `tick()`). */
-export function pushService(ctx: ServerContext): PushService | undefined { return services.get(ctx); }
-
-/** Participant routes for push subscriptions, and the reminder scheduler (stopped when the app closes). */
-export async function pushRoutes(app: App, { ctx, publicUrl }: RouteDeps): Promise<void> {
-  const tags = ['participant app'];
-  const svc = new PushService(ctx, pushOptionsFromEnv(), publicUrl);
-  services.set(ctx, svc);
-
-  app.get('/me/push/key', { schema: { tags, summary: 'The server\'s VAPID public key (applicationServerKey for PushManager.subscribe)' } }, async (req) => {
-    await ctx.participant(req);
-    return { publicKey: (await svc.vapid()).publicKey };
-  });
-
-  app.put('/me/push/subscription', {
-    schema: { tags, summary: 'Store this device\'s push subscription: reminders at prompt times', body: PushSubscriptionBody },
-  }, async (req, reply) => {
-    const p = await ctx.participant(req);
-    svc.checkEndpoint(req.body.endpoint);
-    const created = await svc.ds.saveSubscription({
-      endpoint: req.body.endpoint, participant_id: p.id, study_id: p.study_id, p256dh: req.body.keys.p256dh, auth: req.body.keys.auth,
-      created_ms: ctx.now(), last_ok_ms: null, failures: 0,
-    }, { actor_kind: 'participant', actor_id: p.id, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'push_subscription', detail: new URL(req.body.endpoint).host });
-    return reply.code(created ? 201 : 200).send({ ok: true, created });
-  });
-
-  app.delete('/me/push/subscription', {
-    schema: { tags, summary: 'Stop reminders on this device', body: PushUnsubscribeBody },
-  }, async (req) => {
-    const p = await ctx.participant(req);
-    return { deleted: await svc.ds.deleteSubscription(p.id, req.body.endpoint) };
-  });
-
-  app.addHook('onClose', async () => { await svc.stop(); services.delete(ctx); });
-  svc.start();
 }

@@ -177,7 +177,7 @@ export class SpeechExtractor {
     if (!result.ok && result.reason === 'crash') { this.counts.failed++; return; } // retried on the next start
     const now = this.ctx.now();
     if (result.ok) {
-      const stored = await this.ctx.store.storeComputedSpeechFeatures(speech, JSON.stringify(result.functionals), now);
+      const stored = await this.ctx.store.storeComputedSpeechFeatures(speech, result.functionals, now);
       this.counts.done++; this.counts.totalMs += result.ms; this.counts.lastMs = result.ms;
       if (!stored) return;
       const info = await this.ctx.studyInfo(speech.study_id);

@@ -4,7 +4,7 @@
  * (reported, or predicted) all beyond the band that lasts at least `minDurationHours` and holds at
  * least `minReports` answers. Pure: the server stores the episodes it returns.
  */
-import type { AlertSettings } from '../http/schemas.js';
+import type { AlertSettings } from '../storage/columns.js';
 import type { Item } from '../../data/study.js';
 
 export interface Observation { timeMs: number; value: number }

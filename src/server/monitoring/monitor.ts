@@ -8,10 +8,10 @@ import { localHourOf } from '../../data/load.js';
 import { activityWindow, channelPresent, speechPresent } from '../../data/instances.js';
 import { ModelFolderError } from '../../model/folder-node.js';
 import type { ServerContext, StudyInfo } from '../http/context.js';
-import type { AuditEntry, Participant, Report, Prediction } from '../storage/store.js';
+import type { Alert, AuditEntry, Participant, Report, Prediction } from '../storage/store.js';
 import { BaselinePredictor, type MacroSummary, type Predictor, type PredictionOutput } from './predictor.js';
 import { itemEpisodes, type Observation } from './alerts.js';
-import { newId } from '../http/auth.js';
+import { newId } from '../storage/ids.js';
 import { modelNotFound } from './model-path.js';
 
 /** model_dir value that selects the built-in baseline predictor. */
@@ -105,7 +105,7 @@ export class Monitor {
       const total: ItemSums = {}, byParticipant = new Map<string, ItemSums>();
       for await (const page of this.ctx.store.studyReports(info.study.id)) {
         for (const r of page) {
-          const a = JSON.parse(r.answers) as Record<string, number>;
+          const a = r.answers;
           const key = labelOf.get(r.participant_id) ?? r.participant_id;
           let own = byParticipant.get(key);
           if (!own) byParticipant.set(key, own = {});
@@ -151,24 +151,22 @@ export class Monitor {
       const time = new Float64Array(rows.length), values = new Float32Array(rows.length * C);
       rows.forEach((e, i) => {
         time[i] = e.t_ms;
-        const vals = JSON.parse(e.vals) as (number | null)[];
-        for (let c = 0; c < C; c++) values[i * C + c] = vals[c] ?? NaN;
+        for (let c = 0; c < C; c++) values[i * C + c] = e.vals[c] ?? NaN;
       });
       return activityWindow({ time, values }, C, t, epochMs, W);
     };
     const names = predictor.speechFeatures && info.config.speech.kind !== 'none' ? predictor.speechFeatures : null;
-    const speechVector = (json: string | undefined) => {
-      if (!names || json === undefined) return null;
-      const f = JSON.parse(json) as Record<string, number | null>;
+    const speechVector = (f: Record<string, number | null> | undefined) => {
+      if (!names || f === undefined) return null;
       return Float32Array.from(names, (n) => (typeof f[n] === 'number' ? f[n] as number : NaN));
     };
     const localHour = (t: number) => localHourOf(t, participant.timezone);
     const historyCount = () => this.ctx.store.countReportsBefore(participant.id, timeMs, report?.id ?? null);
     const history = async () => (await this.ctx.store.reportsOf(participant.id))
       .filter((r) => r.time_ms < timeMs || (report && r.id !== report.id && r.time_ms === timeMs))
-      .map((r) => ({ id: r.id, timeMs: r.time_ms, values: JSON.parse(r.answers) as Record<string, number> }));
+      .map((r) => ({ id: r.id, timeMs: r.time_ms, values: r.answers }));
     const historyInstances = async () => {
-      const feats = names ? await this.ctx.store.participantSpeechFeatures(participant.id) : new Map<string, string>();
+      const feats = names ? await this.ctx.store.participantSpeechFeatures(participant.id) : new Map<string, Record<string, number | null>>();
       const out = [];
       for (const h of (await history()).slice(-40)) out.push({ timeMs: h.timeMs, values: h.values, localHour: localHour(h.timeMs), activity: await windowOf(h.timeMs), speech: speechVector(feats.get(h.id)) });
       return out;
@@ -180,8 +178,8 @@ export class Monitor {
     });
     const row: Prediction = {
       id: newId('pr_'), study_id: info.study.id, participant_id: participant.id, report_id: report?.id ?? null,
-      created_ms: timeMs, kind: out.kind, items: JSON.stringify(out.items),
-      inputs: JSON.stringify({ activity: channels.filter((_, c) => channelPresent(activity, 0, c, W)), speech: speechPresent(speech) === 1 }),
+      created_ms: timeMs, kind: out.kind, items: out.items,
+      inputs: { activity: channels.filter((_, c) => channelPresent(activity, 0, c, W)), speech: speechPresent(speech) === 1 },
     };
     await this.ctx.store.insertPrediction(row, audit);
     return row;
@@ -197,12 +195,11 @@ export class Monitor {
     let created = 0;
     const sources: Record<string, Array<{ timeMs: number; values: Record<string, number> }>> = {};
     if (s.sources.includes('reported')) {
-      sources.reported = (await this.ctx.store.reportsOf(participant.id)).map((r) => ({ timeMs: r.time_ms, values: JSON.parse(r.answers) }));
+      sources.reported = (await this.ctx.store.reportsOf(participant.id)).map((r) => ({ timeMs: r.time_ms, values: r.answers }));
     }
     if (s.sources.includes('predicted')) {
       sources.predicted = (await this.ctx.store.predictionsOf(participant.id)).map((p) => {
-        const it = JSON.parse(p.items) as Record<string, { value: number }>;
-        return { timeMs: p.created_ms, values: Object.fromEntries(Object.entries(it).map(([k, v]) => [k, v.value])) };
+        return { timeMs: p.created_ms, values: Object.fromEntries(Object.entries(p.items).map(([k, v]) => [k, v.value])) };
       });
     }
     for (const [source, rows] of Object.entries(sources)) {
@@ -210,7 +207,7 @@ export class Monitor {
         const obs: Observation[] = rows.filter((r) => item.id in r.values).map((r) => ({ timeMs: r.timeMs, value: r.values[item.id] }));
         for (const ep of itemEpisodes(item, obs, s)) {
           const r = await this.ctx.store.upsertAlert({
-            id: newId('a_'), study_id: info.study.id, participant_id: participant.id, item: ep.item, source, direction: ep.direction,
+            id: newId('a_'), study_id: info.study.id, participant_id: participant.id, item: ep.item, source: source as Alert['source'], direction: ep.direction,
             started_ms: ep.startedMs, last_ms: ep.lastMs, detected_ms: this.ctx.now(), n_reports: ep.nReports,
             baseline_mean: ep.baselineMean, baseline_sd: ep.baselineSd, acknowledged_by: null, acknowledged_ms: null,
           });

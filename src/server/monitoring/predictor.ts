@@ -8,6 +8,7 @@
  */
 import type { Item } from '../../data/study.js';
 import type { ReportInstance } from '../../data/instances.js';
+import type { PersonalisationStatus } from '../jobs/personalizer.js';
 
 export interface PredictionInput {
   participantId: string;
@@ -40,7 +41,7 @@ export interface Predictor {
   readonly speechFeatures?: string[] | null;
   predict(input: PredictionInput): Promise<PredictionOutput>;
   /** Background work (micro-layer fits): status, and a promise that resolves when none is left. */
-  personalisation?(): object;
+  personalisation?(): PersonalisationStatus & { personalised: number };
   personalisationIdle?(): Promise<void>;
   /** Release worker threads. */
   close?(): Promise<void>;

@@ -20,15 +20,19 @@ export interface WithdrawalReceipt extends WithdrawalSummary {
   exports: { id: string; name: string }[];
 }
 
-export async function withdrawParticipant(ctx: ServerContext, store: Store, exportJobs: ExportJobs, p: Participant,
-  actor: { kind: 'researcher' | 'participant'; id: string }): Promise<WithdrawalReceipt> {
-  const summary = await store.withdraw(p, { actor_kind: actor.kind, actor_id: actor.id, action: 'delete', study_id: p.study_id, participant_id: p.id, resource: 'participant' });
-  ctx.forgetParticipant(p.id);
-  let deletedFiles = 0;
-  for (const f of summary.files) { try { await unlink(join(ctx.dataDir, f)); deletedFiles++; } catch { /* already gone */ } }
-  // Whatever else is in their folder (a file a crash left without its row) goes too.
-  await rm(insideFolder(ctx.speechDir, p.study_id, p.id), { recursive: true, force: true });
-  const exports = await exportJobs.forgetParticipant(p.study_id, p.created_ms, p.label);
-  await store.purgeFreedPages();
-  return { ...summary, deletedFiles, exports };
+export class Withdrawal {
+  constructor(private ctx: ServerContext, private store: Store, private exportJobs: ExportJobs) {}
+
+  async withdraw(p: Participant, actor: { kind: 'researcher' | 'participant'; id: string }): Promise<WithdrawalReceipt> {
+    const { ctx, store } = this;
+    const summary = await store.withdraw(p, { actor_kind: actor.kind, actor_id: actor.id, action: 'delete', study_id: p.study_id, participant_id: p.id, resource: 'participant' });
+    ctx.forgetParticipant(p.id);
+    let deletedFiles = 0;
+    for (const f of summary.files) { try { await unlink(join(ctx.dataDir, f)); deletedFiles++; } catch { /* already gone */ } }
+    // Whatever else is in their folder (a file a crash left without its row) goes too.
+    await rm(insideFolder(ctx.speechDir, p.study_id, p.id), { recursive: true, force: true });
+    const exports = await this.exportJobs.forgetParticipant(p.study_id, p.created_ms, p.label);
+    await store.purgeFreedPages();
+    return { ...summary, deletedFiles, exports };
+  }
 }

@@ -10,8 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import type { DB } from './schema.js';
-import type { DbKind } from './connect.js';
+import type { DB, DbKind } from './schema.js';
 
 export const GENESIS = '0'.repeat(64);
 const LOCK_KEY = 735_200_117; // pg_advisory_xact_lock key of the audit chain

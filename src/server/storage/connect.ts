@@ -8,11 +8,9 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { DB } from './schema.js';
+import type { DB, DbKind } from './schema.js';
 import { migrateToLatest } from './migrations.js';
 import { UsageError } from '../../util/errors.js';
-
-export type DbKind = 'sqlite' | 'postgres';
 
 export interface DbHandle {
   db: Kysely<DB>;
@@ -74,7 +72,7 @@ export async function openDatabase(url: string, opts: { migrate?: boolean; poolS
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     // Deleted content is overwritten with zeros, so a withdrawn participant's rows do not linger
-    // in free pages of the database file (with a WAL checkpoint after withdrawal: store.ts).
+    // in free pages of the database file (with a WAL checkpoint after withdrawal: database.ts).
     sqlite.pragma('secure_delete = ON');
     db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachedStatements(sqlite) }) });
   } else {

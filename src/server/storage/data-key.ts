@@ -19,14 +19,10 @@ import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from './schema.js';
-import type { WebDB } from './dashboard-store.js';
 import { DecryptError, Keyring, keyIdOf, parseKey, isSealedValue, valueKeyId } from './crypto.js';
 import { createPrivate, mkdirPrivate, sealTree, syncDir } from './sealed-files.js';
 import { rename, unlink } from 'node:fs/promises';
 import { UsageError } from '../../util/errors.js';
-
-export interface CryptoMetaTable { name: string; value: string; updated_ms: number }
-export interface CryptoDB extends WebDB { crypto_meta: CryptoMetaTable }
 
 const CANARY_TEXT = 'moodlens data key canary v1';
 const CANARY = 'canary';
@@ -84,11 +80,11 @@ function warnLooseMode(path: string, log: (line: string) => void): void {
   } catch { /* checked when read */ }
 }
 
-async function meta(db: Kysely<CryptoDB>, name: string): Promise<string | undefined> {
+async function meta(db: Kysely<DB>, name: string): Promise<string | undefined> {
   return (await db.selectFrom('crypto_meta').select('value').where('name', '=', name).executeTakeFirst())?.value;
 }
 
-async function setMeta(db: Kysely<CryptoDB>, name: string, value: string): Promise<void> {
+async function setMeta(db: Kysely<DB>, name: string, value: string): Promise<void> {
   await db.insertInto('crypto_meta').values({ name, value, updated_ms: Date.now() })
     .onConflict((oc) => oc.column('name').doUpdateSet({ value, updated_ms: Date.now() })).execute();
 }
@@ -102,15 +98,14 @@ interface RotationRow { newKeyId: string; wrapped: string }
  */
 export class DataKeys {
   private timer: NodeJS.Timeout | null = null;
-  constructor(readonly keyring: Keyring, private db: Kysely<CryptoDB>, readonly source: string) {}
+  constructor(readonly keyring: Keyring, private db: Kysely<DB>, readonly source: string) {}
 
   /**
    * Resolve the key, check it against the database's canary (sealing one at first start), and
    * learn of a rotation in progress. Throws a one-line UsageError for a wrong or missing key.
    */
   static async open(db: Kysely<DB>, src: KeySource, log: (line: string) => void = (l) => console.warn(l)): Promise<DataKeys> {
-    const cdb = db as unknown as Kysely<CryptoDB>;
-    const canary = await meta(cdb, CANARY);
+    const canary = await meta(db, CANARY);
     const canaryId = canary ? valueKeyId(canary) : null;
     let key: Buffer, source: string;
     if (src.key !== undefined && src.keyFile !== undefined) throw new UsageError('both --key-file and MOODLENS_DATA_KEY are set: give the data key one way');
@@ -129,7 +124,7 @@ export class DataKeys {
         log(`moodlens: created a new data key (id ${keyIdOf(key)}) in ${file} — BACK IT UP NOW and keep the copy apart from the data backups: without it the recordings, notes, covariates and push keys cannot be read`);
       }
     }
-    const keys = new DataKeys(new Keyring(key), cdb, source);
+    const keys = new DataKeys(new Keyring(key), db, source);
     await keys.refresh();
     if (canary) {
       try {
@@ -141,9 +136,9 @@ export class DataKeys {
         throw new UsageError(`data key check failed: the database's canary (key id ${canaryId}) does not open with ${source} (${(e as Error).message})`);
       }
     } else {
-      await cdb.insertInto('crypto_meta').values({ name: CANARY, value: keys.keyring.sealValue(CANARY_TEXT, CANARY), updated_ms: Date.now() })
+      await db.insertInto('crypto_meta').values({ name: CANARY, value: keys.keyring.sealValue(CANARY_TEXT, CANARY), updated_ms: Date.now() })
         .onConflict((oc) => oc.column('name').doNothing()).execute();
-      const stored = await meta(cdb, CANARY); // another process may have sealed one first
+      const stored = await meta(db, CANARY); // another process may have sealed one first
       if (!stored || keys.keyring.openValue(stored, CANARY) !== CANARY_TEXT) throw new UsageError('data key check failed: another process sealed the canary with another key');
     }
     return keys;
@@ -184,12 +179,12 @@ export interface SealPassResult { values: number; files: number }
  * write is never overwritten; it was sealed by its writer).
  */
 export async function sealColumns(db: Kysely<DB>, keys: Keyring): Promise<number> {
-  const d = db as unknown as Kysely<any>;
   let n = 0;
   for (const [table, keyCol, col] of SEALED_COLUMNS) {
     let after = '';
     for (;;) {
-      const rows: Record<string, string | null>[] = await d.selectFrom(table).select([keyCol, col]).where(keyCol, '>', after).orderBy(keyCol).limit(500).execute();
+      // The same walk over five (table, key, column) triples: named in SQL, not in Kysely's types.
+      const rows = (await sql<Record<string, string | null>>`select ${sql.ref(keyCol)}, ${sql.ref(col)} from ${sql.table(table)} where ${sql.ref(keyCol)} > ${after} order by ${sql.ref(keyCol)} limit 500`.execute(db)).rows;
       if (rows.length === 0) break;
       after = rows[rows.length - 1][keyCol]!;
       for (const r of rows) {
@@ -198,8 +193,8 @@ export async function sealColumns(db: Kysely<DB>, keys: Keyring): Promise<number
         if (isSealedValue(v) && keys.valueKeyId(v) === keys.primaryId) continue;
         const ctx = columnContext(table, col, r[keyCol]!);
         const sealed = keys.sealValue(keys.openValue(v, ctx), ctx);
-        const u = await d.updateTable(table).set({ [col]: sealed }).where(keyCol, '=', r[keyCol]).where(col, '=', v).executeTakeFirst();
-        n += Number(u.numUpdatedRows);
+        const u = await sql`update ${sql.table(table)} set ${sql.ref(col)} = ${sealed} where ${sql.ref(keyCol)} = ${r[keyCol]} and ${sql.ref(col)} = ${v}`.execute(db);
+        n += Number(u.numAffectedRows ?? 0n);
       }
     }
   }
@@ -246,12 +241,11 @@ export async function sealFiles(db: Kysely<DB>, dataDir: string, keys: Keyring, 
  */
 export async function sealAtStart(db: Kysely<DB>, kind: 'sqlite' | 'postgres', dataDir: string, keys: DataKeys, log: (line: string) => void): Promise<SealPassResult> {
   await mkdirPrivate(dataDir);
-  const cdb = db as unknown as Kysely<CryptoDB>;
-  const done = (await meta(cdb, SEALED_AT_REST)) !== undefined;
+  const done = (await meta(db, SEALED_AT_REST)) !== undefined;
   const values = done ? 0 : await sealColumns(db, keys.keyring);
   const files = (await sealFiles(db, dataDir, keys.keyring, { speech: !done, exports: true, atStart: true })).sealed;
   if (!done) {
-    await setMeta(cdb, SEALED_AT_REST, String(Date.now()));
+    await setMeta(db, SEALED_AT_REST, String(Date.now()));
     if (values > 0 || files > 0) {
       log(`moodlens: sealed ${values} values and ${files} files that an older version stored in plaintext`);
       if (kind === 'sqlite') {
@@ -287,11 +281,10 @@ export interface RotateResult { oldKeyId: string; newKeyId: string; values: numb
  */
 export async function rotateDataKey(o: RotateOptions): Promise<RotateResult> {
   const log = o.log ?? (() => {});
-  const cdb = o.db as unknown as Kysely<CryptoDB>;
   const oldId = keyIdOf(o.oldKey), newId = keyIdOf(o.newKey);
   if (oldId === newId) throw new UsageError('--old-key-file and --new-key-file hold the same key');
   const keys = new Keyring(o.oldKey, [o.newKey]);
-  const canary = await meta(cdb, CANARY);
+  const canary = await meta(o.db, CANARY);
   if (!canary) throw new UsageError('this database has no data key canary yet: start the server once before rotating its key');
   const canaryId = keys.valueKeyId(canary);
   if (canaryId !== oldId && canaryId !== newId) throw new UsageError(`wrong old key: --old-key-file has key id ${oldId}, but this database's data is sealed with data key ${canaryId}`);
@@ -299,7 +292,7 @@ export async function rotateDataKey(o: RotateOptions): Promise<RotateResult> {
   const resuming = canaryId === newId;
   const row: RotationRow = { newKeyId: newId, wrapped: keys.sealValue(o.newKey, ROTATION) }; // sealed under the old (primary) key
   if (!resuming) {
-    await setMeta(cdb, ROTATION, JSON.stringify(row));
+    await setMeta(o.db, ROTATION, JSON.stringify(row));
     log(`rotate-key: announced new data key ${newId}; waiting ${((o.graceMs ?? 5000) / 1000).toFixed(1)} s for running servers to seal with it`);
     await new Promise((r) => setTimeout(r, o.graceMs ?? 5000));
   }
@@ -318,8 +311,8 @@ export async function rotateDataKey(o: RotateOptions): Promise<RotateResult> {
     }
     if (skipped.length) await new Promise((r) => setTimeout(r, 500));
   }
-  await setMeta(cdb, CANARY, keys.sealValue(CANARY_TEXT, CANARY));
-  await cdb.deleteFrom('crypto_meta').where('name', '=', ROTATION).execute();
+  await setMeta(o.db, CANARY, keys.sealValue(CANARY_TEXT, CANARY));
+  await o.db.deleteFrom('crypto_meta').where('name', '=', ROTATION).execute();
   return { oldKeyId: oldId, newKeyId: newId, values, files, passes };
 }
 

@@ -3,7 +3,7 @@
  * `migrations` for every change; never edit an applied one.
  */
 import { Migrator, sql, type Kysely, type Migration } from 'kysely';
-import type { DbKind } from './connect.js';
+import type { DbKind } from './schema.js';
 
 function migrations(kind: DbKind): Record<string, Migration> {
   const big = 'bigint' as const;
@@ -294,8 +294,8 @@ function migrations(kind: DbKind): Record<string, Migration> {
 
 /** Bring the database to the newest schema; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>, kind: DbKind): Promise<void> {
-  // Each engineer's migrations have their own number range (0003_server_…, 0010_web_…), so a
-  // database may have applied a higher number before a lower one was added: allow that order.
+  // 0010_web_push was added before 0003…0007, so a database may have applied a higher number
+  // before a lower one: allow that order.
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(kind) }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

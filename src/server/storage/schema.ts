@@ -1,10 +1,14 @@
 /**
- * The server's tables, as Kysely types. One schema for both back ends (SQLite and PostgreSQL):
- * times are integer milliseconds since the Unix epoch (bigint, parsed to number), booleans are
- * 0/1 integers, per-study shapes (item answers, activity channels, predictions) are JSON text so
- * that a study with 7 items or one activity channel needs no migration.
+ * Every table of the server, as Kysely types: the one schema of the database, for both back ends
+ * (SQLite and PostgreSQL). Times are integer milliseconds since the Unix epoch (bigint, parsed to
+ * number), booleans are 0/1 integers, per-study shapes (item answers, activity channels,
+ * predictions) are JSON text so that a study with 7 items or one activity channel needs no
+ * migration. These are the columns as stored; what the storage layer hands out are the decoded rows.
  */
 import type { Generated } from 'kysely';
+
+/** The two back ends the one schema runs on. */
+export type DbKind = 'sqlite' | 'postgres';
 
 export interface UsersTable {
   id: string;
@@ -30,7 +34,7 @@ export interface StudiesTable {
   name: string;
   /** study.json (StudyConfig) as JSON. */
   config: string;
-  /** Server settings (alerts, lateness) as JSON; see settings.ts. */
+  /** Server settings (alerts, lateness) as JSON (ServerSettingsSchema). */
   settings: string;
   /** Folder of the attached trained model, or null. */
   model_dir: string | null;
@@ -42,7 +46,7 @@ export interface StudiesTable {
 export interface StudyMembersTable {
   study_id: string;
   user_id: string;
-  /** "owner", "researcher" or "viewer" (src/server/roles.ts). */
+  /** "owner", "researcher" or "viewer" (ROLES, columns.ts). */
   role: string;
 }
 
@@ -216,6 +220,56 @@ export interface AuditTable {
   hash: Generated<string | null>;
 }
 
+/** The server's VAPID key pair for Web Push (one row, id "vapid"; the private key sealed at rest). */
+export interface WebPushKeysTable {
+  id: string;
+  public_key: string;
+  private_key: string;
+  subject: string;
+  created_ms: number;
+}
+
+/** A browser's push subscription (its keys sealed at rest). */
+export interface WebPushSubscriptionsTable {
+  endpoint: string;
+  participant_id: string;
+  study_id: string;
+  p256dh: string;
+  auth: string;
+  created_ms: number;
+  last_ok_ms: number | null;
+  failures: number;
+}
+
+/** One reminder per (participant, prompt): the row is the claim, so it goes out once across restarts and processes. */
+export interface WebPushSentTable {
+  participant_id: string;
+  prompt_ms: number;
+  claimed_ms: number;
+  /** How many of the participant's subscriptions took it. */
+  delivered: number;
+  detail: string | null;
+}
+
+/** Why a report has no recording: the app's note, or the server's rejection of the upload (first note wins). */
+export interface WebSpeechFailuresTable {
+  report_id: string;
+  study_id: string;
+  participant_id: string;
+  /** "rejected" | "microphone" | "skipped". */
+  reason: string;
+  /** Free text, sealed at rest. */
+  detail: string | null;
+  created_ms: number;
+}
+
+/** The data key's canary, a key rotation in progress, and whether older plaintext was sealed (data-key.ts). */
+export interface CryptoMetaTable {
+  name: string;
+  value: string;
+  updated_ms: number;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -232,4 +286,9 @@ export interface DB {
   password_resets: PasswordResetsTable;
   export_jobs: ExportJobsTable;
   login_failures: LoginFailuresTable;
+  web_push_keys: WebPushKeysTable;
+  web_push_subscriptions: WebPushSubscriptionsTable;
+  web_push_sent: WebPushSentTable;
+  web_speech_failures: WebSpeechFailuresTable;
+  crypto_meta: CryptoMetaTable;
 }

@@ -9,11 +9,10 @@ import { flush, outbox, type OutboxEntry } from './queue.js';
 import { SpeechRecorder, type Recording } from './recorder.js';
 import { extractEgemaps } from '../../signal/speech/egemaps.js';
 import { secureShuffle } from '../../util/shuffle.js';
+// The server's answer to GET /me/next (a type only: no server code is bundled).
+import type { NextPromptBody as Next } from '../../server/http/responses.js';
 
-interface Item { id: string; label?: string; min: number; max: number }
-/** The study's information and consent texts, when this participant accepted them, and the name to greet them with (GET /me/next). */
-interface Intro { displayName: string | null; information: string | null; consent: string | null; textSha256: string; consentedAt: string | null }
-interface Next extends Intro { prompt: { time: string; trigger: string; day: number; slot: number } | null; studyOver: boolean; wakeAndBed: boolean; timezone: string; items: Item[]; speech: 'audio' | 'features' | 'none' }
+type Item = Next['items'][number];
 
 const view = document.getElementById('view')!;
 const net = document.getElementById('net')!;

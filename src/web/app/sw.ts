@@ -3,11 +3,12 @@
  * no network (offline first). API calls are not cached — the page queues its uploads in
  * IndexedDB (queue.ts) and retries them itself.
  *
- * Reminders: the server's Web Push message (src/server/push.ts: {type: "prompt", title, body,
+ * Reminders: the server's Web Push message (src/server/jobs/push.ts: {type: "prompt", title, body,
  * promptTime, url}) is shown as a notification; a click on it brings the app to the prompt — an
  * open app window is told to open it (postMessage) and focused, else a new window opens at
  * `url` (/app/?prompt=…).
  */
+import type { PromptPush as ServerPromptPush } from '../../server/jobs/push.js';
 // Typed loosely: the project compiles with lib DOM (not WebWorker), whose types would clash.
 const sw = self as any;
 const CACHE = 'moodlens-app-v1';
@@ -29,7 +30,8 @@ sw.addEventListener('fetch', (e: any) => {
   }).catch(async () => (await caches.match(e.request, { ignoreSearch: true })) ?? (await caches.match('index.html')) ?? Response.error()));
 });
 
-interface PromptPush { type?: string; title?: string; body?: string; promptTime?: string; url?: string; tag?: string }
+/** What a push carries (the server's message, read defensively: any field may be missing). */
+type PromptPush = Partial<ServerPromptPush>;
 
 /** Show the reminder a push carries (also used by the e2e test through the same code path). */
 async function showReminder(msg: PromptPush): Promise<void> {

@@ -11,6 +11,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import {
   SMALL_N, cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, wearSpec, type CccRow, type QualityRow, type TrajectoryPoint,
 } from '../charts.js';
+// The server's answers (types only: no server code is bundled).
+import type { DayHourActivityBody, MemberViewBody, ModelEvaluationBody } from '../../server/http/responses.js';
 
 const view = document.getElementById('view')!;
 const nav = document.getElementById('nav')!;
@@ -41,14 +43,13 @@ function qualityTable(rows: QualityRow[], id: string, withParticipant: boolean):
 /** The attached model's evaluation: stored test-split CCC (evaluate --json) and the server's own predictions vs answers. */
 async function evaluationCard(el: HTMLElement, studyId: string, study: any): Promise<void> {
   if (!study.model) { el.innerHTML = '<p class="status">Attach a model to see its evaluation.</p>'; return; }
-  const ev = await api('GET', `/studies/${studyId}/model/evaluation`);
+  const ev = await api<ModelEvaluationBody>('GET', `/studies/${studyId}/model/evaluation`);
   const labels = new Map<string, string>(study.config.items.map((i: any) => [i.id, i.label]));
-  const stored = ev.stored as null | { split: string | null; n: number; participants: number | null; meanCCC: number | null; meanCiLow: number | null; meanCiHigh: number | null; items: { item: string; ccc: number | null; ciLow: number | null; ciHigh: number | null; n: number }[];
-    baselines: { name: string; meanCCC: number | null; ciLow: number | null; ciHigh: number | null }[] | null; vsBestBaseline: { baseline: string; diff: number | null; ciLow: number | null; ciHigh: number | null } | null };
+  const stored = ev.stored;
   const refs = stored?.baselines?.length
     ? ` Reference predictors on the same reports: ${stored.baselines.map((b) => `${esc(b.name)} ${f3(b.meanCCC)}`).join(', ')}${stored.vsBestBaseline ? `; model − ${esc(stored.vsBestBaseline.baseline)} <strong>${f3(stored.vsBestBaseline.diff)}</strong> [${f3(stored.vsBestBaseline.ciLow)}, ${f3(stored.vsBestBaseline.ciHigh)}] (paired participant bootstrap)` : ''}.`
     : '';
-  const online = ev.online as { reports: number; participants: number; meanCCC: number | null; items: { item: string; ccc: number | null; n: number }[] };
+  const online = ev.online;
   const storedName = stored ? `${stored.split ?? 'stored'} split` : '';
   const rows: CccRow[] = [
     ...(stored ? stored.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: storedName, n: r.n })) : []),
@@ -93,7 +94,7 @@ async function exportsList(el: HTMLElement, studyId: string, canDelete = true): 
  * server refuses to demote or remove the creator by a co-owner, or the last owner); any member may leave.
  */
 async function membersCard(el: HTMLElement, studyId: string, isOwner: boolean, isMember: boolean): Promise<void> {
-  const members = await api<{ userId: string; email: string; role: string; creator: boolean; disabled: boolean }[]>('GET', `/studies/${studyId}/members`);
+  const members = await api<MemberViewBody[]>('GET', `/studies/${studyId}/members`);
   el.innerHTML = `<div class="scroll"><table id="members-table"><caption class="sr-only">Members of the study</caption><thead><tr><th scope="col">Account</th><th scope="col">Role</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead><tbody>
   ${members.map((m) => `<tr><td>${esc(m.email)}${m.creator ? ' <span class="status">(creator)</span>' : ''}${m.disabled ? ' <span class="status">(disabled)</span>' : ''}</td><td>${esc(m.role)}</td>
     <td>${isOwner ? `<button class="secondary" data-remove-member="${esc(m.userId)}" aria-label="Remove ${esc(m.email)}">Remove</button>` : ''}</td></tr>`).join('')}
@@ -267,7 +268,7 @@ async function modelChoices(sel: HTMLSelectElement, studyId: string, attached: s
 async function studyView(studyId: string): Promise<void> {
   navBar();
   const study = await api('GET', `/studies/${studyId}`);
-  // What the caller may do (src/server/roles.ts): the page offers only that.
+  // What the caller may do (src/server/http/roles.ts): the page offers only that.
   const role: string = study.role ?? 'viewer';
   const can = { work: role !== 'viewer', own: role === 'owner' || role === 'admin' };
   const [participants, alerts, quality] = await Promise.all([ api<any[]>('GET', `/studies/${studyId}/participants`), api<any[]>('GET', `/studies/${studyId}/alerts?status=all`),
@@ -389,7 +390,7 @@ async function participantView(studyId: string, pid: string, study: any): Promis
     api<any[]>('GET', `/studies/${studyId}/participants/${pid}/reports`),
     // Predictions named by the report id the participant's app chose (and the report's time).
     api<any[]>('GET', `/studies/${studyId}/participants/${pid}/predictions/by-report`),
-    api<{ channel: string; timezone: string; epochSeconds: number; epochs: number; cells: { day: string; hour: number; mean: number | null; minutes: number; epochs: number }[] }>('GET', `/studies/${studyId}/participants/${pid}/activity/day-hour`),
+    api<DayHourActivityBody>('GET', `/studies/${studyId}/participants/${pid}/activity/day-hour`),
     api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality?participantId=${encodeURIComponent(pid)}`),
   ]);
   const labels = new Map<string, string>(study.config.items.map((i: any) => [i.id, i.label]));

@@ -10,7 +10,8 @@ import { ACCEL_FORMATS, ActigraphyPipeline, bytesSource, CHANNELS, createReader,
 import { IsoTimeWithOffset } from '../schemas.js';
 import { badRequest, HttpError } from '../errors.js';
 import type { ServerLimits } from '../limits.js';
-import type { Participant, Store } from '../../storage/store.js';
+import type { Participant, Store, StoredEpoch } from '../../storage/store.js';
+import { encodeEpochValues } from '../../storage/rows.js';
 import type { StudyInfo } from '../context.js';
 
 export const RawActivityQuery = z.object({
@@ -44,12 +45,12 @@ export async function rawActivityRows(body: AsyncIterable<Buffer>, info: StudyIn
   const channels = info.config.activity.channels as Channel[];
   const ropts = { name: q.name ?? 'upload', defaultTimezone: participant.timezone, rate: q.rate, start: q.start };
   const pipe = new ActigraphyPipeline({ epochSeconds: info.config.activity.epochSeconds, channels });
-  const rows: { t_ms: number; vals: string }[] = [];
+  const rows: StoredEpoch[] = [];
   const take = (out: ReturnType<typeof pipe.push>) => {
     for (const r of out) {
       const v = channels.map((c) => r.values[c]);
       if (v.every((x) => !Number.isFinite(x))) continue;
-      rows.push({ t_ms: Math.round(r.start * 1000), vals: JSON.stringify(v.map((x) => (Number.isFinite(x) ? x : null))) });
+      rows.push({ t_ms: Math.round(r.start * 1000), vals: encodeEpochValues(v.map((x) => (Number.isFinite(x) ? x : null))) });
     }
   };
   const push = (c: AccelChunk | null) => { if (c) take(pipe.push(c)); };
@@ -86,7 +87,7 @@ export async function rawActivityRows(body: AsyncIterable<Buffer>, info: StudyIn
 }
 
 /** Store epoch rows a chunk at a time: each chunk is one write, and the event loop gets a turn between them. */
-export async function storeEpochsInChunks(store: Store, studyId: string, participantId: string, chunks: Iterable<{ t_ms: number; vals: string }[]>): Promise<number> {
+export async function storeEpochsInChunks(store: Store, studyId: string, participantId: string, chunks: Iterable<StoredEpoch[]>): Promise<number> {
   let inserted = 0;
   for (const rows of chunks) if (rows.length) inserted += await store.insertEpochs(studyId, participantId, rows);
   return inserted;

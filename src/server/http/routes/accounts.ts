@@ -1,6 +1,7 @@
 /** Researcher accounts: login/logout (bearer session tokens), the admin creating researchers. */
 import { z } from 'zod';
-import type { App, RouteDeps } from '../../server.js';
+import type { App, RouteDeps } from '../deps.js';
+import { answers, Account, AccountDisabled, AccountEnabled, AccountRow, AccountUnlocked, AdminAuditRow, ErrorResponse, LoginResponse, Me, Ok, PasswordChanged, ResetIssued, ResetUsed } from '../responses.js';
 import { randomBytes } from 'node:crypto';
 import { LoginBody, CreateResearcherBody, ChangePasswordBody, IssueResetBody, UseResetBody, UserParams } from '../schemas.js';
 import { dummyPasswordHash, hashPassword, newToken, sha256, verifyPassword } from '../auth.js';
@@ -28,7 +29,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
 
   app.post('/auth/login', {
     config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
-    schema: { tags: ['accounts'], summary: `Log in; returns a bearer session token (12 h). ${LOCK_AFTER} failed attempts for one email lock its sign-in (1 min, doubling, at most 1 h; 429)`, security: [], body: LoginBody },
+    schema: { response: answers({ 200: LoginResponse, 429: ErrorResponse }), tags: ['accounts'], summary: `Log in; returns a bearer session token (12 h). ${LOCK_AFTER} failed attempts for one email lock its sign-in (1 min, doubling, at most 1 h; 429)`, security: [], body: LoginBody },
   }, async (req, reply) => {
     const hash = emailHash(req.body.email);
     const who = `email sha256 ${hash}; client ${req.ip}`;
@@ -60,10 +61,10 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
     const token = newToken('researcher');
     await store.createSession(user.id, sha256(token), SESSION_MS);
     await store.audit(signInAudit(user.id, `signed in; ${who}`));
-    return { token, expiresAt: new Date(Date.now() + SESSION_MS).toISOString(), user: { id: user.id, email: user.email, isAdmin: user.is_admin === 1 } };
+    return { token, expiresAt: new Date(Date.now() + SESSION_MS).toISOString(), user: { id: user.id, email: user.email, isAdmin: user.is_admin } };
   });
 
-  app.post('/auth/logout', { schema: { tags: ['accounts'], summary: 'End this session' } }, async (req) => {
+  app.post('/auth/logout', { schema: { response: answers({ 200: Ok }), tags: ['accounts'], summary: 'End this session' } }, async (req) => {
     const u = await ctx.researcher(req);
     const token = req.headers.authorization!.slice(7).trim();
     await store.deleteSession(sha256(token));
@@ -72,28 +73,28 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
     return { ok: true };
   });
 
-  app.get('/auth/me', { schema: { tags: ['accounts'], summary: 'Who this session belongs to' } }, async (req) => {
+  app.get('/auth/me', { schema: { response: answers({ 200: Me }), tags: ['accounts'], summary: 'Who this session belongs to' } }, async (req) => {
     const u = await ctx.researcher(req);
-    return { id: u.id, email: u.email, isAdmin: u.is_admin === 1, studies: (await store.studiesOf(u)).map((s) => s.id) };
+    return { id: u.id, email: u.email, isAdmin: u.is_admin, studies: (await store.studiesOf(u)).map((s) => s.id) };
   });
 
   app.post('/admin/researchers', {
-    schema: { tags: ['accounts'], summary: 'Create a researcher account (admin only)', body: CreateResearcherBody },
+    schema: { response: answers({ 201: Account }), tags: ['accounts'], summary: 'Create a researcher account (admin only)', body: CreateResearcherBody },
   }, async (req, reply) => {
     if (await store.userByEmail(req.body.email)) throw new HttpError(409, `body.email: ${req.body.email} already has an account`, 'body.email');
     const admin = await ctx.admin(req);
     const u = await store.createUser({ email: req.body.email, passwordHash: await hashPassword(req.body.password), isAdmin: req.body.isAdmin });
     await store.audit({ actor_kind: 'researcher', actor_id: admin.id, action: 'write', study_id: null, participant_id: null, resource: 'account', detail: `created ${u.id}${u.is_admin ? ' (admin)' : ''}` });
-    return reply.code(201).send({ id: u.id, email: u.email, isAdmin: u.is_admin === 1 });
+    return reply.code(201).send({ id: u.id, email: u.email, isAdmin: u.is_admin });
   });
 
-  app.get('/admin/researchers', { schema: { tags: ['accounts'], summary: 'List accounts (admin only), with whether each is disabled or its sign-in locked', querystring: z.object({}) } }, async (req) => {
+  app.get('/admin/researchers', { schema: { response: answers({ 200: z.array(AccountRow) }), tags: ['accounts'], summary: 'List accounts (admin only), with whether each is disabled or its sign-in locked', querystring: z.object({}) } }, async (req) => {
     await ctx.admin(req);
-    const rows = await store.db.selectFrom('users').select(['id', 'email', 'is_admin', 'disabled_ms']).orderBy('email').execute();
+    const rows = await store.users();
     const now = Date.now();
     return Promise.all(rows.map(async (r) => {
       const f = await store.loginFailures(emailHash(r.email));
-      return { id: r.id, email: r.email, isAdmin: r.is_admin === 1, disabled: r.disabled_ms != null, lockedUntil: f && f.locked_until_ms > now ? new Date(f.locked_until_ms).toISOString() : null };
+      return { id: r.id, email: r.email, isAdmin: r.is_admin, disabled: r.disabled_ms !== null, lockedUntil: f && f.locked_until_ms > now ? new Date(f.locked_until_ms).toISOString() : null };
     }));
   });
 
@@ -105,7 +106,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
   };
 
   app.post('/admin/researchers/:userId/disable', {
-    schema: { tags: ['accounts'], summary: 'Disable an account (admin only): it cannot sign in, and every session of it ends at once', params: UserParams },
+    schema: { response: answers({ 200: AccountDisabled }), tags: ['accounts'], summary: 'Disable an account (admin only): it cannot sign in, and every session of it ends at once', params: UserParams },
   }, async (req) => {
     const admin = await ctx.admin(req);
     const user = await account(req.params.userId);
@@ -116,7 +117,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
   });
 
   app.post('/admin/researchers/:userId/enable', {
-    schema: { tags: ['accounts'], summary: 'Enable a disabled account again (admin only); it signs in anew', params: UserParams },
+    schema: { response: answers({ 200: AccountEnabled }), tags: ['accounts'], summary: 'Enable a disabled account again (admin only); it signs in anew', params: UserParams },
   }, async (req) => {
     const admin = await ctx.admin(req);
     const user = await account(req.params.userId);
@@ -125,7 +126,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
   });
 
   app.post('/admin/researchers/:userId/unlock', {
-    schema: { tags: ['accounts'], summary: 'Lift the sign-in lockout of an account after failed attempts (admin only)', params: UserParams },
+    schema: { response: answers({ 200: AccountUnlocked }), tags: ['accounts'], summary: 'Lift the sign-in lockout of an account after failed attempts (admin only)', params: UserParams },
   }, async (req) => {
     const admin = await ctx.admin(req);
     const user = await account(req.params.userId);
@@ -136,7 +137,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
 
   app.post('/auth/password', {
     config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
-    schema: { tags: ['accounts'], summary: 'Change your password (needs the current one); your other sessions are ended', body: ChangePasswordBody },
+    schema: { response: answers({ 200: PasswordChanged }), tags: ['accounts'], summary: 'Change your password (needs the current one); your other sessions are ended', body: ChangePasswordBody },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const token = req.headers.authorization!.slice(7).trim();
@@ -153,7 +154,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
 
   app.post('/admin/researchers/:userId/password-reset', {
     config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
-    schema: { tags: ['accounts'], summary: 'Issue a one-time password reset token for an account (admin only; earlier unused tokens stop working)', params: UserParams, body: IssueResetBody },
+    schema: { response: answers({ 201: ResetIssued }), tags: ['accounts'], summary: 'Issue a one-time password reset token for an account (admin only; earlier unused tokens stop working)', params: UserParams, body: IssueResetBody },
   }, async (req, reply) => {
     const admin = await ctx.admin(req);
     const user = await store.userById(req.params.userId);
@@ -169,7 +170,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
 
   app.post('/auth/password-reset', {
     config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
-    schema: { tags: ['accounts'], summary: 'Set a new password with a one-time reset token; every session of the account is ended', security: [], body: UseResetBody },
+    schema: { response: answers({ 200: ResetUsed }), tags: ['accounts'], summary: 'Set a new password with a one-time reset token; every session of the account is ended', security: [], body: UseResetBody },
   }, async (req) => {
     const r = await store.consumePasswordReset(sha256(req.body.token.trim()), await hashPassword(req.body.newPassword));
     if (!r) throw new HttpError(400, 'body.token: unknown, used or expired reset token', 'body.token');
@@ -178,7 +179,7 @@ export async function accountRoutes(app: App, { ctx, store, authRateLimit, publi
   });
 
   app.get('/admin/audit', {
-    schema: { tags: ['accounts'], summary: 'The whole audit log, newest first (admin only); account events have no study', querystring: z.object({ limit: z.coerce.number().int().min(1).max(10000).default(500), resource: z.string().max(100).regex(/^[a-z_]+$/).optional() }).strict() },
+    schema: { response: answers({ 200: z.array(AdminAuditRow) }), tags: ['accounts'], summary: 'The whole audit log, newest first (admin only); account events have no study', querystring: z.object({ limit: z.coerce.number().int().min(1).max(10000).default(500), resource: z.string().max(100).regex(/^[a-z_]+$/).optional() }).strict() },
   }, async (req) => {
     await ctx.admin(req);
     const rows = await store.auditAll(req.query.limit, req.query.resource);

@@ -1,6 +1,7 @@
 /** Researcher routes for models, predictions (with intervals) and early-warning alerts. */
 import { z } from 'zod';
-import type { App, RouteDeps } from '../../server.js';
+import type { App, RouteDeps } from '../deps.js';
+import { answers, AlertView, AlertsCreated, ModelAttached, ModelChoice, ModelDetached, ModelView, PredictionView } from '../responses.js';
 import { AlertListQuery, AlertParams, ParticipantParams, StudyParams } from '../schemas.js';
 import { HttpError, notFound } from '../errors.js';
 import { BUILTIN_BASELINE } from '../../monitoring/monitor.js';
@@ -8,27 +9,7 @@ import { ModelName, modelNotFound, normaliseModelName } from '../../monitoring/m
 import type { Alert, Prediction } from '../../storage/store.js';
 import type { Predictor } from '../../monitoring/predictor.js';
 import type { ModelPredictor } from '../../monitoring/predictor-model.js';
-import { readdirSync } from 'node:fs';
-import { ModelFolderError, readModelConfig } from '../../../model/folder-node.js';
-import { storedEvaluation } from './dashboard.js';
-
-/** Model folders listed at most (names one or two levels under --models-dir). */
-const MAX_MODELS = 500;
-
-/**
- * The model folders under the models folder, named as the attach route takes them ("mood-v3",
- * "2024/mood-v3"): a folder with a config.json is a model; one without is looked into once.
- */
-function modelNames(modelsDir: string): string[] {
-  const dirs = (rel: string) => { try { return readdirSync(rel ? `${modelsDir}/${rel}` : modelsDir, { withFileTypes: true }).filter((e) => e.isDirectory() || e.isSymbolicLink()).map((e) => (rel ? `${rel}/${e.name}` : e.name)).sort(); } catch { return []; } };
-  const has = (name: string) => { try { return readdirSync(`${modelsDir}/${name}`).includes('config.json'); } catch { return false; } };
-  const out: string[] = [];
-  for (const top of dirs('')) {
-    if (out.length >= MAX_MODELS) break;
-    if (has(top)) out.push(top); else out.push(...dirs(top).filter(has));
-  }
-  return out.slice(0, MAX_MODELS);
-}
+import { listModels } from '../../services/models.js';
 
 const AttachModelBody = z.object({
   /**
@@ -41,8 +22,8 @@ const AttachModelBody = z.object({
 function predictionView(p: Prediction) {
   return {
     id: p.id, time: new Date(p.created_ms).toISOString(), reportId: p.report_id, kind: p.kind,
-    items: JSON.parse(p.items) as Record<string, { value: number; lo: number; hi: number }>,
-    inputs: p.inputs ? JSON.parse(p.inputs) as { activity: string[]; speech: boolean } : null,
+    items: p.items,
+    inputs: p.inputs,
   };
 }
 
@@ -50,7 +31,7 @@ function predictorView(p: Predictor) {
   const m = p as Partial<ModelPredictor>;
   return {
     predictor: p.name,
-    engine: m.engine ?? 'baseline',
+    engine: m.engine === 'plain' ? 'plain' as const : 'baseline' as const,
     speechFeatures: p.speechFeatures ? { used: true, count: p.speechFeatures.length, note: null } : { used: false, count: 0, note: m.speechNote ?? null },
     personalisation: p.personalisation?.() ?? null,
   };
@@ -69,7 +50,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   const tags = ['monitoring'];
 
   app.put('/studies/:studyId/model', {
-    schema: { tags, summary: 'Attach a trained model folder (or "builtin:baseline") to the study', params: StudyParams, body: AttachModelBody },
+    schema: { response: answers({ 200: ModelAttached }), tags, summary: 'Attach a trained model folder (or "builtin:baseline") to the study', params: StudyParams, body: AttachModelBody },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -90,31 +71,15 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   });
 
   app.get('/studies/:studyId/models', {
-    schema: { tags, summary: 'The model folders under the server\'s --models-dir to choose from: kind, items, whether they fit this study, and their stored evaluation (evaluation.json mean CCC)', params: StudyParams },
+    schema: { response: answers({ 200: ModelChoice }), tags, summary: 'The model folders under the server\'s --models-dir to choose from: kind, items, whether they fit this study, and their stored evaluation (evaluation.json mean CCC)', params: StudyParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
-    const studyItems = info.config.items.map((i) => i.id);
-    type Listed = { name: string; kind: string | null; items: string[]; fits: boolean; misfit: string | null; bestDevCCC: number | null; evaluation: { meanCCC: number | null; n: number; split: string | null } | null; note: string | null };
-    const models = modelNames(ctx.modelsDir).flatMap((name): Listed[] => {
-      const folder = ctx.modelFolder(name); // inside --models-dir only (model-path.ts)
-      if (!folder) return [];
-      try {
-        const meta = readModelConfig(folder);
-        const items = meta.items.map((i) => i.id);
-        const missing = studyItems.filter((id) => !items.includes(id));
-        let evaluation: { meanCCC: number | null; n: number; split: string | null } | null = null, note: string | null = null;
-        try { const e = storedEvaluation(folder); if (e) evaluation = { meanCCC: e.meanCCC, n: e.n, split: e.split }; } catch (e) { note = (e as Error).message; }
-        return [{ name, kind: meta.kind, items, fits: missing.length === 0, misfit: missing.length ? `the study's items ${missing.join(', ')} are not the model's` : null, bestDevCCC: typeof meta.bestDev === 'number' ? meta.bestDev : null, evaluation, note }];
-      } catch (e) {
-        return [{ name, kind: null, items: [], fits: false, misfit: null, bestDevCCC: null, evaluation: null, note: e instanceof ModelFolderError ? e.message : 'not a readable model folder' }];
-      }
-    });
-    return { builtin: [BUILTIN_BASELINE], attached: info.study.model_dir, models };
+    return listModels(ctx, info);
   });
 
   app.get('/studies/:studyId/model', {
-    schema: { tags, summary: 'The attached model: predictor, inference engine, speech features used, micro-layer fits (queued, running, done)', params: StudyParams },
+    schema: { response: answers({ 200: ModelView }), tags, summary: 'The attached model: predictor, inference engine, speech features used, micro-layer fits (queued, running, done)', params: StudyParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -124,7 +89,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
       ...(info.config.speech.kind === 'audio' ? { speechExtraction: speech.status() } : {}) };
   });
 
-  app.delete('/studies/:studyId/model', { schema: { tags, params: StudyParams } }, async (req) => {
+  app.delete('/studies/:studyId/model', { schema: { response: answers({ 200: ModelDetached }), tags, params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     await store.setModel(info.study.id, null);
@@ -133,7 +98,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   });
 
   app.post('/studies/:studyId/participants/:participantId/predict', {
-    schema: { tags, summary: 'Predict every item now (macro for a new participant, personalised once reports exist)', params: ParticipantParams },
+    schema: { response: answers({ 200: PredictionView }), tags, summary: 'Predict every item now (macro for a new participant, personalised once reports exist)', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
@@ -144,7 +109,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
     return predictionView(p);
   });
 
-  app.get('/studies/:studyId/participants/:participantId/predictions', { schema: { tags, params: ParticipantParams } }, async (req) => {
+  app.get('/studies/:studyId/participants/:participantId/predictions', { schema: { response: answers({ 200: z.array(PredictionView) }), tags, params: ParticipantParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     const rows = await store.predictionsOf(participant.id);
@@ -153,14 +118,14 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
   });
 
   app.post('/studies/:studyId/participants/:participantId/alerts/evaluate', {
-    schema: { tags, summary: 'Re-evaluate this participant\'s alerts now', params: ParticipantParams },
+    schema: { response: answers({ 200: AlertsCreated }), tags, summary: 'Re-evaluate this participant\'s alerts now', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     return { created: await monitor.evaluateAlerts(info, participant) };
   });
 
-  app.get('/studies/:studyId/alerts', { schema: { tags, summary: 'Alerts of the study, newest first', params: StudyParams, querystring: AlertListQuery } }, async (req) => {
+  app.get('/studies/:studyId/alerts', { schema: { response: answers({ 200: z.array(AlertView) }), tags, summary: 'Alerts of the study, newest first', params: StudyParams, querystring: AlertListQuery } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const labels = new Map((await store.participants(info.study.id)).map((p) => [p.id, p.label]));
@@ -169,7 +134,7 @@ export async function monitoringRoutes(app: App, { ctx, store, monitor, speech }
     return rows.map((a) => alertView(a, labels.get(a.participant_id) ?? a.participant_id));
   });
 
-  app.post('/studies/:studyId/alerts/:alertId/ack', { schema: { tags, summary: 'Acknowledge an alert', params: AlertParams } }, async (req) => {
+  app.post('/studies/:studyId/alerts/:alertId/ack', { schema: { response: answers({ 200: AlertView }), tags, summary: 'Acknowledge an alert', params: AlertParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const a = await store.acknowledgeAlert(info.study.id, req.params.alertId, u.id);

@@ -4,9 +4,9 @@
  * speech task), so the dashboard's data-quality panel tells failed from skipped from missing.
  */
 import { z } from 'zod';
-import type { App, RouteDeps } from '../../server.js';
+import type { App, RouteDeps } from '../deps.js';
+import { answers, SpeechFailureNoted } from '../responses.js';
 import { ReportIdParams } from '../schemas.js';
-import { DashboardStore } from '../../storage/dashboard-store.js';
 import { notFound } from '../errors.js';
 
 export const SpeechFailureBody = z.object({
@@ -15,15 +15,14 @@ export const SpeechFailureBody = z.object({
 }).strict();
 
 export async function participantWebRoutes(app: App, { ctx, store, ingest }: RouteDeps): Promise<void> {
-  const ds = new DashboardStore(store);
   app.put('/me/reports/:reportId/speech-failure', {
-    schema: { tags: ['participant app'], summary: 'Say why this report has no recording (rejected upload, no microphone, skipped); first note wins', params: ReportIdParams, body: SpeechFailureBody },
+    schema: { response: answers({ 200: SpeechFailureNoted, 201: SpeechFailureNoted }), tags: ['participant app'], summary: 'Say why this report has no recording (rejected upload, no microphone, skipped); first note wins', params: ReportIdParams, body: SpeechFailureBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);
     const report = await store.reportByClientId(p.id, req.params.reportId);
     if (!report) throw notFound(`report ${req.params.reportId}`);
-    const created = await ds.noteSpeechFailure(
+    const created = await store.noteSpeechFailure(
       { report_id: report.id, study_id: p.study_id, participant_id: p.id, reason: req.body.reason, detail: req.body.detail ?? null, created_ms: ctx.now() },
       { actor_kind: 'participant', actor_id: p.id, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'speech_failure', detail: `${req.params.reportId}: ${req.body.reason}` });
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, reason: req.body.reason, duplicate: !created });

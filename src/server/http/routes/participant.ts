@@ -11,68 +11,28 @@ import type { Readable } from 'node:stream';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import type { App, RouteDeps } from '../../server.js';
-import { ActivityBody, ConsentBody, EnrolBody, ParticipantParams, ScheduleQuery, ReportBody, ReportIdParams, SpeechFeaturesBody, type ReportInput } from '../schemas.js';
-import { newId, newToken, normaliseEnrolCode, sha256 } from '../auth.js';
+import type { App, RouteDeps } from '../deps.js';
+import { z } from 'zod';
+import { answers, ActivityStored, ConsentAccepted, Enrolled, MeView, MySchedule, NextPrompt, RawActivityStored, ReportStored, ReportView, SpeechFeaturesStored, SpeechStored, WithdrawalReceipt } from '../responses.js';
+import { ActivityBody, ConsentBody, EnrolBody, ParticipantParams, ScheduleQuery, ReportBody, ReportIdParams, SpeechFeaturesBody } from '../schemas.js';
+import { newToken, normaliseEnrolCode, sha256 } from '../auth.js';
+import { newId } from '../../storage/ids.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
 import { nextPrompt, participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
 import { secureShuffle } from '../../../util/shuffle.js';
-import { parseIsoTime } from '../../../data/rows.js';
 import { receiveAudio, commitAudio } from '../ingest/speech-upload.js';
-import { reportView } from './studies.js';
-import { withdrawParticipant } from '../../services/withdrawal.js';
-import type { StudyInfo } from '../context.js';
-import type { Participant, Report } from '../../storage/store.js';
+import { MAX_CLOCK_SKEW_MS, checkReport, reportView, sameReport } from '../../services/reports.js';
+import { introView } from '../../services/consent.js';
+import type { Report } from '../../storage/store.js';
 import { activityRowChunks } from '../ingest/activity-body.js';
 import { checkRawUpload, ingestRawActivity, RAW_ACTIVITY_TYPES, RawActivityQuery, rowsPerWrite, storeEpochsInChunks } from '../ingest/raw-activity.js';
 import { ActivityParser, collectBody } from '../ingest/activity-parser.js';
-
-/** Clients' clocks may run a little fast; more than this in the future is an error. */
-const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-/** Check a report against the study's items; throws a 400 naming the field. */
-export function checkReport(body: ReportInput, info: StudyInfo, serverMs: number): { timeMs: number; late: boolean } {
-  const items = new Map(info.config.items.map((i) => [i.id, i]));
-  for (const [id, v] of Object.entries(body.answers)) {
-    const it = items.get(id);
-    if (!it) throw badRequest(`body.answers.${id}`, `not an item of this study (items: ${[...items.keys()].join(', ')})`);
-    if (v < it.min || v > it.max) throw badRequest(`body.answers.${id}`, `expected an integer in [${it.min}, ${it.max}], got ${v}`);
-  }
-  const seen = new Set<string>();
-  body.itemOrder.forEach((id, k) => {
-    if (!items.has(id)) throw badRequest(`body.itemOrder.${k}`, `"${id}" is not an item of this study`);
-    if (seen.has(id)) throw badRequest(`body.itemOrder.${k}`, `"${id}" appears twice`);
-    seen.add(id);
-  });
-  for (const id of Object.keys(body.answers)) if (!seen.has(id)) throw badRequest('body.itemOrder', `answered item "${id}" is missing from the order shown`);
-  const timeMs = parseIsoTime(body.time);
-  if (timeMs > serverMs + MAX_CLOCK_SKEW_MS) throw badRequest('body.time', `${body.time} is in the future (server time ${new Date(serverMs).toISOString()})`);
-  const lateMs = info.settings.lateAfterMinutes * 60_000;
-  let late = serverMs - timeMs > lateMs;
-  if (body.promptTime !== undefined) {
-    const promptMs = parseIsoTime(body.promptTime);
-    if (timeMs - promptMs > lateMs) late = true;
-  }
-  return { timeMs, late };
-}
-
-/**
- * What the app shows before the first report and how it greets: the study's information and
- * consent texts (their sha256 is what the participant accepts), when this participant accepted
- * them, and their display name (null: the app says "Hello" — never the internal id).
- */
-export function introView(p: Participant, info: StudyInfo) {
-  const information = info.config.information ?? null, consent = info.config.consent ?? null;
-  const textSha256 = sha256(JSON.stringify([information ?? '', consent ?? '']));
-  const accepted = p.consented_ms != null && p.consent_sha256 === textSha256;
-  return { displayName: p.display_name ?? null, information, consent, textSha256, consentedAt: accepted ? new Date(Number(p.consented_ms)).toISOString() : null };
-}
 
 const AUDIO_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
 /** What phones' own recorders write; accepted when the server has ffmpeg to decode them. */
 const DECODED_TYPES = ['audio/mp4', 'audio/m4a', 'audio/x-m4a', 'audio/aac', 'audio/3gpp', 'audio/amr', 'audio/ogg', 'audio/opus', 'audio/webm', 'audio/mpeg', 'audio/flac', 'audio/x-flac'];
 
-export async function participantRoutes(app: App, { ctx, store, monitor, speech: extractor, exportJobs, authRateLimit, limits, ingest }: RouteDeps): Promise<void> {
+export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal, authRateLimit, limits, ingest }: RouteDeps): Promise<void> {
   const tags = ['participant app'];
   // Audio bodies are passed on as streams: the handler writes them to disk with its own cap.
   app.addContentTypeParser([...new Set([...AUDIO_TYPES, ...DECODED_TYPES, ...RAW_ACTIVITY_TYPES])], (_req, payload, done) => done(null, payload));
@@ -80,7 +40,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
 
   app.post('/enrol', {
     config: { rateLimit: { max: authRateLimit, timeWindow: '1 minute' } },
-    schema: { tags, summary: 'Exchange a one-time enrolment code for a device token', security: [], body: EnrolBody },
+    schema: { response: answers({ 200: Enrolled }), tags, summary: 'Exchange a one-time enrolment code for a device token', security: [], body: EnrolBody },
   }, async (req) => {
     const token = newToken('participant');
     const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token));
@@ -89,14 +49,14 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     return { token, participantId: p.label, study: { id: info.study.id, name: info.study.name }, timezone: p.timezone, ...introView(p, info) };
   });
 
-  app.get('/me', { schema: { tags, summary: 'This participant and their study\'s items' } }, async (req) => {
+  app.get('/me', { schema: { response: answers({ 200: MeView }), tags, summary: 'This participant and their study\'s items' } }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
     return { participantId: p.label, timezone: p.timezone, study: { id: info.study.id, name: info.study.name }, items: info.config.items, speech: info.config.speech.kind, ...introView(p, info) };
   });
 
   app.post('/me/consent', {
-    schema: { tags, summary: 'Accept the study information and consent text shown (once, before the first report; its time is recorded and audited)', body: ConsentBody },
+    schema: { response: answers({ 200: ConsentAccepted }), tags, summary: 'Accept the study information and consent text shown (once, before the first report; its time is recorded and audited)', body: ConsentBody },
   }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
@@ -107,7 +67,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     return { consentedAt: new Date(ms).toISOString(), textSha256: intro.textSha256 };
   });
 
-  app.get('/me/next', { schema: { tags, summary: 'When the next prompt is and what it asks (items in a fresh random order)' } }, async (req) => {
+  app.get('/me/next', { schema: { response: answers({ 200: NextPrompt }), tags, summary: 'When the next prompt is and what it asks (items in a fresh random order)' } }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
     const schedule = studySchedule(info.config);
@@ -124,7 +84,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
   });
 
   app.get('/me/schedule', {
-    schema: { tags, summary: `The scheduled prompts of this participant: every one, or a page of whole study days (at most ${limits.schedulePagePrompts} prompts; nextFromDay asks for the rest)`, querystring: ScheduleQuery },
+    schema: { response: answers({ 200: MySchedule }), tags, summary: `The scheduled prompts of this participant: every one, or a page of whole study days (at most ${limits.schedulePagePrompts} prompts; nextFromDay asks for the rest)`, querystring: ScheduleQuery },
   }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
@@ -136,7 +96,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
 
   app.post('/me/reports', {
     bodyLimit: limits.reportBodyBytes,
-    schema: { tags, summary: 'Submit an EMA report (idempotent by its id: a retry returns the stored report)', body: ReportBody },
+    schema: { response: answers({ 200: ReportStored, 201: ReportStored }), tags, summary: 'Submit an EMA report (idempotent by its id: a retry returns the stored report)', body: ReportBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);
@@ -146,21 +106,18 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     const { timeMs, late } = checkReport(req.body, info, serverMs);
     const row: Report = {
       id: newId('r_'), study_id: p.study_id, participant_id: p.id, client_id: req.body.id, time: req.body.time, time_ms: timeMs,
-      server_ms: serverMs, trigger: req.body.trigger, answers: JSON.stringify(req.body.answers), item_order: JSON.stringify(req.body.itemOrder),
-      prompt_time: req.body.promptTime ?? null, late: late ? 1 : 0,
+      server_ms: serverMs, trigger: req.body.trigger, answers: req.body.answers, item_order: req.body.itemOrder,
+      prompt_time: req.body.promptTime ?? null, late,
     };
     const { report, created } = await store.insertReport(row);
-    if (!created && (report.answers !== row.answers || report.time_ms !== row.time_ms || report.trigger !== row.trigger)) {
+    if (!created && !sameReport(report, row)) {
       throw new HttpError(409, `body.id: report ${req.body.id} was already stored with different content`, 'body.id');
     }
-    if (created) monitor.afterReport(p, report);
-    const view = created
-      ? { id: req.body.id, time: req.body.time, serverTime: new Date(serverMs).toISOString(), trigger: req.body.trigger, answers: req.body.answers, itemOrder: req.body.itemOrder, promptTime: row.prompt_time, late }
-      : reportView(report);
-    return reply.code(created ? 201 : 200).send({ ...view, duplicate: !created });
+    if (created) jobs.enqueue('report-follow-up', { participant: p, report });
+    return reply.code(created ? 201 : 200).send({ ...reportView(report), duplicate: !created });
   });
 
-  app.get('/me/reports', { schema: { tags, summary: 'This participant\'s own reports' } }, async (req) => {
+  app.get('/me/reports', { schema: { response: answers({ 200: z.array(ReportView) }), tags, summary: 'This participant\'s own reports' } }, async (req) => {
     const p = await ctx.participant(req);
     const reports = await store.reportsOf(p.id);
     await store.audit({ actor_kind: 'participant', actor_id: p.id, action: 'read', study_id: p.study_id, participant_id: p.id, resource: 'reports', detail: `${reports.length} reports` });
@@ -175,7 +132,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
   };
 
   app.put('/me/reports/:reportId/speech', {
-    schema: { tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav; with the server\'s --ffmpeg also m4a, 3gpp, ogg, webm, mp3, flac, stored as 16 kHz mono WAV)', params: ReportIdParams },
+    schema: { response: answers({ 200: SpeechStored, 201: SpeechStored }), tags, summary: 'Upload the recording of a report (body: WAV file, Content-Type audio/wav; with the server\'s --ffmpeg also m4a, 3gpp, ogg, webm, mp3, flac, stored as 16 kHz mono WAV)', params: ReportIdParams },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);
@@ -235,12 +192,12 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
       if (speech.sha256 !== audio.sha256) throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${speech.sha256})`);
     }
     // Durable and acknowledged below: its eGeMAPS features are computed on a worker thread (speech-extractor.ts).
-    if (created && info.config.speech.kind === 'audio') extractor.enqueue(report.id);
+    if (created && info.config.speech.kind === 'audio') jobs.enqueue('speech-features', { reportId: report.id });
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, sha256: speech.sha256, bytes: speech.bytes, durationS: speech.duration_s, duplicate: !created });
   });
 
   app.put('/me/reports/:reportId/speech-features', {
-    schema: { tags, summary: 'Upload the speech features of a report computed on the phone (studies with speech.kind = "features")', params: ReportIdParams, body: SpeechFeaturesBody },
+    schema: { response: answers({ 200: SpeechFeaturesStored, 201: SpeechFeaturesStored }), tags, summary: 'Upload the speech features of a report computed on the phone (studies with speech.kind = "features")', params: ReportIdParams, body: SpeechFeaturesBody },
   }, async (req, reply) => {
     const p = await ctx.participant(req);
     ingest.take(p.id);
@@ -248,10 +205,10 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     if (info.config.speech.kind !== 'features') throw new HttpError(409, `this study collects speech as "${info.config.speech.kind}", not features`);
     const report = await store.reportByClientId(p.id, req.params.reportId);
     if (!report) throw notFound(`report ${req.params.reportId} of this participant`);
-    const features = JSON.stringify(req.body.features); // key order as sent: it becomes the column order of the export
-    const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now() });
-    if (!created && stored.features !== features) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
-    if (created) void monitor.afterSpeechFeatures(info, p, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`));
+    const features = req.body.features; // key order as sent: it becomes the column order of the export
+    const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now(), source: 'app' });
+    if (!created && JSON.stringify(stored.features) !== JSON.stringify(features)) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
+    if (created) jobs.enqueue('speech-follow-up', { info, participant: p, report });
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, features: Object.keys(req.body.features).length, duplicate: !created });
   });
 
@@ -266,7 +223,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
       bodyLimit: limits.activityBodyBytes,
       // The body schema documents the route (OpenAPI); parseActivity checks it with the same zod schema.
       validatorCompiler: () => (data: unknown) => ({ value: data }),
-      schema: { tags, summary: 'Upload a run of wristband epochs (idempotent by epoch start; overlapping runs are fine)', body: ActivityBody },
+      schema: { response: answers({ 200: ActivityStored }), tags, summary: 'Upload a run of wristband epochs (idempotent by epoch start; overlapping runs are fine)', body: ActivityBody },
     }, async (req) => {
       const p = await ctx.participant(req);
       ingest.take(p.id);
@@ -283,7 +240,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
   });
 
   app.put('/me/activity/raw', {
-    schema: {
+    schema: { response: answers({ 200: RawActivityStored }),
       tags, querystring: RawActivityQuery,
       summary: 'Upload a raw wrist accelerometer file (generic CSV, ActiLife CSV, GENEActiv CSV or .bin, Axivity .cwa, ActiGraph .gt3x); the signal code turns it into the study\'s epochs (zcm, pim, tat, counts, sleep)',
     },
@@ -298,7 +255,7 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
   // The same, by a researcher from the dashboard: a participant's wristband export (the device's
   // own software, or the file copied off it) uploaded for them.
   app.put('/studies/:studyId/participants/:participantId/activity/raw', {
-    schema: {
+    schema: { response: answers({ 200: RawActivityStored }),
       tags: ['studies'], params: ParticipantParams, querystring: RawActivityQuery,
       summary: 'Upload a participant\'s wristband export (generic CSV, ActiLife CSV, GENEActiv CSV or .bin, Axivity .cwa, ActiGraph .gt3x) into the study\'s epochs',
     },
@@ -312,8 +269,8 @@ export async function participantRoutes(app: App, { ctx, store, monitor, speech:
     return r;
   });
 
-  app.delete('/me', { schema: { tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
+  app.delete('/me', { schema: { response: answers({ 200: WithdrawalReceipt }), tags, summary: 'Withdraw from the study: delete all my data; says what was deleted' } }, async (req) => {
     const p = await ctx.participant(req);
-    return withdrawParticipant(ctx, store, exportJobs, p, { kind: 'participant', id: p.id });
+    return withdrawal.withdraw(p, { kind: 'participant', id: p.id });
   });
 }

@@ -8,33 +8,26 @@ import QRCode from 'qrcode';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
-import type { App, RouteDeps } from '../../server.js';
+import type { App, RouteDeps } from '../deps.js';
+import { answers, ExportJobView, Invitation, MemberChanged, MemberView, NewCode, ParticipantSchedule, ParticipantView, ReportView, StudyAuditRow, StudySummary, StudyView, TarArchive, WithdrawalReceipt } from '../responses.js';
 import {
   IsoTimeWithOffset, AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
   ScheduleQuery,
 } from '../schemas.js';
-import type { Role } from '../roles.js';
-import { newEnrolCode, newId, normaliseEnrolCode, sha256 } from '../auth.js';
+import type { Role } from '../../storage/columns.js';
+import { newEnrolCode, normaliseEnrolCode, sha256 } from '../auth.js';
+import { newId } from '../../storage/ids.js';
 import { HttpError, notFound } from '../errors.js';
 import { participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
 import { tarFolder } from '../../jobs/tar.js';
-import type { ExportJob } from '../../jobs/export-jobs.js';
-import type { Participant, Report, User } from '../../storage/store.js';
+import type { ExportJob, Participant, User } from '../../storage/store.js';
 import type { StudyInfo } from '../context.js';
-import { withdrawParticipant } from '../../services/withdrawal.js';
-
-export function reportView(r: Report) {
-  return {
-    id: r.client_id, time: r.time, serverTime: new Date(r.server_ms).toISOString(), trigger: r.trigger,
-    answers: JSON.parse(r.answers) as Record<string, number>, itemOrder: JSON.parse(r.item_order) as string[],
-    promptTime: r.prompt_time, late: r.late === 1,
-  };
-}
+import { reportView } from '../../services/reports.js';
 
 export function participantView(p: Participant) {
   return {
     participantId: p.label, timezone: p.timezone, status: p.status,
-    covariates: JSON.parse(p.covariates) as Record<string, string | number>,
+    covariates: p.covariates,
     enrolledAt: p.enrolled_ms ? new Date(p.enrolled_ms).toISOString() : null,
     displayName: p.display_name ?? null,
     consentedAt: p.consented_ms ? new Date(Number(p.consented_ms)).toISOString() : null,
@@ -60,65 +53,65 @@ const enrolQr = (url: string) => QRCode.toString(url, { type: 'svg', margin: 1, 
 function exportJobView(j: ExportJob, dir: string) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
-    id: j.id, name: j.name, status: j.status as 'queued' | 'running' | 'done' | 'failed' | 'deleted', phase: j.phase,
+    id: j.id, name: j.name, status: j.status, phase: j.phase,
     done: j.done, total: j.total, progress: j.status === 'done' ? 1 : j.total > 0 ? j.done / j.total : 0,
-    dir, summary: j.summary ? JSON.parse(j.summary) : null, error: j.error,
+    dir, summary: j.summary, error: j.error,
     createdAt: iso(j.created_ms), startedAt: iso(j.started_ms), finishedAt: iso(j.finished_ms),
     deletedAt: iso(j.deleted_ms), deletedBy: j.deleted_by,
     statusUrl: `/studies/${j.study_id}/exports/${j.id}`, downloadUrl: j.status === 'done' ? `/studies/${j.study_id}/exports/${j.id}/download` : null,
   };
 }
 
-export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, publicUrl, limits }: RouteDeps): Promise<void> {
+export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, withdrawal, publicUrl, limits }: RouteDeps): Promise<void> {
   const tags = ['studies'];
 
-  app.post('/studies', { schema: { tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
+  app.post('/studies', { schema: { response: answers({ 201: StudyView }), tags, summary: 'Create a study (you become its owner)', body: CreateStudyBody } }, async (req, reply) => {
     const u = await ctx.researcher(req);
-    const s = await store.createStudy({ name: req.body.config.name, config: JSON.stringify(req.body.config), settings: JSON.stringify(req.body.settings), ownerId: u.id });
+    const s = await store.createStudy({ config: req.body.config, settings: req.body.settings, ownerId: u.id });
     return reply.code(201).send(studyView(await ctx.studyInfo(s.id), 'owner'));
   });
 
-  app.get('/studies', { schema: { tags, summary: 'Studies you may see' } }, async (req) => {
+  app.get('/studies', { schema: { response: answers({ 200: z.array(StudySummary) }), tags, summary: 'Studies you may see' } }, async (req) => {
     const u = await ctx.researcher(req);
     return (await store.studiesOf(u)).map((s) => ({ id: s.id, name: s.name }));
   });
 
-  app.get('/studies/:studyId', { schema: { tags, params: StudyParams } }, async (req) => {
+  app.get('/studies/:studyId', { schema: { response: answers({ 200: StudyView }), tags, params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     // The caller's own role, so a front end shows only what it may do.
-    return studyView(info, u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null) as Role | null);
+    return studyView(info, u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null));
   });
 
   app.put('/studies/:studyId', {
-    schema: { tags, summary: 'Change the study\'s configuration (items, activity, speech, time zone, schedule, texts) and settings — only while it holds no data (409 once a report or a wristband epoch exists)', params: StudyParams, body: CreateStudyBody },
+    schema: { response: answers({ 200: StudyView }), tags, summary: 'Change the study\'s configuration (items, activity, speech, time zone, schedule, texts) and settings — only while it holds no data (409 once a report or a wristband epoch exists)', params: StudyParams, body: CreateStudyBody },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
-    const changed = await store.updateStudy(info.study.id, { name: req.body.config.name, config: JSON.stringify(req.body.config), settings: JSON.stringify(req.body.settings) },
+    const changed = await store.updateStudy(info.study.id, { config: req.body.config, settings: req.body.settings },
       { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'study', detail: `configuration changed ("${req.body.config.name}")` });
     if (!changed) throw new HttpError(409, 'this study already holds data (reports or wristband epochs): its configuration can no longer change; create a new study instead');
     ctx.forgetStudy(info.study.id);
     monitor.resetStudy(info.study.id); // the attached model is checked against the new items on its next load
-    return studyView(await ctx.studyInfo(info.study.id), u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null) as Role | null);
+    return studyView(await ctx.studyInfo(info.study.id), u.is_admin ? 'admin' : ((await store.memberRole(info.study.id, u.id)) ?? null));
   });
 
-  app.get('/studies/:studyId/members', { schema: { tags, summary: 'Who has access to the study, with their roles (owner, researcher, viewer)', params: StudyParams } }, async (req) => {
+  app.get('/studies/:studyId/members', { schema: { response: answers({ 200: z.array(MemberView) }), tags, summary: 'Who has access to the study, with their roles (owner, researcher, viewer)', params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
-    return (await store.members(info.study.id)).map((m) => ({ userId: m.user_id, email: m.email, role: m.role as Role, creator: m.user_id === info.study.created_by, disabled: m.disabled_ms !== null }));
+    return (await store.members(info.study.id)).map((m) => ({ userId: m.user_id, email: m.email, role: m.role, creator: m.user_id === info.study.created_by, disabled: m.disabled_ms !== null }));
   });
 
   /** Apply a membership change (store.changeMember's checks), or throw its refusal. */
   const changeMember = async (studyId: string, userId: string, role: Role | null, u: User) => {
-    const r = await store.changeMember(studyId, userId, role, { id: u.id, isAdmin: u.is_admin === 1 },
+    const r = await store.changeMember(studyId, userId, role, { id: u.id, isAdmin: u.is_admin },
       { actor_kind: 'researcher', actor_id: u.id, action: role === null ? 'delete' : 'write', study_id: studyId, participant_id: null, resource: 'membership' });
     if (!r.ok) throw new HttpError(r.status, r.message);
-    return r.previous as Role | null;
+    return r.previous;
   };
 
   app.post('/studies/:studyId/members', {
-    schema: { tags, summary: 'Give an account access to the study, or change its role (owners only; the creator\'s role is changed only by itself, the last owner stays)', params: StudyParams, body: AddMemberBody },
+    schema: { response: answers({ 200: MemberChanged }), tags, summary: 'Give an account access to the study, or change its role (owners only; the creator\'s role is changed only by itself, the last owner stays)', params: StudyParams, body: AddMemberBody },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -129,7 +122,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   });
 
   app.delete('/studies/:studyId/members/:userId', {
-    schema: { tags, summary: 'Take an account\'s access away (owners only; not the creator, unless by itself or an admin; never the last owner)', params: MemberParams },
+    schema: { response: answers({ 200: MemberChanged }), tags, summary: 'Take an account\'s access away (owners only; not the creator, unless by itself or an admin; never the last owner)', params: MemberParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -138,7 +131,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   });
 
   app.post('/studies/:studyId/leave', {
-    schema: { tags, summary: 'Leave the study (any member; the last owner cannot leave)', params: StudyParams },
+    schema: { response: answers({ 200: MemberChanged }), tags, summary: 'Leave the study (any member; the last owner cannot leave)', params: StudyParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -148,7 +141,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   });
 
   app.post('/studies/:studyId/participants', {
-    schema: { tags, summary: 'Invite a participant: returns a one-time enrolment code and link (QR-able)', params: StudyParams, body: CreateParticipantBody },
+    schema: { response: answers({ 201: Invitation }), tags, summary: 'Invite a participant: returns a one-time enrolment code and link (QR-able)', params: StudyParams, body: CreateParticipantBody },
   }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -158,14 +151,14 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
     const expires = ctx.now() + info.settings.enrolCodeHours * 3_600_000;
     const seed = Number.parseInt(sha256(code + label).slice(0, 8), 16) >>> 1; // 31 bits: an SQL integer
     await store.createParticipant({
-      study_id: info.study.id, label, timezone: req.body.timezone ?? info.config.timezone, covariates: JSON.stringify(req.body.covariates),
+      study_id: info.study.id, label, timezone: req.body.timezone ?? info.config.timezone, covariates: req.body.covariates,
       display_name: req.body.displayName ?? null, enrol_code_hash: sha256(normaliseEnrolCode(code)), enrol_expires_ms: expires, seed,
     }, { actor_kind: 'researcher', actor_id: u.id, action: 'write', study_id: info.study.id, participant_id: null, resource: 'participant', detail: `invited ${label}` });
     const url = enrolUrl(req, publicUrl, code);
     return reply.code(201).send({ participantId: label, enrolCode: code, enrolUrl: url, enrolQrSvg: await enrolQr(url), expiresAt: new Date(expires).toISOString() });
   });
 
-  app.get('/studies/:studyId/participants', { schema: { tags, params: StudyParams } }, async (req) => {
+  app.get('/studies/:studyId/participants', { schema: { response: answers({ 200: z.array(ParticipantView) }), tags, params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const ps = await store.participants(info.study.id);
@@ -174,7 +167,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   });
 
   app.post('/studies/:studyId/participants/:participantId/code', {
-    schema: { tags, summary: 'New enrolment code (lost phone); revokes the old device token and removes its push subscriptions', params: ParticipantParams },
+    schema: { response: answers({ 200: NewCode }), tags, summary: 'New enrolment code (lost phone); revokes the old device token and removes its push subscriptions', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
@@ -187,7 +180,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
     return { participantId: participant.label, enrolCode: code, enrolUrl: url, enrolQrSvg: await enrolQr(url), expiresAt: new Date(expires).toISOString(), removedPushSubscriptions: pushSubscriptions };
   });
 
-  app.get('/studies/:studyId/participants/:participantId/reports', { schema: { tags, params: ParticipantParams } }, async (req) => {
+  app.get('/studies/:studyId/participants/:participantId/reports', { schema: { response: answers({ 200: z.array(ReportView) }), tags, params: ParticipantParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     const reports = await store.reportsOf(participant.id);
@@ -195,7 +188,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
     return reports.map(reportView);
   });
 
-  app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { tags, params: ParticipantParams, querystring: ScheduleQuery } }, async (req) => {
+  app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { response: answers({ 200: ParticipantSchedule }), tags, params: ParticipantParams, querystring: ScheduleQuery } }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     if (!participant.enrolled_ms) return { participantId: participant.label, prompts: [] };
@@ -206,15 +199,15 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   });
 
   app.delete('/studies/:studyId/participants/:participantId', {
-    schema: { tags, summary: 'Withdraw a participant: delete all their data; says what was deleted', params: ParticipantParams },
+    schema: { response: answers({ 200: WithdrawalReceipt }), tags, summary: 'Withdraw a participant: delete all their data; says what was deleted', params: ParticipantParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const { participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
-    return withdrawParticipant(ctx, store, exportJobs, participant, { kind: 'researcher', id: u.id });
+    return withdrawal.withdraw(participant, { kind: 'researcher', id: u.id });
   });
 
   app.post('/studies/:studyId/export', {
-    schema: { tags, summary: 'Start writing the study folder (SPEC §7) under <data-dir>/exports/<studyId>/<jobId> as a background job (the name is only a label); poll GET …/exports/:jobId, download when done', params: StudyParams, body: ExportBody },
+    schema: { response: answers({ 202: ExportJobView }), tags, summary: 'Start writing the study folder (SPEC §7) under <data-dir>/exports/<studyId>/<jobId> as a background job (the name is only a label); poll GET …/exports/:jobId, download when done', params: StudyParams, body: ExportBody },
   }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -224,13 +217,13 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
     return reply.code(202).send(exportJobView(job, exportJobs.dir(job)));
   });
 
-  app.get('/studies/:studyId/exports', { schema: { tags, summary: 'Export jobs of the study, newest first', params: StudyParams } }, async (req) => {
+  app.get('/studies/:studyId/exports', { schema: { response: answers({ 200: z.array(ExportJobView) }), tags, summary: 'Export jobs of the study, newest first', params: StudyParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     return (await store.exportJobs(info.study.id)).map((j) => exportJobView(j, exportJobs.dir(j)));
   });
 
-  app.get('/studies/:studyId/exports/:jobId', { schema: { tags, summary: 'Status and progress of an export job', params: ExportJobParams } }, async (req) => {
+  app.get('/studies/:studyId/exports/:jobId', { schema: { response: answers({ 200: ExportJobView }), tags, summary: 'Status and progress of an export job', params: ExportJobParams } }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
     const job = await store.exportJob(info.study.id, req.params.jobId);
@@ -239,7 +232,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   });
 
   app.delete('/studies/:studyId/exports/:jobId', {
-    schema: { tags, summary: 'Delete a finished export\'s folder (exports hold personal data); the job stays listed as "deleted"', params: ExportJobParams },
+    schema: { response: answers({ 200: ExportJobView }), tags, summary: 'Delete a finished export\'s folder (exports hold personal data); the job stays listed as "deleted"', params: ExportJobParams },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -250,7 +243,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   });
 
   app.get('/studies/:studyId/exports/:jobId/download', {
-    schema: { tags, summary: 'Download a finished export as a tar archive (the study folder)', params: ExportJobParams },
+    schema: { response: answers({ 200: TarArchive }), tags, summary: 'Download a finished export as a tar archive (the study folder)', params: ExportJobParams },
   }, async (req, reply) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
@@ -264,7 +257,7 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, p
   });
 
   app.get('/studies/:studyId/audit', {
-    schema: {
+    schema: { response: answers({ 200: z.array(StudyAuditRow) }),
       tags, summary: 'The audit log of the study (newest first), optionally filtered', params: StudyParams,
       querystring: z.object({
         limit: z.coerce.number().int().min(1).max(10000).default(500),

@@ -1,0 +1,107 @@
+/** EMA reports: the ingest write (idempotent by the app's id), a participant's and a study's reports. */
+import { CompiledQuery } from 'kysely';
+import type { Database } from '../database.js';
+import type { ReportsTable } from '../schema.js';
+import { decodeReport, encodeReport, type Report } from '../rows.js';
+
+/** One report with what became of its speech task (the dashboard's data quality). */
+export interface ReportSpeechRow {
+  participant_id: string; client_id: string; time: string; time_ms: number; late: boolean;
+  speech_bytes: number | null; features: boolean; failure: string | null;
+}
+
+export class ReportsRepository {
+  /** Fixed SQL of the hottest paths (prepared once; no query building per report or prediction). */
+  private fixed: { insert: string; countBefore: string; countBeforeExcept: string };
+
+  constructor(private d: Database) {
+    const n = (i: number) => d.param(i);
+    this.fixed = {
+      insert: `insert into reports (id, study_id, participant_id, client_id, time, time_ms, server_ms, trigger, answers, item_order, prompt_time, late) values (${d.placeholders(12)}) on conflict (participant_id, client_id) do nothing`,
+      countBefore: `select count(*) as n from reports where participant_id = ${n(1)} and time_ms < ${n(2)}`,
+      countBeforeExcept: `select count(*) as n from reports where participant_id = ${n(1)} and (time_ms < ${n(2)} or (time_ms = ${n(3)} and id != ${n(4)}))`,
+    };
+  }
+
+  /**
+   * Insert a report unless the participant already sent one with this client id (a retry):
+   * then the stored one is returned with `created: false`.
+   */
+  insertReport(report: Report): Promise<{ report: Report; created: boolean }> {
+    const r = encodeReport(report);
+    return this.d.writeForParticipant(r.participant_id, async (trx) => {
+      // The hottest write: fixed SQL text (prepared once), no query building per report.
+      const res = await trx.executeQuery(CompiledQuery.raw(this.fixed.insert, [
+        r.id, r.study_id, r.participant_id, r.client_id, r.time, r.time_ms, r.server_ms, r.trigger, r.answers, r.item_order, r.prompt_time, r.late]));
+      if (Number(res.numAffectedRows ?? 0n) === 1) {
+        await this.d.insertAudit(trx, { actor_kind: 'participant', actor_id: r.participant_id, action: 'write', study_id: r.study_id, participant_id: r.participant_id, resource: 'report', detail: r.id });
+        return { report, created: true };
+      }
+      const existing = await trx.selectFrom('reports').selectAll().where('participant_id', '=', r.participant_id).where('client_id', '=', r.client_id).executeTakeFirstOrThrow();
+      return { report: decodeReport(existing), created: false };
+    });
+  }
+
+  async reportByClientId(participantId: string, clientId: string): Promise<Report | undefined> {
+    const r = await this.d.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).where('client_id', '=', clientId).executeTakeFirst();
+    return r && decodeReport(r);
+  }
+
+  async reportById(id: string): Promise<Report | undefined> {
+    const r = await this.d.db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && decodeReport(r);
+  }
+
+  /** Reports of a participant before `timeMs` (and those at `timeMs` other than `exceptId`). */
+  async countReportsBefore(participantId: string, timeMs: number, exceptId: string | null): Promise<number> {
+    const r = exceptId === null
+      ? await this.d.db.executeQuery<{ n: number }>(CompiledQuery.raw(this.fixed.countBefore, [participantId, timeMs]))
+      : await this.d.db.executeQuery<{ n: number }>(CompiledQuery.raw(this.fixed.countBeforeExcept, [participantId, timeMs, timeMs, exceptId]));
+    return Number(r.rows[0].n);
+  }
+
+  async reportsOf(participantId: string): Promise<Report[]> {
+    return (await this.d.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).orderBy('time_ms').orderBy('id').execute()).map(decodeReport);
+  }
+
+  /** Reports of a study in pages (keyset on id), for export. */
+  async *studyReports(studyId: string, page = 5000): AsyncGenerator<Report[]> {
+    let after = '';
+    for (;;) {
+      const rows: ReportsTable[] = await this.d.db.selectFrom('reports').selectAll().where('study_id', '=', studyId).where('id', '>', after).orderBy('id').limit(page).execute();
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1].id;
+      yield rows.map(decodeReport);
+    }
+  }
+
+  /** Client (app-chosen) ids and times of the given server report ids. */
+  async clientIds(reportIds: string[]): Promise<Map<string, { client_id: string; time: string }>> {
+    const out = new Map<string, { client_id: string; time: string }>();
+    for (let i = 0; i < reportIds.length; i += 500) {
+      const chunk = reportIds.slice(i, i + 500);
+      if (chunk.length === 0) break;
+      for (const r of await this.d.db.selectFrom('reports').select(['id', 'client_id', 'time']).where('id', 'in', chunk).execute()) out.set(r.id, { client_id: r.client_id, time: r.time });
+    }
+    return out;
+  }
+
+  /** Has the participant already answered this prompt (a report naming it as its promptTime)? */
+  async answeredPrompt(participantId: string, promptTime: string): Promise<boolean> {
+    return !!(await this.d.db.selectFrom('reports').select('id').where('participant_id', '=', participantId).where('prompt_time', '=', promptTime).limit(1).executeTakeFirst());
+  }
+
+  /** Every report of a study (or one participant) with its speech upload, features or reported failure. */
+  async reportSpeech(studyId: string, participantId?: string): Promise<ReportSpeechRow[]> {
+    let q = this.d.db.selectFrom('reports')
+      .leftJoin('speech', 'speech.report_id', 'reports.id')
+      .leftJoin('speech_features', 'speech_features.report_id', 'reports.id')
+      .leftJoin('web_speech_failures', 'web_speech_failures.report_id', 'reports.id')
+      .select(['reports.participant_id', 'reports.client_id', 'reports.time', 'reports.time_ms', 'reports.late', 'speech.bytes as speech_bytes', 'web_speech_failures.reason as failure'])
+      .select((eb) => eb.case().when('speech_features.report_id', 'is not', null).then(1).else(0).end().as('features'))
+      .where('reports.study_id', '=', studyId);
+    if (participantId) q = q.where('reports.participant_id', '=', participantId);
+    const rows = await q.orderBy('reports.time_ms').execute();
+    return rows.map((r) => ({ ...r, time_ms: Number(r.time_ms), late: Number(r.late) === 1, speech_bytes: r.speech_bytes === null ? null : Number(r.speech_bytes), features: Number(r.features) === 1 }));
+  }
+}
