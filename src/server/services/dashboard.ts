@@ -13,6 +13,7 @@ import { HttpError } from '../http/errors.js';
 import type { ServerContext, StudyInfo } from '../http/context.js';
 import { BUILTIN_BASELINE } from '../monitoring/monitor.js';
 import { ccc } from '../../eval/metrics.js';
+import { readModelConfig } from '../../model/folder-node.js';
 import type { Participant, Store } from '../storage/store.js';
 import type { QualityRowBody, StoredEvaluationBody, TrainingSummaryBody } from '../http/responses.js';
 
@@ -194,10 +195,9 @@ export class DashboardService {
     if (folder) {
       stored = storedEvaluation(folder);
       // 2. The training summary the model folder always has (best development epoch, dev mean CCC).
-      const cf = join(folder, 'config.json');
-      if (existsSync(cf)) {
+      if (existsSync(join(folder, 'config.json'))) {
         try {
-          const c = JSON.parse(readFileSync(cf, 'utf8')) as { bestEpoch?: number; bestDev?: number | null; kind?: string };
+          const c = readModelConfig(folder); // the one model-folder reader (src/model/folder-node.ts)
           let epochs: number | null = null;
           const hf = join(folder, 'history.json');
           if (existsSync(hf)) { const h = JSON.parse(readFileSync(hf, 'utf8')); if (Array.isArray(h)) epochs = h.length; }
