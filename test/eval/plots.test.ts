@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { synthesizeStudy } from '../../src/synth/index.js';
 import { run } from '../../src/cli/main.js';
 import { SMALL_N_CAUTION } from '../../src/web/charts.js';
+import { coverageCurve } from '../../src/eval/conformal.js';
 
 async function cli(args: string[]) {
   const out: string[] = [], err: string[] = [];
@@ -124,4 +125,18 @@ describe('--plots', () => {
       expect(s.err).toMatch(/stats --plots .*read-only: cannot write there \(permission denied\)/);
     }
   }, 120_000);
+});
+
+describe('coverageCurve', () => {
+  it('fits the intervals on the calibration rows at each level and counts the test rows inside, per item and pooled', () => {
+    // One item, calibration residuals 0.1 … 0.9: at 50 % the ⌈10·0.5⌉ = 5th smallest, 0.5; at 80 % the 8th, 0.8.
+    const cal = { actual: Array.from({ length: 9 }, (_, i) => (i + 1) / 10), predicted: new Array(9).fill(0) };
+    // Test residuals 0.2, 0.6, 0.85 and an unanswered row.
+    const test = { actual: [0.2, 0.6, 0.85, NaN], predicted: [0, 0, 0, 0] };
+    const c = coverageCurve(cal, test, ['happy'], [0.5, 0.8]);
+    expect(c.map((r) => [r.item, r.nominal, r.halfWidth, r.observed, r.n])).toEqual([
+      ['happy', 0.5, 0.5, 1 / 3, 3], ['all items', 0.5, NaN, 1 / 3, 3],
+      ['happy', 0.8, 0.8, 2 / 3, 3], ['all items', 0.8, NaN, 2 / 3, 3],
+    ]);
+  });
 });
