@@ -3,12 +3,12 @@
  * CI (across seeds when there are several: mean ± t·SD/√n; with one seed, the participant
  * bootstrap CI of that run), as markdown, CSV and an SVG chart (vega-lite → vega, headless).
  */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 import { csvLine } from '../util/csv.js';
 import type { Dataset, Split } from '../data/dataset.js';
 import { BASELINE_LABELS, BASELINE_NAMES, baselinePredictions } from './baselines.js';
 import { evaluatePredictions } from './evaluate.js';
+import { renderSvg } from './plots.js';
 
 export interface RowSummary {
   id: string;
@@ -93,6 +93,5 @@ export async function svgChart(title: string, rows: RowSummary[]): Promise<strin
         encoding: { y: { field: 'row', type: 'nominal', sort: order }, x: { field: 'mean', type: 'quantitative' } } },
     ],
   };
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
+  return renderSvg(spec);
 }

@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, wearSpec, type TrajectoryPoint } from '../../src/web/charts.js';
+import { SMALL_N_CAUTION, cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, wearSpec, type TrajectoryPoint } from '../../src/web/charts.js';
 
 async function svg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
@@ -55,6 +55,11 @@ describe('chart specs', () => {
     expect(ccc).toMatch(/reports: 12"[^>]*opacity="0.4"/); // the CCC from 12 reports (< SMALL_N) is faded
     // A CCC below the default axis start widens the axis instead of drawing off the chart.
     expect(await svg(cccSpec([{ item: 'happy', ccc: -0.43, model: 'MTL' }]))).toContain('−0.5');
+    // With intervals (the CLI's ccc.svg; the dashboard's stored evaluation): a line per interval, the axis widened to its end, the caution as subtitle.
+    const ci = await svg(cccSpec([{ item: 'happy', ccc: 0.2, lo: -0.62, hi: 0.5, n: 12 }, { item: 'gloomy', ccc: 0.4, n: 40 }], { title: 'per item' }));
+    expect(ci.match(/<g class="mark-rule role-mark[^>]*>.*?<\/g>/s)?.[0].split('<line').length).toBe(2);
+    expect(ci).toContain('−0.6'); // the axis reaches the interval's end (it starts at −0.2 otherwise)
+    expect(ci).toContain(SMALL_N_CAUTION);
     // Activity heat map with the minutes recorded in the tooltip; wear time per day.
     const act = await svg(dayHourHeatmapSpec([{ day: '2026-03-01', hour: 9, value: 12.5, minutes: 48 }], { title: 'mean zcm', tooltip: ['minutes'] }));
     expect(act).toContain('mean zcm');

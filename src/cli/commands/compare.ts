@@ -8,6 +8,7 @@
  * (`runs/<row>-seed<k>.json`, which keeps the test predictions with their report ids), so the
  * rows of Tables 2 and 3 can be compared without retraining. Instances are matched by report id;
  * only instances both models predicted are compared (the command says how many were dropped).
+ * `--plots DIR` writes differences.svg (A − B per item and for the mean, with the CIs).
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -19,6 +20,7 @@ import { InputError, UsageError } from '../../util/errors.js';
 import type { Dataset, MissingPolicy } from '../../data/dataset.js';
 import { pairedCccComparison, type PairedComparison } from '../../eval/compare.js';
 import { resultJson } from '../../util/json.js';
+import { comparisonPlots, writePlots } from '../../eval/plots.js';
 
 const Flags = z.object({
   study: z.string().min(1),
@@ -27,6 +29,7 @@ const Flags = z.object({
   json: z.boolean().default(false),
   bootstrap: z.coerce.number().int().positive().default(2000),
   seed: z.coerce.number().int().nonnegative().default(1),
+  plots: z.string().min(1, 'give a folder (--plots DIR)').optional(),
 });
 
 /** Test predictions saved in an experiment run file (src/train/experiment-run.ts). */
@@ -96,6 +99,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON: {a, b, n, participants, mean: {a, b, diff, ciLow, ciHigh, shareAGreater}, items: {...}}')
     .option(...opt('--bootstrap <B>', 'bootstrap replicates'))
     .option(...opt('--seed <n>', 'seed of the resampling'))
+    .option(...opt('--plots <dir>', 'also write differences.svg there: A − B per item with its CI and a zero line'))
     .action(async (raw: unknown) => {
       const f = parseFlags(Flags, raw, 'compare');
       if (!existsSync(f.study)) throw new UsageError(`compare: study folder ${f.study} not found`);
@@ -135,6 +139,10 @@ export function register(program: Command): void {
       } else {
         console.log(renderComparison(c, f.model[0], f.model[1], n));
         if (dropped > 0) console.log(`(${dropped} instances predicted by only one model were left out)`);
+      }
+      if (f.plots) {
+        const paths = await writePlots('compare', f.plots, comparisonPlots(c, `A (${A.label})`, `B (${B.label})`));
+        (f.json ? console.error : console.log)(`wrote ${paths.join(', ')}`);
       }
     });
 }

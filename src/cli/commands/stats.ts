@@ -2,7 +2,8 @@
  * `moodlens stats --predictions FILE [--json]`: the paper's Table 4 — per item, the linear mixed
  * model actual ~ predicted with a random intercept per participant (REML), from the long CSV that
  * `moodlens predict` writes (participant_id, report_id, item, actual, predicted; more columns
- * allowed). Every row is validated; all problems are listed with file:line:column.
+ * allowed). Every row is validated; all problems are listed with file:line:column. `--plots DIR`
+ * writes coefficients.svg (the coefficient of predicted per item with its CI) and predicted-vs-actual.svg.
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { readCsv } from '../../util/csv.js';
 import { InputError, UsageError, type InputIssue } from '../../util/errors.js';
 import { optionsFrom, parseFlags } from '../../util/flags.js';
 import { progress } from '../../util/progress.js';
+import { statsPlots, writePlots } from '../../eval/plots.js';
 import { table4, type PredictionRecord, type Table4 } from '../../stats/table4.js';
 
 const Flags = z.object({
@@ -21,6 +23,7 @@ const Flags = z.object({
   method: z.enum(['REML', 'ML']).default('REML'),
   se: z.enum(['statsmodels', 'lme4']).default('statsmodels'),
   dropMissing: z.boolean().default(false),
+  plots: z.string().min(1, 'give a folder (--plots DIR)').optional(),
 });
 
 export const PREDICTION_COLUMNS = ['participant_id', 'report_id', 'item', 'actual', 'predicted'] as const;
@@ -121,6 +124,7 @@ export function register(program: Command): void {
     .option(...opt('--method <REML|ML>', 'REML (default, as the paper) or ML'))
     .option(...opt('--se <statsmodels|lme4>', "standard errors as statsmodels' MixedLM (default) or as lme4 (they differ slightly on unbalanced data)"))
     .option('--drop-missing', 'skip rows whose predicted value is empty instead of failing (rows with an empty actual, i.e. unanswered items, are always skipped)')
+    .option(...opt('--plots <dir>', 'also write SVG plots there: coefficients.svg (the coefficient of predicted per item with its CI) and predicted-vs-actual.svg'))
     .action(async (raw: unknown) => {
       const flags = parseFlags(Flags, raw, 'stats');
       const { records, dropped, unanswered } = await readPredictions(flags.predictions, flags.dropMissing);
@@ -131,6 +135,10 @@ export function register(program: Command): void {
       if (unanswered) console.error(`stats: skipped ${unanswered} row${unanswered > 1 ? 's' : ''} with no actual value (unanswered items)`);
       if (dropped) console.error(`stats: dropped ${dropped} row${dropped > 1 ? 's' : ''} with no predicted value`);
       console.log(flags.json ? JSON.stringify(t, null, 2) : renderTable4(t));
+      if (flags.plots) {
+        const paths = await writePlots('stats', flags.plots, statsPlots(t, records));
+        (flags.json ? console.error : console.log)(`wrote ${paths.join(', ')}`);
+      }
       // Exit 1 only when no item could be fitted; per-item failures are in the output.
       if (Object.values(t.items).every((r) => 'error' in r)) process.exitCode = 1;
     });

@@ -52,7 +52,7 @@ async function evaluationCard(el: HTMLElement, studyId: string, study: any): Pro
   const online = ev.online;
   const storedName = stored ? `${stored.split ?? 'stored'} split` : '';
   const rows: CccRow[] = [
-    ...(stored ? stored.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: storedName, n: r.n })) : []),
+    ...(stored ? stored.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: storedName, n: r.n, lo: r.ciLow ?? undefined, hi: r.ciHigh ?? undefined })) : []),
     ...online.items.filter((r) => r.ccc !== null).map((r) => ({ item: labels.get(r.item) ?? r.item, ccc: r.ccc!, model: 'on this server', n: r.n })),
   ];
   // A CCC from few reports is mostly noise: marked in the table, faded in the chart, said in words.
