@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/main.js';
-import { parseIsoTime } from '../../src/data/rows.js';
+import { parseIsoTime, REQUIRED_COLUMNS } from '../../src/data/rows.js';
+import { ScheduleSchema, StudyConfigSchema } from '../../src/data/study.js';
 
 const page = readFileSync(new URL('../../docs/getting-started.md', import.meta.url), 'utf8');
 
@@ -56,12 +57,42 @@ describe('docs/getting-started.md', () => {
     expect([...files.keys()].sort()).toEqual(
       ['activity.csv', 'participants.csv', 'reports.csv', 'speech.csv', 'speech_features.csv', 'study.json']);
     // every field of study.json's schema appears in the example
+    // every field of study.json's schema (read from the schema, so a new field fails here until
+    // the page shows it) appears in the example and in the page's table of fields
     const study = JSON.parse(files.get('study.json')!);
-    for (const key of ['name', 'description', 'items', 'activity', 'window', 'speech', 'timezone', 'schedule', 'information', 'consent']) {
-      expect(study, key).toHaveProperty(key);
+    const fields = (prefix: string, keys: string[], obj: Record<string, unknown>) => {
+      for (const key of keys) {
+        expect(obj, `${prefix}${key} in the study.json example`).toHaveProperty(key);
+        if (!['activity', 'schedule', 'window', 'speech'].includes(key) || prefix) {
+          expect(page, `${prefix}${key} in the table of fields`).toContain(`| \`${prefix}${key}\` |`);
+        }
+      }
+    };
+    fields('', Object.keys(StudyConfigSchema.shape), study);
+    fields('activity.', ['epochSeconds', 'channels', 'ranges'], study.activity);
+    fields('schedule.', Object.keys(ScheduleSchema.shape), study.schedule);
+    fields('window.', ['epochs'], study.window);
+    fields('speech.', ['kind'], study.speech);
+    // each CSV example has its file's required columns
+    for (const [file, name] of [['participants', 'participants.csv'], ['reports', 'reports.csv'], ['activity', 'activity.csv'],
+      ['speech', 'speech.csv'], ['speechFeatures', 'speech_features.csv']] as const) {
+      const header = files.get(name)!.split('\n')[0].split(',');
+      for (const col of REQUIRED_COLUMNS[file]) expect(header, `${name}: ${col}`).toContain(col);
     }
-    for (const key of ['epochSeconds', 'channels', 'ranges']) expect(study.activity, key).toHaveProperty(key);
-    for (const key of ['times', 'jitterMinutes', 'wakeAndBed', 'days']) expect(study.schedule, key).toHaveProperty(key);
+  });
+
+  it('every picture, linked page and section anchor exists', () => {
+    const docs = new URL('../../docs/', import.meta.url);
+    // GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens
+    const anchors = (md: string) => new Set([...md.matchAll(/^#+ (.+)$/gm)].map((m) =>
+      m[1].toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')));
+    const links = [...page.matchAll(/\]\(([^)\s]*)\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/.test(t));
+    expect(links.filter((t) => t.startsWith('images/')).length).toBeGreaterThanOrEqual(5);
+    for (const link of links) {
+      const [file, anchor] = link.split('#');
+      const target = file === '' ? page : (expect(existsSync(new URL(file, docs)), link).toBe(true), file.endsWith('.md') ? readFileSync(new URL(file, docs), 'utf8') : '');
+      if (anchor !== undefined) expect([...anchors(target)], link).toContain(anchor);
+    }
   });
 
   it('its examples pass `moodlens validate` (activity window not yet whole: with --allow-missing-modality)', async () => {
