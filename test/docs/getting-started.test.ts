@@ -5,10 +5,10 @@
  * file has the whole window before each report, so the second check adds the missing epochs and
  * validates strictly (every declared modality present).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/main.js';
 import { parseIsoTime, REQUIRED_COLUMNS } from '../../src/data/rows.js';
 import { ScheduleSchema, StudyConfigSchema } from '../../src/data/study.js';
@@ -37,8 +37,10 @@ async function cli(args: string[]) {
 }
 
 /** Writes the page's examples (and an empty file for each recording speech.csv names) into a fresh folder. */
+const folders: string[] = [];
 function writeStudy(files: Map<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'moodlens-getting-started-'));
+  folders.push(dir);
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
   for (const line of (files.get('speech.csv') ?? '').trim().split('\n').slice(1)) {
     const rel = line.split(',')[1];
@@ -49,6 +51,7 @@ function writeStudy(files: Map<string, string>): string {
 }
 
 afterEach(() => { vi.restoreAllMocks(); });
+afterAll(() => { for (const d of folders) rmSync(d, { recursive: true, force: true }); });
 
 describe('docs/getting-started.md', () => {
   const files = examples();
