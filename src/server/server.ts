@@ -23,6 +23,8 @@ import { hashPassword } from './http/auth.js';
 import { checkAdminPassword } from './http/signin.js';
 import { checkFfmpeg, removeOrphanAudio } from './http/ingest/speech-upload.js';
 import { BUILTIN_BASELINE, Monitor } from './monitoring/monitor.js';
+import { CacheBus } from './services/cache-bus.js';
+import { sql } from 'kysely';
 import { legacyModelName } from './monitoring/model-path.js';
 import { SpeechExtractor } from './jobs/speech-extractor.js';
 import { ExportJobs } from './jobs/export-jobs.js';
@@ -119,6 +121,14 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   mkdirSync(ctx.modelsDir, { recursive: true, mode: 0o700 }); // 0700 when new, like every folder the server makes
   await adoptLegacyModels(store, ctx);
   const monitor = new Monitor(ctx);
+  // Several instances on one PostgreSQL database: what one forgets, all forget (services/cache-bus.ts).
+  let bus: CacheBus | null = null;
+  if (handle.kind === 'postgres') {
+    bus = new CacheBus(opts.db, (channel, payload) => sql`select pg_notify(${channel}, ${payload})`.execute(store.db),
+      (m) => { ctx.applyCacheMessage(m); if (m.k === 'study') monitor.resetStudy(m.studyId); });
+    try { await bus.start(); } catch (e) { await store.close(); throw e; }
+    ctx.attachCacheBus(bus);
+  }
   // Background jobs run in this process, each on the service that owns it (jobs/queue.ts).
   const jobs = inProcessQueue({
     'report-follow-up': ({ participant, report }) => monitor.afterReport(participant, report),
@@ -150,6 +160,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
       await exportJobs.stop();
       await monitor.stop();
       dataKeys.stop();
+      await bus?.close();
       await store.close();
     },
   };

@@ -14,6 +14,7 @@ import type { Participant, Store, Study, User } from '../storage/store.js';
 import type { Predictor } from '../monitoring/predictor.js';
 import { resolveModelFolder } from '../monitoring/model-path.js';
 import type { Keyring } from '../storage/crypto.js';
+import type { CacheMessage } from '../services/cache-bus.js';
 import { roleAtLeast, type Role } from '../storage/columns.js';
 
 export interface StudyInfo { study: Study; config: StudyConfig; settings: ServerSettings }
@@ -100,16 +101,42 @@ export class ServerContext {
     return u;
   }
 
-  forgetSession(token: string): void { this.researcherTokens.delete(sha256(token)); }
+  /** Where the forget* calls are told to the other instances on the same database (services/cache-bus.ts; none on SQLite). */
+  private bus: { publish(m: CacheMessage): void } | null = null;
+  attachCacheBus(bus: { publish(m: CacheMessage): void }): void { this.bus = bus; }
+
+  /** Another instance changed what a cache holds: drop this instance's copy (nothing is told back). */
+  applyCacheMessage(m: CacheMessage): void {
+    if (m.k === 'session') this.researcherTokens.delete(m.tokenHash);
+    else if (m.k === 'user') this.dropUser(m.userId, m.keepTokenHash);
+    else if (m.k === 'participant') this.dropParticipant(m.participantId);
+    else this.studies.delete(m.studyId);
+  }
+
+  forgetSession(token: string): void {
+    const h = sha256(token);
+    this.researcherTokens.delete(h);
+    this.bus?.publish({ k: 'session', tokenHash: h });
+  }
 
   /** Drop every cached session of a user (password changed or reset, account disabled), except `keepToken`'s. */
   forgetUser(userId: string, keepToken?: string): void {
     const keep = keepToken ? sha256(keepToken) : null;
-    for (const [k, v] of this.researcherTokens) if (v.u.id === userId && k !== keep) this.researcherTokens.delete(k);
+    this.dropUser(userId, keep);
+    this.bus?.publish({ k: 'user', userId, keepTokenHash: keep });
+  }
+
+  private dropUser(userId: string, keepHash: string | null): void {
+    for (const [k, v] of this.researcherTokens) if (v.u.id === userId && k !== keepHash) this.researcherTokens.delete(k);
   }
 
   /** Drop every cached token of a participant (withdrawal, new code). */
   forgetParticipant(participantId: string): void {
+    this.dropParticipant(participantId);
+    this.bus?.publish({ k: 'participant', participantId });
+  }
+
+  private dropParticipant(participantId: string): void {
     for (const [k, v] of this.participantTokens) if (v.p.id === participantId) this.participantTokens.delete(k);
   }
 
@@ -123,7 +150,11 @@ export class ServerContext {
     return info;
   }
 
-  forgetStudy(studyId: string): void { this.studies.delete(studyId); }
+  /** The study's configuration or model changed: drop its cached copy here and on the other instances (which also reload its predictor). */
+  forgetStudy(studyId: string): void {
+    this.studies.delete(studyId);
+    this.bus?.publish({ k: 'study', studyId });
+  }
 
   /**
    * The access check of study routes (roles.ts): an admin, or a member with at least `min`. A
