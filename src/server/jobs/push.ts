@@ -135,7 +135,8 @@ export class PushService {
 
   start(): void {
     if (this.opts.tickMs <= 0 || this.timer || this.stopped) return;
-    const run = () => { void this.tick().catch((e) => console.error(`push: reminder pass failed: ${e instanceof Error ? e.message : e}`)); };
+    // A pass due after stop() (the catch-up below fires on the next turn of the loop) is not run: the database may be closed by then.
+    const run = () => { if (!this.stopped) void this.tick().catch((e) => console.error(`push: reminder pass failed: ${e instanceof Error ? e.message : e}`)); };
     setImmediate(run); // catch up on prompts that fell due while the server was down
     this.timer = setInterval(run, this.opts.tickMs);
     this.timer.unref();
