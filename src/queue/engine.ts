@@ -108,6 +108,13 @@ export function parsePayload<P>(kind: JobKind<P>, payload: unknown): P {
   return r.data;
 }
 
+/** Set an entry, dropping the oldest (insertion order) beyond 100,000: what a long-running process remembers stays bounded. */
+function keep<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > 100_000) map.delete(map.keys().next().value as K);
+}
+
 interface LocalJob { id: string; kind: string; payload: unknown; createdMs: number; retryCount: number }
 
 /**
@@ -118,8 +125,8 @@ interface LocalJob { id: string; kind: string; payload: unknown; createdMs: numb
 export class LocalEngine implements JobEngine {
   readonly engine = 'local' as const;
   private kinds = new Map<string, { kind: JobKind<unknown>; handler?: Handler<unknown>; queue: LocalJob[]; running: number; failed: number; completed: number }>();
-  /** Keys of jobs sent, kept (like pg-boss's job table) for a day so a repeated send stays a no-op; at most 100,000. */
-  private keys = new Map<string, number>();
+  /** Keys of jobs sent (so a repeated send stays a no-op), finished jobs' results and jobs failed for good: the newest 100,000 of each, like pg-boss's job table keeps them for a while. */
+  private keys = new Map<string, true>();
   private failedJobs = new Map<string, LocalJob>();
   private results = new Map<string, { state: 'completed' | 'failed'; output?: unknown }>();
   private inflight = new Set<Promise<void>>();
@@ -142,7 +149,7 @@ export class LocalEngine implements JobEngine {
     const dedup = opts.key !== undefined ? `${kind.name}\n${opts.key}` : undefined;
     if (dedup && this.keys.has(dedup)) return null;
     const job: LocalJob = { id: `local-${++this.seq}`, kind: kind.name, payload: data, createdMs: Date.now(), retryCount: 0 };
-    if (dedup) this.remember(dedup, job.createdMs);
+    if (dedup) keep(this.keys, dedup, true);
     const e = this.entry(kind as JobKind<unknown>);
     if (opts.startAfterSeconds) this.later(opts.startAfterSeconds * 1000, () => { e.queue.push(job); this.pump(e); });
     else { e.queue.push(job); this.pump(e); }
@@ -203,12 +210,6 @@ export class LocalEngine implements JobEngine {
     this.wake();
   }
 
-  private remember(key: string, ms: number): void {
-    this.keys.set(key, ms);
-    if (this.keys.size <= 100_000) return;
-    for (const [k, at] of this.keys) if (at < ms - 86_400_000 || this.keys.size > 100_000) this.keys.delete(k); else break;
-  }
-
   private isIdle(): boolean {
     return this.inflight.size === 0 && this.delayed === 0 && [...this.kinds.values()].every((e) => !e.handler || e.queue.length === 0);
   }
@@ -231,15 +232,15 @@ export class LocalEngine implements JobEngine {
         try {
           const output = await handler(job.payload, { id: job.id, retryCount: job.retryCount, beat: async () => {} });
           e.completed++;
-          this.results.set(job.id, { state: 'completed', output });
+          keep(this.results, job.id, { state: 'completed', output });
         } catch (err) {
           if (job.retryCount < e.kind.retryLimit && !this.stopped) {
             job.retryCount++;
             this.later((e.kind.retryDelaySeconds ?? 0) * 1000, () => { e.queue.push(job); this.pump(e); });
           } else {
             e.failed++;
-            this.failedJobs.set(job.id, job);
-            this.results.set(job.id, { state: 'failed', output: { message: err instanceof Error ? err.message : String(err) } });
+            keep(this.failedJobs, job.id, job);
+            keep(this.results, job.id, { state: 'failed', output: { message: err instanceof Error ? err.message : String(err) } });
             console.error(`job ${e.kind.name} ${job.id} failed: ${err instanceof Error ? err.message : err}`);
           }
         }

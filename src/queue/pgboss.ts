@@ -42,7 +42,8 @@ export class PgBossEngine implements JobEngine {
   private created = new Map<string, Promise<void>>();
   private loops = new Map<string, Promise<void>>();
   private wakers = new Map<string, Array<() => void>>();
-  private running = new Map<string, { queue: string; run: Promise<unknown> }>();
+  /** Ids of the jobs this process is running (the heartbeat beats for them). */
+  private running = new Set<string>();
   private kinds = new Map<string, JobKind<unknown>>();
   private beatTimer: NodeJS.Timeout | null = null;
   private started: Promise<void> | null = null;
@@ -158,9 +159,14 @@ export class PgBossEngine implements JobEngine {
   /** Sleep the polling interval, or until this process sends a job of the kind. */
   private nap(name: string): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, (this.opts.pollingIntervalSeconds ?? 1) * 1000);
-      function done() { clearTimeout(t); resolve(); }
       const list = this.wakers.get(name) ?? [];
+      const done = () => {
+        clearTimeout(t);
+        const i = list.indexOf(done);
+        if (i >= 0) list.splice(i, 1); // a nap that ended by its timer leaves no waker behind
+        resolve();
+      };
+      const t = setTimeout(done, (this.opts.pollingIntervalSeconds ?? 1) * 1000);
       list.push(done);
       this.wakers.set(name, list);
     });
@@ -169,7 +175,7 @@ export class PgBossEngine implements JobEngine {
   private wake(name: string): void {
     const list = this.wakers.get(name);
     this.wakers.delete(name);
-    for (const w of list ?? []) w();
+    for (const w of [...(list ?? [])]) w();
   }
 
   private async runOne<P, R>(kind: JobKind<P>, handler: Handler<P, R>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
@@ -177,7 +183,7 @@ export class PgBossEngine implements JobEngine {
       await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms) values ($1, $2, $3) on conflict (id) do update set beat_ms = excluded.beat_ms`, [job.id, kind.name, Date.now()]);
       const payload = parsePayload(kind, job.data);
       const run = handler(payload, { id: job.id, retryCount: job.retryCount, beat: () => this.beat(job.id) });
-      this.running.set(job.id, { queue: kind.name, run });
+      this.running.add(job.id);
       let output: unknown;
       try { output = await run; } catch (e) {
         const err = e instanceof Error ? { message: e.message, name: e.name } : { message: String(e) };
@@ -201,7 +207,7 @@ export class PgBossEngine implements JobEngine {
   /** Beat for every run of this process; fail active jobs (anyone's) whose beat stopped. */
   private async beatAndSweep(): Promise<void> {
     if (this.stopped) return;
-    const ids = [...this.running.keys()];
+    const ids = [...this.running];
     if (ids.length) await this.sql(`update ${this.schema}.moodlens_job_beat set beat_ms = $2 where id = any($1::uuid[])`, [ids, Date.now()]);
     const { rows } = await this.sql(
       `select b.id, b.name from ${this.schema}.moodlens_job_beat b join ${this.schema}.job j on j.name = b.name and j.id = b.id
@@ -244,11 +250,12 @@ export class PgBossEngine implements JobEngine {
     for (const k of this.kinds.keys()) of(k);
     for (const r of rows as Array<{ name: string; state: string; n: number; oldest: number }>) {
       const s = of(r.name);
+      // A job failed for good is copied into its kind's dead-letter queue and stays failed in its own
+      // queue until archived: count the dead-letter copies only, so it is counted once.
       if (r.name.endsWith('--dead')) { if (r.state !== 'completed') s.failed += r.n; continue; }
       if (r.state === 'created' || r.state === 'retry') { s.waiting += r.n; s.oldestWaitingMs = Math.max(s.oldestWaitingMs ?? 0, Math.round(Number(r.oldest))); }
       else if (r.state === 'active') s.active += r.n;
       else if (r.state === 'completed') s.completed += r.n;
-      else if (r.state === 'failed') s.failed += r.n;
     }
     return [...out.values()].sort((a, b) => a.kind.localeCompare(b.kind));
   }

@@ -24,6 +24,9 @@ export const CacheMessage = z.discriminatedUnion('k', [
 ]);
 export type CacheMessage = z.infer<typeof CacheMessage>;
 
+/** A notification: the sending instance and its message. */
+const Envelope = z.object({ o: z.string(), m: CacheMessage });
+
 export class CacheBus {
   /** This instance's id: its own notifications come back to it and are skipped. */
   readonly origin = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
@@ -40,7 +43,7 @@ export class CacheBus {
       if (n.channel !== CACHE_CHANNEL || !n.payload) return;
       let raw: unknown;
       try { raw = JSON.parse(n.payload); } catch { return; }
-      const env = z.object({ o: z.string(), m: CacheMessage }).safeParse(raw);
+      const env = Envelope.safeParse(raw);
       if (env.success && env.data.o !== this.origin) this.apply(env.data.m);
     });
     c.on('error', () => this.reconnect());
