@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { defineJob, keyId, type JobEngine } from '../queue/engine.js';
 import { makeConfig, type ConfigInput } from '../model/config.js';
@@ -33,8 +33,8 @@ export function studyHash(dir: string): string {
   files.sort();
   const h = createHash('sha256');
   for (const f of files) {
-    h.update(relative(root, f)).update('\0').update(String(statSync(f).size)).update('\0');
-    h.update(readFileSync(f));
+    const bytes = readFileSync(f);
+    h.update(relative(root, f)).update('\0').update(String(bytes.length)).update('\0').update(bytes);
   }
   return h.digest('hex');
 }
