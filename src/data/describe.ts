@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import type { MissingPolicy } from './dataset.js';
 import type { LoadedStudy } from './load.js';
 import { assembleInstances, selectInstances } from './build.js';
+import { promptsPerDay } from './schedule.js';
 
 export interface ParticipantCompliance {
   participant: string;
@@ -73,14 +74,14 @@ function meanSd(values: ArrayLike<number>, stride: number, offset: number, n: nu
 
 export function describeStudy(study: LoadedStudy): StudyDescription {
   const { config, reports, participants } = study;
-  const K = config.items.length, C = config.activity.channels.length, W = config.window.epochs, M = C + 1;
+  const K = study.items.length, C = config.activity.channels.length, W = config.window.epochs, M = C + 1;
   const all = assembleInstances(study);
   const schedule = config.schedule;
 
   // Compliance per participant.
   const per = participants.map((p): ParticipantCompliance & { first: string; last: string } => ({
     participant: p.id, timezone: p.timezone, reports: 0, answered: 0, days: 0, compliance: NaN, reportsPerDay: NaN,
-    wake: 0, bed: 0, first: '', last: '', ...(schedule ? { scheduledAnswered: 0, scheduledExpected: schedule.times.length * schedule.days } : {}),
+    wake: 0, bed: 0, first: '', last: '', ...(schedule ? { scheduledAnswered: 0, scheduledExpected: promptsPerDay(schedule) * Math.ceil(schedule.days / (schedule.everyDays ?? 1)) } : {}),
   }));
   for (let r = 0; r < reports.n; r++) {
     const c = per[reports.participant[r]];
@@ -125,7 +126,7 @@ export function describeStudy(study: LoadedStudy): StudyDescription {
   missingness.push({ modality: 'items', incompleteReports: partial, incompleteFraction: reports.n ? partial / reports.n : NaN,
     missingValueFraction: reports.n ? emptyItems / (reports.n * K) : NaN });
 
-  const items = config.items.map((it, k) => {
+  const items = study.items.map((it, k) => {
     const s = meanSd(reports.items, K, k, reports.n);
     return { id: it.id, min: it.min, max: it.max, answered: s.n, mean: s.mean, sd: s.sd };
   });

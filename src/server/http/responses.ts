@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { isDeepStrictEqual } from 'node:util';
-import { ItemSchema, StudyConfigSchema, TRIGGERS } from '../../data/study.js';
+import { ItemSchema, StudyConfigSchema, StudyItemSchema, TRIGGERS } from '../../data/study.js';
 import {
   ALERT_DIRECTIONS, ALERT_SOURCES, EXPORT_PHASES, EXPORT_STATUSES, PARTICIPANT_STATUSES, PREDICTION_KINDS, ROLES,
   AUDIT_ACTIONS, Covariates, ExportSummarySchema, ServerSettingsSchema, SPEECH_FAILURE_REASONS,
@@ -101,13 +101,13 @@ export const Intro = z.object({
 });
 export const Enrolled = z.object({ token: z.string(), participantId: z.string(), study: StudySummary, timezone: z.string() }).extend(Intro.shape);
 const SpeechKind = z.enum(['audio', 'features', 'none']);
-export const MeView = z.object({ participantId: z.string(), timezone: z.string(), study: StudySummary, items: z.array(ItemSchema), speech: SpeechKind }).extend(Intro.shape);
+export const MeView = z.object({ participantId: z.string(), timezone: z.string(), study: StudySummary, items: z.array(StudyItemSchema), speech: SpeechKind }).extend(Intro.shape);
 export const ConsentAccepted = z.object({ consentedAt: Iso, textSha256: z.string() });
 export const NextPrompt = z.object({
   prompt: z.object({ time: z.string(), trigger: z.literal('scheduled'), day: z.number(), slot: z.number() }).nullable(),
   studyOver: z.boolean(), wakeAndBed: z.boolean(), timezone: z.string(),
   /** The study's items in a fresh random order. */
-  items: z.array(ItemSchema), speech: SpeechKind,
+  items: z.array(StudyItemSchema), speech: SpeechKind,
 }).extend(Intro.shape);
 export const MySchedule = z.object({ timezone: z.string(), prompts: z.array(SchedulePrompt) }).extend(SchedulePage.shape);
 export const SpeechStored = z.object({ reportId: z.string(), sha256: z.string(), bytes: z.number(), durationS: z.number(), duplicate: z.boolean() });

@@ -4,6 +4,7 @@
  * acknowledged: both are derived data and can be recomputed at any time (POST …/predict). Work
  * for one participant is coalesced; alert evaluation is debounced per participant.
  */
+import { targetItems } from '../../data/instruments.js';
 import { localHourOf } from '../../data/load.js';
 import { activityWindow, channelPresent, speechPresent } from '../../data/instances.js';
 import { ModelFolderError } from '../../model/folder-node.js';
@@ -77,14 +78,14 @@ export class Monitor {
     // A model folder is a name under --models-dir, resolved afresh on every load (model-path.ts).
     const dir = name && name !== BUILTIN_BASELINE ? this.ctx.modelFolder(name) : null;
     if (!name) return Promise.resolve(null);
-    if (name === BUILTIN_BASELINE) return Promise.resolve(new BaselinePredictor(info.config.items, (label) => this.macro(info, label)));
+    if (name === BUILTIN_BASELINE) return Promise.resolve(new BaselinePredictor(targetItems(info.config), (label) => this.macro(info, label)));
     if (!dir) return Promise.reject(new ModelFolderError(modelNotFound(name)));
     if (this.ctx.opts.loadPredictor) return this.ctx.opts.loadPredictor(info, dir);
     return (async (): Promise<Predictor> => {
       const { ModelPredictor } = await import('./predictor-model.js');
       const received = info.config.speech.kind === 'features' ? await this.ctx.store.studySpeechFeatureNames(info.study.id) : [];
       return ModelPredictor.load(dir, {
-        channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: info.config.items,
+        channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: targetItems(info.config),
         speechKind: info.config.speech.kind, receivedSpeechFeatures: received,
       }, this.ctx.opts.predictorOptions);
     })();
@@ -190,7 +191,7 @@ export class Monitor {
     const fresh = await this.ctx.store.participantById(participant.id);
     if (!fresh || fresh.status === 'withdrawn') return 0;
     const s = info.settings.alerts;
-    const items = info.config.items.filter((i) => s.items.includes(i.id));
+    const items = targetItems(info.config, { scores: true, instrumentItems: true }).filter((i) => s.items.includes(i.id));
     if (items.length === 0) return 0;
     let created = 0;
     const sources: Record<string, Array<{ timeMs: number; values: Record<string, number> }>> = {};

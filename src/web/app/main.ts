@@ -9,6 +9,7 @@ import { flush, outbox, type OutboxEntry } from './queue.js';
 import { SpeechRecorder, type Recording } from './recorder.js';
 import { extractEgemaps } from '../../signal/speech/egemaps.js';
 import { secureShuffle } from '../../util/shuffle.js';
+import { itemRange } from '../../data/study.js';
 // The server's answer to GET /me/next (a type only: no server code is bundled).
 import type { NextPromptBody as Next } from '../../server/http/responses.js';
 
@@ -265,7 +266,7 @@ function itemsStep(items: Item[], done: (answers: Record<string, number>, order:
     <div class="item">
       <div class="item-head"><label for="i-${k}">${esc(it.label ?? it.id)}</label> <output class="value" id="v-${k}" for="i-${k}"></output>
         <button type="button" class="link" id="s-${k}" aria-label="Skip ${esc(it.label ?? it.id)}">Skip</button></div>
-      <input type="range" id="i-${k}" data-item="${esc(it.id)}" min="${it.min}" max="${it.max}" step="1" class="untouched" aria-valuetext="not answered">
+      <input type="range" id="i-${k}" data-item="${esc(it.id)}" min="${itemRange(it)?.min ?? 0}" max="${itemRange(it)?.max ?? 100}" step="1" class="untouched" aria-valuetext="not answered">
       <div class="ends" aria-hidden="true"><span>not at all</span><span>very much</span></div>
     </div>`).join('')}
     <div class="bottom-bar"><button type="submit">Save answers</button></div>

@@ -103,10 +103,11 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     const info = await ctx.studyInfo(p.study_id);
     if (info.config.consent && !introView(p, info).consentedAt) throw new HttpError(409, 'this study needs the participant\'s consent before the first report (POST /me/consent)');
     const serverMs = ctx.now();
-    const { timeMs, late } = checkReport(req.body, info, serverMs);
+    const { timeMs, late, answers, texts } = checkReport(req.body, info, serverMs);
+    if (Object.keys(texts).length) throw new HttpError(501, 'body.answers: text answers are not stored yet by this server', 'body.answers');
     const row: Report = {
       id: newId('r_'), study_id: p.study_id, participant_id: p.id, client_id: req.body.id, time: req.body.time, time_ms: timeMs,
-      server_ms: serverMs, trigger: req.body.trigger, answers: req.body.answers, item_order: req.body.itemOrder,
+      server_ms: serverMs, trigger: req.body.trigger, answers, item_order: req.body.itemOrder,
       prompt_time: req.body.promptTime ?? null, late,
     };
     const { report, created } = await store.insertReport(row);
