@@ -317,3 +317,19 @@ export function promptById(config: StudyConfig, p: ParticipantClock, id: string)
 export function eventInstruments(config: StudyConfig): ResolvedInstrument[] {
   return studyInstruments(config).filter((i) => i.schedule?.eventContingent);
 }
+
+/**
+ * One page of every instrument's schedule (GET …/schedule): study days [fromDay, toDay), whole
+ * days, at most about `pagePrompts` prompts (sized by the prompts per day of all instruments);
+ * `days` is the longest instrument schedule, `nextFromDay` asks for the rest (null: nothing after).
+ */
+export function studySchedulePage(config: StudyConfig, p: ParticipantClock, pagePrompts: number, query: { fromDay: number; days?: number }): { prompts: Prompt[]; days: number; fromDay: number; toDay: number; nextFromDay: number | null } {
+  const scheduled = studyInstruments(config).filter((i): i is ResolvedInstrument & { schedule: Schedule } => i.schedule !== null);
+  const days = Math.max(0, ...scheduled.map((i) => i.schedule.days));
+  const perDay = scheduled.reduce((n, i) => n + promptsPerDay(i.schedule), 0);
+  const perPage = Math.max(1, Math.floor(pagePrompts / Math.max(1, perDay)));
+  const fromDay = Math.min(query.fromDay, days);
+  const toDay = Math.min(days, fromDay + Math.min(perPage, query.days ?? perPage));
+  const prompts = scheduled.flatMap((i) => instrumentSchedule(i, p, fromDay, toDay)).sort((a, b) => a.timeMs - b.timeMs || (a.id < b.id ? -1 : 1));
+  return { prompts, days, fromDay, toDay, nextFromDay: toDay < days ? toDay : null };
+}

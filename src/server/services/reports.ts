@@ -91,7 +91,9 @@ export function checkReport(body: ReportInput, info: StudyInfo, serverMs: number
 
 /** A retry (the same client id) must carry the same report: the same answers, in the same order, at the same time, by the same trigger. */
 export function sameReport(stored: Report, sent: Report): boolean {
-  return JSON.stringify(stored.answers) === JSON.stringify(sent.answers) && stored.time_ms === sent.time_ms && stored.trigger === sent.trigger;
+  return JSON.stringify(stored.answers) === JSON.stringify(sent.answers) && stored.time_ms === sent.time_ms && stored.trigger === sent.trigger
+    && (stored.instrument ?? null) === (sent.instrument ?? null) && (stored.prompt_id ?? null) === (sent.prompt_id ?? null)
+    && JSON.stringify(stored.texts ?? {}) === JSON.stringify(sent.texts ?? {});
 }
 
 /** A report as the API shows it (the app's id, its times, answers and order, lateness). */
@@ -99,5 +101,6 @@ export function reportView(r: Report) {
   return {
     id: r.client_id, time: r.time, serverTime: new Date(r.server_ms).toISOString(), trigger: r.trigger,
     answers: r.answers, itemOrder: r.item_order, promptTime: r.prompt_time, late: r.late,
+    instrument: r.instrument ?? MAIN_INSTRUMENT, promptId: r.prompt_id ?? null, scores: r.scores ?? {}, band: r.band ?? null, texts: r.texts ?? {},
   };
 }

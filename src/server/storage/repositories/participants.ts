@@ -7,7 +7,8 @@
 import { CompiledQuery } from 'kysely';
 import type { Database, AuditEntry } from '../database.js';
 import type { ParticipantsTable } from '../schema.js';
-import { decodeParticipant, encodeCovariates, type Participant } from '../rows.js';
+import type { ScheduleOverrides } from '../../../data/study.js';
+import { decodeParticipant, encodeCovariates, encodeScheduleOverrides, type Participant } from '../rows.js';
 import { columnContext } from '../data-key.js';
 import { newId } from '../ids.js';
 
@@ -39,7 +40,7 @@ export class ParticipantsRepository {
   /** A participant row as stored: its covariates and display name sealed. */
   private sealed(p: Participant): ParticipantsTable {
     const k = this.d.keys;
-    return { ...p, covariates: k.sealValue(encodeCovariates(p.covariates), columnContext('participants', 'covariates', p.id)),
+    return { ...p, schedule_overrides: encodeScheduleOverrides(p.schedule_overrides), covariates: k.sealValue(encodeCovariates(p.covariates), columnContext('participants', 'covariates', p.id)),
       display_name: p.display_name ? k.sealValue(p.display_name, columnContext('participants', 'display_name', p.id)) : null };
   }
 
@@ -84,6 +85,14 @@ export class ParticipantsRepository {
       await trx.updateTable('participants').set({ consented_ms: now, consent_sha256: textSha256 }).where('id', '=', p.id).execute();
       await trx.insertInto('audit').values(this.d.auditRow({ actor_kind: 'participant', actor_id: p.id, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'consent', detail: `sha256 ${textSha256}` }, now)).execute();
       return now;
+    });
+  }
+
+  /** Set (or clear, with null) the participant's own wake and bed times for the schedule; audited. */
+  setScheduleOverrides(p: Participant, overrides: ScheduleOverrides | null, actor: Pick<AuditEntry, 'actor_kind' | 'actor_id'>): Promise<void> {
+    return this.d.writeForParticipant(p.id, async (trx) => {
+      await trx.updateTable('participants').set({ schedule_overrides: encodeScheduleOverrides(overrides) }).where('id', '=', p.id).execute();
+      await trx.insertInto('audit').values(this.d.auditRow({ ...actor, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'schedule-overrides', detail: JSON.stringify(overrides ?? {}) })).execute();
     });
   }
 
@@ -140,7 +149,7 @@ export class ParticipantsRepository {
       const pushSubscriptions = n(await trx.deleteFrom('web_push_subscriptions').where('participant_id', '=', pid).execute());
       const reminders = n(await trx.deleteFrom('web_push_sent').where('participant_id', '=', pid).execute());
       const speechFailures = n(await trx.deleteFrom('web_speech_failures').where('participant_id', '=', pid).execute());
-      await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}', display_name: null })
+      await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}', display_name: null, schedule_overrides: null })
         .where('id', '=', pid).execute();
       const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, pushSubscriptions, reminders, speechFailures, files };
       await trx.insertInto('audit').values(this.d.auditRow({ ...actor, action: 'delete', resource: 'participant', detail: JSON.stringify({ ...summary, files: files.length }) })).execute();
