@@ -131,12 +131,22 @@ export function scoreItems(ins: ResolvedInstrument): Item[] {
   return out;
 }
 
+/** Which targets beyond the main numeric items (targetItems). */
+export interface TargetOptions {
+  /** The numeric items of the other instruments. */
+  instrumentItems?: boolean;
+  /** Scores: true = all; a list = those score columns (unknown → error). */
+  scores?: boolean | string[];
+  /** Numeric columns (items or scores) by id, unknown ones ignored: a trained model's targets. */
+  extra?: string[];
+}
+
 /**
  * What models may predict: by default the main items with one numeric answer (the study as before
  * instruments); `instrumentItems` adds the numeric items of the other instruments, `scores` the
  * scores (true: all; a list: those score columns, e.g. ["phq9_total"]).
  */
-export function targetItems(config: StudyConfig, opts: { instrumentItems?: boolean; scores?: boolean | string[] } = {}): Item[] {
+export function targetItems(config: StudyConfig, opts: TargetOptions = {}): Item[] {
   const ins = studyInstruments(config);
   const out = numericOf(ins[0].items);
   if (opts.instrumentItems) for (const i of ins.slice(1)) out.push(...numericOf(i.items));
@@ -148,6 +158,11 @@ export function targetItems(config: StudyConfig, opts: { instrumentItems?: boole
       if (!s) throw new Error(`scores: "${id}" is not a score of this study (scores: ${all.map((x) => x.id).join(', ') || 'none'})`);
       out.push(s);
     }
+  }
+  if (opts.extra) {
+    // Numeric columns asked for by id (a model's targets): those of the study not already in, in the order given.
+    const numeric = new Map([...ins.flatMap((i) => numericOf(i.items)), ...ins.flatMap(scoreItems)].map((x) => [x.id, x]));
+    for (const id of opts.extra) if (numeric.has(id) && !out.some((o) => o.id === id)) out.push(numeric.get(id)!);
   }
   return out;
 }

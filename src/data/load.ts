@@ -13,7 +13,7 @@ import { progress } from '../util/progress.js';
 import type { InputIssue } from '../util/errors.js';
 import { schemaIssues } from '../util/schema-issues.js';
 import { MAIN_INSTRUMENT as MAIN_INSTRUMENT_ID, REPORT_FIXED_COLUMNS, STUDY_FILES, StudyConfigSchema, type Item, type StudyConfig, type Trigger } from './study.js';
-import { allItems, reportColumns, targetItems, textItems } from './instruments.js';
+import { allItems, reportColumns, targetItems, textItems, type TargetOptions } from './instruments.js';
 import {
   ParticipantRowSchema, REQUIRED_COLUMNS, TextRowSchema, SpeechRowSchema, activityRowSchema, parseIsoTime,
   parseNumberCell, reportRowSchema, speechFeatureRowSchema,
@@ -99,7 +99,7 @@ export interface LoadOptions {
   /** Show progress bars (default true; quiet when stderr is not a terminal). */
   progress?: boolean;
   /** Targets beyond the main numeric items: scores (true: all; or score columns such as "phq9_total") and the other instruments' items. */
-  targets?: { scores?: boolean | string[]; instrumentItems?: boolean };
+  targets?: TargetOptions;
 }
 
 function checkColumns(issues: IssueList, file: string, header: readonly string[], required: readonly string[]): boolean {

@@ -44,7 +44,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     schema: { response: answers({ 200: Enrolled }), tags, summary: 'Exchange a one-time enrolment code for a device token', security: [], body: EnrolBody },
   }, async (req) => {
     const token = newToken('participant');
-    const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token));
+    const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token), ctx.now());
     if (!p) throw new HttpError(400, 'body.code: unknown, used or expired enrolment code', 'body.code');
     const info = await ctx.studyInfo(p.study_id);
     return { token, participantId: p.label, study: { id: info.study.id, name: info.study.name }, timezone: p.timezone, ...introView(p, info) };

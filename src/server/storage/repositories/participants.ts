@@ -100,8 +100,8 @@ export class ParticipantsRepository {
    * Exchange a one-time enrolment code for a device token: the code is cleared in the same
    * statement that checks it, so it works once even under concurrent attempts.
    */
-  async enrol(codeHash: string, tokenHash: string): Promise<Participant | undefined> {
-    const now = Date.now();
+  /** `now`: the server's clock (ServerContext.now, injectable in tests), which also set the code's expiry. */
+  async enrol(codeHash: string, tokenHash: string, now = Date.now()): Promise<Participant | undefined> {
     return this.d.write(async (trx) => {
       const p = await trx.selectFrom('participants').selectAll().where('enrol_code_hash', '=', codeHash).executeTakeFirst();
       if (!p || p.status !== 'invited' || (p.enrol_expires_ms !== null && p.enrol_expires_ms < now)) return undefined;
