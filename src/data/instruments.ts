@@ -7,10 +7,8 @@
  * GAD-7 (Spitzer et al. 2006), with their standard wording, response labels, sum scoring and
  * severity bands. This module is pure (no I/O): the server, the command line and the app use it.
  */
-import {
-  BUILTIN_ITEM_COUNT, MAIN_INSTRUMENT, ScheduleSchema, itemRange, optionColumn,
-  type BuiltinInstrument, type Item, type Schedule, type Scoring, type StudyConfig, type StudyItem,
-} from './study.js';
+import { BUILTIN_ITEM_COUNT, MAIN_INSTRUMENT, itemRange, optionColumn, type BuiltinInstrument } from './design.js';
+import type { Item, Schedule, Scoring, StudyConfig, StudyItem } from './study.js';
 
 /** The standard response labels of the PHQ-9 and GAD-7 (scored 0–3). */
 export const FREQUENCY_LABELS = ['Not at all', 'Several days', 'More than half the days', 'Nearly every day'] as const;
@@ -70,7 +68,8 @@ export interface ResolvedInstrument {
 
 /** The schedule of the main items: study.json's `schedule`, or the paper's (11:00, 15:00, 19:00 ± 10 min, 14 days). */
 export function studySchedule(config: Pick<StudyConfig, 'schedule'>): Schedule {
-  return config.schedule ?? ScheduleSchema.parse({});
+  // ScheduleSchema.parse({}) (held as a literal: this module is bundled into the app without zod)
+  return config.schedule ?? { jitterMinutes: 10, wakeAndBed: true, days: 14 };
 }
 
 /** A built-in instrument's items (ids `<id>_1` …, Likert 0–3 with the standard labels) and published scoring. */

@@ -23,7 +23,8 @@
  */
 import { DateTime } from 'luxon';
 import { Rng } from '../util/random.js';
-import { MAIN_INSTRUMENT, type Schedule, type ScheduleOverrides, type ScheduleWindow, type StudyConfig } from './study.js';
+import { MAIN_INSTRUMENT } from './design.js';
+import type { Schedule, ScheduleOverrides, ScheduleWindow, StudyConfig } from './study.js';
 import { studyInstruments, type ResolvedInstrument } from './instruments.js';
 
 export { studySchedule } from './instruments.js';

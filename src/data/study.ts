@@ -4,6 +4,10 @@
  * This module is pure (no I/O) so the browser app and the server can use it too.
  */
 import { z } from 'zod';
+import { BUILTIN_INSTRUMENTS, BUILTIN_ITEM_COUNT, MAIN_INSTRUMENT, itemKind, itemRange, optionColumn, type BuiltinInstrument } from './design.js';
+
+// The zod-free part of the study design (also bundled into the participant app), re-exported.
+export { BUILTIN_INSTRUMENTS, BUILTIN_ITEM_COUNT, ITEM_KINDS, MAIN_INSTRUMENT, itemKind, itemRange, optionColumn, type BuiltinInstrument, type ItemKind } from './design.js';
 
 /** The 9 DAMS items of the paper, in the paper's order, on a 0–100 slider. */
 export const DAMS_ITEMS = [
@@ -42,10 +46,6 @@ export const STUDY_LIMITS = {
 
 const ItemId = z.string().max(STUDY_LIMITS.idLength).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an item id is a column name: letters, digits, _');
 const ItemLabel = z.string().max(STUDY_LIMITS.nameLength);
-
-/** The kinds of item a study may ask (docs/study-design.md). */
-export const ITEM_KINDS = ['slider', 'likert', 'choice', 'boolean', 'text'] as const;
-export type ItemKind = (typeof ITEM_KINDS)[number];
 
 /** A slider from min to max (the paper's 0–100 DAMS items): `kind` may be left out. */
 export const SliderItemSchema = z.object({
@@ -119,30 +119,6 @@ export const ItemSchema = z.object({
 }).strict().refine((i) => i.max > i.min, { message: 'max must be greater than min', path: ['max'] });
 export type Item = z.infer<typeof ItemSchema>;
 
-/** An item's kind (`slider` when study.json leaves it out). */
-export function itemKind(item: StudyItem): ItemKind {
-  return item.kind ?? 'slider';
-}
-
-/** The range of an item with one numeric answer; null for text and multiple choice. */
-export function itemRange(item: StudyItem): { min: number; max: number } | null {
-  switch (item.kind) {
-    case undefined: case 'slider': return { min: item.min, max: item.max };
-    case 'likert': return { min: item.min, max: item.min + item.labels.length - 1 };
-    case 'boolean': return { min: 0, max: 1 };
-    case 'choice': {
-      if (item.multiple) return null;
-      const v = item.options.map((o) => o.value);
-      return { min: Math.min(...v), max: Math.max(...v) };
-    }
-    case 'text': return null;
-  }
-}
-
-/** The 0/1 column of each option of a multiple-choice item: `<item id>_<option value>`. */
-export function optionColumn(item: Pick<ChoiceItem, 'id'>, value: number): string {
-  return `${item.id}_${value}`;
-}
 
 /**
  * Decimals that suit an item's scale for a predicted value: 3 on 0–1, 2 on 1–7 or 0–10, 1 on
@@ -230,10 +206,6 @@ export const ScoringSchema = z.object({
 }).strict();
 export type Scoring = z.infer<typeof ScoringSchema>;
 
-/** The built-in instruments (public domain): their items, wording and published scoring are in ./instruments.ts. */
-export const BUILTIN_INSTRUMENTS = ['phq9', 'gad7'] as const;
-export type BuiltinInstrument = (typeof BUILTIN_INSTRUMENTS)[number];
-
 /**
  * A questionnaire of the study beside the main items: its own items (ids unique across the
  * whole study), schedule and optional scoring; or a built-in (`builtin: "phq9"`), whose items are
@@ -253,14 +225,10 @@ export const InstrumentSchema = z.object({
   .refine((i) => i.builtin === undefined || i.scoring === undefined, { message: 'a built-in instrument has its published scoring', path: ['scoring'] });
 export type Instrument = z.infer<typeof InstrumentSchema>;
 
-/** Items of each built-in instrument. */
-export const BUILTIN_ITEM_COUNT: Record<BuiltinInstrument, number> = { phq9: 9, gad7: 7 };
-
 /** Columns of reports.csv that are not items (no item, option or score may take their names). */
 export const REPORT_FIXED_COLUMNS = ['report_id', 'participant_id', 'time', 'trigger', 'item_order', 'answered_at', 'instrument', 'prompt_id'] as const;
 
-/** The id of the study's main items (top-level `items` and `schedule`) as an instrument. */
-export const MAIN_INSTRUMENT = 'ema';
+
 
 export const StudyConfigSchema = z.object({
   name: z.string().min(1).max(STUDY_LIMITS.nameLength),
