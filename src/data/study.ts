@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { BUILTIN_INSTRUMENTS, BUILTIN_ITEM_COUNT, MAIN_INSTRUMENT, itemKind, itemRange, optionColumn, type BuiltinInstrument } from './design.js';
 
 // The zod-free part of the study design (also bundled into the participant app), re-exported.
-export { BUILTIN_INSTRUMENTS, BUILTIN_ITEM_COUNT, ITEM_KINDS, MAIN_INSTRUMENT, itemKind, itemRange, optionColumn, type BuiltinInstrument, type ItemKind } from './design.js';
+export { BUILTIN_INSTRUMENTS, BUILTIN_ITEM_COUNT, ITEM_KINDS, MAIN_INSTRUMENT, itemKind, itemRange, optionColumn, type BuiltinInstrument, type ItemKind, type ItemShape } from './design.js';
 
 /** The 9 DAMS items of the paper, in the paper's order, on a 0–100 slider. */
 export const DAMS_ITEMS = [

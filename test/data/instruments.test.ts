@@ -1,8 +1,8 @@
 /** Item kinds, questionnaires and their scoring, checked against hand-scored examples. */
 import { describe, it, expect } from 'vitest';
-import { StudyConfigSchema, type StudyConfig } from '../../src/data/study.js';
+import { ScheduleSchema, StudyConfigSchema, type StudyConfig } from '../../src/data/study.js';
 import {
-  FREQUENCY_LABELS, allItems, reportColumns, scoreAnswers, scoreItems, studyInstruments, targetItems, type ResolvedInstrument,
+  FREQUENCY_LABELS, allItems, reportColumns, scoreAnswers, scoreItems, studyInstruments, studySchedule, targetItems, type ResolvedInstrument,
 } from '../../src/data/instruments.js';
 import { schemaIssues } from '../../src/util/schema-issues.js';
 
@@ -21,6 +21,9 @@ describe('item kinds in study.json', () => {
     expect(targetItems(c)).toEqual(items);
     expect(reportColumns(c).map((x) => x.id)).toEqual(['happy', 'sad']);
     expect(c.instruments).toBeUndefined();
+    // the main schedule's default (held without zod for the app) is the schema's
+    expect(studySchedule({})).toEqual(ScheduleSchema.parse({}));
+    expect(studyInstruments(c)[0]).toMatchObject({ id: 'ema', items, scoring: null, schedule: ScheduleSchema.parse({}) });
   });
 
   it('knows every kind, with the numeric ones as targets and multiple choice as one 0/1 column per option', () => {
