@@ -255,11 +255,12 @@ export function nextPrompt(schedule: Schedule, zone: string, seed: number, enrol
   // Days without prompts (everyDays, weekdays) are skipped; prompt days are at most 7 × everyDays apart.
   const spill = spillDays(schedule), lastLook = startDay + 7 * (schedule.everyDays ?? 1) + 2 * spill + 1;
   for (let d = startDay; d < schedule.days && (best === null ? d <= lastLook : d <= best.day + spill); d++) {
-    for (const p of promptsOfDay(schedule, zone, seed, firstDay, d, opts)) {
+    for (const p of rawPromptsOfDay(schedule, zone, seed, firstDay, d, opts)) {
       if (p.timeMs > nowMs && p.timeMs >= enrolledMs && (best === null || p.timeMs < best.timeMs)) best = p;
     }
   }
-  return best;
+  // Its expiry: computed for the one prompt found (its day's, which look ahead to the next prompt day).
+  return best && promptsOfDay(schedule, zone, seed, firstDay, best.day, opts).find((p) => p.slot === best!.slot)!;
 }
 
 /** The prompts an instrument's schedule gives the participant on study days [fromDay, toDay) (none when it has no schedule). */
