@@ -171,6 +171,18 @@ describe('study days', () => {
   });
 });
 
+describe('sparse schedules', () => {
+  it('find the next prompt years ahead: every 365th day that is a Monday (day 7 × 365), in bounded time', () => {
+    const s = sched({ times: ['09:00'], jitterMinutes: 0, everyDays: 365, weekdays: [1], days: 3660 });
+    const enrolled = at('2026-01-05T08:00'); // a Monday: day 0 has a prompt
+    const t0 = performance.now();
+    const n = nextPrompt(s, BERLIN, 1, enrolled, at('2026-01-05T10:00'))!;
+    // 365 ≡ 1 (mod 7): the next Monday among days 365k is k = 7, day 2555 = 2026-01-05 + 7 × 365 days − 2 leap days = 2033-01-03
+    expect(n).toMatchObject({ day: 2555, time: '2033-01-03T09:00:00+01:00', expires: '2033-01-04T09:00:00+01:00' });
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
 describe('a study\'s instruments', () => {
   const config = StudyConfigSchema.parse({
     name: 's', timezone: BERLIN,
