@@ -54,6 +54,18 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip)(`study design on $
     expect(next.design.instruments[0]).toMatchObject({ id: 'phq9', builtin: 'phq9' });
     expect(Date.parse(next.now)).toBe(clock);
 
+    // the schedule lists every instrument's prompts with ids and expiry: 3 check-ins and a PHQ-9 a day
+    const sched = (await h.req('GET', '/me/schedule', { token: tokens[0] })).json;
+    expect(sched.prompts).toHaveLength(7 * 4);
+    expect(sched.prompts.slice(0, 4)).toEqual([
+      { id: 'ema:0:0', instrument: 'ema', time: '2026-03-23T11:00:00+01:00', day: 0, slot: 0, expires: '2026-03-23T12:00:00+01:00' },
+      { id: 'ema:0:1', instrument: 'ema', time: '2026-03-23T15:00:00+01:00', day: 0, slot: 1, expires: '2026-03-23T16:00:00+01:00' },
+      { id: 'ema:0:2', instrument: 'ema', time: '2026-03-23T19:00:00+01:00', day: 0, slot: 2, expires: '2026-03-23T20:00:00+01:00' },
+      { id: 'phq9:0:0', instrument: 'phq9', time: '2026-03-23T20:00:00+01:00', day: 0, slot: 0, expires: '2026-03-23T23:00:00+01:00' },
+    ]);
+    // the spring-forward day (day 6, 2026-03-29): 11:00 CEST
+    expect(sched.prompts.find((p: { id: string }) => p.id === 'ema:6:0').time).toBe('2026-03-29T11:00:00+02:00');
+
     clock = at('2026-03-23T11:05');
     next = (await me(tokens[0])).json;
     expect(next.open.map((p: { id: string }) => p.id)).toEqual(['ema:0:0']);
