@@ -196,7 +196,8 @@ export class Monitor {
     let created = 0;
     const sources: Record<string, Array<{ timeMs: number; values: Record<string, number> }>> = {};
     if (s.sources.includes('reported')) {
-      sources.reported = (await this.ctx.store.reportsOf(participant.id)).map((r) => ({ timeMs: r.time_ms, values: r.answers }));
+      // Answers and questionnaire scores (an alert item may be a score such as phq9_total).
+      sources.reported = (await this.ctx.store.reportsOf(participant.id)).map((r) => ({ timeMs: r.time_ms, values: { ...r.answers, ...(r.scores ?? {}) } }));
     }
     if (s.sources.includes('predicted')) {
       sources.predicted = (await this.ctx.store.predictionsOf(participant.id)).map((p) => {
