@@ -147,6 +147,14 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip)(`study design on $
     const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => { const p = join(dir, n); return statSync(p).isDirectory() ? walk(p) : [p]; });
     for (const f of walk(h.backend.dataDir)) expect(readFileSync(f).includes(SECRET), f).toBe(false);
 
+    // free text goes to researchers, not to viewers (both audited reads)
+    expect((await h.req('POST', '/admin/researchers', { token: s.admin, body: { email: 'viewer@example.org', password: 'viewer-pass-1234' } })).status).toBe(201);
+    expect((await h.req('POST', `/studies/${s.studyId}/members`, { token: s.researcher, body: { email: 'viewer@example.org', role: 'viewer' } })).status).toBeLessThan(300);
+    const viewer = await h.login('viewer@example.org', 'viewer-pass-1234');
+    const seen = async (token: string) => (await h!.req('GET', `/studies/${s.studyId}/participants/p1/reports`, { token })).json.find((r: { id: string }) => r.id === 'r1').texts;
+    expect(await seen(s.researcher)).toEqual({ note: SECRET });
+    expect(await seen(viewer)).toEqual({});
+
     // the export: a study folder that validates and keeps every kind
     const { job } = await exportAndWait(h, s.researcher, s.studyId);
     expect(job.status, JSON.stringify(job)).toBe('done');

@@ -20,6 +20,7 @@ import { newId } from '../../storage/ids.js';
 import { HttpError, notFound } from '../errors.js';
 import { clockOf, promptView, studySchedulePage } from '../../services/schedule.js';
 import { ScheduleOverridesSchema } from '../../../data/study.js';
+import { roleAtLeast } from '../../storage/columns.js';
 import { tarFolder } from '../../jobs/tar.js';
 import type { ExportJob, Participant, User } from '../../storage/store.js';
 import type { StudyInfo } from '../context.js';
@@ -185,8 +186,11 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     const reports = await store.reportsOf(participant.id);
-    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'reports', detail: `${reports.length} reports` });
-    return reports.map(reportView);
+    // Free-text answers (sealed at rest) go to researchers and owners, not to viewers (docs/security.md).
+    const texts = u.is_admin || roleAtLeast((await store.memberRole(info.study.id, u.id)) ?? '', 'researcher');
+    const withTexts = reports.filter((r) => r.texts && Object.keys(r.texts).length).length;
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'reports', detail: `${reports.length} reports${texts && withTexts ? ` (${withTexts} with text answers)` : ''}` });
+    return reports.map((r) => reportView(texts ? r : { ...r, texts: null }));
   });
 
   app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { response: answers({ 200: ParticipantSchedule }), tags, params: ParticipantParams, querystring: ScheduleQuery } }, async (req) => {
