@@ -36,6 +36,8 @@ const CONFIG = {
   instruments: [
     { id: 'phq9', builtin: 'phq9', schedule: { times: ['20:00'], jitterMinutes: 0, expiryMinutes: 180, days: 7 } },
     { id: 'craving', label: 'Craving', items: [{ id: 'crave', kind: 'boolean', label: 'Strong craving?' }], schedule: { times: [], eventContingent: true, days: 7 } },
+    { id: 'morning', label: 'Morning', items: [{ id: 'slept', kind: 'likert', label: 'How did you sleep?', labels: ['badly', 'fair', 'well'] }],
+      schedule: { windows: [{ start: 'wake', end: 'wake+30' }], expiryMinutes: 30, days: 7 } },
   ],
 };
 
@@ -89,6 +91,17 @@ describe.skipIf(!HAVE_CHROMIUM)('item kinds and questionnaires in the participan
     await page.getByLabel(/I have read the information/).check();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Hello' }).waitFor();
+
+    // the participant's own wake time (the morning questionnaire comes in the 30 minutes after it)
+    await page.getByText('My wake and bed times').click();
+    expect(await page.inputValue('#wake-time')).toBe('08:00');
+    await page.getByLabel('I usually wake up at').fill('06:00');
+    await page.getByRole('button', { name: 'Save times' }).click();
+    await page.getByText('Saved: your check-ins follow these times.').waitFor();
+    expect(await page.inputValue('#wake-time')).toBe('06:00');
+    const morning = (await api('GET', `/studies/${studyId}/participants/P01/schedule`)).prompts.filter((p: { instrument: string }) => p.instrument === 'morning');
+    expect(morning.map((p: { day: number }) => p.day)).toEqual([1, 2, 3, 4, 5, 6]); // day 0's fell before enrolment
+    for (const p of morning) expect(p.time.slice(11, 13)).toBe('06');
 
     // 08:00: nothing open; the next check-in is 11:00
     expect(await page.locator('#h-open').count()).toBe(0);
@@ -162,6 +175,7 @@ describe.skipIf(!HAVE_CHROMIUM)('item kinds and questionnaires in the participan
     await setClock(at('2026-03-24T15:20'));
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('button', { name: 'Check-in of 15:00' }).waitFor();
+    expect(await page.getByRole('button', { name: /^Morning of/ }).count()).toBe(0); // 06:xx + 30 min: expired
     expect(await page.getByRole('button', { name: /Check-in of 11:00/ }).count()).toBe(0); // expired at 12:00
     // and after its expiry it is gone
     await setClock(at('2026-03-24T16:00'));

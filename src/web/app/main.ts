@@ -215,6 +215,9 @@ async function homeView(): Promise<void> {
   const when = upcoming ? clockTime(upcoming.time) : null;
   const notify = 'Notification' in window && Notification.permission === 'default';
   const open = now?.open ?? [];
+  // A schedule with windows bounded by wake or bed time: the participant may give their own times.
+  const windowed = now?.instruments.find((i) => i.schedule?.windows?.some((w) => /^(wake|bed)/.test(w.start) || /^(wake|bed)/.test(w.end)))?.schedule;
+  const dayTimes = windowed && next?.clock ? { wake: next.clock.overrides?.wake ?? windowed.wake ?? '08:00', bed: next.clock.overrides?.bed ?? windowed.bed ?? '22:00' } : null;
   // The participant's own name when the researcher gave one, else just "Hello": never the internal id.
   h(`<h2 tabindex="-1">Hello${next?.displayName ? ` ${esc(next.displayName)}` : ''}</h2>
   <p class="status">Study: ${esc(device!.study)}</p>
@@ -226,8 +229,27 @@ async function homeView(): Promise<void> {
   ${now?.events.length ? `<div class="row">${now.events.map((i, k) => `<button class="secondary" id="event-${k}" data-instrument="${esc(i.id)}">Report: ${esc(i.label)}</button>`).join('')}</div>` : ''}
   ${next?.wakeAndBed !== false ? `<div class="row"><button class="secondary" id="wake">I just woke up</button><button class="secondary" id="bed">I'm going to bed</button></div>` : ''}
   ${notify ? `<p><button class="secondary" id="notify">Remind me with notifications</button></p>` : ''}
+  ${dayTimes ? `<details class="card" id="my-day"><summary>My wake and bed times</summary>
+    <form id="day-form" class="stack">
+      <label for="wake-time">I usually wake up at</label><input type="time" id="wake-time" required value="${esc(dayTimes.wake)}">
+      <label for="bed-time">I usually go to bed at</label><input type="time" id="bed-time" required value="${esc(dayTimes.bed)}">
+      <button type="submit">Save times</button>
+      <p class="status" id="day-status" role="status"></p>
+    </form></details>` : ''}
   <p id="reminders" class="status"></p>
   <p id="pending" class="status" role="status"></p>`);
+  document.getElementById('day-form')?.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const status = document.getElementById('day-status')!;
+    const body = { wake: (document.getElementById('wake-time') as HTMLInputElement).value, bed: (document.getElementById('bed-time') as HTMLInputElement).value };
+    try {
+      const r = await api('/me/schedule-overrides', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (!r.ok) { status.textContent = ((await r.json()) as { message?: string }).message ?? `not saved (${r.status})`; return; }
+      await homeView();
+      const saved = document.getElementById('day-status');
+      if (saved) { (document.getElementById('my-day') as HTMLDetailsElement).open = true; saved.textContent = 'Saved: your check-ins follow these times.'; }
+    } catch { status.textContent = 'No connection: saving your times needs the network.'; }
+  });
   open.forEach((p, k) => document.getElementById(`open-${k}`)!.addEventListener('click', () => next && promptView(next, 'scheduled', undefined, p)));
   now?.events.forEach((i, k) => document.getElementById(`event-${k}`)!.addEventListener('click', () => next && promptView(next, 'event', undefined, undefined, i.id)));
   document.getElementById('answer')?.addEventListener('click', () => next && promptView(next, 'scheduled'));
