@@ -9,7 +9,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { buildDataset, validateStudy } from '../../src/data/index.js';
+import { buildDataset, describeStudy, loadStudy, validateStudy } from '../../src/data/index.js';
 import { run } from '../../src/cli/main.js';
 import { BACKENDS, downloadExport, exportAndWait, setupStudy, startHarness, type Harness } from './helpers.js';
 
@@ -116,6 +116,7 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip)(`study design on $
     const audit = await h.req('GET', `/studies/${s.studyId}/audit`, { token: s.researcher });
     if (audit.status === 200) expect(JSON.stringify(audit.json)).toContain('schedule-overrides');
 
+    const totals = [13];
     // four more days of answers for three participants (prompts answered while open; the PHQ-9 nightly)
     for (let d = 1; d <= 4; d++) {
       for (const [slot, hhmm] of ['11:00', '15:00', '19:00'].entries()) {
@@ -130,6 +131,7 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip)(`study design on $
       clock = at(`2026-03-${23 + d}T20:31`);
       for (const [k, t] of tokens.entries()) {
         const values = Array.from({ length: 9 }, (_, j) => (j + d + k) % 4);
+        totals.push(values.reduce((x, y) => x + y, 0));
         const r = await post(t, { id: `${k}-phq-${d}`, instrument: 'phq9', promptId: `phq9:${d}:0`, answers: phq(values), itemOrder: Object.keys(phq(values)) });
         expect(r.json.scores.phq9_total).toBe(values.reduce((x, y) => x + y, 0));
       }
@@ -171,6 +173,15 @@ for (const backend of BACKENDS) describe.skipIf(backend.skip)(`study design on $
     expect(ds.labels[q1 * 5 + 4]).toBeCloseTo(13 / 27, 6);
     expect(Number.isNaN(ds.labels[q1 * 5])).toBe(true); // a PHQ-9 report has no mood answer
     expect(ds.n).toBe(2 + 3 * 4 * 4); // every report has a target
+
+    // describe summarises the questionnaire: its reports, the total's mean and its severity bands
+    const loaded = (await loadStudy(dir, { progress: false })).study!;
+    const [phqSummary] = describeStudy(loaded).instruments!;
+    const mean = totals.reduce((a, b) => a + b, 0) / totals.length;
+    expect(phqSummary).toMatchObject({ id: 'phq9', label: 'PHQ-9', reports: 13, scores: [{ id: 'phq9_total', min: 0, max: 27, answered: 13 }] });
+    expect(phqSummary.scores[0].mean).toBeCloseTo(mean, 5);
+    expect(Object.values(phqSummary.scores[0].bands!).reduce((a, b) => a + b, 0)).toBe(13);
+    expect(phqSummary.scores[0].bands!.moderate).toBe(totals.filter((x) => x >= 10 && x <= 14).length);
 
     // and trains, with the PHQ-9 total as an extra target
     const model = join(h.backend.dataDir, 'model');
