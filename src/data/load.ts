@@ -13,7 +13,7 @@ import { progress } from '../util/progress.js';
 import type { InputIssue } from '../util/errors.js';
 import { schemaIssues } from '../util/schema-issues.js';
 import { MAIN_INSTRUMENT as MAIN_INSTRUMENT_ID, REPORT_FIXED_COLUMNS, STUDY_FILES, StudyConfigSchema, type Item, type StudyConfig, type Trigger } from './study.js';
-import { allItems, reportColumns, targetItems, textItems, type TargetOptions } from './instruments.js';
+import { allItems, reportColumns, scoreAnswers, scoreItems, studyInstruments, targetItems, textItems, type TargetOptions } from './instruments.js';
 import {
   ParticipantRowSchema, REQUIRED_COLUMNS, TextRowSchema, SpeechRowSchema, activityRowSchema, parseIsoTime,
   parseNumberCell, reportRowSchema, speechFeatureRowSchema,
@@ -258,6 +258,7 @@ async function readReports(r: Reading, { participants, participantIndex }: Parti
   const targetIds = new Set(r.items.map((i) => i.id));
   const extraCols = columns.filter((c) => !targetIds.has(c.id)).map((c) => c.id);
   const extra: Record<string, number[]> = Object.fromEntries(extraCols.map((c) => [c, []]));
+  const scored = studyInstruments(config).filter((i) => i.scoring).map((i) => ({ instrument: i, itemIds: i.items.map((it) => it.id), scoreIds: scoreItems(i).map((s) => s.id) }));
   const instruments = new Set([MAIN_INSTRUMENT_ID, ...(config.instruments ?? []).map((i) => i.id)]);
   // Every item id of the study (text and multiple choice included) may appear in item_order.
   const orderIds = allItems(config).map((it) => ({ id: it.id, min: 0, max: 1 }));
@@ -302,6 +303,25 @@ async function readReports(r: Reading, { participants, participantIndex }: Parti
         issues.add({ file, line: row.line, column: row.header.indexOf('answered_at') + 1, field: 'answered_at',
           message: `answered before the moment it rates (time ${row.values.time.trim()}): answered_at must not be earlier than time` });
         bad = true;
+      }
+      if (parsed.success) {
+        // A score cell must be what the instrument's rule gives for the row's answers (a hand-made or edited folder may disagree).
+        const cells = parsed.data as Record<string, unknown>;
+        for (const ins of scored) {
+          const answers: Record<string, number> = {};
+          for (const id of ins.itemIds) if (typeof cells[id] === 'number') answers[id] = cells[id] as number;
+          const expected = scoreAnswers(ins.instrument, answers)?.scores ?? {};
+          for (const col of ins.scoreIds) {
+            const got = cells[col];
+            if (typeof got !== 'number' || Number.isNaN(got)) continue; // empty cell: no score given
+            const want = expected[col];
+            if (want === undefined || Math.abs(want - got) > 1e-6 * Math.max(1, Math.abs(want))) {
+              issues.add({ file, line: row.line, column: row.header.indexOf(col) + 1, field: col,
+                message: want === undefined ? `${got} given, but the answers of "${ins.instrument.id}" give no score (too many items unanswered)` : `${got} given, but the answers of "${ins.instrument.id}" score ${want}` });
+              bad = true;
+            }
+          }
+        }
       }
       if (bad || !parsed.success || p === undefined) continue;
       const d = parsed.data as Record<string, unknown>;

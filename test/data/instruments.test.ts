@@ -151,3 +151,38 @@ describe('custom scoring rules', () => {
     expect(scoreItems(ins)[0]).toMatchObject({ min: 0, max: 10 });
   });
 });
+
+describe('the study folder with questionnaires', () => {
+  it('round-trips every kind through StudyWriter and loadStudy, and flags a score that disagrees with its answers', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { StudyWriter } = await import('../../src/data/writer.js');
+    const { loadStudy } = await import('../../src/data/load.js');
+    const dir = mkdtempSync(join(tmpdir(), 'moodlens-kinds-'));
+    try {
+      const w = await StudyWriter.open(dir, { name: 'k', timezone: 'UTC', speech: { kind: 'none' },
+        items: [{ id: 'mood', min: 0, max: 100 }, { id: 'who', kind: 'choice', multiple: true, options: [{ value: 1, label: 'a' }, { value: 2, label: 'b' }] }, { id: 'note', kind: 'text', maxLength: 20 }],
+        instruments: [{ id: 'gad7', builtin: 'gad7' }] });
+      await w.writeParticipant({ participantId: 'p1' });
+      const t = Date.parse('2026-03-23T10:00:00Z');
+      const gad = (v: number) => Object.fromEntries(Array.from({ length: 7 }, (_, k) => [`gad7_${k + 1}`, v]));
+      await w.writeReport({ reportId: 'r0', participantId: 'p1', time: t, trigger: 'scheduled', items: { mood: 40, who_1: 1, who_2: 0 }, itemOrder: ['mood', 'who', 'note'], texts: { note: 'tired, "but" ok' } });
+      await w.writeReport({ reportId: 'q0', participantId: 'p1', time: t + 3600e3, trigger: 'scheduled', instrument: 'gad7', promptId: 'gad7:0:0', items: { ...gad(2), gad7_total: 14 } });
+      await w.writeReport({ reportId: 'q1', participantId: 'p1', time: t + 7200e3, trigger: 'scheduled', instrument: 'gad7', items: { ...gad(2), gad7_total: 15 } });
+      await w.close();
+      expect(readFileSync(join(dir, 'reports.csv'), 'utf8').split('\n')[0]).toBe(
+        'report_id,participant_id,time,trigger,mood,who_1,who_2,gad7_1,gad7_2,gad7_3,gad7_4,gad7_5,gad7_6,gad7_7,gad7_total,item_order,instrument,prompt_id');
+      const res = await loadStudy(dir, { progress: false, targets: { scores: ['gad7_total'] } });
+      // 2 × 7 = 14, not 15: the edited row is named and left out
+      expect(res.issues.map((i) => `${i.file}:${i.line}: ${i.field}: ${i.message}`)).toEqual(['reports.csv:4: gad7_total: 15 given, but the answers of "gad7" score 14']);
+      const s = res.study!;
+      expect(s.items.map((i) => i.id)).toEqual(['mood', 'gad7_total']);
+      expect(Array.from(s.reports.items)).toEqual([40, NaN, NaN, 14]);
+      expect(Array.from(s.reports.extra.who_1)).toEqual([1, NaN]);
+      expect(s.reports.instrument).toEqual(['', 'gad7']);
+      expect(s.reports.promptId).toEqual(['', 'gad7:0:0']);
+      expect(s.texts.get('r0')).toEqual({ note: 'tired, "but" ok' });
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});
