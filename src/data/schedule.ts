@@ -7,8 +7,9 @@
  * - fixed local clock times (`times`), each moved by a uniform random offset in
  *   [−jitter, +jitter] minutes; and/or
  * - random times within windows (`windows`: "HH:MM", or the participant's "wake"/"bed" ± minutes),
- *   `count` per window, at least `minGapMinutes` apart, uniform over the real instants of the
- *   window (a window crossing a spring-forward gap is an hour shorter).
+ *   `count` per window, at least `minGapMinutes` apart (also from the previous window's last
+ *   prompt: a window starts no earlier than that plus the gap), uniform over the real instants of
+ *   the window (a window crossing a spring-forward gap is an hour shorter).
  *
  * Daylight saving: a clock time is placed on the local calendar day with luxon, so 11:00 stays
  * 11:00 local across a transition; a clock time inside a spring-forward gap moves forward by the
@@ -149,13 +150,18 @@ function rawPromptsOfDay(schedule: Schedule, zone: string, seed: number, firstDa
     return make(clockOn(date, hhmm, zone).plus({ milliseconds: jitterMs }).setZone(zone), slot);
   });
   let slot = times.length;
+  const gapMs = (schedule.minGapMinutes ?? 0) * 60_000;
+  let lastMs = -Infinity;
   (schedule.windows ?? []).forEach((w: ScheduleWindow, k) => {
     const start = boundOn(w.start, date, zone, schedule, opts.overrides);
     let end = boundOn(w.end, date, zone, schedule, opts.overrides);
     if (end.toMillis() <= start.toMillis()) end = boundOn(w.end, date.plus({ days: 1 }), zone, schedule, opts.overrides); // past midnight
     const rng = new Rng(seedOf(seed, salt ^ 0x5bd1e995, day, k));
-    for (const ms of windowTimes(rng, start.toMillis(), end.toMillis(), w.count, (schedule.minGapMinutes ?? 0) * 60_000)) {
+    // The gap also holds from the previous window's last prompt: this window starts no earlier than that + gap (at most at its end).
+    const from = Math.min(end.toMillis(), Math.max(start.toMillis(), lastMs + gapMs));
+    for (const ms of windowTimes(rng, from, end.toMillis(), w.count, gapMs)) {
       out.push(make(DateTime.fromMillis(ms, { zone }), slot++));
+      lastMs = Math.max(lastMs, ms);
     }
   });
   return out;

@@ -132,6 +132,19 @@ describe('random times within windows', () => {
     }
   });
 
+  it('keep the gap across neighbouring windows too', () => {
+    const s = sched({ windows: [{ start: '09:00', end: '10:00' }, { start: '10:00', end: '11:00' }], minGapMinutes: 45, days: 1 });
+    let pushed = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const [a, b] = participantSchedule(s, BERLIN, seed, at('2026-06-01T00:00'));
+      expect(b.timeMs - a.timeMs).toBeGreaterThanOrEqual(45 * 60_000);
+      expect(a.timeMs).toBeGreaterThanOrEqual(at('2026-06-01T09:00')); expect(a.timeMs).toBeLessThan(at('2026-06-01T10:00'));
+      expect(b.timeMs).toBeGreaterThanOrEqual(at('2026-06-01T10:00')); expect(b.timeMs).toBeLessThan(at('2026-06-01T11:00'));
+      if (b.timeMs < a.timeMs + 50 * 60_000) pushed++;
+    }
+    expect(pushed).toBeGreaterThan(0); // the second window's start moved up to a + 45 min, and prompts land near it
+  });
+
   it('use the participant\'s own wake and bed times, and a window past midnight belongs to its day', () => {
     const s = sched({ windows: [{ start: 'wake', end: 'wake+120' }, { start: 'bed', end: 'bed+120' }], wake: '08:00', bed: '23:00', days: 2 });
     const clock: ParticipantClock = { zone: BERLIN, seed: 3, enrolledMs: at('2026-06-01T00:00'), overrides: { wake: '06:00' } };
