@@ -14,13 +14,13 @@
  * Daylight saving: a clock time is placed on the local calendar day with luxon, so 11:00 stays
  * 11:00 local across a transition; a clock time inside a spring-forward gap moves forward by the
  * gap (as a wall clock does) and an ambiguous fall-back time takes the later instant (luxon's
- * choice; the schedule is unchanged from before instruments). Jitter,
- * window offsets and expiry are real minutes added afterwards.
+ * choice; the schedule is unchanged from before instruments). Jitter, window offsets and expiry
+ * are real minutes added afterwards.
  *
  * Every prompt has a stable identity `<instrument>:<day>:<slot>` (slot: the fixed times first,
  * then the window prompts in order) and is open from its time until it expires (`expiryMinutes`
- * later, else when the next prompt of its instrument is due, at most 24 h; capped at the end of
- * the study day after the last prompt).
+ * later, else when the next prompt of its instrument is due, at most 24 h — so also the study's
+ * last prompt).
  */
 import { DateTime } from 'luxon';
 import { Rng } from '../util/random.js';
