@@ -10,6 +10,7 @@ import type { LoadedStudy } from './load.js';
 import { assembleInstances, selectInstances } from './build.js';
 import { promptsPerDay } from './schedule.js';
 import { bandOf, scoreItems, studyInstruments } from './instruments.js';
+import { summarisePrompts, type PromptSummary } from './prompts.js';
 
 export interface ParticipantCompliance {
   participant: string;
@@ -20,11 +21,16 @@ export interface ParticipantCompliance {
   answered: number;
   /** Local calendar days from the first to the last report (inclusive). */
   days: number;
-  /** Schedule only: scheduled prompts answered / expected (times × schedule.days). */
+  /**
+   * Schedule: scheduled prompts answered / expected (times × schedule.days). Prompt log
+   * (prompts.csv): prompts answered / prompts settled (answered or expired).
+   */
   scheduledAnswered?: number;
   scheduledExpected?: number;
-  /** scheduledAnswered / scheduledExpected (schedule), else NaN. */
+  /** scheduledAnswered / scheduledExpected (schedule, prompt log), else NaN. */
   compliance: number;
+  /** Prompt log only: the participant's prompts by fate, reminders pushed, app opened. */
+  prompts?: PromptSummary;
   /** answered / days. */
   reportsPerDay: number;
   wake: number;
@@ -63,7 +69,8 @@ export interface StudyDescription {
   windowEpochs: number;
   speechKind: string;
   speechFeatures: number;
-  complianceMode: 'schedule' | 'reports-per-day';
+  /** "prompt-log": from prompts.csv (each prompt's fate); "schedule": from study.json's schedule; else reports per day. */
+  complianceMode: 'prompt-log' | 'schedule' | 'reports-per-day';
   compliance: ParticipantCompliance[];
   missingness: ModalityMissingness[];
   items: ItemSummary[];
@@ -110,10 +117,18 @@ export function describeStudy(study: LoadedStudy): StudyDescription {
     if (!c.first || day < c.first) c.first = day;
     if (!c.last || day > c.last) c.last = day;
   }
+  const log = study.prompts ? summarisePrompts(study.prompts) : null;
+  const empty: PromptSummary = { prompts: 0, answered: 0, expired: 0, open: 0, upcoming: 0, pushSent: 0, opened: 0 };
   const compliance = per.map(({ first, last, ...c }) => {
     if (first) c.days = DateTime.fromISO(last).diff(DateTime.fromISO(first), 'days').days + 1;
     c.reportsPerDay = c.days ? c.answered / c.days : 0;
-    if (c.scheduledExpected) c.compliance = c.scheduledAnswered! / c.scheduledExpected;
+    if (log) {
+      // The prompt log says each prompt's fate: compliance is answered ÷ settled (open and upcoming prompts are not yet due for it).
+      const pl = log.get(c.participant) ?? empty;
+      c.prompts = pl;
+      c.scheduledAnswered = pl.answered; c.scheduledExpected = pl.answered + pl.expired;
+      c.compliance = c.scheduledExpected ? pl.answered / c.scheduledExpected : NaN;
+    } else if (c.scheduledExpected) c.compliance = c.scheduledAnswered! / c.scheduledExpected;
     return c;
   });
 
@@ -175,7 +190,7 @@ export function describeStudy(study: LoadedStudy): StudyDescription {
     name: config.name, participants: participants.length, reports: reports.n, activityEpochs: study.activityEpochs,
     channels: [...config.activity.channels], epochSeconds: config.activity.epochSeconds, windowEpochs: W,
     speechKind: config.speech.kind, speechFeatures: study.speechFeatures?.names.length ?? 0,
-    complianceMode: schedule ? 'schedule' : 'reports-per-day', compliance, missingness, items, ...(instruments.length ? { instruments } : {}), policies, notes,
+    complianceMode: log ? 'prompt-log' : schedule ? 'schedule' : 'reports-per-day', compliance, missingness, items, ...(instruments.length ? { instruments } : {}), policies, notes,
   };
 }
 

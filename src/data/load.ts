@@ -19,6 +19,7 @@ import {
   parseNumberCell, reportRowSchema, speechFeatureRowSchema,
 } from './rows.js';
 import { IssueList } from './issues.js';
+import { PROMPT_REQUIRED_COLUMNS, PromptRowSchema, type PromptRecord } from './prompts.js';
 import { ActivitySeriesBuilder, type ActivitySeries } from './activity.js';
 
 export interface ParticipantInfo {
@@ -80,6 +81,8 @@ export interface LoadedStudy {
   speechFiles: Map<string, string> | null;
   /** speech_features.csv when present: feature names and report_id → values (NaN = missing). */
   speechFeatures: { names: string[]; byReport: Map<string, Float32Array> } | null;
+  /** prompts.csv (the prompt log) when present, in file order. */
+  prompts: PromptRecord[] | null;
   /** Remarks that are not errors (e.g. "speech features not computed yet"). */
   notes: string[];
 }
@@ -512,6 +515,29 @@ async function readTexts(r: Reading, { reportIndex, seenReportIds }: Reports): P
   return out;
 }
 
+/** prompts.csv (optional): the prompt log; each row's participant and report must exist. */
+async function readPrompts(r: Reading, { participantIndex }: { participantIndex: Map<string, number> }, { reportIndex, seenReportIds }: Reports): Promise<PromptRecord[] | null> {
+  const path = studyFile(r, 'prompts');
+  if (!path) return null;
+  const file = STUDY_FILES.prompts;
+  const out: PromptRecord[] = [];
+  const seen = new Set<string>();
+  for await (const row of rowsOf(path, file, r.issues, PROMPT_REQUIRED_COLUMNS)) {
+    const p = PromptRowSchema.safeParse(row.values);
+    if (!p.success) { r.issues.addZod(file, row.line, row.header, p.error); continue; }
+    const d = p.data;
+    const col = (f: string) => row.header.indexOf(f) + 1;
+    if (!participantIndex.has(d.participant_id)) { r.issues.add({ file, line: row.line, column: col('participant_id'), field: 'participant_id', message: `unknown participant "${d.participant_id}": not in participants.csv` }); continue; }
+    if (d.report_id && !reportIndex.has(d.report_id) && !seenReportIds.has(d.report_id)) { r.issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: `unknown report "${d.report_id}": not in reports.csv` }); continue; }
+    const key = `${d.participant_id}\u0000${d.prompt_id ?? d.prompt_time}`;
+    if (seen.has(key)) { r.issues.add({ file, line: row.line, column: col(d.prompt_id ? 'prompt_id' : 'prompt_time'), field: d.prompt_id ? 'prompt_id' : 'prompt_time', message: `duplicate prompt: participant "${d.participant_id}" already has ${d.prompt_id ? `prompt ${d.prompt_id}` : 'a prompt at this time'}` }); continue; }
+    seen.add(key);
+    if (d.fate === 'answered' && !d.report_id) { r.issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: 'an answered prompt names the report that answered it' }); continue; }
+    out.push({ participant: d.participant_id, id: d.prompt_id ?? '', instrument: d.instrument, time: d.prompt_time, expires: d.expires_at, pushSent: d.push_sent_at, opened: d.opened_at, answered: d.answered_at, reportId: d.report_id, fate: d.fate });
+  }
+  return out;
+}
+
 /** Read and check a whole study folder. Never throws for bad input: the issues say what is wrong. */
 export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const dir = resolve(dirIn);
@@ -531,9 +557,10 @@ export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<
   const speechFiles = await readSpeechFiles(r, reports);
   const speechFeatures = await readSpeechFeatures(r, reports, notes);
   const texts = await readTexts(r, reports);
+  const prompts = await readPrompts(r, people, reports);
   const study: LoadedStudy = {
     dir, config, items, texts, participants: people.participants, participantIndex: people.participantIndex,
-    reports: reports.reports, reportIndex: reports.reportIndex, activity, activityEpochs, speechFiles, speechFeatures, notes,
+    reports: reports.reports, reportIndex: reports.reportIndex, activity, activityEpochs, speechFiles, speechFeatures, prompts, notes,
   };
   return { study, issues: issues.issues, totalIssues: issues.total };
 }

@@ -4,6 +4,7 @@
  * This module is pure (no I/O) so the browser app and the server can use it too.
  */
 import { z } from 'zod';
+import { NotifyRulesSchema, type NotifyRule } from './notify.js';
 import { BUILTIN_INSTRUMENTS, BUILTIN_ITEM_COUNT, MAIN_INSTRUMENT, itemKind, itemRange, optionColumn, type BuiltinInstrument } from './design.js';
 
 // The zod-free part of the study design (also bundled into the participant app), re-exported.
@@ -253,6 +254,8 @@ export const StudyConfigSchema = z.object({
   /** Consent statement the participant accepts once before the first report; the server records when (and refuses reports before). */
   consent: z.string().max(STUDY_LIMITS.descriptionLength).optional(),
   description: z.string().max(STUDY_LIMITS.descriptionLength).optional(),
+  /** Threshold notification rules (notify.ts): who needs attention is told to the study team. */
+  notifications: NotifyRulesSchema.optional(),
 }).strict().superRefine((c, ctx) => {
   // Every reports.csv column (items, option columns, scores) once across the study, none a fixed column's name.
   const seen = new Map<string, string>();
@@ -288,7 +291,36 @@ export const StudyConfigSchema = z.object({
       if (!ins.items.some((it) => itemRange(it))) ctx.addIssue({ code: 'custom', path: ['instruments', k, 'scoring'], message: `instrument "${ins.id}" has no numeric item to score` });
     }
   });
-});
+}).superRefine(notifyRuleReferences);
+/**
+ * Each notification rule names what exists: an item rule a numeric reports.csv column (an item,
+ * an option column, an instrument's item such as "phq9_9"), an instrument rule a scored instrument.
+ */
+function notifyRuleReferences(c: { items: StudyItem[]; instruments?: Instrument[]; notifications?: NotifyRule[] }, ctx: z.RefinementCtx): void {
+  if (!c.notifications?.length) return;
+  const columns = new Set<string>();
+  const add = (list: StudyItem[]) => list.forEach((it) => {
+    if (it.kind === 'choice' && it.multiple) for (const o of it.options) columns.add(optionColumn(it, o.value));
+    else if (it.kind !== 'text') columns.add(it.id);
+  });
+  add(c.items);
+  const scored = new Map<string, Set<string>>();
+  for (const ins of c.instruments ?? []) {
+    if (ins.builtin) for (let j = 1; j <= BUILTIN_ITEM_COUNT[ins.builtin]; j++) columns.add(`${ins.id}_${j}`);
+    else add(ins.items ?? []);
+    if (ins.builtin || ins.scoring) scored.set(ins.id, new Set((ins.scoring?.subscales ?? []).map((s) => s.id)));
+  }
+  c.notifications.forEach((r, k) => {
+    const w = r.when;
+    if ('item' in w && !columns.has(w.item)) ctx.addIssue({ code: 'custom', path: ['notifications', k, 'when', 'item'], message: `"${w.item}" is not a numeric item of this study (e.g. ${[...columns].slice(0, 5).join(', ')})` });
+    if ('instrument' in w) {
+      const subs = scored.get(w.instrument);
+      if (!subs) ctx.addIssue({ code: 'custom', path: ['notifications', k, 'when', 'instrument'], message: `"${w.instrument}" is not a scored instrument of this study${scored.size ? ` (scored: ${[...scored.keys()].join(', ')})` : ''}` });
+      else if (w.subscale !== undefined && !subs.has(w.subscale)) ctx.addIssue({ code: 'custom', path: ['notifications', k, 'when', 'subscale'], message: `"${w.subscale}" is not a subscale of "${w.instrument}"` });
+    }
+  });
+}
+
 /** Parsed study.json with defaults filled in (strict: an unknown key is an error, not dropped). */
 export type StudyConfig = z.infer<typeof StudyConfigSchema>;
 
@@ -306,6 +338,8 @@ export const STUDY_FILES = {
   speechFeatures: 'speech_features.csv',
   /** Answers to text items: report_id, item, text (never a model input). */
   texts: 'texts.csv',
+  /** The prompt log (prompts.ts): written by the server's export; optional. */
+  prompts: 'prompts.csv',
   /** Written by the synthetic generator only: latent states and couplings. */
   groundTruth: 'ground_truth',
 } as const;

@@ -13,6 +13,7 @@
  *   activity.csv          participant_id, time (epoch start, local ISO 8601), one column per channel
  *   speech.csv            report_id, file                    (speech.kind = "audio")
  *   speech_features.csv   report_id, one column per feature  (speech.kind = "features")
+ *   prompts.csv           the prompt log (prompts.ts), when `writePrompt` is called
  *
  * Missing values are written as empty cells, never zeros (NaN, null and undefined all become
  * empty). Rows are streamed through CsvWriter; nothing is held whole. `item_order` lists the item
@@ -25,6 +26,7 @@ import { z } from 'zod';
 import { CsvWriter, csvCell } from '../util/csv.js';
 import { InputError } from '../util/errors.js';
 import { localIso, zoneOffsetMinutes, formatOffset } from '../util/localtime.js';
+import { PROMPT_COLUMNS, type PromptFate } from './prompts.js';
 import { MAIN_INSTRUMENT, StudyConfigSchema, STUDY_FILES, isValidTimeZone, type StudyConfig, type Trigger } from './study.js';
 import { reportColumns, textItems } from './instruments.js';
 
@@ -80,6 +82,7 @@ export class StudyWriter {
   private speech: CsvWriter | null = null;
   private texts: CsvWriter | null = null;
   private textIds: Set<string>;
+  private prompts: CsvWriter | null = null;
   private zones = new Map<string, string>();
   private reportIds = new Set<string>();
   private itemIds: string[];
@@ -235,8 +238,20 @@ export class StudyWriter {
   }
 
   /** Flush and close every file. */
+  /**
+   * Write a prompts.csv row (the prompt log; the file is made by the first call). Times are ms
+   * (NaN or null = never); the prompt's intended time is written in the participant's local offset.
+   */
+  async writePrompt(p: { participantId: string; promptId: string; instrument: string; time: number; expires?: number | null; pushSent?: number | null; opened?: number | null; answered?: number | null; reportId?: string | null; fate: PromptFate }): Promise<void> {
+    const zone = this.zoneOf(p.participantId);
+    if (p.reportId && !this.reportIds.has(p.reportId)) throw new Error(`StudyWriter: prompt of ${p.participantId} names report ${p.reportId}, not written to reports.csv`);
+    this.prompts ??= new CsvWriter(join(this.dir, STUDY_FILES.prompts), PROMPT_COLUMNS);
+    const at = (ms: number | null | undefined) => (ms === null || ms === undefined || Number.isNaN(ms) ? '' : localIso(ms, zone));
+    await this.prompts.write([p.participantId, p.promptId, p.instrument, localIso(p.time, zone), at(p.expires), at(p.pushSent), at(p.opened), at(p.answered), p.reportId ?? '', p.fate]);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.participants.close(), this.reports.close(), this.activity.close(), this.speech?.close(), this.texts?.close()]);
+    await Promise.all([this.participants.close(), this.reports.close(), this.activity.close(), this.speech?.close(), this.texts?.close(), this.prompts?.close()]);
   }
 }
 

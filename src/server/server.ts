@@ -30,6 +30,7 @@ import { SpeechExtractor } from './jobs/speech-extractor.js';
 import { ExportJobs } from './jobs/export-jobs.js';
 import { PushService, pushOptionsFromEnv } from './jobs/push.js';
 import { inProcessQueue } from './jobs/queue.js';
+import { NotificationService, notifyOptionsFromEnv, type NotifyOptions } from './jobs/notify.js';
 import { Withdrawal } from './services/withdrawal.js';
 import { DashboardService } from './services/dashboard.js';
 
@@ -57,6 +58,8 @@ export interface ServerOptions extends Omit<ContextOptions, 'dataDir' | 'keys'>,
   keyLog?: (line: string) => void;
   /** Body sizes, ingest rate, speech and schedule limits (limits.ts; defaults in ServerLimitsSchema). */
   limits?: Partial<ServerLimits>;
+  /** Threshold notifications: SMTP, webhook and retry settings (default: from the environment, jobs/notify.ts). */
+  notify?: Partial<NotifyOptions>;
 }
 
 /**
@@ -89,11 +92,14 @@ export interface Server {
   speech: SpeechExtractor;
   /** The Web Push reminders (tests call its `tick()`). */
   push: PushService;
+  /** Threshold notifications (tests call its `tick()` and `idle()`). */
+  notify: NotificationService;
   close(): Promise<void>;
 }
 
 export async function buildServer(opts: ServerOptions): Promise<Server> {
   const limits = parseLimits(opts.limits);
+  const notifyOptions = { ...notifyOptionsFromEnv(), ...opts.notify }; // a wrong SMTP setting fails at start
   if (opts.ffmpeg) await checkFfmpeg(opts.ffmpeg); // a wrong path fails at start, not at the first upload
   await mkdirPrivate(opts.dataDir); // 0700 whatever the umask (docs/security.md)
   // Uploads a crash interrupted were never acknowledged: their temporary files can go.
@@ -135,30 +141,36 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
     'speech-follow-up': ({ info, participant, report }) => void monitor.afterSpeechFeatures(info, participant, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`)),
     'speech-features': ({ reportId }) => speech.enqueue(reportId),
     'export': (p) => exportJobs.run(p),
+    'notify-report': ({ reportId }) => notify.afterReport(reportId),
+    'notify-alert': ({ alertId }) => notify.afterAlert(alertId),
   });
+  const notify = new NotificationService(ctx, notifyOptions, opts.publicUrl);
+  monitor.onNewAlert = (alertId) => jobs.enqueue('notify-alert', { alertId });
   const exportJobs = new ExportJobs(store, ctx, jobs, opts.exportRetentionDays);
   const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1, limits);
   const push = new PushService(ctx, pushOptionsFromEnv(), opts.publicUrl);
   await exportJobs.startUp(); // interrupted jobs failed, old-layout folders removed, expired exports pruned
 
   const deps: RouteDeps = {
-    ctx, store, monitor, exportJobs, speech, push, jobs,
+    ctx, store, monitor, exportJobs, speech, push, notify, jobs,
     withdrawal: new Withdrawal(ctx, store, exportJobs), dashboard: new DashboardService(ctx, store),
     authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl, limits, ingest: new IngestLimiter(limits.ingestRatePerMinute, ctx.now),
   };
   const app = await createApp(deps, opts);
   push.start(); // Web Push reminders at prompt times
+  notify.start(); // notification deliveries due or interrupted, then retries
   // Recordings whose features a previous process never computed (crash, restart) are queued again.
   await speech.resume();
 
   return {
-    app, store, ctx, monitor, exportJobs, speech, push,
+    app, store, ctx, monitor, exportJobs, speech, push, notify,
     async close() {
       await app.close();
       await push.stop();
       await speech.close();
       await exportJobs.stop();
       await monitor.stop();
+      await notify.stop(); // after the monitor: its last alerts may raise notifications
       dataKeys.stop();
       await bus?.close();
       await store.close();

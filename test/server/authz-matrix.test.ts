@@ -105,8 +105,12 @@ for (const b of BACKENDS) {
         id: alertId, study_id: studyId, participant_id: p1!.id, item: 'gloomy', source: 'reported', direction: 'above', started_ms: Date.now() - 3_600_000,
         last_ms: Date.now(), detected_ms: Date.now(), n_reports: 3, baseline_mean: 10, baseline_sd: 2, acknowledged_by: null, acknowledged_ms: null,
       }).execute();
+      const notificationId = 'n_matrix';
+      await h.server.store.db.insertInto('notifications').values({
+        id: notificationId, study_id: studyId, participant_id: p1!.id, rule_id: 'r', source_key: 'alert:al_matrix', created_ms: Date.now(), acknowledged_ms: null, acknowledged_by: null,
+      }).execute();
       const spare = await account('viewer');
-      Object.assign(params, { studyId, participantId: 'P1', reportId: 'r1', jobId: job.id, alertId, userId: spare.id });
+      Object.assign(params, { studyId, participantId: 'P1', reportId: 'r1', jobId: job.id, alertId, notificationId, userId: spare.id });
       // Disabled after it signed in: its session must stop working at once.
       expect((await h.req('POST', `/admin/researchers/${disabled.id}/disable`, { token: s.admin })).status).toBe(200);
     }, 120_000);
@@ -175,9 +179,11 @@ describe('the rules table', () => {
     for (const key of [
       'DELETE /studies/:studyId/participants/:participantId', 'DELETE /studies/:studyId/exports/:jobId', 'POST /studies/:studyId/participants/:participantId/code',
       'PUT /studies/:studyId/model', 'DELETE /studies/:studyId/model', 'POST /studies/:studyId/members', 'DELETE /studies/:studyId/members/:userId',
+      'PUT /studies/:studyId/notify-settings',
     ]) expect(min(key), key).toBe('owner');
     for (const key of ['POST /studies/:studyId/export', 'GET /studies/:studyId/exports/:jobId/download', 'POST /studies/:studyId/participants',
-      'POST /studies/:studyId/participants/:participantId/predict', 'POST /studies/:studyId/alerts/:alertId/ack']) expect(min(key), key).toBe('researcher');
+      'POST /studies/:studyId/participants/:participantId/predict', 'POST /studies/:studyId/alerts/:alertId/ack',
+      'POST /studies/:studyId/notifications/:notificationId/ack']) expect(min(key), key).toBe('researcher');
     for (const [key, rule] of Object.entries(RULES)) {
       const [method, url] = key.split(' ');
       // A viewer may only read.

@@ -32,17 +32,20 @@ export function renderDescription(d: StudyDescription, maxParticipants = 20): st
     ['speech', d.speechKind + (d.speechFeatures ? ` (${d.speechFeatures} features)` : '')]);
   out.push(s.toString());
 
-  const sched = d.complianceMode === 'schedule';
-  const c = table(['participant', 'time zone', 'reports', 'answered', 'days', ...(sched ? ['scheduled answered/expected', 'compliance'] : []), 'reports/day', 'wake', 'bed']);
+  const sched = d.complianceMode !== 'reports-per-day';
+  const fromLog = d.complianceMode === 'prompt-log';
+  const c = table(['participant', 'time zone', 'reports', 'answered', 'days', ...(sched ? [fromLog ? 'prompts answered/settled' : 'scheduled answered/expected', 'compliance'] : []),
+    ...(fromLog ? ['expired', 'open', 'push sent', 'app opened'] : []), 'reports/day', 'wake', 'bed']);
   const rows = maxParticipants > 0 ? d.compliance.slice(0, maxParticipants) : d.compliance;
   for (const p of rows) {
     c.push([p.participant, p.timezone, p.reports, p.answered, p.days,
-      ...(sched ? [`${p.scheduledAnswered}/${p.scheduledExpected}`, pct(p.compliance)] : []), num(p.reportsPerDay), p.wake, p.bed].map(String));
+      ...(sched ? [`${p.scheduledAnswered}/${p.scheduledExpected}`, pct(p.compliance)] : []),
+      ...(fromLog && p.prompts ? [p.prompts.expired, p.prompts.open, p.prompts.pushSent, p.prompts.opened] : []), num(p.reportsPerDay), p.wake, p.bed].map(String));
   }
   const vals = d.compliance.map((p) => (sched ? p.compliance : p.reportsPerDay)).filter(Number.isFinite);
   const mean = vals.reduce((a, b) => a + b, 0) / (vals.length || 1);
   const fmt = sched ? pct : (x: number) => num(x);
-  out.push(`Compliance per participant (${sched ? 'answered scheduled prompts / expected' : 'answered reports per day'}):`);
+  out.push(`Compliance per participant (${fromLog ? 'prompt log: prompts answered / answered or expired' : sched ? 'answered scheduled prompts / expected' : 'answered reports per day'}):`);
   out.push(c.toString());
   if (rows.length < d.compliance.length) out.push(`… ${d.compliance.length - rows.length} more participants (--participants 0 shows all)`);
   if (vals.length) out.push(`mean ${fmt(mean)}, min ${fmt(Math.min(...vals))}, max ${fmt(Math.max(...vals))} over ${vals.length} participants`);

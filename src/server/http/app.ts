@@ -25,6 +25,8 @@ import { monitoringRoutes } from './routes/monitoring.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { participantWebRoutes } from './routes/participant-web.js';
 import { pushRoutes } from './routes/push.js';
+import { promptRoutes } from './routes/prompts.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { webRoutes } from '../../web/static-node.js';
 import { answers, Health, responseSerializer } from './responses.js';
 
@@ -108,6 +110,8 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
   await app.register(async (a) => dashboardRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // dashboard panels (docs/web.md)
   await app.register(async (a) => participantWebRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => pushRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // Web Push subscriptions (reminders: jobs/push.ts)
+  await app.register(async (a) => promptRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // the prompt log (services/prompt-log.ts)
+  await app.register(async (a) => notificationRoutes(a.withTypeProvider<ZodTypeProvider>(), deps)); // threshold notifications (jobs/notify.ts)
   await app.register(async (a) => webRoutes(a)); // participant app /app/, dashboard /dashboard/ (dist/web/public)
   await app.ready();
   return app;

@@ -12,6 +12,7 @@ import type { Monitor } from '../monitoring/monitor.js';
 import type { ExportJobs } from '../jobs/export-jobs.js';
 import type { SpeechExtractor } from '../jobs/speech-extractor.js';
 import type { PushService } from '../jobs/push.js';
+import type { NotificationService } from '../jobs/notify.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { Withdrawal } from '../services/withdrawal.js';
 import type { DashboardService } from '../services/dashboard.js';
@@ -25,6 +26,7 @@ export interface RouteDeps {
   exportJobs: ExportJobs;
   speech: SpeechExtractor;
   push: PushService;
+  notify: NotificationService;
   /** Background work that follows a request (predictions, speech features, exports). */
   jobs: JobQueue;
   withdrawal: Withdrawal;

@@ -85,7 +85,7 @@ const SchedulePage = z.object({ days: z.number(), fromDay: z.number(), toDay: z.
 export const ParticipantSchedule = z.object({ participantId: z.string(), timezone: z.string().optional(), prompts: z.array(SchedulePrompt) }).extend(SchedulePage.partial().shape);
 export const WithdrawalReceipt = z.object({
   participantId: z.string(), reports: z.number(), speechRecordings: z.number(), activityEpochs: z.number(), predictions: z.number(), alerts: z.number(),
-  pushSubscriptions: z.number(), reminders: z.number(), speechFailures: z.number(),
+  pushSubscriptions: z.number(), reminders: z.number(), speechFailures: z.number(), promptEvents: z.number(), notifications: z.number(),
   files: z.array(z.string()).describe('speech files removed (relative to the data directory)'), deletedFiles: z.number(),
   exports: z.array(z.object({ id: z.string(), name: z.string() })),
 });
@@ -232,3 +232,33 @@ export function responseSerializer(check: boolean) {
 
 /** A participant's own wake and bed times for the schedule. */
 export const ScheduleOverridesView = z.object({ participantId: z.string(), overrides: ScheduleOverridesSchema });
+
+// ---------- the prompt log and threshold notifications ----------
+
+export const PROMPT_FATES = ['upcoming', 'open', 'answered', 'expired'] as const;
+export const PromptLogEntryView = z.object({
+  participantId: z.string(),
+  promptId: z.string().describe('"<instrument>:<day>:<slot>"'),
+  instrument: z.string(),
+  promptTime: z.string().describe('intended time, local with offset'),
+  day: z.number(), slot: z.number(),
+  expiresAt: Iso,
+  pushSentAt: Iso.nullable(), openedAt: Iso.nullable(), answeredAt: Iso.nullable(),
+  reportId: z.string().nullable(),
+  fate: z.enum(PROMPT_FATES),
+});
+export const PromptLogView = z.object({ entries: z.array(PromptLogEntryView), truncated: z.boolean() });
+export const PromptOpened = z.object({ promptId: z.string(), promptTime: z.string(), openedAt: Iso, first: z.boolean() });
+export const NotifySettingsView = z.object({
+  email: z.boolean(), webhookUrl: z.string().nullable(), webhookSecretSet: z.boolean(), smtpConfigured: z.boolean(),
+  webhookSecret: z.string().optional().describe('the new webhook secret: answered once, when it is made'),
+  signatureHeader: z.string(), updatedAt: Iso.nullable(),
+});
+export const NotificationView = z.object({
+  id: z.string(), participantId: z.string(), rule: z.string(), source: z.string(), createdAt: Iso,
+  acknowledgedAt: Iso.nullable(), acknowledgedBy: z.string().nullable(),
+  deliveries: z.array(z.object({ channel: z.string(), status: z.string(), attempts: z.number(), sentAt: Iso.nullable(), nextTryAt: Iso.nullable(), lastError: z.string().nullable() })),
+});
+export type PromptLogEntryBody = z.infer<typeof PromptLogEntryView>;
+export type NotificationBody = z.infer<typeof NotificationView>;
+export type NotifySettingsBody = z.infer<typeof NotifySettingsView>;

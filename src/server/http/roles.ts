@@ -109,6 +109,14 @@ export const RULES: Readonly<Record<string, Rule>> = {
   'GET /studies/:studyId/alerts': VIEWER,
   'POST /studies/:studyId/alerts/:alertId/ack': RESEARCHER,
 
+  // the prompt log and threshold notifications (docs/study-design.md)
+  'POST /me/prompts/opened': PARTICIPANT,
+  'GET /studies/:studyId/prompts': VIEWER,
+  'GET /studies/:studyId/notify-settings': RESEARCHER,
+  'PUT /studies/:studyId/notify-settings': OWNER,
+  'GET /studies/:studyId/notifications': VIEWER,
+  'POST /studies/:studyId/notifications/:notificationId/ack': RESEARCHER,
+
   // dashboard panels
   'GET /studies/:studyId/participants/:participantId/activity/day-hour': VIEWER,
   'GET /studies/:studyId/quality': VIEWER,

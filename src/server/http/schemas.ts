@@ -149,3 +149,26 @@ export const ExportBody = z.object({
 }).strict().default({});
 
 export const AlertListQuery = z.object({ status: z.enum(['open', 'acknowledged', 'all']).default('open') });
+
+// ---------- the prompt log and threshold notifications (docs/study-design.md) ----------
+
+export const PromptOpenedBody = z.object({
+  /** The prompt's id, `<instrument>:<day>:<slot>` (GET /me/next, /me/prompts). */
+  promptId: z.string().max(100).regex(/^[A-Za-z_][A-Za-z0-9_]*:\d{1,5}:\d{1,3}$/, 'a prompt id "<instrument>:<day>:<slot>"').optional(),
+  /** Or its intended time (a prompt of the main items), as the schedule gave it. */
+  promptTime: IsoTimeWithOffset.optional(),
+}).strict().refine((b) => (b.promptId === undefined) !== (b.promptTime === undefined), { message: 'give promptId or promptTime (one of them)' });
+export const PromptLogQuery = z.object({
+  /** One participant's prompts (label); all the study's when left out. */
+  participant: Id.optional(),
+}).strict();
+export const NotifySettingsBody = z.object({
+  /** E-mail the study's owners and researchers (through the server's SMTP server). */
+  email: z.boolean(),
+  /** https URL the signed webhook is posted to; null: no webhook. */
+  webhookUrl: z.url().max(2000).nullable(),
+  /** Make a new webhook secret (answered once; the old one stops working). */
+  rotateSecret: z.boolean().default(false),
+}).strict();
+export const NotificationParams = z.object({ studyId: Id, notificationId: Id });
+export const NotificationListQuery = z.object({ status: z.enum(['open', 'acknowledged', 'all']).default('open') }).strict();

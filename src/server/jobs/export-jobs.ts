@@ -152,7 +152,7 @@ export class ExportJobs {
         await this.store.updateExportJob(job.id, { status: 'running', phase: 'participants', started_ms: started });
         const progress = async (p: ExportProgress) => { await this.store.updateExportJob(job.id, { phase: p.phase, done: p.done, total: p.total }); };
         await mkdirPrivate(dirname(this.dir(job))); // exports/ 0700 whatever the umask
-        const summary = await exportStudy(this.store, info, this.ctx.dataDir, this.dir(job), progress);
+        const summary = await exportStudy(this.store, info, this.ctx.dataDir, this.dir(job), progress, undefined, this.ctx.now());
         await sealTree(this.ctx.keys, this.dir(job)); // the CSV files, sealed before anyone can read "done"
         // A participant withdrew while this was written: it may hold some of their data.
         if (this.current.tainted) throw new Error('a participant withdrew while the export was being written; start it again');

@@ -2,7 +2,8 @@
  * Export a study as the study folder (SPEC §7) through the data library's StudyWriter, so what
  * the server collected validates and trains like any other study. Withdrawn participants are
  * left out. Speech files are copied into the folder (speech/<report_id>.wav). Reports and
- * activity are read page by page; nothing is held whole.
+ * activity are read page by page; nothing is held whole. prompts.csv is the prompt log at `nowMs`
+ * (services/prompt-log.ts): every prompt so far with its fate.
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { StudyConfig } from '../../data/study.js';
 import type { Store } from '../storage/store.js';
 import type { StudyInfo } from '../http/context.js';
 import type { ExportPhase, ExportSummary } from '../storage/columns.js';
+import { participantPromptLog } from '../services/prompt-log.js';
 
 export interface ExportProgress { phase: Exclude<ExportPhase, 'queued'>; done: number; total: number }
 
@@ -20,7 +22,7 @@ export interface ExportProgress { phase: Exclude<ExportPhase, 'queued'>; done: n
  * and at each phase change) with the rows written so far and the rows to write in all.
  */
 export async function exportStudy(store: Store, info: StudyInfo, dataDir: string, dir: string,
-  onProgress?: (p: ExportProgress) => void | Promise<void>, every = 5000): Promise<ExportSummary> {
+  onProgress?: (p: ExportProgress) => void | Promise<void>, every = 5000, nowMs = Date.now()): Promise<ExportSummary> {
   const participants = (await store.participants(info.study.id)).filter((p) => p.status !== 'withdrawn');
   const byId = new Map(participants.map((p) => [p.id, p]));
   const covariateCols = [...new Set(participants.flatMap((p) => Object.keys(p.covariates)))].filter((c) => c !== 'timezone');
@@ -76,6 +78,16 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
         await tick('reports');
       }
     }
+    // The prompt log: one row per prompt so far, its fate and the report (export id) that answered it.
+    let prompts = 0;
+    for (const p of participants) {
+      for (const e of await participantPromptLog(info, p, store, nowMs)) {
+        await writer.writePrompt({ participantId: p.label, promptId: e.id, instrument: e.instrument, time: e.timeMs, expires: e.expiresMs, pushSent: e.sentMs, opened: e.openedMs, answered: e.answeredMs,
+          reportId: e.reportRowId ? reportIds.get(e.reportRowId) ?? null : null, fate: e.fate });
+        prompts++;
+      }
+    }
+    summary.prompts = prompts;
     const C = info.config.activity.channels.length;
     for await (const page of store.studyActivity(info.study.id)) {
       for (const e of page) {

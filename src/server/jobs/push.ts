@@ -24,6 +24,7 @@ import type { PushSubscription } from '../storage/repositories/push.js';
 import { HttpError } from '../http/errors.js';
 import { clockOf, studyPromptsBetween } from '../services/schedule.js';
 import { MAIN_INSTRUMENT } from '../../data/study.js';
+import { promptKey } from '../services/prompt-log.js';
 
 /** What the service worker receives (JSON, encrypted). */
 export interface PromptPush { type: 'prompt'; title: string; body: string; promptTime: string; url: string; tag: string; /** The prompts reminded of (`<instrument>:<day>:<slot>`). */ promptIds: string[] }
@@ -137,7 +138,11 @@ export class PushService {
           else if (r.status === 404 || r.status === 410) await this.ctx.store.dropEndpoint(s.endpoint); // unsubscribed or expired
           else await this.ctx.store.markEndpoint(s.endpoint, false, now);
         }
-        if (delivered) res.delivered++; else res.failed++;
+        if (delivered) {
+          res.delivered++;
+          // The prompt log (services/prompt-log.ts): when the reminder of each prompt it names went out.
+          for (const x of group) await this.ctx.store.markPrompt(promptKey(p, x), 'sent', now).catch(() => false);
+        } else res.failed++;
         await this.ctx.store.reminderResult(p.id, prompt.timeMs, delivered, details.join('; ').slice(0, 500));
       }
     }

@@ -18,6 +18,10 @@ export interface JobPayloads {
   'speech-features': { reportId: string };
   /** An export was requested: write the study folder (jobs/export-jobs.ts). */
   'export': { job: ExportJob; info: StudyInfo };
+  /** A report was stored: raise the study's notification rules it meets (jobs/notify.ts). */
+  'notify-report': { reportId: string };
+  /** A new early-warning alert episode was recorded: raise the rules it meets (jobs/notify.ts). */
+  'notify-alert': { alertId: string };
 }
 export type JobKind = keyof JobPayloads;
 

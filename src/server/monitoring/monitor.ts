@@ -40,6 +40,9 @@ export class Monitor {
   /** Why a study's model could not be loaded (for the attach route's message). */
   readonly loadErrors = new Map<string, string>();
 
+  /** Told the id of each new alert episode (server.ts queues its notification check). */
+  onNewAlert: ((alertId: string) => void) | null = null;
+
   constructor(private ctx: ServerContext) {}
 
   /** Forget a study's predictor (a model was attached or detached). */
@@ -208,12 +211,13 @@ export class Monitor {
       for (const item of items) {
         const obs: Observation[] = rows.filter((r) => item.id in r.values).map((r) => ({ timeMs: r.timeMs, value: r.values[item.id] }));
         for (const ep of itemEpisodes(item, obs, s)) {
+          const alertId = newId('a_');
           const r = await this.ctx.store.upsertAlert({
-            id: newId('a_'), study_id: info.study.id, participant_id: participant.id, item: ep.item, source: source as Alert['source'], direction: ep.direction,
+            id: alertId, study_id: info.study.id, participant_id: participant.id, item: ep.item, source: source as Alert['source'], direction: ep.direction,
             started_ms: ep.startedMs, last_ms: ep.lastMs, detected_ms: this.ctx.now(), n_reports: ep.nReports,
             baseline_mean: ep.baselineMean, baseline_sd: ep.baselineSd, acknowledged_by: null, acknowledged_ms: null,
           });
-          if (r.created) created++;
+          if (r.created) { created++; this.onNewAlert?.(alertId); }
         }
       }
     }

@@ -48,6 +48,10 @@ export type SpeechSource = (typeof SPEECH_SOURCES)[number];
 export const SPEECH_FAILURE_REASONS = ['rejected', 'microphone', 'skipped'] as const;
 export type SpeechFailureReason = (typeof SPEECH_FAILURE_REASONS)[number];
 
+/** notification_deliveries.status: waiting (first try or a retry), claimed by a sender, delivered, given up. */
+export const NOTIFY_DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type NotifyDeliveryStatus = (typeof NOTIFY_DELIVERY_STATUSES)[number];
+
 /** audit.actor_kind and audit.action. */
 export const ACTOR_KINDS = ['researcher', 'participant', 'system'] as const;
 export type ActorKind = (typeof ACTOR_KINDS)[number];
@@ -135,6 +139,8 @@ export const ExportSummarySchema = z.looseObject({
   activityEpochs: z.number(),
   /** Speech recordings copied (speech.kind = audio) or feature rows written (features). */
   speechFiles: z.number(),
+  /** Rows of prompts.csv, the prompt log (since 0080; absent in older jobs). */
+  prompts: z.number().optional(),
 });
 export type ExportSummary = z.infer<typeof ExportSummarySchema>;
 

@@ -42,6 +42,7 @@ export const SEALED_COLUMNS = [
   ['web_push_keys', 'id', 'private_key'],
   ['web_push_subscriptions', 'endpoint', 'p256dh'],
   ['web_push_subscriptions', 'endpoint', 'auth'],
+  ['notify_settings', 'study_id', 'webhook_secret'],
 ] as const;
 
 export const columnContext = (table: string, column: string, key: string) => `${table}.${column}:${key}`;

@@ -303,6 +303,56 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.alterTable('participants').addColumn('schedule_overrides', 'text').execute();
       },
     },
+    '0080_notify_prompt_log': {
+      // Study design (docs/study-design.md): the prompt log's events beyond the schedule (push
+      // sent, app opened), each study's notification channels, and
+      // the threshold notifications with one delivery row per channel (claimed before sending,
+      // retried with backoff).
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('prompt_log')
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('prompt_id', 'text', (c) => c.notNull())
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('prompt_ms', big, (c) => c.notNull())
+          .addColumn('prompt_time', 'text', (c) => c.notNull())
+          .addColumn('sent_ms', big)
+          .addColumn('opened_ms', big)
+          .addPrimaryKeyConstraint('prompt_log_pk', ['participant_id', 'prompt_id'])
+          .execute();
+        await db.schema.createIndex('prompt_log_study').on('prompt_log').columns(['study_id', 'prompt_ms']).execute();
+        await db.schema.createTable('notify_settings')
+          .addColumn('study_id', 'text', (c) => c.primaryKey().references('studies.id').onDelete('cascade'))
+          .addColumn('webhook_url', 'text')
+          .addColumn('webhook_secret', 'text')
+          .addColumn('email', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('updated_ms', big, (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createTable('notifications')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('study_id', 'text', (c) => c.notNull())
+          .addColumn('participant_id', 'text', (c) => c.notNull())
+          .addColumn('rule_id', 'text', (c) => c.notNull())
+          .addColumn('source_key', 'text', (c) => c.notNull())
+          .addColumn('created_ms', big, (c) => c.notNull())
+          .addColumn('acknowledged_ms', big)
+          .addColumn('acknowledged_by', 'text')
+          .addUniqueConstraint('notifications_key', ['study_id', 'rule_id', 'source_key'])
+          .execute();
+        await db.schema.createIndex('notifications_study').on('notifications').columns(['study_id', 'created_ms']).execute();
+        await db.schema.createTable('notification_deliveries')
+          .addColumn('notification_id', 'text', (c) => c.notNull().references('notifications.id').onDelete('cascade'))
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_ms', big, (c) => c.notNull())
+          .addColumn('sent_ms', big)
+          .addColumn('last_error', 'text')
+          .addPrimaryKeyConstraint('notification_deliveries_pk', ['notification_id', 'channel'])
+          .execute();
+        await db.schema.createIndex('notification_deliveries_due').on('notification_deliveries').columns(['status', 'next_ms']).execute();
+      },
+    },
   };
 }
 

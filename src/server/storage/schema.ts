@@ -282,6 +282,66 @@ export interface CryptoMetaTable {
   updated_ms: number;
 }
 
+/**
+ * What happened to each prompt beyond its schedule and its answer (since 0080): when its reminder
+ * was pushed and when the app was opened for it. The prompt itself comes from the schedule
+ * (data/schedule.ts, one id per prompt), its answer from the reports (reports.prompt_id);
+ * services/prompt-log.ts joins the three into the prompt log.
+ */
+export interface PromptLogTable {
+  participant_id: string;
+  /** The schedule's prompt id, `<instrument>:<day>:<slot>`. */
+  prompt_id: string;
+  study_id: string;
+  /** The prompt's intended time (ms) and as local ISO 8601 with offset. */
+  prompt_ms: number;
+  prompt_time: string;
+  /** When a reminder reached at least one of the participant's push subscriptions. */
+  sent_ms: number | null;
+  /** When the app was first opened for it. */
+  opened_ms: number | null;
+}
+
+/** A study's notification channels (since 0080), set by an owner: the webhook and whether e-mail goes out. */
+export interface NotifySettingsTable {
+  study_id: string;
+  /** https URL the signed webhook is posted to, or null. */
+  webhook_url: string | null;
+  /** HMAC-SHA256 key of the webhook's signature (base64url), sealed at rest. */
+  webhook_secret: string | null;
+  /** 1: e-mail the study's owners and researchers. */
+  email: number;
+  updated_ms: number;
+  updated_by: string;
+}
+
+/** One notification (since 0080): a rule met by a report or an alert, keyed so it is made once. */
+export interface NotificationsTable {
+  id: string;
+  study_id: string;
+  participant_id: string;
+  rule_id: string;
+  /** What met the rule: "report:<id>" or "alert:<id>" (unique with study and rule: the claim). */
+  source_key: string;
+  created_ms: number;
+  acknowledged_ms: number | null;
+  acknowledged_by: string | null;
+}
+
+/** One channel's delivery of a notification: retried with backoff until sent or given up. */
+export interface NotificationDeliveriesTable {
+  notification_id: string;
+  /** "email" | "webhook". */
+  channel: string;
+  /** "pending" | "sending" | "sent" | "failed" (NOTIFY_DELIVERY_STATUSES). */
+  status: string;
+  attempts: number;
+  /** Pending: not before this time; sending: the claim lapses then (a crashed sender's delivery is retried). */
+  next_ms: number;
+  sent_ms: number | null;
+  last_error: string | null;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -303,4 +363,8 @@ export interface DB {
   web_push_sent: WebPushSentTable;
   web_speech_failures: WebSpeechFailuresTable;
   crypto_meta: CryptoMetaTable;
+  prompt_log: PromptLogTable;
+  notify_settings: NotifySettingsTable;
+  notifications: NotificationsTable;
+  notification_deliveries: NotificationDeliveriesTable;
 }

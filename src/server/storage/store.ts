@@ -19,6 +19,8 @@ import { PredictionsRepository } from './repositories/predictions.js';
 import { ExportsRepository } from './repositories/exports.js';
 import { AuditRepository } from './repositories/audit.js';
 import { PushRepository } from './repositories/push.js';
+import { PromptsRepository } from './repositories/prompts.js';
+import { NotificationsRepository } from './repositories/notifications.js';
 
 export class Store {
   readonly db: Kysely<DB>;
@@ -36,6 +38,8 @@ export class Store {
   private readonly exports: ExportsRepository;
   private readonly auditLogs: AuditRepository;
   private readonly push: PushRepository;
+  private readonly prompts: PromptsRepository;
+  private readonly notify: NotificationsRepository;
 
   constructor(handle: DbHandle, keys: Keyring) {
     this.d = new Database(handle, keys);
@@ -50,6 +54,8 @@ export class Store {
     this.exports = new ExportsRepository(this.d);
     this.auditLogs = new AuditRepository(this.d);
     this.push = new PushRepository(this.d);
+    this.prompts = new PromptsRepository(this.d);
+    this.notify = new NotificationsRepository(this.d);
   }
 
   // ---------- the core (database.ts) ----------
@@ -142,6 +148,7 @@ export class Store {
   predictionsOf: PredictionsRepository['predictionsOf'] = (...a) => this.predictions.predictionsOf(...a);
   predictedReports: PredictionsRepository['predictedReports'] = (...a) => this.predictions.predictedReports(...a);
   upsertAlert: PredictionsRepository['upsertAlert'] = (...a) => this.predictions.upsertAlert(...a);
+  alert: PredictionsRepository['alert'] = (...a) => this.predictions.alert(...a);
   alerts: PredictionsRepository['alerts'] = (...a) => this.predictions.alerts(...a);
   acknowledgeAlert: PredictionsRepository['acknowledgeAlert'] = (...a) => this.predictions.acknowledgeAlert(...a);
 
@@ -169,6 +176,21 @@ export class Store {
   purgeInactive: PushRepository['purgeInactive'] = () => this.push.purgeInactive();
   claimReminder: PushRepository['claimReminder'] = (...a) => this.push.claimReminder(...a);
   reminderResult: PushRepository['reminderResult'] = (...a) => this.push.reminderResult(...a);
+
+  // ---------- the prompt log's events (repositories/prompts.ts) ----------
+  markPrompt: PromptsRepository['markPrompt'] = (...a) => this.prompts.markPrompt(...a);
+  promptEvents: PromptsRepository['promptEvents'] = (...a) => this.prompts.promptEvents(...a);
+
+  // ---------- threshold notifications (repositories/notifications.ts) ----------
+  notifySettings: NotificationsRepository['notifySettings'] = (...a) => this.notify.notifySettings(...a);
+  saveNotifySettings: NotificationsRepository['saveNotifySettings'] = (...a) => this.notify.saveNotifySettings(...a);
+  createNotification: NotificationsRepository['createNotification'] = (...a) => this.notify.createNotification(...a);
+  notification: NotificationsRepository['notification'] = (...a) => this.notify.notification(...a);
+  claimDueDeliveries: NotificationsRepository['claimDue'] = (...a) => this.notify.claimDue(...a);
+  deliveryResult: NotificationsRepository['deliveryResult'] = (...a) => this.notify.deliveryResult(...a);
+  notifications: NotificationsRepository['notifications'] = (...a) => this.notify.notifications(...a);
+  acknowledgeNotification: NotificationsRepository['acknowledgeNotification'] = (...a) => this.notify.acknowledgeNotification(...a);
+  teamEmails: NotificationsRepository['teamEmails'] = (...a) => this.notify.teamEmails(...a);
 }
 
 export type { AuditEntry } from './database.js';

@@ -278,6 +278,8 @@ async function promptView(next: Next, trigger: string, reminded?: string, prompt
   if (trigger === 'scheduled' && !promptTime) trigger = 'voluntary';
   const instrument = now?.instruments.find((i) => i.id === instrumentId);
   const main = instrumentId === MAIN_INSTRUMENT;
+  // The prompt log (docs/notifications.md): the app was opened for this open prompt. Offline it is not told (the answer still is).
+  if (prompt && trigger === 'scheduled') void api('/me/prompts/opened', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ promptId: prompt.id }) }).catch(() => undefined);
   let rec: Recording | null = null, speechNote: OutboxEntry['speechNote'];
   if (main && next.speech !== 'none') ({ rec, note: speechNote } = await speechStep(started, next.speech === 'features'));
   // Privacy mode: the eGeMAPS functionals are computed here with the project's own signal code;

@@ -1,6 +1,7 @@
 /**
  * Researcher dashboard: login, password reset page, studies, members and roles, participants
- * (invite, compliance), alerts to acknowledge, export, model attach (each offered by role), and per participant the item trajectories with the model's
+ * (invite, compliance), alerts and threshold notifications to acknowledge, the prompt log (each
+ * prompt's fate), export, model attach (each offered by role), and per participant the item trajectories with the model's
  * predictions and intervals overlaid and a day × hour heat map. Charts are the shared Vega-Lite
  * specs in ../charts.ts rendered with vega's View (SVG).
  */
@@ -12,7 +13,7 @@ import {
   SMALL_N, cccSpec, compliance, complianceSpec, dayHourHeatmapSpec, localDayHour, trajectorySpec, wearSpec, type CccRow, type QualityRow, type TrajectoryPoint,
 } from '../charts.js';
 // The server's answers (types only: no server code is bundled).
-import type { DayHourActivityBody, MemberViewBody, ModelEvaluationBody } from '../../server/http/responses.js';
+import type { DayHourActivityBody, MemberViewBody, ModelEvaluationBody, NotificationBody, NotifySettingsBody, PromptLogEntryBody } from '../../server/http/responses.js';
 
 /** An item a model predicts: one numeric answer (not text, not multiple choice; docs/study-design.md). */
 const predicted = (i: { kind?: string; multiple?: boolean }) => i.kind !== 'text' && !(i.kind === 'choice' && i.multiple);
@@ -41,6 +42,61 @@ function qualityTable(rows: QualityRow[], id: string, withParticipant: boolean):
   return `<div class="scroll"><table id="${id}"><thead><tr>${withParticipant ? '<th scope="col">Participant</th>' : ''}<th scope="col">Day</th><th scope="col">Wear time</th><th scope="col">Reports</th><th scope="col">Late</th><th scope="col">Recordings</th><th scope="col">Failed</th><th scope="col">Skipped</th><th scope="col">Missing</th></tr></thead><tbody>
   ${rows.map((r) => `<tr>${withParticipant ? `<td>${esc(r.participantId)}</td>` : ''}<td>${esc(r.day)}</td><td>${hm(r.wearMinutes)} of ${hm(r.minutesInDay)} (${Math.round(r.wearFraction * 100)} %)</td><td>${r.reports}</td><td>${r.late}</td><td>${r.recordings}</td><td>${r.failedRecordings ? `<strong class="error">${r.failedRecordings}</strong>` : 0}</td><td>${r.skippedRecordings}</td><td>${r.missingRecordings}</td></tr>`).join('')}
   </tbody></table></div>`;
+}
+
+/** The prompt log per participant: prompts by fate, reminders pushed, app opened, compliance = answered ÷ (answered + expired). */
+function promptSummaryTable(entries: PromptLogEntryBody[]): string {
+  if (!entries.length) return '<p class="status">No prompt is due yet.</p>';
+  const by = new Map<string, { n: number; answered: number; expired: number; open: number; sent: number; opened: number }>();
+  for (const e of entries) {
+    const s = by.get(e.participantId) ?? { n: 0, answered: 0, expired: 0, open: 0, sent: 0, opened: 0 };
+    s.n++; if (e.fate === 'answered') s.answered++; else if (e.fate === 'expired') s.expired++; else if (e.fate === 'open') s.open++;
+    if (e.pushSentAt) s.sent++; if (e.openedAt) s.opened++;
+    by.set(e.participantId, s);
+  }
+  const pct = (a: number, b: number) => (b ? `${Math.round((100 * a) / b)} %` : '—');
+  return `<div class="scroll"><table id="prompt-summary"><caption class="sr-only">Prompts per participant by fate</caption><thead><tr><th scope="col">Participant</th><th scope="col">Prompts</th><th scope="col">Answered</th><th scope="col">Expired</th><th scope="col">Open</th><th scope="col">Reminder sent</th><th scope="col">App opened</th><th scope="col">Compliance</th></tr></thead><tbody>
+  ${[...by].map(([pid, s]) => `<tr><td>${esc(pid)}</td><td>${s.n}</td><td>${s.answered}</td><td>${s.expired ? `<strong class="error">${s.expired}</strong>` : 0}</td><td>${s.open}</td><td>${s.sent}</td><td>${s.opened}</td><td>${pct(s.answered, s.answered + s.expired)}</td></tr>`).join('')}
+  </tbody></table></div>`;
+}
+
+/** One participant's prompt log: every prompt, its instrument, intended time and fate. */
+function promptLogTable(entries: PromptLogEntryBody[]): string {
+  if (!entries.length) return '<p class="status">No prompt is due yet.</p>';
+  const t = (iso: string | null) => (iso ? esc(iso.slice(0, 16).replace('T', ' ')) : '—');
+  return `<div class="scroll"><table id="prompt-log"><caption class="sr-only">Prompt log</caption><thead><tr><th scope="col">Prompt</th><th scope="col">Questionnaire</th><th scope="col">Intended (local)</th><th scope="col">Expires (UTC)</th><th scope="col">Reminder sent</th><th scope="col">App opened</th><th scope="col">Answered</th><th scope="col">Fate</th></tr></thead><tbody>
+  ${entries.map((e) => `<tr data-fate="${esc(e.fate)}"><td>${esc(e.promptId)}</td><td>${esc(e.instrument)}</td><td>${esc(e.promptTime.slice(0, 16).replace('T', ' '))}</td><td>${t(e.expiresAt)}</td><td>${t(e.pushSentAt)}</td><td>${t(e.openedAt)}</td><td>${t(e.answeredAt)}</td><td>${e.fate === 'expired' ? `<strong class="error">expired</strong>` : esc(e.fate)}</td></tr>`).join('')}
+  </tbody></table></div>`;
+}
+
+/** Threshold notifications (newest first) to acknowledge, and for owners how the team is told (e-mail, webhook). */
+async function notificationsCard(el: HTMLElement, studyId: string, canAck: boolean, isOwner: boolean): Promise<void> {
+  const list = await api<NotificationBody[]>('GET', `/studies/${studyId}/notifications?status=all`);
+  const when = (iso: string) => esc(iso.slice(0, 16).replace('T', ' '));
+  const delivery = (d: NotificationBody['deliveries'][number]) => `${esc(d.channel)}: ${d.status === 'sent' ? '<span class="ok">sent</span>' : d.status === 'failed' ? `<strong class="error" title="${esc(d.lastError ?? '')}">failed</strong>` : `${esc(d.status)}${d.nextTryAt ? ` (retry ${when(d.nextTryAt)})` : ''}`}`;
+  el.innerHTML = `${list.length ? `<ul id="notification-list">${list.map((n) => `<li data-notification="${esc(n.id)}"><strong>${esc(n.participantId)}</strong> needs attention — rule <code>${esc(n.rule)}</code> (${esc(n.source)}, ${when(n.createdAt)}); ${n.deliveries.map(delivery).join(', ') || 'no channel'}
+    ${n.acknowledgedAt ? '<span class="ok">acknowledged</span>' : canAck ? `<button class="secondary" data-nack="${esc(n.id)}">Acknowledge</button>` : '<span class="error">not acknowledged</span>'}</li>`).join('')}</ul>` : '<p class="status">No notifications.</p>'}
+    ${isOwner ? '<details id="notify-settings"><summary>How the team is told</summary><div id="notify-form"></div></details>' : ''}`;
+  el.querySelectorAll<HTMLButtonElement>('button[data-nack]').forEach((b) => b.addEventListener('click', async () => { await api('POST', `/studies/${studyId}/notifications/${b.dataset.nack}/ack`); await notificationsCard(el, studyId, canAck, isOwner); }));
+  const form = document.getElementById('notify-form');
+  if (!form) return;
+  const s = await api<NotifySettingsBody>('GET', `/studies/${studyId}/notify-settings`);
+  form.innerHTML = `<form id="notify" class="stack">
+      <label><input type="checkbox" id="notify-email" ${s.email ? 'checked' : ''}> E-mail the study's owners and researchers${s.smtpConfigured ? '' : ' (this server has no SMTP server set: MOODLENS_SMTP_URL)'}</label>
+      <label for="notify-url">Webhook URL (https)</label><input id="notify-url" type="url" placeholder="https://…" value="${esc(s.webhookUrl ?? '')}">
+      <label><input type="checkbox" id="notify-rotate"> Make a new webhook secret</label>
+      <button type="submit" class="secondary">Save</button></form>
+    <p class="status">Messages say only which participant needs attention, with a link here. Webhooks are signed: header <code>${esc(s.signatureHeader)}</code> = <code>t=&lt;unix time&gt;,v1=&lt;HMAC-SHA256 of "t.body"&gt;</code> with the study's secret.</p>
+    <p id="notify-msg" role="status"></p>`;
+  document.getElementById('notify')!.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const out = document.getElementById('notify-msg')!;
+    try {
+      const url = (document.getElementById('notify-url') as HTMLInputElement).value.trim();
+      const r = await api<NotifySettingsBody>('PUT', `/studies/${studyId}/notify-settings`, { email: (document.getElementById('notify-email') as HTMLInputElement).checked, webhookUrl: url || null, rotateSecret: (document.getElementById('notify-rotate') as HTMLInputElement).checked });
+      out.innerHTML = r.webhookSecret ? `Saved. The webhook secret (shown once; keep it with the receiver): <code id="notify-secret">${esc(r.webhookSecret)}</code>` : 'Saved.';
+    } catch (e) { out.textContent = (e as Error).message; }
+  });
 }
 
 /** The attached model's evaluation: stored test-split CCC (evaluate --json) and the server's own predictions vs answers. */
@@ -274,8 +330,8 @@ async function studyView(studyId: string): Promise<void> {
   // What the caller may do (src/server/http/roles.ts): the page offers only that.
   const role: string = study.role ?? 'viewer';
   const can = { work: role !== 'viewer', own: role === 'owner' || role === 'admin' };
-  const [participants, alerts, quality] = await Promise.all([ api<any[]>('GET', `/studies/${studyId}/participants`), api<any[]>('GET', `/studies/${studyId}/alerts?status=all`),
-    api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality`),
+  const [participants, alerts, quality, promptLog] = await Promise.all([ api<any[]>('GET', `/studies/${studyId}/participants`), api<any[]>('GET', `/studies/${studyId}/alerts?status=all`),
+    api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality`), api<{ entries: PromptLogEntryBody[] }>('GET', `/studies/${studyId}/prompts`),
   ]);
   const perP = await Promise.all(participants.map(async (p) => {
     const [sched, reps] = await Promise.all([api('GET', `/studies/${studyId}/participants/${p.participantId}/schedule`), api<any[]>('GET', `/studies/${studyId}/participants/${p.participantId}/reports`)]);
@@ -296,6 +352,7 @@ async function studyView(studyId: string): Promise<void> {
     <section class="card" aria-labelledby="h-alerts"><h3 id="h-alerts">Alerts</h3>
       ${alerts.length ? `<ul>${alerts.map((a) => `<li>${esc(a.participantId)}: <strong>${esc(a.item)}</strong> ${esc(a.direction)} baseline (${esc(a.source)}, ${a.reports} reports since ${esc(a.startedAt.slice(0, 16))}) ${a.acknowledgedAt ? `<span class="ok">acknowledged</span>` : can.work ? `<button class="secondary" data-ack="${esc(a.id)}">Acknowledge</button>` : ''}</li>`).join('')}</ul>` : '<p class="status">No alerts.</p>'}
     </section>
+    <section class="card" aria-labelledby="h-notify"><h3 id="h-notify">Notifications</h3><div id="notifications"></div></section>
     <section class="card" aria-labelledby="h-model"><h3 id="h-model">Model and export</h3>
       <p>Attached model: <strong id="model-now">${esc(study.model ?? 'none')}</strong></p>
       ${can.own ? `<form id="model" class="row"><label for="modeldir" class="sr-only">Model to attach (folders under the server's models folder, with their stored evaluation)</label><select id="modeldir" style="flex:1"></select><button type="submit">Attach</button></form>` : ''}
@@ -304,7 +361,8 @@ async function studyView(studyId: string): Promise<void> {
       <div id="exports"></div>
     </section>
     <section class="card full" aria-labelledby="h-quality"><h3 id="h-quality">Data quality (wear time, recordings, late reports per day)</h3>
-      <div id="wear-chart" class="chart"></div>${qualityTable(quality.rows, 'quality-table', true)}</section>
+      <div id="wear-chart" class="chart"></div>${qualityTable(quality.rows, 'quality-table', true)}
+      <h4>Prompts (the prompt log: answered, expired, open; reminders sent, app opened)</h4>${promptSummaryTable(promptLog.entries)}</section>
     <section class="card" aria-labelledby="h-eval"><h3 id="h-eval">Model evaluation (CCC per item)</h3><div id="evaluation"></div></section>
     <section class="card" aria-labelledby="h-members"><h3 id="h-members">Members</h3><p>Your role: <strong id="my-role">${esc(role)}</strong></p><div id="members"></div></section>
     ${can.own ? `<section class="card full" aria-labelledby="h-audit"><h3 id="h-audit">Audit log</h3>
@@ -323,6 +381,7 @@ async function studyView(studyId: string): Promise<void> {
   await chart(compEl, complianceSpec(compRows, { width: room(compEl, 280, 150) }), 'Answered versus scheduled prompts per day');
   if (!compRows.some((r) => r.scheduled > 0)) document.getElementById('comp-chart')!.insertAdjacentHTML('beforebegin', '<p class="status">No scheduled prompt is due yet.</p>');
   if (quality.rows.length) await chart(wearEl, wearSpec(quality.rows, { width: room(wearEl, 280, 150) }), 'Wristband wear time per day and participant');
+  await notificationsCard(document.getElementById('notifications')!, studyId, can.work, can.own);
   await evaluationCard(document.getElementById('evaluation')!, studyId, study);
   if (can.work) await exportsList(document.getElementById('exports')!, studyId, can.own);
   await membersCard(document.getElementById('members')!, studyId, can.own, role !== 'admin');
@@ -389,12 +448,13 @@ async function studyView(studyId: string): Promise<void> {
 }
 
 async function participantView(studyId: string, pid: string, study: any): Promise<void> {
-  const [reports, predictions, activity, quality] = await Promise.all([
+  const [reports, predictions, activity, quality, promptLog] = await Promise.all([
     api<any[]>('GET', `/studies/${studyId}/participants/${pid}/reports`),
     // Predictions named by the report id the participant's app chose (and the report's time).
     api<any[]>('GET', `/studies/${studyId}/participants/${pid}/predictions/by-report`),
     api<DayHourActivityBody>('GET', `/studies/${studyId}/participants/${pid}/activity/day-hour`),
     api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality?participantId=${encodeURIComponent(pid)}`),
+    api<{ entries: PromptLogEntryBody[] }>('GET', `/studies/${studyId}/prompts?participant=${encodeURIComponent(pid)}`),
   ]);
   const labels = new Map<string, string>(study.config.items.map((i: any) => [i.id, i.label]));
   const points: TrajectoryPoint[] = [
@@ -419,6 +479,7 @@ async function participantView(studyId: string, pid: string, study: any): Promis
       <input type="file" id="wristband-file" accept=".gt3x,.agdc,.cwa,.bin,.csv,.gz,text/csv,application/octet-stream" required><button type="submit" class="secondary">Upload</button></form><p id="wristband-msg" role="status"></p>` : ''}
     ${actCells.length ? '' : `<p class="status" id="no-activity">No wristband data${activity.epochs ? ' with a value on this channel' : ''} yet.</p>`}<div id="activity-chart" class="chart"></div>
     <h4>Data quality per day</h4>${qualityTable(quality.rows, 'participant-quality', false)}
+    <h4>Prompt log</h4>${promptLogTable(promptLog.entries)}
     <h4>Reports by day × hour</h4><div id="heat-chart" class="chart"></div></section>`;
   (document.getElementById('h-p') as HTMLElement).focus();
   document.getElementById('wristband')?.addEventListener('submit', async (ev) => {

@@ -144,7 +144,10 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     if (!created && !sameReport(report, row)) {
       throw new HttpError(409, `body.id: report ${req.body.id} was already stored with different content`, 'body.id');
     }
-    if (created) jobs.enqueue('report-follow-up', { participant: p, report });
+    if (created) {
+      jobs.enqueue('report-follow-up', { participant: p, report });
+      jobs.enqueue('notify-report', { reportId: report.id });
+    }
     return reply.code(created ? 201 : 200).send({ ...reportView(report), duplicate: !created });
   });
 

@@ -25,6 +25,9 @@ export interface WithdrawalSummary {
   pushSubscriptions: number;
   reminders: number;
   speechFailures: number;
+  /** Prompt-log events (push sent, app opened) and threshold notifications about the participant (since 0080). */
+  promptEvents: number;
+  notifications: number;
   /** Speech files to remove from disk (relative to the data directory). */
   files: string[];
 }
@@ -131,7 +134,8 @@ export class ParticipantsRepository {
 
   /**
    * Delete every piece of a participant's data (reports, speech records, activity, predictions,
-   * alerts, push subscriptions and reminders, notes of failed recordings) in one transaction; the
+   * alerts, push subscriptions and reminders, notes of failed recordings, prompt-log events,
+   * notifications about them) in one transaction; the
    * participant row stays as a tombstone ("withdrawn", no token, no covariates) so the id is not
    * reused and the audit log keeps its meaning.
    */
@@ -149,9 +153,13 @@ export class ParticipantsRepository {
       const pushSubscriptions = n(await trx.deleteFrom('web_push_subscriptions').where('participant_id', '=', pid).execute());
       const reminders = n(await trx.deleteFrom('web_push_sent').where('participant_id', '=', pid).execute());
       const speechFailures = n(await trx.deleteFrom('web_speech_failures').where('participant_id', '=', pid).execute());
+      const promptEvents = n(await trx.deleteFrom('prompt_log').where('participant_id', '=', pid).execute());
+      const mine = trx.selectFrom('notifications').select('id').where('participant_id', '=', pid);
+      await trx.deleteFrom('notification_deliveries').where('notification_id', 'in', mine).execute();
+      const notifications = n(await trx.deleteFrom('notifications').where('participant_id', '=', pid).execute());
       await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}', display_name: null, schedule_overrides: null })
         .where('id', '=', pid).execute();
-      const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, pushSubscriptions, reminders, speechFailures, files };
+      const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, pushSubscriptions, reminders, speechFailures, promptEvents, notifications, files };
       await trx.insertInto('audit').values(this.d.auditRow({ ...actor, action: 'delete', resource: 'participant', detail: JSON.stringify({ ...summary, files: files.length }) })).execute();
       return summary;
     });

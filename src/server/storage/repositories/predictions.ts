@@ -49,6 +49,11 @@ export class PredictionsRepository {
     });
   }
 
+  async alert(id: string): Promise<Alert | undefined> {
+    const a = await this.d.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+    return a && decodeAlert(a);
+  }
+
   async alerts(studyId: string, status: 'open' | 'acknowledged' | 'all'): Promise<Alert[]> {
     let q = this.d.db.selectFrom('alerts').selectAll().where('study_id', '=', studyId);
     if (status === 'open') q = q.where('acknowledged_ms', 'is', null);
