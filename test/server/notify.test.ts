@@ -256,6 +256,35 @@ describe.each(BACKENDS)('threshold notifications ($name)', ({ name, skip }) => {
     }
   });
 
+  it.skipIf(skip)('a new early-warning alert episode meets an alert rule: one webhook, not again when the alerts are evaluated again', async () => {
+    hooks.length = 0; hookAnswer = 200;
+    let clock = Date.now() - 10 * 3_600_000;
+    const h = await startHarness(name, { now: () => clock, notify: { smtp: null, allowHttp: true, tickMs: 0 } });
+    try {
+      const config = { name: 'Alert study', timezone: 'UTC', notifications: [{ id: 'low-mood', when: { alert: true, items: ['depressed'] }, channels: ['webhook'] }] };
+      const s = await setupStudy(h, config, { alerts: { items: ['depressed'], baselineReports: 3, minReports: 1, minDurationHours: 0, sources: ['reported'] } });
+      expect((await h.req('PUT', `/studies/${s.studyId}/notify-settings`, { token: s.researcher, body: { email: false, webhookUrl: hookUrl } })).status).toBe(200);
+      const p = await s.enrol('P1');
+      for (const [k, v] of [10, 12, 11, 95].entries()) {
+        clock += 3_600_000;
+        expect((await h.req('POST', '/me/reports', { token: p, body: reportBody(`r${k}`, new Date(clock).toISOString(), v) })).status).toBe(201);
+        await h.server.monitor.idle();
+      }
+      await h.server.notify.idle();
+      const alerts = (await h.req('GET', `/studies/${s.studyId}/alerts`, { token: s.researcher })).json;
+      expect(alerts.map((a: any) => a.item)).toEqual(['depressed']);
+      expect(hooks).toHaveLength(1);
+      const list = (await h.req('GET', `/studies/${s.studyId}/notifications`, { token: s.researcher })).json;
+      expect(list.map((n: any) => [n.rule, n.source, n.deliveries.map((d: any) => `${d.channel}:${d.status}`)])).toEqual([['low-mood', 'alert', ['webhook:sent']]]);
+      // Evaluated again (the same episode): no new notification.
+      expect((await h.req('POST', `/studies/${s.studyId}/participants/P1/alerts/evaluate`, { token: s.researcher })).json.created).toBe(0);
+      await h.server.notify.idle();
+      expect(hooks).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  });
+
   it.skipIf(skip)('refuses a private webhook address without the allow setting, and says when no SMTP server is configured', async () => {
     const h = await startHarness(name, { notify: { smtp: null, allowHttp: false, tickMs: 0 } });
     try {

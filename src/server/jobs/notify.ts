@@ -38,7 +38,7 @@ export interface NotifyOptions {
   smtp: SmtpOptions | null;
   /** Allow http webhooks and loopback/private addresses (MOODLENS_NOTIFY_ALLOW_HTTP=1; local tests only). */
   allowHttp: boolean;
-  /** Retry pass interval (0 = only when `tick()` is called). */
+  /** Retry pass interval (0 = no timer: one pass at start, then only when `tick()` is called). */
   tickMs: number;
   /** First retry delay; doubled per failed try, capped at 6 h. */
   backoffMs: number;
