@@ -38,12 +38,14 @@ describe('webhook signatures and addresses', () => {
   });
 
   it('classifies addresses and refuses non-https, credentials and private targets', async () => {
-    for (const ip of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::']) expect(isPublicAddress(ip), ip).toBe(false);
-    for (const ip of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111']) expect(isPublicAddress(ip), ip).toBe(true);
+    for (const ip of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:a00:5', '::7f00:1', '::']) expect(isPublicAddress(ip), ip).toBe(false);
+    for (const ip of ['93.184.216.34', '8.8.8.8', '::ffff:808:808', '2606:4700:4700::1111']) expect(isPublicAddress(ip), ip).toBe(true);
     expect(webhookUrlProblem('http://example.org/hook', false)).toBe('must be an https URL');
     expect(webhookUrlProblem('https://u:p@example.org/hook', false)).toMatch(/user name or password/);
     expect(webhookUrlProblem('https://127.0.0.1/hook', false)).toMatch(/loopback or private/);
     expect(webhookUrlProblem('https://[::1]/hook', false)).toMatch(/loopback or private/);
+    expect(webhookUrlProblem('https://[::ffff:127.0.0.1]/hook', false)).toMatch(/loopback or private/); // the URL spells it ::ffff:7f00:1
+    expect(webhookUrlProblem('https://2130706433/hook', false)).toMatch(/loopback or private/); // 127.0.0.1 as one number
     expect(webhookUrlProblem('https://localhost:8443/hook', false)).toMatch(/loopback or private/);
     expect(webhookUrlProblem('https://10.0.0.5/hook', false)).toMatch(/loopback or private/);
     expect(webhookUrlProblem('https://example.org/hook', false)).toBeNull();

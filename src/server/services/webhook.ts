@@ -51,14 +51,23 @@ const BLOCKED = (() => {
   const b = new BlockList();
   for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
     ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) b.addSubnet(net, bits, 'ipv4');
-  for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) b.addSubnet(net, bits, 'ipv6');
+  for (const [net, bits] of [['::', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) b.addSubnet(net, bits, 'ipv6');
   return b;
 })();
 
-/** Is `ip` an address a webhook may be sent to (not loopback, private, link-local, …)? IPv4-mapped IPv6 is checked as IPv4. */
+/**
+ * Is `ip` an address a webhook may be sent to (not loopback, private, link-local, …)? An
+ * IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, which URLs spell `::ffff:7f00:1`) is checked as
+ * the IPv4 address it is; the unspecified, loopback and IPv4-compatible `::/96` are refused.
+ */
 export function isPublicAddress(ip: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped) return isPublicAddress(mapped[1]);
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
+  if (hex) {
+    const [hi, lo] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
+    return isPublicAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+  }
   const v = isIP(ip);
   if (v === 0) return false;
   return !BLOCKED.check(ip, v === 4 ? 'ipv4' : 'ipv6');
