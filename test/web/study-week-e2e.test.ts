@@ -174,17 +174,21 @@ describe.skipIf(!HAVE_CHROMIUM)('a simulated week of the study design in chromiu
     expect(hooks).toHaveLength(1);
     expect(verifyWebhook(settings.json.webhookSecret, hooks[0].signature, hooks[0].body, Date.now())).toMatchObject({ ok: true });
 
-    // The dashboard: the notification to acknowledge, every prompt's fate.
+    // The dashboard, opened from the message's link: the notification to acknowledge, every prompt's fate.
+    const link: string = JSON.parse(hooks[0].body).url;
+    expect(link).toMatch(/^\/dashboard\/#study=s_[\w-]+&notification=n_[\w-]+$/); // relative: this server has no --public-url
     const desk = await browser.newContext({ viewport: DESKTOP, deviceScaleFactor: 1, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
     await desk.clock.setFixedTime(clock);
     const d = await desk.newPage(); watch(d);
-    await d.goto(`${base}/dashboard/`);
+    await d.goto(base + link);
     await d.getByLabel('Email').fill(ADMIN.email);
     await d.getByLabel('Password').fill(ADMIN.password);
     await d.getByRole('button', { name: 'Log in' }).click();
-    await d.getByRole('link', { name: 'Week study' }).click();
+    await d.getByRole('heading', { name: 'Week study' }).waitFor();
     const item = d.locator('#notification-list li');
     await expect.poll(() => item.count()).toBe(1);
+    expect(await item.getAttribute('aria-current')).toBe('true'); // the linked notification is marked
+    expect(d.url()).toBe(`${base}/dashboard/`);
     expect(await item.textContent()).toMatch(/P1 needs attention — rule phq9-item9 \(report, .+\); email: sent, webhook: sent/);
     const summary = d.locator('#prompt-summary tbody tr');
     const answeredN = [...expected.values()].filter((f) => f === 'answered').length;

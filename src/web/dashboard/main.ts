@@ -201,7 +201,7 @@ function loginView(msg = ''): void {
     try {
       const j = await api<{ token: string }>('POST', '/auth/login', { email: (document.getElementById('email') as HTMLInputElement).value, password: (document.getElementById('password') as HTMLInputElement).value });
       token = j.token; sessionStorage.setItem('moodlens.researcher', token);
-      await studiesView();
+      await landing();
     } catch (e) { loginView((e as Error).message); }
   });
 }
@@ -531,6 +531,20 @@ function resetView(resetToken: string, msg = ''): void {
   });
 }
 
+/**
+ * Where a signed-in researcher lands: the study list, or the notification a message links to
+ * (/dashboard/#study=<id>&notification=<id>: its study, the notification marked and in view).
+ */
+async function landing(): Promise<void> {
+  const link = new URLSearchParams(location.hash.slice(1));
+  const studyId = link.get('study'), notification = link.get('notification');
+  if (!studyId) return studiesView();
+  history.replaceState(null, '', location.pathname);
+  await studyView(studyId);
+  const li = notification ? document.querySelector<HTMLElement>(`li[data-notification="${CSS.escape(notification)}"]`) : null;
+  if (li) { li.classList.add('linked'); li.setAttribute('aria-current', 'true'); li.scrollIntoView({ block: 'center' }); }
+}
+
 const resetToken = new URLSearchParams(location.hash.slice(1)).get('reset');
 if (resetToken) { history.replaceState(null, '', location.pathname); resetView(resetToken); }
-else if (token) void studiesView().catch(() => loginView()); else loginView();
+else if (token) void landing().catch(() => loginView()); else loginView();
