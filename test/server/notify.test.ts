@@ -12,6 +12,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import { BACKENDS, reportBody, restartHarness, setupStudy, startHarness } from './helpers.js';
+import { buildServer } from '../../src/server/server.js';
 import { checkWebhookTarget, isPublicAddress, signWebhook, verifyWebhook, webhookUrlProblem } from '../../src/server/services/webhook.js';
 import { notifyOptionsFromEnv, type NotifyOptions } from '../../src/server/jobs/notify.js';
 import { NotifyRulesSchema, reportRuleHits, alertRuleHits } from '../../src/data/notify.js';
@@ -254,6 +255,37 @@ describe.each(BACKENDS)('threshold notifications ($name)', ({ name, skip }) => {
       expect(w.json.notifications).toBe(3);
       expect((await h.req('GET', `${url}/notifications?status=all`, { token: s.researcher })).json).toHaveLength(0);
     } finally {
+      await h.close();
+    }
+  });
+
+  it.skipIf(skip)('two server processes on one database: a due retry is sent by one of them, once', async () => {
+    hooks.length = 0; hookAnswer = 500;
+    let clock = Date.now();
+    const notify: Partial<NotifyOptions> = { smtp: null, allowHttp: true, tickMs: 0, backoffMs: 60_000 };
+    const h = await startHarness(name, { now: () => clock, notify });
+    // A second server on the same database and data folder (its own delivery passes).
+    const other = await buildServer({ db: h.backend.url, dataDir: h.backend.dataDir, now: () => clock, notify, keyLog: () => {}, authRateLimit: 1000 });
+    try {
+      const s = await setupStudy(h, { name: 'Two', timezone: 'UTC', notifications: [{ id: 'hi', when: { item: 'depressed', atLeast: 90 }, channels: ['webhook'] }] });
+      expect((await h.req('PUT', `/studies/${s.studyId}/notify-settings`, { token: s.researcher, body: { email: false, webhookUrl: hookUrl } })).status).toBe(200);
+      const p = await s.enrol('P1');
+      expect((await h.req('POST', '/me/reports', { token: p, body: reportBody('r1', new Date(clock).toISOString(), 95) })).status).toBe(201);
+      await h.server.monitor.idle(); await h.server.notify.idle(); await other.notify.idle();
+      expect(hooks).toHaveLength(1); // first try, answered 500
+      hookAnswer = 200;
+      clock += 61_000;
+      // Both passes at once, several times: the claim lets one sender take the delivery.
+      const passes = await Promise.all([h.server.notify.tick(), other.notify.tick(), h.server.notify.tick(), other.notify.tick()]);
+      expect(passes.reduce((n, r) => n + r.claimed, 0)).toBe(1);
+      expect(passes.reduce((n, r) => n + r.sent, 0)).toBe(1);
+      expect(hooks).toHaveLength(2);
+      expect(new Set(hooks.map((x) => x.headers['moodlens-notification-id'])).size).toBe(1);
+      clock += 3_600_000;
+      expect((await other.notify.tick()).claimed).toBe(0); // sent: nothing more, ever
+      expect(hooks).toHaveLength(2);
+    } finally {
+      await other.close();
       await h.close();
     }
   });
