@@ -292,6 +292,7 @@ export const StudyConfigSchema = z.object({
     }
   });
 }).superRefine(notifyRuleReferences);
+
 /**
  * Each notification rule names what exists: an item rule a numeric reports.csv column (an item,
  * an option column, an instrument's item such as "phq9_9"), an instrument rule a scored instrument.
