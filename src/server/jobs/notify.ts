@@ -252,6 +252,7 @@ export class NotificationService {
 
   start(): void {
     if (this.stopped || this.timer) return;
+    if (this.opts.smtp && !this.publicUrl) console.warn('notify: no --public-url: the dashboard link in notification e-mails is relative (/dashboard/#…)');
     const run = () => { if (!this.stopped) void this.tick().catch((e) => console.error(`notify: delivery pass failed: ${e instanceof Error ? e.message : e}`)); };
     setImmediate(run); // deliveries a previous process left due or interrupted
     if (this.opts.tickMs > 0) { this.timer = setInterval(run, this.opts.tickMs); this.timer.unref(); }
