@@ -290,6 +290,37 @@ describe.each(BACKENDS)('threshold notifications ($name)', ({ name, skip }) => {
     }
   });
 
+  it.skipIf(skip)('a check a crash interrupted (the report stored, its job lost) is made at the next start, once', async () => {
+    hooks.length = 0; hookAnswer = 200;
+    const notify: Partial<NotifyOptions> = { smtp: null, allowHttp: true, tickMs: 0 };
+    let h = await startHarness(name, { notify });
+    try {
+      const s = await setupStudy(h, { name: 'Crash', timezone: 'UTC', notifications: [{ id: 'hi', when: { item: 'depressed', atLeast: 90 }, channels: ['webhook'] }] });
+      expect((await h.req('PUT', `/studies/${s.studyId}/notify-settings`, { token: s.researcher, body: { email: false, webhookUrl: hookUrl } })).status).toBe(200);
+      await s.enrol('P1');
+      const p = (await h.server.store.participant(s.studyId, 'P1'))!;
+      // Stored as the route stores it, but the process "died" before the follow-up job ran.
+      const now = Date.now();
+      await h.server.store.insertReport({
+        id: 'r_crash', study_id: s.studyId, participant_id: p.id, client_id: 'c1', time: new Date(now).toISOString(), time_ms: now, server_ms: now,
+        trigger: 'voluntary', answers: { depressed: 97 }, item_order: ['depressed'], prompt_time: null, late: false,
+      });
+      await h.server.notify.idle();
+      expect(hooks).toHaveLength(0);
+      h = await restartHarness(h, { notify });
+      await new Promise((r) => setImmediate(r));
+      await h.server.notify.idle();
+      expect(hooks).toHaveLength(1);
+      expect((await h.server.store.auditLog(s.studyId, 100, { resource: 'notification' })).some((a) => a.detail?.startsWith('rule hi met by report:r_crash'))).toBe(true);
+      h = await restartHarness(h, { notify });
+      await new Promise((r) => setImmediate(r));
+      await h.server.notify.idle();
+      expect(hooks).toHaveLength(1); // made once: not again at the next start
+    } finally {
+      await h.close();
+    }
+  });
+
   it.skipIf(skip)('a new early-warning alert episode meets an alert rule: one webhook, not again when the alerts are evaluated again', async () => {
     hooks.length = 0; hookAnswer = 200;
     let clock = Date.now() - 10 * 3_600_000;

@@ -15,6 +15,9 @@
  * Each channel's delivery is a row claimed with a lease before it is tried; a failure is retried
  * with exponential backoff (1 min, 2, 4, … capped at 6 h, `maxAttempts` tries) by a pass that
  * wakes every MOODLENS_NOTIFY_TICK_S seconds and once at start, so deliveries survive a restart.
+ * The check itself runs after the report is stored; at start, the reports and alert episodes of
+ * the last `catchUpMs` (7 days) in studies with rules are checked again, so a check a crash
+ * interrupted is made (making a notification is idempotent: the key).
  * A delivery interrupted between sending and recording it is sent again (at least once): the
  * e-mail keeps its Message-ID and the webhook its Moodlens-Notification-Id header, so the
  * repeat can be recognised. The message says only which participant of which study needs
@@ -47,6 +50,8 @@ export interface NotifyOptions {
   /** A claimed delivery is taken back after this long (its sender died). */
   leaseMs: number;
   timeoutMs: number;
+  /** At start, check again the reports and alert episodes of this long ago (0 = none). */
+  catchUpMs: number;
 }
 
 const MAX_BACKOFF_MS = 6 * 3_600_000;
@@ -75,7 +80,7 @@ export function notifyOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Noti
   return {
     smtp: e.MOODLENS_SMTP_URL ? { url: e.MOODLENS_SMTP_URL, from: e.MOODLENS_SMTP_FROM! } : null,
     allowHttp: e.MOODLENS_NOTIFY_ALLOW_HTTP === '1', tickMs: e.MOODLENS_NOTIFY_TICK_S * 1000,
-    backoffMs: 60_000, maxAttempts: 10, leaseMs: 120_000, timeoutMs: 10_000,
+    backoffMs: 60_000, maxAttempts: 10, leaseMs: 120_000, timeoutMs: 10_000, catchUpMs: 7 * 86_400_000,
   };
 }
 
@@ -150,6 +155,19 @@ export class NotificationService {
       });
       if (created) { made++; await this.deliver(n.id); }
     }
+    return made;
+  }
+
+  /**
+   * Check again the reports and alert episodes since `sinceMs` in studies with rules (at start:
+   * a check a crash interrupted is made; what was made already is not made again). Returns the
+   * notifications made.
+   */
+  async catchUp(sinceMs: number): Promise<number> {
+    const { reports, alerts } = await this.ctx.store.recentNotifySources(sinceMs);
+    let made = 0;
+    for (const id of reports) made += await this.checkReport(id).catch((e) => { console.error(`notify: report ${id}: ${e instanceof Error ? e.message : e}`); return 0; });
+    for (const id of alerts) made += await this.checkAlert(id).catch((e) => { console.error(`notify: alert ${id}: ${e instanceof Error ? e.message : e}`); return 0; });
     return made;
   }
 
@@ -254,7 +272,12 @@ export class NotificationService {
     if (this.stopped || this.timer) return;
     if (this.opts.smtp && !this.publicUrl) console.warn('notify: no --public-url: the dashboard link in notification e-mails is relative (/dashboard/#…)');
     const run = () => { if (!this.stopped) void this.tick().catch((e) => console.error(`notify: delivery pass failed: ${e instanceof Error ? e.message : e}`)); };
-    setImmediate(run); // deliveries a previous process left due or interrupted
+    // Checks a crash interrupted, then deliveries a previous process left due or interrupted.
+    setImmediate(() => {
+      if (this.stopped) return;
+      if (this.opts.catchUpMs > 0) this.track(this.catchUp(this.ctx.now() - this.opts.catchUpMs).then((n) => { if (n) console.warn(`notify: ${n} notification(s) made at start for reports or alerts whose check had not run`); }));
+      run();
+    });
     if (this.opts.tickMs > 0) { this.timer = setInterval(run, this.opts.tickMs); this.timer.unref(); }
   }
 

@@ -191,6 +191,7 @@ export class Store {
   notifications: NotificationsRepository['notifications'] = (...a) => this.notify.notifications(...a);
   acknowledgeNotification: NotificationsRepository['acknowledgeNotification'] = (...a) => this.notify.acknowledgeNotification(...a);
   teamEmails: NotificationsRepository['teamEmails'] = (...a) => this.notify.teamEmails(...a);
+  recentNotifySources: NotificationsRepository['recentSources'] = (...a) => this.notify.recentSources(...a);
 }
 
 export type { AuditEntry } from './database.js';

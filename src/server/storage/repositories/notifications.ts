@@ -139,6 +139,19 @@ export class NotificationsRepository {
     });
   }
 
+  /**
+   * Reports stored and alert episodes detected since `sinceMs` in studies that have notification
+   * rules (the start-up catch-up: a check a crash interrupted is made again; making a
+   * notification is idempotent).
+   */
+  async recentSources(sinceMs: number): Promise<{ reports: string[]; alerts: string[] }> {
+    // study.json is stored as JSON text: a study with rules has a non-empty "notifications" array.
+    const withRules = this.d.db.selectFrom('studies').select('id').where('config', 'like', '%"notifications":[{%');
+    const reports = await this.d.db.selectFrom('reports').select('id').where('server_ms', '>=', sinceMs).where('study_id', 'in', withRules).orderBy('server_ms').execute();
+    const alerts = await this.d.db.selectFrom('alerts').select('id').where('detected_ms', '>=', sinceMs).where('study_id', 'in', withRules).orderBy('detected_ms').execute();
+    return { reports: reports.map((r) => r.id), alerts: alerts.map((a) => a.id) };
+  }
+
   /** E-mail addresses of a study's owners and researchers (enabled accounts): who an e-mail notification goes to. */
   async teamEmails(studyId: string): Promise<string[]> {
     const rows = await this.d.db.selectFrom('study_members').innerJoin('users', 'users.id', 'study_members.user_id').select('users.email')
