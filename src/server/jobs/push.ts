@@ -25,6 +25,7 @@ import { HttpError } from '../http/errors.js';
 import { clockOf, studyPromptsBetween } from '../services/schedule.js';
 import { MAIN_INSTRUMENT } from '../../data/study.js';
 import { promptKey } from '../services/prompt-log.js';
+import { WithdrawnError } from '../storage/database.js';
 
 /** What the service worker receives (JSON, encrypted). */
 export interface PromptPush { type: 'prompt'; title: string; body: string; promptTime: string; url: string; tag: string; /** The prompts reminded of (`<instrument>:<day>:<slot>`). */ promptIds: string[] }
@@ -141,7 +142,8 @@ export class PushService {
         if (delivered) {
           res.delivered++;
           // The prompt log (services/prompt-log.ts): when the reminder of each prompt it names went out.
-          for (const x of group) await this.ctx.store.markPrompt(promptKey(p, x), 'sent', now).catch(() => false);
+          // (A participant who withdrew meanwhile has no log to write to; any other failure is told.)
+          for (const x of group) await this.ctx.store.markPrompt(promptKey(p, x), 'sent', now).catch((e) => { if (!(e instanceof WithdrawnError)) console.error(`push: prompt log of ${x.id}: ${e instanceof Error ? e.message : e}`); });
         } else res.failed++;
         await this.ctx.store.reminderResult(p.id, prompt.timeMs, delivered, details.join('; ').slice(0, 500));
       }
