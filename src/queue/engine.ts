@@ -85,6 +85,8 @@ export interface JobEngine {
   stats(): Promise<KindStats[]>;
   /** Resolves when nothing this process knows of is waiting or running (tests, the bench). */
   idle(): Promise<void>;
+  /** Jobs of this kind were committed by this process (in a caller's transaction): fetch now rather than at the next poll. */
+  nudge?(name: string): void;
   stop(): Promise<void>;
 }
 

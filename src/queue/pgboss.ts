@@ -17,6 +17,7 @@
  *   job that is not active changes nothing).
  */
 import PgBoss from 'pg-boss';
+import { hostname } from 'node:os';
 import { keyId, parsePayload, type Handler, type JobEngine, type JobKind, type KindStats, type SendOptions } from './engine.js';
 
 export interface PgBossEngineOptions {
@@ -51,6 +52,8 @@ export class PgBossEngine implements JobEngine {
   private readonly beatMs: number;
   private readonly stallMs: number;
   private readonly schema: string;
+  /** Who runs a job, in its heartbeat row (host:pid): what an operator, or a test, looks up to find the process holding a job. */
+  readonly owner = `${hostname()}:${process.pid}`;
 
   constructor(private opts: PgBossEngineOptions) {
     this.schema = opts.schema ?? process.env.MOODLENS_JOB_SCHEMA ?? 'pgboss';
@@ -68,7 +71,8 @@ export class PgBossEngine implements JobEngine {
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.boss.start();
-      await this.sql(`create table if not exists ${this.schema}.moodlens_job_beat (id uuid primary key, name text not null, beat_ms bigint not null)`);
+      await this.sql(`create table if not exists ${this.schema}.moodlens_job_beat (id uuid primary key, name text not null, beat_ms bigint not null, owner text)`);
+      await this.sql(`alter table ${this.schema}.moodlens_job_beat add column if not exists owner text`);
       this.beatTimer = setInterval(() => { void this.beatAndSweep().catch((e) => { if (!this.stopped) console.error(`job engine: heartbeat: ${e.message}`); }); }, this.beatMs);
       this.beatTimer.unref();
     })();
@@ -172,6 +176,8 @@ export class PgBossEngine implements JobEngine {
     });
   }
 
+  nudge(name: string): void { this.wake(name); }
+
   private wake(name: string): void {
     const list = this.wakers.get(name);
     this.wakers.delete(name);
@@ -180,7 +186,7 @@ export class PgBossEngine implements JobEngine {
 
   private async runOne<P, R>(kind: JobKind<P>, handler: Handler<P, R>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
     try {
-      await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms) values ($1, $2, $3) on conflict (id) do update set beat_ms = excluded.beat_ms`, [job.id, kind.name, Date.now()]);
+      await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms, owner) values ($1, $2, $3, $4) on conflict (id) do update set beat_ms = excluded.beat_ms, owner = excluded.owner`, [job.id, kind.name, Date.now(), this.owner]);
       const payload = parsePayload(kind, job.data);
       const run = handler(payload, { id: job.id, retryCount: job.retryCount, beat: () => this.beat(job.id) });
       this.running.add(job.id);

@@ -29,7 +29,9 @@ import { legacyModelName } from './monitoring/model-path.js';
 import { SpeechExtractor } from './jobs/speech-extractor.js';
 import { ExportJobs } from './jobs/export-jobs.js';
 import { PushService, pushOptionsFromEnv } from './jobs/push.js';
-import { inProcessQueue } from './jobs/queue.js';
+import { ServerJobs } from './jobs/queue.js';
+import { LocalEngine } from '../queue/engine.js';
+import { PgBossEngine } from '../queue/pgboss.js';
 import { Withdrawal } from './services/withdrawal.js';
 import { DashboardService } from './services/dashboard.js';
 
@@ -89,6 +91,8 @@ export interface Server {
   speech: SpeechExtractor;
   /** The Web Push reminders (tests call its `tick()`). */
   push: PushService;
+  /** The background jobs (in process, or pg-boss on PostgreSQL). */
+  jobs: ServerJobs;
   close(): Promise<void>;
 }
 
@@ -120,7 +124,10 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const ctx = new ServerContext(store, { ...opts, keys: dataKeys.keyring });
   mkdirSync(ctx.modelsDir, { recursive: true, mode: 0o700 }); // 0700 when new, like every folder the server makes
   await adoptLegacyModels(store, ctx);
-  const monitor = new Monitor(ctx);
+  // Background jobs (jobs/queue.ts): in this process on SQLite; on PostgreSQL pg-boss in the same
+  // database, shared by every instance (a job is enqueued in the transaction of its write).
+  const jobs = new ServerJobs(handle.kind === 'postgres' ? new PgBossEngine({ connectionString: opts.db }) : new LocalEngine(), { speechWorkers: opts.speechWorkers });
+  const monitor = new Monitor(ctx, () => jobs.idle());
   // Several instances on one PostgreSQL database: what one forgets, all forget (services/cache-bus.ts).
   let bus: CacheBus | null = null;
   if (handle.kind === 'postgres') {
@@ -129,17 +136,22 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
     try { await bus.start(); } catch (e) { await store.close(); throw e; }
     ctx.attachCacheBus(bus);
   }
-  // Background jobs run in this process, each on the service that owns it (jobs/queue.ts).
-  const jobs = inProcessQueue({
-    'report-follow-up': ({ participant, report }) => monitor.afterReport(participant, report),
-    'speech-follow-up': ({ info, participant, report }) => void monitor.afterSpeechFeatures(info, participant, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`)),
-    'speech-features': ({ reportId }) => speech.enqueue(reportId),
-    'export': (p) => exportJobs.run(p),
-  });
   const exportJobs = new ExportJobs(store, ctx, jobs, opts.exportRetentionDays);
-  const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1, limits);
+  const speech = new SpeechExtractor(ctx, jobs, opts.speechWorkers ?? 1, limits);
   const push = new PushService(ctx, pushOptionsFromEnv(), opts.publicUrl);
-  await exportJobs.startUp(); // interrupted jobs failed, old-layout folders removed, expired exports pruned
+  try {
+    await exportJobs.startUp(); // interrupted exports failed (in process), old-layout folders removed, expired exports pruned
+    // Each kind is run by the service that owns it; the payloads are ids, the handlers load the rows.
+    await jobs.work({
+      'report-follow-up': ({ reportId }) => monitor.followUp(reportId, false),
+      'speech-follow-up': ({ reportId }) => monitor.followUp(reportId, true),
+      'speech-features': ({ reportId }) => speech.extract(reportId),
+      'export': ({ exportJobId }) => exportJobs.run(exportJobId),
+    });
+  } catch (e) {
+    await jobs.stop().catch(() => {}); await bus?.close(); await store.close();
+    throw e;
+  }
 
   const deps: RouteDeps = {
     ctx, store, monitor, exportJobs, speech, push, jobs,
@@ -152,11 +164,14 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   await speech.resume();
 
   return {
-    app, store, ctx, monitor, exportJobs, speech, push,
+    app, store, ctx, monitor, exportJobs, speech, push, jobs,
     async close() {
       await app.close();
       await push.stop();
+      // Queued extractions are given back (pg-boss: another instance takes them), running ones end;
+      // then the engine stops taking jobs and waits for the runs in hand.
       await speech.close();
+      await jobs.stop();
       await exportJobs.stop();
       await monitor.stop();
       dataKeys.stop();

@@ -38,7 +38,8 @@ for (const b of BACKENDS) {
       expect(ui.status).toBe(200);
       expect(ui.body).toMatch(/swagger/i);
       const health = await h.req('GET', '/health');
-      expect(health.json).toEqual({ ok: true, db: b.name });
+      expect(health.json).toMatchObject({ ok: true, db: b.name, queue: { engine: b.name === 'postgres' ? 'pg-boss' : 'local' } });
+      expect(health.json.queue.kinds.map((k: { kind: string }) => k.kind).sort()).toEqual(['export', 'report-follow-up', 'speech-features', 'speech-follow-up']);
     });
 
     it('authenticates researchers and keeps studies apart', async () => {

@@ -99,7 +99,11 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/'));
-  app.get('/health', { schema: { tags: ['meta'], response: answers({ 200: Health }) } }, async () => { await store.ping(); return { ok: true, db: store.kind }; });
+  app.get('/health', { schema: { tags: ['meta'], summary: 'Liveness, and the background job queue: depth per kind, oldest waiting, failed (counts only)', response: answers({ 200: Health }) } }, async () => {
+    await store.ping();
+    const kinds = (await deps.jobs.stats()).map((k) => ({ kind: k.kind, waiting: k.waiting, active: k.active, failed: k.failed, oldestWaitingS: k.oldestWaitingMs === null ? null : Math.round(k.oldestWaitingMs / 100) / 10 }));
+    return { ok: true, db: store.kind, queue: { engine: deps.jobs.engine.engine, kinds } };
+  });
 
   await app.register(async (a) => accountRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));

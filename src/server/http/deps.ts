@@ -12,7 +12,7 @@ import type { Monitor } from '../monitoring/monitor.js';
 import type { ExportJobs } from '../jobs/export-jobs.js';
 import type { SpeechExtractor } from '../jobs/speech-extractor.js';
 import type { PushService } from '../jobs/push.js';
-import type { JobQueue } from '../jobs/queue.js';
+import type { ServerJobs } from '../jobs/queue.js';
 import type { Withdrawal } from '../services/withdrawal.js';
 import type { DashboardService } from '../services/dashboard.js';
 
@@ -26,7 +26,7 @@ export interface RouteDeps {
   speech: SpeechExtractor;
   push: PushService;
   /** Background work that follows a request (predictions, speech features, exports). */
-  jobs: JobQueue;
+  jobs: ServerJobs;
   withdrawal: Withdrawal;
   dashboard: DashboardService;
   authRateLimit: number;

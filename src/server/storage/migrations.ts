@@ -289,6 +289,13 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.alterTable('participants').addColumn('display_name', 'text').execute();
       },
     },
+    '0060_scale_predictions_report': {
+      // Follow-up jobs are idempotent per report (jobs/queue.ts): each asks whether its report is
+      // already predicted before it predicts, so predictions are found by report.
+      async up(db: Kysely<any>) {
+        await db.schema.createIndex('predictions_report').on('predictions').column('report_id').execute();
+      },
+    },
   };
 }
 

@@ -120,6 +120,7 @@ export class Store {
   storeComputedSpeechFeatures: SpeechRepository['storeComputedSpeechFeatures'] = (...a) => this.speech.storeComputedSpeechFeatures(...a);
   storeSpeechRejection: SpeechRepository['storeSpeechRejection'] = (...a) => this.speech.storeSpeechRejection(...a);
   speechWithoutFeatures: SpeechRepository['speechWithoutFeatures'] = () => this.speech.speechWithoutFeatures();
+  speechSettled: SpeechRepository['speechSettled'] = (...a) => this.speech.speechSettled(...a);
   insertSpeechFeatures: SpeechRepository['insertSpeechFeatures'] = (...a) => this.speech.insertSpeechFeatures(...a);
   speechFeaturesOf: SpeechRepository['speechFeaturesOf'] = (...a) => this.speech.speechFeaturesOf(...a);
   participantSpeechFeatures: SpeechRepository['participantSpeechFeatures'] = (...a) => this.speech.participantSpeechFeatures(...a);
@@ -138,6 +139,7 @@ export class Store {
   // ---------- predictions and alerts (repositories/predictions.ts) ----------
   insertPrediction: PredictionsRepository['insertPrediction'] = (...a) => this.predictions.insertPrediction(...a);
   predictionsOf: PredictionsRepository['predictionsOf'] = (...a) => this.predictions.predictionsOf(...a);
+  hasPrediction: PredictionsRepository['hasPrediction'] = (...a) => this.predictions.hasPrediction(...a);
   predictedReports: PredictionsRepository['predictedReports'] = (...a) => this.predictions.predictedReports(...a);
   upsertAlert: PredictionsRepository['upsertAlert'] = (...a) => this.predictions.upsertAlert(...a);
   alerts: PredictionsRepository['alerts'] = (...a) => this.predictions.alerts(...a);
@@ -150,6 +152,9 @@ export class Store {
   exportJobs: ExportsRepository['exportJobs'] = (...a) => this.exports.exportJobs(...a);
   finishedExportsBefore: ExportsRepository['finishedExportsBefore'] = (...a) => this.exports.finishedExportsBefore(...a);
   failInterruptedExports: ExportsRepository['failInterruptedExports'] = (...a) => this.exports.failInterruptedExports(...a);
+  exportJobById: ExportsRepository['exportJobById'] = (...a) => this.exports.exportJobById(...a);
+  markExportDeleted: ExportsRepository['markExportDeleted'] = (...a) => this.exports.markExportDeleted(...a);
+  withdrawalSince: ExportsRepository['withdrawalSince'] = (...a) => this.exports.withdrawalSince(...a);
 
   // ---------- the audit log (repositories/audit.ts) ----------
   auditLog: AuditRepository['auditLog'] = (...a) => this.auditLogs.auditLog(...a);

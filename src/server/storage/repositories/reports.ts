@@ -1,7 +1,7 @@
 /** EMA reports: the ingest write (idempotent by the app's id), a participant's and a study's reports. */
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
-import type { ReportsTable } from '../schema.js';
+import type { DB, ReportsTable } from '../schema.js';
 import { decodeReport, encodeReport, type Report } from '../rows.js';
 
 /** One report with what became of its speech task (the dashboard's data quality). */
@@ -25,9 +25,10 @@ export class ReportsRepository {
 
   /**
    * Insert a report unless the participant already sent one with this client id (a retry):
-   * then the stored one is returned with `created: false`.
+   * then the stored one is returned with `created: false`. `then` runs in the same transaction when
+   * the report was created (its follow-up jobs are enqueued with it: jobs/queue.ts).
    */
-  insertReport(report: Report): Promise<{ report: Report; created: boolean }> {
+  insertReport(report: Report, then?: (trx: Transaction<DB>) => Promise<void>): Promise<{ report: Report; created: boolean }> {
     const r = encodeReport(report);
     return this.d.writeForParticipant(r.participant_id, async (trx) => {
       // The hottest write: fixed SQL text (prepared once), no query building per report.
@@ -35,6 +36,7 @@ export class ReportsRepository {
         r.id, r.study_id, r.participant_id, r.client_id, r.time, r.time_ms, r.server_ms, r.trigger, r.answers, r.item_order, r.prompt_time, r.late]));
       if (Number(res.numAffectedRows ?? 0n) === 1) {
         await this.d.insertAudit(trx, { actor_kind: 'participant', actor_id: r.participant_id, action: 'write', study_id: r.study_id, participant_id: r.participant_id, resource: 'report', detail: r.id });
+        await then?.(trx);
         return { report, created: true };
       }
       const existing = await trx.selectFrom('reports').selectAll().where('participant_id', '=', r.participant_id).where('client_id', '=', r.client_id).executeTakeFirstOrThrow();
