@@ -27,6 +27,7 @@ import { participantWebRoutes } from './routes/participant-web.js';
 import { pushRoutes } from './routes/push.js';
 import { webRoutes } from '../../web/static-node.js';
 import { answers, Health, responseSerializer } from './responses.js';
+import { databaseRateLimitStore } from './rate-limit-store.js';
 
 export interface AppOptions {
   logger?: boolean;
@@ -86,7 +87,8 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   await httpSecurity(app, { https: Boolean(opts.tls) || (publicUrl?.startsWith('https:') ?? false) });
-  await app.register(rateLimit, { global: false });
+  // On PostgreSQL the counters are in the database, shared by every instance (rate-limit-store.ts).
+  await app.register(rateLimit, { global: false, ...(store.kind === 'postgres' ? { store: databaseRateLimitStore(store, ctx.now) as never, skipOnError: false } : {}) });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Moodlens study platform', version: '0.1.0', description: 'Enrolment, EMA schedules, ingest of reports, speech and wristband data, export, predictions and alerts.' },

@@ -296,6 +296,17 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.createIndex('predictions_report').on('predictions').column('report_id').execute();
       },
     },
+    '0060_scale_rate_limits': {
+      // Rate limits shared by every instance on one PostgreSQL database (http/rate-limit-store.ts);
+      // SQLite is one process and counts in memory, but has the (empty) table too.
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('reset_ms', big, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -270,6 +270,13 @@ export interface CryptoMetaTable {
   updated_ms: number;
 }
 
+/** Rate-limit counters shared by instances (PostgreSQL; since 0060): a fixed window per limiter key. */
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_ms: number;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -291,4 +298,5 @@ export interface DB {
   web_push_sent: WebPushSentTable;
   web_speech_failures: WebSpeechFailuresTable;
   crypto_meta: CryptoMetaTable;
+  rate_limits: RateLimitsTable;
 }

@@ -19,6 +19,7 @@ import { PredictionsRepository } from './repositories/predictions.js';
 import { ExportsRepository } from './repositories/exports.js';
 import { AuditRepository } from './repositories/audit.js';
 import { PushRepository } from './repositories/push.js';
+import { RateLimitsRepository } from './repositories/rate-limits.js';
 
 export class Store {
   readonly db: Kysely<DB>;
@@ -36,6 +37,7 @@ export class Store {
   private readonly exports: ExportsRepository;
   private readonly auditLogs: AuditRepository;
   private readonly push: PushRepository;
+  private readonly rateLimits: RateLimitsRepository;
 
   constructor(handle: DbHandle, keys: Keyring) {
     this.d = new Database(handle, keys);
@@ -50,7 +52,13 @@ export class Store {
     this.exports = new ExportsRepository(this.d);
     this.auditLogs = new AuditRepository(this.d);
     this.push = new PushRepository(this.d);
+    this.rateLimits = new RateLimitsRepository(this.d);
   }
+
+  // ---------- rate-limit counters (repositories/rate-limits.ts) ----------
+  hitRateLimit: RateLimitsRepository['hitRateLimit'] = (...a) => this.rateLimits.hitRateLimit(...a);
+  readRateLimit: RateLimitsRepository['readRateLimit'] = (...a) => this.rateLimits.readRateLimit(...a);
+  sweepRateLimits: RateLimitsRepository['sweepRateLimits'] = (...a) => this.rateLimits.sweepRateLimits(...a);
 
   // ---------- the core (database.ts) ----------
   close: Database['close'] = () => this.d.close();
