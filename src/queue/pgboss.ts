@@ -18,7 +18,7 @@
  */
 import PgBoss from 'pg-boss';
 import { hostname } from 'node:os';
-import { keyId, parsePayload, type Handler, type JobEngine, type JobKind, type KindStats, type SendOptions } from './engine.js';
+import { keyId, parsePayload, type Handler, type JobEngine, type JobKind, type KindStats, type SendOptions, type SqlExecutor } from './engine.js';
 
 export interface PgBossEngineOptions {
   connectionString: string;
@@ -129,6 +129,15 @@ export class PgBossEngine implements JobEngine {
     return id;
   }
 
+  /** Several jobs in a caller's transaction, one multi-row insert (pg-boss `insert`: the queues' own retry and expiry terms apply). */
+  async sendMany(jobs: Array<{ kind: JobKind<unknown>; payload: unknown; key?: string }>, tx: SqlExecutor): Promise<void> {
+    if (jobs.length === 0) return;
+    for (const j of jobs) await this.ensure(j.kind);
+    await this.boss.insert(jobs.map((j) => ({
+      name: j.kind.name, data: parsePayload(j.kind, j.payload) as object, ...(j.key !== undefined ? { id: keyId(j.kind.name, j.key) } : {}),
+    })), { db: tx as PgBoss.Db } as never);
+  }
+
   /**
    * Take jobs of a kind: one fetch loop per kind and process, up to `concurrency` runs at a time.
    * While jobs are waiting it fetches again as soon as a slot frees (pg-boss's own `work` sleeps
@@ -144,7 +153,9 @@ export class PgBossEngine implements JobEngine {
     const inflight = new Set<Promise<void>>();
     const loop = (async () => {
       while (!this.stopped) {
-        if (inflight.size >= limit) { await Promise.race(inflight); continue; }
+        // Refill in batches: with room for several runs, fetch again once half the slots are free
+        // (one query for many short jobs), not after every run.
+        if (inflight.size >= limit || (limit >= 4 && inflight.size > limit / 2)) { await Promise.race(inflight); continue; }
         const jobs = await this.boss.fetch<object>(kind.name, { batchSize: limit - inflight.size, includeMetadata: true }).catch((e) => {
           if (!this.stopped) console.error(`job engine: fetch ${kind.name}: ${(e as Error).message}`);
           return [];
@@ -185,11 +196,12 @@ export class PgBossEngine implements JobEngine {
   }
 
   private async runOne<P, R>(kind: JobKind<P>, handler: Handler<P, R>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
+    const beats = kind.heartbeat !== false;
     try {
-      await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms, owner) values ($1, $2, $3, $4) on conflict (id) do update set beat_ms = excluded.beat_ms, owner = excluded.owner`, [job.id, kind.name, Date.now(), this.owner]);
+      if (beats) await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms, owner) values ($1, $2, $3, $4) on conflict (id) do update set beat_ms = excluded.beat_ms, owner = excluded.owner`, [job.id, kind.name, Date.now(), this.owner]);
       const payload = parsePayload(kind, job.data);
-      const run = handler(payload, { id: job.id, retryCount: job.retryCount, beat: () => this.beat(job.id) });
-      this.running.add(job.id);
+      const run = handler(payload, { id: job.id, retryCount: job.retryCount, beat: () => (beats ? this.beat(job.id) : Promise.resolve()) });
+      if (beats) this.running.add(job.id);
       let output: unknown;
       try { output = await run; } catch (e) {
         const err = e instanceof Error ? { message: e.message, name: e.name } : { message: String(e) };
@@ -197,13 +209,34 @@ export class PgBossEngine implements JobEngine {
         await this.boss.fail(kind.name, job.id, err);
         return;
       }
-      await this.boss.complete(kind.name, job.id, (output ?? {}) as object);
+      if (output === undefined && !beats) await this.completeSoon(kind.name, job.id); // no output to keep: completed together with its neighbours
+      else await this.boss.complete(kind.name, job.id, (output ?? {}) as object);
     } catch (e) {
       if (!this.stopped) console.error(`job engine: ${kind.name} ${job.id}: ${(e as Error).message}`);
     } finally {
-      this.running.delete(job.id);
-      await this.sql(`delete from ${this.schema}.moodlens_job_beat where id = $1`, [job.id]).catch(() => {});
+      if (beats) {
+        this.running.delete(job.id);
+        await this.sql(`delete from ${this.schema}.moodlens_job_beat where id = $1`, [job.id]).catch(() => {});
+      }
     }
+  }
+
+  /** Jobs without output finished within 20 ms of each other, per kind: completed in one statement. */
+  private completing = new Map<string, { ids: string[]; done: Promise<void> }>();
+
+  private completeSoon(name: string, id: string): Promise<void> {
+    let c = this.completing.get(name);
+    if (!c) {
+      const ids: string[] = [];
+      const done = new Promise<void>((r) => setTimeout(r, 20)).then(async () => {
+        this.completing.delete(name);
+        await this.boss.complete(name, ids);
+      });
+      c = { ids, done };
+      this.completing.set(name, c);
+    }
+    c.ids.push(id);
+    return c.done;
   }
 
   private async beat(id: string): Promise<void> {

@@ -126,7 +126,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   await adoptLegacyModels(store, ctx);
   // Background jobs (jobs/queue.ts): in this process on SQLite; on PostgreSQL pg-boss in the same
   // database, shared by every instance (a job is enqueued in the transaction of its write).
-  const jobs = new ServerJobs(handle.kind === 'postgres' ? new PgBossEngine({ connectionString: opts.db }) : new LocalEngine(), { speechWorkers: opts.speechWorkers });
+  const jobs = new ServerJobs(handle.kind === 'postgres' ? new PgBossEngine({ connectionString: opts.db }) : new LocalEngine(), { speechWorkers: opts.speechWorkers, beforeCommit: store.beforeCommit });
   const monitor = new Monitor(ctx, () => jobs.idle());
   // Several instances on one PostgreSQL database: what one forgets, all forget (services/cache-bus.ts).
   let bus: CacheBus | null = null;

@@ -58,8 +58,10 @@ const KEY: { [K in JobKind]: (p: JobPayloads[K]) => string } = {
  */
 function kinds(o: { speechWorkers: number; followUps: number }): { [K in JobKind]: EngineKind<JobPayloads[K]> } {
   return {
-    'report-follow-up': defineJob({ name: 'report-follow-up', payload: PAYLOADS['report-follow-up'], expireInSeconds: 600, retryLimit: 3, retryDelaySeconds: 5, concurrency: o.followUps }),
-    'speech-follow-up': defineJob({ name: 'speech-follow-up', payload: PAYLOADS['speech-follow-up'], expireInSeconds: 600, retryLimit: 3, retryDelaySeconds: 5, concurrency: o.followUps }),
+    // Milliseconds each: no heartbeat rows (two commits less per report); a run held by a killed
+    // instance is retried after its one-minute expiry.
+    'report-follow-up': defineJob({ name: 'report-follow-up', payload: PAYLOADS['report-follow-up'], expireInSeconds: 60, retryLimit: 3, retryDelaySeconds: 5, concurrency: o.followUps, heartbeat: false }),
+    'speech-follow-up': defineJob({ name: 'speech-follow-up', payload: PAYLOADS['speech-follow-up'], expireInSeconds: 60, retryLimit: 3, retryDelaySeconds: 5, concurrency: o.followUps, heartbeat: false }),
     'speech-features': defineJob({ name: 'speech-features', payload: PAYLOADS['speech-features'], expireInSeconds: 3600, retryLimit: 3, retryDelaySeconds: 5, concurrency: o.speechWorkers }),
     'export': defineJob({ name: 'export', payload: PAYLOADS['export'], expireInSeconds: 6 * 3600, retryLimit: 2, retryDelaySeconds: 5, concurrency: 1 }),
   };
@@ -75,17 +77,23 @@ function executorOf(trx: Transaction<DB>): SqlExecutor {
 export interface ServerJobsOptions {
   /** Speech feature extractions one process runs at a time (its worker threads; default 1; 0: none in this process). */
   speechWorkers?: number;
+  /** The storage's end-of-transaction hook (Store.beforeCommit): the jobs of a commit group's writes are inserted by one statement. */
+  beforeCommit?: (trx: Transaction<DB>, fn: (trx: Transaction<DB>) => Promise<void>) => void;
 }
 
 /** The engine a server uses: the in-process one on SQLite, pg-boss on PostgreSQL (`engine` given). */
 export class ServerJobs {
   readonly kinds: ReturnType<typeof kinds>;
   private stopped = false;
+  /** Jobs added in each open transaction, inserted together at its end. */
+  private pending = new WeakMap<Transaction<DB>, Array<{ kind: EngineKind<unknown>; payload: unknown; key: string }>>();
+  private readonly beforeCommit?: ServerJobsOptions['beforeCommit'];
 
   constructor(readonly engine: JobEngine = new LocalEngine(), o: ServerJobsOptions = {}) {
+    this.beforeCommit = o.beforeCommit;
     // In process the follow-ups run one at a time (what the monitor always did: SQLite has one
-    // writer); on pg-boss each instance takes a few at once.
-    this.kinds = kinds({ speechWorkers: Math.max(0, o.speechWorkers ?? 1), followUps: engine.engine === 'pg-boss' ? 4 : 1 });
+    // writer); on pg-boss each instance fetches and runs up to 16 at once.
+    this.kinds = kinds({ speechWorkers: Math.max(0, o.speechWorkers ?? 1), followUps: engine.engine === 'pg-boss' ? 16 : 1 });
   }
 
   get durable(): boolean { return this.engine.engine === 'pg-boss'; }
@@ -107,9 +115,24 @@ export class ServerJobs {
   /** A batch of jobs caused by one write: see JobBatch. */
   batch(): JobBatch { return new JobBatch(this); }
 
-  /** @internal JobBatch's send inside a transaction (pg-boss). */
-  sendIn<K extends JobKind>(trx: Transaction<DB>, kind: K, payload: JobPayloads[K]): Promise<string | null> {
-    return this.engine.send(this.kinds[kind] as EngineKind<JobPayloads[K]>, payload, { key: KEY[kind](payload), tx: executorOf(trx) });
+  /**
+   * @internal JobBatch's send inside a transaction (pg-boss): held until the transaction's end and
+   * inserted with the other writes' jobs by one statement (a commit group of 64 reports inserts its
+   * 64 jobs at once), or sent at once where the storage has no end-of-transaction hook.
+   */
+  async sendIn<K extends JobKind>(trx: Transaction<DB>, kind: K, payload: JobPayloads[K]): Promise<void> {
+    const def = this.kinds[kind] as EngineKind<unknown>;
+    const key = KEY[kind](payload);
+    const { beforeCommit } = this;
+    if (!beforeCommit || !this.engine.sendMany) { await this.engine.send(def, payload, { key, tx: executorOf(trx) }); return; }
+    let list = this.pending.get(trx);
+    if (!list) {
+      list = [];
+      this.pending.set(trx, list);
+      const jobs = list;
+      beforeCommit(trx, async (t) => { this.pending.delete(t); await this.engine.sendMany!(jobs, executorOf(t)); });
+    }
+    list.push({ kind: def, payload, key });
   }
 
   stats(): Promise<KindStats[]> { return this.engine.stats(); }

@@ -186,7 +186,7 @@ export class Monitor {
   }
 
   /** Re-evaluate the participant's alerts; returns how many new episodes were recorded. */
-  async evaluateAlerts(info: StudyInfo, participant: Participant): Promise<number> {
+  async evaluateAlerts(info: StudyInfo, participant: Pick<Participant, 'id'>): Promise<number> {
     const fresh = await this.ctx.store.participantById(participant.id);
     if (!fresh || fresh.status === 'withdrawn') return 0;
     const s = info.settings.alerts;
@@ -230,14 +230,17 @@ export class Monitor {
     if (this.stopped) throw new Error('the server is stopping'); // retried (pg-boss: by another instance)
     const report = await this.ctx.store.reportById(reportId);
     if (!report) return;
-    const participant = await this.ctx.store.participantById(report.participant_id);
-    if (!participant || participant.status === 'withdrawn') return;
     const info = await this.ctx.studyInfo(report.study_id);
     const predictor = await this.predictor(info);
     if (withSpeech && !predictor?.speechFeatures) return;
     const run = (async () => {
-      if (predictor && !(await this.ctx.store.hasPrediction(report.id, withSpeech))) await this.predict(info, participant, report, undefined, true);
-      if (!this.stopped) this.scheduleAlerts(info, participant);
+      if (predictor && !(await this.ctx.store.hasPrediction(report.id, withSpeech))) {
+        const participant = await this.ctx.store.participantById(report.participant_id);
+        if (!participant || participant.status === 'withdrawn') return;
+        await this.predict(info, participant, report, undefined, true);
+      }
+      // (the evaluation reads the participant afresh, and skips a withdrawn one)
+      if (!this.stopped) this.scheduleAlerts(info, report.participant_id);
     })();
     this.inflight.add(run);
     try { await run; } finally { this.inflight.delete(run); }
@@ -279,19 +282,19 @@ export class Monitor {
 
   private inflight = new Set<Promise<unknown>>();
 
-  private scheduleAlerts(info: StudyInfo, participant: Participant): void {
-    if (this.alertTimers.has(participant.id)) return;
+  private scheduleAlerts(info: StudyInfo, participantId: string): void {
+    if (this.alertTimers.has(participantId)) return;
     const debounce = this.ctx.opts.alertDebounceMs ?? 30_000;
-    const last = this.lastAlertRun.get(participant.id) ?? 0;
+    const last = this.lastAlertRun.get(participantId) ?? 0;
     const wait = Math.max(0, last + debounce - Date.now());
     const t = setTimeout(() => {
-      this.lastAlertRun.set(participant.id, Date.now());
-      this.alertTimers.delete(participant.id);
-      const run = this.evaluateAlerts(info, participant)
-        .catch((e) => console.error(`monitor: alerts of participant ${participant.id} failed: ${e instanceof Error ? e.message : e}`))
+      this.lastAlertRun.set(participantId, Date.now());
+      this.alertTimers.delete(participantId);
+      const run = this.evaluateAlerts(info, { id: participantId })
+        .catch((e) => console.error(`monitor: alerts of participant ${participantId} failed: ${e instanceof Error ? e.message : e}`))
         .finally(() => this.inflight.delete(run));
       this.inflight.add(run);
     }, wait);
-    this.alertTimers.set(participant.id, t);
+    this.alertTimers.set(participantId, t);
   }
 }

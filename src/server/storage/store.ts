@@ -66,6 +66,7 @@ export class Store {
   sealAudit: Database['sealAudit'] = () => this.d.sealAudit();
   purgeFreedPages: Database['purgeFreedPages'] = () => this.d.purgeFreedPages();
   ping: Database['ping'] = () => this.d.ping();
+  beforeCommit: Database['beforeCommit'] = (...a) => this.d.beforeCommit(...a);
 
   // ---------- accounts (repositories/accounts.ts) ----------
   countUsers: AccountsRepository['countUsers'] = () => this.accounts.countUsers();
