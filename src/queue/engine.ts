@@ -91,7 +91,7 @@ export interface JobEngine {
   /** The result of a finished job, or its state. */
   result(kind: JobKind<unknown>, id: string): Promise<{ state: 'waiting' | 'active' | 'completed' | 'failed'; output?: unknown }>;
   stats(): Promise<KindStats[]>;
-  /** Resolves when nothing this process knows of is waiting or running (tests, the bench). */
+  /** Resolves when no job of the kinds this process takes is waiting or running (tests, the bench). */
   idle(): Promise<void>;
   /** Jobs of this kind were committed by this process (in a caller's transaction): fetch now rather than at the next poll. */
   nudge?(name: string): void;

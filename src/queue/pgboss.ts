@@ -301,7 +301,8 @@ export class PgBossEngine implements JobEngine {
 
   async idle(): Promise<void> {
     for (;;) {
-      const busy = this.running.size > 0 || (await this.stats()).some((s) => this.kinds.has(s.kind) && (s.waiting > 0 || s.active > 0));
+      // Kinds this process takes (a kind it only sends, or leaves to others, is not its work to wait for).
+      const busy = this.running.size > 0 || (await this.stats()).some((s) => this.loops.has(s.kind) && (s.waiting > 0 || s.active > 0));
       if (!busy) return;
       await new Promise((r) => setTimeout(r, 100));
     }
