@@ -12,12 +12,13 @@ export interface ReportSpeechRow {
 
 export class ReportsRepository {
   /** Fixed SQL of the hottest paths (prepared once; no query building per report or prediction). */
-  private fixed: { insert: string; countBefore: string; countBeforeExcept: string };
+  private fixed: { insert: string; byId: string; countBefore: string; countBeforeExcept: string };
 
   constructor(private d: Database) {
     const n = (i: number) => d.param(i);
     this.fixed = {
       insert: `insert into reports (id, study_id, participant_id, client_id, time, time_ms, server_ms, trigger, answers, item_order, prompt_time, late) values (${d.placeholders(12)}) on conflict (participant_id, client_id) do nothing`,
+      byId: `select * from reports where id = ${n(1)}`,
       countBefore: `select count(*) as n from reports where participant_id = ${n(1)} and time_ms < ${n(2)}`,
       countBeforeExcept: `select count(*) as n from reports where participant_id = ${n(1)} and (time_ms < ${n(2)} or (time_ms = ${n(3)} and id != ${n(4)}))`,
     };
@@ -49,8 +50,9 @@ export class ReportsRepository {
     return r && decodeReport(r);
   }
 
+  /** A report by its server id (fixed SQL: every report's follow-up job reads its report). */
   async reportById(id: string): Promise<Report | undefined> {
-    const r = await this.d.db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = (await this.d.db.executeQuery<ReportsTable>(CompiledQuery.raw(this.fixed.byId, [id]))).rows[0];
     return r && decodeReport(r);
   }
 
