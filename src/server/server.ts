@@ -25,6 +25,7 @@ import { checkFfmpeg, removeOrphanAudio } from './http/ingest/speech-upload.js';
 import { BUILTIN_BASELINE, Monitor } from './monitoring/monitor.js';
 import { CacheBus } from './services/cache-bus.js';
 import { sql } from 'kysely';
+import { UsageError } from '../util/errors.js';
 import { legacyModelName } from './monitoring/model-path.js';
 import { SpeechExtractor } from './jobs/speech-extractor.js';
 import { ExportJobs } from './jobs/export-jobs.js';
@@ -140,7 +141,6 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const speech = new SpeechExtractor(ctx, jobs, opts.speechWorkers ?? 1, limits);
   const push = new PushService(ctx, pushOptionsFromEnv(), opts.publicUrl);
   try {
-    await exportJobs.startUp(); // interrupted exports failed (in process), old-layout folders removed, expired exports pruned
     // Each kind is run by the service that owns it; the payloads are ids, the handlers load the rows.
     await jobs.work({
       'report-follow-up': ({ reportId }) => monitor.followUp(reportId, false),
@@ -148,8 +148,12 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
       'speech-features': ({ reportId }) => speech.extract(reportId),
       'export': ({ exportJobId }) => exportJobs.run(exportJobId),
     });
+    // Interrupted exports failed (in process; on pg-boss those whose job failed for good), old-layout folders removed, expired exports pruned.
+    await exportJobs.startUp();
   } catch (e) {
     await jobs.stop().catch(() => {}); await bus?.close(); await store.close();
+    // pg-boss creates its schema ("pgboss") in the database at the first start: say so in one line.
+    if (jobs.durable && !(e instanceof UsageError)) throw new UsageError(`--db: the job queue (pg-boss) could not start in ${handle.display}: ${e instanceof Error ? e.message : e} (the database user must be able to create the schema "pgboss", docs/scale.md)`);
     throw e;
   }
 

@@ -3,7 +3,8 @@
  * PostgreSQL the pg-boss job row is inserted in the report's own (group-committed) transaction,
  * so a report whose transaction rolls back leaves no job behind, and its neighbours in the same
  * commit group keep theirs; in process (SQLite) a job is queued only after its write committed.
- * A job delivered twice has one effect (one prediction per report).
+ * A job delivered twice has one effect (one prediction per report). An export whose job pg-boss
+ * no longer has is marked failed at start, not left "running".
  */
 import { describe, it, expect } from 'vitest';
 import { BACKENDS, reportBody, setupStudy, startHarness, type Harness } from './helpers.js';
@@ -62,6 +63,20 @@ for (const b of BACKENDS) {
         // At-least-once delivery: the same follow-up run again by hand stores no second prediction.
         await h.server.monitor.followUp(rows[0].id, false);
         expect((await db.selectFrom('predictions').select('id').where('report_id', '=', rows[0].id).execute())).toHaveLength(1);
+
+        if (b.name === 'postgres') {
+          // An export left "running" whose job pg-boss no longer has (failed for good, or from before the queue) is
+          // marked failed at start, so it can be deleted and started again; one with its job is left to finish.
+          const info = await h.server.ctx.studyInfo(participant.study_id);
+          const orphan = { ...(await h.server.exportJobs.start(info, 'u_test', 'orphan')), id: newId('x_'), status: 'running' as const };
+          await h.server.store.createExportJob(orphan);
+          await h.server.exportJobs.startUp();
+          const row = await h.server.store.exportJobById(orphan.id);
+          expect(row?.status).toBe('failed');
+          expect(row?.error).toMatch(/failed in every run/);
+          await h.server.exportJobs.idle();
+          expect((await db.selectFrom('export_jobs').select('status').where('name', '=', 'orphan').where('id', '!=', orphan.id).executeTakeFirstOrThrow()).status).toBe('done');
+        }
       } finally {
         await h.close();
       }

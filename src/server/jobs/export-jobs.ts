@@ -64,6 +64,7 @@ export class ExportJobs {
    */
   async startUp(): Promise<void> {
     if (!this.jobs.durable) await this.store.failInterruptedExports(this.ctx.now());
+    else await this.failAbandoned();
     const legacy = await removeLegacyExports(this.ctx.exportDir, (id) => this.store.studyExists(id));
     if (legacy.length > 0) {
       console.error(`exports: removed ${legacy.length} export folder(s) of the old shared-name layout (${legacy.slice(0, 5).join(', ')}${legacy.length > 5 ? ', …' : ''}); export again to get them back`);
@@ -72,6 +73,19 @@ export class ExportJobs {
       }
     }
     await this.prune();
+  }
+
+  /**
+   * On pg-boss: exports whose job failed for good (its instances died in every run it was given,
+   * so pg-boss moved it to the dead-letter queue) are marked failed, so they can be deleted and
+   * started again rather than stay "running" for ever.
+   */
+  private async failAbandoned(): Promise<void> {
+    for (const job of await this.store.unfinishedExports()) {
+      if (await this.jobs.failedForGood('export', { exportJobId: job.id })) {
+        await this.store.updateExportJob(job.id, { status: 'failed', error: 'its job failed in every run it was given (an instance stopped each time); start the export again', finished_ms: this.ctx.now() });
+      }
+    }
   }
 
   /** Queue an export; resolves with the job row (status "queued") without waiting for it. */
@@ -95,6 +109,7 @@ export class ExportJobs {
     while (this.running) await this.running.catch(() => {});
     this.running = this.write(job, info).finally(() => { this.running = null; });
     await this.running;
+    await this.failAbandoned().catch((e) => console.error(`exports: ${e instanceof Error ? e.message : e}`));
     await this.pruneLogged();
   }
 

@@ -20,7 +20,7 @@
 import { z } from 'zod';
 import { CompiledQuery, type Transaction } from 'kysely';
 import type { DB } from '../storage/schema.js';
-import { defineJob, LocalEngine, type JobEngine, type JobKind as EngineKind, type JobRun, type KindStats, type SqlExecutor } from '../../queue/engine.js';
+import { defineJob, keyId, LocalEngine, type JobEngine, type JobKind as EngineKind, type JobRun, type KindStats, type SqlExecutor } from '../../queue/engine.js';
 
 const Id = z.string().min(1).max(100);
 
@@ -133,6 +133,13 @@ export class ServerJobs {
       beforeCommit(trx, async (t) => { this.pending.delete(t); await this.engine.sendMany!(jobs, executorOf(t)); });
     }
     list.push({ kind: def, payload, key });
+  }
+
+  /** Whether the job of this kind and payload failed for good (retries spent: pg-boss moved it to the dead-letter queue), or is unknown to the engine. */
+  async failedForGood<K extends JobKind>(kind: K, payload: JobPayloads[K]): Promise<boolean> {
+    if (!this.durable) return false;
+    const r = await this.engine.result(this.kinds[kind] as EngineKind<unknown>, keyId(this.kinds[kind].name, KEY[kind](payload)));
+    return r.state === 'failed';
   }
 
   stats(): Promise<KindStats[]> { return this.engine.stats(); }

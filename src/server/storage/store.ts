@@ -161,6 +161,7 @@ export class Store {
   exportJobs: ExportsRepository['exportJobs'] = (...a) => this.exports.exportJobs(...a);
   finishedExportsBefore: ExportsRepository['finishedExportsBefore'] = (...a) => this.exports.finishedExportsBefore(...a);
   failInterruptedExports: ExportsRepository['failInterruptedExports'] = (...a) => this.exports.failInterruptedExports(...a);
+  unfinishedExports: ExportsRepository['unfinishedExports'] = () => this.exports.unfinishedExports();
   exportJobById: ExportsRepository['exportJobById'] = (...a) => this.exports.exportJobById(...a);
   markExportDeleted: ExportsRepository['markExportDeleted'] = (...a) => this.exports.markExportDeleted(...a);
   withdrawalSince: ExportsRepository['withdrawalSince'] = (...a) => this.exports.withdrawalSince(...a);

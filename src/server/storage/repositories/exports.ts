@@ -48,6 +48,11 @@ export class ExportsRepository {
     return (await this.d.db.selectFrom('export_jobs').selectAll().where('status', 'in', ['done', 'failed']).where('finished_ms', '<', beforeMs).execute()).map(decodeExportJob);
   }
 
+  /** Exports queued or running now (on pg-boss: their jobs are somewhere in the queue). */
+  async unfinishedExports(): Promise<ExportJob[]> {
+    return (await this.d.db.selectFrom('export_jobs').selectAll().where('status', 'in', ['queued', 'running']).execute()).map(decodeExportJob);
+  }
+
   /** Jobs a previous process left queued or running can never finish: mark them failed. */
   async failInterruptedExports(now: number): Promise<number> {
     const r = await this.d.db.updateTable('export_jobs').set({ status: 'failed', error: 'interrupted by a server restart; start the export again', finished_ms: now })
