@@ -147,7 +147,8 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
     const d0 = Date.now();
     let q = (await call(base, 'GET', '/health')).queue.kinds.find((k: any) => k.kind === 'report-follow-up');
     while (q && (q.waiting > 0 || q.active > 0)) { await new Promise((r) => setTimeout(r, 200)); q = (await call(base, 'GET', '/health')).queue.kinds.find((k: any) => k.kind === 'report-follow-up'); }
-    console.log(`${label}: reports  follow-up jobs drained ${((Date.now() - d0) / 1000).toFixed(1)} s after the burst (${(await call(base, 'GET', '/health')).queue.engine})`);
+    console.log(`${label}: reports  follow-up jobs drained ${((Date.now() - d0) / 1000).toFixed(1)} s after the burst (${(await call(base, 'GET', '/health')).queue.engine}); ` +
+      `server CPU with the drain ${(1000 * (cpuAll() - cpu0) / ok).toFixed(3)} ms/report (→ ${(ok / (cpuAll() - cpu0)).toFixed(0)} reports and their jobs per CPU-second)`);
     }
 
     // 2. Activity epochs in batches of 5,000 (each connection its own participant and run).
