@@ -30,7 +30,7 @@ for (const b of BACKENDS) {
           time_ms: Date.now() - i * 60_000, server_ms: Date.now(), trigger: 'scheduled', answers: { happy: 40 + i }, item_order: ['happy'], prompt_time: null, late: false,
         });
         const jobs = h.server.jobs;
-        const completedBefore = (await jobs.stats()).find((k) => k.kind === 'report-follow-up')?.completed ?? 0;
+        const completedBefore = (await jobs.engine.stats()).find((k) => k.kind === 'report-follow-up')?.completed ?? 0;
 
         // Five writes in one commit group: the third enqueues its job, then fails. The group rolls
         // back and each write is retried alone (storage/group-commit.ts): four commit with their job,
@@ -55,7 +55,7 @@ for (const b of BACKENDS) {
           expect(found.sort()).toEqual([0, 1, 3, 4].map((i) => ids(rows[i])).sort());
         }
         // Each committed report's job ran: predicted once; the rolled-back one ran nothing.
-        const completed = (await jobs.stats()).find((k) => k.kind === 'report-follow-up')!.completed;
+        const completed = (await jobs.engine.stats()).find((k) => k.kind === 'report-follow-up')!.completed;
         expect(completed - completedBefore).toBe(4);
         const preds = await db.selectFrom('predictions').select('report_id').where('participant_id', '=', participant.id).execute();
         for (const i of [0, 1, 3, 4]) expect(preds.filter((p) => p.report_id === rows[i].id)).toHaveLength(1);

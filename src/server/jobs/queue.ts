@@ -142,7 +142,19 @@ export class ServerJobs {
     return r.state === 'failed';
   }
 
-  stats(): Promise<KindStats[]> { return this.engine.stats(); }
+  private statsCache: { at: number; value: Promise<KindStats[]> } | null = null;
+
+  /** The queue per kind (GET /health): on pg-boss one grouped count over the job table, shared by the calls of the same second (load balancers poll /health often). */
+  stats(): Promise<KindStats[]> {
+    if (!this.durable) return this.engine.stats();
+    const now = Date.now();
+    if (!this.statsCache || now - this.statsCache.at >= 1000) {
+      const value = this.engine.stats();
+      value.catch(() => { if (this.statsCache?.value === value) this.statsCache = null; });
+      this.statsCache = { at: now, value };
+    }
+    return this.statsCache.value;
+  }
   idle(): Promise<void> { return this.engine.idle(); }
 
   async stop(): Promise<void> {
