@@ -130,8 +130,12 @@ class Setup {
   dct: Float64Array;
   /** Formant LPC: openSMILE's cSpecResample of the 20 ms spectrum to ≈ 11 kHz (nOut samples per FFT period). */
   lpcFs: number; lpcK: number; lpcN: number;
-  /** Bluestein (chirp-z) evaluation of that inverse DFT: FFT size, chirps, the chirp filter's spectrum. */
-  lpcFft: FFT; lpcPre: Float64Array; lpcPost: Float64Array; lpcB: Float64Array; lpcA: number[]; lpcC: number[];
+  /**
+   * Bluestein (chirp-z) evaluation of that inverse DFT: FFT size, chirps, and the chirp filter's
+   * spectrum for each of the `lpcParts` blocks of `lpcL` outputs (one forward FFT, one inverse per block).
+   */
+  lpcFft: FFT; lpcPre: Float64Array; lpcPost: Float64Array; lpcB: Float64Array[]; lpcParts: number; lpcL: number;
+  lpcA: number[]; lpcC: number[]; lpcD: number[]; lpcE: number[];
   constructor(public fs: number) {
     this.hop = Math.round(HOP_S * fs);
     this.len20 = Math.round(0.020 * fs); this.len60 = Math.round(0.060 * fs);
@@ -171,8 +175,17 @@ class Setup {
     this.lpcN = nOut;
     // y[i] = Re Σ_{k<K} X_k W^{ik}, W = e^{2πi/nd}, i < nOut, by Bluestein's identity
     // ik = (i² + k² − (i − k)²)/2: y[i] = Re W^{i²/2} Σ_k (X_k W^{k²/2}) W^{−(i−k)²/2}, a linear
-    // convolution done with two power-of-two FFTs (nd need not be an integer nor a power of two)
-    const K = this.lpcK, M = nextPow2(nOut + K - 1);
+    // convolution done with power-of-two FFTs (nd need not be an integer nor a power of two). The
+    // outputs are taken in P blocks of L: each block's convolution needs only L + K − 1 points, so
+    // at 16 kHz (220 outputs, K = 110) one forward and two inverse 256-point FFTs replace one
+    // forward and one inverse of 512 points (P chosen by the FFTs' n·log2 n).
+    const K = this.lpcK;
+    let best = Infinity;
+    this.lpcParts = 1; this.lpcL = nOut; let M = nextPow2(nOut + K - 1);
+    for (let P = 1; P <= 4; P++) {
+      const L = Math.ceil(nOut / P), m = nextPow2(L + K - 1), cost = (P + 1) * m * Math.log2(m);
+      if (cost < best) { best = cost; this.lpcParts = P; this.lpcL = L; M = m; }
+    }
     this.lpcFft = new FFT(M);
     const chirp = (n: number, sign: number, dst: Float64Array | number[], o: number) => {
       const a = sign * Math.PI * n * n / nd; dst[o] = Math.cos(a); dst[o + 1] = Math.sin(a);
@@ -188,14 +201,22 @@ class Setup {
       this.lpcPre[2 * k] = Math.cos(a); this.lpcPre[2 * k + 1] = Math.sin(a);
     }
     this.lpcPost = new Float64Array(2 * nOut); for (let i = 0; i < nOut; i++) chirp(i, 1, this.lpcPost, 2 * i);
-    const b = this.lpcFft.createComplexArray() as number[]; b.fill(0);
-    for (let n = 0; n < nOut; n++) chirp(n, -1, b, 2 * n);
-    for (let n = 1; n < K; n++) chirp(n, -1, b, 2 * (M - n));
-    const B = this.lpcFft.createComplexArray() as number[];
-    this.lpcFft.transform(B, b);
-    this.lpcB = Float64Array.from(B);
-    this.lpcA = this.lpcFft.createComplexArray() as number[]; this.lpcA.fill(0);
+    // block p (outputs i0 = p·L .. i0 + L − 1): the filter W^{−n²/2} for n = i0 − (K − 1) .. i0 + L − 1,
+    // n − i0 ≥ 0 at the start of the circular buffer, the negative offsets wrapped to its end
+    this.lpcB = [];
+    for (let p = 0; p < this.lpcParts; p++) {
+      const i0 = p * this.lpcL;
+      const b = this.lpcFft.createComplexArray() as number[]; b.fill(0);
+      for (let m = 0; m < this.lpcL; m++) chirp(i0 + m, -1, b, 2 * m);
+      for (let n = 1; n < K; n++) chirp(i0 - n, -1, b, 2 * (M - n));
+      const B = this.lpcFft.createComplexArray() as number[];
+      this.lpcFft.transform(B, b);
+      this.lpcB.push(Float64Array.from(B));
+    }
+    this.lpcA = this.lpcFft.createComplexArray() as number[]; this.lpcA.fill(0); // bins ≥ K stay zero
     this.lpcC = this.lpcFft.createComplexArray() as number[];
+    this.lpcD = this.lpcFft.createComplexArray() as number[];
+    this.lpcE = this.lpcFft.createComplexArray() as number[];
   }
 }
 const setups = new Map<number, Setup>();
@@ -386,22 +407,27 @@ function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
   // the frame band-limited to bins < K and resampled: y[i] = re[0] + Σ_{0<k<K} Re(X_k e^{2πiki/nd})
   // (cSpecResample's inverse DFT), by the chirp-z convolution prepared in Setup
   const K = S.lpcK, N = S.lpcN, re = W.re20, im = W.im20, y = W.lpcY;
-  const A = S.lpcA, C = S.lpcC, B = S.lpcB, pre = S.lpcPre, post = S.lpcPost, M2 = A.length;
+  const A = S.lpcA, C = S.lpcC, D = S.lpcD, E = S.lpcE, pre = S.lpcPre, post = S.lpcPost, M2 = A.length;
   A[0] = re[0]; A[1] = 0;
   for (let k = 1; k < K; k++) {
     const c = pre[2 * k], s = pre[2 * k + 1];
     A[2 * k] = re[k] * c - im[k] * s; A[2 * k + 1] = re[k] * s + im[k] * c;
   }
   S.lpcFft.transform(C, A);
-  for (let j = 0; j < M2; j += 2) {
-    const ar = C[j], ai = C[j + 1], br = B[j], bi = B[j + 1];
-    A[j] = ar * br - ai * bi; A[j + 1] = ar * bi + ai * br;
+  for (let p = 0, i0 = 0; p < S.lpcParts; p++, i0 += S.lpcL) {
+    const B = S.lpcB[p];
+    for (let j = 0; j < M2; j += 2) {
+      const ar = C[j], ai = C[j + 1], br = B[j], bi = B[j + 1];
+      D[j] = ar * br - ai * bi; D[j + 1] = ar * bi + ai * br;
+    }
+    S.lpcFft.inverseTransform(E, D);
+    const end = Math.min(N - i0, S.lpcL);
+    for (let m = 0; m < end; m++) { const i = i0 + m; y[i] = E[2 * m] * post[2 * i] - E[2 * m + 1] * post[2 * i + 1]; }
   }
-  S.lpcFft.inverseTransform(C, A);
-  for (let i = 0; i < N; i++) y[i] = C[2 * i] * post[2 * i] - C[2 * i + 1] * post[2 * i + 1];
-  A.fill(0); // the next frame's input: bins ≥ K stay zero
+  // autocorrelation r[lag] = Σ_{i ≥ lag} y[i]·y[i − lag], lags 0..11, in one pass over y (each lag's
+  // terms still added in rising i)
   const r = W.lpcR;
-  for (let lag = 0; lag <= LPC_ORDER; lag++) { let s = 0; for (let i = lag; i < N; i++) s += y[i] * y[i - lag]; r[lag] = s; }
+  autocorr12(y, N, r);
   const a = levinson(r, LPC_ORDER, W.lpcScratch);
   if (!a) return;
   // openSMILE's cFormantLpc builds its root polynomial from the negated predictor
@@ -409,6 +435,25 @@ function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
   for (let k = 1; k <= LPC_ORDER; k++) a[k] = -a[k];
   const nF = formantsFromLpc(a, S.lpcFs, 50, 5450, W.rootState, W.fmF, W.fmB);
   for (let k = 0; k < 3; k++) { tr.fF[k][t] = k < nF ? W.fmF[k] : 0; tr.fB[k][t] = k < nF ? W.fmB[k] : 0; }
+}
+
+/**
+ * r[lag] = Σ_{i=lag}^{n−1} y[i]·y[i − lag] for lag = 0..LPC_ORDER (11), the twelve sums kept in
+ * registers through one pass over y (the same additions, in the same order, as one pass per lag).
+ */
+function autocorr12(y: Float64Array, n: number, r: Float64Array): void {
+  r.fill(0);
+  const head = Math.min(n, LPC_ORDER);
+  for (let i = 0; i < head; i++) for (let lag = 0; lag <= i; lag++) r[lag] += y[i] * y[i - lag];
+  let r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5];
+  let r6 = r[6], r7 = r[7], r8 = r[8], r9 = r[9], r10 = r[10], r11 = r[11];
+  for (let i = head; i < n; i++) {
+    const v = y[i];
+    r0 += v * v; r1 += v * y[i - 1]; r2 += v * y[i - 2]; r3 += v * y[i - 3]; r4 += v * y[i - 4]; r5 += v * y[i - 5];
+    r6 += v * y[i - 6]; r7 += v * y[i - 7]; r8 += v * y[i - 8]; r9 += v * y[i - 9]; r10 += v * y[i - 10]; r11 += v * y[i - 11];
+  }
+  r[0] = r0; r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5;
+  r[6] = r6; r[7] = r7; r[8] = r8; r[9] = r9; r[10] = r10; r[11] = r11;
 }
 
 /** Pitch candidates of the 60 ms frame starting at s0 (ACF on the decimated signal xP). */
