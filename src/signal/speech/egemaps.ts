@@ -291,7 +291,7 @@ function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
 
 /** Scratch buffers of one sample rate, allocated once and reused by every frame and every call. */
 class Work {
-  fr20: Float64Array; re20: Float64Array; im20: Float64Array; P20: Float64Array;
+  re20: Float64Array; im20: Float64Array; P20: Float64Array;
   prevMag: Float64Array; curMag: Float64Array; mel = new Float64Array(N_MEL);
   lpcR = new Float64Array(LPC_ORDER + 1); lpcY: Float64Array;
   lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
@@ -301,6 +301,8 @@ class Work {
   fr60: Float64Array; P60: Float64Array; mag60: Float64Array; acf60: Float64Array;
   hBin = new Int32Array(N_HARM); hMag = new Float64Array(N_HARM); hF = new Float64Array(N_HARM); hM = new Float64Array(N_HARM);
   logRel = new Float64Array(N_HARM); fIdx = new Int32Array(3);
+  /** One frame's SHS candidates (f0, voicing × 6). */
+  shsOut = new Float64Array(12);
   fluxBins: number;
   /** Power spectra of the 60 ms frames of one call (grown as needed, reused). */
   p60store = new Float64Array(0);
@@ -313,7 +315,7 @@ class Work {
   acfLen = 0;
   constructor(S: Setup) {
     const bins20 = S.n20 / 2 + 1, binsP = S.fft60P.size / 2 + 1, bins60 = S.n60 / 2 + 1;
-    this.fr20 = new Float64Array(S.len20); this.re20 = new Float64Array(bins20); this.im20 = new Float64Array(bins20);
+    this.re20 = new Float64Array(bins20); this.im20 = new Float64Array(bins20);
     this.P20 = new Float64Array(bins20); this.prevMag = new Float64Array(bins20); this.curMag = new Float64Array(bins20);
     this.lpcY = new Float64Array(S.lpcN);
     this.fr60P = new Float64Array(S.len60P); this.P60P = new Float64Array(binsP); this.acfP = new Float64Array(binsP); this.rNorm = new Float64Array(binsP);
@@ -342,7 +344,7 @@ interface Tracks20 {
  * interpreted for most of the first files).
  */
 function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: Tracks20): void {
-  const len = S.len20, win = S.win20, fr = W.fr20;
+  const len = S.len20, win = S.win20, fr = S.fft20.input; // windowed straight into the FFT's input
   let e = 0;
   for (let i = 0; i < len; i++) {
     const j = s0 + i; const v = j < x.length ? x[j] : 0;
@@ -361,7 +363,7 @@ function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: 
   }
   const bins20 = S.n20 / 2 + 1, df20 = S.fs / S.n20;
   const re = W.re20, im = W.im20, P = W.P20;
-  S.fft20.complex(fr, re, im);
+  S.fft20.complexOfInput(len, re, im);
   for (let k = 0; k < bins20; k++) P[k] = re[k] * re[k] + im[k] * im[k];
   // alpha ratio: 10 log10(E[1–5 kHz] / E[0–1 kHz]); Hammarberg: 10 log10(max P[0–2 kHz] / max P[2–5 kHz])
   let s01 = 0, s15 = 0, m02 = 0, m25 = 0;
@@ -579,17 +581,19 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     if (t >= T60) continue;
     // 60 ms Gaussian frame: the voicing floor (full rate) and the pitch candidates (decimated)
     // (with SHS the windowed frame is kept for its FFT)
-    const fr60 = W.fr60, win60 = S.win60, len60 = S.len60;
+    // (with SHS the frame is windowed straight into the FFT's input)
+    const fr60 = useShs ? S.fft60.input : W.fr60, win60 = S.win60, len60 = S.len60;
     let e60 = 0;
     for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
     rms60[t] = Math.sqrt(e60 / len60);
     if (useShs) {
-      // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge)
-      const P = W.P60, mag = W.mag60;
-      S.fft60.power(fr60, P);
-      p60store!.set(P, t * P.length); // kept for the voiced frames' HNR and harmonics
-      for (let k = 0; k < P.length; k++) mag[k] = Math.sqrt(P[k]);
-      shsCandidates(S.shs, mag, shsCand.subarray(t * 12, t * 12 + 12));
+      // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge);
+      // the power spectrum is kept for the voiced frames' HNR and harmonics
+      const mag = W.mag60, nb = mag.length, o = t * nb;
+      S.fft60.powerOfInput(len60, p60store!, o);
+      for (let k = 0; k < nb; k++) mag[k] = Math.sqrt(p60store![o + k]);
+      shsCandidates(S.shs, mag, W.shsOut);
+      for (let c = 0; c < 12; c++) shsCand[t * 12 + c] = W.shsOut[c];
     } else {
       let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
       const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));

@@ -29,7 +29,7 @@ export interface JitterResult { jitter: Float64Array; shimmer: Float64Array }
  * Pearson correlation of x[a..a+n) and x[b..b+n) (means removed), with the sums and sums of squares
  * from the prefix sums ps, ps2 of x (ps[i] = Σ_{j<i} x[j]).
  */
-function pearsonAt(x: Float32Array, ps: Float64Array, ps2: Float64Array, a: number, b: number, n: number): number {
+function pearsonAt(x: Float64Array, ps: Float64Array, ps2: Float64Array, a: number, b: number, n: number): number {
   let sxy = 0;
   for (let i = 0; i < n; i++) sxy += x[a + i] * x[b + i];
   const sa = ps[a + n] - ps[a], sb = ps[b + n] - ps[b];
@@ -39,7 +39,7 @@ function pearsonAt(x: Float32Array, ps: Float64Array, ps2: Float64Array, a: numb
 }
 
 /** Peak-to-peak amplitude of x[a+1 .. a+n−2] (the first and last sample of the period left out). */
-function peakToPeak(x: Float32Array, a: number, n: number): number {
+function peakToPeak(x: Float64Array, a: number, n: number): number {
   let mx = x[a + 1], mn = x[a + 1];
   for (let i = a + 1; i < a + n - 1; i++) { const v = x[i]; if (v > mx) mx = v; if (v < mn) mn = v; }
   return mx - mn;
@@ -53,7 +53,8 @@ export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, 
   const nF = f0.length;
   const jitter = new Float64Array(nF), shimmer = new Float64Array(nF);
   const N = x.length;
-  let buf = new Float32Array(4096), ps = new Float64Array(4097), ps2 = new Float64Array(4097);
+  // the read block in a Float64Array (the same values; no float32 → float64 conversion per product)
+  let buf = new Float64Array(4096), ps = new Float64Array(4097), ps2 = new Float64Array(4097);
   let cc = new Float64Array(64);
   let lastIdx = 0, lastMis = 0, lastT0 = 0, lastJ = 0, lastS = 0;
   for (let t = 0; t < nF; t++) {
@@ -76,7 +77,7 @@ export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, 
       if (maxRead > len60) maxRead = len60;
     }
     // the read block, zero beyond the end of the signal
-    if (buf.length < toRead) { buf = new Float32Array(2 * toRead); ps = new Float64Array(2 * toRead + 1); ps2 = new Float64Array(2 * toRead + 1); }
+    if (buf.length < toRead) { buf = new Float64Array(2 * toRead); ps = new Float64Array(2 * toRead + 1); ps2 = new Float64Array(2 * toRead + 1); }
     const nT = toRead;
     for (let i = 0; i < nT; i++) { const j = lastIdx + i; buf[i] = j < N ? x[j] : 0; }
     let lastPeriod = 0;
