@@ -247,6 +247,13 @@ function logSpectralSlope(P: Float64Array, df: number, loHz: number, hiHz: numbe
   return den !== 0 ? (N * sA - Sf * sB) / den : 0;
 }
 
+/** The nearest bin to f at or above start − 1 (cHarmonics::freqToBin); 0 beyond the last bin. */
+function toBin(f: number, start: number, df: number, nBins: number): number {
+  const b = Math.max(1, start, Math.floor(f / df) + 1);
+  if (b >= nBins) return 0;
+  return b * df - f > f - (b - 1) * df ? b - 1 : b;
+}
+
 /** Strict local maximum (openSMILE cHarmonics::isPeak). */
 function isPeak(x: ArrayLike<number>, N: number, n: number): boolean {
   if (n >= N || n < 0) return false;
@@ -261,20 +268,15 @@ const N_HARM = 100;
  */
 function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
   bin: Int32Array, magn: Float64Array, fInt: Float64Array, mInt: Float64Array): void {
-  const toBin = (f: number, start: number) => { // nearest bin at or above start − 1 (cHarmonics::freqToBin); 0 beyond the last
-    const b = Math.max(1, start, Math.floor(f / df) + 1);
-    if (b >= nBins) return 0;
-    return b * df - f > f - (b - 1) * df ? b - 1 : b;
-  };
-  let lastBin = toBin(0.5 * F0, 1);
-  const firstBin = toBin(0.5 * F0, lastBin);
+  let lastBin = toBin(0.5 * F0, 1, df, nBins);
+  const firstBin = toBin(0.5 * F0, lastBin, df, nBins);
   for (let i = 0; i < N_HARM; i++) {
-    const cand = toBin((i + 1) * F0, lastBin);
+    const cand = toBin((i + 1) * F0, lastBin, df, nBins);
     let peak = -1;
     if (isPeak(mag, nBins, cand)) peak = cand;
     else {
       let L = cand - 1, R = cand + 1;
-      const lo = toBin((i + 0.5) * F0, lastBin), hi = toBin((i + 1.5) * F0, cand);
+      const lo = toBin((i + 0.5) * F0, lastBin, df, nBins), hi = toBin((i + 1.5) * F0, cand, df, nBins);
       while ((L >= lo || R <= hi) && peak === -1) {
         if (R <= hi) { if (isPeak(mag, nBins, R)) { peak = R; break; } R++; }
         if (L >= lo) { if (isPeak(mag, nBins, L)) { peak = L; break; } L--; }
@@ -514,22 +516,34 @@ function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t
   const hBin = W.hBin, hMag = W.hMag, hF = W.hF, hM = W.hM, logRel = W.logRel, fIdx = W.fIdx;
   harmonicPeaks(F, mag, bins60, df60, hBin, hMag, hF, hM);
   const m0 = hMag[0];
+  // harmonics on the bin of the one before are dropped (in order: a dropped one's bin becomes 0);
+  // the levels relative to F0 are computed only where read below (NaN: not computed yet)
   logRel[0] = 0;
   for (let i = 1; i < N_HARM; i++) {
-    logRel[i] = m0 > 0 ? (hM[i] > 0 ? Math.max(-200, 20 * (Math.log10(hM[i]) - Math.log10(m0))) : -200) : LOG_REL_FLOOR;
-    if (hBin[i] === hBin[i - 1]) { hBin[i] = 0; hF[i] = 0; hMag[i] = 0; hM[i] = 0; logRel[i] = LOG_REL_FLOOR; }
+    if (hBin[i] === hBin[i - 1]) { hBin[i] = 0; hF[i] = 0; hMag[i] = 0; hM[i] = 0; logRel[i] = LOG_REL_FLOOR; } else logRel[i] = NaN;
   }
+  const lm0 = m0 > 0 ? Math.log10(m0) : 0;
+  const l1 = logRelAt(logRel, hM, 1, m0, lm0);
   // openSMILE's "H1" and "H2" index its harmonic array from 0 = F0, so its H1–H2 is the level of
   // the 2nd harmonic minus the 3rd, and H1–A3 the 2nd harmonic minus the F3 amplitude
-  v.h1h2[t] = clamp201(logRel[1] - logRel[2]);
+  v.h1h2[t] = clamp201(l1 - logRelAt(logRel, hM, 2, m0, lm0));
   for (let k = 0; k < 3; k++) {
     const c = fF[k][t]; const lo = 0.8 * c, hi = 1.2 * c;
     let best = -1, bm = 0;
     for (let h = 0; h < N_HARM; h++) if (hF[h] >= lo && hF[h] <= hi && hMag[h] > bm) { best = h; bm = hMag[h]; }
     fIdx[k] = best;
   }
-  v.h1a3[t] = fIdx[2] >= 0 ? clamp201(logRel[1] - logRel[fIdx[2]]) : clamp201(logRel[1] - 201);
-  for (let k = 0; k < 3; k++) v.fA[k][t] = fIdx[k] >= 0 ? logRel[fIdx[k]] : 0;
+  v.h1a3[t] = fIdx[2] >= 0 ? clamp201(l1 - logRelAt(logRel, hM, fIdx[2], m0, lm0)) : clamp201(l1 - 201);
+  for (let k = 0; k < 3; k++) v.fA[k][t] = fIdx[k] >= 0 ? logRelAt(logRel, hM, fIdx[k], m0, lm0) : 0;
+}
+/**
+ * Level of harmonic i relative to F0's (cHarmonics: 20 log10(H_i / H_0), floored at −200; −201 when
+ * F0's peak has no magnitude), or the value already in logRel[i] when that is not NaN.
+ */
+function logRelAt(logRel: Float64Array, hM: Float64Array, i: number, m0: number, lm0: number): number {
+  const v = logRel[i];
+  if (v === v) return v;
+  return m0 > 0 ? (hM[i] > 0 ? Math.max(-200, 20 * (Math.log10(hM[i]) - lm0)) : -200) : LOG_REL_FLOOR;
 }
 const clamp201 = (v: number) => Math.max(-201, Math.min(201, v));
 
