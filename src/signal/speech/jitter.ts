@@ -32,10 +32,41 @@ export interface JitterResult { jitter: Float64Array; shimmer: Float64Array }
 function pearsonAt(x: Float64Array, ps: Float64Array, ps2: Float64Array, a: number, b: number, n: number): number {
   let sxy = 0;
   for (let i = 0; i < n; i++) sxy += x[a + i] * x[b + i];
+  return pearsonFrom(sxy, ps, ps2, a, b, n);
+}
+
+/** The Pearson correlation from the cross sum sxy of x[a..a+n) and x[b..b+n) and the prefix sums. */
+function pearsonFrom(sxy: number, ps: Float64Array, ps2: Float64Array, a: number, b: number, n: number): number {
   const sa = ps[a + n] - ps[a], sb = ps[b + n] - ps[b];
   const c = sxy - sa * sb / n;
   const vx = ps2[a + n] - ps2[a] - sa * sa / n, vy = ps2[b + n] - ps2[b] - sb * sb / n;
   return c / (Math.sqrt(vx) * Math.sqrt(vy));
+}
+
+/**
+ * cc[L − lo] = pearsonAt(x, ps, ps2, a, a + L, L) for every L in [lo, hi], four lags per pass over
+ * x: four independent sums (each still adds its products in rising order, so the values are the
+ * same to the bit) instead of one dependent chain per lag, and x[a + i] loaded once for the four.
+ */
+function pearsonLags(x: Float64Array, ps: Float64Array, ps2: Float64Array, a: number, lo: number, hi: number, cc: Float64Array): void {
+  let L = lo;
+  for (; L + 3 <= hi; L += 4) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    const b = a + L;
+    for (let i = 0; i < L; i++) {
+      const u = x[a + i], j = b + i;
+      s0 += u * x[j]; s1 += u * x[j + 1]; s2 += u * x[j + 2]; s3 += u * x[j + 3];
+    }
+    // the longer lags' last terms (lag L + d sums L + d products)
+    let u = x[a + L]; s1 += u * x[b + L + 1]; s2 += u * x[b + L + 2]; s3 += u * x[b + L + 3];
+    u = x[a + L + 1]; s2 += u * x[b + L + 3]; s3 += u * x[b + L + 4];
+    u = x[a + L + 2]; s3 += u * x[b + L + 5];
+    cc[L - lo] = pearsonFrom(s0, ps, ps2, a, b, L);
+    cc[L + 1 - lo] = pearsonFrom(s1, ps, ps2, a, b + 1, L + 1);
+    cc[L + 2 - lo] = pearsonFrom(s2, ps, ps2, a, b + 2, L + 2);
+    cc[L + 3 - lo] = pearsonFrom(s3, ps, ps2, a, b + 3, L + 3);
+  }
+  for (; L <= hi; L++) cc[L - lo] = pearsonAt(x, ps, ps2, a, a + L, L);
 }
 
 /** Peak-to-peak amplitude of x[a+1 .. a+n−2] (the first and last sample of the period left out). */
@@ -88,7 +119,7 @@ export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, 
       for (let i = 0; i < nT; i++) { const v = buf[i]; ps[i + 1] = ps[i] + v; ps2[i + 1] = ps2[i] + v * v; }
       let start = 0;
       while (start < nT - 2 * T0maxF - 1) {
-        for (let L = T0minF; L <= T0maxF; L++) cc[L - T0minF] = pearsonAt(buf, ps, ps2, start, start + L, L);
+        pearsonLags(buf, ps, ps2, start, T0minF, T0maxF, cc);
         let maxI = -1, max = 0;
         for (let i = 1; i < T0maxF - T0minF - 1; i++) {
           if (cc[i - 1] < cc[i] && cc[i] > cc[i + 1] && (maxI === -1 || cc[i] > max)) { maxI = i; max = cc[i]; }

@@ -103,18 +103,23 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   if (a[n - 1] > a[n - 2]) pos[nMax++] = n - 1;
   if (nMax === 1) { for (let j = 3; j < n; j++) a[j] = 0; } // openSMILE's single-maximum branch
   else for (let m = 1; m < nMax; m++) for (let j = pos[m - 1] + 3; j <= pos[m] - 3; j++) a[j] = 0;
-  // [¼ ½ ¼] smoothing (the last bin unchanged)
-  let aim1 = 0;
-  for (let i = 0; i < n - 1; i++) { const ai = a[i]; a[i] = (aim1 + 2 * ai + a[i + 1]) / 4; aim1 = ai; }
-  // natural cubic spline through (xo, a), evaluated on the octave axis
+  // [¼ ½ ¼] smoothing (the last bin unchanged) and the natural cubic spline through (xo, a), to be
+  // evaluated on the octave axis. The smoothing runs inside the spline's forward recursion, one bin
+  // ahead of it (r*: the unsmoothed neighbours; the same expressions as a separate pass): that
+  // recursion is one long dependency chain, which leaves the CPU room for the smoothing's work.
   const y2 = S.y2, u = S.u;
   // (the y2 recursion does not depend on the data: precomputed in ShsSetup; ut with reciprocals,
   // which can differ from openSMILE's divisions in the last bit only)
   const sig = S.sigma, pp = S.pp, y2c = S.y2c, id1 = S.id1, id2 = S.id2;
+  let rPrev = 0, rCur = a[0], rNext = a[1];
+  a[0] = (rPrev + 2 * rCur + rNext) / 4; rPrev = rCur; rCur = rNext; rNext = a[2];
+  a[1] = (rPrev + 2 * rCur + rNext) / 4; rPrev = rCur; rCur = rNext;
   u[0] = 0;
   let uPrev = 0, aPrev = a[0], aCur = a[1];
   for (let i = 1; i < n - 1; i++) {
-    const aNext = a[i + 1];
+    let aNext: number;
+    if (i + 1 < n - 1) { rNext = a[i + 2]; aNext = (rPrev + 2 * rCur + rNext) / 4; a[i + 1] = aNext; rPrev = rCur; rCur = rNext; }
+    else aNext = a[i + 1];
     const ut = (aNext - aCur) * id1[i] - (aCur - aPrev) * id2[i];
     uPrev = pp[i] * (6 * ut - sig[i] * uPrev);
     u[i] = uPrev;
