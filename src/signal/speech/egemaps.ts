@@ -460,6 +460,32 @@ function autocorr12(y: Float64Array, n: number, r: Float64Array): void {
   r[6] = r6; r[7] = r7; r[8] = r8; r[9] = r9; r[10] = r10; r[11] = r11;
 }
 
+/**
+ * The 60 ms Gaussian frame starting at s0 with SHS: its RMS (the voicing floor, full rate) into
+ * rms60[t], its power spectrum into p60store (kept for the voiced frames' HNR and harmonics), and
+ * the SHS candidates into shsCand[12t ..]. openSMILE runs SHS and its smoother on every frame; the
+ * RMS floor applies after (volmerge). The frame is windowed straight into the FFT's input.
+ */
+function frame60Shs(S: Setup, W: Work, x: Float32Array, s0: number, t: number, rms60: Float64Array, p60store: Float64Array, shsCand: Float64Array): void {
+  const fr60 = S.fft60.input, win60 = S.win60, len60 = S.len60;
+  let e60 = 0;
+  for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
+  rms60[t] = Math.sqrt(e60 / len60);
+  const mag = W.mag60, nb = mag.length, o = t * nb;
+  S.fft60.powerOfInput(len60, p60store, o);
+  for (let k = 0; k < nb; k++) mag[k] = Math.sqrt(p60store[o + k]);
+  shsCandidates(S.shs, mag, W.shsOut);
+  for (let c = 0; c < 12; c++) shsCand[t * 12 + c] = W.shsOut[c];
+}
+
+/** RMS of the 60 ms Gaussian frame starting at s0 (the voicing floor of the ACF tracker). */
+function frame60Rms(S: Setup, W: Work, x: Float32Array, s0: number): number {
+  const fr60 = W.fr60, win60 = S.win60, len60 = S.len60;
+  let e60 = 0;
+  for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
+  return Math.sqrt(e60 / len60);
+}
+
 /** Pitch candidates of the 60 ms frame starting at s0 (ACF on the decimated signal xP). */
 function pitchFrame(S: Setup, W: Work, xP: Float32Array, s0: number, po: PitchOptions): PitchCandidate[] {
   windowedFrame(xP, Math.round((s0 + (S.len60 >> 1)) / S.dec), S.len60P, S.win60P, W.fr60P, true);
@@ -589,26 +615,16 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     if (a > globalPeak) globalPeak = a;
   }
 
+  // the per-frame work lives in small functions (frame20, frame60Shs, frame60Acf) and this loop holds
+  // no inner loop: a hot inner loop here made V8 compile this whole function on stack (OSR) with no
+  // type feedback yet for the code after the loop, and that code deoptimised it again on every call
   for (let t = 0; t < T; t++) {
     const s0 = t * S.hop;
     frame20(S, W, x, s0, t, tr);
     if (t >= T60) continue;
-    // 60 ms Gaussian frame: the voicing floor (full rate) and the pitch candidates (decimated)
-    // (with SHS the windowed frame is kept for its FFT)
-    // (with SHS the frame is windowed straight into the FFT's input)
-    const fr60 = useShs ? S.fft60.input : W.fr60, win60 = S.win60, len60 = S.len60;
-    let e60 = 0;
-    for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
-    rms60[t] = Math.sqrt(e60 / len60);
-    if (useShs) {
-      // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge);
-      // the power spectrum is kept for the voiced frames' HNR and harmonics
-      const mag = W.mag60, nb = mag.length, o = t * nb;
-      S.fft60.powerOfInput(len60, p60store!, o);
-      for (let k = 0; k < nb; k++) mag[k] = Math.sqrt(p60store![o + k]);
-      shsCandidates(S.shs, mag, W.shsOut);
-      for (let c = 0; c < 12; c++) shsCand[t * 12 + c] = W.shsOut[c];
-    } else {
+    if (useShs) frame60Shs(S, W, x, s0, t, rms60, p60store!, shsCand);
+    else {
+      rms60[t] = frame60Rms(S, W, x, s0);
       let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
       const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
       for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
