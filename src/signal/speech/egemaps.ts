@@ -297,7 +297,7 @@ class Work {
   prevMag: Float64Array; curMag: Float64Array; mel = new Float64Array(N_MEL);
   lpcR = new Float64Array(LPC_ORDER + 1); lpcY: Float64Array;
   lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
-  rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
+  rootState = { zr: new Float64Array(0), zi: new Float64Array(0), done: new Uint8Array(0) };
   fmF = new Float64Array(5); fmB = new Float64Array(5);
   fr60P: Float64Array; P60P: Float64Array; acfP: Float64Array; rNorm: Float64Array;
   fr60: Float64Array; P60: Float64Array; mag60: Float64Array; acf60: Float64Array;
