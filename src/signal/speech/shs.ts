@@ -33,6 +33,8 @@ const W_LOCAL = 2, W_TVV = 10, W_TVVD = 10, W_TVUV = 10, W_THR = 4, W_RANGE = 1;
 export class ShsSetup {
   nMag: number; xo: Float64Array; sigma: Float64Array; diff1: Float64Array; diff2: Float64Array;
   k: Int32Array; ca: Float64Array; cc: Float64Array; cd: Float64Array; audw: Float64Array;
+  /** The spline evaluation's coefficients interleaved (ca, 1 − ca, cc, cd, audw per point). */
+  ev: Float64Array;
   fmint: number; fstept: number; ppo: number; shifts: Int32Array; comp: Float64Array;
   y: Float64Array; y2: Float64Array; u: Float64Array; spec: Float64Array; ss: Float64Array;
   /** The spline's data-independent recursion: p[i], y2 coefficients, 1/diff1, 1/diff2. */
@@ -74,6 +76,12 @@ export class ShsSetup {
     this.ppo = n / nOct;
     const s = this.ppo * Math.log2(65 / 50) - 1;
     this.audw = Float64Array.from({ length: n }, (_, i) => 0.5 + Math.atan(3 * (i + 1 - s) / this.ppo) / Math.PI);
+    // per evaluation point, side by side: ca, 1 − ca, cc, cd, auditory weight
+    this.ev = new Float64Array(5 * n);
+    for (let i = 0; i < n; i++) {
+      this.ev[5 * i] = this.ca[i]; this.ev[5 * i + 1] = 1 - this.ca[i]; this.ev[5 * i + 2] = this.cc[i];
+      this.ev[5 * i + 3] = this.cd[i]; this.ev[5 * i + 4] = this.audw[i];
+    }
     this.shifts = Int32Array.from({ length: N_HARM + 1 }, (_, h) => (h >= 2 ? Math.floor(this.ppo * Math.log2(h)) : 0));
     this.comp = new Float64Array(N_HARM + 1);
     for (let h = 2, c = COMPRESSION; h <= N_HARM; h++, c *= COMPRESSION) this.comp[h] = c;
@@ -127,12 +135,12 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   }
   y2[n - 1] = 0;
   let yNext = 0;
-  for (let j = n - 2; j >= 0; j--) { yNext = (j > 0 ? y2c[j] : 0) * yNext + u[j]; y2[j] = yNext; }
-  const sp = S.spec, kk = S.k, cca = S.ca, ccc = S.cc, ccd = S.cd, audw = S.audw;
-  for (let i = 0; i < n; i++) {
-    const k = kk[i]; const ca = cca[i];
-    const v = ca * a[k] + (1 - ca) * a[k + 1] + ccc[i] * y2[k] + ccd[i] * y2[k + 1];
-    sp[i] = v > 0 ? v * audw[i] : 0;
+  for (let j = n - 2; j >= 0; j--) { yNext = y2c[j] * yNext + u[j]; y2[j] = yNext; } // y2c[0] = 0
+  const sp = S.spec, kk = S.k, ev = S.ev;
+  for (let i = 0, o = 0; i < n; i++, o += 5) {
+    const k = kk[i];
+    const v = ev[o] * a[k] + ev[o + 1] * a[k + 1] + ev[o + 2] * y2[k] + ev[o + 3] * y2[k + 1];
+    sp[i] = v > 0 ? v * ev[o + 4] : 0;
   }
   // subharmonic summation, gathered per output point: ss[j] = (sp[j] + Σ_h c_h·sp[j + shift_h]) / 15,
   // the terms added in h order (the same sums, to the bit, as adding each shifted copy in turn), the
