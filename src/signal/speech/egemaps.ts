@@ -418,15 +418,19 @@ function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
     A[2 * k] = re[k] * c - im[k] * s; A[2 * k + 1] = re[k] * s + im[k] * c;
   }
   S.lpcFft.transform(C, A);
+  // each block's inverse FFT as the forward FFT of the conjugate (conj(FFT(conj D)) = M·IFFT(D), with
+  // the same operations up to signs), its 1/M folded into the output: a power of two, exact — the
+  // same values as fft.js's inverseTransform without its division pass
+  const invM = 2 / M2;
   for (let p = 0, i0 = 0; p < S.lpcParts; p++, i0 += S.lpcL) {
     const B = S.lpcB[p];
     for (let j = 0; j < M2; j += 2) {
       const ar = C[j], ai = C[j + 1], br = B[j], bi = B[j + 1];
-      D[j] = ar * br - ai * bi; D[j + 1] = ar * bi + ai * br;
+      D[j] = ar * br - ai * bi; D[j + 1] = -(ar * bi + ai * br);
     }
-    S.lpcFft.inverseTransform(E, D);
+    S.lpcFft.transform(E, D);
     const end = Math.min(N - i0, S.lpcL);
-    for (let m = 0; m < end; m++) { const i = i0 + m; y[i] = E[2 * m] * post[2 * i] - E[2 * m + 1] * post[2 * i + 1]; }
+    for (let m = 0; m < end; m++) { const i = i0 + m; y[i] = (E[2 * m] * post[2 * i] + E[2 * m + 1] * post[2 * i + 1]) * invM; }
   }
   // autocorrelation r[lag] = Σ_{i ≥ lag} y[i]·y[i − lag], lags 0..11, in one pass over y (each lag's
   // terms still added in rising i)
