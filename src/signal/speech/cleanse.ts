@@ -56,23 +56,33 @@ export function cleanseSamples(samples: Float32Array, sampleRate: number, opts: 
   return { ok: true, value: { samples, sampleRate }, warnings };
 }
 
+/** Running sums of `sampleStats`. */
+interface SampleStats { sum: number; sumSq: number; clipped: number; bad: number }
+
 /**
  * Sum, sum of squares and count of |x| ≥ clipLevel of `samples`, or the index of the first sample
- * that is not finite (`bad`, −1 when none). A function of its own whose loop does the same
- * operations on every sample: inside cleanseSamples the loop, compiled on stack while the first
- * file ran, met code without type feedback after it (or a first clipped sample) and was
- * deoptimised again on every call, so that most of each file's pass ran in the interpreter.
+ * that is not finite (`bad`, −1 when none), in chunks of 4096 samples (the same additions in the
+ * same order). The chunks keep the per-sample loop in a function called many times per file: as
+ * one loop per file, called once per file, V8 ran it interpreted until it compiled it on stack, and
+ * that code met the statements after the loop without type feedback and was thrown away again on
+ * every file (most of each file's pass then ran in the interpreter: 30–50 ms per 54 files instead
+ * of 4 ms).
  */
-function sampleStats(samples: Float32Array, clipLevel: number): { sum: number; sumSq: number; clipped: number; bad: number } {
-  let sum = 0, sumSq = 0, clipped = 0;
+function sampleStats(samples: Float32Array, clipLevel: number): SampleStats {
+  const st: SampleStats = { sum: 0, sumSq: 0, clipped: 0, bad: -1 };
   const n = samples.length;
-  for (let i = 0; i < n; i++) {
-    const x = samples[i];
-    if (x - x !== 0) return { sum, sumSq, clipped, bad: i }; // NaN or ±Infinity
-    sum += x; sumSq += x * x;
-    clipped += x >= clipLevel || x <= -clipLevel ? 1 : 0;
+  for (let from = 0; from < n && st.bad < 0; from += 4096) chunkStats(samples, from, Math.min(n, from + 4096), clipLevel, st);
+  return st;
+}
+function chunkStats(x: Float32Array, from: number, to: number, clipLevel: number, st: SampleStats): void {
+  let sum = st.sum, sumSq = st.sumSq, clipped = st.clipped;
+  for (let i = from; i < to; i++) {
+    const v = x[i];
+    if (v - v !== 0) { st.bad = i; break; } // NaN or ±Infinity
+    sum += v; sumSq += v * v;
+    clipped += v >= clipLevel || v <= -clipLevel ? 1 : 0;
   }
-  return { sum, sumSq, clipped, bad: -1 };
+  st.sum = sum; st.sumSq = sumSq; st.clipped = clipped;
 }
 
 /** Decode WAV bytes; an empty file or a decoding failure becomes a reason. */
