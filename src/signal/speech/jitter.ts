@@ -97,7 +97,8 @@ class Walk {
 export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, hop: number, len60: number): JitterResult {
   const nF = f0.length;
   const jitter = new Float64Array(nF), shimmer = new Float64Array(nF);
-  const w = new Walk();
+  const w = WALK; // its buffers reused from call to call (98 KB), its carried values reset
+  w.lastT0 = 0; w.lastJ = 0; w.lastS = 0;
   let lastIdx = 0, lastMis = 0;
   for (let t = 0; t < nF; t++) {
     const F0 = Math.fround(f0[t]);
@@ -133,6 +134,8 @@ export function pitchJitter(x: Float32Array, fs: number, f0: ArrayLike<number>, 
   }
   return { jitter, shimmer };
 }
+
+const WALK = new Walk();
 
 /** w.buf[0..n) = x[from ..], zero beyond the end of x (the buffers grown as needed). */
 function readBlock(w: Walk, x: Float32Array, from: number, n: number): void {
