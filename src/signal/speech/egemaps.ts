@@ -483,10 +483,10 @@ function frame60Shs(S: Setup, W: Work, x: Float32Array, s0: number, t: number, r
 }
 
 /** RMS of the 60 ms Gaussian frame starting at s0 (the voicing floor of the ACF tracker). */
-function frame60Rms(S: Setup, W: Work, x: Float32Array, s0: number): number {
-  const fr60 = W.fr60, win60 = S.win60, len60 = S.len60;
+function frame60Rms(S: Setup, x: Float32Array, s0: number): number {
+  const win60 = S.win60, len60 = S.len60;
   let e60 = 0;
-  for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
+  for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; e60 += v * v; }
   return Math.sqrt(e60 / len60);
 }
 
@@ -628,7 +628,7 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     if (t >= T60) continue;
     if (useShs) frame60Shs(S, W, x, s0, t, rms60, p60store!, shsCand);
     else {
-      rms60[t] = frame60Rms(S, W, x, s0);
+      rms60[t] = frame60Rms(S, x, s0);
       let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
       const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
       for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
