@@ -130,6 +130,8 @@ class Setup {
    * interleaved input (zero beyond the frame, never written there) and output.
    */
   fft60c: FFT; pairIn: number[]; pairOut: number[];
+  /** The same FFT's buffers for two voiced frames' ACFs (`acfPair`). */
+  acfIn: number[]; acfOut: number[];
   /** Pitch ACF runs on the signal decimated by `dec` (to ≈ 8 kHz: F0 ≤ 1 kHz needs no more). */
   dec: number; fsP: number; len60P: number; win60P: Float64Array; fft60P: RealFft; maxLagP: number;
   winAcf60: Float64Array; bank: MelBank; loudWeight: Float64Array; shs: ShsSetup;
@@ -152,6 +154,7 @@ class Setup {
     this.fft60c = new FFT(this.n60);
     this.pairIn = this.fft60c.createComplexArray() as number[]; this.pairIn.fill(0);
     this.pairOut = this.fft60c.createComplexArray() as number[];
+    this.acfIn = this.fft60c.createComplexArray() as number[]; this.acfOut = this.fft60c.createComplexArray() as number[];
     this.shs = new ShsSetup(this.n60, fs);
     this.dec = fs >= 16000 ? 2 : 1;
     this.fsP = fs / this.dec;
@@ -312,6 +315,8 @@ class Work {
   fr60: Float64Array; P60: Float64Array; mag60: Float64Array; acf60: Float64Array;
   hBin = new Int32Array(N_HARM); hMag = new Float64Array(N_HARM); hF = new Float64Array(N_HARM); hM = new Float64Array(N_HARM);
   logRel = new Float64Array(N_HARM); fIdx = new Int32Array(3);
+  /** Two voiced frames' |ACF| (`acfPair`). */
+  acfA: Float64Array; acfB: Float64Array;
   /** One frame's SHS candidates (f0, voicing × 6). */
   shsOut = new Float64Array(12);
   fluxBins: number;
@@ -331,6 +336,7 @@ class Work {
     this.lpcY = new Float64Array(S.lpcN);
     this.fr60P = new Float64Array(S.len60P); this.P60P = new Float64Array(binsP); this.acfP = new Float64Array(binsP); this.rNorm = new Float64Array(binsP);
     this.fr60 = new Float64Array(S.len60); this.P60 = new Float64Array(bins60); this.mag60 = new Float64Array(bins60); this.acf60 = new Float64Array(bins60);
+    this.acfA = new Float64Array(bins60); this.acfB = new Float64Array(bins60);
     // cSpectral freqRange 0-5000: bins 0 .. the last one strictly below 5 kHz (0..159 at 16 kHz)
     this.fluxBins = Math.min(bins20 - 1, Math.ceil(5000 / (S.fs / S.n20)) - 1);
   }
@@ -522,6 +528,21 @@ function frame60ShsPair(S: Setup, W: Work, x: Float32Array, s0: number, t: numbe
   }
 }
 
+/**
+ * |ACF| (lags < W.acfLen) of the 60 ms frames t1 and t2 from their stored power spectra, into W.acfA
+ * and W.acfB, with one complex FFT: the even extensions q1, q2 of the two power spectra are real
+ * and even, so their transforms are real and FFT(q1 + i·q2) = R1 + i·R2 (the same as two real
+ * transforms, to rounding; Wiener–Khinchin as RealFft.acfFromPower).
+ */
+function acfPair(S: Setup, W: Work, store: Float64Array, t1: number, t2: number): void {
+  const N = S.n60, h = N / 2, nb = h + 1, o1 = t1 * nb, o2 = t2 * nb, z = S.acfIn, Z = S.acfOut;
+  for (let k = 0; k <= h; k++) { z[2 * k] = store[o1 + k]; z[2 * k + 1] = store[o2 + k]; }
+  for (let k = h + 1; k < N; k++) { z[2 * k] = store[o1 + N - k]; z[2 * k + 1] = store[o2 + N - k]; }
+  S.fft60c.transform(Z, z);
+  const a = W.acfA, b = W.acfB, len = W.acfLen;
+  for (let k = 0; k < len; k++) { a[k] = Math.abs(Z[2 * k] / N); b[k] = Math.abs(Z[2 * k + 1] / N); }
+}
+
 /** RMS of the 60 ms Gaussian frame starting at s0 (the voicing floor of the ACF tracker). */
 function frame60Rms(S: Setup, x: Float32Array, s0: number): number {
   const win60 = S.win60, len60 = S.len60;
@@ -552,19 +573,21 @@ interface Voice { hnr: Float64Array; h1h2: Float64Array; h1a3: Float64Array; fA:
  * Runs only where the F0 path is voiced (openSMILE leaves these descriptors at 0 / −201 elsewhere),
  * one power spectrum feeding both the magnitudes and the ACF.
  */
-function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t: number, fF: Float64Array[], v: Voice, stored: Float64Array | null): void {
+function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t: number, fF: Float64Array[], v: Voice, stored: Float64Array | null, acfIn: Float64Array | null): void {
   const fs = S.fs, len = S.len60, win = S.win60, fr = W.fr60;
   const bins60 = S.n60 / 2 + 1, df60 = fs / S.n60;
-  const P = W.P60, mag = W.mag60, acf = W.acf60;
+  const P = W.P60, mag = W.mag60, acf = acfIn ?? W.acf60;
   if (stored) P.set(stored.subarray(t * bins60, (t + 1) * bins60));
   else {
     for (let i = 0; i < len; i++) fr[i] = x[s0 + i] * win[i];
     S.fft60.power(fr, P);
   }
   for (let k = 0; k < bins60; k++) mag[k] = Math.sqrt(P[k]);
-  S.fft60.acfFromPower(P, acf);
   const acfLen = W.acfLen;
-  for (let k = 0; k < acfLen; k++) acf[k] = Math.abs(acf[k]);
+  if (!acfIn) {
+    S.fft60.acfFromPower(P, acf);
+    for (let k = 0; k < acfLen; k++) acf[k] = Math.abs(acf[k]);
+  }
   // HNR (cHarmonics): ACF peak nearest to lag floor(fs/F0); 10 log10(r(τ) / (r(0) − r(τ))), −90..110 dB
   let lag = Math.floor(fs / F);
   if (lag < acfLen - 1) {
@@ -697,10 +720,18 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const voice: Voice = { hnr: new Float64Array(T), h1h2: new Float64Array(T), h1a3: new Float64Array(T),
     fA: [new Float64Array(T), new Float64Array(T), new Float64Array(T)] };
   const { hnr, h1h2, h1a3, fA } = voice;
+  // (with SHS the voiced frames' ACFs in pairs, one complex FFT for two: see acfPair)
+  let pend = -1;
   for (let t = 0; t < T60; t++) {
-    if (f0[t] > 0) voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice, p60store);
-    else for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR;
+    if (!(f0[t] > 0)) { for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR; continue; }
+    if (!useShs) { voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice, null, null); continue; }
+    if (pend < 0) { pend = t; continue; }
+    acfPair(S, W, p60store!, pend, t);
+    voiceFrame(S, W, x, pend * S.hop, f0[pend], pend, fF, voice, p60store, W.acfA);
+    voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice, p60store, W.acfB);
+    pend = -1;
   }
+  if (pend >= 0) voiceFrame(S, W, x, pend * S.hop, f0[pend], pend, fF, voice, p60store, null);
   // unvoiced 60 ms frames beyond T60 carry no harmonics level at all
   const fAv = fA.map((v) => v.subarray(0, T60));
 
