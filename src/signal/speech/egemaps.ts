@@ -130,6 +130,8 @@ class Setup {
    * interleaved input (zero beyond the frame, never written there) and output.
    */
   fft60c: FFT; pairIn: number[]; pairOut: number[];
+  /** Complex FFT of the 20 ms size with its buffers (two 20 ms frames at once, `frame20Pair`). */
+  fft20c: FFT; pair20In: number[]; pair20Out: number[];
   /** The same FFT's buffers for two voiced frames' ACFs (`acfPair`). */
   acfIn: number[]; acfOut: number[];
   /** Pitch ACF runs on the signal decimated by `dec` (to ≈ 8 kHz: F0 ≤ 1 kHz needs no more). */
@@ -151,6 +153,9 @@ class Setup {
     this.n60 = nextPow2(this.len60);
     this.win20 = hamming(this.len20); this.win60 = gauss(this.len60, 0.4);
     this.fft20 = new RealFft(this.n20); this.fft60 = new RealFft(this.n60);
+    this.fft20c = new FFT(this.n20);
+    this.pair20In = this.fft20c.createComplexArray() as number[]; this.pair20In.fill(0);
+    this.pair20Out = this.fft20c.createComplexArray() as number[];
     this.fft60c = new FFT(this.n60);
     this.pairIn = this.fft60c.createComplexArray() as number[]; this.pairIn.fill(0);
     this.pairOut = this.fft60c.createComplexArray() as number[];
@@ -305,7 +310,7 @@ function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
 
 /** Scratch buffers of one sample rate, allocated once and reused by every frame and every call. */
 class Work {
-  re20: Float64Array; im20: Float64Array; P20: Float64Array;
+  re20: Float64Array; im20: Float64Array; re20b: Float64Array; im20b: Float64Array; P20: Float64Array;
   prevMag: Float64Array; curMag: Float64Array; mel = new Float64Array(N_MEL);
   lpcR = new Float64Array(LPC_ORDER + 1); lpcY: Float64Array;
   lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
@@ -332,6 +337,7 @@ class Work {
   constructor(S: Setup) {
     const bins20 = S.n20 / 2 + 1, binsP = S.fft60P.size / 2 + 1, bins60 = S.n60 / 2 + 1;
     this.re20 = new Float64Array(bins20); this.im20 = new Float64Array(bins20);
+    this.re20b = new Float64Array(bins20); this.im20b = new Float64Array(bins20);
     this.P20 = new Float64Array(bins20); this.prevMag = new Float64Array(bins20); this.curMag = new Float64Array(bins20);
     this.lpcY = new Float64Array(S.lpcN);
     this.fr60P = new Float64Array(S.len60P); this.P60P = new Float64Array(binsP); this.acfP = new Float64Array(binsP); this.rNorm = new Float64Array(binsP);
@@ -367,6 +373,43 @@ function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: 
     const j = s0 + i; const v = j < x.length ? x[j] : 0;
     e += v * v; fr[i] = v * win[i];
   }
+  if (e !== 0) S.fft20.complexOfInput(len, W.re20, W.im20);
+  spectral20(S, W, t, tr, e, W.re20, W.im20);
+}
+
+/**
+ * `frame20` for the frames t and t + 1 (starting at s0 and s0 + hop) with one complex FFT of
+ * z = u + i·v (u, v the two windowed frames): U_k = (Z_k + conj Z_{N−k})/2, V_k = (Z_k − conj Z_{N−k})/(2i)
+ * (the same spectra as two real FFTs, to rounding; fft.js's complex transform costs less than two
+ * of its real ones).
+ */
+function frame20Pair(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: Tracks20): void {
+  const len = S.len20, win = S.win20, z = S.pair20In, Z = S.pair20Out, s1 = s0 + S.hop, n = x.length;
+  let e0 = 0, e1 = 0;
+  for (let i = 0; i < len; i++) {
+    const j0 = s0 + i, j1 = s1 + i;
+    const u = j0 < n ? x[j0] : 0, v = j1 < n ? x[j1] : 0;
+    e0 += u * u; e1 += v * v; z[2 * i] = u * win[i]; z[2 * i + 1] = v * win[i];
+  }
+  S.fft20c.transform(Z, z);
+  const N = S.n20, re = W.re20, im = W.im20, re2 = W.re20b, im2 = W.im20b;
+  for (let k = 0; k <= N / 2; k++) {
+    const j = (N - k) & (N - 1);
+    const ar = Z[2 * k], ai = Z[2 * k + 1], br = Z[2 * j], bi = Z[2 * j + 1];
+    re[k] = 0.5 * (ar + br); im[k] = 0.5 * (ai - bi);
+    re2[k] = 0.5 * (ai + bi); im2[k] = -0.5 * (ar - br);
+  }
+  spectral20(S, W, t, tr, e0, re, im);
+  spectral20(S, W, t + 1, tr, e1, re2, im2);
+}
+
+/**
+ * The descriptors of the 20 ms frame t from its energy e (sum of squares) and its spectrum (re, im):
+ * energy, alpha ratio, Hammarberg index, slopes, flux, loudness, MFCC 1–4 and formants into track
+ * slot t (the frames in order: the flux compares with the previous one).
+ */
+function spectral20(S: Setup, W: Work, t: number, tr: Tracks20, e: number, re: Float64Array, im: Float64Array): void {
+  const len = S.len20;
   tr.energy[t] = e / len; // energy2: mean square of the frame
   const fluxBins = W.fluxBins;
   if (e === 0) {
@@ -379,8 +422,7 @@ function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: 
     return;
   }
   const bins20 = S.n20 / 2 + 1, df20 = S.fs / S.n20;
-  const re = W.re20, im = W.im20, P = W.P20;
-  S.fft20.complexOfInput(len, re, im);
+  const P = W.P20;
   for (let k = 0; k < bins20; k++) P[k] = re[k] * re[k] + im[k] * im[k];
   // alpha ratio: 10 log10(E[1–5 kHz] / E[0–1 kHz]); Hammarberg: 10 log10(max P[0–2 kHz] / max P[2–5 kHz])
   let s01 = 0, s15 = 0, m02 = 0, m25 = 0;
@@ -414,7 +456,7 @@ function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: 
   }
   tr.loud[t] = L / N_MEL;
   for (let k = 0; k < 4; k++) { let s = 0; for (let b = 0; b < N_MEL; b++) s += S.dct[k * N_MEL + b] * mel[b]; tr.mfcc[k][t] = s; }
-  formants20(S, W, t, tr);
+  formants20(S, W, t, tr, re, im);
 }
 
 /**
@@ -422,10 +464,10 @@ function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: 
  * (openSMILE cSpecResample → cLpc → cFormantLpc: no pre-emphasis, roots reflected into the unit
  * circle, every complex root between 50 and 5450 Hz, no bandwidth limit).
  */
-function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
+function formants20(S: Setup, W: Work, t: number, tr: Tracks20, re: Float64Array, im: Float64Array): void {
   // the frame band-limited to bins < K and resampled: y[i] = re[0] + Σ_{0<k<K} Re(X_k e^{2πiki/nd})
   // (cSpecResample's inverse DFT), by the chirp-z convolution prepared in Setup
-  const K = S.lpcK, N = S.lpcN, re = W.re20, im = W.im20, y = W.lpcY;
+  const K = S.lpcK, N = S.lpcN, y = W.lpcY;
   const A = S.lpcA, C = S.lpcC, D = S.lpcD, E = S.lpcE, pre = S.lpcPre, post = S.lpcPost, M2 = A.length;
   A[0] = re[0]; A[1] = 0;
   for (let k = 1; k < K; k++) {
@@ -687,7 +729,8 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   // type feedback yet for the code after the loop, and that code deoptimised it again on every call
   for (let t = 0; t < T; t++) {
     const s0 = t * S.hop;
-    frame20(S, W, x, s0, t, tr);
+    // the 20 ms frames in pairs (t, t + 1), one complex FFT for both; a last odd one alone
+    if ((t & 1) === 0) { if (t + 1 < T) frame20Pair(S, W, x, s0, t, tr); else frame20(S, W, x, s0, t, tr); }
     if (t >= T60) continue;
     if (useShs) {
       // the 60 ms frames in pairs (t, t + 1), one complex FFT for both; a last odd one alone
