@@ -361,10 +361,11 @@ interface Tracks20 {
 }
 
 /**
- * One 20 ms Hamming frame starting at s0: energy, alpha ratio, Hammarberg index, slopes, flux,
- * loudness, MFCC 1–4 and formants into track slot t. Kept small and monomorphic so that the JIT
- * optimises it after a few frames of the first file (the former single-function loop ran
- * interpreted for most of the first files).
+ * One 20 ms Hamming frame starting at s0 (a last one without a partner for `frame20Pair`): its
+ * spectrum by a real FFT, then `spectral20`: energy, alpha ratio, Hammarberg index, slopes, flux,
+ * loudness, MFCC 1–4 and formants into track slot t. The per-frame work is kept in small
+ * monomorphic functions so that the JIT optimises them after a few frames of the first file (the
+ * former single-function loop ran interpreted for most of the first files).
  */
 function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: Tracks20): void {
   const len = S.len20, win = S.win20, fr = S.fft20.input; // windowed straight into the FFT's input
