@@ -61,7 +61,7 @@ export interface AllInstances {
 /** Extract the windows, speech and masks of every report of a loaded study. */
 export function assembleInstances(study: LoadedStudy): AllInstances {
   const { config, reports } = study;
-  const n = reports.n, K = config.items.length, C = config.activity.channels.length;
+  const n = reports.n, K = study.items.length, C = config.activity.channels.length;
   const W = config.window.epochs, M = C + 1;
   const epochMs = config.activity.epochSeconds * 1000;
   const names = study.speechFeatures?.names ?? [];
@@ -123,7 +123,7 @@ export function absentModalities(all: AllInstances): InputIssue[] {
 
 /** Why a report is dropped under a policy, or null when kept. */
 export function dropReason(all: AllInstances, r: number, policy: MissingPolicy): string | null {
-  const K = all.study.config.items.length, C = all.study.config.activity.channels.length, M = C + 1;
+  const K = all.study.items.length, C = all.study.config.activity.channels.length, M = C + 1;
   if (all.answered[r] === 0) return DROP_REASONS.noItems;
   if (policy === 'masked') return null;
   for (let c = 0; c < C; c++) if (!all.mask[r * M + c]) return DROP_REASONS.activity;
@@ -136,7 +136,7 @@ export function dropReason(all: AllInstances, r: number, policy: MissingPolicy):
 export function selectInstances(all: AllInstances, policy: MissingPolicy): BuildResult {
   const { study } = all;
   const { config, reports } = study;
-  const K = config.items.length, C = config.activity.channels.length, W = config.window.epochs, M = C + 1;
+  const K = study.items.length, C = config.activity.channels.length, W = config.window.epochs, M = C + 1;
   const F = all.speechFeatures.length;
   const dropped: Record<string, number> = {};
   const kept: number[] = [];
@@ -149,7 +149,7 @@ export function selectInstances(all: AllInstances, policy: MissingPolicy): Build
   for (const why of Object.values(DROP_REASONS)) if (dropped[why]) ordered[why] = dropped[why];
   const n = kept.length;
   const d: Dataset = {
-    items: config.items.map((i) => ({ ...i })),
+    items: study.items.map((i) => ({ ...i })),
     channels: [...config.activity.channels],
     windowEpochs: W,
     speechFeatures: [...all.speechFeatures],
@@ -174,7 +174,7 @@ export function selectInstances(all: AllInstances, policy: MissingPolicy): Build
     d.answeredAt![i] = reports.answeredAt[r];
     d.localHour[i] = reports.localHour[r];
     d.trigger[i] = reports.trigger[r];
-    config.items.forEach((it, k) => { d.labels[i * K + k] = scaleLabel(it, reports.items[r * K + k]); });
+    study.items.forEach((it, k) => { d.labels[i * K + k] = scaleLabel(it, reports.items[r * K + k]); });
     d.activity.set(all.activity.subarray(r * C * W, (r + 1) * C * W), i * C * W);
     d.speech.set(all.speech.subarray(r * F, (r + 1) * F), i * F);
     d.modalityMask.set(all.mask.subarray(r * M, (r + 1) * M), i * M);

@@ -8,6 +8,8 @@ import { DateTime } from 'luxon';
 import type { MissingPolicy } from './dataset.js';
 import type { LoadedStudy } from './load.js';
 import { assembleInstances, selectInstances } from './build.js';
+import { promptsPerDay } from './schedule.js';
+import { bandOf, scoreItems, studyInstruments } from './instruments.js';
 
 export interface ParticipantCompliance {
   participant: string;
@@ -41,6 +43,16 @@ export interface ModalityMissingness {
 
 export interface ItemSummary { id: string; min: number; max: number; answered: number; mean: number; sd: number }
 
+/** A questionnaire of the study (docs/study-design.md): its reports and its scores. */
+export interface InstrumentSummary {
+  id: string;
+  label: string;
+  /** Reports of this instrument (reports.csv `instrument`). */
+  reports: number;
+  /** Each score column: how many reports have it, mean and SD, and how many fall in each severity band (total only). */
+  scores: (ItemSummary & { bands?: Record<string, number> })[];
+}
+
 export interface StudyDescription {
   name: string;
   participants: number;
@@ -55,6 +67,8 @@ export interface StudyDescription {
   compliance: ParticipantCompliance[];
   missingness: ModalityMissingness[];
   items: ItemSummary[];
+  /** The study's questionnaires beside the main items (absent when it has none). */
+  instruments?: InstrumentSummary[];
   policies: Record<MissingPolicy, { kept: number; dropped: Record<string, number> }>;
   notes: string[];
 }
@@ -73,14 +87,14 @@ function meanSd(values: ArrayLike<number>, stride: number, offset: number, n: nu
 
 export function describeStudy(study: LoadedStudy): StudyDescription {
   const { config, reports, participants } = study;
-  const K = config.items.length, C = config.activity.channels.length, W = config.window.epochs, M = C + 1;
+  const K = study.items.length, C = config.activity.channels.length, W = config.window.epochs, M = C + 1;
   const all = assembleInstances(study);
   const schedule = config.schedule;
 
   // Compliance per participant.
   const per = participants.map((p): ParticipantCompliance & { first: string; last: string } => ({
     participant: p.id, timezone: p.timezone, reports: 0, answered: 0, days: 0, compliance: NaN, reportsPerDay: NaN,
-    wake: 0, bed: 0, first: '', last: '', ...(schedule ? { scheduledAnswered: 0, scheduledExpected: schedule.times.length * schedule.days } : {}),
+    wake: 0, bed: 0, first: '', last: '', ...(schedule ? { scheduledAnswered: 0, scheduledExpected: promptsPerDay(schedule) * Math.ceil(schedule.days / (schedule.everyDays ?? 1)) } : {}),
   }));
   for (let r = 0; r < reports.n; r++) {
     const c = per[reports.participant[r]];
@@ -125,7 +139,7 @@ export function describeStudy(study: LoadedStudy): StudyDescription {
   missingness.push({ modality: 'items', incompleteReports: partial, incompleteFraction: reports.n ? partial / reports.n : NaN,
     missingValueFraction: reports.n ? emptyItems / (reports.n * K) : NaN });
 
-  const items = config.items.map((it, k) => {
+  const items = study.items.map((it, k) => {
     const s = meanSd(reports.items, K, k, reports.n);
     return { id: it.id, min: it.min, max: it.max, answered: s.n, mean: s.mean, sd: s.sd };
   });
@@ -143,11 +157,25 @@ export function describeStudy(study: LoadedStudy): StudyDescription {
     delays.sort((a, b) => a - b);
     notes.push(`answered_at: ${late} of ${reports.n} reports were rated after their time (median ${delays[delays.length >> 1].toFixed(1)} h later); history features and the last-report baseline use only reports answered before the one predicted`);
   }
+  const instruments = studyInstruments(config).slice(1).map((ins): InstrumentSummary => {
+    const scores = scoreItems(ins).map((it) => {
+      const col = study.items.findIndex((x) => x.id === it.id);
+      const values = col >= 0 ? Float32Array.from({ length: reports.n }, (_, r) => reports.items[r * K + col]) : reports.extra[it.id] ?? new Float32Array(reports.n).fill(NaN);
+      const s = meanSd(values, 1, 0, reports.n);
+      const summary: InstrumentSummary['scores'][number] = { id: it.id, min: it.min, max: it.max, answered: s.n, mean: s.mean, sd: s.sd };
+      if (it.id === `${ins.id}_total` && ins.scoring?.bands.length) {
+        summary.bands = Object.fromEntries(ins.scoring.bands.map((b) => [b.label, 0]));
+        for (const v of values) { const band = Number.isNaN(v) ? null : bandOf(ins.scoring, v); if (band) summary.bands[band]++; }
+      }
+      return summary;
+    });
+    return { id: ins.id, label: ins.label, reports: reports.instrument.filter((x) => x === ins.id).length, scores };
+  });
   return {
     name: config.name, participants: participants.length, reports: reports.n, activityEpochs: study.activityEpochs,
     channels: [...config.activity.channels], epochSeconds: config.activity.epochSeconds, windowEpochs: W,
     speechKind: config.speech.kind, speechFeatures: study.speechFeatures?.names.length ?? 0,
-    complianceMode: schedule ? 'schedule' : 'reports-per-day', compliance, missingness, items, policies, notes,
+    complianceMode: schedule ? 'schedule' : 'reports-per-day', compliance, missingness, items, ...(instruments.length ? { instruments } : {}), policies, notes,
   };
 }
 

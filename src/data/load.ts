@@ -12,9 +12,10 @@ import { readCsvBatches, type CsvBatch } from '../util/csv.js';
 import { progress } from '../util/progress.js';
 import type { InputIssue } from '../util/errors.js';
 import { schemaIssues } from '../util/schema-issues.js';
-import { STUDY_FILES, StudyConfigSchema, type StudyConfig, type Trigger } from './study.js';
+import { MAIN_INSTRUMENT as MAIN_INSTRUMENT_ID, REPORT_FIXED_COLUMNS, STUDY_FILES, StudyConfigSchema, type Item, type StudyConfig, type Trigger } from './study.js';
+import { allItems, reportColumns, scoreAnswers, scoreItems, studyInstruments, targetItems, textItems, type TargetOptions } from './instruments.js';
 import {
-  ParticipantRowSchema, REQUIRED_COLUMNS, SpeechRowSchema, activityRowSchema, parseIsoTime,
+  ParticipantRowSchema, REQUIRED_COLUMNS, TextRowSchema, SpeechRowSchema, activityRowSchema, parseIsoTime,
   parseNumberCell, reportRowSchema, speechFeatureRowSchema,
 } from './rows.js';
 import { IssueList } from './issues.js';
@@ -41,8 +42,14 @@ export interface ReportTable {
   /** Local hour (fractional) in the participant's time zone. */
   localHour: Float32Array;
   trigger: Trigger[];
-  /** n × K raw item answers on the item's own scale; NaN = not answered. */
+  /** n × K raw answers of the targets (LoadedStudy.items) on each one's own scale; NaN = not answered. */
   items: Float32Array;
+  /** The other numeric columns (items of other instruments, multiple-choice options, scores): column → n values; NaN = empty. */
+  extra: Record<string, Float32Array>;
+  /** The `instrument` column ('' when absent: the main items). */
+  instrument: string[];
+  /** The `prompt_id` column ('' when absent). */
+  promptId: string[];
   /** item_order column as written ('' when absent). */
   itemOrder: string[];
   /** Unknown columns of reports.csv, kept as covariates (raw text per report). */
@@ -54,6 +61,13 @@ export interface ReportTable {
 export interface LoadedStudy {
   dir: string;
   config: StudyConfig;
+  /**
+   * The model targets, in column order of `reports.items`: the main items with one numeric answer
+   * (the default), plus what LoadOptions.targets adds (e.g. the PHQ-9 total).
+   */
+  items: Item[];
+  /** texts.csv: report_id → item → text (answers to text items; never a model input). */
+  texts: Map<string, Record<string, string>>;
   participants: ParticipantInfo[];
   participantIndex: Map<string, number>;
   reports: ReportTable;
@@ -84,6 +98,8 @@ export interface LoadOptions {
   maxIssues?: number;
   /** Show progress bars (default true; quiet when stderr is not a terminal). */
   progress?: boolean;
+  /** Targets beyond the main numeric items: scores (true: all; or score columns such as "phq9_total") and the other instruments' items. */
+  targets?: TargetOptions;
 }
 
 function checkColumns(issues: IssueList, file: string, header: readonly string[], required: readonly string[]): boolean {
@@ -194,7 +210,7 @@ export function localHourOf(t: number, zone: string): number {
 }
 
 /** What the readers of one study folder share: its path, study.json and the issue list. */
-interface Reading { dir: string; config: StudyConfig; issues: IssueList; opts: LoadOptions }
+interface Reading { dir: string; config: StudyConfig; items: Item[]; issues: IssueList; opts: LoadOptions }
 
 /** The path of a study file when it exists; a "missing file" issue when `why` says it is needed. */
 function studyFile(r: Reading, key: keyof typeof STUDY_FILES, why?: string): string | null {
@@ -237,22 +253,34 @@ type Participants = Awaited<ReturnType<typeof readParticipants>>;
 async function readReports(r: Reading, { participants, participantIndex }: Participants): Promise<{ reports: ReportTable; reportIndex: Map<string, number>; seenReportIds: Set<string> }> {
   const { config, issues } = r;
   const rep = { id: [] as string[], participant: [] as number[], time: [] as number[], answeredAt: [] as number[], localHour: [] as number[],
-    trigger: [] as Trigger[], items: [] as number[], itemOrder: [] as string[], line: [] as number[] };
+    trigger: [] as Trigger[], items: [] as number[], itemOrder: [] as string[], line: [] as number[], instrument: [] as string[], promptId: [] as string[] };
+  const columns = reportColumns(config);
+  const targetIds = new Set(r.items.map((i) => i.id));
+  const extraCols = columns.filter((c) => !targetIds.has(c.id)).map((c) => c.id);
+  const extra: Record<string, number[]> = Object.fromEntries(extraCols.map((c) => [c, []]));
+  const scored = studyInstruments(config).filter((i) => i.scoring).map((i) => ({ instrument: i, itemIds: i.items.map((it) => it.id), scoreIds: scoreItems(i).map((s) => s.id) }));
+  const instruments = new Set([MAIN_INSTRUMENT_ID, ...(config.instruments ?? []).map((i) => i.id)]);
+  // Every item id of the study (text and multiple choice included) may appear in item_order.
+  const orderIds = allItems(config).map((it) => ({ id: it.id, min: 0, max: 1 }));
   const covariates: Record<string, string[]> = {};
   const reportIndex = new Map<string, number>();
   const seenReportIds = new Set<string>();
   const path = studyFile(r, 'reports', 'one row per EMA report');
   if (path) {
     const file = STUDY_FILES.reports;
-    const schema = reportRowSchema(config.items);
-    const known = new Set<string>(['report_id', 'participant_id', 'time', 'trigger', 'item_order', 'answered_at', ...config.items.map((i) => i.id)]);
-    const required = [...REQUIRED_COLUMNS.reports, ...config.items.map((i) => i.id)];
+    const schema = reportRowSchema(columns, orderIds, instruments);
+    const known = new Set<string>([...REPORT_FIXED_COLUMNS, ...columns.map((c) => c.id)]);
+    // The main items' columns are required (as before instruments); other instruments' columns may be absent (empty).
+    const required = [...REQUIRED_COLUMNS.reports, ...columns.filter((c) => c.instrument === MAIN_INSTRUMENT_ID && c.kind !== 'score').map((c) => c.id)];
     let covCols: string[] | null = null;
+    let absentCols: string[] = [];
     for await (const row of rowsOf(path, file, issues, required)) {
       if (covCols === null) {
         covCols = row.header.filter((h) => h !== '' && !known.has(h));
         for (const c of covCols) covariates[c] = [];
+        absentCols = columns.map((c) => c.id).filter((c) => !row.header.includes(c));
       }
+      for (const c of absentCols) row.values[c] = ''; // another instrument's columns may be left out: empty
       const parsed = schema.safeParse(row.values);
       let bad = false;
       if (!parsed.success) { issues.addZod(file, row.line, row.header, parsed.error); bad = true; }
@@ -276,6 +304,25 @@ async function readReports(r: Reading, { participants, participantIndex }: Parti
           message: `answered before the moment it rates (time ${row.values.time.trim()}): answered_at must not be earlier than time` });
         bad = true;
       }
+      if (parsed.success) {
+        // A score cell must be what the instrument's rule gives for the row's answers (a hand-made or edited folder may disagree).
+        const cells = parsed.data as Record<string, unknown>;
+        for (const ins of scored) {
+          const answers: Record<string, number> = {};
+          for (const id of ins.itemIds) if (typeof cells[id] === 'number') answers[id] = cells[id] as number;
+          const expected = scoreAnswers(ins.instrument, answers)?.scores ?? {};
+          for (const col of ins.scoreIds) {
+            const got = cells[col];
+            if (typeof got !== 'number' || Number.isNaN(got)) continue; // empty cell: no score given
+            const want = expected[col];
+            if (want === undefined || Math.abs(want - got) > 1e-6 * Math.max(1, Math.abs(want))) {
+              issues.add({ file, line: row.line, column: row.header.indexOf(col) + 1, field: col,
+                message: want === undefined ? `${got} given, but the answers of "${ins.instrument.id}" give no score (too many items unanswered)` : `${got} given, but the answers of "${ins.instrument.id}" score ${want}` });
+              bad = true;
+            }
+          }
+        }
+      }
       if (bad || !parsed.success || p === undefined) continue;
       const d = parsed.data as Record<string, unknown>;
       reportIndex.set(id, rep.id.length);
@@ -285,7 +332,10 @@ async function readReports(r: Reading, { participants, participantIndex }: Parti
       rep.answeredAt.push((d.answered_at as number | undefined) ?? (d.time as number));
       rep.localHour.push(localHourOf(d.time as number, participants[p].timezone));
       rep.trigger.push(d.trigger as Trigger);
-      for (const it of config.items) rep.items.push(d[it.id] as number);
+      for (const it of r.items) rep.items.push((d[it.id] as number | undefined) ?? NaN);
+      for (const c of extraCols) extra[c].push((d[c] as number | undefined) ?? NaN);
+      rep.instrument.push((d.instrument as string | undefined) ?? '');
+      rep.promptId.push((row.values.prompt_id ?? '').trim());
       rep.itemOrder.push(row.values.item_order ?? '');
       rep.line.push(row.line);
       for (const c of covCols) covariates[c].push(row.values[c] ?? '');
@@ -296,6 +346,7 @@ async function readReports(r: Reading, { participants, participantIndex }: Parti
     answeredAt: Float64Array.from(rep.answeredAt),
     localHour: Float32Array.from(rep.localHour), trigger: rep.trigger, items: Float32Array.from(rep.items),
     itemOrder: rep.itemOrder, covariates, line: Int32Array.from(rep.line),
+    extra: Object.fromEntries(extraCols.map((c) => [c, Float32Array.from(extra[c])])), instrument: rep.instrument, promptId: rep.promptId,
   };
   return { reports, reportIndex, seenReportIds };
 }
@@ -434,21 +485,54 @@ async function readSpeechFeatures(r: Reading, { reportIndex, seenReportIds }: Re
   return { names: names ?? [], byReport };
 }
 
+/** texts.csv (when the study has text items): report_id, item, text. */
+async function readTexts(r: Reading, { reportIndex, seenReportIds }: Reports): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  const items = new Map(textItems(r.config).map((t) => [t.id, t]));
+  const path = studyFile(r, 'texts');
+  if (!path) return out;
+  const file = STUDY_FILES.texts;
+  for await (const row of rowsOf(path, file, r.issues, REQUIRED_COLUMNS.texts)) {
+    const p = TextRowSchema.safeParse(row.values);
+    if (!p.success) { r.issues.addZod(file, row.line, row.header, p.error); continue; }
+    const { report_id: id, item, text } = p.data;
+    const col = (f: string) => row.header.indexOf(f) + 1;
+    const it = items.get(item);
+    if (!it || it.kind !== 'text') { r.issues.add({ file, line: row.line, column: col('item'), field: 'item', message: `"${item}" is not a text item of this study${items.size ? ` (text items: ${[...items.keys()].join(', ')})` : ''}` }); continue; }
+    if (text.length > it.maxLength) { r.issues.add({ file, line: row.line, column: col('text'), field: 'text', message: `${text.length} characters, more than the item's maxLength of ${it.maxLength}` }); continue; }
+    if (!reportIndex.has(id)) {
+      if (!seenReportIds.has(id)) r.issues.add({ file, line: row.line, column: col('report_id'), field: 'report_id', message: `unknown report "${id}": not in reports.csv` });
+      continue;
+    }
+    const texts = out.get(id) ?? {};
+    if (item in texts) { r.issues.add({ file, line: row.line, column: col('item'), field: 'item', message: `report "${id}" has two texts for "${item}"` }); continue; }
+    texts[item] = text;
+    out.set(id, texts);
+  }
+  return out;
+}
+
 /** Read and check a whole study folder. Never throws for bad input: the issues say what is wrong. */
 export async function loadStudy(dirIn: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const dir = resolve(dirIn);
   const issues = new IssueList(opts.maxIssues);
   const config = readConfig(dir, issues);
   if (!config) return { study: null, issues: issues.issues, totalIssues: issues.total };
-  const r: Reading = { dir, config, issues, opts };
+  let items: Item[];
+  try { items = targetItems(config, opts.targets ?? {}); } catch (e) {
+    issues.add({ file: STUDY_FILES.config, message: (e as Error).message });
+    return { study: null, issues: issues.issues, totalIssues: issues.total };
+  }
+  const r: Reading = { dir, config, items, issues, opts };
   const notes: string[] = [];
   const people = await readParticipants(r);
   const reports = await readReports(r, people);
   const { activity, activityEpochs } = await readActivity(r, people);
   const speechFiles = await readSpeechFiles(r, reports);
   const speechFeatures = await readSpeechFeatures(r, reports, notes);
+  const texts = await readTexts(r, reports);
   const study: LoadedStudy = {
-    dir, config, participants: people.participants, participantIndex: people.participantIndex,
+    dir, config, items, texts, participants: people.participants, participantIndex: people.participantIndex,
     reports: reports.reports, reportIndex: reports.reportIndex, activity, activityEpochs, speechFiles, speechFeatures, notes,
   };
   return { study, issues: issues.issues, totalIssues: issues.total };

@@ -122,14 +122,26 @@ export function itemOrderCell(items: readonly Item[]) {
   });
 }
 
-/** reports.csv: report_id, participant_id, time (with offset), trigger, one column per item. */
-export function reportRowSchema(items: readonly Item[]) {
+/**
+ * reports.csv: report_id, participant_id, time (with offset), trigger, one column per numeric
+ * item (multiple choice: one 0/1 column per option; scores), optionally `instrument` (one of
+ * `instruments`; empty = the main items) and `prompt_id`. `orderItems`: the ids item_order may
+ * name (default: `items`).
+ */
+export function reportRowSchema(items: readonly Item[], orderItems: readonly Item[] = items, instruments?: ReadonlySet<string>) {
   const shape: Record<string, z.ZodType> = {
     report_id: IdCell,
     participant_id: IdCell,
     time: timeCell(),
     trigger: z.string().trim().pipe(z.enum(TRIGGERS, { message: `expected one of ${TRIGGERS.join(' | ')}` })),
-    item_order: itemOrderCell(items),
+    item_order: itemOrderCell(orderItems),
+    instrument: z.string().optional().transform((s, ctx) => {
+      const v = (s ?? '').trim();
+      if (v === '' || !instruments) return v || undefined;
+      if (!instruments.has(v)) { ctx.addIssue({ code: 'custom', message: `expected an instrument of study.json (${[...instruments].join(', ')}) or empty, got "${v}"` }); return z.NEVER; }
+      return v;
+    }),
+    prompt_id: z.string().max(200).optional(),
     // When the rating was given, if later than `time` (diaries rated after the fact); empty = `time`.
     answered_at: z.string().optional().transform((s, ctx) => {
       if (s === undefined || s.trim() === '') return undefined;
@@ -167,6 +179,13 @@ export function speechFeatureRowSchema(features: readonly string[]) {
   return z.object(shape);
 }
 
+/** texts.csv: report_id, item (a text item's id), text (the participant's words). */
+export const TextRowSchema = z.object({
+  report_id: IdCell,
+  item: z.string().trim().min(1, 'expected a text item id'),
+  text: z.string(),
+});
+
 /** Required columns of each file (beyond these, item/channel columns from study.json). */
 export const REQUIRED_COLUMNS = {
   participants: ['participant_id'],
@@ -174,4 +193,5 @@ export const REQUIRED_COLUMNS = {
   activity: ['participant_id', 'time'],
   speech: ['report_id', 'file'],
   speechFeatures: ['report_id'],
+  texts: ['report_id', 'item', 'text'],
 } as const;

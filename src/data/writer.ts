@@ -6,7 +6,10 @@
  *   study.json            the config, validated by StudyConfigSchema (defaults filled in)
  *   participants.csv      participant_id, timezone[, extra columns]
  *   reports.csv           report_id, participant_id, time (ISO 8601 with the participant's local
- *                         offset), trigger, one column per item id, item_order[, extra columns]
+ *                         offset), trigger, one column per numeric item, option (multiple choice:
+ *                         `<item>_<value>`, 0/1) and score, item_order[, instrument, prompt_id]
+ *                         [, extra columns]
+ *   texts.csv             report_id, item, text                (studies with text items)
  *   activity.csv          participant_id, time (epoch start, local ISO 8601), one column per channel
  *   speech.csv            report_id, file                    (speech.kind = "audio")
  *   speech_features.csv   report_id, one column per feature  (speech.kind = "features")
@@ -22,7 +25,8 @@ import { z } from 'zod';
 import { CsvWriter, csvCell } from '../util/csv.js';
 import { InputError } from '../util/errors.js';
 import { localIso, zoneOffsetMinutes, formatOffset } from '../util/localtime.js';
-import { StudyConfigSchema, STUDY_FILES, isValidTimeZone, type StudyConfig, type Trigger } from './study.js';
+import { MAIN_INSTRUMENT, StudyConfigSchema, STUDY_FILES, isValidTimeZone, type StudyConfig, type Trigger } from './study.js';
+import { reportColumns, textItems } from './instruments.js';
 
 /** Separator of item ids in the `item_order` column. */
 export const ITEM_ORDER_SEPARATOR = ';';
@@ -36,6 +40,8 @@ export interface StudyWriterOptions {
   speechFeatures?: string[];
   /** Write the item_order column (default true). */
   itemOrder?: boolean;
+  /** Write the instrument and prompt_id columns (default: when the study has instruments). */
+  designColumns?: boolean;
 }
 
 export interface ParticipantRecord {
@@ -55,6 +61,12 @@ export interface ReportRecord {
   items: Record<string, number | null | undefined> | ArrayLike<number>;
   /** Item ids in the order shown. */
   itemOrder?: readonly string[];
+  /** The instrument answered (empty / absent: the main items). */
+  instrument?: string | null;
+  /** The scheduled prompt answered, `<instrument>:<day>:<slot>`. */
+  promptId?: string | null;
+  /** Text answers: text item → text (written to texts.csv). */
+  texts?: Record<string, string> | null;
   extra?: Record<string, string | number | null | undefined>;
 }
 
@@ -66,6 +78,8 @@ export class StudyWriter {
   private reports: CsvWriter;
   private activity: CsvWriter;
   private speech: CsvWriter | null = null;
+  private texts: CsvWriter | null = null;
+  private textIds: Set<string>;
   private zones = new Map<string, string>();
   private reportIds = new Set<string>();
   private itemIds: string[];
@@ -74,12 +88,14 @@ export class StudyWriter {
 
   private constructor(readonly dir: string, config: StudyConfig, private opts: Required<StudyWriterOptions>) {
     this.config = config;
-    this.itemIds = config.items.map((i) => i.id);
+    this.itemIds = reportColumns(config).map((c) => c.id);
+    this.textIds = new Set(textItems(config).map((t) => t.id));
+    if (this.textIds.size) this.texts = new CsvWriter(join(dir, STUDY_FILES.texts), ['report_id', 'item', 'text']);
     this.epochMs = config.activity.epochSeconds * 1000;
     this.participants = new CsvWriter(join(dir, STUDY_FILES.participants), ['participant_id', 'timezone', ...opts.participantColumns]);
     this.reports = new CsvWriter(join(dir, STUDY_FILES.reports), [
       'report_id', 'participant_id', 'time', 'trigger', ...this.itemIds,
-      ...(opts.itemOrder ? ['item_order'] : []), ...opts.reportColumns,
+      ...(opts.itemOrder ? ['item_order'] : []), ...(opts.designColumns ? ['instrument', 'prompt_id'] : []), ...opts.reportColumns,
     ]);
     this.activity = new CsvWriter(join(dir, STUDY_FILES.activity), ['participant_id', 'time', ...config.activity.channels]);
     if (config.speech.kind === 'audio') this.speech = new CsvWriter(join(dir, STUDY_FILES.speech), ['report_id', 'file']);
@@ -104,6 +120,7 @@ export class StudyWriter {
       reportColumns: options.reportColumns ?? [],
       speechFeatures: options.speechFeatures ?? [],
       itemOrder: options.itemOrder ?? true,
+      designColumns: options.designColumns ?? (parsed.data.instruments?.length ?? 0) > 0,
     };
     if (parsed.data.speech.kind === 'features' && opts.speechFeatures.length === 0) {
       throw new Error('StudyWriter: speech.kind = "features" needs options.speechFeatures (the column names)');
@@ -136,8 +153,13 @@ export class StudyWriter {
       : this.itemIds.map((id) => cell((r.items as Record<string, number | null | undefined>)[id]));
     const row: unknown[] = [r.reportId, r.participantId, localIso(r.time, zone), r.trigger, ...values];
     if (this.opts.itemOrder) row.push(r.itemOrder ? r.itemOrder.join(ITEM_ORDER_SEPARATOR) : '');
+    if (this.opts.designColumns) row.push(r.instrument && r.instrument !== MAIN_INSTRUMENT ? r.instrument : '', r.promptId ?? '');
     for (const c of this.opts.reportColumns) row.push(r.extra?.[c]);
     await this.reports.write(row);
+    for (const [item, text] of Object.entries(r.texts ?? {})) {
+      if (!this.texts || !this.textIds.has(item)) throw new Error(`StudyWriter: report ${r.reportId}: "${item}" is not a text item of this study`);
+      await this.texts.write([r.reportId, item, text]);
+    }
   }
 
   /**
@@ -214,7 +236,7 @@ export class StudyWriter {
 
   /** Flush and close every file. */
   async close(): Promise<void> {
-    await Promise.all([this.participants.close(), this.reports.close(), this.activity.close(), this.speech?.close()]);
+    await Promise.all([this.participants.close(), this.reports.close(), this.activity.close(), this.speech?.close(), this.texts?.close()]);
   }
 }
 

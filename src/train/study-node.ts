@@ -1,6 +1,7 @@
 /** Study folder → Dataset and split, for the commands (Node: reads files). */
 import { buildDataset, chronologicalSplit, participantHeldOutSplit } from '../data/index.js';
 import type { Dataset, MissingPolicy, Split } from '../data/dataset.js';
+import type { TargetOptions } from '../data/instruments.js';
 import { formatIssue, InputError, UsageError } from '../util/errors.js';
 import { splitFromIds, type LoadedModel } from './model-folder.js';
 
@@ -10,10 +11,12 @@ export interface LoadDatasetOptions {
    * silently learn without it), 'warn' (one line on stderr each), or nothing (default).
    */
   absentModality?: 'refuse' | 'warn';
+  /** Targets beyond the main numeric items (e.g. `{scores: ['phq9_total']}`; `{extra: model.items ids}` for a trained model). */
+  targets?: TargetOptions;
 }
 
 export async function loadDataset(study: string, policy: MissingPolicy, o: LoadDatasetOptions = {}): Promise<Dataset> {
-  const { dataset, absent } = await buildDataset(study, { policy, progress: !process.env.MOODLENS_QUIET });
+  const { dataset, absent } = await buildDataset(study, { policy, progress: !process.env.MOODLENS_QUIET, targets: o.targets });
   if (absent.length > 0 && o.absentModality === 'refuse') throw new InputError(absent);
   if (absent.length > 0 && o.absentModality === 'warn') for (const i of absent) console.error(`warning: ${formatIssue(i)}`);
   if (dataset.n === 0) throw new UsageError(`${study}: no usable reports under the "${policy}" policy (moodlens describe ${study} shows why reports are dropped)`);

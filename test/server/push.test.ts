@@ -9,6 +9,7 @@
  * subscription. On SQLite and PostgreSQL.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { DateTime } from 'luxon';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createECDH, createDecipheriv, createPublicKey, hkdfSync, randomBytes, verify } from 'node:crypto';
 import { buildServer, type Server } from '../../src/server/server.js';
@@ -179,6 +180,58 @@ describe.each(BACKENDS)('Web Push reminders ($name)', ({ name, skip }) => {
       expect(await server.push.tick()).toMatchObject({ claimed: 0 });
       expect(await server.store.subscriptionsOf((await server.store.participant(s.studyId, 'P1'))!.id)).toHaveLength(0);
       expect(received).toHaveLength(3);
+    } finally {
+      await server.close();
+      await backend.cleanup();
+    }
+  }, 60_000);
+
+  it.skipIf(skip)('reminds each open prompt of every instrument once: prompts at one instant share a reminder, an expired one gets none, an answered one none', async () => {
+    const backend = await makeBackend(name);
+    const zone = 'Europe/Berlin';
+    const at = (iso: string) => DateTime.fromISO(iso, { zone }).toMillis();
+    let clock = at('2026-03-23T08:00');
+    const server: Server = await buildServer({ db: backend.url, dataDir: backend.dataDir, admin: ADMIN, alertDebounceMs: 0, authRateLimit: 1000, now: () => clock });
+    const req = async (method: string, url: string, token?: string, body?: unknown) => {
+      const r = await server.app.inject({ method: method as any, url, headers: token ? { authorization: `Bearer ${token}` } : {}, ...(body !== undefined ? { payload: body as any } : {}) });
+      return { status: r.statusCode, json: (() => { try { return r.json(); } catch { return undefined; } })(), body: r.body };
+    };
+    const before = received.length;
+    try {
+      const h = { server, backend, req: (m: string, u: string, o: { token?: string; body?: unknown } = {}) => req(m, u, o.token, o.body), login: async (e: string, p: string) => (await req('POST', '/auth/login', undefined, { email: e, password: p })).json.token } as unknown as Harness;
+      const s = await setupStudy(h, { name: 'design push', timezone: zone,
+        schedule: { times: ['11:00'], jitterMinutes: 0, expiryMinutes: 10, days: 3 },
+        instruments: [
+          { id: 'phq9', builtin: 'phq9', schedule: { times: ['11:00', '12:00'], jitterMinutes: 0, expiryMinutes: 5, days: 3 } },
+          { id: 'gad7', builtin: 'gad7', schedule: { times: ['11:20'], jitterMinutes: 0, expiryMinutes: 5, days: 3 } },
+        ] });
+      const device = await s.enrol('P1');
+      const ua = createECDH('prime256v1'); ua.generateKeys();
+      const auth = randomBytes(16);
+      expect((await req('PUT', '/me/push/subscription', device, { endpoint: `${pushBase}/push/design`, expirationTime: null, keys: { p256dh: ua.getPublicKey().toString('base64url'), auth: auth.toString('base64url') } })).status).toBe(201);
+      const last = () => JSON.parse(decryptWebPush(received.at(-1)!.body, ua, auth));
+
+      // 11:01: the main items and the PHQ-9 are both due at 11:00: one reminder naming both
+      clock = at('2026-03-23T11:01');
+      expect(await server.push.tick()).toMatchObject({ due: 1, claimed: 1, delivered: 1 });
+      expect(last()).toMatchObject({ promptTime: '2026-03-23T11:00:00+01:00', promptIds: ['ema:0:0', 'phq9:0:0'] });
+      expect(await server.push.tick()).toMatchObject({ claimed: 0 });
+      // 11:21: the GAD-7 (11:00's prompts are in the grace window but expired: not counted)
+      clock = at('2026-03-23T11:21');
+      expect(await server.push.tick()).toMatchObject({ due: 1, claimed: 1 });
+      expect(last()).toMatchObject({ promptIds: ['gad7:0:0'] });
+      // 12:06: the 12:00 PHQ-9 prompt expired at 12:05: no reminder, though within the grace window
+      clock = at('2026-03-23T12:06');
+      expect(await server.push.tick()).toMatchObject({ due: 0, claimed: 0 });
+      // the next day: the PHQ-9 of 12:00 answered (by its id) before the scheduler's pass gets no reminder
+      clock = at('2026-03-24T12:01');
+      const ans = await req('POST', '/me/reports', device, { id: 'q', time: '2026-03-24T12:00:30+01:00', trigger: 'scheduled', instrument: 'phq9', promptId: 'phq9:1:1',
+        answers: Object.fromEntries(Array.from({ length: 9 }, (_, k) => [`phq9_${k + 1}`, 1])), itemOrder: Array.from({ length: 9 }, (_, k) => `phq9_${k + 1}`) });
+      expect(ans.status, ans.body).toBe(201);
+      expect(ans.json).toMatchObject({ scores: { phq9_total: 9 }, band: 'mild' });
+      clock = at('2026-03-24T12:02');
+      expect(await server.push.tick()).toMatchObject({ due: 1, claimed: 0 });
+      expect(received.length - before).toBe(2);
     } finally {
       await server.close();
       await backend.cleanup();

@@ -29,7 +29,7 @@ describe('response schemas', () => {
     expect(missing).toEqual([]);
     // A response's fields are in the document (the web app's types come from the same schemas).
     expect(Object.keys(doc.paths['/me/next'].get.responses['200'].content['application/json'].schema.properties))
-      .toEqual(['prompt', 'studyOver', 'wakeAndBed', 'timezone', 'items', 'speech', 'displayName', 'information', 'consent', 'textSha256', 'consentedAt']);
+      .toEqual(['prompt', 'studyOver', 'wakeAndBed', 'timezone', 'items', 'speech', 'now', 'open', 'design', 'clock', 'answered', 'displayName', 'information', 'consent', 'textSha256', 'consentedAt']);
   });
 
   it('send the bytes JSON.stringify gives, and with the check refuse an answer that differs from its schema', () => {

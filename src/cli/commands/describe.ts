@@ -57,6 +57,16 @@ export function renderDescription(d: StudyDescription, maxParticipants = 20): st
   out.push('Items (raw scale):');
   out.push(it.toString());
 
+  if (d.instruments?.length) {
+    const q = table(['questionnaire', 'reports', 'score', 'range', 'scored', 'mean', 'SD', 'severity bands']);
+    for (const ins of d.instruments) {
+      if (!ins.scores.length) q.push([ins.label, String(ins.reports), '–', '', '', '', '', '']);
+      for (const s of ins.scores) q.push([ins.label, String(ins.reports), s.id, `${s.min}–${s.max}`, String(s.answered), num(s.mean), num(s.sd), s.bands ? Object.entries(s.bands).map(([b, n]) => `${b}: ${n}`).join('\n') : '']);
+    }
+    out.push('Questionnaires (docs/study-design.md):');
+    out.push(q.toString());
+  }
+
   const p = table(['policy', 'instances kept', 'dropped', 'why dropped (first reason that applies)']);
   for (const [name, r] of Object.entries(d.policies)) {
     const dropped = Object.values(r.dropped).reduce((a, b) => a + b, 0);

@@ -44,7 +44,7 @@ export function register(program: Command): void {
       const f = parseFlags(Flags, raw, 'evaluate');
       await initNodeBackend();
       const m = loadModel(f.model);
-      const ds = await loadDataset(f.study, m.config.train.policy);
+      const ds = await loadDataset(f.study, m.config.train.policy, { targets: { extra: m.items.map((i) => i.id) } });
       const idx = modelReports(ds, m, f.split, f.study);
       const split = modelSplit(ds, m), predicted = predictMembers(m.members, ds, idx);
       const e = evaluateWithBaselines(ds, split, idx, predicted, { B: f.bootstrap });

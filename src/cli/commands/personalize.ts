@@ -39,7 +39,7 @@ export function register(program: Command): void {
       const f = parseFlags(Flags, raw, 'personalize');
       await initNodeBackend();
       const m = loadModel(f.model);
-      const ds = await loadDataset(f.study, m.config.train.policy);
+      const ds = await loadDataset(f.study, m.config.train.policy, { targets: { extra: m.items.map((i) => i.id) } });
       checkModelFits(m, ds, f.study);
       const p = ds.participantIds.indexOf(f.participant);
       if (p < 0) throw new UsageError(`personalize: participant ${f.participant} is not in ${f.study}`);

@@ -33,7 +33,7 @@ export function register(program: Command): void {
       const f = parseFlags(Flags, raw, 'predict');
       await initNodeBackend();
       const m = loadModel(f.model);
-      const ds = await loadDataset(f.study, m.config.train.policy);
+      const ds = await loadDataset(f.study, m.config.train.policy, { targets: { extra: m.items.map((i) => i.id) } });
       checkModelFits(m, ds, f.study);
       const idx = f.split === 'all' ? Int32Array.from({ length: ds.n }, (_, i) => i) : modelReports(ds, m, f.split, f.study);
       const pred = predictMembers(m.members, ds, idx);

@@ -34,6 +34,8 @@ const Flags = z.object({
   out: z.string().min(1),
   force: z.boolean().default(false),
   allowMissingModality: z.boolean().default(false),
+  /** Extra targets: score columns (e.g. phq9_total) or "scores" for all. */
+  targets: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$/, 'a comma-separated list of score columns (e.g. phq9_total) or "scores"').optional(),
 });
 
 export function register(program: Command): void {
@@ -52,18 +54,23 @@ export function register(program: Command): void {
     .option(...opt('--workers <n>', 'worker threads for the members of a seed ensemble (one core each)'))
     .requiredOption('--out <dir>', 'model folder to write (new or empty; the same command again resumes it)')
     .option('--force', 'replace the model already in --out (another run)')
+    .option('--targets <list>', 'also predict these questionnaire scores (comma-separated, e.g. phq9_total; "scores" = every score of the study); default: the main numeric items')
     .option('--allow-missing-modality', 'train even when a declared modality is absent from every report (a warning instead of an error)')
     .addHelpText('after', `
 Examples:
   moodlens train --study study --preset paper --out models/paper
-  moodlens train --study study --config my.json --seed 3 --epochs 30 --out models/mine`)
+  moodlens train --study study --config my.json --seed 3 --epochs 30 --out models/mine
+  moodlens train --study study --preset paper --targets phq9_total --out models/with-phq9`)
     .action(async (raw: unknown) => {
       const f = parseFlags(Flags, raw, 'train');
       if (!!f.config === !!f.preset) throw new UsageError('train: give exactly one of --config FILE or --preset NAME');
       const override = { train: { ...(f.seed !== undefined && { seed: f.seed }), ...(f.epochs && { epochs: f.epochs }), ...(f.earlyStop !== undefined && { earlyStop: f.earlyStop }), ...(f.lr && { lr: f.lr }), ...(f.batchSize && { batchSize: f.batchSize }) } };
       const config = f.config ? readConfigFile(f.config, override) : presetConfig(f.preset!, override);
       await initNodeBackend();
-      const ds = await loadDataset(f.study, config.train.policy, { absentModality: f.allowMissingModality ? 'warn' : 'refuse' });
+      const ds = await loadDataset(f.study, config.train.policy, {
+        absentModality: f.allowMissingModality ? 'warn' : 'refuse',
+        targets: f.targets ? { scores: f.targets === 'scores' ? true : f.targets.split(',') } : undefined,
+      });
       const split = makeSplit(ds, f.split, config.train.seed);
       claimRunFolder(f.out, runFingerprint(ds, split, config), f.force);
       console.log(`${ds.n} instances of ${ds.participantIds.length} participants; train ${split.train.length}, dev ${split.dev.length}, test ${split.test.length}`);

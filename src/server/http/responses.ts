@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { isDeepStrictEqual } from 'node:util';
-import { ItemSchema, StudyConfigSchema, TRIGGERS } from '../../data/study.js';
+import { InstrumentSchema, ItemSchema, ScheduleOverridesSchema, ScheduleSchema, StudyConfigSchema, StudyItemSchema, TRIGGERS } from '../../data/study.js';
 import {
   ALERT_DIRECTIONS, ALERT_SOURCES, EXPORT_PHASES, EXPORT_STATUSES, PARTICIPANT_STATUSES, PREDICTION_KINDS, ROLES,
   AUDIT_ACTIONS, Covariates, ExportSummarySchema, ServerSettingsSchema, SPEECH_FAILURE_REASONS,
@@ -84,9 +84,14 @@ export const ParticipantView = z.object({
 export const ReportView = z.object({
   id: z.string().describe('the id the app chose'), time: z.string(), serverTime: Iso, trigger: z.enum(TRIGGERS),
   answers: z.record(z.string(), z.number()), itemOrder: z.array(z.string()), promptTime: z.string().nullable(), late: z.boolean(),
+  /** The instrument answered ("ema": the main items), the prompt answered, scores and severity band (docs/study-design.md). */
+  instrument: z.string(), promptId: z.string().nullable(), scores: z.record(z.string(), z.number()), band: z.string().nullable(),
+  /** Text answers (opened from their sealed column). */
+  texts: z.record(z.string(), z.string()),
 });
 export const ReportStored = ReportView.extend({ duplicate: z.boolean() });
-const SchedulePrompt = z.object({ time: z.string(), day: z.number(), slot: z.number() });
+/** A scheduled prompt: its stable id (`<instrument>:<day>:<slot>`), instrument, local time and expiry (docs/study-design.md). */
+const SchedulePrompt = z.object({ id: z.string(), instrument: z.string(), time: z.string(), day: z.number(), slot: z.number(), expires: z.string() });
 const SchedulePage = z.object({ days: z.number(), fromDay: z.number(), toDay: z.number(), nextFromDay: z.number().nullable() });
 export const ParticipantSchedule = z.object({ participantId: z.string(), timezone: z.string().optional(), prompts: z.array(SchedulePrompt) }).extend(SchedulePage.partial().shape);
 export const WithdrawalReceipt = z.object({
@@ -112,13 +117,24 @@ export const Intro = z.object({
 });
 export const Enrolled = z.object({ token: z.string(), participantId: z.string(), study: StudySummary, timezone: z.string() }).extend(Intro.shape);
 const SpeechKind = z.enum(['audio', 'features', 'none']);
-export const MeView = z.object({ participantId: z.string(), timezone: z.string(), study: StudySummary, items: z.array(ItemSchema), speech: SpeechKind }).extend(Intro.shape);
+export const MeView = z.object({ participantId: z.string(), timezone: z.string(), study: StudySummary, items: z.array(StudyItemSchema), speech: SpeechKind }).extend(Intro.shape);
 export const ConsentAccepted = z.object({ consentedAt: Iso, textSha256: z.string() });
 export const NextPrompt = z.object({
-  prompt: z.object({ time: z.string(), trigger: z.literal('scheduled'), day: z.number(), slot: z.number() }).nullable(),
+  /** The next prompt of any instrument after now. */
+  prompt: SchedulePrompt.extend({ trigger: z.literal('scheduled') }).nullable(),
   studyOver: z.boolean(), wakeAndBed: z.boolean(), timezone: z.string(),
   /** The study's items in a fresh random order. */
-  items: z.array(ItemSchema), speech: SpeechKind,
+  items: z.array(StudyItemSchema), speech: SpeechKind,
+  /** The server's clock (ISO): the app counts its own clock's difference to it. */
+  now: Iso,
+  /** The prompts open now (time ≤ now < expires) and not answered, oldest first. */
+  open: z.array(SchedulePrompt),
+  /** What the app needs to compute the same prompts offline: the study's items, schedule and instruments (study.json's). */
+  design: z.object({ items: z.array(StudyItemSchema), schedule: ScheduleSchema.nullable(), instruments: z.array(InstrumentSchema) }),
+  /** The participant's seed, enrolment and own wake/bed times (src/data/schedule.ts ParticipantClock). */
+  clock: z.object({ zone: z.string(), seed: z.number(), enrolledMs: z.number(), overrides: ScheduleOverridesSchema.optional() }),
+  /** Prompt ids answered among the last day's prompts (so an offline app does not show them again). */
+  answered: z.array(z.string()),
 }).extend(Intro.shape);
 export const MySchedule = z.object({ timezone: z.string(), prompts: z.array(SchedulePrompt) }).extend(SchedulePage.shape);
 export const SpeechStored = z.object({ reportId: z.string(), sha256: z.string(), bytes: z.number(), durationS: z.number(), duplicate: z.boolean() });
@@ -224,3 +240,6 @@ export function responseSerializer(check: boolean) {
     return text;
   };
 }
+
+/** A participant's own wake and bed times for the schedule. */
+export const ScheduleOverridesView = z.object({ participantId: z.string(), overrides: ScheduleOverridesSchema });

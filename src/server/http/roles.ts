@@ -87,6 +87,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   'POST /studies/:studyId/participants/:participantId/code': OWNER,
   'GET /studies/:studyId/participants/:participantId/reports': VIEWER,
   'GET /studies/:studyId/participants/:participantId/schedule': VIEWER,
+  'PUT /studies/:studyId/participants/:participantId/schedule-overrides': RESEARCHER,
   'PUT /studies/:studyId/participants/:participantId/activity/raw': RESEARCHER, // a wristband export uploaded for the participant
   'DELETE /studies/:studyId/participants/:participantId': OWNER,
 
@@ -121,6 +122,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   'GET /me/next': PARTICIPANT,
   'POST /me/consent': PARTICIPANT,
   'GET /me/schedule': PARTICIPANT,
+  'PUT /me/schedule-overrides': PARTICIPANT,
   'POST /me/reports': PARTICIPANT,
   'GET /me/reports': PARTICIPANT,
   'PUT /me/reports/:reportId/speech': PARTICIPANT,

@@ -99,13 +99,21 @@ export const ReportBody = z.object({
   /** When the participant submitted, client clock, with offset. */
   time: IsoTimeWithOffset,
   trigger: z.enum(TRIGGERS),
-  /** Item id → integer answer within the item's [min, max]; an item left out is "not answered". */
-  answers: z.record(z.string().max(100), z.number().int())
+  /**
+   * Item id → answer; an item left out is "not answered". By kind: slider, likert, boolean and
+   * single choice an integer in the item's range (boolean 0/1, a choice one of its option
+   * values); multiple choice the chosen option values (array); text a string.
+   */
+  answers: z.record(z.string().max(100), z.union([z.number().int(), z.array(z.number().int()).max(50), z.string().max(10_000)]))
     .refine((a) => Object.keys(a).length <= STUDY_LIMITS.items, { message: `at most ${STUDY_LIMITS.items} answers (a study has at most ${STUDY_LIMITS.items} items)` }),
   /** The item ids in the order the app showed them. */
   itemOrder: z.array(z.string().max(100)).max(STUDY_LIMITS.items),
   /** The scheduled prompt this report answers (from GET /me/next). */
   promptTime: IsoTimeWithOffset.optional(),
+  /** The instrument answered (default "ema", the study's main items). */
+  instrument: z.string().max(64).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an instrument id').optional(),
+  /** The id of the scheduled prompt answered (`<instrument>:<day>:<slot>`, from GET /me/prompts). */
+  promptId: z.string().max(100).regex(/^[A-Za-z_][A-Za-z0-9_]*:\d{1,5}:\d{1,3}$/, 'a prompt id "<instrument>:<day>:<slot>"').optional(),
 }).strict();
 export type ReportInput = z.infer<typeof ReportBody>;
 

@@ -7,6 +7,8 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StudyWriter } from '../../data/writer.js';
+import { studyInstruments } from '../../data/instruments.js';
+import type { StudyConfig } from '../../data/study.js';
 import type { Store } from '../storage/store.js';
 import type { StudyInfo } from '../http/context.js';
 import type { ExportPhase, ExportSummary } from '../storage/columns.js';
@@ -48,7 +50,9 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
   const config = { ...info.config, speech: { kind } };
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const writer = await StudyWriter.open(dir, config, { participantColumns: covariateCols, reportColumns: ['server_time', 'late', 'prompt_time'], speechFeatures: featureNames });
+  // instrument and prompt_id always (the server knows them); the severity band of a scored instrument's total as a covariate column.
+  const scored = studyInstruments(config as StudyConfig).some((i) => i.scoring);
+  const writer = await StudyWriter.open(dir, config, { participantColumns: covariateCols, reportColumns: ['server_time', 'late', 'prompt_time', ...(scored ? ['band'] : [])], speechFeatures: featureNames, designColumns: true });
   const summary: ExportSummary = { dir, participants: 0, reports: 0, activityEpochs: 0, speechFiles: 0 };
   try {
     for (const p of participants) {
@@ -65,8 +69,8 @@ export async function exportStudy(store: Store, info: StudyInfo, dataDir: string
         reportIds.set(r.id, id);
         await writer.writeReport({
           reportId: id, participantId: p.label, time: r.time_ms, trigger: r.trigger,
-          items: r.answers, itemOrder: r.item_order,
-          extra: { server_time: new Date(r.server_ms).toISOString(), late: r.late ? 1 : 0, prompt_time: r.prompt_time },
+          items: { ...r.answers, ...(r.scores ?? {}) }, itemOrder: r.item_order, instrument: r.instrument, promptId: r.prompt_id, texts: r.texts,
+          extra: { server_time: new Date(r.server_ms).toISOString(), late: r.late ? 1 : 0, prompt_time: r.prompt_time, band: r.band ?? null },
         });
         summary.reports++;
         await tick('reports');

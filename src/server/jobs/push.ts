@@ -8,8 +8,8 @@
  *   subscription with `PUT /me/push/subscription` (`DELETE` to stop): http/routes/push.ts.
  * - A small scheduler in the server process wakes every `MOODLENS_PUSH_TICK_S` seconds (default
  *   30; 0 = only when `tick()` is called), and for each subscribed active participant sends one
- *   push per scheduled prompt that fell due in the last `MOODLENS_PUSH_GRACE_MIN` minutes
- *   (default 30). A reminder is first *claimed* with a row in web_push_sent (primary key
+ *   push per scheduled prompt (of any instrument; prompts at the same instant share one) that
+ *   fell due in the last `MOODLENS_PUSH_GRACE_MIN` minutes (default 30) and has not expired. A reminder is first *claimed* with a row in web_push_sent (primary key
  *   participant + prompt time, insert-if-absent), so it goes out once — across ticks, restarts
  *   and several server processes — and a prompt that fell due while the server was down is still
  *   reminded on start if it is within the grace window.
@@ -22,10 +22,11 @@ import webpush from 'web-push';
 import type { ServerContext } from '../http/context.js';
 import type { PushSubscription } from '../storage/repositories/push.js';
 import { HttpError } from '../http/errors.js';
-import { promptsBetween, studySchedule } from '../services/schedule.js';
+import { clockOf, studyPromptsBetween } from '../services/schedule.js';
+import { MAIN_INSTRUMENT } from '../../data/study.js';
 
 /** What the service worker receives (JSON, encrypted). */
-export interface PromptPush { type: 'prompt'; title: string; body: string; promptTime: string; url: string; tag: string }
+export interface PromptPush { type: 'prompt'; title: string; body: string; promptTime: string; url: string; tag: string; /** The prompts reminded of (`<instrument>:<day>:<slot>`). */ promptIds: string[] }
 
 export interface PushOptions { tickMs: number; graceMs: number; allowHttp: boolean; timeoutMs: number }
 
@@ -105,18 +106,28 @@ export class PushService {
       const p = await this.ctx.store.participantById(pid);
       if (!p || p.status !== 'active' || p.enrolled_ms === null) continue;
       const info = await this.ctx.studyInfo(p.study_id);
-      // Prompts that fell due in (now − grace, now]: only the days around now are computed, not the study.
-      for (const prompt of promptsBetween(studySchedule(info.config), p.timezone, p.seed, Number(p.enrolled_ms), now - this.opts.graceMs, now)) {
+      // Prompts of every instrument that fell due in (now − grace, now] and are still open: only the
+      // days around now are computed, not the study. Prompts due at the same instant (two
+      // instruments) share one reminder: the claim is per participant and prompt time.
+      const due = studyPromptsBetween(info.config, clockOf(p, now), now - this.opts.graceMs, now).filter((x) => now < x.expiresMs);
+      const answeredIds = await this.ctx.store.answeredPromptIds(p.id, due.map((x) => x.id));
+      for (const [k, prompt] of due.entries()) {
+        if (k > 0 && due[k - 1].timeMs === prompt.timeMs) continue;
+        const group = due.filter((x) => x.timeMs === prompt.timeMs);
         res.due++;
-        if (await this.ctx.store.answeredPrompt(p.id, prompt.time)) continue; // answered already (e.g. opened early)
+        const answered = async (x: typeof prompt) => answeredIds.has(x.id) || (x.instrument === MAIN_INSTRUMENT && await this.ctx.store.answeredPrompt(p.id, x.time));
+        let open = false;
+        for (const x of group) if (!(await answered(x))) { open = true; break; }
+        if (!open) continue; // answered already (e.g. opened early)
         if (!(await this.ctx.store.claimReminder(p.id, prompt.timeMs, now))) continue;
         res.claimed++;
         const hhmm = prompt.time.slice(11, 16);
         const msg: PromptPush = {
           type: 'prompt', title: info.study.name, body: `Time for your check-in (${hhmm}).`, promptTime: prompt.time,
-          url: `/app/?prompt=${encodeURIComponent(prompt.time)}`, tag: `prompt-${prompt.timeMs}`,
+          url: `/app/?prompt=${encodeURIComponent(prompt.time)}`, tag: `prompt-${prompt.timeMs}`, promptIds: group.map((x) => x.id),
         };
-        const ttl = (prompt.timeMs + this.opts.graceMs - now) / 1000;
+        // Delivered late (a phone offline) it is of no use after the grace window or the prompt's expiry.
+        const ttl = (Math.min(prompt.timeMs + this.opts.graceMs, Math.max(...group.map((x) => x.expiresMs))) - now) / 1000;
         let delivered = 0;
         const details: string[] = [];
         for (const s of subs) {

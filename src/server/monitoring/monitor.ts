@@ -5,6 +5,7 @@
  * (POST …/predict). Alert evaluation is debounced per participant (per process: an evaluation
  * is idempotent, an episode is keyed by participant, item, source and start).
  */
+import { targetItems } from '../../data/instruments.js';
 import { localHourOf } from '../../data/load.js';
 import { activityWindow, channelPresent, speechPresent } from '../../data/instances.js';
 import { ModelFolderError } from '../../model/folder-node.js';
@@ -77,14 +78,14 @@ export class Monitor {
     // A model folder is a name under --models-dir, resolved afresh on every load (model-path.ts).
     const dir = name && name !== BUILTIN_BASELINE ? this.ctx.modelFolder(name) : null;
     if (!name) return Promise.resolve(null);
-    if (name === BUILTIN_BASELINE) return Promise.resolve(new BaselinePredictor(info.config.items, (label) => this.macro(info, label)));
+    if (name === BUILTIN_BASELINE) return Promise.resolve(new BaselinePredictor(targetItems(info.config), (label) => this.macro(info, label)));
     if (!dir) return Promise.reject(new ModelFolderError(modelNotFound(name)));
     if (this.ctx.opts.loadPredictor) return this.ctx.opts.loadPredictor(info, dir);
     return (async (): Promise<Predictor> => {
       const { ModelPredictor } = await import('./predictor-model.js');
       const received = info.config.speech.kind === 'features' ? await this.ctx.store.studySpeechFeatureNames(info.study.id) : [];
       return ModelPredictor.load(dir, {
-        channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: info.config.items,
+        channels: info.config.activity.channels, windowEpochs: info.config.window.epochs, items: targetItems(info.config),
         speechKind: info.config.speech.kind, receivedSpeechFeatures: received,
       }, this.ctx.opts.predictorOptions);
     })();
@@ -190,12 +191,13 @@ export class Monitor {
     const fresh = await this.ctx.store.participantById(participant.id);
     if (!fresh || fresh.status === 'withdrawn') return 0;
     const s = info.settings.alerts;
-    const items = info.config.items.filter((i) => s.items.includes(i.id));
+    const items = targetItems(info.config, { scores: true, instrumentItems: true }).filter((i) => s.items.includes(i.id));
     if (items.length === 0) return 0;
     let created = 0;
     const sources: Record<string, Array<{ timeMs: number; values: Record<string, number> }>> = {};
     if (s.sources.includes('reported')) {
-      sources.reported = (await this.ctx.store.reportsOf(participant.id)).map((r) => ({ timeMs: r.time_ms, values: r.answers }));
+      // Answers and questionnaire scores (an alert item may be a score such as phq9_total).
+      sources.reported = (await this.ctx.store.reportsOf(participant.id)).map((r) => ({ timeMs: r.time_ms, values: { ...r.answers, ...(r.scores ?? {}) } }));
     }
     if (s.sources.includes('predicted')) {
       sources.predicted = (await this.ctx.store.predictionsOf(participant.id)).map((p) => {

@@ -5,6 +5,7 @@
  * summary, and per-item CCC of the server's own predictions against the answers). The routes
  * (http/routes/dashboard.ts) check access and audit the reads.
  */
+import { targetItems } from '../../data/instruments.js';
 import { z } from 'zod';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -186,7 +187,7 @@ export class DashboardService {
   async modelEvaluation(info: StudyInfo) {
     const model = info.study.model_dir;
     if (!model) throw new HttpError(409, 'this study has no model attached (PUT /studies/:studyId/model)');
-    const items = info.config.items;
+    const items = targetItems(info.config);
     // 1. What `moodlens evaluate --json > MODEL/evaluation.json` stored in the model folder.
     let stored: StoredEvaluationBody | null = null;
     let training: TrainingSummaryBody | null = null;

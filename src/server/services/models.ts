@@ -3,6 +3,7 @@
  * or two levels down), with its kind, items, whether they fit the study, and its stored
  * evaluation — read without loading any weights.
  */
+import { targetItems } from '../../data/instruments.js';
 import { readdirSync } from 'node:fs';
 import { ModelFolderError, readModelConfig } from '../../model/folder-node.js';
 import type { ServerContext, StudyInfo } from '../http/context.js';
@@ -29,7 +30,7 @@ function modelNames(modelsDir: string): string[] {
 
 /** What GET /studies/:studyId/models answers: the built-in predictor, the attached model, and the folders to choose from. */
 export function listModels(ctx: ServerContext, info: StudyInfo) {
-  const studyItems = info.config.items.map((i) => i.id);
+  const studyItems = targetItems(info.config).map((i) => i.id);
   type Listed = { name: string; kind: string | null; items: string[]; fits: boolean; misfit: string | null; bestDevCCC: number | null; evaluation: { meanCCC: number | null; n: number; split: string | null } | null; note: string | null };
   const models = modelNames(ctx.modelsDir).flatMap((name): Listed[] => {
     const folder = ctx.modelFolder(name); // inside --models-dir only (model-path.ts)

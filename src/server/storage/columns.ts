@@ -5,7 +5,7 @@
  * write, so nothing above the storage layer parses a column.
  */
 import { z } from 'zod';
-import { StudyConfigSchema, TRIGGERS } from '../../data/study.js';
+import { ScheduleOverridesSchema, StudyConfigSchema, TRIGGERS } from '../../data/study.js';
 
 // ---------- enumerated columns ----------
 
@@ -140,6 +140,14 @@ export type ExportSummary = z.infer<typeof ExportSummarySchema>;
 
 export const AnswersColumn = jsonColumn(Answers);
 export const ItemOrderColumn = jsonColumn(z.array(z.string()));
+/** reports.texts (sealed at rest): text item → the participant's words. */
+export const Texts = z.record(z.string(), z.string());
+export type Texts = z.infer<typeof Texts>;
+export const TextsColumn = jsonColumn(Texts);
+/** reports.scores: score column (`phq9_total`, …) → value. */
+export const ScoresColumn = jsonColumn(z.record(z.string(), z.number()));
+/** participants.schedule_overrides: the participant's own wake and bed times. */
+export const ScheduleOverridesColumn = jsonColumn(ScheduleOverridesSchema);
 export const CovariatesColumn = jsonColumn(Covariates);
 export const EpochValuesColumn = jsonColumn(EpochValues);
 export const SpeechFeaturesColumn = jsonColumn(SpeechFeatureValues);

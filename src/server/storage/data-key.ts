@@ -38,6 +38,7 @@ export const SEALED_COLUMNS = [
   ['participants', 'id', 'covariates'],
   ['participants', 'id', 'display_name'],
   ['web_speech_failures', 'report_id', 'detail'],
+  ['reports', 'id', 'texts'],
   ['web_push_keys', 'id', 'private_key'],
   ['web_push_subscriptions', 'endpoint', 'p256dh'],
   ['web_push_subscriptions', 'endpoint', 'auth'],

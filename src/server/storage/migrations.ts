@@ -307,6 +307,20 @@ function migrations(kind: DbKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0070_design_instruments': {
+      // Study design (docs/study-design.md): which instrument and scheduled prompt a report
+      // answers, its scores and severity band, its text answers (sealed at rest like notes), and
+      // each participant's own wake and bed times for the schedule.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('reports').addColumn('instrument', 'text').execute();
+        await db.schema.alterTable('reports').addColumn('prompt_id', 'text').execute();
+        await db.schema.alterTable('reports').addColumn('scores', 'text').execute();
+        await db.schema.alterTable('reports').addColumn('band', 'text').execute();
+        await db.schema.alterTable('reports').addColumn('texts', 'text').execute();
+        await db.schema.createIndex('reports_participant_prompt').on('reports').columns(['participant_id', 'prompt_id']).execute();
+        await db.schema.alterTable('participants').addColumn('schedule_overrides', 'text').execute();
+      },
+    },
   };
 }
 

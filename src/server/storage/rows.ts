@@ -7,12 +7,12 @@
  */
 import { z } from 'zod';
 import type { Selectable } from 'kysely';
-import type { StudyConfig, Trigger as TriggerName } from '../../data/study.js';
+import type { ScheduleOverrides, StudyConfig, Trigger as TriggerName } from '../../data/study.js';
 import type * as T from './schema.js';
 import {
   ACTOR_KINDS, ALERT_DIRECTIONS, ALERT_SOURCES, AUDIT_ACTIONS, EXPORT_PHASES, EXPORT_STATUSES, PARTICIPANT_STATUSES, PREDICTION_KINDS, ROLES,
   SPEECH_FAILURE_REASONS, SPEECH_SOURCES, Trigger,
-  AnswersColumn, CovariatesColumn, EpochValuesColumn, ExportSummaryColumn, ItemOrderColumn, PredictedItemsColumn, PredictionInputsColumn, SettingsColumn, SpeechFeaturesColumn, StudyConfigColumn,
+  AnswersColumn, CovariatesColumn, ScheduleOverridesColumn, ScoresColumn, TextsColumn, type Texts, EpochValuesColumn, ExportSummaryColumn, ItemOrderColumn, PredictedItemsColumn, PredictionInputsColumn, SettingsColumn, SpeechFeaturesColumn, StudyConfigColumn,
   type ActorKind, type AlertDirection, type AlertSource, type Answers, type AuditAction, type Covariates, type EpochValues, type ExportPhase, type ExportStatus,
   type ExportSummary, type ParticipantStatus, type PredictedItems, type PredictionInputs, type PredictionKind, type Role, type ServerSettings,
   type SpeechFailureReason, type SpeechFeatureValues, type SpeechSource,
@@ -55,27 +55,52 @@ export const decodeRole = role;
 
 // ---------- participants ----------
 
-export interface Participant extends Omit<T.ParticipantsTable, 'covariates' | 'status'> { covariates: Covariates; status: ParticipantStatus }
+export interface Participant extends Omit<T.ParticipantsTable, 'covariates' | 'status' | 'schedule_overrides'> {
+  covariates: Covariates; status: ParticipantStatus;
+  /** The participant's own wake and bed times (null: the schedule's); since 0070. */
+  schedule_overrides?: ScheduleOverrides | null;
+}
 /** `covariates`, `displayName`: the columns opened (they are sealed at rest). */
 export const decodeParticipant = (r: T.ParticipantsTable, covariates: string, displayName: string | null): Participant =>
-  ({ ...r, covariates: CovariatesColumn.decode(covariates), display_name: displayName, status: participantStatus(r.status) });
+  ({ ...r, covariates: CovariatesColumn.decode(covariates), display_name: displayName, status: participantStatus(r.status),
+    schedule_overrides: r.schedule_overrides ? ScheduleOverridesColumn.decode(r.schedule_overrides) : null });
+export const encodeScheduleOverrides = (o: ScheduleOverrides | null | undefined): string | null => (o && Object.keys(o).length ? ScheduleOverridesColumn.encode(o) : null);
 export const encodeCovariates = (c: Covariates): string => CovariatesColumn.encode(c);
 
 // ---------- reports ----------
 
-export interface Report extends Omit<T.ReportsTable, 'answers' | 'item_order' | 'late' | 'trigger'> {
+export interface Report extends Omit<T.ReportsTable, 'answers' | 'item_order' | 'late' | 'trigger' | 'instrument' | 'prompt_id' | 'scores' | 'band' | 'texts'> {
   trigger: TriggerName;
+  /** Numeric answers by column (multiple choice as 0/1 option columns `<item>_<value>`). */
   answers: Answers;
   /** Item ids in the order the app showed them. */
   item_order: string[];
   late: boolean;
+  /** The instrument answered (null or absent: the main items, "ema"). */
+  instrument?: string | null;
+  /** The scheduled prompt answered, `<instrument>:<day>:<slot>`. */
+  prompt_id?: string | null;
+  /** Score column → value (scored instruments). */
+  scores?: Record<string, number> | null;
+  /** Severity band of the total. */
+  band?: string | null;
+  /** Text item → text (opened; sealed at rest). */
+  texts?: Texts | null;
 }
-export const decodeReport = (r: T.ReportsTable): Report => ({
+/** `texts`: the column opened (sealed at rest). */
+export const decodeReport = (r: T.ReportsTable, texts: string | null = null): Report => ({
   id: r.id, study_id: r.study_id, participant_id: r.participant_id, client_id: r.client_id, time: r.time, time_ms: r.time_ms, server_ms: r.server_ms,
   trigger: trigger(r.trigger), answers: AnswersColumn.decode(r.answers), item_order: ItemOrderColumn.decode(r.item_order), prompt_time: r.prompt_time, late: r.late === 1,
+  instrument: r.instrument ?? null, prompt_id: r.prompt_id ?? null, scores: r.scores ? ScoresColumn.decode(r.scores) : null, band: r.band ?? null,
+  texts: texts ? TextsColumn.decode(texts) : null,
 });
-export const encodeReport = (r: Report): T.ReportsTable =>
-  ({ ...r, answers: AnswersColumn.encode(r.answers), item_order: ItemOrderColumn.encode(r.item_order), late: r.late ? 1 : 0 });
+/** `sealTexts`: seals the texts' JSON (the repository holds the keys). */
+export const encodeReport = (r: Report, sealTexts: (json: string) => string = (j) => j): T.ReportsTable => ({
+  id: r.id, study_id: r.study_id, participant_id: r.participant_id, client_id: r.client_id, time: r.time, time_ms: r.time_ms, server_ms: r.server_ms,
+  trigger: r.trigger, answers: AnswersColumn.encode(r.answers), item_order: ItemOrderColumn.encode(r.item_order), prompt_time: r.prompt_time, late: r.late ? 1 : 0,
+  instrument: r.instrument ?? null, prompt_id: r.prompt_id ?? null, scores: r.scores && Object.keys(r.scores).length ? ScoresColumn.encode(r.scores) : null,
+  band: r.band ?? null, texts: r.texts && Object.keys(r.texts).length ? sealTexts(TextsColumn.encode(r.texts)) : null,
+});
 
 // ---------- speech ----------
 

@@ -82,6 +82,8 @@ export interface ParticipantsTable {
   consent_sha256?: string | null;
   /** The name the app greets the participant with (sealed at rest), or null: "Hello"; since 0050. */
   display_name?: string | null;
+  /** JSON {wake?, bed?}: the participant's own wake and bed times for the schedule, or null; since 0070. */
+  schedule_overrides?: string | null;
 }
 
 export interface ReportsTable {
@@ -102,6 +104,16 @@ export interface ReportsTable {
   /** Scheduled prompt time (ISO) the report answers, when the app says so. */
   prompt_time: string | null;
   late: number;
+  /** The instrument answered (null = the main items, "ema"); since 0070. */
+  instrument?: string | null;
+  /** The scheduled prompt answered, `<instrument>:<day>:<slot>`; since 0070. */
+  prompt_id?: string | null;
+  /** JSON object score column → value (scored instruments), or null; since 0070. */
+  scores?: string | null;
+  /** The severity band of the instrument's total, or null; since 0070. */
+  band?: string | null;
+  /** JSON object text item → text, sealed at rest, or null; since 0070. */
+  texts?: string | null;
 }
 
 export interface SpeechTable {

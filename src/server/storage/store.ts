@@ -106,6 +106,7 @@ export class Store {
   participantByToken: ParticipantsRepository['participantByToken'] = (...a) => this.people.participantByToken(...a);
   enrol: ParticipantsRepository['enrol'] = (...a) => this.people.enrol(...a);
   recordConsent: ParticipantsRepository['recordConsent'] = (...a) => this.people.recordConsent(...a);
+  setScheduleOverrides: ParticipantsRepository['setScheduleOverrides'] = (...a) => this.people.setScheduleOverrides(...a);
   reissueCode: ParticipantsRepository['reissueCode'] = (...a) => this.people.reissueCode(...a);
   withdraw: ParticipantsRepository['withdraw'] = (...a) => this.people.withdraw(...a);
   holdings: ParticipantsRepository['holdings'] = (...a) => this.people.holdings(...a);
@@ -119,6 +120,7 @@ export class Store {
   studyReports: ReportsRepository['studyReports'] = (...a) => this.reports.studyReports(...a);
   clientIds: ReportsRepository['clientIds'] = (...a) => this.reports.clientIds(...a);
   answeredPrompt: ReportsRepository['answeredPrompt'] = (...a) => this.reports.answeredPrompt(...a);
+  answeredPromptIds: ReportsRepository['answeredPromptIds'] = (...a) => this.reports.answeredPromptIds(...a);
   reportSpeech: ReportsRepository['reportSpeech'] = (...a) => this.reports.reportSpeech(...a);
 
   // ---------- speech (repositories/speech.ts) ----------

@@ -1,18 +1,31 @@
 /**
- * Moodlens participant app (SPEC §1, §6): enrol with the one-time code, see the next prompt,
- * answer it — the speech task first (a neutral sentence with the current date and time,
- * recorded, played back, redone at will), then the items as 0–100 sliders in a new random order
- * each time with no preset thumb — and wake/bed reports on demand. Answers and recordings go to
- * the IndexedDB outbox first and are uploaded with retries (queue.ts).
+ * Moodlens participant app (SPEC §1, §6): enrol with the one-time code, see the prompts open now
+ * (docs/study-design.md: a prompt is open from its time until its expiry; answering closes it)
+ * and the next one, answer one — for the main items the speech task first (a neutral sentence
+ * with the current date and time, recorded, played back, redone at will), then the items in a
+ * new random order each time: sliders with no preset thumb, Likert and choice items as large
+ * radio or check boxes, yes/no, free text; a questionnaire (e.g. PHQ-9) in its own order with its
+ * instructions — and wake/bed and event-contingent reports on demand. Answers and recordings go
+ * to the IndexedDB outbox first and are uploaded with retries (queue.ts).
+ *
+ * Which prompts are open is computed here with the same schedule module the server uses
+ * (src/data/schedule.ts), from the design and the participant's clock of the last GET /me/next,
+ * so it works offline. Time is the page's clock (Date.now()): browser tests drive it with
+ * Playwright's page.clock, the server's with ServerOptions.now (docs/web.md).
  */
 import { flush, outbox, type OutboxEntry } from './queue.js';
 import { SpeechRecorder, type Recording } from './recorder.js';
 import { extractEgemaps } from '../../signal/speech/egemaps.js';
 import { secureShuffle } from '../../util/shuffle.js';
+import { MAIN_INSTRUMENT, itemRange } from '../../data/design.js';
+import type { StudyConfig, StudyItem } from '../../data/study.js';
+import { studyInstruments, type ResolvedInstrument } from '../../data/instruments.js';
+import { eventInstruments, nextStudyPrompt, openPrompts, type Prompt } from '../../data/schedule.js';
 // The server's answer to GET /me/next (a type only: no server code is bundled).
 import type { NextPromptBody as Next } from '../../server/http/responses.js';
 
-type Item = Next['items'][number];
+type Item = StudyItem;
+type Answer = number | number[] | string;
 
 const view = document.getElementById('view')!;
 const net = document.getElementById('net')!;
@@ -163,20 +176,82 @@ function consentView(next: Next, msg = ''): void {
   });
 }
 
+/** The study's design from the last GET /me/next (null: a cached answer from before instruments). */
+function designOf(next: Next): StudyConfig | null {
+  if (!next.design) return null;
+  // Checked and completed by the server (study.json as parsed there): used as it is, no zod in the app.
+  const { items, schedule, instruments } = next.design;
+  return { name: device?.study || 'study', items, ...(schedule ? { schedule } : {}), instruments } as StudyConfig;
+}
+
+/** Prompt ids this phone has answered (kept so an offline app does not offer them again). */
+const ANSWERED_KEY = 'moodlens.answered';
+const answeredHere = (): string[] => JSON.parse(localStorage.getItem(ANSWERED_KEY) ?? '[]');
+function markAnswered(id: string): void {
+  localStorage.setItem(ANSWERED_KEY, JSON.stringify([...answeredHere().filter((x) => x !== id), id].slice(-500)));
+}
+
+/** What the home screen offers now: the open prompts (by the page's clock), the next one, the event-contingent instruments. */
+function promptsNow(next: Next): { open: Prompt[]; next: Prompt | null; events: ResolvedInstrument[]; instruments: ResolvedInstrument[] } | null {
+  const config = designOf(next);
+  if (!config || !next.clock) return null;
+  const now = Date.now();
+  const answered = new Set([...(next.answered ?? []), ...answeredHere()]);
+  return {
+    open: openPrompts(config, next.clock, now, answered), next: nextStudyPrompt(config, next.clock, now),
+    events: eventInstruments(config), instruments: studyInstruments(config),
+  };
+}
+
+const clockTime = (iso: string) => new Date(iso).toLocaleString([], { weekday: 'long', hour: '2-digit', minute: '2-digit' });
+const hhmm = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
 async function homeView(): Promise<void> {
   const next = await loadNext();
   if (next && !next.consentedAt) return consentView(next);
-  const when = next?.prompt ? new Date(next.prompt.time).toLocaleString([], { weekday: 'long', hour: '2-digit', minute: '2-digit' }) : null;
+  const now = next ? promptsNow(next) : null;
+  const label = (id: string) => (id === MAIN_INSTRUMENT ? 'Check-in' : now?.instruments.find((i) => i.id === id)?.label ?? id);
+  const upcoming = now ? now.next : next?.prompt ?? null;
+  const when = upcoming ? clockTime(upcoming.time) : null;
   const notify = 'Notification' in window && Notification.permission === 'default';
+  const open = now?.open ?? [];
+  // A schedule with windows bounded by wake or bed time: the participant may give their own times.
+  const windowed = now?.instruments.find((i) => i.schedule?.windows?.some((w) => /^(wake|bed)/.test(w.start) || /^(wake|bed)/.test(w.end)))?.schedule;
+  const dayTimes = windowed && next?.clock ? { wake: next.clock.overrides?.wake ?? windowed.wake ?? '08:00', bed: next.clock.overrides?.bed ?? windowed.bed ?? '22:00' } : null;
   // The participant's own name when the researcher gave one, else just "Hello": never the internal id.
   h(`<h2 tabindex="-1">Hello${next?.displayName ? ` ${esc(next.displayName)}` : ''}</h2>
   <p class="status">Study: ${esc(device!.study)}</p>
+  ${open.length ? `<section class="card" aria-labelledby="h-open"><h3 id="h-open">Open now</h3><ul class="prompt-list">${open.map((p, k) => `
+    <li><button id="open-${k}" data-prompt="${esc(p.id)}">${esc(label(p.instrument))} of ${esc(hhmm(p.time))}</button>
+    <span class="status" id="open-${k}-until">open until ${esc(hhmm(p.expires))}</span></li>`).join('')}</ul></section>` : ''}
   <div class="card"><p>${next?.studyOver ? 'The study is over — thank you!' : when ? `Next check-in: <strong>${esc(when)}</strong>` : 'No check-in scheduled.'}</p>
   <button id="answer" ${next ? '' : 'disabled'}>Answer now</button></div>
+  ${now?.events.length ? `<div class="row">${now.events.map((i, k) => `<button class="secondary" id="event-${k}" data-instrument="${esc(i.id)}">Report: ${esc(i.label)}</button>`).join('')}</div>` : ''}
   ${next?.wakeAndBed !== false ? `<div class="row"><button class="secondary" id="wake">I just woke up</button><button class="secondary" id="bed">I'm going to bed</button></div>` : ''}
   ${notify ? `<p><button class="secondary" id="notify">Remind me with notifications</button></p>` : ''}
+  ${dayTimes ? `<details class="card" id="my-day"><summary>My wake and bed times</summary>
+    <form id="day-form" class="stack">
+      <label for="wake-time">I usually wake up at</label><input type="time" id="wake-time" required value="${esc(dayTimes.wake)}">
+      <label for="bed-time">I usually go to bed at</label><input type="time" id="bed-time" required value="${esc(dayTimes.bed)}">
+      <button type="submit">Save times</button>
+      <p class="status" id="day-status" role="status"></p>
+    </form></details>` : ''}
   <p id="reminders" class="status"></p>
   <p id="pending" class="status" role="status"></p>`);
+  document.getElementById('day-form')?.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const status = document.getElementById('day-status')!;
+    const body = { wake: (document.getElementById('wake-time') as HTMLInputElement).value, bed: (document.getElementById('bed-time') as HTMLInputElement).value };
+    try {
+      const r = await api('/me/schedule-overrides', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (!r.ok) { status.textContent = ((await r.json()) as { message?: string }).message ?? `not saved (${r.status})`; return; }
+      await homeView();
+      const saved = document.getElementById('day-status');
+      if (saved) { (document.getElementById('my-day') as HTMLDetailsElement).open = true; saved.textContent = 'Saved: your check-ins follow these times.'; }
+    } catch { status.textContent = 'No connection: saving your times needs the network.'; }
+  });
+  open.forEach((p, k) => document.getElementById(`open-${k}`)!.addEventListener('click', () => next && promptView(next, 'scheduled', undefined, p)));
+  now?.events.forEach((i, k) => document.getElementById(`event-${k}`)!.addEventListener('click', () => next && promptView(next, 'event', undefined, undefined, i.id)));
   document.getElementById('answer')?.addEventListener('click', () => next && promptView(next, 'scheduled'));
   document.getElementById('wake')?.addEventListener('click', () => next && promptView(next, 'wake'));
   document.getElementById('bed')?.addEventListener('click', () => next && promptView(next, 'bed'));
@@ -185,17 +260,26 @@ async function homeView(): Promise<void> {
   if (navigator.onLine) void setupReminders().then((line) => { const el = document.getElementById('reminders'); if (el) el.textContent = line; });
 }
 
-// ---------- a prompt: speech task, then the items ----------
-async function promptView(next: Next, trigger: string, reminded?: string): Promise<void> {
+// ---------- a prompt: speech task (main items), then the items ----------
+/**
+ * Answer a report. `prompt`: the open prompt answered (its id and time go with the report);
+ * else "Answer now" answers the open check-in of the main items if there is one (or the one a
+ * reminder names), and is a voluntary report otherwise. `instrument`: an event-contingent report.
+ */
+async function promptView(next: Next, trigger: string, reminded?: string, prompt?: Prompt, instrumentId: string = prompt?.instrument ?? MAIN_INSTRUMENT): Promise<void> {
   if (!next.consentedAt) return consentView(next);
   const started = new Date();
-  // A reminder names the prompt it is for; otherwise the cached next prompt, once it is due.
-  const due = reminded && Date.parse(reminded) <= Date.now() + 60_000 ? reminded : next.prompt && Date.parse(next.prompt.time) <= Date.now() ? next.prompt.time : undefined;
+  const now = promptsNow(next);
+  if (trigger === 'scheduled' && !prompt && !reminded) prompt = now?.open.find((p) => p.instrument === MAIN_INSTRUMENT);
+  // A reminder names the prompt it is for; otherwise the open (or cached next) prompt, once it is due.
+  const due = prompt ? prompt.time : reminded && Date.parse(reminded) <= Date.now() + 60_000 ? reminded : next.prompt && Date.parse(next.prompt.time) <= Date.now() ? next.prompt.time : undefined;
   const promptTime = trigger === 'scheduled' ? due : undefined;
   // "Answer now" before the prompt is due is a voluntary report, not the scheduled one.
   if (trigger === 'scheduled' && !promptTime) trigger = 'voluntary';
+  const instrument = now?.instruments.find((i) => i.id === instrumentId);
+  const main = instrumentId === MAIN_INSTRUMENT;
   let rec: Recording | null = null, speechNote: OutboxEntry['speechNote'];
-  if (next.speech !== 'none') ({ rec, note: speechNote } = await speechStep(started, next.speech === 'features'));
+  if (main && next.speech !== 'none') ({ rec, note: speechNote } = await speechStep(started, next.speech === 'features'));
   // Privacy mode: the eGeMAPS functionals are computed here with the project's own signal code;
   // the audio never leaves the phone (NaN — e.g. no voiced frame — is sent as null).
   let features: Record<string, number | null> | undefined;
@@ -203,13 +287,19 @@ async function promptView(next: Next, trigger: string, reminded?: string): Promi
     features = {};
     for (const [k, v] of Object.entries(extractEgemaps(rec.samples, rec.sampleRate).functionals)) features[k] = Number.isFinite(v) ? v : null;
   }
-  await itemsStep(secureShuffle(next.items), async (answers, itemOrder) => {
+  // The main items in a new random order each time; a questionnaire in its own (published) order.
+  const items = main ? secureShuffle(next.items) : instrument?.items ?? [];
+  const sliders = items.every((i) => !i.kind || i.kind === 'slider');
+  const heading = main ? (sliders ? 'Right now, how much do you feel…' : 'Right now…') : instrument?.label ?? instrumentId;
+  await itemsStep(items, { heading, instructions: main ? undefined : instrument?.instructions }, async (answers, itemOrder) => {
     const id = newId();
     const entry: OutboxEntry = {
-      id, report: { id, time: isoLocal(), trigger, answers, itemOrder, ...(promptTime ? { promptTime } : {}) },
+      id, report: { id, time: isoLocal(), trigger, answers, itemOrder, ...(promptTime ? { promptTime } : {}),
+        ...(main ? {} : { instrument: instrumentId }), ...(prompt && trigger === 'scheduled' ? { promptId: prompt.id } : {}) },
       ...(features ? { features } : rec ? { wav: rec.wav.slice().buffer } : speechNote ? { speechNote } : {}), reportDone: false, tries: 0, nextTryMs: 0, createdMs: Date.now(),
     };
     await outbox.put(entry); // durable before any upload is tried
+    if (prompt && trigger === 'scheduled') markAnswered(prompt.id);
     h(`<h2 tabindex="-1">Thank you</h2><p class="ok">Your answers are saved on this phone.</p><p id="pending" class="status" role="status"></p><button id="home">Done</button>`);
     document.getElementById('home')!.addEventListener('click', () => void homeView());
     await sync(true);
@@ -252,26 +342,51 @@ function speechStep(now: Date, privacy: boolean): Promise<{ rec: Recording | nul
   });
 }
 
-/**
- * The items as sliders that show no value until touched: a neutral track with no thumb and an
- * empty value, so nothing anchors the answer; the first touch sets the value where it lands.
- * "Skip" (or leaving a slider untouched) sends the item as not answered: it is left out of
- * `answers`, never stored as the middle of the scale.
- */
-function itemsStep(items: Item[], done: (answers: Record<string, number>, order: string[]) => Promise<void>): void {
-  h(`<h2 tabindex="-1">Right now, how much do you feel…</h2>
-  <p class="status">Touch each line where it fits. Skip a question, or leave it untouched, if you do not want to answer it.</p>
-  <form id="items">${items.map((it, k) => `
+/** One item's form control by kind, with its accessible name; sliders show no value until touched. */
+function itemHtml(it: Item, k: number): string {
+  const name = esc(it.label ?? it.id);
+  const opts = (choices: { value: number; label: string }[], type: 'radio' | 'checkbox', row = false) => `
+    <fieldset class="item" data-item="${esc(it.id)}" data-kind="${type}" id="f-${k}"><legend>${name}</legend>
+      <div class="options${row ? ' row' : ''}">${choices.map((c, j) => `<label><input type="${type}" name="i-${k}" id="i-${k}-${j}" value="${c.value}"> ${esc(c.label)}</label>`).join('')}</div>
+    </fieldset>`;
+  switch (it.kind) {
+    case 'likert': return opts(it.labels.map((label, j) => ({ value: it.min + j, label })), 'radio');
+    case 'choice': return opts(it.options, it.multiple ? 'checkbox' : 'radio');
+    case 'boolean': return opts([{ value: 1, label: 'Yes' }, { value: 0, label: 'No' }], 'radio', true);
+    case 'text': return `
+    <div class="item"><label for="i-${k}">${name}</label>
+      <textarea id="i-${k}" data-item="${esc(it.id)}" maxlength="${it.maxLength}" rows="3"></textarea></div>`;
+    default: {
+      const r = itemRange(it)!;
+      return `
     <div class="item">
-      <div class="item-head"><label for="i-${k}">${esc(it.label ?? it.id)}</label> <output class="value" id="v-${k}" for="i-${k}"></output>
-        <button type="button" class="link" id="s-${k}" aria-label="Skip ${esc(it.label ?? it.id)}">Skip</button></div>
-      <input type="range" id="i-${k}" data-item="${esc(it.id)}" min="${it.min}" max="${it.max}" step="1" class="untouched" aria-valuetext="not answered">
+      <div class="item-head"><label for="i-${k}">${name}</label> <output class="value" id="v-${k}" for="i-${k}"></output>
+        <button type="button" class="link" id="s-${k}" aria-label="Skip ${name}">Skip</button></div>
+      <input type="range" id="i-${k}" data-item="${esc(it.id)}" min="${r.min}" max="${r.max}" step="1" class="untouched" aria-valuetext="not answered">
       <div class="ends" aria-hidden="true"><span>not at all</span><span>very much</span></div>
-    </div>`).join('')}
+    </div>`;
+    }
+  }
+}
+
+/**
+ * The items, each by its kind: sliders that show no value until touched (a neutral track with no
+ * thumb and an empty value, so nothing anchors the answer; the first touch sets the value where
+ * it lands; "Skip" undoes it), Likert, single choice and yes/no as radio rows with nothing
+ * preselected, multiple choice as check boxes, text as a text box. An item left untouched is
+ * sent as not answered: left out of `answers`, never stored as the middle of the scale.
+ */
+function itemsStep(items: Item[], text: { heading: string; instructions?: string }, done: (answers: Record<string, Answer>, order: string[]) => Promise<void>): void {
+  const sliders = items.some((i) => !i.kind || i.kind === 'slider');
+  h(`<h2 tabindex="-1">${esc(text.heading)}</h2>
+  ${text.instructions ? `<p class="instructions">${esc(text.instructions)}</p>` : ''}
+  <p class="status">${sliders ? 'Touch each line where it fits. ' : ''}Skip a question, or leave it untouched, if you do not want to answer it.</p>
+  <form id="items">${items.map(itemHtml).join('')}
     <div class="bottom-bar"><button type="submit">Save answers</button></div>
   </form>`);
   const answered = new Set<string>();
-  view.querySelectorAll<HTMLInputElement>('input[type=range]').forEach((el, k) => {
+  view.querySelectorAll<HTMLInputElement>('input[type=range]').forEach((el) => {
+    const k = el.id.slice(2);
     const value = document.getElementById(`v-${k}`)!, skip = document.getElementById(`s-${k}`) as HTMLButtonElement;
     const mark = () => {
       el.classList.remove('untouched'); answered.add(el.dataset.item!);
@@ -291,8 +406,14 @@ function itemsStep(items: Item[], done: (answers: Record<string, number>, order:
   });
   document.getElementById('items')!.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const answers: Record<string, number> = {};
+    const answers: Record<string, Answer> = {};
     view.querySelectorAll<HTMLInputElement>('input[type=range]').forEach((el) => { if (answered.has(el.dataset.item!)) answers[el.dataset.item!] = Number(el.value); });
+    view.querySelectorAll<HTMLFieldSetElement>('fieldset[data-item]').forEach((f) => {
+      const checked = Array.from(f.querySelectorAll<HTMLInputElement>('input:checked'), (x) => Number(x.value));
+      if (f.dataset.kind === 'checkbox') { if (checked.length) answers[f.dataset.item!] = checked; }
+      else if (checked.length) answers[f.dataset.item!] = checked[0];
+    });
+    view.querySelectorAll<HTMLTextAreaElement>('textarea[data-item]').forEach((t) => { if (t.value.trim()) answers[t.dataset.item!] = t.value; });
     void done(answers, items.map((i) => i.id));
   });
 }
@@ -307,7 +428,12 @@ setInterval(() => void sync(), 15_000);
 async function openReminded(promptTime: string | null): Promise<void> {
   if (!device) return;
   const next = await loadNext();
-  if (next) await promptView(next, 'scheduled', promptTime ?? undefined);
+  if (!next) return;
+  // The open prompt the reminder is for (the main items first when two instruments share the time).
+  const at = promptTime ? Date.parse(promptTime) : NaN;
+  const open = (promptsNow(next)?.open ?? []).filter((p) => p.timeMs === at).sort((a, b) => Number(b.instrument === MAIN_INSTRUMENT) - Number(a.instrument === MAIN_INSTRUMENT));
+  if (open.length) await promptView(next, 'scheduled', undefined, open[0]);
+  else await promptView(next, 'scheduled', promptTime ?? undefined);
 }
 navigator.serviceWorker?.addEventListener('message', (ev) => { if (ev.data?.type === 'open-prompt') void openReminded(ev.data.promptTime ?? null); });
 const remindedAt = new URLSearchParams(location.search).get('prompt');

@@ -6,7 +6,7 @@
  */
 export interface OutboxEntry {
   id: string;
-  report: { id: string; time: string; trigger: string; answers: Record<string, number>; itemOrder: string[]; promptTime?: string };
+  report: { id: string; time: string; trigger: string; answers: Record<string, number | number[] | string>; itemOrder: string[]; promptTime?: string; instrument?: string; promptId?: string };
   /** 16-bit PCM WAV bytes of the speech task, if recorded. */
   wav?: ArrayBuffer;
   /** Privacy mode (speech.kind = "features"): eGeMAPS functionals computed on the phone, sent instead of audio. */

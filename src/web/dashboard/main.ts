@@ -14,6 +14,9 @@ import {
 // The server's answers (types only: no server code is bundled).
 import type { DayHourActivityBody, MemberViewBody, ModelEvaluationBody } from '../../server/http/responses.js';
 
+/** An item a model predicts: one numeric answer (not text, not multiple choice; docs/study-design.md). */
+const predicted = (i: { kind?: string; multiple?: boolean }) => i.kind !== 'text' && !(i.kind === 'choice' && i.multiple);
+
 const view = document.getElementById('view')!;
 const nav = document.getElementById('nav')!;
 let token = sessionStorage.getItem('moodlens.researcher');
@@ -426,8 +429,8 @@ async function participantView(studyId: string, pid: string, study: any): Promis
     ${last ? `<div class="scroll"><table id="latest-prediction"><thead><tr><th scope="col">Item</th><th scope="col">Predicted</th><th scope="col">Interval</th></tr></thead><tbody>${Object.entries(last.items as Record<string, any>).map(([k, v]) => `<tr><td>${esc(labels.get(k) ?? k)}</td><td>${v.value.toFixed(1)}</td><td>${v.lo.toFixed(1)} – ${v.hi.toFixed(1)}</td></tr>`).join('')}</tbody></table></div>` : ''}
     <h4>Item trajectories (reported, and predicted with intervals)</h4><div id="traj-chart" class="chart"></div>
     <h4>Predictions by report</h4>
-    ${recent.length ? `<div class="scroll"><table id="predictions-table"><thead><tr><th scope="col">Report (app id)</th><th scope="col">Report time</th><th scope="col">Kind</th>${study.config.items.map((i: any) => `<th scope="col">${esc(i.label)}</th>`).join('')}</tr></thead><tbody>
-    ${recent.map((p) => `<tr><td><code>${esc(p.reportId ?? 'on demand')}</code></td><td>${esc((p.reportTime ?? p.time).slice(0, 16).replace('T', ' '))}</td><td>${esc(p.kind)}</td>${study.config.items.map((i: any) => { const v = p.items[i.id]; return `<td>${v ? `${v.value.toFixed(0)} <span class="status">(${v.lo.toFixed(0)}–${v.hi.toFixed(0)})</span>` : '—'}</td>`; }).join('')}</tr>`).join('')}
+    ${recent.length ? `<div class="scroll"><table id="predictions-table"><thead><tr><th scope="col">Report (app id)</th><th scope="col">Report time</th><th scope="col">Kind</th>${study.config.items.filter(predicted).map((i: any) => `<th scope="col">${esc(i.label)}</th>`).join('')}</tr></thead><tbody>
+    ${recent.map((p) => `<tr><td><code>${esc(p.reportId ?? 'on demand')}</code></td><td>${esc((p.reportTime ?? p.time).slice(0, 16).replace('T', ' '))}</td><td>${esc(p.kind)}</td>${study.config.items.filter(predicted).map((i: any) => { const v = p.items[i.id]; return `<td>${v ? `${v.value.toFixed(0)} <span class="status">(${v.lo.toFixed(0)}–${v.hi.toFixed(0)})</span>` : '—'}</td>`; }).join('')}</tr>`).join('')}
     </tbody></table></div>` : '<p class="status">No predictions.</p>'}
     <h4>Wristband activity by day × hour (mean ${esc(activity.channel.toUpperCase())}, ${esc(activity.timezone)})</h4>
     ${study.role !== 'viewer' ? `<form id="wristband" class="row"><label for="wristband-file">Upload a wristband export (ActiGraph .gt3x or CSV, GENEActiv .bin or CSV, Axivity .cwa, generic CSV)</label>

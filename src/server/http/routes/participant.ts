@@ -13,12 +13,13 @@ import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { App, RouteDeps } from '../deps.js';
 import { z } from 'zod';
-import { answers, ActivityStored, ConsentAccepted, Enrolled, MeView, MySchedule, NextPrompt, RawActivityStored, ReportStored, ReportView, SpeechFeaturesStored, SpeechStored, WithdrawalReceipt } from '../responses.js';
+import { answers, ScheduleOverridesView, ActivityStored, ConsentAccepted, Enrolled, MeView, MySchedule, NextPrompt, RawActivityStored, ReportStored, ReportView, SpeechFeaturesStored, SpeechStored, WithdrawalReceipt } from '../responses.js';
 import { ActivityBody, ConsentBody, EnrolBody, ParticipantParams, ScheduleQuery, ReportBody, ReportIdParams, SpeechFeaturesBody } from '../schemas.js';
 import { newToken, normaliseEnrolCode, sha256 } from '../auth.js';
 import { newId } from '../../storage/ids.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
-import { nextPrompt, participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
+import { MAX_OPEN_MS, clockOf, nextStudyPrompt, openPrompts, promptById, promptView, studyPromptsBetween, studySchedule, studySchedulePage } from '../../services/schedule.js';
+import { MAIN_INSTRUMENT, ScheduleOverridesSchema } from '../../../data/study.js';
 import { secureShuffle } from '../../../util/shuffle.js';
 import { receiveAudio, commitAudio } from '../ingest/speech-upload.js';
 import { MAX_CLOCK_SKEW_MS, checkReport, reportView, sameReport } from '../../services/reports.js';
@@ -43,7 +44,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     schema: { response: answers({ 200: Enrolled }), tags, summary: 'Exchange a one-time enrolment code for a device token', security: [], body: EnrolBody },
   }, async (req) => {
     const token = newToken('participant');
-    const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token));
+    const p = await store.enrol(sha256(normaliseEnrolCode(req.body.code)), sha256(token), ctx.now());
     if (!p) throw new HttpError(400, 'body.code: unknown, used or expired enrolment code', 'body.code');
     const info = await ctx.studyInfo(p.study_id);
     return { token, participantId: p.label, study: { id: info.study.id, name: info.study.name }, timezone: p.timezone, ...introView(p, info) };
@@ -67,20 +68,40 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     return { consentedAt: new Date(ms).toISOString(), textSha256: intro.textSha256 };
   });
 
-  app.get('/me/next', { schema: { response: answers({ 200: NextPrompt }), tags, summary: 'When the next prompt is and what it asks (items in a fresh random order)' } }, async (req) => {
+  app.get('/me/next', { schema: { response: answers({ 200: NextPrompt }), tags, summary: 'The prompts open now (not answered), the next prompt, what each instrument asks (main items in a fresh random order), and what the app needs to compute the same offline' } }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
     const schedule = studySchedule(info.config);
-    const next = nextPrompt(schedule, p.timezone, p.seed, p.enrolled_ms ?? ctx.now(), ctx.now());
+    const now = ctx.now();
+    const clock = clockOf(p, now);
+    const next = nextStudyPrompt(info.config, clock, now);
+    // Prompts of the last day (the longest a prompt without expiry stays open): which are answered, which still open.
+    const recent = studyPromptsBetween(info.config, clock, now - MAX_OPEN_MS - 7 * 24 * 3_600_000, now);
+    const answered = await store.answeredPromptIds(p.id, recent.map((x) => x.id));
+    const open = openPrompts(info.config, clock, now, answered);
     return {
-      prompt: next ? { time: next.time, trigger: next.trigger, day: next.day, slot: next.slot } : null,
+      prompt: next ? { ...promptView(next), trigger: next.trigger } : null,
       studyOver: next === null,
       wakeAndBed: schedule.wakeAndBed,
       timezone: p.timezone,
       items: secureShuffle(info.config.items),
       speech: info.config.speech.kind,
+      now: new Date(now).toISOString(),
+      open: open.map(promptView),
+      design: { items: info.config.items, schedule: info.config.schedule ?? null, instruments: info.config.instruments ?? [] },
+      clock: { zone: clock.zone, seed: clock.seed, enrolledMs: clock.enrolledMs, ...(clock.overrides ? { overrides: clock.overrides } : {}) },
+      answered: [...answered],
       ...introView(p, info),
     };
+  });
+
+  app.put('/me/schedule-overrides', {
+    schema: { response: answers({ 200: ScheduleOverridesView }), tags, summary: 'Set my own wake and bed times (they place the schedule\'s "wake"/"bed" windows); {} clears them', body: ScheduleOverridesSchema },
+  }, async (req) => {
+    const p = await ctx.participant(req);
+    await store.setScheduleOverrides(p, Object.keys(req.body).length ? req.body : null, { actor_kind: 'participant', actor_id: p.id });
+    ctx.forgetParticipant(p.id); // the cached row still has the old times
+    return { participantId: p.label, overrides: req.body };
   });
 
   app.get('/me/schedule', {
@@ -88,10 +109,8 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
   }, async (req) => {
     const p = await ctx.participant(req);
     const info = await ctx.studyInfo(p.study_id);
-    const schedule = studySchedule(info.config);
-    const page = schedulePage(schedule, limits.schedulePagePrompts, req.query);
-    const prompts = participantSchedule(schedule, p.timezone, p.seed, p.enrolled_ms ?? ctx.now(), page.fromDay, page.toDay);
-    return { timezone: p.timezone, prompts: prompts.map((x) => ({ time: x.time, day: x.day, slot: x.slot })), days: schedule.days, ...page };
+    const { prompts, ...page } = studySchedulePage(info.config, clockOf(p, ctx.now()), limits.schedulePagePrompts, req.query);
+    return { timezone: p.timezone, prompts: prompts.map(promptView), ...page };
   });
 
   app.post('/me/reports', {
@@ -103,11 +122,23 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     const info = await ctx.studyInfo(p.study_id);
     if (info.config.consent && !introView(p, info).consentedAt) throw new HttpError(409, 'this study needs the participant\'s consent before the first report (POST /me/consent)');
     const serverMs = ctx.now();
-    const { timeMs, late } = checkReport(req.body, info, serverMs);
+    const checked = checkReport(req.body, info, serverMs);
+    let { late } = checked;
+    let promptTime = req.body.promptTime ?? null;
+    if (req.body.promptId !== undefined) {
+      // The prompt must be one of this participant's, of the instrument answered; answered after its expiry it counts as late.
+      const prompt = promptById(info.config, clockOf(p, serverMs), req.body.promptId);
+      if (!prompt) throw badRequest('body.promptId', `${req.body.promptId} is not a scheduled prompt of this participant`);
+      if (prompt.instrument !== checked.instrument) throw badRequest('body.promptId', `${req.body.promptId} asks instrument "${prompt.instrument}", not "${checked.instrument}"`);
+      if (req.body.trigger !== 'scheduled') throw badRequest('body.trigger', `a report answering prompt ${req.body.promptId} is "scheduled"`);
+      promptTime ??= prompt.time;
+      if (checked.timeMs > prompt.expiresMs) late = true;
+    }
     const row: Report = {
-      id: newId('r_'), study_id: p.study_id, participant_id: p.id, client_id: req.body.id, time: req.body.time, time_ms: timeMs,
-      server_ms: serverMs, trigger: req.body.trigger, answers: req.body.answers, item_order: req.body.itemOrder,
-      prompt_time: req.body.promptTime ?? null, late,
+      id: newId('r_'), study_id: p.study_id, participant_id: p.id, client_id: req.body.id, time: req.body.time, time_ms: checked.timeMs,
+      server_ms: serverMs, trigger: req.body.trigger, answers: checked.answers, item_order: req.body.itemOrder,
+      prompt_time: promptTime, late, instrument: checked.instrument === MAIN_INSTRUMENT ? null : checked.instrument, prompt_id: req.body.promptId ?? null,
+      scores: checked.scores, band: checked.band, texts: checked.texts,
     };
     // Its follow-up job (prediction, alerts) is enqueued in the report's own transaction (jobs/queue.ts).
     const batch = jobs.batch();

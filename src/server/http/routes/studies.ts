@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import type { App, RouteDeps } from '../deps.js';
-import { answers, ExportJobView, Invitation, MemberChanged, MemberView, NewCode, ParticipantSchedule, ParticipantView, ReportView, StudyAuditRow, StudySummary, StudyView, TarArchive, WithdrawalReceipt } from '../responses.js';
+import { answers, ScheduleOverridesView, ExportJobView, Invitation, MemberChanged, MemberView, NewCode, ParticipantSchedule, ParticipantView, ReportView, StudyAuditRow, StudySummary, StudyView, TarArchive, WithdrawalReceipt } from '../responses.js';
 import {
   IsoTimeWithOffset, AddMemberBody, CreateParticipantBody, CreateStudyBody, ExportBody, ExportJobParams, MemberParams, ParticipantParams, StudyParams,
   ScheduleQuery,
@@ -18,7 +18,9 @@ import type { Role } from '../../storage/columns.js';
 import { newEnrolCode, normaliseEnrolCode, sha256 } from '../auth.js';
 import { newId } from '../../storage/ids.js';
 import { HttpError, notFound } from '../errors.js';
-import { participantSchedule, schedulePage, studySchedule } from '../../services/schedule.js';
+import { clockOf, promptView, studySchedulePage } from '../../services/schedule.js';
+import { ScheduleOverridesSchema } from '../../../data/study.js';
+import { roleAtLeast } from '../../storage/columns.js';
 import { tarFolder } from '../../jobs/tar.js';
 import type { ExportJob, Participant, User } from '../../storage/store.js';
 import type { StudyInfo } from '../context.js';
@@ -184,18 +186,32 @@ export async function studyRoutes(app: App, { ctx, store, monitor, exportJobs, w
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     const reports = await store.reportsOf(participant.id);
-    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'reports', detail: `${reports.length} reports` });
-    return reports.map(reportView);
+    // Free-text answers (sealed at rest) go to researchers and owners, not to viewers (docs/security.md).
+    const texts = u.is_admin || roleAtLeast((await store.memberRole(info.study.id, u.id)) ?? '', 'researcher');
+    const withTexts = reports.filter((r) => r.texts && Object.keys(r.texts).length).length;
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: participant.id, resource: 'reports', detail: `${reports.length} reports${texts && withTexts ? ` (${withTexts} with text answers)` : ''}` });
+    return reports.map((r) => reportView(texts ? r : { ...r, texts: null }));
   });
 
   app.get('/studies/:studyId/participants/:participantId/schedule', { schema: { response: answers({ 200: ParticipantSchedule }), tags, params: ParticipantParams, querystring: ScheduleQuery } }, async (req) => {
     const u = await ctx.researcher(req);
     const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
     if (!participant.enrolled_ms) return { participantId: participant.label, prompts: [] };
-    const schedule = studySchedule(info.config);
-    const page = schedulePage(schedule, limits.schedulePagePrompts, req.query); // a page of whole days, at most limits.schedulePagePrompts prompts
-    const prompts = participantSchedule(schedule, participant.timezone, participant.seed, participant.enrolled_ms, page.fromDay, page.toDay);
-    return { participantId: participant.label, timezone: participant.timezone, prompts: prompts.map((p) => ({ time: p.time, day: p.day, slot: p.slot })), days: schedule.days, ...page };
+    // A page of whole days of every instrument, at most about limits.schedulePagePrompts prompts.
+    const { prompts, ...page } = studySchedulePage(info.config, clockOf(participant, ctx.now()), limits.schedulePagePrompts, req.query);
+    return { participantId: participant.label, timezone: participant.timezone, prompts: prompts.map(promptView), ...page };
+  });
+
+  app.put('/studies/:studyId/participants/:participantId/schedule-overrides', {
+    schema: { response: answers({ 200: ScheduleOverridesView }), tags, params: ParticipantParams, body: ScheduleOverridesSchema,
+      summary: 'Set a participant\'s own wake and bed times (they place the schedule\'s "wake"/"bed" windows); {} clears them' },
+  }, async (req) => {
+    const u = await ctx.researcher(req);
+    const { info, participant } = await ctx.participantFor(u, req.params.studyId, req.params.participantId);
+    if (participant.status === 'withdrawn') throw new HttpError(409, `participant ${participant.label} has withdrawn`);
+    await store.setScheduleOverrides(participant, Object.keys(req.body).length ? req.body : null, { actor_kind: 'researcher', actor_id: u.id });
+    ctx.forgetParticipant(participant.id);
+    return { participantId: participant.label, overrides: req.body };
   });
 
   app.delete('/studies/:studyId/participants/:participantId', {

@@ -7,7 +7,8 @@
 import { CompiledQuery } from 'kysely';
 import type { Database, AuditEntry } from '../database.js';
 import type { ParticipantsTable } from '../schema.js';
-import { decodeParticipant, encodeCovariates, type Participant } from '../rows.js';
+import type { ScheduleOverrides } from '../../../data/study.js';
+import { decodeParticipant, encodeCovariates, encodeScheduleOverrides, type Participant } from '../rows.js';
 import { columnContext } from '../data-key.js';
 import { newId } from '../ids.js';
 
@@ -39,7 +40,7 @@ export class ParticipantsRepository {
   /** A participant row as stored: its covariates and display name sealed. */
   private sealed(p: Participant): ParticipantsTable {
     const k = this.d.keys;
-    return { ...p, covariates: k.sealValue(encodeCovariates(p.covariates), columnContext('participants', 'covariates', p.id)),
+    return { ...p, schedule_overrides: encodeScheduleOverrides(p.schedule_overrides), covariates: k.sealValue(encodeCovariates(p.covariates), columnContext('participants', 'covariates', p.id)),
       display_name: p.display_name ? k.sealValue(p.display_name, columnContext('participants', 'display_name', p.id)) : null };
   }
 
@@ -87,12 +88,20 @@ export class ParticipantsRepository {
     });
   }
 
+  /** Set (or clear, with null) the participant's own wake and bed times for the schedule; audited. */
+  setScheduleOverrides(p: Participant, overrides: ScheduleOverrides | null, actor: Pick<AuditEntry, 'actor_kind' | 'actor_id'>): Promise<void> {
+    return this.d.writeForParticipant(p.id, async (trx) => {
+      await trx.updateTable('participants').set({ schedule_overrides: encodeScheduleOverrides(overrides) }).where('id', '=', p.id).execute();
+      await trx.insertInto('audit').values(this.d.auditRow({ ...actor, action: 'write', study_id: p.study_id, participant_id: p.id, resource: 'schedule-overrides', detail: JSON.stringify(overrides ?? {}) })).execute();
+    });
+  }
+
   /**
    * Exchange a one-time enrolment code for a device token: the code is cleared in the same
    * statement that checks it, so it works once even under concurrent attempts.
    */
-  async enrol(codeHash: string, tokenHash: string): Promise<Participant | undefined> {
-    const now = Date.now();
+  /** `now`: the server's clock (ServerContext.now, injectable in tests), which also set the code's expiry. */
+  async enrol(codeHash: string, tokenHash: string, now = Date.now()): Promise<Participant | undefined> {
     return this.d.write(async (trx) => {
       const p = await trx.selectFrom('participants').selectAll().where('enrol_code_hash', '=', codeHash).executeTakeFirst();
       if (!p || p.status !== 'invited' || (p.enrol_expires_ms !== null && p.enrol_expires_ms < now)) return undefined;
@@ -140,7 +149,7 @@ export class ParticipantsRepository {
       const pushSubscriptions = n(await trx.deleteFrom('web_push_subscriptions').where('participant_id', '=', pid).execute());
       const reminders = n(await trx.deleteFrom('web_push_sent').where('participant_id', '=', pid).execute());
       const speechFailures = n(await trx.deleteFrom('web_speech_failures').where('participant_id', '=', pid).execute());
-      await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}', display_name: null })
+      await trx.updateTable('participants').set({ status: 'withdrawn', token_hash: null, enrol_code_hash: null, enrol_expires_ms: null, covariates: '{}', display_name: null, schedule_overrides: null })
         .where('id', '=', pid).execute();
       const summary: WithdrawalSummary = { participantId: participant.label, reports, speechRecordings: speech, activityEpochs: activity, predictions, alerts, pushSubscriptions, reminders, speechFailures, files };
       await trx.insertInto('audit').values(this.d.auditRow({ ...actor, action: 'delete', resource: 'participant', detail: JSON.stringify({ ...summary, files: files.length }) })).execute();

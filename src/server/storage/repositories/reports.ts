@@ -1,8 +1,12 @@
-/** EMA reports: the ingest write (idempotent by the app's id), a participant's and a study's reports. */
+/**
+ * EMA reports: the ingest write (idempotent by the app's id), a participant's and a study's
+ * reports. Text answers are sealed as they are written and opened as they are read.
+ */
 import { CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import type { DB, ReportsTable } from '../schema.js';
 import { decodeReport, encodeReport, type Report } from '../rows.js';
+import { columnContext } from '../data-key.js';
 
 /** One report with what became of its speech task (the dashboard's data quality). */
 export interface ReportSpeechRow {
@@ -17,11 +21,21 @@ export class ReportsRepository {
   constructor(private d: Database) {
     const n = (i: number) => d.param(i);
     this.fixed = {
-      insert: `insert into reports (id, study_id, participant_id, client_id, time, time_ms, server_ms, trigger, answers, item_order, prompt_time, late) values (${d.placeholders(12)}) on conflict (participant_id, client_id) do nothing`,
+      insert: `insert into reports (id, study_id, participant_id, client_id, time, time_ms, server_ms, trigger, answers, item_order, prompt_time, late, instrument, prompt_id, scores, band, texts) values (${d.placeholders(17)}) on conflict (participant_id, client_id) do nothing`,
       byId: `select * from reports where id = ${n(1)}`,
       countBefore: `select count(*) as n from reports where participant_id = ${n(1)} and time_ms < ${n(2)}`,
       countBeforeExcept: `select count(*) as n from reports where participant_id = ${n(1)} and (time_ms < ${n(2)} or (time_ms = ${n(3)} and id != ${n(4)}))`,
     };
+  }
+
+  /** A report row as stored (its texts sealed). */
+  private encode(report: Report): ReportsTable {
+    return encodeReport(report, (json) => this.d.keys.sealValue(json, columnContext('reports', 'texts', report.id)));
+  }
+
+  /** A stored row opened (its texts) and decoded. */
+  private decode(r: ReportsTable): Report {
+    return decodeReport(r, r.texts ? this.d.keys.openValue(r.texts, columnContext('reports', 'texts', r.id)) : null);
   }
 
   /**
@@ -30,30 +44,30 @@ export class ReportsRepository {
    * the report was created (its follow-up jobs are enqueued with it: jobs/queue.ts).
    */
   insertReport(report: Report, then?: (trx: Transaction<DB>) => Promise<void>): Promise<{ report: Report; created: boolean }> {
-    const r = encodeReport(report);
+    const r = this.encode(report);
     return this.d.writeForParticipant(r.participant_id, async (trx) => {
       // The hottest write: fixed SQL text (prepared once), no query building per report.
       const res = await trx.executeQuery(CompiledQuery.raw(this.fixed.insert, [
-        r.id, r.study_id, r.participant_id, r.client_id, r.time, r.time_ms, r.server_ms, r.trigger, r.answers, r.item_order, r.prompt_time, r.late]));
+        r.id, r.study_id, r.participant_id, r.client_id, r.time, r.time_ms, r.server_ms, r.trigger, r.answers, r.item_order, r.prompt_time, r.late, r.instrument ?? null, r.prompt_id ?? null, r.scores ?? null, r.band ?? null, r.texts ?? null]));
       if (Number(res.numAffectedRows ?? 0n) === 1) {
         await this.d.insertAudit(trx, { actor_kind: 'participant', actor_id: r.participant_id, action: 'write', study_id: r.study_id, participant_id: r.participant_id, resource: 'report', detail: r.id });
         await then?.(trx);
         return { report, created: true };
       }
       const existing = await trx.selectFrom('reports').selectAll().where('participant_id', '=', r.participant_id).where('client_id', '=', r.client_id).executeTakeFirstOrThrow();
-      return { report: decodeReport(existing), created: false };
+      return { report: this.decode(existing), created: false };
     });
   }
 
   async reportByClientId(participantId: string, clientId: string): Promise<Report | undefined> {
     const r = await this.d.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).where('client_id', '=', clientId).executeTakeFirst();
-    return r && decodeReport(r);
+    return r && this.decode(r);
   }
 
   /** A report by its server id (fixed SQL: every report's follow-up job reads its report). */
   async reportById(id: string): Promise<Report | undefined> {
     const r = (await this.d.db.executeQuery<ReportsTable>(CompiledQuery.raw(this.fixed.byId, [id]))).rows[0];
-    return r && decodeReport(r);
+    return r && this.decode(r);
   }
 
   /** Reports of a participant before `timeMs` (and those at `timeMs` other than `exceptId`). */
@@ -65,7 +79,7 @@ export class ReportsRepository {
   }
 
   async reportsOf(participantId: string): Promise<Report[]> {
-    return (await this.d.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).orderBy('time_ms').orderBy('id').execute()).map(decodeReport);
+    return (await this.d.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).orderBy('time_ms').orderBy('id').execute()).map((r) => this.decode(r));
   }
 
   /** Reports of a study in pages (keyset on id), for export. */
@@ -75,7 +89,7 @@ export class ReportsRepository {
       const rows: ReportsTable[] = await this.d.db.selectFrom('reports').selectAll().where('study_id', '=', studyId).where('id', '>', after).orderBy('id').limit(page).execute();
       if (rows.length === 0) return;
       after = rows[rows.length - 1].id;
-      yield rows.map(decodeReport);
+      yield rows.map((r) => this.decode(r));
     }
   }
 
@@ -86,6 +100,17 @@ export class ReportsRepository {
       const chunk = reportIds.slice(i, i + 500);
       if (chunk.length === 0) break;
       for (const r of await this.d.db.selectFrom('reports').select(['id', 'client_id', 'time']).where('id', 'in', chunk).execute()) out.set(r.id, { client_id: r.client_id, time: r.time });
+    }
+    return out;
+  }
+
+  /** The prompt ids the participant has answered among `ids` (reports naming them as their promptId). */
+  async answeredPromptIds(participantId: string, ids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      if (chunk.length === 0) break;
+      for (const r of await this.d.db.selectFrom('reports').select('prompt_id').where('participant_id', '=', participantId).where('prompt_id', 'in', chunk).execute()) if (r.prompt_id) out.add(r.prompt_id);
     }
     return out;
   }
