@@ -37,7 +37,9 @@ for (const b of BACKENDS) {
       const ui = await h.req('GET', '/docs/');
       expect(ui.status).toBe(200);
       expect(ui.body).toMatch(/swagger/i);
-      const health = await h.req('GET', '/health');
+      // Liveness for anyone (a load balancer's probe); the queue's counts only for an admin.
+      for (const token of [undefined, s.researcher, 'r_forged']) expect((await h.req('GET', '/health', { token })).json).toEqual({ ok: true, db: b.name });
+      const health = await h.req('GET', '/health', { token: s.admin });
       expect(health.json).toMatchObject({ ok: true, db: b.name, queue: { engine: b.name === 'postgres' ? 'pg-boss' : 'local' } });
       expect(health.json.queue.kinds.map((k: { kind: string }) => k.kind).sort()).toEqual(['export', 'report-follow-up', 'speech-features', 'speech-follow-up']);
     });

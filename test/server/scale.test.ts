@@ -204,7 +204,7 @@ describe.skipIf(!PG_AVAILABLE)('three server instances on one PostgreSQL databas
         expect((await dl.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
       }
       // The queue as /health reports it (any instance: the same database): nothing waiting or failed.
-      const health = (await call(survivor.base, 'GET', '/health')).json;
+      const health = (await call(survivor.base, 'GET', '/health', admin)).json;
       expect(health.queue.engine).toBe('pg-boss');
       for (const k of health.queue.kinds) expect({ kind: k.kind, waiting: k.waiting, failed: k.failed }).toEqual({ kind: k.kind, waiting: 0, failed: 0 });
 

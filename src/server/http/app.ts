@@ -101,8 +101,12 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/'));
-  app.get('/health', { schema: { tags: ['meta'], summary: 'Liveness, and the background job queue: depth per kind, oldest waiting, failed (counts only)', response: answers({ 200: Health }) } }, async () => {
+  app.get('/health', { schema: { tags: ['meta'], summary: 'Liveness; with an admin\'s token also the background job queue: depth per kind, oldest waiting, failed (counts only)', response: answers({ 200: Health }) } }, async (req) => {
     await store.ping();
+    // The queue's counts tell how busy each study's server is: only an admin sees them (a
+    // load balancer's probe, with no token, gets liveness alone).
+    const admin = req.headers.authorization ? await ctx.admin(req).then(() => true, () => false) : false;
+    if (!admin) return { ok: true, db: store.kind };
     const kinds = (await deps.jobs.stats()).map((k) => ({ kind: k.kind, waiting: k.waiting, active: k.active, failed: k.failed, oldestWaitingS: k.oldestWaitingMs === null ? null : Math.round(k.oldestWaitingMs / 100) / 10 }));
     return { ok: true, db: store.kind, queue: { engine: deps.jobs.engine.engine, kinds } };
   });

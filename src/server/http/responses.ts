@@ -44,7 +44,8 @@ export const QueueKindStats = z.object({
 });
 export const Health = z.object({
   ok: z.boolean(), db: z.enum(['sqlite', 'postgres']),
-  queue: z.object({ engine: z.enum(['local', 'pg-boss']), kinds: z.array(QueueKindStats) }),
+  /** Only for an admin's token. */
+  queue: z.object({ engine: z.enum(['local', 'pg-boss']), kinds: z.array(QueueKindStats) }).optional(),
 });
 
 // ---------- accounts ----------
