@@ -147,6 +147,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
       'speech-follow-up': ({ reportId }) => monitor.followUp(reportId, true),
       'speech-features': ({ reportId }) => speech.extract(reportId),
       'export': ({ exportJobId }) => exportJobs.run(exportJobId),
+      'push-pass': () => push.scheduledPass(),
     });
     // Interrupted exports failed (in process; on pg-boss those whose job failed for good), old-layout folders removed, expired exports pruned.
     await exportJobs.startUp();
@@ -163,7 +164,7 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
     authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl, limits, ingest: new IngestLimiter(limits.ingestRatePerMinute, ctx.now),
   };
   const app = await createApp(deps, opts);
-  push.start(); // Web Push reminders at prompt times
+  push.start(jobs); // Web Push reminders at prompt times (on PostgreSQL one pass per tick across the instances: a push-pass job)
   // Recordings whose features a previous process never computed (crash, restart) are queued again.
   await speech.resume();
 

@@ -34,6 +34,12 @@ export interface JobPayloads {
   'speech-features': { reportId: string };
   /** An export was requested: write the study folder (jobs/export-jobs.ts). */
   'export': { exportJobId: string };
+  /**
+   * The push reminders' pass of one tick slot (`floor(time / tick)`), PostgreSQL only: every
+   * instance sends the slot's job, the first send inserts it (keyed by the slot), one instance runs
+   * the pass (jobs/push.ts). The per-prompt claim stays what makes each reminder go out once.
+   */
+  'push-pass': { slot: number };
 }
 export type JobKind = keyof JobPayloads;
 
@@ -42,6 +48,7 @@ const PAYLOADS: { [K in JobKind]: z.ZodType<JobPayloads[K]> } = {
   'speech-follow-up': z.object({ reportId: Id }).strict(),
   'speech-features': z.object({ reportId: Id }).strict(),
   'export': z.object({ exportJobId: Id }).strict(),
+  'push-pass': z.object({ slot: z.number().int().min(0) }).strict(),
 };
 
 /** The idempotency key of a job: the id its effect is keyed by. */
@@ -50,6 +57,7 @@ const KEY: { [K in JobKind]: (p: JobPayloads[K]) => string } = {
   'speech-follow-up': (p) => p.reportId,
   'speech-features': (p) => p.reportId,
   'export': (p) => p.exportJobId,
+  'push-pass': (p) => String(p.slot),
 };
 
 /**
@@ -64,6 +72,8 @@ function kinds(o: { speechWorkers: number; followUps: number }): { [K in JobKind
     'speech-follow-up': defineJob({ name: 'speech-follow-up', payload: PAYLOADS['speech-follow-up'], expireInSeconds: 60, retryLimit: 3, retryDelaySeconds: 5, concurrency: o.followUps, heartbeat: false }),
     'speech-features': defineJob({ name: 'speech-features', payload: PAYLOADS['speech-features'], expireInSeconds: 3600, retryLimit: 3, retryDelaySeconds: 5, concurrency: o.speechWorkers }),
     'export': defineJob({ name: 'export', payload: PAYLOADS['export'], expireInSeconds: 6 * 3600, retryLimit: 2, retryDelaySeconds: 5, concurrency: 1 }),
+    // A pass takes seconds; a failed or lost one is not retried: the next slot's pass does its work.
+    'push-pass': defineJob({ name: 'push-pass', payload: PAYLOADS['push-pass'], expireInSeconds: 300, retryLimit: 0, concurrency: 1, heartbeat: false }),
   };
 }
 
@@ -98,10 +108,11 @@ export class ServerJobs {
 
   get durable(): boolean { return this.engine.engine === 'pg-boss'; }
 
-  /** Take every kind in this process (but speech features with `speechWorkers: 0`: this instance leaves them to others, or to its next start). */
+  /** Take every kind in this process (but speech features with `speechWorkers: 0`: this instance leaves them to others, or to its next start; and push passes only on PostgreSQL). */
   async work(handlers: JobHandlers): Promise<void> {
     for (const k of Object.keys(this.kinds) as JobKind[]) {
       if (this.kinds[k].concurrency === 0) continue;
+      if (k === 'push-pass' && !this.durable) continue; // in process the push timer passes itself (jobs/push.ts)
       await this.engine.work(this.kinds[k] as EngineKind<unknown>, (p, run) => (handlers[k] as (p: unknown, run: JobRun) => Promise<void>)(p, run));
     }
   }
