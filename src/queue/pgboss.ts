@@ -17,6 +17,7 @@
  *   job that is not active changes nothing).
  */
 import PgBoss from 'pg-boss';
+import pg from 'pg';
 import { hostname } from 'node:os';
 import { keyId, parsePayload, type Handler, type JobEngine, type JobKind, type KindStats, type SendOptions, type SqlExecutor } from './engine.js';
 
@@ -67,12 +68,22 @@ export class PgBossEngine implements JobEngine {
     this.boss.on('error', (e) => { if (!this.stopped) console.error(`job engine: ${e.message}`); });
   }
 
-  /** Start pg-boss (creates or migrates its schema) and the heartbeat table; idempotent. */
+  /**
+   * Start pg-boss (creates or migrates its schema) and the heartbeat table; idempotent. Processes
+   * starting together on a new database take turns (a session advisory lock per schema): pg-boss's
+   * own install races on its `create schema` and types ("duplicate key value violates unique
+   * constraint pg_type_typname_nsp_index" for the second of two workers started at once).
+   */
   start(): Promise<void> {
     this.started ??= (async () => {
-      await this.boss.start();
-      await this.sql(`create table if not exists ${this.schema}.moodlens_job_beat (id uuid primary key, name text not null, beat_ms bigint not null, owner text)`);
-      await this.sql(`alter table ${this.schema}.moodlens_job_beat add column if not exists owner text`);
+      const lock = new pg.Client({ connectionString: this.opts.connectionString, application_name: 'moodlens-jobs-install' });
+      await lock.connect();
+      try {
+        await lock.query('select pg_advisory_lock(hashtext($1))', [`moodlens-jobs-install:${this.schema}`]);
+        await this.boss.start();
+        await this.sql(`create table if not exists ${this.schema}.moodlens_job_beat (id uuid primary key, name text not null, beat_ms bigint not null, owner text)`);
+        await this.sql(`alter table ${this.schema}.moodlens_job_beat add column if not exists owner text`);
+      } finally { await lock.end().catch(() => {}); } // ending the session releases its lock
       this.beatTimer = setInterval(() => { void this.beatAndSweep().catch((e) => { if (!this.stopped) console.error(`job engine: heartbeat: ${e.message}`); }); }, this.beatMs);
       this.beatTimer.unref();
     })();
