@@ -35,5 +35,5 @@ export async function sendAndGather<P>(engine: JobEngine, kind: JobKind<P>, item
     }
     if (pending.size > 0) await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
   }
-  if (errors.length) throw new Error(`${errors.length} experiment run(s) failed:\n${errors.join('\n')}`);
+  if (errors.length) throw new Error(`${errors.length} ${kind.name} job(s) failed:\n${errors.join('\n')}`);
 }
