@@ -8,47 +8,17 @@
  * stopped), with one effect each and no job lost.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createECDH, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { encodeWav16 } from '../../src/signal/wav.js';
-import { ADMIN, PG_AVAILABLE, makeBackend, reportBody, type Backend } from './helpers.js';
+import { ADMIN, PG_AVAILABLE, httpCall, makeBackend, reportBody, spawnServer, type Backend, type ServerProcess } from './helpers.js';
 
-interface Instance { child: ChildProcess; base: string; pid: number; err: () => string }
-
-async function startInstance(b: Backend, env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--db', b.url, '--port', '0', '--data-dir', b.dataDir, '--auth-rate-limit', '10000'], {
-    cwd: process.cwd(), env: { ...process.env, MOODLENS_ADMIN_EMAIL: ADMIN.email, MOODLENS_ADMIN_PASSWORD: ADMIN.password, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${err}`)), 60_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
-  });
-  return { child, base, pid: child.pid!, err: () => err };
-}
-
-async function call(base: string, method: string, path: string, token?: string, body?: unknown, raw?: { data: Buffer; type: string }) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (raw) headers['content-type'] = raw.type;
-  const r = await fetch(base + path, { method, headers, body: raw ? raw.data : body !== undefined ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  let json: any;
-  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-  return { status: r.status, json, text };
-}
+type Instance = ServerProcess;
+const startInstance = (b: Backend, env: Record<string, string>) => spawnServer(b, ['--auth-rate-limit', '10000'], env);
+const call = httpCall;
 
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
   const end = Date.now() + ms;
