@@ -3,8 +3,10 @@
  * machine, and the in-process engine beside it in the same run:
  *   1. send: jobs/s enqueued one at a time (each its own commit), and inside one transaction
  *      (the way a report's follow-up jobs are enqueued with the report);
+ *      and as the server inserts a commit group's jobs (sendMany, one statement per 64);
  *   2. run: jobs/s taken and completed by 1 and by 2 engine instances (each `--concurrency`
- *      runs at a time, trivial handler): what the queue itself costs per job.
+ *      runs at a time, trivial handler): what the queue itself costs per job; and for kinds
+ *      without heartbeat rows (the server's report follow-ups), 16 at a time.
  *
  *   npx tsx bench/queue/throughput.ts [--jobs 2000] [--concurrency 8]
  */
@@ -20,7 +22,7 @@ const N = Number(args.jobs), C = Number(args.concurrency);
 const schema = `pgboss_bench${process.pid}`;
 let phase = 0;
 /** A fresh queue per phase, so one phase's jobs never meet another's. */
-const fresh = () => defineJob({ name: `bench-${++phase}`, payload: z.object({ i: z.number() }), expireInSeconds: 60, retryLimit: 0, concurrency: C });
+const fresh = (o: { heartbeat?: boolean; concurrency?: number } = {}) => defineJob({ name: `bench-${++phase}`, payload: z.object({ i: z.number() }), expireInSeconds: 60, retryLimit: 0, concurrency: o.concurrency ?? C, heartbeat: o.heartbeat });
 let kind = fresh();
 
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
@@ -62,6 +64,15 @@ try {
   for (let i = 0; i < N; i++) await a.send(kind, { i }, { tx });
   await c.query('commit'); await c.end();
   rows.push(['pg-boss send, in one transaction', `${rate(N, Date.now() - t0)} jobs/s`]);
+  kind = fresh();
+  // The server's way for a commit group's writes (jobs/queue.ts): one multi-row insert per 64 jobs.
+  t0 = Date.now();
+  const c2 = new pg.Client({ connectionString: PG_URL });
+  await c2.connect(); await c2.query('begin');
+  const tx2 = { executeSql: (text: string, values: unknown[]) => c2.query(text, values as unknown[]) };
+  for (let i = 0; i < N; i += 64) await a.sendMany!(Array.from({ length: Math.min(64, N - i) }, (_, k) => ({ kind: kind as never, payload: { i: i + k }, key: `k${i + k}` })), tx2);
+  await c2.query('commit'); await c2.end();
+  rows.push(['pg-boss sendMany, 64 jobs per statement, in one transaction', `${rate(N, Date.now() - t0)} jobs/s`]);
   await a.stop(); kind = fresh();
 
   for (const k of [1, 2]) {
@@ -69,6 +80,14 @@ try {
     const ms = await runAll(engines, engines[0]);
     rows.push([`pg-boss send + run, ${k} instance(s) × ${C}`, `${rate(N, ms)} jobs/s`]);
     kind = fresh();
+    for (const e of engines) await e.stop();
+  }
+  // The follow-up kinds' terms: no heartbeat rows, completions batched, 16 at a time per instance.
+  for (const k of [1, 2]) {
+    kind = fresh({ heartbeat: false, concurrency: 16 });
+    const engines = Array.from({ length: k }, make);
+    const ms = await runAll(engines, engines[0]);
+    rows.push([`pg-boss send + run, no heartbeat rows, ${k} instance(s) × 16`, `${rate(N, ms)} jobs/s`]);
     for (const e of engines) await e.stop();
   }
   const local = new LocalEngine();

@@ -8,8 +8,11 @@
  *      study first), measured after the worker has fitted every participant's micro layer.
  * The server runs as a child process (src/server/main.ts) so it does not share an event loop
  * with autocannon. This machine has 2 cores shared with other work: figures are noisy.
+ * `--instances N` (PostgreSQL): N server processes on the one database (each report's follow-up
+ * job goes through pg-boss in that database, docs/scale.md); the clients are spread over them
+ * and the figures summed (server CPU: all instances together).
  *
- *   npx tsx bench/server/bench.ts [--db sqlite|postgres|both] [--duration 10] [--model DIR|synth] [--only reports,activity,predict]
+ *   npx tsx bench/server/bench.ts [--db sqlite|postgres|both] [--duration 10] [--model DIR|synth] [--only reports,activity,predict] [--instances N]
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +26,8 @@ const DAMS = ['vigorous', 'gloomy', 'concerned', 'happy', 'unpleasant', 'anxious
 const ADMIN = { email: 'bench@example.org', password: 'bench-password-1' };
 const PG_URL = process.env.MOODLENS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'both' }, duration: { type: 'string', default: '10' }, model: { type: 'string' }, profile: { type: 'string' }, only: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { db: { type: 'string', default: 'both' }, duration: { type: 'string', default: '10' }, model: { type: 'string' }, profile: { type: 'string' }, only: { type: 'string' }, instances: { type: 'string', default: '1' } } });
+const instanceCount = Math.max(1, Number(args.instances));
 const duration = Number(args.duration);
 
 async function startServer(db: string, dataDir: string): Promise<{ child: ChildProcess; base: string }> {
@@ -93,7 +97,20 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
     const u = new URL(PG_URL); u.pathname = '/' + dbName; db = u.toString();
     dropPg = async () => { const d = new pg.Client({ connectionString: PG_URL }); await d.connect(); await d.query(`drop database if exists ${dbName} with (force)`); await d.end(); };
   }
-  const { child, base } = await startServer(db, dataDir);
+  // The first instance makes the data key in the data folder; the others read it.
+  const servers = [await startServer(db, dataDir)];
+  const n = name === 'postgres' ? instanceCount : 1;
+  servers.push(...await Promise.all(Array.from({ length: n - 1 }, () => startServer(db, dataDir))));
+  const { child, base } = servers[0];
+  const cpuAll = () => servers.reduce((a, s) => a + cpuSeconds(s.child.pid!), 0);
+  /** One autocannon run per instance, `connections` spread over them; 2xx, non-2xx and errors summed, latencies of the slowest. */
+  const runAll = async (o: autocannon.Options & { connections: number }) => {
+    const rs = await Promise.all(servers.map((sv) => run({ ...o, url: sv.base, connections: Math.max(1, Math.round(o.connections / servers.length)) })));
+    const sum = (k: '2xx' | 'non2xx' | 'errors') => rs.reduce((a, r) => a + r[k], 0);
+    const worst = (k: 'p50' | 'p99' | 'max') => Math.max(...rs.map((r) => r.latency[k]));
+    return { '2xx': sum('2xx'), non2xx: sum('non2xx'), errors: sum('errors'), latency: { p50: worst('p50'), p99: worst('p99'), max: worst('max') } };
+  };
+  const label = n > 1 ? `${name} ×${n}` : name;
   try {
     const admin = (await call(base, 'POST', '/auth/login', undefined, ADMIN)).token;
     const study = await call(base, 'POST', '/studies', admin, { config: { name: 'bench', timezone: 'UTC' } });
@@ -107,9 +124,9 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
     let nextToken = 0, nextReport = 0;
     const t0 = Date.now() - 7 * 86_400_000;
     const want = (phase: string) => !args.only || args.only.split(',').includes(phase);
-    let cpu0 = cpuSeconds(child.pid!);
+    let cpu0 = cpuAll();
     if (want('reports')) {
-    const reports = await run({
+    const reports = await runAll({
       url: base, connections: 64, duration,
       requests: [{
         method: 'POST', path: '/me/reports',
@@ -122,19 +139,25 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
       }],
     });
     const ok = reports['2xx'];
-    const cpu = cpuSeconds(child.pid!) - cpu0;
-    console.log(`${name}: reports  ${(ok / duration).toFixed(0)} req/s (2xx ${ok}, non-2xx ${reports.non2xx}, errors ${reports.errors}), ` +
+    const cpu = cpuAll() - cpu0;
+    console.log(`${label}: reports  ${(ok / duration).toFixed(0)} req/s (2xx ${ok}, non-2xx ${reports.non2xx}, errors ${reports.errors}), ` +
       `latency p50 ${reports.latency.p50} ms, p99 ${reports.latency.p99} ms, max ${reports.latency.max} ms  [64 connections, ${duration} s]; ` +
       `server CPU ${(1000 * cpu / ok).toFixed(3)} ms/report (→ ${(ok / cpu).toFixed(0)} reports per CPU-second)`);
+    // Each report's follow-up job (prediction, alerts): how long the queue takes to drain after the burst.
+    const d0 = Date.now();
+    let q = (await call(base, 'GET', '/health')).queue.kinds.find((k: any) => k.kind === 'report-follow-up');
+    while (q && (q.waiting > 0 || q.active > 0)) { await new Promise((r) => setTimeout(r, 200)); q = (await call(base, 'GET', '/health')).queue.kinds.find((k: any) => k.kind === 'report-follow-up'); }
+    console.log(`${label}: reports  follow-up jobs drained ${((Date.now() - d0) / 1000).toFixed(1)} s after the burst (${(await call(base, 'GET', '/health')).queue.engine}); ` +
+      `server CPU with the drain ${(1000 * (cpuAll() - cpu0) / ok).toFixed(3)} ms/report (→ ${(ok / (cpuAll() - cpu0)).toFixed(0)} reports and their jobs per CPU-second)`);
     }
 
     // 2. Activity epochs in batches of 5,000 (each connection its own participant and run).
     const BATCH = 5000;
     let nextA = 0;
     const runStart = new Map<string, number>();
-    cpu0 = cpuSeconds(child.pid!);
+    cpu0 = cpuAll();
     if (want('activity')) {
-    const epochs = await run({
+    const epochs = await runAll({
       url: base, connections: 8, duration,
       requests: [{
         method: 'POST', path: '/me/activity',
@@ -148,9 +171,9 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
         },
       }],
     });
-    console.log(`${name}: activity ${((epochs['2xx'] * BATCH) / duration).toFixed(0)} epochs/s (${epochs['2xx']} batches of ${BATCH}, non-2xx ${epochs.non2xx}), ` +
+    console.log(`${label}: activity ${((epochs['2xx'] * BATCH) / duration).toFixed(0)} epochs/s (${epochs['2xx']} batches of ${BATCH}, non-2xx ${epochs.non2xx}), ` +
       `batch latency p50 ${epochs.latency.p50} ms, p99 ${epochs.latency.p99} ms  [8 connections]; ` +
-      `server CPU → ${((epochs['2xx'] * BATCH) / (cpuSeconds(child.pid!) - cpu0)).toFixed(0)} epochs per CPU-second`);
+      `server CPU → ${((epochs['2xx'] * BATCH) / (cpuAll() - cpu0)).toFixed(0)} epochs per CPU-second`);
     }
     if (!want('predict')) return;
 
@@ -184,8 +207,7 @@ async function benchBackend(name: 'sqlite' | 'postgres'): Promise<void> {
     await predictAt(8, secs);
     await predictAt(1, secs);
   } finally {
-    child.kill('SIGINT');
-    await new Promise((r) => child.once('exit', r));
+    await Promise.all(servers.map((sv) => { sv.child.kill('SIGINT'); return new Promise((r) => sv.child.once('exit', r)); }));
     if (dropPg) await dropPg();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -57,6 +57,8 @@ function openSmile(file: string): { func: Record<string, number>; lld: Array<Rec
 }
 
 const ours: number[][] = [], theirs: number[][] = [];
+/** The file of each row of `ours` (for the worst files of a functional below r 0.95). */
+const oursFiles: string[] = [];
 const lldOurs: number[][][] = EGEMAPS_LLD_NAMES.map(() => []); // [lld][file] = frames
 const lldTheirs: number[][][] = EGEMAPS_LLD_NAMES.map(() => []);
 const pOpts = { vad: args.includes('--vad'), denoise: args.includes('--denoise') };
@@ -68,7 +70,7 @@ for (const f of files) {
   const r = speechFeaturesFromWav(bytes, pOpts);
   const cu = process.cpuUsage(c0); ourCpu += (cu.user + cu.system) / 1e6;
   if (!r.ok) { console.log(`${f}: rejected (${r.reason}); skipped`); continue; }
-  ours.push(EGEMAPS_NAMES.map((n) => r.features.functionals[n]));
+  ours.push(EGEMAPS_NAMES.map((n) => r.features.functionals[n])); oursFiles.push(f);
   theirs.push(EGEMAPS_NAMES.map((n) => o.func[n]));
   if (withLld) {
     const T = Math.min(o.lld.length, r.features.lld.frames.length);
@@ -130,6 +132,13 @@ const g = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
 console.log(`${ours.length} files from ${dir}; openSMILE outputs in ${cache}`);
 console.log(`${'functional'.padEnd(46)} ${'r'.padStart(6)} ${'ρ'.padStart(6)} ${'medRel'.padStart(7)}  ${'mean ours'.padStart(10)} ${'mean oS'.padStart(10)}`);
 for (const r of rows) console.log(`${r.name.padEnd(46)} ${f3(r.r).padStart(6)} ${f3(r.rho).padStart(6)} ${(100 * r.mrd).toFixed(1).padStart(6)}%  ${g(r.meanOurs).padStart(10)} ${g(r.meanTheirs).padStart(10)}`);
+// Where a functional falls below r 0.95: the files that differ most (an outlier or two is a
+// ratio near 0/0, e.g. a stddevNorm whose mean is near zero; a broad spread is a real difference).
+for (const [j, r] of rows.entries()) {
+  if (!(r.r < 0.95)) continue;
+  const worst = ours.map((v, i) => ({ file: oursFiles[i], a: v[j], b: theirs[i][j] })).sort((x, y) => Math.abs(y.a - y.b) - Math.abs(x.a - x.b)).slice(0, 3);
+  console.log(`  ${r.name}: largest differences ${worst.map((w) => `${w.file} ${g(w.a)} vs ${g(w.b)}`).join('; ')}`);
+}
 
 const fams = [...new Set(rows.map((r) => r.family))];
 console.log('\n| family | n | median r | min r | median ρ | median of median rel. diff |\n|---|---|---|---|---|---|');

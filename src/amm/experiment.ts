@@ -170,16 +170,26 @@ export async function runExperiment(data: SeqData, arms: Arm[], opts: Experiment
     const run: ArmRun = { arm, predicted: new Map(), seconds: [], bestEpochs: [] };
     for (const seed of opts.seeds) {
       opts.onRun?.({ arm, seed, index: index++, total });
-      const model = buildModel(data, arm, seed, opts.model);
-      try {
-        const res = await trainSeqModel(data, model, { ...opts.train, seed }, (log) => opts.onEpoch?.({ arm, seed, log }), testRows);
-        run.predicted.set(String(seed), res.test.predicted);
-        run.seconds.push(res.seconds); run.bestEpochs.push(res.bestEpoch);
-      } finally { model.store.dispose(); }
+      const res = await trainArm(data, arm, seed, opts, testRows, (log) => opts.onEpoch?.({ arm, seed, log }));
+      run.predicted.set(String(seed), res.predicted);
+      run.seconds.push(res.seconds); run.bestEpochs.push(res.bestEpoch);
     }
     runs.push(run);
   }
-  return score(data, runs, testRows, opts);
+  return scoreExperiment(data, runs, testRows, opts);
+}
+
+/** One arm × seed: what a run of `runExperiment` and a queued row (experiment-queue.ts) train. */
+export interface ArmSeedResult { predicted: Int32Array[]; seconds: number; bestEpoch: number }
+
+/** Train one arm with one seed and predict the given test rows (per task of the arm, a class per row). */
+export async function trainArm(data: SeqData, arm: Arm, seed: number, opts: Pick<ExperimentOptions, 'train' | 'model'>, testRows: Int32Array,
+  onEpoch?: (log: EpochLog) => void): Promise<ArmSeedResult> {
+  const model = buildModel(data, arm, seed, opts.model);
+  try {
+    const res = await trainSeqModel(data, model, { ...opts.train, seed }, onEpoch, testRows);
+    return { predicted: res.test.predicted, seconds: res.seconds, bestEpoch: res.bestEpoch };
+  } finally { model.store.dispose(); }
 }
 
 /** Rows of the pooled (seed × test row) table; the resampling cluster is (seed, participant). */
@@ -189,7 +199,8 @@ function pooled(data: SeqData, seeds: number[], testRows: Int32Array) {
   return groups;
 }
 
-function score(data: SeqData, runs: ArmRun[], testRows: Int32Array, opts: ExperimentOptions): ExperimentResult {
+/** The tables of an experiment from its runs (arms in design order, each with every seed of `opts.seeds`). */
+export function scoreExperiment(data: SeqData, runs: ArmRun[], testRows: Int32Array, opts: Pick<ExperimentOptions, 'seeds' | 'bootstrap'>): ExperimentResult {
   const seeds = opts.seeds;
   const groups = pooled(data, seeds, testRows);
   const nT = testRows.length;

@@ -6,7 +6,7 @@
  * `moodlens features DIR` is the command-line shell over `computeStudyFeatures`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, isAbsolute } from 'node:path';
+import { join, isAbsolute, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { readCsv, CsvWriter } from '../util/csv.js';
@@ -17,13 +17,19 @@ import { STUDY_FILES } from '../data/study.js';
 import { EGEMAPS_NAMES } from '../signal/speech/egemaps.js';
 import { featuresForFile, sha256File, type FileFeatures } from './speech-node.js';
 import type { PipelineOptions } from '../signal/speech/pipeline.js';
+import type { JobEngine } from '../queue/engine.js';
+import { runSpeechQueued } from './speech-queue.js';
 
 const SpeechRow = z.object({
   report_id: z.string().trim().min(1, 'report_id is empty'),
   file: z.string().trim().min(1, 'file is empty'),
 });
 
-export interface FeaturesOptions { workers?: number; lld?: string; denoise?: boolean; vad?: boolean; cache?: boolean; quiet?: boolean }
+export interface FeaturesOptions {
+  workers?: number; lld?: string; denoise?: boolean; vad?: boolean; cache?: boolean; quiet?: boolean;
+  /** Compute on `moodlens worker --kinds speech` processes through this job engine instead of local threads (speech-queue.ts). */
+  engine?: JobEngine;
+}
 
 export interface FeaturesSummary { total: number; ok: number; rejected: Array<{ report_id: string; file: string; reason: string; message: string }>; cached: number }
 
@@ -88,8 +94,8 @@ export async function computeStudyFeatures(dir: string, o: FeaturesOptions = {})
       const c = join(cacheDir, `${hashes[i]}.json`);
       if (existsSync(c)) {
         try {
-          const j = JSON.parse(readFileSync(c, 'utf8')) as { opts: string; result: FileFeatures };
-          if (j.opts === optKey) { results[i] = j.result; cached++; return; }
+          const j = JSON.parse(readFileSync(c, 'utf8')) as { opts: string; result: FileFeatures; noLld?: boolean };
+          if (j.opts === optKey && !(o.lld && j.noLld)) { results[i] = j.result; cached++; return; }
         } catch { /* a broken cache entry is recomputed */ }
       }
     }
@@ -98,11 +104,18 @@ export async function computeStudyFeatures(dir: string, o: FeaturesOptions = {})
   const bar = o.quiet ? null : progress('features', rows.length);
   bar?.update(rows.length - jobs.length);
   const workers = o.workers ?? Math.min(2, availableParallelism());
-  await runPool(jobs, workers, opts, (id, r) => {
+  const done = (id: number, r: FileFeatures) => {
     results[id] = r;
-    if (useCache && hashes[id]) writeFileSync(join(cacheDir, `${hashes[id]}.json`), JSON.stringify({ opts: optKey, result: r }));
+    // A worker's failure (not the recording's rejection) is not cached; a queued result without the
+    // frame-level descriptors is cached as such (a later --lld run computes them).
+    const workerError = o.engine && !r.ok && r.reason === 'error';
+    if (useCache && hashes[id] && !workerError) writeFileSync(join(cacheDir, `${hashes[id]}.json`), JSON.stringify({ opts: optKey, result: r, ...(o.engine && !o.lld ? { noLld: true } : {}) }));
     bar?.tick();
-  });
+  };
+  if (o.engine) {
+    // Each recording is a job for `moodlens worker --kinds speech`; the paths must be readable by every worker.
+    await runSpeechQueued(o.engine, jobs.map((j) => ({ id: j.id, path: resolve(j.path), sha256: hashes[j.id] ?? sha256File(j.path) })), opts, Boolean(o.lld), done);
+  } else await runPool(jobs, workers, opts, done);
   bar?.stop();
 
   const out = new CsvWriter(join(dir, STUDY_FILES.speechFeatures), ['report_id', ...EGEMAPS_NAMES]);

@@ -29,6 +29,12 @@ export interface JobKind<P> {
   readonly retryDelaySeconds?: number;
   /** Runs of this kind one process takes at a time (default 1). */
   readonly concurrency?: number;
+  /**
+   * Heartbeats for its runs (default true). A kind whose runs take milliseconds (per-report
+   * bookkeeping) can do without: a run held by a killed process is then retried after its expiry
+   * (keep `expireInSeconds` short), and it costs two commits less per job.
+   */
+  readonly heartbeat?: boolean;
 }
 
 export function defineJob<P>(kind: JobKind<P>): JobKind<P> {
@@ -74,6 +80,8 @@ export interface JobEngine {
   readonly engine: 'local' | 'pg-boss';
   /** Enqueue a job; returns its id, or null when a job with the same key is already known. */
   send<P>(kind: JobKind<P>, payload: P, opts?: SendOptions): Promise<string | null>;
+  /** Enqueue several jobs (of any kinds) in a caller's transaction with one statement (pg-boss); keyed ones already known are skipped. */
+  sendMany?(jobs: Array<{ kind: JobKind<unknown>; payload: unknown; key?: string }>, tx: SqlExecutor): Promise<void>;
   /** Take jobs of this kind in this process. */
   work<P, R>(kind: JobKind<P>, handler: Handler<P, R>): Promise<void>;
   /** Run a payload-less kind on a cron schedule (pg-boss: once per slot across all instances). */
@@ -83,8 +91,10 @@ export interface JobEngine {
   /** The result of a finished job, or its state. */
   result(kind: JobKind<unknown>, id: string): Promise<{ state: 'waiting' | 'active' | 'completed' | 'failed'; output?: unknown }>;
   stats(): Promise<KindStats[]>;
-  /** Resolves when nothing this process knows of is waiting or running (tests, the bench). */
+  /** Resolves when no job of the kinds this process takes is waiting or running (tests, the bench). */
   idle(): Promise<void>;
+  /** Jobs of this kind were committed by this process (in a caller's transaction): fetch now rather than at the next poll. */
+  nudge?(name: string): void;
   stop(): Promise<void>;
 }
 

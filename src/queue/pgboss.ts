@@ -17,7 +17,9 @@
  *   job that is not active changes nothing).
  */
 import PgBoss from 'pg-boss';
-import { keyId, parsePayload, type Handler, type JobEngine, type JobKind, type KindStats, type SendOptions } from './engine.js';
+import pg from 'pg';
+import { hostname } from 'node:os';
+import { keyId, parsePayload, type Handler, type JobEngine, type JobKind, type KindStats, type SendOptions, type SqlExecutor } from './engine.js';
 
 export interface PgBossEngineOptions {
   connectionString: string;
@@ -51,6 +53,8 @@ export class PgBossEngine implements JobEngine {
   private readonly beatMs: number;
   private readonly stallMs: number;
   private readonly schema: string;
+  /** Who runs a job, in its heartbeat row (host:pid): what an operator, or a test, looks up to find the process holding a job. */
+  readonly owner = `${hostname()}:${process.pid}`;
 
   constructor(private opts: PgBossEngineOptions) {
     this.schema = opts.schema ?? process.env.MOODLENS_JOB_SCHEMA ?? 'pgboss';
@@ -64,11 +68,22 @@ export class PgBossEngine implements JobEngine {
     this.boss.on('error', (e) => { if (!this.stopped) console.error(`job engine: ${e.message}`); });
   }
 
-  /** Start pg-boss (creates or migrates its schema) and the heartbeat table; idempotent. */
+  /**
+   * Start pg-boss (creates or migrates its schema) and the heartbeat table; idempotent. Processes
+   * starting together on a new database take turns (a session advisory lock per schema): pg-boss's
+   * own install races on its `create schema` and types ("duplicate key value violates unique
+   * constraint pg_type_typname_nsp_index" for the second of two workers started at once).
+   */
   start(): Promise<void> {
     this.started ??= (async () => {
-      await this.boss.start();
-      await this.sql(`create table if not exists ${this.schema}.moodlens_job_beat (id uuid primary key, name text not null, beat_ms bigint not null)`);
+      const lock = new pg.Client({ connectionString: this.opts.connectionString, application_name: 'moodlens-jobs-install' });
+      await lock.connect();
+      try {
+        await lock.query('select pg_advisory_lock(hashtext($1))', [`moodlens-jobs-install:${this.schema}`]);
+        await this.boss.start();
+        await this.sql(`create table if not exists ${this.schema}.moodlens_job_beat (id uuid primary key, name text not null, beat_ms bigint not null, owner text)`);
+        await this.sql(`alter table ${this.schema}.moodlens_job_beat add column if not exists owner text`);
+      } finally { await lock.end().catch(() => {}); } // ending the session releases its lock
       this.beatTimer = setInterval(() => { void this.beatAndSweep().catch((e) => { if (!this.stopped) console.error(`job engine: heartbeat: ${e.message}`); }); }, this.beatMs);
       this.beatTimer.unref();
     })();
@@ -125,6 +140,15 @@ export class PgBossEngine implements JobEngine {
     return id;
   }
 
+  /** Several jobs in a caller's transaction, one multi-row insert (pg-boss `insert`: the queues' own retry and expiry terms apply). */
+  async sendMany(jobs: Array<{ kind: JobKind<unknown>; payload: unknown; key?: string }>, tx: SqlExecutor): Promise<void> {
+    if (jobs.length === 0) return;
+    for (const j of jobs) await this.ensure(j.kind);
+    await this.boss.insert(jobs.map((j) => ({
+      name: j.kind.name, data: parsePayload(j.kind, j.payload) as object, ...(j.key !== undefined ? { id: keyId(j.kind.name, j.key) } : {}),
+    })), { db: tx as PgBoss.Db } as never);
+  }
+
   /**
    * Take jobs of a kind: one fetch loop per kind and process, up to `concurrency` runs at a time.
    * While jobs are waiting it fetches again as soon as a slot frees (pg-boss's own `work` sleeps
@@ -140,7 +164,9 @@ export class PgBossEngine implements JobEngine {
     const inflight = new Set<Promise<void>>();
     const loop = (async () => {
       while (!this.stopped) {
-        if (inflight.size >= limit) { await Promise.race(inflight); continue; }
+        // Refill in batches: with room for several runs, fetch again once half the slots are free
+        // (one query for many short jobs), not after every run.
+        if (inflight.size >= limit || (limit >= 4 && inflight.size > limit / 2)) { await Promise.race(inflight); continue; }
         const jobs = await this.boss.fetch<object>(kind.name, { batchSize: limit - inflight.size, includeMetadata: true }).catch((e) => {
           if (!this.stopped) console.error(`job engine: fetch ${kind.name}: ${(e as Error).message}`);
           return [];
@@ -150,6 +176,9 @@ export class PgBossEngine implements JobEngine {
           const run = this.runOne(kind, handler, job).finally(() => inflight.delete(run));
           inflight.add(run);
         }
+        // A kind of many short jobs whose fetch found only a few (several processes keep its queue
+        // short): gather for a moment before fetching again, rather than one query per job.
+        if (limit >= 4 && jobs.length < limit / 4) await new Promise((r) => setTimeout(r, 25));
       }
       await Promise.all(inflight);
     })();
@@ -172,6 +201,8 @@ export class PgBossEngine implements JobEngine {
     });
   }
 
+  nudge(name: string): void { this.wake(name); }
+
   private wake(name: string): void {
     const list = this.wakers.get(name);
     this.wakers.delete(name);
@@ -179,11 +210,12 @@ export class PgBossEngine implements JobEngine {
   }
 
   private async runOne<P, R>(kind: JobKind<P>, handler: Handler<P, R>, job: PgBoss.JobWithMetadata<object>): Promise<void> {
+    const beats = kind.heartbeat !== false;
     try {
-      await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms) values ($1, $2, $3) on conflict (id) do update set beat_ms = excluded.beat_ms`, [job.id, kind.name, Date.now()]);
+      if (beats) await this.sql(`insert into ${this.schema}.moodlens_job_beat (id, name, beat_ms, owner) values ($1, $2, $3, $4) on conflict (id) do update set beat_ms = excluded.beat_ms, owner = excluded.owner`, [job.id, kind.name, Date.now(), this.owner]);
       const payload = parsePayload(kind, job.data);
-      const run = handler(payload, { id: job.id, retryCount: job.retryCount, beat: () => this.beat(job.id) });
-      this.running.add(job.id);
+      const run = handler(payload, { id: job.id, retryCount: job.retryCount, beat: () => (beats ? this.beat(job.id) : Promise.resolve()) });
+      if (beats) this.running.add(job.id);
       let output: unknown;
       try { output = await run; } catch (e) {
         const err = e instanceof Error ? { message: e.message, name: e.name } : { message: String(e) };
@@ -191,13 +223,34 @@ export class PgBossEngine implements JobEngine {
         await this.boss.fail(kind.name, job.id, err);
         return;
       }
-      await this.boss.complete(kind.name, job.id, (output ?? {}) as object);
+      if (output === undefined && !beats) await this.completeSoon(kind.name, job.id); // no output to keep: completed together with its neighbours
+      else await this.boss.complete(kind.name, job.id, (output ?? {}) as object);
     } catch (e) {
       if (!this.stopped) console.error(`job engine: ${kind.name} ${job.id}: ${(e as Error).message}`);
     } finally {
-      this.running.delete(job.id);
-      await this.sql(`delete from ${this.schema}.moodlens_job_beat where id = $1`, [job.id]).catch(() => {});
+      if (beats) {
+        this.running.delete(job.id);
+        await this.sql(`delete from ${this.schema}.moodlens_job_beat where id = $1`, [job.id]).catch(() => {});
+      }
     }
+  }
+
+  /** Jobs without output finished within 20 ms of each other, per kind: completed in one statement. */
+  private completing = new Map<string, { ids: string[]; done: Promise<void> }>();
+
+  private completeSoon(name: string, id: string): Promise<void> {
+    let c = this.completing.get(name);
+    if (!c) {
+      const ids: string[] = [];
+      const done = new Promise<void>((r) => setTimeout(r, 20)).then(async () => {
+        this.completing.delete(name);
+        await this.boss.complete(name, ids);
+      });
+      c = { ids, done };
+      this.completing.set(name, c);
+    }
+    c.ids.push(id);
+    return c.done;
   }
 
   private async beat(id: string): Promise<void> {
@@ -262,7 +315,8 @@ export class PgBossEngine implements JobEngine {
 
   async idle(): Promise<void> {
     for (;;) {
-      const busy = this.running.size > 0 || (await this.stats()).some((s) => this.kinds.has(s.kind) && (s.waiting > 0 || s.active > 0));
+      // Kinds this process takes (a kind it only sends, or leaves to others, is not its work to wait for).
+      const busy = this.running.size > 0 || (await this.stats()).some((s) => this.loops.has(s.kind) && (s.waiting > 0 || s.active > 0));
       if (!busy) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -11,7 +11,7 @@ import { buildServer } from './server.js';
 import { UsageError } from '../util/errors.js';
 import { LIMIT_FLAGS, limitsFromFlags, type ServerLimits } from './http/limits.js';
 
-export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; keyFile?: string; tlsCert?: string; tlsKey?: string; trustProxy?: boolean | string; limits?: Partial<ServerLimits> }
+export interface ServeOptions { db?: string; port: number; host: string; dataDir: string; modelsDir?: string; publicUrl?: string; log?: boolean; authRateLimit?: number; exportRetentionDays?: number; ffmpeg?: string; keyFile?: string; tlsCert?: string; tlsKey?: string; trustProxy?: boolean | string; limits?: Partial<ServerLimits>; speechWorkers?: number }
 
 /** The key and certificate files, read (again on SIGHUP); a clear error when one is missing. */
 function readTls(o: ServeOptions): { key: Buffer; cert: Buffer } | undefined {
@@ -31,7 +31,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
   const server = await buildServer({
     // The data key (docs/security.md): --key-file, or MOODLENS_DATA_KEY, or <data-dir>/keys/data.key.
     keyFile: o.keyFile === undefined ? undefined : resolve(o.keyFile), dataKey: process.env.MOODLENS_DATA_KEY || undefined,
-    db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg, limits: o.limits, trustProxy: o.trustProxy,
+    db, dataDir, modelsDir: o.modelsDir ? resolve(o.modelsDir) : undefined, logger: o.log ?? false, publicUrl: o.publicUrl, authRateLimit: o.authRateLimit, exportRetentionDays: o.exportRetentionDays, ffmpeg: o.ffmpeg, limits: o.limits, trustProxy: o.trustProxy, speechWorkers: o.speechWorkers,
     admin: email && password ? { email, password } : undefined, tls,
   });
   let address: string;
@@ -50,6 +50,7 @@ export async function runServe(o: ServeOptions): Promise<void> {
   console.log(`  dashboard (researchers)   ${base}/dashboard/`);
   console.log(`  app (participants)        ${base}/app/`);
   console.log(`  API docs                  ${base}/docs`);
+  if (o.speechWorkers === 0) console.log('  speech features           none computed in this instance (--speech-workers 0): the other instances take them');
   const users = await server.store.countUsers();
   console.log(users > 0
     ? `  accounts                  ${users}`

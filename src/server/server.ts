@@ -25,11 +25,14 @@ import { checkFfmpeg, removeOrphanAudio } from './http/ingest/speech-upload.js';
 import { BUILTIN_BASELINE, Monitor } from './monitoring/monitor.js';
 import { CacheBus } from './services/cache-bus.js';
 import { sql } from 'kysely';
+import { UsageError } from '../util/errors.js';
 import { legacyModelName } from './monitoring/model-path.js';
 import { SpeechExtractor } from './jobs/speech-extractor.js';
 import { ExportJobs } from './jobs/export-jobs.js';
 import { PushService, pushOptionsFromEnv } from './jobs/push.js';
-import { inProcessQueue } from './jobs/queue.js';
+import { ServerJobs } from './jobs/queue.js';
+import { LocalEngine } from '../queue/engine.js';
+import { PgBossEngine } from '../queue/pgboss.js';
 import { NotificationService, notifyOptionsFromEnv, type NotifyOptions } from './jobs/notify.js';
 import { Withdrawal } from './services/withdrawal.js';
 import { DashboardService } from './services/dashboard.js';
@@ -92,6 +95,8 @@ export interface Server {
   speech: SpeechExtractor;
   /** The Web Push reminders (tests call its `tick()`). */
   push: PushService;
+  /** The background jobs (in process, or pg-boss on PostgreSQL). */
+  jobs: ServerJobs;
   /** Threshold notifications (tests call its `tick()` and `idle()`). */
   notify: NotificationService;
   close(): Promise<void>;
@@ -126,7 +131,10 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
   const ctx = new ServerContext(store, { ...opts, keys: dataKeys.keyring });
   mkdirSync(ctx.modelsDir, { recursive: true, mode: 0o700 }); // 0700 when new, like every folder the server makes
   await adoptLegacyModels(store, ctx);
-  const monitor = new Monitor(ctx);
+  // Background jobs (jobs/queue.ts): in this process on SQLite; on PostgreSQL pg-boss in the same
+  // database, shared by every instance (a job is enqueued in the transaction of its write).
+  const jobs = new ServerJobs(handle.kind === 'postgres' ? new PgBossEngine({ connectionString: opts.db }) : new LocalEngine(), { speechWorkers: opts.speechWorkers, beforeCommit: store.beforeCommit });
+  const monitor = new Monitor(ctx, () => jobs.idle());
   // Several instances on one PostgreSQL database: what one forgets, all forget (services/cache-bus.ts).
   let bus: CacheBus | null = null;
   if (handle.kind === 'postgres') {
@@ -135,21 +143,30 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
     try { await bus.start(); } catch (e) { await store.close(); throw e; }
     ctx.attachCacheBus(bus);
   }
-  // Background jobs run in this process, each on the service that owns it (jobs/queue.ts).
-  const jobs = inProcessQueue({
-    'report-follow-up': ({ participant, report }) => monitor.afterReport(participant, report),
-    'speech-follow-up': ({ info, participant, report }) => void monitor.afterSpeechFeatures(info, participant, report).catch((e) => console.error(`monitor: re-prediction with speech features failed: ${e}`)),
-    'speech-features': ({ reportId }) => speech.enqueue(reportId),
-    'export': (p) => exportJobs.run(p),
-    'notify-report': ({ reportId }) => notify.afterReport(reportId),
-    'notify-alert': ({ alertId }) => notify.afterAlert(alertId),
-  });
-  const notify = new NotificationService(ctx, notifyOptions, opts.publicUrl);
-  monitor.onNewAlert = (alertId) => jobs.enqueue('notify-alert', { alertId });
   const exportJobs = new ExportJobs(store, ctx, jobs, opts.exportRetentionDays);
-  const speech = new SpeechExtractor(ctx, monitor, opts.speechWorkers ?? 1, limits);
+  const speech = new SpeechExtractor(ctx, jobs, opts.speechWorkers ?? 1, limits);
   const push = new PushService(ctx, pushOptionsFromEnv(), opts.publicUrl);
-  await exportJobs.startUp(); // interrupted jobs failed, old-layout folders removed, expired exports pruned
+  const notify = new NotificationService(ctx, notifyOptions, opts.publicUrl, () => jobs.idle());
+  monitor.onNewAlert = (alertId) => void jobs.send('notify-alert', { alertId }).catch((e) => console.error(`jobs: could not queue notify-alert: ${e instanceof Error ? e.message : e}`));
+  try {
+    // Each kind is run by the service that owns it; the payloads are ids, the handlers load the rows.
+    await jobs.work({
+      'report-follow-up': ({ reportId }) => monitor.followUp(reportId, false),
+      'speech-follow-up': ({ reportId }) => monitor.followUp(reportId, true),
+      'speech-features': ({ reportId }) => speech.extract(reportId),
+      'export': ({ exportJobId }) => exportJobs.run(exportJobId),
+      'push-pass': () => push.scheduledPass(),
+      'notify-report': async ({ reportId }) => { await notify.checkReport(reportId); },
+      'notify-alert': async ({ alertId }) => { await notify.checkAlert(alertId); },
+    });
+    // Interrupted exports failed (in process; on pg-boss those whose job failed for good), old-layout folders removed, expired exports pruned.
+    await exportJobs.startUp();
+  } catch (e) {
+    await jobs.stop().catch(() => {}); await bus?.close(); await store.close();
+    // pg-boss creates its schema ("pgboss") in the database at the first start: say so in one line.
+    if (jobs.durable && !(e instanceof UsageError)) throw new UsageError(`--db: the job queue (pg-boss) could not start in ${handle.display}: ${e instanceof Error ? e.message : e} (the database user must be able to create the schema "pgboss", docs/scale.md)`);
+    throw e;
+  }
 
   const deps: RouteDeps = {
     ctx, store, monitor, exportJobs, speech, push, notify, jobs,
@@ -157,17 +174,20 @@ export async function buildServer(opts: ServerOptions): Promise<Server> {
     authRateLimit: opts.authRateLimit ?? 10, publicUrl: opts.publicUrl, limits, ingest: new IngestLimiter(limits.ingestRatePerMinute, ctx.now),
   };
   const app = await createApp(deps, opts);
-  push.start(); // Web Push reminders at prompt times
-  notify.start(); // notification deliveries due or interrupted, then retries
+  push.start(jobs); // Web Push reminders at prompt times (on PostgreSQL one pass per tick across the instances: a push-pass job)
+  notify.start(); // checks a crash interrupted, deliveries due or interrupted, then retries
   // Recordings whose features a previous process never computed (crash, restart) are queued again.
   await speech.resume();
 
   return {
-    app, store, ctx, monitor, exportJobs, speech, push, notify,
+    app, store, ctx, monitor, exportJobs, speech, push, jobs, notify,
     async close() {
       await app.close();
       await push.stop();
+      // Queued extractions are given back (pg-boss: another instance takes them), running ones end;
+      // then the engine stops taking jobs and waits for the runs in hand.
       await speech.close();
+      await jobs.stop();
       await exportJobs.stop();
       await monitor.stop();
       await notify.stop(); // after the monitor: its last alerts may raise notifications

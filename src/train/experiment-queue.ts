@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { defineJob, keyId, type JobEngine } from '../queue/engine.js';
+import { defineJob, type JobEngine } from '../queue/engine.js';
+import { sendAndGather } from '../queue/gather.js';
 import { makeConfig, type ConfigInput } from '../model/config.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Job, JobResult } from './experiment-job.js';
@@ -87,30 +88,9 @@ export async function runQueued(engine: JobEngine, study: string, jobs: Array<Om
   opts: { pollMs?: number } = {}): Promise<void> {
   const path = resolve(study);
   const hash = studyHash(path);
-  const pending = new Map<string, string>();
-  for (const j of jobs) {
+  const items = jobs.map((j) => {
     const payload: ExperimentRowPayload = { study: path, studyHash: hash, key: j.key, label: j.label, config: j.config as Record<string, unknown> };
-    const key = createHash('sha256').update(JSON.stringify(payload)).digest('hex');
-    const id = (await engine.send(experimentRowJob, payload, { key })) ?? keyId(experimentRowJob.name, key);
-    pending.set(id, j.key);
-  }
-  const retried = new Set<string>();
-  const errors: string[] = [];
-  while (pending.size > 0) {
-    for (const [id, key] of [...pending]) {
-      const r = await engine.result(experimentRowJob as never, id);
-      if (r.state === 'completed') { pending.delete(id); await onDone(JSON.parse((r.output as ExperimentRowOutput).json) as JobResult); }
-      else if (r.state === 'failed') {
-        const msg = (r.output as { message?: string } | undefined)?.message ?? 'failed';
-        if (!retried.has(id) && !/study changed/.test(msg)) {
-          retried.add(id);
-          await engine.retry(experimentRowJob as never, id);
-          continue;
-        }
-        pending.delete(id); errors.push(`${key}: ${msg}`);
-      }
-    }
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
-  }
-  if (errors.length) throw new Error(`${errors.length} experiment run(s) failed:\n${errors.join('\n')}`);
+    return { payload, key: createHash('sha256').update(JSON.stringify(payload)).digest('hex'), label: j.key };
+  });
+  await sendAndGather(engine, experimentRowJob, items, (out) => onDone(JSON.parse((out as ExperimentRowOutput).json) as JobResult), { pollMs: opts.pollMs, noRetry: /study changed/ });
 }

@@ -86,6 +86,21 @@ describe.skipIf(!PG_AVAILABLE)('pg-boss job engine (PostgreSQL)', () => {
     await common(make());
   }, 60_000);
 
+  it('processes started at once on a new database all start (pg-boss\'s install is taken in turns)', async () => {
+    // Without the turns, the second of two or three workers started together failed in pg-boss's
+    // install ("duplicate key value violates unique constraint pg_type_typname_nsp_index").
+    for (let round = 0; round < 3; round++) {
+      const fresh = `${schema}_new${round}`;
+      const three = [0, 1, 2].map(() => new PgBossEngine({ connectionString: PG_ADMIN_URL, schema: fresh, maintenanceIntervalSeconds: 1 }));
+      engines.push(...three);
+      const started = await Promise.allSettled(three.map((e) => e.start()));
+      expect(started.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started', 'started']);
+      for (const e of three) await e.stop();
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect(); await c.query(`drop schema if exists ${fresh} cascade`); await c.end();
+    }
+  }, 60_000);
+
   it('enqueues in the caller\'s transaction: a rolled-back write leaves no job, a committed one has its job', async () => {
     const engine = make();
     await engine.start();

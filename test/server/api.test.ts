@@ -37,8 +37,13 @@ for (const b of BACKENDS) {
       const ui = await h.req('GET', '/docs/');
       expect(ui.status).toBe(200);
       expect(ui.body).toMatch(/swagger/i);
-      const health = await h.req('GET', '/health');
-      expect(health.json).toEqual({ ok: true, db: b.name });
+      // Liveness for anyone (a load balancer's probe); the queue's counts only for an admin.
+      for (const token of [undefined, s.researcher, 'r_forged']) expect((await h.req('GET', '/health', { token })).json).toEqual({ ok: true, db: b.name });
+      const health = await h.req('GET', '/health', { token: s.admin });
+      expect(health.json).toMatchObject({ ok: true, db: b.name, queue: { engine: b.name === 'postgres' ? 'pg-boss' : 'local' } });
+      // On PostgreSQL the push reminders' passes are jobs too (one per tick across the instances); in process a timer.
+      expect(health.json.queue.kinds.map((k: { kind: string }) => k.kind).sort()).toEqual(
+        ['export', ...(b.name === 'postgres' ? ['push-pass'] : []), 'report-follow-up', 'speech-features', 'speech-follow-up']);
     });
 
     it('authenticates researchers and keeps studies apart', async () => {

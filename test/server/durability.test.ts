@@ -5,44 +5,17 @@
  * half-written is (each report complete, each batch all-or-nothing, each recording whole).
  */
 import { describe, it, expect } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeWav16 } from '../../src/signal/wav.js';
-import { BACKENDS, DAMS, makeBackend, ADMIN, type Backend } from './helpers.js';
+import { BACKENDS, DAMS, makeBackend, ADMIN, httpCall, spawnServer, type Backend } from './helpers.js';
 import { Keyring, parseKey } from '../../src/server/storage/crypto.js';
 import { defaultKeyFile } from '../../src/server/storage/data-key.js';
 import { openFile } from '../../src/server/storage/sealed-files.js';
 
-async function startChild(b: Backend): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--db', b.url, '--port', '0', '--data-dir', b.dataDir], {
-    cwd: process.cwd(), env: { ...process.env, MOODLENS_ADMIN_EMAIL: ADMIN.email, MOODLENS_ADMIN_PASSWORD: ADMIN.password }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${err}`)), 60_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
-  });
-  return { child, base };
-}
-
-async function call(base: string, method: string, path: string, token?: string, body?: unknown, raw?: { data: Buffer; type: string }) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (raw) headers['content-type'] = raw.type;
-  const r = await fetch(base + path, { method, headers, body: raw ? raw.data : body !== undefined ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined };
-}
+const startChild = (b: Backend) => spawnServer(b);
+const call = httpCall;
 
 for (const b of BACKENDS) {
   describe.skipIf(b.skip)(`durability on ${b.name}`, () => {

@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { buildServer, type Server, type ServerOptions } from '../../src/server/server.js';
 import { exportAndWait as pollExport } from '../support/export.js';
@@ -159,4 +160,43 @@ export function untar(buf: Buffer): Map<string, Buffer> {
 export function installModel(h: Harness, from: string, name = basename(from)): string {
   cpSync(from, join(h.server.ctx.modelsDir, name), { recursive: true });
   return name;
+}
+
+/** A `moodlens serve` child process (src/server/main.ts) on a backend, and where it listens. */
+export interface ServerProcess { child: ChildProcess; base: string; pid: number; err: () => string }
+
+/**
+ * Start the server as a child process on `b` (port 0), with the test admin, extra flags and
+ * environment; resolves when it prints where it listens (rejects with its stderr if it exits).
+ */
+export async function spawnServer(b: Backend, args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--db', b.url, '--port', '0', '--data-dir', b.dataDir, ...args], {
+    cwd: process.cwd(), env: { ...process.env, MOODLENS_ADMIN_EMAIL: ADMIN.email, MOODLENS_ADMIN_PASSWORD: ADMIN.password, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => { err += d; });
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${err}`)), 60_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${err}`)); });
+  });
+  return { child, base, pid: child.pid!, err: () => err };
+}
+
+/** One HTTP call to a server process: status, parsed JSON (undefined when the body is not JSON) and text. */
+export async function httpCall(base: string, method: string, path: string, token?: string, body?: unknown, raw?: { data: Buffer; type: string }) {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (raw) headers['content-type'] = raw.type;
+  const r = await fetch(base + path, { method, headers, body: raw ? raw.data : body !== undefined ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  let json: any;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  return { status: r.status, json, text };
 }

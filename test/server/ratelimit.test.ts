@@ -1,6 +1,7 @@
-/** Login, enrolment and password-reset attempts are rate limited per client address. */
+/** Login, enrolment and password-reset attempts are rate limited per client address; on PostgreSQL across every instance of the database. */
 import { describe, it, expect, afterAll } from 'vitest';
-import { startHarness, type Harness } from './helpers.js';
+import { ADMIN, PG_AVAILABLE, makeBackend, startHarness, type Harness } from './helpers.js';
+import { buildServer, type Server } from '../../src/server/server.js';
 
 describe('rate limits', () => {
   let h: Harness;
@@ -16,4 +17,25 @@ describe('rate limits', () => {
     const reset = () => h.req('POST', '/auth/password-reset', { body: { token: 'rs_guessguessguess', newPassword: 'whatever-123' } });
     expect([(await reset()).status, (await reset()).status, (await reset()).status, (await reset()).status]).toEqual([400, 400, 400, 429]);
   });
+});
+
+describe.skipIf(!PG_AVAILABLE)('rate limits across instances (PostgreSQL)', () => {
+  it('two instances on one database count the same attempts (the counters are in the database)', async () => {
+    const backend = await makeBackend('postgres');
+    const opts = { db: backend.url, dataDir: backend.dataDir, admin: ADMIN, authRateLimit: 3, keyLog: () => {} };
+    const a = await buildServer(opts);
+    const b = await buildServer(opts);
+    try {
+      const enrol = async (s: Server) => (await s.app.inject({ method: 'POST', url: '/enrol', payload: { code: 'GUESSCODE' } })).statusCode;
+      // Alternating instances: two attempts each would pass per-process limits of 3; together the fourth is refused, on either.
+      expect([await enrol(a), await enrol(b), await enrol(a), await enrol(b), await enrol(a)]).toEqual([400, 400, 400, 429, 429]);
+      const blocked = await b.app.inject({ method: 'POST', url: '/enrol', payload: { code: 'GUESSCODE' } });
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      // Another route keeps its own count.
+      const login = await a.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'nobody@example.org', password: 'guess' } });
+      expect(login.statusCode).toBe(401);
+    } finally {
+      await a.close(); await b.close(); await backend.cleanup();
+    }
+  }, 60_000);
 });

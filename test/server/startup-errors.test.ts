@@ -1,13 +1,19 @@
 /**
  * Start-up errors of `moodlens serve` are one line that says what to do, with exit code 1 and no
- * stack trace (unless --debug): a database URL that cannot be reached, a port in use.
+ * stack trace (unless --debug): a database URL that cannot be reached, a port in use, a bad
+ * --speech-workers. `--speech-workers 0` on PostgreSQL starts an instance that leaves speech
+ * features to the others.
  */
 import { describe, it, expect, vi } from 'vitest';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { run } from '../../src/cli/main.js';
+import { makeBackend, pgReachable } from './helpers.js';
+
+const PG = await pgReachable();
 
 async function runCaptured(argv: string[]): Promise<{ code: number; err: string }> {
   const lines: string[] = [];
@@ -43,4 +49,41 @@ describe('serve start-up errors', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('--speech-workers is a whole number from 0, and 0 only on PostgreSQL (on SQLite no other instance would compute features)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'moodlens-start-'));
+    try {
+      for (const bad of ['-1', '1.5', 'two']) {
+        const r = await runCaptured(['serve', '--data-dir', dir, '--port', '0', '--speech-workers', bad]);
+        expect(r.code).toBe(1);
+        expect(r.err).toMatch(/^moodlens: --speech-workers: /);
+        expect(r.err.split('\n')).toHaveLength(1);
+      }
+      const r = await runCaptured(['serve', '--data-dir', dir, '--port', '0', '--speech-workers', '0']);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^moodlens: --speech-workers: 0 leaves recordings to other instances, and on SQLite there are none; use 0 only with --db postgres/);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+
+  it.skipIf(!PG)('--speech-workers 0 on PostgreSQL starts an instance that says it leaves speech features to the others (the option itself: test/server/model.test.ts)', async () => {
+    const b = await makeBackend('postgres');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--db', b.url, '--data-dir', b.dataDir, '--port', '0', '--speech-workers', '0'],
+      { env: { ...process.env, MOODLENS_DATA_KEY: Buffer.alloc(32, 7).toString('base64') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => { out += d; });
+    try {
+      const t0 = Date.now();
+      while (!/speech features/.test(out)) {
+        if (Date.now() - t0 > 30_000 || child.exitCode !== null) throw new Error(`serve did not start: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
+      expect(out).toMatch(/speech features {11}none computed in this instance \(--speech-workers 0\): the other instances take them/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await b.cleanup();
+    }
+  }, 60_000);
 });

@@ -69,6 +69,15 @@ describe('jitter and shimmer', () => {
     expect(got[4]).toBeGreaterThan(0.5 * 2 * 0.04 / 3);
     expect(got[4]).toBeLessThan(2 * 2 * 0.04 / 3);
   });
+  it('gives the same values when run again after another recording (its buffers are reused from call to call)', () => {
+    const a = run({ jitter: 0.02, shimmer: 0.1 });
+    run({ jitter: 0.04 }); // a different recording in between
+    const b = run({ jitter: 0.02, shimmer: 0.1 });
+    expect(b['jitterLocal_sma3nz_amean']).toBeGreaterThan(0);
+    expect(b['jitterLocal_sma3nz_amean']).toBe(a['jitterLocal_sma3nz_amean']);
+    expect(b['shimmerLocaldB_sma3nz_amean']).toBe(a['shimmerLocaldB_sma3nz_amean']);
+    expect(b['HNRdBACF_sma3nz_amean']).toBe(a['HNRdBACF_sma3nz_amean']);
+  });
   it('shimmerLocaldB rises monotonically with the shimmer put in', () => {
     const put = [0, 0.05, 0.1, 0.2, 0.3];
     const got = put.map((s) => run({ shimmer: s })['shimmerLocaldB_sma3nz_amean']);

@@ -86,6 +86,20 @@ describe('data cleansing', () => {
     expect(reason(encodeWav([nan], fs, { format: 3 }))).toBe('not-finite');
     expect(reason(new TextEncoder().encode('ID3\u0004xxxxxxxxxxxxxx'))).toBe('not-wav');
   });
+  it('names the first non-finite sample and counts clipped samples in every chunk of the pass', () => {
+    // the pass runs in chunks of 4096 samples: a sample far into the recording, and the first of two
+    const x = tone(440, fs, 1, 0.5); x[9000] = Infinity; x[12000] = NaN;
+    const r = cleanseSamples(x, fs);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toBe('sample 9000 is Infinity');
+    // 2 % of the samples at full scale, all after the first chunk: rejected (limit 1 %), and 0.5 % accepted with a warning
+    const y = tone(440, fs, 1, 0.5); for (let i = 0; i < 320; i++) y[8192 + i] = 1;
+    const c = cleanseSamples(y, fs);
+    expect(c.ok ? 'ok' : c.message).toMatch(/^2\.00 % of samples are at full scale/);
+    const z = tone(440, fs, 1, 0.5); for (let i = 0; i < 80; i++) z[fs - 1 - i] = -1;
+    const w = cleanseSamples(z, fs);
+    expect(w.ok && w.warnings).toEqual(['80 samples at full scale']);
+  });
   it('says why in the message', () => {
     const r = cleanseSamples(tone(440, fs, 1, 3), fs);
     expect(r.ok).toBe(false);

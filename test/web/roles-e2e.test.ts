@@ -1,6 +1,7 @@
 /**
  * The dashboard's roles and sign-in pages in Chromium (skipped without it): an owner adds a
  * viewer in the Members card; the viewer's study page offers no invite, export or model controls;
+ * an admin sees the background job queue under the studies, an owner does not;
  * a password reset link (/dashboard/#reset=…) opens the reset page, which takes the token out of
  * the address bar and sets the password. No page logs an error or a CSP violation.
  */
@@ -65,6 +66,17 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard members, roles and reset page in chro
     await expect.poll(() => cells(o)).toEqual([['owner@example.org (creator)', 'owner', 'Remove'], ['viewer@example.org', 'viewer', 'Remove']]);
     expect(await o.locator('#export').count()).toBe(1);
     expect(await o.locator('#model').count()).toBe(1);
+
+    // Admins see the background job queue (GET /health) under the studies; an owner does not.
+    const a = await page();
+    await signIn(a, ADMIN.email, ADMIN.password);
+    await a.locator('#queue-table').waitFor();
+    const kinds = await a.locator('#queue-table tbody tr td:first-child').allTextContents();
+    expect(kinds.sort()).toEqual(['export', 'report-follow-up', 'speech-features', 'speech-follow-up']);
+    await o.getByRole('button', { name: 'Studies' }).click();
+    await o.getByRole('heading', { name: 'Studies' }).waitFor();
+    await o.locator('#studies-table').waitFor();
+    expect(await o.locator('#queue-table').count()).toBe(0);
 
     // The viewer: dashboards, but no invite, export or model controls, and no owner buttons.
     const v = await page();

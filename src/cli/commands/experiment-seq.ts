@@ -14,13 +14,10 @@ import { schemaIssues } from '../../util/schema-issues.js';
 import { csvLine } from '../../util/csv.js';
 import { progress } from '../../util/progress.js';
 import { initNodeBackend } from '../../train/backend-node.js';
-import { loadDataset } from '../../train/study-node.js';
-import { chronologicalSplit } from '../../data/split.js';
-import { plantedStudy } from '../../amm/planted.js';
-import { seqFromDataset } from '../../amm/from-dataset.js';
-import { loadFrameSequences, loadLifesnaps, LIFESNAPS_TASKS } from '../../amm/load-node.js';
-import { DAMS_TASKS, TasksConfigSchema, type TasksConfig } from '../../amm/tasks.js';
-import { ammDesign, mimmlDesign, runExperiment, experimentMarkdown, experimentCsvRows, CSV_HEADER } from '../../amm/experiment.js';
+import { TasksConfigSchema, type TasksConfig } from '../../amm/tasks.js';
+import { ammDesign, mimmlDesign, runExperiment, experimentMarkdown, experimentCsvRows, CSV_HEADER, commonTestRows, scoreExperiment,
+  type Arm, type ArmRun, type ExperimentResult } from '../../amm/experiment.js';
+import { loadSeqSource, type SeqSource } from '../../amm/experiment-queue.js';
 import type { SeqData } from '../../amm/data.js';
 import { MimmlConfigSchema } from '../../amm/config.js';
 
@@ -55,6 +52,7 @@ const Flags = z.object({
   auxWeight: z.coerce.number().min(0).default(0.3),
   bootstrap: z.coerce.number().int().positive().default(1000),
   out: z.string().default('results'),
+  queue: z.string().regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL (postgres://user@host:5432/db)').optional(),
 });
 type Flags = z.infer<typeof Flags>;
 
@@ -66,21 +64,25 @@ function readTasks(file: string): TasksConfig {
   return r.data;
 }
 
-async function loadData(f: Flags): Promise<SeqData> {
+/** The data source the flags name (one of --study, --lifesnaps, --planted). */
+function sourceOf(f: Flags): SeqSource {
   const sources = [f.study, f.lifesnaps, f.planted].filter(Boolean).length;
   if (sources !== 1) throw new UsageError('give exactly one of --study DIR, --lifesnaps daily.csv, --planted');
-  if (f.planted) return plantedStudy({ decoy: !!f.decoy, mainLabelRate: f.rate });
-  if (f.lifesnaps) return loadLifesnaps(f.lifesnaps, { personPrior: !!f.personPrior }, f.tasks ? readTasks(f.tasks) : LIFESNAPS_TASKS);
-  const ds = await loadDataset(f.study!, 'masked');
-  const split = chronologicalSplit(ds);
-  const frames = f.lld ? await loadFrameSequences(f.lld, ds.reportIds) : undefined;
-  return seqFromDataset(ds, { split, tasks: f.tasks ? readTasks(f.tasks) : DAMS_TASKS, pool: f.pool, frames });
+  const tasks = f.tasks ? { tasks: readTasks(f.tasks) } : {};
+  if (f.planted) return { kind: 'planted', decoy: !!f.decoy, rate: f.rate };
+  if (f.lifesnaps) return { kind: 'lifesnaps', path: f.lifesnaps, personPrior: !!f.personPrior, ...tasks };
+  return { kind: 'study', path: f.study!, pool: f.pool, ...(f.lld ? { lld: f.lld } : {}), ...tasks };
+}
+
+async function loadData(f: Flags): Promise<{ source: SeqSource; data: SeqData }> {
+  const source = sourceOf(f);
+  return { source, data: await loadSeqSource(source) };
 }
 
 async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   const f = parseFlags(Flags, raw, `experiment ${system}`);
   await initNodeBackend();
-  const data = await loadData(f);
+  const { source, data } = await loadData(f);
   const modalities = f.modalities ? list(f.modalities) : data.modalities.map((m) => m.name);
   for (const m of modalities) if (!data.modalities.some((x) => x.name === m)) throw new UsageError(`--modalities: unknown "${m}" (have ${data.modalities.map((x) => x.name).join(', ')})`);
   const design = { modalities, main: data.tasks[0].name, secondary: data.tasks[1]?.name };
@@ -94,16 +96,19 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   if (arms.length === 0) throw new UsageError('the design has no arms (need a secondary task and two modalities for ablations)');
   const seeds = list(f.seeds).map(Number);
   console.log(`${data.notes.join('\n')}\n${arms.length} arms × ${seeds.length} seeds: ${arms.map((a) => a.id).join(', ')}`);
-  const bar = progress(`${system} runs`, arms.length * seeds.length, ' {arm} epoch {epoch}');
-  const res = await runExperiment(data, arms, {
-    seeds,
+  const settings = {
     train: { epochs: f.epochs, patience: f.patience, lr: f.lr, batch: f.batch, l2: f.l2, balance: !!f.balance, unlabelled: !!f.unlabelled },
     model: { dropout: f.dropout, initScale: f.initScale, hidden: f.hidden, attention: f.hidden, taskHidden: f.hidden, channels: f.hidden, width: f.hidden,
       ...(system === 'mimml' ? { miTarget: f.miTarget, miWeight: f.miWeight, auxWeight: f.auxWeight } : {}) },
-    bootstrap: f.bootstrap,
-    onRun: ({ arm, seed, index }) => bar.update(index, { arm: `${arm.id}/${seed}`, epoch: 0 }),
-    onEpoch: ({ arm, seed, log }) => bar.update(arms.indexOf(arm) * seeds.length + seeds.indexOf(seed), { arm: `${arm.id}/${seed}`, epoch: log.epoch }),
-  });
+  };
+  const bar = progress(`${system} runs`, arms.length * seeds.length, ' {arm} epoch {epoch}');
+  const res = f.queue
+    ? await runOnQueue(f.queue, system, source, data, arms, seeds, settings, f, bar)
+    : await runExperiment(data, arms, {
+      seeds, ...settings, bootstrap: f.bootstrap,
+      onRun: ({ arm, seed, index }) => bar.update(index, { arm: `${arm.id}/${seed}`, epoch: 0 }),
+      onEpoch: ({ arm, seed, log }) => bar.update(arms.indexOf(arm) * seeds.length + seeds.indexOf(seed), { arm: `${arm.id}/${seed}`, epoch: log.epoch }),
+    });
   bar.update(arms.length * seeds.length); bar.stop();
   const md = experimentMarkdown(`${system.toUpperCase()} experiment`, res) +
     `\nSettings: Adam lr ${f.lr}, batch ${f.batch}${system === 'mimml' ? `, MI target ${f.miTarget} weight ${f.miWeight}, aux weight ${f.auxWeight}` : ''}${f.balance ? ', class-weighted CE' : ''}${f.unlabelled ? ', unlabelled training rows used' : ''}, ≤ ${f.epochs} epochs (patience ${f.patience}), dropout ${f.dropout}, weights U(−${f.initScale}, ${f.initScale}), hidden ${f.hidden}, L2 ${f.l2}; seeds ${seeds.join(',')}.\n`;
@@ -113,6 +118,56 @@ async function run(system: 'amm' | 'mimml', raw: unknown): Promise<void> {
   writeFileSync(join(f.out, `${system}.predictions.json`), JSON.stringify(res.predictions)); // for bench/amm/pool.ts
   console.log(md);
   console.log(`wrote ${join(f.out, `${system}.md`)}, ${system}.csv and ${system}.predictions.json`);
+}
+
+/**
+ * The design's arms × seeds as `amm-row` jobs on the queue (taken by `moodlens worker --kinds
+ * amm-row`), gathered as they finish and scored here as the local run scores them. Each finished
+ * run is written to `<out>/<system>-runs/<arm>-seed<k>.json` with its row's key, so a sender
+ * started again sends only the rows it has no run of (and waits for those still queued).
+ */
+async function runOnQueue(url: string, system: string, source: SeqSource, data: SeqData, arms: Arm[], seeds: number[],
+  settings: { train: object; model: object }, f: Flags, bar: ReturnType<typeof progress>): Promise<ExperimentResult> {
+  const { PgBossEngine } = await import('../../queue/pgboss.js');
+  const { sourceText, sourceHash, seqRowPayload, rowKey, runSeqQueued } = await import('../../amm/experiment-queue.js');
+  const testRows = commonTestRows(data, arms);
+  if (testRows.length === 0) throw new Error('no test instance has every modality and the main label');
+  const src = sourceText(source);
+  const hash = sourceHash(src);
+  const dir = join(f.out, `${system}-runs`);
+  mkdirSync(dir, { recursive: true });
+  const file = (arm: string, seed: number) => join(dir, `${arm}-seed${seed}.json`);
+  const runs: ArmRun[] = arms.map((arm) => ({ arm, predicted: new Map(), seconds: [], bestEpochs: [] }));
+  const got = new Map<string, { predicted: number[][]; seconds: number; bestEpoch: number }>();
+  const todo = [];
+  for (const arm of arms) for (const seed of seeds) {
+    const row = seqRowPayload(src, hash, arm, seed, settings, testRows);
+    const key = rowKey(row);
+    let saved: { key?: string; predicted: number[][]; seconds: number; bestEpoch: number } | null = null;
+    try { saved = JSON.parse(readFileSync(file(arm.id, seed), 'utf8')); } catch { /* not run yet */ }
+    if (saved?.key === key) got.set(`${arm.id}|${seed}`, saved); else todo.push(row);
+  }
+  let done = got.size;
+  bar.update(done, { arm: 'queued', epoch: 0 });
+  if (todo.length) {
+    const engine = new PgBossEngine({ connectionString: url });
+    try {
+      await engine.start().catch((e) => { throw new UsageError(`experiment: cannot reach the job queue at ${new URL(url).host} (${(e as Error).message}); check --queue`); });
+      await runSeqQueued(engine, todo, (run, row) => {
+        writeFileSync(file(row.arm.id, row.seed), JSON.stringify({ key: rowKey(row), ...run }));
+        got.set(`${row.arm.id}|${row.seed}`, run);
+        bar.update(++done, { arm: `${row.arm.id}/${row.seed}`, epoch: run.bestEpoch });
+      });
+    } finally { await engine.stop(); }
+  }
+  runs.forEach((run) => {
+    for (const seed of seeds) {
+      const r = got.get(`${run.arm.id}|${seed}`)!;
+      run.predicted.set(String(seed), r.predicted.map((p) => Int32Array.from(p)));
+      run.seconds.push(r.seconds); run.bestEpochs.push(r.bestEpoch);
+    }
+  });
+  return scoreExperiment(data, runs, testRows, { seeds, bootstrap: f.bootstrap });
 }
 
 function addOptions(c: Command): Command {
@@ -145,7 +200,8 @@ function addOptions(c: Command): Command {
     .option(...opt('--mi-weight <x>', 'mimml: weight of the InfoNCE term'))
     .option(...opt('--aux-weight <x>', 'mimml: weight of the unimodal auxiliary heads'))
     .option(...opt('--bootstrap <n>', 'bootstrap replicates'))
-    .option(...opt('--out <dir>', 'folder for <system>.md and <system>.csv'));
+    .option(...opt('--out <dir>', 'folder for <system>.md and <system>.csv'))
+    .option('--queue <url>', 'run the arms × seeds on `moodlens worker --kinds amm-row` processes through this PostgreSQL job queue instead of here (a study or LifeSnaps path must be readable by every worker at the same path)');
 }
 
 /** `experiment amm|mimml` under the `experiment` command (and the former names `experiment-amm|-mimml`, hidden). */

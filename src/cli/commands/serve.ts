@@ -25,6 +25,13 @@ const ServeOptions = z.object({
   keyFile: z.string().min(1).optional(),
   /** Flag alone: trust every proxy hop; with a value: the proxies' addresses/CIDRs, comma-separated. */
   trustProxy: z.union([z.literal(true), z.string().min(1).regex(/^[0-9A-Fa-f.:/,\s]+$/, 'expected proxy addresses or CIDRs, comma-separated (e.g. 127.0.0.1,10.0.0.0/8)')]).optional(),
+  /** Worker threads of this instance computing speech features from uploaded recordings; 0: none (PostgreSQL only: the other instances take them). */
+  speechWorkers: z.coerce.number().int().min(0).max(64).default(1),
+}).superRefine((o, ctx) => {
+  // On SQLite this process is the only one: with no speech worker, no recording would get its features.
+  if (o.speechWorkers === 0 && !/^postgres(ql)?:\/\//.test(o.db ?? '')) {
+    ctx.addIssue({ code: 'custom', path: ['speechWorkers'], message: '0 leaves recordings to other instances, and on SQLite there are none; use 0 only with --db postgres://…' });
+  }
 });
 
 export function register(program: Command): void {
@@ -45,6 +52,7 @@ export function register(program: Command): void {
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--key-file <path>', 'data key (base64, 32 bytes) that seals recordings, notes, covariates, push keys and exports at rest; created 0600 if absent on a new database — back it up apart from the data (default <data-dir>/keys/data.key; or set MOODLENS_DATA_KEY)')
     .option('--trust-proxy [addresses]', 'behind a reverse proxy: take the client address from X-Forwarded-For so rate limits key on the real client (alone: trust every hop; or the proxies\' addresses/CIDRs, comma-separated). Off by default: every client behind a proxy then shares its limits')
+    .option(...opt('--speech-workers <n>', 'worker threads computing speech features of uploaded recordings in this instance (PostgreSQL: 0 = none here, the other instances take them)'))
     .option('--log', 'log every request (JSON lines; secrets in URLs redacted)');
   // Limits (docs/security.md, "Limits"): one flag each, checked by ServerLimitsSchema.
   for (const [key, flag] of Object.entries(LIMIT_FLAGS) as [keyof typeof LIMIT_FLAGS, string][]) {

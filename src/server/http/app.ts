@@ -29,6 +29,7 @@ import { promptRoutes } from './routes/prompts.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { webRoutes } from '../../web/static-node.js';
 import { answers, Health, responseSerializer } from './responses.js';
+import { databaseRateLimitStore } from './rate-limit-store.js';
 
 export interface AppOptions {
   logger?: boolean;
@@ -88,7 +89,8 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   await httpSecurity(app, { https: Boolean(opts.tls) || (publicUrl?.startsWith('https:') ?? false) });
-  await app.register(rateLimit, { global: false });
+  // On PostgreSQL the counters are in the database, shared by every instance (rate-limit-store.ts).
+  await app.register(rateLimit, { global: false, ...(store.kind === 'postgres' ? { store: databaseRateLimitStore(store, ctx.now) as never, skipOnError: false } : {}) });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Moodlens study platform', version: '0.1.0', description: 'Enrolment, EMA schedules, ingest of reports, speech and wristband data, export, predictions and alerts.' },
@@ -101,7 +103,15 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/'));
-  app.get('/health', { schema: { tags: ['meta'], response: answers({ 200: Health }) } }, async () => { await store.ping(); return { ok: true, db: store.kind }; });
+  app.get('/health', { schema: { tags: ['meta'], summary: 'Liveness; with an admin\'s token also the background job queue: depth per kind, oldest waiting, failed (counts only)', response: answers({ 200: Health }) } }, async (req) => {
+    await store.ping();
+    // The queue's counts tell how busy each study's server is: only an admin sees them (a
+    // load balancer's probe, with no token, gets liveness alone).
+    const admin = req.headers.authorization ? await ctx.admin(req).then(() => true, () => false) : false;
+    if (!admin) return { ok: true, db: store.kind };
+    const kinds = (await deps.jobs.stats()).map((k) => ({ kind: k.kind, waiting: k.waiting, active: k.active, failed: k.failed, oldestWaitingS: k.oldestWaitingMs === null ? null : Math.round(k.oldestWaitingMs / 100) / 10 }));
+    return { ok: true, db: store.kind, queue: { engine: deps.jobs.engine.engine, kinds } };
+  });
 
   await app.register(async (a) => accountRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));
   await app.register(async (a) => studyRoutes(a.withTypeProvider<ZodTypeProvider>(), deps));

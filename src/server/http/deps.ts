@@ -13,7 +13,7 @@ import type { ExportJobs } from '../jobs/export-jobs.js';
 import type { SpeechExtractor } from '../jobs/speech-extractor.js';
 import type { PushService } from '../jobs/push.js';
 import type { NotificationService } from '../jobs/notify.js';
-import type { JobQueue } from '../jobs/queue.js';
+import type { ServerJobs } from '../jobs/queue.js';
 import type { Withdrawal } from '../services/withdrawal.js';
 import type { DashboardService } from '../services/dashboard.js';
 
@@ -28,7 +28,7 @@ export interface RouteDeps {
   push: PushService;
   notify: NotificationService;
   /** Background work that follows a request (predictions, speech features, exports). */
-  jobs: JobQueue;
+  jobs: ServerJobs;
   withdrawal: Withdrawal;
   dashboard: DashboardService;
   authRateLimit: number;

@@ -34,7 +34,19 @@ export function answers<R extends Record<number, z.ZodType>>(ok: R): R & typeof 
 
 // ---------- meta ----------
 
-export const Health = z.object({ ok: z.boolean(), db: z.enum(['sqlite', 'postgres']) });
+/** One job kind's queue (jobs/queue.ts): on pg-boss across every instance of the database, in process this instance's. */
+export const QueueKindStats = z.object({
+  kind: z.string(),
+  waiting: z.number().int().describe('Jobs queued or waiting for a retry'),
+  active: z.number().int().describe('Jobs running now'),
+  failed: z.number().int().describe('Jobs failed for good (their dead-letter queue on pg-boss)'),
+  oldestWaitingS: z.number().nullable().describe('Age of the oldest waiting job (seconds), or null'),
+});
+export const Health = z.object({
+  ok: z.boolean(), db: z.enum(['sqlite', 'postgres']),
+  /** Only for an admin's token. */
+  queue: z.object({ engine: z.enum(['local', 'pg-boss']), kinds: z.array(QueueKindStats) }).optional(),
+});
 
 // ---------- accounts ----------
 

@@ -99,7 +99,8 @@ export class NotificationService {
   private stopped = false;
   private mailer: Transporter | null = null;
 
-  constructor(private ctx: ServerContext, readonly opts: NotifyOptions, private publicUrl?: string) {}
+  /** `jobsIdle`: resolves when the job engine has nothing waiting or running (idle() waits for it first: a check may still be queued). */
+  constructor(private ctx: ServerContext, readonly opts: NotifyOptions, private publicUrl?: string, private jobsIdle?: () => Promise<void>) {}
 
   /** The rules a report meets are raised (jobs/queue.ts kind "notify-report"). */
   afterReport(reportId: string): void {
@@ -116,8 +117,9 @@ export class NotificationService {
     this.inflight.add(q);
   }
 
-  /** Resolves when the checks and deliveries started so far are done (tests). */
-  async idle(): Promise<void> {
+  /** Resolves when the checks and deliveries started so far are done (tests); `withJobs`: the queued checks too. */
+  async idle(withJobs = true): Promise<void> {
+    if (withJobs && this.jobsIdle && !this.stopped) await this.jobsIdle();
     while (this.inflight.size > 0 || this.running) {
       await Promise.all([...this.inflight]);
       if (this.running) await this.running.catch(() => undefined);
@@ -285,7 +287,7 @@ export class NotificationService {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.idle().catch(() => undefined);
+    await this.idle(false).catch(() => undefined);
     this.mailer?.close();
   }
 }

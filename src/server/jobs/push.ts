@@ -6,8 +6,11 @@
  *   restart does not invalidate the participants' subscriptions. The private key never leaves it.
  * - The app asks `GET /me/push/key`, subscribes with the browser's PushManager and stores the
  *   subscription with `PUT /me/push/subscription` (`DELETE` to stop): http/routes/push.ts.
- * - A small scheduler in the server process wakes every `MOODLENS_PUSH_TICK_S` seconds (default
- *   30; 0 = only when `tick()` is called), and for each subscribed active participant sends one
+ * - A small scheduler wakes every `MOODLENS_PUSH_TICK_S` seconds (default 30; 0 = only when
+ *   `tick()` is called): in the server process on SQLite; on PostgreSQL as a `push-pass` job per
+ *   tick slot, which every instance sends and one instance runs (the first send of a slot inserts
+ *   it, the others insert nothing), so n instances make one pass per tick, not n. A pass, for each
+ *   subscribed active participant, sends one
  *   push per scheduled prompt (of any instrument; prompts at the same instant share one) that
  *   fell due in the last `MOODLENS_PUSH_GRACE_MIN` minutes (default 30) and has not expired. A reminder is first *claimed* with a row in web_push_sent (primary key
  *   participant + prompt time, insert-if-absent), so it goes out once — across ticks, restarts
@@ -26,6 +29,7 @@ import { clockOf, studyPromptsBetween } from '../services/schedule.js';
 import { MAIN_INSTRUMENT } from '../../data/study.js';
 import { promptKey } from '../services/prompt-log.js';
 import { WithdrawnError } from '../storage/database.js';
+import type { ServerJobs } from './queue.js';
 
 /** What the service worker receives (JSON, encrypted). */
 export interface PromptPush { type: 'prompt'; title: string; body: string; promptTime: string; url: string; tag: string; /** The prompts reminded of (`<instrument>:<day>:<slot>`). */ promptIds: string[] }
@@ -151,13 +155,27 @@ export class PushService {
     return res;
   }
 
-  start(): void {
+  /**
+   * Start the scheduler. With a durable job queue (PostgreSQL, several instances) each tick sends
+   * the slot's `push-pass` job instead of passing here; `scheduledPass` is its handler.
+   */
+  start(jobs?: ServerJobs): void {
     if (this.opts.tickMs <= 0 || this.timer || this.stopped) return;
+    const tickMs = this.opts.tickMs;
+    const fail = (e: unknown) => console.error(`push: reminder pass failed: ${e instanceof Error ? e.message : e}`);
     // A pass due after stop() (the catch-up below fires on the next turn of the loop) is not run: the database may be closed by then.
-    const run = () => { if (!this.stopped) void this.tick().catch((e) => console.error(`push: reminder pass failed: ${e instanceof Error ? e.message : e}`)); };
+    const run = jobs?.durable
+      ? () => { if (!this.stopped) void jobs.send('push-pass', { slot: Math.floor(Date.now() / tickMs) }).catch(fail); }
+      : () => { if (!this.stopped) void this.tick().catch(fail); };
     setImmediate(run); // catch up on prompts that fell due while the server was down
-    this.timer = setInterval(run, this.opts.tickMs);
+    this.timer = setInterval(run, tickMs);
     this.timer.unref();
+  }
+
+  /** The `push-pass` job's handler: one pass, unless this instance is stopping (the next slot's pass does its work). */
+  async scheduledPass(): Promise<void> {
+    if (this.stopped) return;
+    await this.tick();
   }
 
   async stop(): Promise<void> {

@@ -1,15 +1,18 @@
 /**
- * Speech features computed on the server (studies with speech.kind = "audio"): after an upload
- * has been acknowledged (the file is durable and its `speech` row committed), the recording is
- * queued here; a small pool of worker threads (speech-worker.ts) computes its eGeMAPS v02
- * functionals with the project's signal code, off the event loop. The result is stored as the
- * report's speech features (table speech_features, source "server") and the report is predicted
- * again (the path uploaded features take); a recording the cleansing rejects gets a failure note
- * in web_speech_failures (reason "rejected", detail "server: <reason>: <message>"), which the
- * dashboard's data quality counts as failed. Both writes check, in their transaction, that the
- * recording is still stored, so a withdrawal that ran meanwhile leaves nothing behind.
- * On start, recordings with neither features nor a failure note are queued again (idempotent:
- * first result wins).
+ * Speech features computed on the server (studies with speech.kind = "audio"): the upload's
+ * transaction enqueues a "speech-features" job (jobs/queue.ts), whose run (`extract`) hands the
+ * recording to a small pool of worker threads (speech-worker.ts) that compute its eGeMAPS v02
+ * functionals with the project's signal code, off the event loop (the instance keeps answering,
+ * and on pg-boss keeps beating for the job). The result is stored as the report's speech features
+ * (table speech_features, source "server") and, in the same transaction, a "speech-follow-up" job
+ * is enqueued (the report is predicted again: the path uploaded features take); a recording the
+ * cleansing rejects gets a failure note in web_speech_failures (reason "rejected", detail
+ * "server: <reason>: <message>"), which the dashboard's data quality counts as failed. Both
+ * writes check, in their transaction, that the recording is still stored, so a withdrawal that
+ * ran meanwhile leaves nothing behind.
+ * Idempotent per report: a run finds a recording with features or a failure note done and
+ * computes nothing (a job delivered twice, or retried after its instance died, stores one
+ * result). On start, recordings with neither are queued again (keyed by report: once).
  * The recording is sealed at rest (docs/security.md): this thread opens it (every chunk
  * authenticated) and hands the plaintext to the worker, which never sees the data key.
  *
@@ -24,7 +27,7 @@ import { join } from 'node:path';
 import type { ServerContext } from '../http/context.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../http/limits.js';
 import { spawnWorker } from '../../util/spawn-worker.js';
-import type { Monitor } from '../monitoring/monitor.js';
+import type { ServerJobs } from './queue.js';
 import type { ExtractRequest, ExtractResult } from './speech-worker.js';
 import { openFile } from '../storage/sealed-files.js';
 
@@ -33,8 +36,7 @@ export interface SpeechExtractionStatus { queued: number; running: number; done:
 interface Slot { worker: Worker; ready: Promise<void>; busy: { id: number; reportId: string } | null; timeout?: (id: number) => void }
 
 export class SpeechExtractor {
-  private queue: string[] = [];
-  private queued = new Set<string>();
+  private queue: Array<{ reportId: string; done: (e?: unknown) => void }> = [];
   private slots: Slot[] = [];
   private nextId = 1;
   private closed = false;
@@ -43,7 +45,7 @@ export class SpeechExtractor {
   private idleWaiters: Array<() => void> = [];
   private pending = new Map<number, (r: ExtractResult) => void>();
 
-  constructor(private ctx: ServerContext, private monitor: Monitor, private workers = 1,
+  constructor(private ctx: ServerContext, private jobs: ServerJobs, private workers = 1,
     private limits: Pick<ServerLimits, 'speechMaxSeconds' | 'speechMaxSamples' | 'speechTimeoutS' | 'speechWorkerMemoryMb'> = DEFAULT_LIMITS) {}
 
   status(): SpeechExtractionStatus {
@@ -55,35 +57,41 @@ export class SpeechExtractor {
     };
   }
 
-  /** Queue the recording of a report; returns at once. */
-  enqueue(reportId: string): void {
-    if (this.closed || this.queued.has(reportId)) return;
-    this.queued.add(reportId);
-    this.queue.push(reportId);
-    this.pump();
+  /**
+   * The "speech-features" job of a report: compute and store its recording's features on a worker
+   * thread; resolves when they (or the failure note) are stored, or when there is nothing to do
+   * (done already, withdrawn). Rejects when the worker crashed: the job engine retries it.
+   */
+  extract(reportId: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ reportId, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      this.pump();
+    });
   }
 
-  /** Queue every stored recording of an audio study that has neither features nor a failure note. */
+  /** Queue a job for every stored recording of an audio study that has neither features nor a failure note (keyed: queued once). */
   async resume(): Promise<number> {
     const pending = await this.ctx.store.speechWithoutFeatures();
     let n = 0;
     for (const r of pending) {
       const info = await this.ctx.studyInfo(r.study_id).catch(() => null);
       if (info?.config.speech.kind !== 'audio') continue;
-      this.enqueue(r.report_id); n++;
+      await this.jobs.send('speech-features', { reportId: r.report_id }); n++;
     }
     return n;
   }
 
-  /** Resolves when nothing is queued, running or being stored (tests, the bench). */
-  idle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
+  /** Resolves when no job is queued and nothing is running or being stored (tests, the bench). */
+  async idle(): Promise<void> {
+    await this.jobs.idle();
+    if (this.isIdle()) return;
+    await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.queue = []; this.queued.clear();
+    for (const q of this.queue.splice(0)) q.done(new Error('the server is stopping')); // the job is retried (pg-boss: by another instance; in process: at the next start)
     await Promise.all(this.inflight);
     const slots = this.slots.splice(0);
     await Promise.all(slots.map((s) => s.worker.terminate()));
@@ -140,13 +148,12 @@ export class SpeechExtractor {
       let slot = this.slots.find((s) => !s.busy);
       if (!slot && this.slots.length < this.workers) slot = this.spawn();
       if (!slot) return;
-      const reportId = this.queue.shift()!;
-      this.queued.delete(reportId);
+      const { reportId, done } = this.queue.shift()!;
       const id = this.nextId++;
       slot.busy = { id, reportId };
       const s = slot;
       const run = this.extractOne(s, id, reportId)
-        .catch((e) => { this.counts.failed++; console.error(`speech extraction of report ${reportId} failed: ${e instanceof Error ? e.message : e}`); })
+        .then(() => done(), (e) => { this.counts.failed++; if (!this.closed) console.error(`speech extraction of report ${reportId} failed: ${e instanceof Error ? e.message : e}`); done(e); })
         .finally(() => {
           s.busy = null;
           this.inflight.delete(run);
@@ -160,6 +167,7 @@ export class SpeechExtractor {
   private async extractOne(slot: Slot, id: number, reportId: string): Promise<void> {
     const speech = await this.ctx.store.speechOf(reportId);
     if (!speech) return; // withdrawn meanwhile
+    if (await this.ctx.store.speechSettled(reportId)) return; // done by an earlier run of this job
     let wav: Buffer | null;
     try { wav = await openFile(this.ctx.keys, join(this.ctx.dataDir, speech.file)); } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // altered, or another key: logged, counted failed, retried on the next start
@@ -173,17 +181,15 @@ export class SpeechExtractor {
       if (wav) slot.worker.postMessage({ id, wav: wav.buffer as ArrayBuffer, maxSeconds, maxSamples } satisfies ExtractRequest, [wav.buffer as ArrayBuffer]);
       else slot.worker.postMessage({ id, path: join(this.ctx.dataDir, speech.file) } satisfies ExtractRequest); // gone: the worker answers "missing"
     });
-    if (this.closed) return;
-    if (!result.ok && result.reason === 'crash') { this.counts.failed++; return; } // retried on the next start
+    if (this.closed) throw new Error('the server is stopping'); // the job is retried (pg-boss: by another instance)
+    if (!result.ok && result.reason === 'crash') throw new Error(`the worker crashed: ${result.message}`); // retried by the job engine
     const now = this.ctx.now();
     if (result.ok) {
-      const stored = await this.ctx.store.storeComputedSpeechFeatures(speech, result.functionals, now);
+      // The re-prediction with the new features is enqueued with them (one transaction).
+      const batch = this.jobs.batch();
+      await this.ctx.store.storeComputedSpeechFeatures(speech, result.functionals, now, (trx) => batch.add(trx, 'speech-follow-up', { reportId }));
+      batch.committed();
       this.counts.done++; this.counts.totalMs += result.ms; this.counts.lastMs = result.ms;
-      if (!stored) return;
-      const info = await this.ctx.studyInfo(speech.study_id);
-      const participant = await this.ctx.store.participantById(speech.participant_id);
-      const report = await this.ctx.store.reportById(reportId);
-      if (participant && participant.status !== 'withdrawn' && report) await this.monitor.afterSpeechFeatures(info, participant, report);
     } else {
       await this.ctx.store.storeSpeechRejection(speech, result.reason, result.message, now);
       this.counts.rejected++; this.counts.totalMs += result.ms; this.counts.lastMs = result.ms;

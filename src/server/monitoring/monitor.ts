@@ -1,8 +1,9 @@
 /**
  * What happens after a report is stored: a prediction for it (when the study has a model) and a
- * fresh evaluation of the participant's alerts. Runs in the background, after the report was
- * acknowledged: both are derived data and can be recomputed at any time (POST …/predict). Work
- * for one participant is coalesced; alert evaluation is debounced per participant.
+ * fresh evaluation of the participant's alerts. Runs as a background job (jobs/queue.ts), after
+ * the report was acknowledged: both are derived data and can be recomputed at any time
+ * (POST …/predict). Alert evaluation is debounced per participant (per process: an evaluation
+ * is idempotent, an episode is keyed by participant, item, source and start).
  */
 import { targetItems } from '../../data/instruments.js';
 import { localHourOf } from '../../data/load.js';
@@ -33,9 +34,7 @@ function publicLoadError(info: StudyInfo, e: unknown): string {
 export class Monitor {
   private predictors = new Map<string, Promise<Predictor | null>>();
   private macroCache = new Map<string, { at: number; total: ItemSums; byParticipant: Map<string, ItemSums> }>();
-  private pending = new Map<string, { participant: Participant; reports: Report[] }>();
   private lastAlertRun = new Map<string, number>();
-  private running: Promise<void> | null = null;
   private alertTimers = new Map<string, NodeJS.Timeout>();
   /** Why a study's model could not be loaded (for the attach route's message). */
   readonly loadErrors = new Map<string, string>();
@@ -43,7 +42,8 @@ export class Monitor {
   /** Told the id of each new alert episode (server.ts queues its notification check). */
   onNewAlert: ((alertId: string) => void) | null = null;
 
-  constructor(private ctx: ServerContext) {}
+  /** `jobsIdle`: resolves when the job engine has no job waiting or running (idle() waits for it first: a follow-up may still be queued). */
+  constructor(private ctx: ServerContext, private jobsIdle?: () => Promise<void>) {}
 
   /** Forget a study's predictor (a model was attached or detached). */
   resetStudy(studyId: string): void {
@@ -190,7 +190,7 @@ export class Monitor {
   }
 
   /** Re-evaluate the participant's alerts; returns how many new episodes were recorded. */
-  async evaluateAlerts(info: StudyInfo, participant: Participant): Promise<number> {
+  async evaluateAlerts(info: StudyInfo, participant: Pick<Participant, 'id'>): Promise<number> {
     const fresh = await this.ctx.store.participantById(participant.id);
     if (!fresh || fresh.status === 'withdrawn') return 0;
     const s = info.settings.alerts;
@@ -224,25 +224,39 @@ export class Monitor {
     return created;
   }
 
-  /** Schedule the follow-up of a stored report. */
-  afterReport(participant: Participant, report: Report): void {
-    if (this.stopped) return;
-    const q = this.pending.get(participant.id);
-    if (q) { if (!q.reports.some((r) => r.id === report.id)) q.reports.push(report); } else this.pending.set(participant.id, { participant, reports: [report] });
-    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
-  }
-
-  /** Speech features arrived for a stored report: predict it again with them (when the model reads speech). */
-  async afterSpeechFeatures(info: StudyInfo, participant: Participant, report: Report): Promise<void> {
-    const p = await this.predictor(info);
-    if (p?.speechFeatures) this.afterReport(participant, report);
+  /**
+   * The job of a stored report ("report-follow-up") or of its arrived speech features
+   * ("speech-follow-up", which predicts again only when the model reads speech): load what the ids
+   * name, predict the report — once: a report already predicted (with its speech, for the second)
+   * is not predicted again, so a job delivered twice stores one prediction — and evaluate the
+   * participant's alerts (debounced). A withdrawn participant or a deleted report: nothing. A
+   * failure is thrown: the job engine retries it.
+   */
+  async followUp(reportId: string, withSpeech: boolean): Promise<void> {
+    if (this.stopped) throw new Error('the server is stopping'); // retried (pg-boss: by another instance)
+    const report = await this.ctx.store.reportById(reportId);
+    if (!report) return;
+    const info = await this.ctx.studyInfo(report.study_id);
+    const predictor = await this.predictor(info);
+    if (withSpeech && !predictor?.speechFeatures) return;
+    const run = (async () => {
+      if (predictor && !(await this.ctx.store.hasPrediction(report.id, withSpeech))) {
+        const participant = await this.ctx.store.participantById(report.participant_id);
+        if (!participant || participant.status === 'withdrawn') return;
+        await this.predict(info, participant, report, undefined, true);
+      }
+      // (the evaluation reads the participant afresh, and skips a withdrawn one)
+      if (!this.stopped) this.scheduleAlerts(info, report.participant_id);
+    })();
+    this.inflight.add(run);
+    try { await run; } finally { this.inflight.delete(run); }
   }
 
   /** Resolves when all queued follow-up work is done, debounced alert evaluations included (tests). */
   async idle(): Promise<void> {
-    while (this.running || this.alertTimers.size > 0 || this.inflight.size > 0) {
-      if (this.running) await this.running;
-      else if (this.inflight.size > 0) await Promise.all(this.inflight);
+    await this.jobsIdle?.();
+    while (this.alertTimers.size > 0 || this.inflight.size > 0) {
+      if (this.inflight.size > 0) await Promise.all(this.inflight);
       else await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -252,7 +266,7 @@ export class Monitor {
     this.stopped = true;
     for (const t of this.alertTimers.values()) clearTimeout(t);
     this.alertTimers.clear();
-    if (this.running) await this.running;
+    await Promise.all(this.inflight);
     for (const t of this.alertTimers.values()) clearTimeout(t);
     this.alertTimers.clear();
     await Promise.all(this.inflight);
@@ -274,35 +288,19 @@ export class Monitor {
 
   private inflight = new Set<Promise<unknown>>();
 
-  private async drain(): Promise<void> {
-    await new Promise((r) => setImmediate(r));
-    while (this.pending.size > 0) {
-      const [pid, job] = this.pending.entries().next().value as [string, { participant: Participant; reports: Report[] }];
-      this.pending.delete(pid);
-      try {
-        const info = await this.ctx.studyInfo(job.participant.study_id);
-        if (await this.predictor(info)) for (const r of job.reports) await this.predict(info, job.participant, r);
-        this.scheduleAlerts(info, job.participant);
-      } catch (e) {
-        // Derived data only: a failure here never affects the stored report; it is logged.
-        console.error(`monitor: follow-up of participant ${pid} failed: ${e instanceof Error ? e.message : e}`);
-      }
-    }
-  }
-
-  private scheduleAlerts(info: StudyInfo, participant: Participant): void {
-    if (this.alertTimers.has(participant.id)) return;
+  private scheduleAlerts(info: StudyInfo, participantId: string): void {
+    if (this.alertTimers.has(participantId)) return;
     const debounce = this.ctx.opts.alertDebounceMs ?? 30_000;
-    const last = this.lastAlertRun.get(participant.id) ?? 0;
+    const last = this.lastAlertRun.get(participantId) ?? 0;
     const wait = Math.max(0, last + debounce - Date.now());
     const t = setTimeout(() => {
-      this.lastAlertRun.set(participant.id, Date.now());
-      this.alertTimers.delete(participant.id);
-      const run = this.evaluateAlerts(info, participant)
-        .catch((e) => console.error(`monitor: alerts of participant ${participant.id} failed: ${e instanceof Error ? e.message : e}`))
+      this.lastAlertRun.set(participantId, Date.now());
+      this.alertTimers.delete(participantId);
+      const run = this.evaluateAlerts(info, { id: participantId })
+        .catch((e) => console.error(`monitor: alerts of participant ${participantId} failed: ${e instanceof Error ? e.message : e}`))
         .finally(() => this.inflight.delete(run));
       this.inflight.add(run);
     }, wait);
-    this.alertTimers.set(participant.id, t);
+    this.alertTimers.set(participantId, t);
   }
 }

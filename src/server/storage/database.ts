@@ -42,7 +42,11 @@ export class Database {
     this.db = handle.db;
     this.kind = handle.kind;
     const chain = new AuditChain(handle.kind);
-    this.committer = new GroupCommitter(handle.db, 512, (trx) => chain.seal(trx));
+    this.committer = new GroupCommitter(handle.db, 512, async (trx) => {
+      const hooks = this.committing.get(trx);
+      if (hooks) { this.committing.delete(trx); for (const h of hooks) await h(trx); }
+      await chain.seal(trx);
+    });
     this.fixed = {
       audit: `insert into audit (time_ms, actor_kind, actor_id, action, study_id, participant_id, resource, detail) values (${this.placeholders(8)})`,
       status: `select status from participants where id = ${this.param(1)}`,
@@ -57,6 +61,18 @@ export class Database {
   async close(): Promise<void> {
     await this.committer.flushed();
     await this.handle.close();
+  }
+
+  private committing = new WeakMap<Transaction<DB>, Array<(trx: Transaction<DB>) => Promise<void>>>();
+
+  /**
+   * Run `fn` at the end of this write transaction, before it commits (and before the audit chain
+   * seals it): what the writes of a commit group add together (their jobs: jobs/queue.ts) is
+   * written by one statement. Rolled back with the transaction.
+   */
+  beforeCommit(trx: Transaction<DB>, fn: (trx: Transaction<DB>) => Promise<void>): void {
+    const hooks = this.committing.get(trx);
+    if (hooks) hooks.push(fn); else this.committing.set(trx, [fn]);
   }
 
   /** Run a write in the shared (group-committed) transaction; resolves once it is durable. */

@@ -289,6 +289,24 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.alterTable('participants').addColumn('display_name', 'text').execute();
       },
     },
+    '0060_scale_predictions_report': {
+      // Follow-up jobs are idempotent per report (jobs/queue.ts): each asks whether its report is
+      // already predicted before it predicts, so predictions are found by report.
+      async up(db: Kysely<any>) {
+        await db.schema.createIndex('predictions_report').on('predictions').column('report_id').execute();
+      },
+    },
+    '0060_scale_rate_limits': {
+      // Rate limits shared by every instance on one PostgreSQL database (http/rate-limit-store.ts);
+      // SQLite is one process and counts in memory, but has the (empty) table too.
+      async up(db: Kysely<any>) {
+        await db.schema.createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('reset_ms', big, (c) => c.notNull())
+          .execute();
+      },
+    },
     '0070_design_instruments': {
       // Study design (docs/study-design.md): which instrument and scheduled prompt a report
       // answers, its scores and severity band, its text answers (sealed at rest like notes), and

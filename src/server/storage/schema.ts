@@ -342,6 +342,13 @@ export interface NotificationDeliveriesTable {
   last_error: string | null;
 }
 
+/** Rate-limit counters shared by instances (PostgreSQL; since 0060): a fixed window per limiter key. */
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_ms: number;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -367,4 +374,5 @@ export interface DB {
   notify_settings: NotifySettingsTable;
   notifications: NotificationsTable;
   notification_deliveries: NotificationDeliveriesTable;
+  rate_limits: RateLimitsTable;
 }

@@ -21,6 +21,7 @@ import { AuditRepository } from './repositories/audit.js';
 import { PushRepository } from './repositories/push.js';
 import { PromptsRepository } from './repositories/prompts.js';
 import { NotificationsRepository } from './repositories/notifications.js';
+import { RateLimitsRepository } from './repositories/rate-limits.js';
 
 export class Store {
   readonly db: Kysely<DB>;
@@ -40,6 +41,7 @@ export class Store {
   private readonly push: PushRepository;
   private readonly prompts: PromptsRepository;
   private readonly notify: NotificationsRepository;
+  private readonly rateLimits: RateLimitsRepository;
 
   constructor(handle: DbHandle, keys: Keyring) {
     this.d = new Database(handle, keys);
@@ -56,7 +58,13 @@ export class Store {
     this.push = new PushRepository(this.d);
     this.prompts = new PromptsRepository(this.d);
     this.notify = new NotificationsRepository(this.d);
+    this.rateLimits = new RateLimitsRepository(this.d);
   }
+
+  // ---------- rate-limit counters (repositories/rate-limits.ts) ----------
+  hitRateLimit: RateLimitsRepository['hitRateLimit'] = (...a) => this.rateLimits.hitRateLimit(...a);
+  readRateLimit: RateLimitsRepository['readRateLimit'] = (...a) => this.rateLimits.readRateLimit(...a);
+  sweepRateLimits: RateLimitsRepository['sweepRateLimits'] = (...a) => this.rateLimits.sweepRateLimits(...a);
 
   // ---------- the core (database.ts) ----------
   close: Database['close'] = () => this.d.close();
@@ -64,6 +72,7 @@ export class Store {
   sealAudit: Database['sealAudit'] = () => this.d.sealAudit();
   purgeFreedPages: Database['purgeFreedPages'] = () => this.d.purgeFreedPages();
   ping: Database['ping'] = () => this.d.ping();
+  beforeCommit: Database['beforeCommit'] = (...a) => this.d.beforeCommit(...a);
 
   // ---------- accounts (repositories/accounts.ts) ----------
   countUsers: AccountsRepository['countUsers'] = () => this.accounts.countUsers();
@@ -128,6 +137,7 @@ export class Store {
   storeComputedSpeechFeatures: SpeechRepository['storeComputedSpeechFeatures'] = (...a) => this.speech.storeComputedSpeechFeatures(...a);
   storeSpeechRejection: SpeechRepository['storeSpeechRejection'] = (...a) => this.speech.storeSpeechRejection(...a);
   speechWithoutFeatures: SpeechRepository['speechWithoutFeatures'] = () => this.speech.speechWithoutFeatures();
+  speechSettled: SpeechRepository['speechSettled'] = (...a) => this.speech.speechSettled(...a);
   insertSpeechFeatures: SpeechRepository['insertSpeechFeatures'] = (...a) => this.speech.insertSpeechFeatures(...a);
   speechFeaturesOf: SpeechRepository['speechFeaturesOf'] = (...a) => this.speech.speechFeaturesOf(...a);
   participantSpeechFeatures: SpeechRepository['participantSpeechFeatures'] = (...a) => this.speech.participantSpeechFeatures(...a);
@@ -146,6 +156,7 @@ export class Store {
   // ---------- predictions and alerts (repositories/predictions.ts) ----------
   insertPrediction: PredictionsRepository['insertPrediction'] = (...a) => this.predictions.insertPrediction(...a);
   predictionsOf: PredictionsRepository['predictionsOf'] = (...a) => this.predictions.predictionsOf(...a);
+  hasPrediction: PredictionsRepository['hasPrediction'] = (...a) => this.predictions.hasPrediction(...a);
   predictedReports: PredictionsRepository['predictedReports'] = (...a) => this.predictions.predictedReports(...a);
   upsertAlert: PredictionsRepository['upsertAlert'] = (...a) => this.predictions.upsertAlert(...a);
   alert: PredictionsRepository['alert'] = (...a) => this.predictions.alert(...a);
@@ -159,6 +170,10 @@ export class Store {
   exportJobs: ExportsRepository['exportJobs'] = (...a) => this.exports.exportJobs(...a);
   finishedExportsBefore: ExportsRepository['finishedExportsBefore'] = (...a) => this.exports.finishedExportsBefore(...a);
   failInterruptedExports: ExportsRepository['failInterruptedExports'] = (...a) => this.exports.failInterruptedExports(...a);
+  unfinishedExports: ExportsRepository['unfinishedExports'] = () => this.exports.unfinishedExports();
+  exportJobById: ExportsRepository['exportJobById'] = (...a) => this.exports.exportJobById(...a);
+  markExportDeleted: ExportsRepository['markExportDeleted'] = (...a) => this.exports.markExportDeleted(...a);
+  withdrawalSince: ExportsRepository['withdrawalSince'] = (...a) => this.exports.withdrawalSince(...a);
 
   // ---------- the audit log (repositories/audit.ts) ----------
   auditLog: AuditRepository['auditLog'] = (...a) => this.auditLogs.auditLog(...a);

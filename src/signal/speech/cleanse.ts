@@ -40,13 +40,9 @@ export function cleanseSamples(samples: Float32Array, sampleRate: number, opts: 
   const n = samples.length;
   if (n === 0) return { ok: false, reason: 'empty', message: 'the recording has no samples' };
   // one pass: finiteness, sum, sum of squares (the level about the mean), full-scale samples
-  let sum = 0, sumSq = 0, clipped = 0;
-  for (let i = 0; i < n; i++) {
-    const x = samples[i];
-    if (x - x !== 0) return { ok: false, reason: 'not-finite', message: `sample ${i} is ${x}` }; // NaN or ±Infinity
-    sum += x; sumSq += x * x;
-    if (x >= clipLevel || x <= -clipLevel) clipped++;
-  }
+  const st = sampleStats(samples, clipLevel);
+  if (st.bad >= 0) return { ok: false, reason: 'not-finite', message: `sample ${st.bad} is ${samples[st.bad]}` }; // NaN or ±Infinity
+  const { sum, sumSq, clipped } = st;
   const mean = sum / n;
   const sum2 = Math.max(0, sumSq - n * mean * mean);
   const seconds = n / sampleRate;
@@ -58,6 +54,35 @@ export function cleanseSamples(samples: Float32Array, sampleRate: number, opts: 
   const warnings: string[] = [];
   if (clipped > 0) warnings.push(`${clipped} samples at full scale`);
   return { ok: true, value: { samples, sampleRate }, warnings };
+}
+
+/** Running sums of `sampleStats`. */
+interface SampleStats { sum: number; sumSq: number; clipped: number; bad: number }
+
+/**
+ * Sum, sum of squares and count of |x| ≥ clipLevel of `samples`, or the index of the first sample
+ * that is not finite (`bad`, −1 when none), in chunks of 4096 samples (the same additions in the
+ * same order). The chunks keep the per-sample loop in a function called many times per file: as
+ * one loop per file, called once per file, V8 ran it interpreted until it compiled it on stack, and
+ * that code met the statements after the loop without type feedback and was thrown away again on
+ * every file (most of each file's pass then ran in the interpreter: 30–50 ms per 54 files instead
+ * of 4 ms).
+ */
+function sampleStats(samples: Float32Array, clipLevel: number): SampleStats {
+  const st: SampleStats = { sum: 0, sumSq: 0, clipped: 0, bad: -1 };
+  const n = samples.length;
+  for (let from = 0; from < n && st.bad < 0; from += 4096) chunkStats(samples, from, Math.min(n, from + 4096), clipLevel, st);
+  return st;
+}
+function chunkStats(x: Float32Array, from: number, to: number, clipLevel: number, st: SampleStats): void {
+  let sum = st.sum, sumSq = st.sumSq, clipped = st.clipped;
+  for (let i = from; i < to; i++) {
+    const v = x[i];
+    if (v - v !== 0) { st.bad = i; break; } // NaN or ±Infinity
+    sum += v; sumSq += v * v;
+    clipped += v >= clipLevel || v <= -clipLevel ? 1 : 0;
+  }
+  st.sum = sum; st.sumSq = sumSq; st.clipped = clipped;
 }
 
 /** Decode WAV bytes; an empty file or a decoding failure becomes a reason. */

@@ -124,14 +124,28 @@ function equalLoudness(fHz: number): number {
 class Setup {
   hop: number; len20: number; len60: number; n20: number; n60: number;
   win20: Float64Array; win60: Float64Array; fft20: RealFft; fft60: RealFft;
+  /**
+   * Complex FFT of the 60 ms size: two consecutive real frames at once (one as the real, one as the
+   * imaginary part; fft.js's complex transform costs less than its two real ones), with its
+   * interleaved input (zero beyond the frame, never written there) and output.
+   */
+  fft60c: FFT; pairIn: number[]; pairOut: number[];
+  /** Complex FFT of the 20 ms size with its buffers (two 20 ms frames at once, `frame20Pair`). */
+  fft20c: FFT; pair20In: number[]; pair20Out: number[];
+  /** The same FFT's buffers for two voiced frames' ACFs (`acfPair`). */
+  acfIn: number[]; acfOut: number[];
   /** Pitch ACF runs on the signal decimated by `dec` (to ≈ 8 kHz: F0 ≤ 1 kHz needs no more). */
   dec: number; fsP: number; len60P: number; win60P: Float64Array; fft60P: RealFft; maxLagP: number;
   winAcf60: Float64Array; bank: MelBank; loudWeight: Float64Array; shs: ShsSetup;
   dct: Float64Array;
   /** Formant LPC: openSMILE's cSpecResample of the 20 ms spectrum to ≈ 11 kHz (nOut samples per FFT period). */
   lpcFs: number; lpcK: number; lpcN: number;
-  /** Bluestein (chirp-z) evaluation of that inverse DFT: FFT size, chirps, the chirp filter's spectrum. */
-  lpcFft: FFT; lpcPre: Float64Array; lpcPost: Float64Array; lpcB: Float64Array; lpcA: number[]; lpcC: number[];
+  /**
+   * Bluestein (chirp-z) evaluation of that inverse DFT: FFT size, chirps, and the chirp filter's
+   * spectrum for each of the `lpcParts` blocks of `lpcL` outputs (one forward FFT, one inverse per block).
+   */
+  lpcFft: FFT; lpcPre: Float64Array; lpcPost: Float64Array; lpcB: Float64Array[]; lpcParts: number; lpcL: number;
+  lpcA: number[]; lpcC: number[]; lpcD: number[]; lpcE: number[];
   constructor(public fs: number) {
     this.hop = Math.round(HOP_S * fs);
     this.len20 = Math.round(0.020 * fs); this.len60 = Math.round(0.060 * fs);
@@ -139,6 +153,13 @@ class Setup {
     this.n60 = nextPow2(this.len60);
     this.win20 = hamming(this.len20); this.win60 = gauss(this.len60, 0.4);
     this.fft20 = new RealFft(this.n20); this.fft60 = new RealFft(this.n60);
+    this.fft20c = new FFT(this.n20);
+    this.pair20In = this.fft20c.createComplexArray() as number[]; this.pair20In.fill(0);
+    this.pair20Out = this.fft20c.createComplexArray() as number[];
+    this.fft60c = new FFT(this.n60);
+    this.pairIn = this.fft60c.createComplexArray() as number[]; this.pairIn.fill(0);
+    this.pairOut = this.fft60c.createComplexArray() as number[];
+    this.acfIn = this.fft60c.createComplexArray() as number[]; this.acfOut = this.fft60c.createComplexArray() as number[];
     this.shs = new ShsSetup(this.n60, fs);
     this.dec = fs >= 16000 ? 2 : 1;
     this.fsP = fs / this.dec;
@@ -171,8 +192,17 @@ class Setup {
     this.lpcN = nOut;
     // y[i] = Re Σ_{k<K} X_k W^{ik}, W = e^{2πi/nd}, i < nOut, by Bluestein's identity
     // ik = (i² + k² − (i − k)²)/2: y[i] = Re W^{i²/2} Σ_k (X_k W^{k²/2}) W^{−(i−k)²/2}, a linear
-    // convolution done with two power-of-two FFTs (nd need not be an integer nor a power of two)
-    const K = this.lpcK, M = nextPow2(nOut + K - 1);
+    // convolution done with power-of-two FFTs (nd need not be an integer nor a power of two). The
+    // outputs are taken in P blocks of L: each block's convolution needs only L + K − 1 points, so
+    // at 16 kHz (220 outputs, K = 110) one forward and two inverse 256-point FFTs replace one
+    // forward and one inverse of 512 points (P chosen by the FFTs' n·log2 n).
+    const K = this.lpcK;
+    let best = Infinity;
+    this.lpcParts = 1; this.lpcL = nOut; let M = nextPow2(nOut + K - 1);
+    for (let P = 1; P <= 4; P++) {
+      const L = Math.ceil(nOut / P), m = nextPow2(L + K - 1), cost = (P + 1) * m * Math.log2(m);
+      if (cost < best) { best = cost; this.lpcParts = P; this.lpcL = L; M = m; }
+    }
     this.lpcFft = new FFT(M);
     const chirp = (n: number, sign: number, dst: Float64Array | number[], o: number) => {
       const a = sign * Math.PI * n * n / nd; dst[o] = Math.cos(a); dst[o + 1] = Math.sin(a);
@@ -188,14 +218,22 @@ class Setup {
       this.lpcPre[2 * k] = Math.cos(a); this.lpcPre[2 * k + 1] = Math.sin(a);
     }
     this.lpcPost = new Float64Array(2 * nOut); for (let i = 0; i < nOut; i++) chirp(i, 1, this.lpcPost, 2 * i);
-    const b = this.lpcFft.createComplexArray() as number[]; b.fill(0);
-    for (let n = 0; n < nOut; n++) chirp(n, -1, b, 2 * n);
-    for (let n = 1; n < K; n++) chirp(n, -1, b, 2 * (M - n));
-    const B = this.lpcFft.createComplexArray() as number[];
-    this.lpcFft.transform(B, b);
-    this.lpcB = Float64Array.from(B);
-    this.lpcA = this.lpcFft.createComplexArray() as number[]; this.lpcA.fill(0);
+    // block p (outputs i0 = p·L .. i0 + L − 1): the filter W^{−n²/2} for n = i0 − (K − 1) .. i0 + L − 1,
+    // n − i0 ≥ 0 at the start of the circular buffer, the negative offsets wrapped to its end
+    this.lpcB = [];
+    for (let p = 0; p < this.lpcParts; p++) {
+      const i0 = p * this.lpcL;
+      const b = this.lpcFft.createComplexArray() as number[]; b.fill(0);
+      for (let m = 0; m < this.lpcL; m++) chirp(i0 + m, -1, b, 2 * m);
+      for (let n = 1; n < K; n++) chirp(i0 - n, -1, b, 2 * (M - n));
+      const B = this.lpcFft.createComplexArray() as number[];
+      this.lpcFft.transform(B, b);
+      this.lpcB.push(Float64Array.from(B));
+    }
+    this.lpcA = this.lpcFft.createComplexArray() as number[]; this.lpcA.fill(0); // bins ≥ K stay zero
     this.lpcC = this.lpcFft.createComplexArray() as number[];
+    this.lpcD = this.lpcFft.createComplexArray() as number[];
+    this.lpcE = this.lpcFft.createComplexArray() as number[];
   }
 }
 const setups = new Map<number, Setup>();
@@ -226,6 +264,13 @@ function logSpectralSlope(P: Float64Array, df: number, loHz: number, hiHz: numbe
   return den !== 0 ? (N * sA - Sf * sB) / den : 0;
 }
 
+/** The nearest bin to f at or above start − 1 (cHarmonics::freqToBin); 0 beyond the last bin. */
+function toBin(f: number, start: number, df: number, nBins: number): number {
+  const b = Math.max(1, start, Math.floor(f / df) + 1);
+  if (b >= nBins) return 0;
+  return b * df - f > f - (b - 1) * df ? b - 1 : b;
+}
+
 /** Strict local maximum (openSMILE cHarmonics::isPeak). */
 function isPeak(x: ArrayLike<number>, N: number, n: number): boolean {
   if (n >= N || n < 0) return false;
@@ -240,20 +285,15 @@ const N_HARM = 100;
  */
 function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
   bin: Int32Array, magn: Float64Array, fInt: Float64Array, mInt: Float64Array): void {
-  const toBin = (f: number, start: number) => { // nearest bin at or above start − 1 (cHarmonics::freqToBin); 0 beyond the last
-    const b = Math.max(1, start, Math.floor(f / df) + 1);
-    if (b >= nBins) return 0;
-    return b * df - f > f - (b - 1) * df ? b - 1 : b;
-  };
-  let lastBin = toBin(0.5 * F0, 1);
-  const firstBin = toBin(0.5 * F0, lastBin);
+  let lastBin = toBin(0.5 * F0, 1, df, nBins);
+  const firstBin = toBin(0.5 * F0, lastBin, df, nBins);
   for (let i = 0; i < N_HARM; i++) {
-    const cand = toBin((i + 1) * F0, lastBin);
+    const cand = toBin((i + 1) * F0, lastBin, df, nBins);
     let peak = -1;
     if (isPeak(mag, nBins, cand)) peak = cand;
     else {
       let L = cand - 1, R = cand + 1;
-      const lo = toBin((i + 0.5) * F0, lastBin), hi = toBin((i + 1.5) * F0, cand);
+      const lo = toBin((i + 0.5) * F0, lastBin, df, nBins), hi = toBin((i + 1.5) * F0, cand, df, nBins);
       while ((L >= lo || R <= hi) && peak === -1) {
         if (R <= hi) { if (isPeak(mag, nBins, R)) { peak = R; break; } R++; }
         if (L >= lo) { if (isPeak(mag, nBins, L)) { peak = L; break; } L--; }
@@ -270,16 +310,20 @@ function harmonicPeaks(F0: number, mag: Float64Array, nBins: number, df: number,
 
 /** Scratch buffers of one sample rate, allocated once and reused by every frame and every call. */
 class Work {
-  fr20: Float64Array; re20: Float64Array; im20: Float64Array; P20: Float64Array;
+  re20: Float64Array; im20: Float64Array; re20b: Float64Array; im20b: Float64Array; P20: Float64Array;
   prevMag: Float64Array; curMag: Float64Array; mel = new Float64Array(N_MEL);
   lpcR = new Float64Array(LPC_ORDER + 1); lpcY: Float64Array;
   lpcScratch = { a: new Float64Array(LPC_ORDER + 1), tmp: new Float64Array(LPC_ORDER + 1) };
-  rootState = { zr: new Float64Array(0), zi: new Float64Array(0) };
+  rootState = { zr: new Float64Array(0), zi: new Float64Array(0), done: new Uint8Array(0) };
   fmF = new Float64Array(5); fmB = new Float64Array(5);
   fr60P: Float64Array; P60P: Float64Array; acfP: Float64Array; rNorm: Float64Array;
   fr60: Float64Array; P60: Float64Array; mag60: Float64Array; acf60: Float64Array;
   hBin = new Int32Array(N_HARM); hMag = new Float64Array(N_HARM); hF = new Float64Array(N_HARM); hM = new Float64Array(N_HARM);
   logRel = new Float64Array(N_HARM); fIdx = new Int32Array(3);
+  /** Two voiced frames' |ACF| (`acfPair`). */
+  acfA: Float64Array; acfB: Float64Array;
+  /** One frame's SHS candidates (f0, voicing × 6). */
+  shsOut = new Float64Array(12);
   fluxBins: number;
   /** Power spectra of the 60 ms frames of one call (grown as needed, reused). */
   p60store = new Float64Array(0);
@@ -292,11 +336,13 @@ class Work {
   acfLen = 0;
   constructor(S: Setup) {
     const bins20 = S.n20 / 2 + 1, binsP = S.fft60P.size / 2 + 1, bins60 = S.n60 / 2 + 1;
-    this.fr20 = new Float64Array(S.len20); this.re20 = new Float64Array(bins20); this.im20 = new Float64Array(bins20);
+    this.re20 = new Float64Array(bins20); this.im20 = new Float64Array(bins20);
+    this.re20b = new Float64Array(bins20); this.im20b = new Float64Array(bins20);
     this.P20 = new Float64Array(bins20); this.prevMag = new Float64Array(bins20); this.curMag = new Float64Array(bins20);
     this.lpcY = new Float64Array(S.lpcN);
     this.fr60P = new Float64Array(S.len60P); this.P60P = new Float64Array(binsP); this.acfP = new Float64Array(binsP); this.rNorm = new Float64Array(binsP);
     this.fr60 = new Float64Array(S.len60); this.P60 = new Float64Array(bins60); this.mag60 = new Float64Array(bins60); this.acf60 = new Float64Array(bins60);
+    this.acfA = new Float64Array(bins60); this.acfB = new Float64Array(bins60);
     // cSpectral freqRange 0-5000: bins 0 .. the last one strictly below 5 kHz (0..159 at 16 kHz)
     this.fluxBins = Math.min(bins20 - 1, Math.ceil(5000 / (S.fs / S.n20)) - 1);
   }
@@ -315,18 +361,56 @@ interface Tracks20 {
 }
 
 /**
- * One 20 ms Hamming frame starting at s0: energy, alpha ratio, Hammarberg index, slopes, flux,
- * loudness, MFCC 1–4 and formants into track slot t. Kept small and monomorphic so that the JIT
- * optimises it after a few frames of the first file (the former single-function loop ran
- * interpreted for most of the first files).
+ * One 20 ms Hamming frame starting at s0 (a last one without a partner for `frame20Pair`): its
+ * spectrum by a real FFT, then `spectral20`: energy, alpha ratio, Hammarberg index, slopes, flux,
+ * loudness, MFCC 1–4 and formants into track slot t. The per-frame work is kept in small
+ * monomorphic functions so that the JIT optimises them after a few frames of the first file (the
+ * former single-function loop ran interpreted for most of the first files).
  */
 function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: Tracks20): void {
-  const len = S.len20, win = S.win20, fr = W.fr20;
+  const len = S.len20, win = S.win20, fr = S.fft20.input; // windowed straight into the FFT's input
   let e = 0;
   for (let i = 0; i < len; i++) {
     const j = s0 + i; const v = j < x.length ? x[j] : 0;
     e += v * v; fr[i] = v * win[i];
   }
+  if (e !== 0) S.fft20.complexOfInput(len, W.re20, W.im20);
+  spectral20(S, W, t, tr, e, W.re20, W.im20);
+}
+
+/**
+ * `frame20` for the frames t and t + 1 (starting at s0 and s0 + hop) with one complex FFT of
+ * z = u + i·v (u, v the two windowed frames): U_k = (Z_k + conj Z_{N−k})/2, V_k = (Z_k − conj Z_{N−k})/(2i)
+ * (the same spectra as two real FFTs, to rounding; fft.js's complex transform costs less than two
+ * of its real ones).
+ */
+function frame20Pair(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: Tracks20): void {
+  const len = S.len20, win = S.win20, z = S.pair20In, Z = S.pair20Out, s1 = s0 + S.hop, n = x.length;
+  let e0 = 0, e1 = 0;
+  for (let i = 0; i < len; i++) {
+    const j0 = s0 + i, j1 = s1 + i;
+    const u = j0 < n ? x[j0] : 0, v = j1 < n ? x[j1] : 0;
+    e0 += u * u; e1 += v * v; z[2 * i] = u * win[i]; z[2 * i + 1] = v * win[i];
+  }
+  S.fft20c.transform(Z, z);
+  const N = S.n20, re = W.re20, im = W.im20, re2 = W.re20b, im2 = W.im20b;
+  for (let k = 0; k <= N / 2; k++) {
+    const j = (N - k) & (N - 1);
+    const ar = Z[2 * k], ai = Z[2 * k + 1], br = Z[2 * j], bi = Z[2 * j + 1];
+    re[k] = 0.5 * (ar + br); im[k] = 0.5 * (ai - bi);
+    re2[k] = 0.5 * (ai + bi); im2[k] = -0.5 * (ar - br);
+  }
+  spectral20(S, W, t, tr, e0, re, im);
+  spectral20(S, W, t + 1, tr, e1, re2, im2);
+}
+
+/**
+ * The descriptors of the 20 ms frame t from its energy e (sum of squares) and its spectrum (re, im):
+ * energy, alpha ratio, Hammarberg index, slopes, flux, loudness, MFCC 1–4 and formants into track
+ * slot t (the frames in order: the flux compares with the previous one).
+ */
+function spectral20(S: Setup, W: Work, t: number, tr: Tracks20, e: number, re: Float64Array, im: Float64Array): void {
+  const len = S.len20;
   tr.energy[t] = e / len; // energy2: mean square of the frame
   const fluxBins = W.fluxBins;
   if (e === 0) {
@@ -339,8 +423,7 @@ function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: 
     return;
   }
   const bins20 = S.n20 / 2 + 1, df20 = S.fs / S.n20;
-  const re = W.re20, im = W.im20, P = W.P20;
-  S.fft20.complex(fr, re, im);
+  const P = W.P20;
   for (let k = 0; k < bins20; k++) P[k] = re[k] * re[k] + im[k] * im[k];
   // alpha ratio: 10 log10(E[1–5 kHz] / E[0–1 kHz]); Hammarberg: 10 log10(max P[0–2 kHz] / max P[2–5 kHz])
   let s01 = 0, s15 = 0, m02 = 0, m25 = 0;
@@ -374,7 +457,7 @@ function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: 
   }
   tr.loud[t] = L / N_MEL;
   for (let k = 0; k < 4; k++) { let s = 0; for (let b = 0; b < N_MEL; b++) s += S.dct[k * N_MEL + b] * mel[b]; tr.mfcc[k][t] = s; }
-  formants20(S, W, t, tr);
+  formants20(S, W, t, tr, re, im);
 }
 
 /**
@@ -382,26 +465,35 @@ function frame20(S: Setup, W: Work, x: Float32Array, s0: number, t: number, tr: 
  * (openSMILE cSpecResample → cLpc → cFormantLpc: no pre-emphasis, roots reflected into the unit
  * circle, every complex root between 50 and 5450 Hz, no bandwidth limit).
  */
-function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
+function formants20(S: Setup, W: Work, t: number, tr: Tracks20, re: Float64Array, im: Float64Array): void {
   // the frame band-limited to bins < K and resampled: y[i] = re[0] + Σ_{0<k<K} Re(X_k e^{2πiki/nd})
   // (cSpecResample's inverse DFT), by the chirp-z convolution prepared in Setup
-  const K = S.lpcK, N = S.lpcN, re = W.re20, im = W.im20, y = W.lpcY;
-  const A = S.lpcA, C = S.lpcC, B = S.lpcB, pre = S.lpcPre, post = S.lpcPost, M2 = A.length;
+  const K = S.lpcK, N = S.lpcN, y = W.lpcY;
+  const A = S.lpcA, C = S.lpcC, D = S.lpcD, E = S.lpcE, pre = S.lpcPre, post = S.lpcPost, M2 = A.length;
   A[0] = re[0]; A[1] = 0;
   for (let k = 1; k < K; k++) {
     const c = pre[2 * k], s = pre[2 * k + 1];
     A[2 * k] = re[k] * c - im[k] * s; A[2 * k + 1] = re[k] * s + im[k] * c;
   }
   S.lpcFft.transform(C, A);
-  for (let j = 0; j < M2; j += 2) {
-    const ar = C[j], ai = C[j + 1], br = B[j], bi = B[j + 1];
-    A[j] = ar * br - ai * bi; A[j + 1] = ar * bi + ai * br;
+  // each block's inverse FFT as the forward FFT of the conjugate (conj(FFT(conj D)) = M·IFFT(D), with
+  // the same operations up to signs), its 1/M folded into the output: a power of two, exact — the
+  // same values as fft.js's inverseTransform without its division pass
+  const invM = 2 / M2;
+  for (let p = 0, i0 = 0; p < S.lpcParts; p++, i0 += S.lpcL) {
+    const B = S.lpcB[p];
+    for (let j = 0; j < M2; j += 2) {
+      const ar = C[j], ai = C[j + 1], br = B[j], bi = B[j + 1];
+      D[j] = ar * br - ai * bi; D[j + 1] = -(ar * bi + ai * br);
+    }
+    S.lpcFft.transform(E, D);
+    const end = Math.min(N - i0, S.lpcL);
+    for (let m = 0; m < end; m++) { const i = i0 + m; y[i] = (E[2 * m] * post[2 * i] + E[2 * m + 1] * post[2 * i + 1]) * invM; }
   }
-  S.lpcFft.inverseTransform(C, A);
-  for (let i = 0; i < N; i++) y[i] = C[2 * i] * post[2 * i] - C[2 * i + 1] * post[2 * i + 1];
-  A.fill(0); // the next frame's input: bins ≥ K stay zero
+  // autocorrelation r[lag] = Σ_{i ≥ lag} y[i]·y[i − lag], lags 0..11, in one pass over y (each lag's
+  // terms still added in rising i)
   const r = W.lpcR;
-  for (let lag = 0; lag <= LPC_ORDER; lag++) { let s = 0; for (let i = lag; i < N; i++) s += y[i] * y[i - lag]; r[lag] = s; }
+  autocorr12(y, N, r);
   const a = levinson(r, LPC_ORDER, W.lpcScratch);
   if (!a) return;
   // openSMILE's cFormantLpc builds its root polynomial from the negated predictor
@@ -409,6 +501,97 @@ function formants20(S: Setup, W: Work, t: number, tr: Tracks20): void {
   for (let k = 1; k <= LPC_ORDER; k++) a[k] = -a[k];
   const nF = formantsFromLpc(a, S.lpcFs, 50, 5450, W.rootState, W.fmF, W.fmB);
   for (let k = 0; k < 3; k++) { tr.fF[k][t] = k < nF ? W.fmF[k] : 0; tr.fB[k][t] = k < nF ? W.fmB[k] : 0; }
+}
+
+/**
+ * r[lag] = Σ_{i=lag}^{n−1} y[i]·y[i − lag] for lag = 0..LPC_ORDER (11), the twelve sums kept in
+ * registers through one pass over y (the same additions, in the same order, as one pass per lag).
+ */
+function autocorr12(y: Float64Array, n: number, r: Float64Array): void {
+  r.fill(0);
+  const head = Math.min(n, LPC_ORDER);
+  for (let i = 0; i < head; i++) for (let lag = 0; lag <= i; lag++) r[lag] += y[i] * y[i - lag];
+  let r0 = r[0], r1 = r[1], r2 = r[2], r3 = r[3], r4 = r[4], r5 = r[5];
+  let r6 = r[6], r7 = r[7], r8 = r[8], r9 = r[9], r10 = r[10], r11 = r[11];
+  for (let i = head; i < n; i++) {
+    const v = y[i];
+    r0 += v * v; r1 += v * y[i - 1]; r2 += v * y[i - 2]; r3 += v * y[i - 3]; r4 += v * y[i - 4]; r5 += v * y[i - 5];
+    r6 += v * y[i - 6]; r7 += v * y[i - 7]; r8 += v * y[i - 8]; r9 += v * y[i - 9]; r10 += v * y[i - 10]; r11 += v * y[i - 11];
+  }
+  r[0] = r0; r[1] = r1; r[2] = r2; r[3] = r3; r[4] = r4; r[5] = r5;
+  r[6] = r6; r[7] = r7; r[8] = r8; r[9] = r9; r[10] = r10; r[11] = r11;
+}
+
+/**
+ * The 60 ms Gaussian frame starting at s0 with SHS: its RMS (the voicing floor, full rate) into
+ * rms60[t], its power spectrum into p60store (kept for the voiced frames' HNR and harmonics), and
+ * the SHS candidates into shsCand[12t ..]. openSMILE runs SHS and its smoother on every frame; the
+ * RMS floor applies after (volmerge). The frame is windowed straight into the FFT's input.
+ */
+function frame60Shs(S: Setup, W: Work, x: Float32Array, s0: number, t: number, rms60: Float64Array, p60store: Float64Array, shsCand: Float64Array): void {
+  const fr60 = S.fft60.input, win60 = S.win60, len60 = S.len60;
+  let e60 = 0;
+  for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
+  rms60[t] = Math.sqrt(e60 / len60);
+  const mag = W.mag60, nb = mag.length, o = t * nb;
+  S.fft60.powerOfInput(len60, p60store, o);
+  for (let k = 0; k < nb; k++) mag[k] = Math.sqrt(p60store[o + k]);
+  shsCandidates(S.shs, mag, W.shsOut);
+  for (let c = 0; c < 12; c++) shsCand[t * 12 + c] = W.shsOut[c];
+}
+
+/**
+ * `frame60Shs` for the frames t and t + 1 (starting at s0 and s0 + hop) with one complex FFT of
+ * z = u + i·v (u, v the two windowed frames): U_k = (Z_k + conj Z_{N−k})/2 and
+ * V_k = (Z_k − conj Z_{N−k})/(2i), so |U_k|² = ((Re Z_k + Re Z_{N−k})² + (Im Z_k − Im Z_{N−k})²)/4 and
+ * |V_k|² = ((Im Z_k + Im Z_{N−k})² + (Re Z_k − Re Z_{N−k})²)/4 (the same spectra as two real FFTs, to
+ * rounding).
+ */
+function frame60ShsPair(S: Setup, W: Work, x: Float32Array, s0: number, t: number, rms60: Float64Array, p60store: Float64Array, shsCand: Float64Array): void {
+  const z = S.pairIn, Z = S.pairOut, win60 = S.win60, len60 = S.len60, s1 = s0 + S.hop;
+  let e0 = 0, e1 = 0;
+  for (let i = 0; i < len60; i++) {
+    const w = win60[i], u = x[s0 + i] * w, v = x[s1 + i] * w;
+    z[2 * i] = u; z[2 * i + 1] = v; e0 += u * u; e1 += v * v;
+  }
+  rms60[t] = Math.sqrt(e0 / len60); rms60[t + 1] = Math.sqrt(e1 / len60);
+  S.fft60c.transform(Z, z);
+  const N = S.n60, nb = W.mag60.length, o0 = t * nb, o1 = o0 + nb;
+  for (let k = 0; k < nb; k++) {
+    const j = (N - k) & (N - 1);
+    const ar = Z[2 * k], ai = Z[2 * k + 1], br = Z[2 * j], bi = Z[2 * j + 1];
+    const ur = ar + br, ui = ai - bi, vr = ai + bi, vi = ar - br;
+    p60store[o0 + k] = 0.25 * (ur * ur + ui * ui); p60store[o1 + k] = 0.25 * (vr * vr + vi * vi);
+  }
+  for (let f = 0; f < 2; f++) {
+    const mag = W.mag60, o = f === 0 ? o0 : o1;
+    for (let k = 0; k < nb; k++) mag[k] = Math.sqrt(p60store[o + k]);
+    shsCandidates(S.shs, mag, W.shsOut);
+    for (let c = 0; c < 12; c++) shsCand[(t + f) * 12 + c] = W.shsOut[c];
+  }
+}
+
+/**
+ * |ACF| (lags < W.acfLen) of the 60 ms frames t1 and t2 from their stored power spectra, into W.acfA
+ * and W.acfB, with one complex FFT: the even extensions q1, q2 of the two power spectra are real
+ * and even, so their transforms are real and FFT(q1 + i·q2) = R1 + i·R2 (the same as two real
+ * transforms, to rounding; Wiener–Khinchin as RealFft.acfFromPower).
+ */
+function acfPair(S: Setup, W: Work, store: Float64Array, t1: number, t2: number): void {
+  const N = S.n60, h = N / 2, nb = h + 1, o1 = t1 * nb, o2 = t2 * nb, z = S.acfIn, Z = S.acfOut;
+  for (let k = 0; k <= h; k++) { z[2 * k] = store[o1 + k]; z[2 * k + 1] = store[o2 + k]; }
+  for (let k = h + 1; k < N; k++) { z[2 * k] = store[o1 + N - k]; z[2 * k + 1] = store[o2 + N - k]; }
+  S.fft60c.transform(Z, z);
+  const a = W.acfA, b = W.acfB, len = W.acfLen;
+  for (let k = 0; k < len; k++) { a[k] = Math.abs(Z[2 * k] / N); b[k] = Math.abs(Z[2 * k + 1] / N); }
+}
+
+/** RMS of the 60 ms Gaussian frame starting at s0 (the voicing floor of the ACF tracker). */
+function frame60Rms(S: Setup, x: Float32Array, s0: number): number {
+  const win60 = S.win60, len60 = S.len60;
+  let e60 = 0;
+  for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; e60 += v * v; }
+  return Math.sqrt(e60 / len60);
 }
 
 /** Pitch candidates of the 60 ms frame starting at s0 (ACF on the decimated signal xP). */
@@ -433,19 +616,21 @@ interface Voice { hnr: Float64Array; h1h2: Float64Array; h1a3: Float64Array; fA:
  * Runs only where the F0 path is voiced (openSMILE leaves these descriptors at 0 / −201 elsewhere),
  * one power spectrum feeding both the magnitudes and the ACF.
  */
-function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t: number, fF: Float64Array[], v: Voice, stored: Float64Array | null): void {
+function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t: number, fF: Float64Array[], v: Voice, stored: Float64Array | null, acfIn: Float64Array | null): void {
   const fs = S.fs, len = S.len60, win = S.win60, fr = W.fr60;
   const bins60 = S.n60 / 2 + 1, df60 = fs / S.n60;
-  const P = W.P60, mag = W.mag60, acf = W.acf60;
+  const P = W.P60, mag = W.mag60, acf = acfIn ?? W.acf60;
   if (stored) P.set(stored.subarray(t * bins60, (t + 1) * bins60));
   else {
     for (let i = 0; i < len; i++) fr[i] = x[s0 + i] * win[i];
     S.fft60.power(fr, P);
   }
   for (let k = 0; k < bins60; k++) mag[k] = Math.sqrt(P[k]);
-  S.fft60.acfFromPower(P, acf);
   const acfLen = W.acfLen;
-  for (let k = 0; k < acfLen; k++) acf[k] = Math.abs(acf[k]);
+  if (!acfIn) {
+    S.fft60.acfFromPower(P, acf);
+    for (let k = 0; k < acfLen; k++) acf[k] = Math.abs(acf[k]);
+  }
   // HNR (cHarmonics): ACF peak nearest to lag floor(fs/F0); 10 log10(r(τ) / (r(0) − r(τ))), −90..110 dB
   let lag = Math.floor(fs / F);
   if (lag < acfLen - 1) {
@@ -467,22 +652,34 @@ function voiceFrame(S: Setup, W: Work, x: Float32Array, s0: number, F: number, t
   const hBin = W.hBin, hMag = W.hMag, hF = W.hF, hM = W.hM, logRel = W.logRel, fIdx = W.fIdx;
   harmonicPeaks(F, mag, bins60, df60, hBin, hMag, hF, hM);
   const m0 = hMag[0];
+  // harmonics on the bin of the one before are dropped (in order: a dropped one's bin becomes 0);
+  // the levels relative to F0 are computed only where read below (NaN: not computed yet)
   logRel[0] = 0;
   for (let i = 1; i < N_HARM; i++) {
-    logRel[i] = m0 > 0 ? (hM[i] > 0 ? Math.max(-200, 20 * (Math.log10(hM[i]) - Math.log10(m0))) : -200) : LOG_REL_FLOOR;
-    if (hBin[i] === hBin[i - 1]) { hBin[i] = 0; hF[i] = 0; hMag[i] = 0; hM[i] = 0; logRel[i] = LOG_REL_FLOOR; }
+    if (hBin[i] === hBin[i - 1]) { hBin[i] = 0; hF[i] = 0; hMag[i] = 0; hM[i] = 0; logRel[i] = LOG_REL_FLOOR; } else logRel[i] = NaN;
   }
+  const lm0 = m0 > 0 ? Math.log10(m0) : 0;
+  const l1 = logRelAt(logRel, hM, 1, m0, lm0);
   // openSMILE's "H1" and "H2" index its harmonic array from 0 = F0, so its H1–H2 is the level of
   // the 2nd harmonic minus the 3rd, and H1–A3 the 2nd harmonic minus the F3 amplitude
-  v.h1h2[t] = clamp201(logRel[1] - logRel[2]);
+  v.h1h2[t] = clamp201(l1 - logRelAt(logRel, hM, 2, m0, lm0));
   for (let k = 0; k < 3; k++) {
     const c = fF[k][t]; const lo = 0.8 * c, hi = 1.2 * c;
     let best = -1, bm = 0;
     for (let h = 0; h < N_HARM; h++) if (hF[h] >= lo && hF[h] <= hi && hMag[h] > bm) { best = h; bm = hMag[h]; }
     fIdx[k] = best;
   }
-  v.h1a3[t] = fIdx[2] >= 0 ? clamp201(logRel[1] - logRel[fIdx[2]]) : clamp201(logRel[1] - 201);
-  for (let k = 0; k < 3; k++) v.fA[k][t] = fIdx[k] >= 0 ? logRel[fIdx[k]] : 0;
+  v.h1a3[t] = fIdx[2] >= 0 ? clamp201(l1 - logRelAt(logRel, hM, fIdx[2], m0, lm0)) : clamp201(l1 - 201);
+  for (let k = 0; k < 3; k++) v.fA[k][t] = fIdx[k] >= 0 ? logRelAt(logRel, hM, fIdx[k], m0, lm0) : 0;
+}
+/**
+ * Level of harmonic i relative to F0's (cHarmonics: 20 log10(H_i / H_0), floored at −200; −201 when
+ * F0's peak has no magnitude), or the value already in logRel[i] when that is not NaN.
+ */
+function logRelAt(logRel: Float64Array, hM: Float64Array, i: number, m0: number, lm0: number): number {
+  const v = logRel[i];
+  if (v === v) return v;
+  return m0 > 0 ? (hM[i] > 0 ? Math.max(-200, 20 * (Math.log10(hM[i]) - lm0)) : -200) : LOG_REL_FLOOR;
 }
 const clamp201 = (v: number) => Math.max(-201, Math.min(201, v));
 
@@ -528,24 +725,21 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
     if (a > globalPeak) globalPeak = a;
   }
 
+  // the per-frame work lives in small functions (frame20, frame60Shs, frame60Acf) and this loop holds
+  // no inner loop: a hot inner loop here made V8 compile this whole function on stack (OSR) with no
+  // type feedback yet for the code after the loop, and that code deoptimised it again on every call
   for (let t = 0; t < T; t++) {
     const s0 = t * S.hop;
-    frame20(S, W, x, s0, t, tr);
+    // the 20 ms frames in pairs (t, t + 1), one complex FFT for both; a last odd one alone
+    if ((t & 1) === 0) { if (t + 1 < T) frame20Pair(S, W, x, s0, t, tr); else frame20(S, W, x, s0, t, tr); }
     if (t >= T60) continue;
-    // 60 ms Gaussian frame: the voicing floor (full rate) and the pitch candidates (decimated)
-    // (with SHS the windowed frame is kept for its FFT)
-    const fr60 = W.fr60, win60 = S.win60, len60 = S.len60;
-    let e60 = 0;
-    for (let i = 0; i < len60; i++) { const v = x[s0 + i] * win60[i]; fr60[i] = v; e60 += v * v; }
-    rms60[t] = Math.sqrt(e60 / len60);
     if (useShs) {
-      // openSMILE runs SHS and its smoother on every frame; the RMS floor applies after (volmerge)
-      const P = W.P60, mag = W.mag60;
-      S.fft60.power(fr60, P);
-      p60store!.set(P, t * P.length); // kept for the voiced frames' HNR and harmonics
-      for (let k = 0; k < P.length; k++) mag[k] = Math.sqrt(P[k]);
-      shsCandidates(S.shs, mag, shsCand.subarray(t * 12, t * 12 + 12));
-    } else {
+      // the 60 ms frames in pairs (t, t + 1), one complex FFT for both; a last odd one alone
+      if (t + 1 < T60) { if ((t & 1) === 0) frame60ShsPair(S, W, x, s0, t, rms60, p60store!, shsCand); }
+      else if ((t & 1) === 0) frame60Shs(S, W, x, s0, t, rms60, p60store!, shsCand);
+    }
+    else {
+      rms60[t] = frame60Rms(S, x, s0);
       let pk = 0; // the frame's absolute peak from the per-hop block maxima it covers
       const b0 = Math.floor(s0 / S.hop), b1 = Math.min(nBlocks - 1, Math.floor((s0 + S.len60 - 1) / S.hop));
       for (let b = b0; b <= b1; b++) if (blockPeak[b] > pk) pk = blockPeak[b];
@@ -570,10 +764,18 @@ export function extractEgemaps(samples: Float32Array, sampleRate: number, opts: 
   const voice: Voice = { hnr: new Float64Array(T), h1h2: new Float64Array(T), h1a3: new Float64Array(T),
     fA: [new Float64Array(T), new Float64Array(T), new Float64Array(T)] };
   const { hnr, h1h2, h1a3, fA } = voice;
+  // (with SHS the voiced frames' ACFs in pairs, one complex FFT for two: see acfPair)
+  let pend = -1;
   for (let t = 0; t < T60; t++) {
-    if (f0[t] > 0) voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice, p60store);
-    else for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR;
+    if (!(f0[t] > 0)) { for (let k = 0; k < 3; k++) fA[k][t] = LOG_REL_FLOOR; continue; }
+    if (!useShs) { voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice, null, null); continue; }
+    if (pend < 0) { pend = t; continue; }
+    acfPair(S, W, p60store!, pend, t);
+    voiceFrame(S, W, x, pend * S.hop, f0[pend], pend, fF, voice, p60store, W.acfA);
+    voiceFrame(S, W, x, t * S.hop, f0[t], t, fF, voice, p60store, W.acfB);
+    pend = -1;
   }
+  if (pend >= 0) voiceFrame(S, W, x, pend * S.hop, f0[pend], pend, fF, voice, p60store, null);
   // unvoiced 60 ms frames beyond T60 carry no harmonics level at all
   const fAv = fA.map((v) => v.subarray(0, T60));
 

@@ -42,9 +42,14 @@ export function polyRoots(c: Float64Array, st: RootState): boolean {
     for (let k = 0; k < p; k++) { const th = 2 * Math.PI * k / p + 0.4; zr[k] = R * Math.cos(th); zi[k] = R * Math.sin(th); }
     st.zr = zr; st.zi = zi;
   }
-  for (let iter = 0; iter < 80; iter++) {
-    let maxStep = 0;
+  // a root whose last step was below 1e-10 has converged (the iteration is cubic: its error is far
+  // below rounding) and is not updated again; the others still see it in their sums
+  if (st.done.length !== p) st.done = new Uint8Array(p);
+  const done = st.done; done.fill(0);
+  let left = p;
+  for (let iter = 0; iter < 80 && left > 0; iter++) {
     for (let k = 0; k < p; k++) {
+      if (done[k] !== 0) continue;
       // Horner: value and derivative at z_k
       let vr = 1, vi = 0, dr = 0, di = 0;
       const xr = zr[k], xi = zi[k];
@@ -57,7 +62,7 @@ export function polyRoots(c: Float64Array, st: RootState): boolean {
       }
       // ratio = v / d
       const dd = dr * dr + di * di;
-      if (dd === 0) continue;
+      if (dd === 0) { done[k] = 1; left--; continue; } // no step (counted as converged)
       const rr = (vr * dr + vi * di) / dd, ri = (vi * dr - vr * di) / dd;
       // sum 1/(z_k − z_j)
       let sr = 0, si = 0;
@@ -71,12 +76,11 @@ export function polyRoots(c: Float64Array, st: RootState): boolean {
       // w = ratio / (1 − ratio · s)
       const br = 1 - (rr * sr - ri * si), bi = -(rr * si + ri * sr);
       const bb = br * br + bi * bi;
-      if (bb === 0) continue;
+      if (bb === 0) { done[k] = 1; left--; continue; }
       const wr = (rr * br + ri * bi) / bb, wi = (ri * br - rr * bi) / bb;
       zr[k] = xr - wr; zi[k] = xi - wi;
-      maxStep = Math.max(maxStep, Math.abs(wr) + Math.abs(wi));
+      if (Math.abs(wr) + Math.abs(wi) < 1e-10) { done[k] = 1; left--; }
     }
-    if (maxStep < 1e-10) break;
   }
   for (let k = 0; k < p; k++) {
     if (!Number.isFinite(zr[k]) || !Number.isFinite(zi[k])) { st.zr = new Float64Array(0); st.zi = new Float64Array(0); return false; }
@@ -85,7 +89,7 @@ export function polyRoots(c: Float64Array, st: RootState): boolean {
 }
 
 /** Roots carried from one frame to the next as the starting point of the iteration. */
-export interface RootState { zr: Float64Array; zi: Float64Array }
+export interface RootState { zr: Float64Array; zi: Float64Array; done: Uint8Array }
 
 /**
  * Formants of the predictor `a` at rate `fs` within [minF, maxF] into freq / bw (ascending), the

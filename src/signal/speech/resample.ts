@@ -60,7 +60,7 @@ function kernel(fsIn: number, fsOut: number, o: Required<ResampleOptions>): Kern
 
 function gcd(a: number, b: number): number { while (b) { [a, b] = [b, a % b]; } return a; }
 
-interface Polyphase { q: number; p: number; half: number; coef: Float32Array }
+interface Polyphase { q: number; p: number; half: number; coef: Float64Array }
 const polyCache = new Map<string, Polyphase>();
 
 /**
@@ -83,14 +83,31 @@ function polyphase(fsIn: number, fsOut: number, o: Required<ResampleOptions>): P
     return gain * (tau === 0 ? 1 : Math.sin(a) / a) * besselI0(o.beta * Math.sqrt(1 - r * r)) / i0b;
   };
   const W = 2 * halfWidth;
-  const coef = new Float32Array(q * W);
+  const coef = new Float64Array(q * W); // float32 values (Math.fround), as the table always held
   for (let ph = 0; ph < q; ph++) {
     const frac = ph / q;
-    for (let j = 0; j < W; j++) coef[ph * W + j] = h(frac - (j - halfWidth + 1)); // tap j ↔ input k = i0 + j − halfWidth + 1
+    for (let j = 0; j < W; j++) coef[ph * W + j] = Math.fround(h(frac - (j - halfWidth + 1))); // tap j ↔ input k = i0 + j − halfWidth + 1
   }
   const r = { q, p, half: halfWidth, coef };
   polyCache.set(key, r);
   return r;
+}
+
+/**
+ * Σ_{j<W} x[a + j]·c[b + j] with four partial sums (the ~190 taps of a 22.05 → 16 kHz output sample
+ * as four independent chains instead of one dependent one: ≈ 3× faster; the sum differs from the
+ * one-chain sum only in rounding, below the float32 output's resolution for almost every sample).
+ * A function of its own, called per output sample, so that V8 compiles it normally (not on stack).
+ */
+function dot(x: Float64Array, a: number, c: Float64Array, b: number, W: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = 0;
+  for (; j + 3 < W; j += 4) {
+    s0 += x[a + j] * c[b + j]; s1 += x[a + j + 1] * c[b + j + 1];
+    s2 += x[a + j + 2] * c[b + j + 2]; s3 += x[a + j + 3] * c[b + j + 3];
+  }
+  for (; j < W; j++) s0 += x[a + j] * c[b + j];
+  return (s0 + s1) + (s2 + s3);
 }
 
 /** Resample `x` from `fsIn` to `fsOut`; the output has round(n · fsOut / fsIn) samples. */
@@ -103,13 +120,13 @@ export function resample(x: Float32Array, fsIn: number, fsOut: number, opts: Res
   const pp = polyphase(fsIn, fsOut, o);
   if (pp) {
     const { p, q, half, coef } = pp; const W = 2 * half;
+    const x64 = Float64Array.from(x); // the same values, read without a float32 conversion per tap
     for (let m = 0; m < nOut; m++) {
       const num = m * p; const i0 = Math.floor(num / q); const ph = num - i0 * q;
       const base = i0 - half + 1; const cb = ph * W;
       let acc = 0;
-      if (base >= 0 && base + W <= n) {
-        for (let j = 0; j < W; j++) acc += x[base + j] * coef[cb + j];
-      } else {
+      if (base >= 0 && base + W <= n) acc = dot(x64, base, coef, cb, W);
+      else {
         for (let j = 0; j < W; j++) { const k = base + j; if (k >= 0 && k < n) acc += x[k] * coef[cb + j]; }
       }
       y[m] = acc;

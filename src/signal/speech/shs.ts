@@ -33,6 +33,8 @@ const W_LOCAL = 2, W_TVV = 10, W_TVVD = 10, W_TVUV = 10, W_THR = 4, W_RANGE = 1;
 export class ShsSetup {
   nMag: number; xo: Float64Array; sigma: Float64Array; diff1: Float64Array; diff2: Float64Array;
   k: Int32Array; ca: Float64Array; cc: Float64Array; cd: Float64Array; audw: Float64Array;
+  /** The spline evaluation's coefficients interleaved (ca, 1 − ca, cc, cd, audw per point). */
+  ev: Float64Array;
   fmint: number; fstept: number; ppo: number; shifts: Int32Array; comp: Float64Array;
   y: Float64Array; y2: Float64Array; u: Float64Array; spec: Float64Array; ss: Float64Array;
   /** The spline's data-independent recursion: p[i], y2 coefficients, 1/diff1, 1/diff2. */
@@ -74,6 +76,12 @@ export class ShsSetup {
     this.ppo = n / nOct;
     const s = this.ppo * Math.log2(65 / 50) - 1;
     this.audw = Float64Array.from({ length: n }, (_, i) => 0.5 + Math.atan(3 * (i + 1 - s) / this.ppo) / Math.PI);
+    // per evaluation point, side by side: ca, 1 − ca, cc, cd, auditory weight
+    this.ev = new Float64Array(5 * n);
+    for (let i = 0; i < n; i++) {
+      this.ev[5 * i] = this.ca[i]; this.ev[5 * i + 1] = 1 - this.ca[i]; this.ev[5 * i + 2] = this.cc[i];
+      this.ev[5 * i + 3] = this.cd[i]; this.ev[5 * i + 4] = this.audw[i];
+    }
     this.shifts = Int32Array.from({ length: N_HARM + 1 }, (_, h) => (h >= 2 ? Math.floor(this.ppo * Math.log2(h)) : 0));
     this.comp = new Float64Array(N_HARM + 1);
     for (let h = 2, c = COMPRESSION; h <= N_HARM; h++, c *= COMPRESSION) this.comp[h] = c;
@@ -87,29 +95,39 @@ export class ShsSetup {
  * writes f0 (Hz, 0 = empty) and voicing of the 6 candidates into out[2c], out[2c + 1].
  */
 export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array): void {
-  const n = S.nMag, a = S.y;
-  for (let i = 0; i < n; i++) a[i] = mag[i];
+  const n = S.nMag, a = mag; // worked on in place
   // peak enhancement: between consecutive local maxima, keep ±2 bins around each
   let nMax = 0;
   // maxima are found on the unmodified spectrum: collect first
   const pos = S.u; // scratch (Int-valued)
   if (a[0] > a[1]) pos[nMax++] = 0;
-  for (let i = 1; i < n - 1; i++) if (a[i] > a[i - 1] && a[i] >= a[i + 1]) pos[nMax++] = i;
+  let aPrev0 = a[0], aCur0 = a[1];
+  for (let i = 1; i < n - 1; i++) {
+    const aNext = a[i + 1];
+    // branch-free: i is written always and kept only when it is a maximum (the pattern is random)
+    pos[nMax] = i; nMax += +(aCur0 > aPrev0) & +(aCur0 >= aNext);
+    aPrev0 = aCur0; aCur0 = aNext;
+  }
   if (a[n - 1] > a[n - 2]) pos[nMax++] = n - 1;
   if (nMax === 1) { for (let j = 3; j < n; j++) a[j] = 0; } // openSMILE's single-maximum branch
   else for (let m = 1; m < nMax; m++) for (let j = pos[m - 1] + 3; j <= pos[m] - 3; j++) a[j] = 0;
-  // [¼ ½ ¼] smoothing (the last bin unchanged)
-  let aim1 = 0;
-  for (let i = 0; i < n - 1; i++) { const ai = a[i]; a[i] = (aim1 + 2 * ai + a[i + 1]) / 4; aim1 = ai; }
-  // natural cubic spline through (xo, a), evaluated on the octave axis
+  // [¼ ½ ¼] smoothing (the last bin unchanged) and the natural cubic spline through (xo, a), to be
+  // evaluated on the octave axis. The smoothing runs inside the spline's forward recursion, one bin
+  // ahead of it (r*: the unsmoothed neighbours; the same expressions as a separate pass): that
+  // recursion is one long dependency chain, which leaves the CPU room for the smoothing's work.
   const y2 = S.y2, u = S.u;
   // (the y2 recursion does not depend on the data: precomputed in ShsSetup; ut with reciprocals,
   // which can differ from openSMILE's divisions in the last bit only)
   const sig = S.sigma, pp = S.pp, y2c = S.y2c, id1 = S.id1, id2 = S.id2;
+  let rPrev = 0, rCur = a[0], rNext = a[1];
+  a[0] = (rPrev + 2 * rCur + rNext) / 4; rPrev = rCur; rCur = rNext; rNext = a[2];
+  a[1] = (rPrev + 2 * rCur + rNext) / 4; rPrev = rCur; rCur = rNext;
   u[0] = 0;
   let uPrev = 0, aPrev = a[0], aCur = a[1];
   for (let i = 1; i < n - 1; i++) {
-    const aNext = a[i + 1];
+    let aNext: number;
+    if (i + 1 < n - 1) { rNext = a[i + 2]; aNext = (rPrev + 2 * rCur + rNext) / 4; a[i + 1] = aNext; rPrev = rCur; rCur = rNext; }
+    else aNext = a[i + 1];
     const ut = (aNext - aCur) * id1[i] - (aCur - aPrev) * id2[i];
     uPrev = pp[i] * (6 * ut - sig[i] * uPrev);
     u[i] = uPrev;
@@ -117,40 +135,66 @@ export function shsCandidates(S: ShsSetup, mag: Float64Array, out: Float64Array)
   }
   y2[n - 1] = 0;
   let yNext = 0;
-  for (let j = n - 2; j >= 0; j--) { yNext = (j > 0 ? y2c[j] : 0) * yNext + u[j]; y2[j] = yNext; }
-  const sp = S.spec, kk = S.k, cca = S.ca, ccc = S.cc, ccd = S.cd, audw = S.audw;
-  for (let i = 0; i < n; i++) {
-    const k = kk[i]; const ca = cca[i];
-    const v = ca * a[k] + (1 - ca) * a[k + 1] + ccc[i] * y2[k] + ccd[i] * y2[k + 1];
-    sp[i] = v > 0 ? v * audw[i] : 0;
+  for (let j = n - 2; j >= 0; j--) { yNext = y2c[j] * yNext + u[j]; y2[j] = yNext; } // y2c[0] = 0
+  const sp = S.spec, kk = S.k, ev = S.ev;
+  for (let i = 0, o = 0; i < n; i++, o += 5) {
+    const k = kk[i];
+    const v = ev[o] * a[k] + ev[o + 1] * a[k + 1] + ev[o + 2] * y2[k] + ev[o + 3] * y2[k + 1];
+    sp[i] = v > 0 ? v * ev[o + 4] : 0;
   }
-  // subharmonic summation
-  const ss = S.ss;
-  for (let j = 0; j < n; j++) ss[j] = sp[j];
-  let sc = COMPRESSION;
-  for (let h = 2; h <= N_HARM; h++) {
-    const sh = S.shifts[h];
-    for (let j = sh; j < n; j++) ss[j - sh] += sp[j] * sc;
-    sc *= COMPRESSION;
-  }
+  // subharmonic summation, gathered per output point: ss[j] = (sp[j] + Σ_h c_h·sp[j + shift_h]) / 15,
+  // the terms added in h order (the same sums, to the bit, as adding each shifted copy in turn), the
+  // accumulator in a register instead of 14 read-modify-write passes over ss; clamped at 0, summed
+  // for the mean. Points with all 14 harmonics inside the axis take the unrolled loop.
+  const ss = S.ss, sh = S.shifts, cm = S.comp;
+  const s2 = sh[2], s3 = sh[3], s4 = sh[4], s5 = sh[5], s6 = sh[6], s7 = sh[7], s8 = sh[8];
+  const s9 = sh[9], s10 = sh[10], s11 = sh[11], s12 = sh[12], s13 = sh[13], s14 = sh[14], s15 = sh[15];
+  const c2 = cm[2], c3 = cm[3], c4 = cm[4], c5 = cm[5], c6 = cm[6], c7 = cm[7], c8 = cm[8];
+  const c9 = cm[9], c10 = cm[10], c11 = cm[11], c12 = cm[12], c13 = cm[13], c14 = cm[14], c15 = cm[15];
+  const full = Math.max(0, n - s15);
   let mean = 0;
-  for (let j = 0; j < n; j++) { ss[j] /= N_HARM; if (ss[j] < 0) ss[j] = 0; mean += ss[j]; }
+  for (let j = 0; j < full; j++) {
+    let acc = sp[j];
+    acc += sp[j + s2] * c2; acc += sp[j + s3] * c3; acc += sp[j + s4] * c4; acc += sp[j + s5] * c5;
+    acc += sp[j + s6] * c6; acc += sp[j + s7] * c7; acc += sp[j + s8] * c8; acc += sp[j + s9] * c9;
+    acc += sp[j + s10] * c10; acc += sp[j + s11] * c11; acc += sp[j + s12] * c12; acc += sp[j + s13] * c13;
+    acc += sp[j + s14] * c14; acc += sp[j + s15] * c15;
+    acc /= N_HARM; if (acc < 0) acc = 0;
+    ss[j] = acc; mean += acc;
+  }
+  // the top of the axis: harmonics 2..hTop inside it for j in [n − shift_{hTop+1}, n − shift_hTop)
+  for (let hTop = N_HARM - 1; hTop >= 1; hTop--) {
+    const j0 = Math.max(0, n - sh[hTop + 1]), j1 = hTop >= 2 ? n - sh[hTop] : n;
+    for (let j = j0; j < j1; j++) {
+      let acc = sp[j];
+      for (let h = 2; h <= hTop; h++) acc += sp[j + sh[h]] * cm[h];
+      acc /= N_HARM; if (acc < 0) acc = 0;
+      ss[j] = acc; mean += acc;
+    }
+  }
   mean /= n;
-  // the 6 highest local maxima, greedy insertion
+  // the 6 highest local maxima, greedy insertion (slots hold descending positive scores, zeros
+  // after: a maximum not above the 6th slot's score changes nothing and is skipped at once)
   const cIdx = C_IDX, cScore = C_SCORE, f = C_F, v = C_V, s = C_S;
   cIdx.fill(0); cScore.fill(0);
   let nC = 0;
+  let sPrev = ss[0], si = ss[1], last = 0; // last: the 6th slot's score
   for (let i = 1; i < n - 1; i++) {
-    const si = ss[i];
-    if (!(ss[i - 1] < si && si > ss[i + 1])) continue;
-    for (let j = 0; j < N_CAND; j++) {
-      if (cScore[j] === 0 || cScore[j] < si) {
-        for (let jj = N_CAND - 1; jj > j; jj--) { cScore[jj] = cScore[jj - 1]; cIdx[jj] = cIdx[jj - 1]; }
-        cIdx[j] = i; cScore[j] = si;
-        if (nC < N_CAND) nC++;
-        break;
+    const sNext = ss[i + 1];
+    // one rarely taken branch: a strict local maximum above the 6th slot (scores are ≥ 0, a maximum
+    // is > 0, so "above the 6th" also covers an empty 6th slot)
+    if ((+(sPrev < si) & +(si > sNext) & +(last < si)) !== 0) {
+      for (let j = 0; j < N_CAND; j++) {
+        if (cScore[j] === 0 || cScore[j] < si) {
+          for (let jj = N_CAND - 1; jj > j; jj--) { cScore[jj] = cScore[jj - 1]; cIdx[jj] = cIdx[jj - 1]; }
+          cIdx[j] = i; cScore[j] = si;
+          if (nC < N_CAND) nC++;
+          break;
+        }
       }
+      last = cScore[N_CAND - 1];
     }
+    sPrev = si; si = sNext;
   }
   f.fill(0); v.fill(0); s.fill(0);
   for (let c = 0; c < nC; c++) {

@@ -55,6 +55,30 @@ export class RealFft {
     for (let k = 0; k <= this.size / 2; k++) { re[k] = o[2 * k]; im[k] = o[2 * k + 1]; }
   }
 
+  /**
+   * The transform's input buffer (size values): a caller may window its frame straight into the
+   * first `len` values and then call `powerOfInput(len, …)` / `complexOfInput(len, …)`, which zero
+   * the rest (saves the copy `power` / `complex` make).
+   */
+  get input(): Float64Array { return this.inp; }
+
+  /** Power |X_k|², k = 0..size/2, of the first `len` values of `input` (zero-padded) into dst[offset + k]. */
+  powerOfInput(len: number, dst: Float64Array, offset = 0): void {
+    this.inp.fill(0, len);
+    const o = this.out;
+    this.fft.realTransform(o, this.inp);
+    const h = this.size / 2;
+    for (let k = 0; k <= h; k++) { const re = o[2 * k], im = o[2 * k + 1]; dst[offset + k] = re * re + im * im; }
+  }
+
+  /** Complex spectrum (re, im), k = 0..size/2, of the first `len` values of `input` (zero-padded). */
+  complexOfInput(len: number, re: Float64Array, im: Float64Array): void {
+    this.inp.fill(0, len);
+    const o = this.out;
+    this.fft.realTransform(o, this.inp);
+    for (let k = 0; k <= this.size / 2; k++) { re[k] = o[2 * k]; im[k] = o[2 * k + 1]; }
+  }
+
   /** Autocorrelation r(τ), τ = 0..size/2, from a one-sided power spectrum (Wiener–Khinchin). */
   acfFromPower(power: Float64Array, dst: Float64Array): Float64Array {
     const inp = this.inp; const N = this.size;

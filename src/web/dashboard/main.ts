@@ -220,6 +220,24 @@ async function studiesView(): Promise<void> {
   ${studies.map((s) => `<tr><td><a href="#study=${esc(s.id)}" data-study="${esc(s.id)}">${esc(s.name)}</a></td><td>${s.config.items.length}</td><td>${esc(s.model ?? '—')}</td><td>${esc(s.createdAt.slice(0, 10))}</td></tr>`).join('')}</tbody></table></div>`;
   view.querySelectorAll<HTMLAnchorElement>('a[data-study]').forEach((a) => a.addEventListener('click', (ev) => { ev.preventDefault(); void studyView(a.dataset.study!); }));
   document.getElementById('new-study')!.addEventListener('click', () => studyFormView());
+  if ((await api<{ isAdmin: boolean }>('GET', '/auth/me')).isAdmin) await queueCard();
+}
+
+/**
+ * Admins: the server's background job queue as GET /health reports it (docs/scale.md) — jobs
+ * waiting, running and failed for good per kind, and how long the oldest has waited. On
+ * PostgreSQL these are every instance's jobs; a growing "waiting" means more instances or workers.
+ */
+async function queueCard(): Promise<void> {
+  const h = await api<{ queue: { engine: string; kinds: Array<{ kind: string; waiting: number; active: number; failed: number; oldestWaitingS: number | null }> } }>('GET', '/health');
+  const section = document.createElement('section');
+  section.className = 'card';
+  section.setAttribute('aria-labelledby', 'h-queue');
+  section.innerHTML = `<h3 id="h-queue">Background jobs</h3>
+  <p>Engine: <strong>${esc(h.queue.engine === 'pg-boss' ? 'pg-boss (PostgreSQL, shared by every instance)' : 'in this process')}</strong></p>
+  <div class="scroll"><table id="queue-table"><caption class="sr-only">Jobs per kind</caption><thead><tr><th scope="col">Kind</th><th scope="col">Waiting</th><th scope="col">Running</th><th scope="col">Failed</th><th scope="col">Oldest waiting</th></tr></thead><tbody>
+  ${h.queue.kinds.map((k) => `<tr><td>${esc(k.kind)}</td><td>${k.waiting}</td><td>${k.active}</td><td${k.failed ? ' class="error"' : ''}>${k.failed}</td><td>${k.oldestWaitingS === null ? '—' : `${esc(k.oldestWaitingS)} s`}</td></tr>`).join('')}</tbody></table></div>`;
+  view.appendChild(section);
 }
 
 // ---------- study set-up: create, or edit while the study holds no data ----------

@@ -140,14 +140,14 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
       prompt_time: promptTime, late, instrument: checked.instrument === MAIN_INSTRUMENT ? null : checked.instrument, prompt_id: req.body.promptId ?? null,
       scores: checked.scores, band: checked.band, texts: checked.texts,
     };
-    const { report, created } = await store.insertReport(row);
+    // Its follow-up job (prediction, alerts) is enqueued in the report's own transaction (jobs/queue.ts).
+    const batch = jobs.batch();
+    // The follow-up and the notification rules' check (jobs/notify.ts), queued with the report.
+    const { report, created } = await store.insertReport(row, async (trx) => { await batch.add(trx, 'report-follow-up', { reportId: row.id }); await batch.add(trx, 'notify-report', { reportId: row.id }); });
     if (!created && !sameReport(report, row)) {
       throw new HttpError(409, `body.id: report ${req.body.id} was already stored with different content`, 'body.id');
     }
-    if (created) {
-      jobs.enqueue('report-follow-up', { participant: p, report });
-      jobs.enqueue('notify-report', { reportId: report.id });
-    }
+    if (created) batch.committed();
     return reply.code(created ? 201 : 200).send({ ...reportView(report), duplicate: !created });
   });
 
@@ -208,12 +208,15 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
       if (existsSync(audio.tmpPath)) await commitAudio(audio.tmpPath, dest);
       else if (!existsSync(dest)) throw new Error(`speech upload: ${audio.tmpPath} vanished before it was placed`);
     };
+    // Its feature extraction job is enqueued in the row's transaction (jobs/queue.ts; computed on a worker thread: speech-extractor.ts).
+    const batch = jobs.batch();
+    const extract = info.config.speech.kind === 'audio' ? (trx: Parameters<typeof batch.add>[0]) => batch.add(trx, 'speech-features', { reportId: report.id }) : undefined;
     let stored: Awaited<ReturnType<typeof store.insertSpeech>>;
     try {
       stored = await store.insertSpeech({
         report_id: report.id, study_id: p.study_id, participant_id: p.id, file, bytes: audio.bytes, sha256: audio.sha256,
         sample_rate: audio.sampleRate, channels: audio.channels, duration_s: audio.durationS, created_ms: ctx.now(),
-      }, place);
+      }, place, extract);
     } catch (e) {
       await unlink(audio.tmpPath).catch(() => {});
       // Placed, but the transaction did not commit: no row may point at it, so it goes.
@@ -225,8 +228,7 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
       await unlink(audio.tmpPath).catch(() => {});
       if (speech.sha256 !== audio.sha256) throw new HttpError(409, `report ${req.params.reportId} already has a different recording (sha256 ${speech.sha256})`);
     }
-    // Durable and acknowledged below: its eGeMAPS features are computed on a worker thread (speech-extractor.ts).
-    if (created && info.config.speech.kind === 'audio') jobs.enqueue('speech-features', { reportId: report.id });
+    if (created) batch.committed();
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, sha256: speech.sha256, bytes: speech.bytes, durationS: speech.duration_s, duplicate: !created });
   });
 
@@ -240,9 +242,11 @@ export async function participantRoutes(app: App, { ctx, store, jobs, withdrawal
     const report = await store.reportByClientId(p.id, req.params.reportId);
     if (!report) throw notFound(`report ${req.params.reportId} of this participant`);
     const features = req.body.features; // key order as sent: it becomes the column order of the export
-    const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now(), source: 'app' });
+    const batch = jobs.batch();
+    const { stored, created } = await store.insertSpeechFeatures({ report_id: report.id, study_id: p.study_id, participant_id: p.id, features, created_ms: ctx.now(), source: 'app' },
+      (trx) => batch.add(trx, 'speech-follow-up', { reportId: report.id }));
     if (!created && JSON.stringify(stored.features) !== JSON.stringify(features)) throw new HttpError(409, `report ${req.params.reportId} already has different speech features`);
-    if (created) jobs.enqueue('speech-follow-up', { info, participant: p, report });
+    if (created) batch.committed();
     return reply.code(created ? 201 : 200).send({ reportId: req.params.reportId, features: Object.keys(req.body.features).length, duplicate: !created });
   });
 

@@ -2,7 +2,7 @@
 import { CompiledQuery } from 'kysely';
 import type { Database, AuditEntry } from '../database.js';
 import { decodeAlert, decodePrediction, encodePrediction, type Alert, type Prediction } from '../rows.js';
-import { AnswersColumn, PredictedItemsColumn, type Answers, type PredictedItems } from '../columns.js';
+import { AnswersColumn, PredictedItemsColumn, PredictionInputsColumn, type Answers, type PredictedItems } from '../columns.js';
 
 export class PredictionsRepository {
   /** Fixed SQL of the prediction write (prepared once; no query building per prediction). */
@@ -19,6 +19,12 @@ export class PredictionsRepository {
       await trx.executeQuery(CompiledQuery.raw(this.insert, [p.id, p.study_id, p.participant_id, p.report_id, p.created_ms, p.kind, p.items, p.inputs ?? null]));
       if (audit) await this.d.insertAudit(trx, { ...audit, detail: p.id });
     });
+  }
+
+  /** Whether the report has a stored prediction (`withSpeech`: one that used its speech features). */
+  async hasPrediction(reportId: string, withSpeech: boolean): Promise<boolean> {
+    const rows = await this.d.db.selectFrom('predictions').select('inputs').where('report_id', '=', reportId).execute();
+    return rows.some((r) => !withSpeech || (r.inputs !== null && r.inputs !== undefined && PredictionInputsColumn.decode(r.inputs).speech));
   }
 
   async predictionsOf(participantId: string): Promise<Prediction[]> {

@@ -2,9 +2,9 @@
  * EMA reports: the ingest write (idempotent by the app's id), a participant's and a study's
  * reports. Text answers are sealed as they are written and opened as they are read.
  */
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
-import type { ReportsTable } from '../schema.js';
+import type { DB, ReportsTable } from '../schema.js';
 import { decodeReport, encodeReport, type Report } from '../rows.js';
 import { columnContext } from '../data-key.js';
 
@@ -16,12 +16,13 @@ export interface ReportSpeechRow {
 
 export class ReportsRepository {
   /** Fixed SQL of the hottest paths (prepared once; no query building per report or prediction). */
-  private fixed: { insert: string; countBefore: string; countBeforeExcept: string };
+  private fixed: { insert: string; byId: string; countBefore: string; countBeforeExcept: string };
 
   constructor(private d: Database) {
     const n = (i: number) => d.param(i);
     this.fixed = {
       insert: `insert into reports (id, study_id, participant_id, client_id, time, time_ms, server_ms, trigger, answers, item_order, prompt_time, late, instrument, prompt_id, scores, band, texts) values (${d.placeholders(17)}) on conflict (participant_id, client_id) do nothing`,
+      byId: `select * from reports where id = ${n(1)}`,
       countBefore: `select count(*) as n from reports where participant_id = ${n(1)} and time_ms < ${n(2)}`,
       countBeforeExcept: `select count(*) as n from reports where participant_id = ${n(1)} and (time_ms < ${n(2)} or (time_ms = ${n(3)} and id != ${n(4)}))`,
     };
@@ -39,9 +40,10 @@ export class ReportsRepository {
 
   /**
    * Insert a report unless the participant already sent one with this client id (a retry):
-   * then the stored one is returned with `created: false`.
+   * then the stored one is returned with `created: false`. `then` runs in the same transaction when
+   * the report was created (its follow-up jobs are enqueued with it: jobs/queue.ts).
    */
-  insertReport(report: Report): Promise<{ report: Report; created: boolean }> {
+  insertReport(report: Report, then?: (trx: Transaction<DB>) => Promise<void>): Promise<{ report: Report; created: boolean }> {
     const r = this.encode(report);
     return this.d.writeForParticipant(r.participant_id, async (trx) => {
       // The hottest write: fixed SQL text (prepared once), no query building per report.
@@ -49,6 +51,7 @@ export class ReportsRepository {
         r.id, r.study_id, r.participant_id, r.client_id, r.time, r.time_ms, r.server_ms, r.trigger, r.answers, r.item_order, r.prompt_time, r.late, r.instrument ?? null, r.prompt_id ?? null, r.scores ?? null, r.band ?? null, r.texts ?? null]));
       if (Number(res.numAffectedRows ?? 0n) === 1) {
         await this.d.insertAudit(trx, { actor_kind: 'participant', actor_id: r.participant_id, action: 'write', study_id: r.study_id, participant_id: r.participant_id, resource: 'report', detail: r.id });
+        await then?.(trx);
         return { report, created: true };
       }
       const existing = await trx.selectFrom('reports').selectAll().where('participant_id', '=', r.participant_id).where('client_id', '=', r.client_id).executeTakeFirstOrThrow();
@@ -61,8 +64,9 @@ export class ReportsRepository {
     return r && this.decode(r);
   }
 
+  /** A report by its server id (fixed SQL: every report's follow-up job reads its report). */
   async reportById(id: string): Promise<Report | undefined> {
-    const r = await this.d.db.selectFrom('reports').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = (await this.d.db.executeQuery<ReportsTable>(CompiledQuery.raw(this.fixed.byId, [id]))).rows[0];
     return r && this.decode(r);
   }
 

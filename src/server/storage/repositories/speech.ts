@@ -22,11 +22,12 @@ export class SpeechRepository {
    * the move and the commit leaves a file without a row, which the start-up sweep removes.
    * `place` must be idempotent (a shared group that rolls back runs the write again).
    */
-  insertSpeech(s: Speech, place?: () => Promise<void>): Promise<{ speech: Speech; created: boolean }> {
+  insertSpeech(s: Speech, place?: () => Promise<void>, then?: (trx: Transaction<DB>) => Promise<void>): Promise<{ speech: Speech; created: boolean }> {
     return this.d.writeForParticipant(s.participant_id, async (trx) => {
       if (inserted(await trx.insertInto('speech').values(s).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst()) === 1) {
         await place?.();
         await trx.insertInto('audit').values(this.d.auditRow({ actor_kind: 'participant', actor_id: s.participant_id, action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource: 'speech', detail: s.report_id })).execute();
+        await then?.(trx);
         return { speech: s, created: true };
       }
       return { speech: await trx.selectFrom('speech').selectAll().where('report_id', '=', s.report_id).executeTakeFirstOrThrow(), created: false };
@@ -51,10 +52,10 @@ export class SpeechRepository {
    * the recording still is (a withdrawal may have run while they were computed; writes are
    * serialised, so the check and the insert see one state). False when nothing was stored.
    */
-  storeComputedSpeechFeatures(s: Speech, features: SpeechFeatureValues, now: number): Promise<boolean> {
+  storeComputedSpeechFeatures(s: Speech, features: SpeechFeatureValues, now: number, then?: (trx: Transaction<DB>) => Promise<void>): Promise<boolean> {
     const row = encodeSpeechFeatures({ report_id: s.report_id, study_id: s.study_id, participant_id: s.participant_id, features, created_ms: now, source: 'server' });
     return this.writeForStoredRecording(s, now, 'speech_features', s.report_id, (trx) =>
-      trx.insertInto('speech_features').values(row).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst());
+      trx.insertInto('speech_features').values(row).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst(), then);
   }
 
   /** A recording the server's feature extraction rejected: a failure note (web_speech_failures, first note wins), while the recording is stored. */
@@ -69,13 +70,21 @@ export class SpeechRepository {
    * `insert` (first result wins) and, when it inserted a row, the audit record. True when stored.
    */
   private writeForStoredRecording(s: Speech, now: number, resource: string, detail: string,
-    insert: (trx: Transaction<DB>) => Promise<{ numInsertedOrUpdatedRows?: bigint }>): Promise<boolean> {
+    insert: (trx: Transaction<DB>) => Promise<{ numInsertedOrUpdatedRows?: bigint }>, then?: (trx: Transaction<DB>) => Promise<void>): Promise<boolean> {
     return this.d.write(async (trx) => {
       if (!(await trx.selectFrom('speech').select('report_id').where('report_id', '=', s.report_id).executeTakeFirst())) return false;
       if (inserted(await insert(trx)) !== 1) return false;
       await trx.insertInto('audit').values(this.d.auditRow({ actor_kind: 'system', actor_id: 'speech-extractor', action: 'write', study_id: s.study_id, participant_id: s.participant_id, resource, detail }, now)).execute();
+      await then?.(trx);
       return true;
     });
+  }
+
+  /** Whether a recording's features, or a failure note, are stored (its extraction is done). */
+  async speechSettled(reportId: string): Promise<boolean> {
+    const f = await this.d.db.selectFrom('speech_features').select('report_id').where('report_id', '=', reportId).executeTakeFirst();
+    if (f) return true;
+    return (await this.d.db.selectFrom('web_speech_failures').select('report_id').where('report_id', '=', reportId).executeTakeFirst()) !== undefined;
   }
 
   /** Stored recordings with neither features nor a failure note (server extraction still owed). */
@@ -89,10 +98,11 @@ export class SpeechRepository {
   }
 
   /** Store the speech features of a report (first upload wins; returns what is stored). */
-  insertSpeechFeatures(f: SpeechFeatures): Promise<{ stored: SpeechFeatures; created: boolean }> {
+  insertSpeechFeatures(f: SpeechFeatures, then?: (trx: Transaction<DB>) => Promise<void>): Promise<{ stored: SpeechFeatures; created: boolean }> {
     return this.d.writeForParticipant(f.participant_id, async (trx) => {
       if (inserted(await trx.insertInto('speech_features').values(encodeSpeechFeatures(f)).onConflict((oc) => oc.column('report_id').doNothing()).executeTakeFirst()) === 1) {
         await trx.insertInto('audit').values(this.d.auditRow({ actor_kind: 'participant', actor_id: f.participant_id, action: 'write', study_id: f.study_id, participant_id: f.participant_id, resource: 'speech_features', detail: f.report_id })).execute();
+        await then?.(trx);
         return { stored: f, created: true };
       }
       return { stored: decodeSpeechFeatures(await trx.selectFrom('speech_features').selectAll().where('report_id', '=', f.report_id).executeTakeFirstOrThrow()), created: false };
