@@ -187,7 +187,8 @@ describe.skipIf(!HAVE_CHROMIUM)('a simulated week of the study design in chromiu
     await d.getByRole('heading', { name: 'Week study' }).waitFor();
     const item = d.locator('#notification-list li');
     await expect.poll(() => item.count()).toBe(1);
-    expect(await item.getAttribute('aria-current')).toBe('true'); // the linked notification is marked
+    // The linked notification is marked once the study page has finished drawing.
+    await expect.poll(() => item.getAttribute('aria-current')).toBe('true');
     expect(d.url()).toBe(`${base}/dashboard/`);
     expect(await item.textContent()).toMatch(/P1 needs attention — rule phq9-item9 \(report, .+\); email: sent, webhook: sent/);
     const summary = d.locator('#prompt-summary tbody tr');
