@@ -43,7 +43,7 @@ for (const b of BACKENDS) {
       expect(health.json).toMatchObject({ ok: true, db: b.name, queue: { engine: b.name === 'postgres' ? 'pg-boss' : 'local' } });
       // On PostgreSQL the push reminders' passes are jobs too (one per tick across the instances); in process a timer.
       expect(health.json.queue.kinds.map((k: { kind: string }) => k.kind).sort()).toEqual(
-        ['export', ...(b.name === 'postgres' ? ['push-pass'] : []), 'report-follow-up', 'speech-features', 'speech-follow-up']);
+        ['export', 'notify-alert', 'notify-report', ...(b.name === 'postgres' ? ['push-pass'] : []), 'report-follow-up', 'speech-features', 'speech-follow-up']);
     });
 
     it('authenticates researchers and keeps studies apart', async () => {

@@ -72,7 +72,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard members, roles and reset page in chro
     await signIn(a, ADMIN.email, ADMIN.password);
     await a.locator('#queue-table').waitFor();
     const kinds = await a.locator('#queue-table tbody tr td:first-child').allTextContents();
-    expect(kinds.sort()).toEqual(['export', 'report-follow-up', 'speech-features', 'speech-follow-up']);
+    expect(kinds.sort()).toEqual(['export', 'notify-alert', 'notify-report', 'report-follow-up', 'speech-features', 'speech-follow-up']);
     await o.getByRole('button', { name: 'Studies' }).click();
     await o.getByRole('heading', { name: 'Studies' }).waitFor();
     await o.locator('#studies-table').waitFor();
