@@ -26,6 +26,12 @@ export const NotifyRuleSchema = z.object({
   when: z.union([ItemConditionSchema, InstrumentConditionSchema, AlertConditionSchema]),
   /** How the team is told: e-mail to the study's owners and researchers, the study's webhook, or both. */
   channels: z.array(z.enum(NOTIFY_CHANNELS)).min(1).max(2).default(['email', 'webhook']),
+  /**
+   * Hours (0–720) a notification of this rule for a participant quiets the rule for them while it
+   * is not acknowledged: a match within it is recorded and audited ("also matched N times since"
+   * on the open one) but sends nothing. Acknowledging ends it. 0 or absent: every match is sent.
+   */
+  cooldownHours: z.number().min(0).max(720).optional(),
 }).strict();
 export type NotifyRule = z.infer<typeof NotifyRuleSchema>;
 

@@ -107,7 +107,7 @@ for (const b of BACKENDS) {
       }).execute();
       const notificationId = 'n_matrix';
       await h.server.store.db.insertInto('notifications').values({
-        id: notificationId, study_id: studyId, participant_id: p1!.id, rule_id: 'r', source_key: 'alert:al_matrix', created_ms: Date.now(), acknowledged_ms: null, acknowledged_by: null,
+        id: notificationId, study_id: studyId, participant_id: p1!.id, rule_id: 'r', source_key: 'alert:al_matrix', created_ms: Date.now(), acknowledged_ms: null, acknowledged_by: null, cooldown_of: null,
       }).execute();
       const spare = await account('viewer');
       Object.assign(params, { studyId, participantId: 'P1', reportId: 'r1', jobId: job.id, alertId, notificationId, userId: spare.id });

@@ -17,6 +17,7 @@ import { checkWebhookTarget, isPublicAddress, signWebhook, verifyWebhook, webhoo
 import { notifyOptionsFromEnv, type NotifyOptions } from '../../src/server/jobs/notify.js';
 import { NotifyRulesSchema, reportRuleHits, alertRuleHits } from '../../src/data/notify.js';
 import { StudyConfigSchema } from '../../src/data/study.js';
+import { schemaIssues } from '../../src/util/schema-issues.js';
 
 interface Mail { from: string; to: string[]; raw: string }
 /** The body of a text/plain e-mail, quoted-printable decoded. */
@@ -82,6 +83,11 @@ describe('notification rules and settings', () => {
       'notifications.1.when.instrument: "gad7" is not a scored instrument of this study (scored: phq9)',
       'notifications.2.when.subscale: "x" is not a subscale of "phq9"',
     ]);
+    // A cooldown: 0–720 hours, strict like the other fields (a misspelt key gets a did-you-mean).
+    expect(NotifyRulesSchema.parse([{ id: 'a', when: { item: 'x', atLeast: 1 }, cooldownHours: 24 }])[0].cooldownHours).toBe(24);
+    for (const h of [-1, 721, '24']) expect(NotifyRulesSchema.safeParse([{ id: 'a', when: { item: 'x', atLeast: 1 }, cooldownHours: h }]).success, String(h)).toBe(false);
+    const typo = StudyConfigSchema.safeParse({ name: 's', items: [{ id: 'sad', min: 0, max: 100 }], notifications: [{ id: 'a', when: { item: 'sad', atLeast: 1 }, cooldownHour: 24 }] });
+    expect(schemaIssues(StudyConfigSchema, typo.error!, 'study.json').map((i) => i.message)).toEqual(['unknown key "cooldownHour" at notifications.0 — did you mean "cooldownHours"?']);
     expect(alertRuleHits(rules, 'gloomy').map((r) => r.id)).toEqual(['warn']);
     expect(alertRuleHits(rules, 'happy')).toEqual([]);
   });
@@ -254,6 +260,65 @@ describe.each(BACKENDS)('threshold notifications ($name)', ({ name, skip }) => {
       expect(w.status, w.body).toBe(200);
       expect(w.json.notifications).toBe(3);
       expect((await h.req('GET', `${url}/notifications?status=all`, { token: s.researcher })).json).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it.skipIf(skip)('a rule with a cooldown: matches within it while unacknowledged are recorded and audited but not sent; acknowledging ends it', async () => {
+    mails.length = 0; hooks.length = 0; hookAnswer = 200;
+    let clock = Date.now();
+    const notify: Partial<NotifyOptions> = { smtp: { url: `smtp://127.0.0.1:${smtpPort}`, from: 'Moodlens <moodlens@example.org>' }, allowHttp: true, tickMs: 0 };
+    const h = await startHarness(name, { now: () => clock, notify, publicUrl: 'https://moodlens.example.org' });
+    try {
+      const config = { name: 'Cooldown study', timezone: 'Europe/Berlin', notifications: [{ id: 'high', when: { item: 'depressed', atLeast: 90 }, cooldownHours: 24 }] };
+      const s = await setupStudy(h, config);
+      const url = `/studies/${s.studyId}`;
+      expect((await h.req('PUT', `${url}/notify-settings`, { token: s.researcher, body: { email: true, webhookUrl: hookUrl } })).status).toBe(200);
+      const p = await s.enrol('P1');
+      const at = (ms: number) => new Date(ms).toISOString();
+      const send = async (id: string, value: number) => {
+        expect((await h.req('POST', '/me/reports', { token: p, body: reportBody(id, at(clock), value) })).status).toBe(201);
+        await h.server.monitor.idle();
+        await h.server.notify.idle();
+      };
+      // Three matching reports within the cooldown: one e-mail, one webhook.
+      await send('c-1', 95);
+      clock += 3_600_000; await send('c-2', 96);
+      clock += 3_600_000; await send('c-3', 97);
+      expect(mails).toHaveLength(1);
+      expect(hooks).toHaveLength(1);
+      let list = await h.req('GET', `${url}/notifications?status=all`, { token: s.researcher });
+      expect(list.json).toHaveLength(1);
+      const first = list.json[0];
+      expect(first).toMatchObject({ rule: 'high', alsoMatched: 2, lastMatchedAt: at(clock), acknowledgedAt: null });
+      expect(first.deliveries.map((d: any) => [d.channel, d.status])).toEqual([['email', 'sent'], ['webhook', 'sent']]);
+      // Each match is audited; the folded ones say they were not sent.
+      let audit = (await h.server.store.auditLog(s.studyId, 1000)).filter((a) => a.resource === 'notification').map((a) => a.detail ?? '');
+      expect(audit.filter((d) => /^rule high met by report:/.test(d))).toHaveLength(3);
+      expect(audit.filter((d) => d.includes(`within the rule's cooldown of ${first.id}: not sent`))).toHaveLength(2);
+      // The same report checked again: still one match each (the claim).
+      const stored = (await h.server.store.reportsOf((await h.server.store.participant(s.studyId, 'P1'))!.id)).find((r) => r.client_id === 'c-3')!;
+      expect(await h.server.notify.checkReport(stored.id)).toBe(0);
+
+      // Acknowledging ends the cooldown: the next match is sent.
+      expect((await h.req('POST', `${url}/notifications/${first.id}/ack`, { token: s.researcher })).status).toBe(200);
+      clock += 3_600_000; await send('c-4', 98);
+      expect(mails).toHaveLength(2);
+      expect(hooks).toHaveLength(2);
+      expect(mailBody(mails[1].raw)).toContain('Participant P1 needs attention in study "Cooldown study".');
+      expect(mails[1].raw).not.toMatch(/depressed|98|high/);
+      list = await h.req('GET', `${url}/notifications?status=all`, { token: s.researcher });
+      expect(list.json.map((n: any) => [n.alsoMatched, n.acknowledgedAt === null])).toEqual([[0, true], [2, false]]);
+
+      // Past the cooldown (unacknowledged for 25 h): sent again.
+      clock += 25 * 3_600_000; await send('c-5', 99);
+      expect(mails).toHaveLength(3);
+      expect(hooks).toHaveLength(3);
+      audit = (await h.server.store.auditLog(s.studyId, 1000)).filter((a) => a.resource === 'notification').map((a) => a.detail ?? '');
+      expect(audit.filter((d) => /^rule high met by report:/.test(d))).toHaveLength(5);
+      // Withdrawal takes the folded matches too.
+      expect((await h.req('DELETE', '/me', { token: p })).json.notifications).toBe(5);
     } finally {
       await h.close();
     }

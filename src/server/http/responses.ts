@@ -268,6 +268,8 @@ export const NotifySettingsView = z.object({
 });
 export const NotificationView = z.object({
   id: z.string(), participantId: z.string(), rule: z.string(), source: z.string(), createdAt: Iso,
+  /** Matches of the rule for this participant folded into this notification by its cooldown (not sent), and the latest one's time. */
+  alsoMatched: z.number(), lastMatchedAt: Iso.nullable(),
   acknowledgedAt: Iso.nullable(), acknowledgedBy: z.string().nullable(),
   deliveries: z.array(z.object({ channel: z.string(), status: z.string(), attempts: z.number(), sentAt: Iso.nullable(), nextTryAt: Iso.nullable(), lastError: z.string().nullable() })),
 });

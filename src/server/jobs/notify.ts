@@ -150,11 +150,11 @@ export class NotificationService {
     let made = 0;
     for (const rule of rules) {
       const now = this.ctx.now();
-      const n: Notification = { id: newId('n_'), study_id: studyId, participant_id: participantId, rule_id: rule.id, source_key: sourceKey, created_ms: now, acknowledged_ms: null, acknowledged_by: null };
+      const n: Notification = { id: newId('n_'), study_id: studyId, participant_id: participantId, rule_id: rule.id, source_key: sourceKey, created_ms: now, acknowledged_ms: null, acknowledged_by: null, cooldown_of: null };
       const { created } = await this.ctx.store.createNotification(n, [...new Set(rule.channels)], {
         actor_kind: 'system', actor_id: 'notify', action: 'write', study_id: studyId, participant_id: participantId, resource: 'notification',
         detail: `rule ${rule.id} met by ${sourceKey}: notification ${n.id} (${rule.channels.join(', ')})`,
-      });
+      }, (rule.cooldownHours ?? 0) * 3_600_000);
       if (created) { made++; await this.deliver(n.id); }
     }
     return made;

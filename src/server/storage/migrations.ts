@@ -371,6 +371,14 @@ function migrations(kind: DbKind): Record<string, Migration> {
         await db.schema.createIndex('notification_deliveries_due').on('notification_deliveries').columns(['status', 'next_ms']).execute();
       },
     },
+    '0090_polish_notify_cooldown': {
+      // A rule's cooldown (study.json notifications[].cooldownHours): a match within it is a
+      // notification row pointing at the open one it is folded into, with no deliveries.
+      async up(db) {
+        await db.schema.alterTable('notifications').addColumn('cooldown_of', 'text').execute();
+        await db.schema.createIndex('notifications_open_rule').on('notifications').columns(['study_id', 'participant_id', 'rule_id', 'created_ms']).execute();
+      },
+    },
   };
 }
 

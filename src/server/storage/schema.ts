@@ -326,6 +326,12 @@ export interface NotificationsTable {
   created_ms: number;
   acknowledged_ms: number | null;
   acknowledged_by: string | null;
+  /**
+   * Since 0090: a match made while an unacknowledged notification of the same rule and
+   * participant was within the rule's `cooldownHours` — that notification's id; recorded and
+   * audited, counted on it ("also matched N times since"), never delivered. Null otherwise.
+   */
+  cooldown_of: string | null;
 }
 
 /** One channel's delivery of a notification: retried with backoff until sent or given up. */

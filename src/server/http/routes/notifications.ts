@@ -13,9 +13,10 @@ import type { NotificationWithDeliveries, NotifySettings } from '../../storage/r
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-function notificationView(n: Omit<NotificationWithDeliveries, 'deliveries'> & { deliveries?: NotificationWithDeliveries['deliveries'] }, label: string) {
+function notificationView(n: Omit<NotificationWithDeliveries, 'deliveries' | 'alsoMatched' | 'lastMatchedMs'> & Partial<Pick<NotificationWithDeliveries, 'deliveries' | 'alsoMatched' | 'lastMatchedMs'>>, label: string) {
   return {
     id: n.id, participantId: label, rule: n.rule_id, source: n.source_key.split(':')[0], createdAt: new Date(n.created_ms).toISOString(),
+    alsoMatched: n.alsoMatched ?? 0, lastMatchedAt: iso(n.lastMatchedMs ?? null),
     acknowledgedAt: iso(n.acknowledged_ms), acknowledgedBy: n.acknowledged_by,
     deliveries: (n.deliveries ?? []).map((d) => ({ channel: d.channel, status: d.status, attempts: d.attempts, sentAt: iso(d.sentMs), nextTryAt: d.status === 'pending' ? iso(d.nextMs) : null, lastError: d.lastError })),
   };

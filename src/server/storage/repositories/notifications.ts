@@ -16,7 +16,8 @@ import { NOTIFY_CHANNELS, type NotifyChannel } from '../../../data/notify.js';
 export interface NotifySettings { studyId: string; webhookUrl: string | null; webhookSecret: string | null; email: boolean; updatedMs: number; updatedBy: string }
 export type Notification = NotificationsTable;
 export interface Delivery { notificationId: string; channel: NotifyChannel; status: NotifyDeliveryStatus; attempts: number; nextMs: number; sentMs: number | null; lastError: string | null }
-export interface NotificationWithDeliveries extends Notification { deliveries: Delivery[] }
+/** `alsoMatched`: matches folded into it by the rule's cooldown; `lastMatchedMs`: the latest of them (null: none). */
+export interface NotificationWithDeliveries extends Notification { deliveries: Delivery[]; alsoMatched: number; lastMatchedMs: number | null }
 
 const DeliveryRow = z.object({
   notification_id: z.string(), channel: z.enum(NOTIFY_CHANNELS), status: z.enum(NOTIFY_DELIVERY_STATUSES), attempts: z.number(),
@@ -56,9 +57,26 @@ export class NotificationsRepository {
    * Make the notification of `n.rule_id` × `n.source_key` unless it exists (then nothing is
    * written), with a pending delivery per channel and its audit row, in one transaction checked
    * against withdrawal. Returns the stored notification and whether this call made it.
+   * `cooldownMs` > 0: when an unacknowledged notification of the same rule and participant was
+   * made within it, the new one is folded into it (`cooldown_of`, no deliveries; `audit.detail`
+   * gets a note saying so) — the match is recorded and audited but nothing is sent.
    */
-  createNotification(n: Notification, channels: NotifyChannel[], audit: AuditEntry): Promise<{ notification: Notification; created: boolean }> {
+  createNotification(n: Notification, channels: NotifyChannel[], audit: AuditEntry, cooldownMs = 0): Promise<{ notification: Notification; created: boolean }> {
     return this.d.writeForParticipant(n.participant_id, async (trx) => {
+      if (cooldownMs > 0 && n.cooldown_of === null) {
+        // PostgreSQL: two processes checking two reports of the participant decide one after the
+        // other (the participant's row locked); SQLite writes are serialised already.
+        if (this.d.kind === 'postgres') await trx.selectFrom('participants').select('id').where('id', '=', n.participant_id).forUpdate().execute();
+        const open = await trx.selectFrom('notifications').select('id').where('study_id', '=', n.study_id).where('participant_id', '=', n.participant_id)
+          .where('rule_id', '=', n.rule_id).where('cooldown_of', 'is', null).where('acknowledged_ms', 'is', null)
+          .where('created_ms', '>', n.created_ms - cooldownMs).where('source_key', '!=', n.source_key)
+          .orderBy('created_ms', 'desc').limit(1).executeTakeFirst();
+        if (open) {
+          n = { ...n, cooldown_of: open.id };
+          channels = [];
+          audit = { ...audit, detail: `${audit.detail}; within the rule's cooldown of ${open.id}: not sent` };
+        }
+      }
       const made = inserted(await trx.insertInto('notifications').values(n)
         .onConflict((oc) => oc.columns(['study_id', 'rule_id', 'source_key']).doNothing()).executeTakeFirst()) === 1;
       if (made) {
@@ -117,13 +135,19 @@ export class NotificationsRepository {
 
   /** A study's notifications with their deliveries, newest first ("open": not yet acknowledged). */
   async notifications(studyId: string, status: 'open' | 'acknowledged' | 'all', limit = 500): Promise<NotificationWithDeliveries[]> {
-    let q = this.d.db.selectFrom('notifications').selectAll().where('study_id', '=', studyId);
+    let q = this.d.db.selectFrom('notifications').selectAll().where('study_id', '=', studyId).where('cooldown_of', 'is', null);
     if (status === 'open') q = q.where('acknowledged_ms', 'is', null);
     if (status === 'acknowledged') q = q.where('acknowledged_ms', 'is not', null);
     const rows = await q.orderBy('created_ms', 'desc').orderBy('id').limit(limit).execute();
     if (rows.length === 0) return [];
     const ds = (await this.d.db.selectFrom('notification_deliveries').selectAll().where('notification_id', 'in', rows.map((r) => r.id)).execute()).map(decodeDelivery);
-    return rows.map((r) => ({ ...r, deliveries: ds.filter((d) => d.notificationId === r.id).sort((a, b) => a.channel.localeCompare(b.channel)) }));
+    const folded = await this.d.db.selectFrom('notifications').select(['cooldown_of', (e) => e.fn.countAll<number | string>().as('n'), (e) => e.fn.max('created_ms').as('last')])
+      .where('cooldown_of', 'in', rows.map((r) => r.id)).groupBy('cooldown_of').execute();
+    const also = new Map(folded.map((f) => [f.cooldown_of, { n: Number(f.n), last: f.last === null ? null : Number(f.last) }]));
+    return rows.map((r) => ({
+      ...r, deliveries: ds.filter((d) => d.notificationId === r.id).sort((a, b) => a.channel.localeCompare(b.channel)),
+      alsoMatched: also.get(r.id)?.n ?? 0, lastMatchedMs: also.get(r.id)?.last ?? null,
+    }));
   }
 
   /** Acknowledge a notification of the study (once; audited); undefined when the study has no such notification. */
