@@ -48,6 +48,37 @@ describe.each(BACKENDS)('the prompt log ($name)', ({ name, skip }) => {
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
   });
 
+  it.skipIf(skip)('answers the last 14 days by default, a page of whole participants at a time; the export has the whole log', async () => {
+    let clock = Date.parse('2026-10-24T07:00:00+02:00');
+    const h = await startHarness(name, { now: () => clock });
+    try {
+      const s = await setupStudy(h, { name: 'paged study', timezone: 'Europe/Berlin', speech: { kind: 'none' }, schedule: { times: ['09:00', '13:00', '19:00'], jitterMinutes: 0, days: 30, expiryMinutes: 90 } });
+      for (const l of ['P1', 'P2', 'P3']) await s.enrol(l);
+      clock = Date.parse('2026-11-10T12:00:00Z');
+      const get = async (q: string) => { const r = await h.req('GET', `/studies/${s.studyId}/prompts${q}`, { token: s.researcher }); expect(r.status, r.body).toBe(200); return r.json; };
+      const all = await get('?from=2026-10-24&to=2026-11-10');
+      expect(all.nextCursor).toBeNull();
+      const byDefault = await get('');
+      expect([byDefault.from, byDefault.to]).toEqual(['2026-10-28', '2026-11-10']);
+      const inWindow = all.entries.filter((e: any) => new Date(e.promptTime).toISOString().slice(0, 10) >= '2026-10-28');
+      expect(byDefault.entries.length).toBeLessThan(all.entries.length);
+      expect(byDefault.entries).toEqual(inWindow);
+      // Pages of whole participants: limit 1 → one participant a page; together, the whole answer.
+      const pages: any[] = [];
+      let cursor: string | null = null;
+      do { const page: any = await get(`?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`); pages.push(page); cursor = page.nextCursor; } while (cursor);
+      expect(pages).toHaveLength(3);
+      expect(pages.map((p) => new Set(p.entries.map((e: any) => e.participantId)).size)).toEqual([1, 1, 1]);
+      expect(pages.map((p) => p.truncated)).toEqual([true, true, false]);
+      expect(pages.flatMap((p) => p.entries)).toEqual(byDefault.entries);
+      // The export writes every prompt since enrolment.
+      const { job } = await exportAndWait(h, s.researcher, s.studyId);
+      expect(job.summary.prompts).toBe(all.entries.length);
+    } finally {
+      await h.close();
+    }
+  });
+
   it.skipIf(skip)('shows every prompt\'s fate in the API, prompts.csv and describe, across the end of DST', async () => {
     let clock = Date.parse('2026-10-24T07:00:00+02:00'); // Saturday; Berlin leaves summer time on Sunday 03:00
     const h = await startHarness(name, { now: () => clock });
@@ -101,6 +132,16 @@ describe.each(BACKENDS)('the prompt log ($name)', ({ name, skip }) => {
       expect(entries[0]).toMatchObject({ participantId: 'P1', day: 0, slot: 0, expiresAt: '2026-10-24T08:30:00.000Z', pushSentAt: '2026-10-24T07:01:00.000Z', answeredAt: '2026-10-24T07:05:00.000Z' });
       expect(entries[3]).toMatchObject({ day: 1, slot: 0, expiresAt: '2026-10-25T09:30:00.000Z' }); // 09:00 +01:00 = 08:00Z, + 90 min
       expect(await log('?participant=P1')).toEqual(entries);
+      // A span of days (UTC): only the prompts whose time falls in it; checked one line per mistake.
+      expect((await log('?from=2026-10-25&to=2026-10-25')).map((e) => e.promptId)).toEqual(['ema:1:0']);
+      expect((await log('?from=2026-10-24&to=2026-10-24')).map((e) => e.promptId)).toEqual(['ema:0:0', 'ema:0:1', 'ema:0:2']);
+      for (const [q, field] of [['?from=2026-10-25&to=2026-10-24', 'querystring.to'], ['?from=2025-01-01&to=2026-10-25', 'querystring.from'], ['?from=2026-02-30', 'querystring.from'], ['?to=25.10.2026', 'querystring.to'], ['?limit=0', 'querystring.limit']] as const) {
+        const r = await h.req('GET', `/studies/${s.studyId}/prompts${q}`, { token: s.researcher });
+        expect(r.status, q).toBe(400);
+        expect(r.body, q).toContain(field);
+      }
+      const typo = await h.req('GET', `/studies/${s.studyId}/prompts?form=2026-10-24`, { token: s.researcher });
+      expect([typo.status, typo.json.message]).toEqual([400, 'querystring: Unrecognized key: "form"']);
       expect((await h.req('GET', `/studies/${s.studyId}/prompts?participant=P9`, { token: s.researcher })).status).toBe(404);
       expect((await h.server.store.auditLog(s.studyId, 100, { resource: 'prompt-log' })).length).toBeGreaterThanOrEqual(2);
 

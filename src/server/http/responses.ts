@@ -259,7 +259,15 @@ export const PromptLogEntryView = z.object({
   reportId: z.string().nullable(),
   fate: z.enum(PROMPT_FATES),
 });
-export const PromptLogView = z.object({ entries: z.array(PromptLogEntryView), truncated: z.boolean() });
+export const PromptLogView = z.object({
+  /** The days (UTC) the entries' prompt times fall in. */
+  from: z.string(), to: z.string(),
+  entries: z.array(PromptLogEntryView),
+  /** More participants follow: ask again with `cursor` set to this. Null on the last page. */
+  nextCursor: z.string().nullable(),
+  /** True when `nextCursor` is set. */
+  truncated: z.boolean(),
+});
 export const PromptOpened = z.object({ promptId: z.string(), promptTime: z.string(), openedAt: Iso, first: z.boolean() });
 export const NotifySettingsView = z.object({
   email: z.boolean(), webhookUrl: z.string().nullable(), webhookSecretSet: z.boolean(), smtpConfigured: z.boolean(),

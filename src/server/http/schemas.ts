@@ -15,6 +15,9 @@ export const IsoTimeWithOffset = z.string().max(40).refine(
   { message: 'expected an ISO 8601 date-time with offset, e.g. 2022-09-05T10:23:00+09:00' },
 );
 
+/** A calendar day, YYYY-MM-DD (a real date). */
+const IsoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a day, YYYY-MM-DD')
+  .refine((d) => { const ms = Date.parse(`${d}T00:00:00Z`); return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === d; }, { message: 'not a calendar day' });
 const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 
 // ---------- accounts ----------
@@ -161,6 +164,14 @@ export const PromptOpenedBody = z.object({
 export const PromptLogQuery = z.object({
   /** One participant's prompts (label); all the study's when left out. */
   participant: Id.optional(),
+  /** First day (UTC, YYYY-MM-DD) of the prompts; default 13 days before `to`. */
+  from: IsoDay.optional(),
+  /** Last day (UTC, YYYY-MM-DD), included; default today. At most 366 days from `from`. */
+  to: IsoDay.optional(),
+  /** The `nextCursor` of the previous page. */
+  cursor: Id.optional(),
+  /** Entries per page (whole participants: a page ends after the participant that reaches it). */
+  limit: z.coerce.number().int().min(1).max(20_000).default(5_000),
 }).strict();
 export const NotifySettingsBody = z.object({
   /** E-mail the study's owners and researchers (through the server's SMTP server). */

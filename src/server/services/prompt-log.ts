@@ -102,9 +102,20 @@ export function promptLog(participantLabel: string, prompts: Prompt[], events: P
   });
 }
 
-/** The prompt log of one participant at `nowMs` (empty before enrolment). */
-export async function participantPromptLog(info: StudyInfo, p: Participant, store: { promptEvents(id: string): Promise<PromptEvents[]>; reportsOf(id: string): Promise<Report[]> }, nowMs: number): Promise<PromptLogEntry[]> {
-  const prompts = scheduledPrompts(info, p, nowMs);
+/**
+ * The prompt log of one participant at `nowMs` (empty before enrolment); `window`: only the
+ * prompts whose time is in [fromMs, toMs) — the schedule is computed for that span only, so the
+ * cost is bounded by the window, not by how long the participant has been enrolled.
+ */
+export async function participantPromptLog(info: StudyInfo, p: Participant, store: { promptEvents(id: string): Promise<PromptEvents[]>; reportsOf(id: string): Promise<Report[]> }, nowMs: number, window?: { fromMs: number; toMs: number }): Promise<PromptLogEntry[]> {
+  let prompts: Prompt[];
+  if (!window) prompts = scheduledPrompts(info, p, nowMs);
+  else if (p.enrolled_ms === null) prompts = [];
+  else {
+    const clock = clockOf(p, nowMs);
+    const to = Math.min(window.toMs - 1, nowMs);
+    prompts = to < window.fromMs ? [] : studyPromptsBetween(info.config, clock, Math.max(clock.enrolledMs, window.fromMs) - 1, to).filter((x) => x.timeMs >= window.fromMs);
+  }
   if (prompts.length === 0) return [];
   return promptLog(p.label, prompts, await store.promptEvents(p.id), await store.reportsOf(p.id), nowMs);
 }

@@ -60,6 +60,21 @@ function promptSummaryTable(entries: PromptLogEntryBody[]): string {
   </tbody></table></div>`;
 }
 
+/** The prompt log's default span (the server's): the dashboard shows the last 14 days; the export has the whole log. */
+const PROMPT_LOG_DAYS = 14;
+
+/** Every page of a prompt log query (the server answers whole participants a page at a time). */
+async function promptLogPages(url: string): Promise<{ entries: PromptLogEntryBody[] }> {
+  const entries: PromptLogEntryBody[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { entries: PromptLogEntryBody[]; nextCursor: string | null } = await api('GET', cursor ? `${url}${url.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}` : url);
+    entries.push(...page.entries);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { entries };
+}
+
 /** One participant's prompt log: every prompt, its instrument, intended time and fate. */
 function promptLogTable(entries: PromptLogEntryBody[]): string {
   if (!entries.length) return '<p class="status">No prompt is due yet.</p>';
@@ -349,7 +364,7 @@ async function studyView(studyId: string): Promise<void> {
   const role: string = study.role ?? 'viewer';
   const can = { work: role !== 'viewer', own: role === 'owner' || role === 'admin' };
   const [participants, alerts, quality, promptLog] = await Promise.all([ api<any[]>('GET', `/studies/${studyId}/participants`), api<any[]>('GET', `/studies/${studyId}/alerts?status=all`),
-    api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality`), api<{ entries: PromptLogEntryBody[] }>('GET', `/studies/${studyId}/prompts`),
+    api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality`), promptLogPages(`/studies/${studyId}/prompts`),
   ]);
   const perP = await Promise.all(participants.map(async (p) => {
     const [sched, reps] = await Promise.all([api('GET', `/studies/${studyId}/participants/${p.participantId}/schedule`), api<any[]>('GET', `/studies/${studyId}/participants/${p.participantId}/reports`)]);
@@ -380,7 +395,7 @@ async function studyView(studyId: string): Promise<void> {
     </section>
     <section class="card full" aria-labelledby="h-quality"><h3 id="h-quality">Data quality (wear time, recordings, late reports per day)</h3>
       <div id="wear-chart" class="chart"></div>${qualityTable(quality.rows, 'quality-table', true)}
-      <h4>Prompts (the prompt log: answered, expired, open; reminders sent, app opened)</h4>${promptSummaryTable(promptLog.entries)}</section>
+      <h4>Prompts, last ${PROMPT_LOG_DAYS} days (the prompt log: answered, expired, open; reminders sent, app opened; the export has all)</h4>${promptSummaryTable(promptLog.entries)}</section>
     <section class="card" aria-labelledby="h-eval"><h3 id="h-eval">Model evaluation (CCC per item)</h3><div id="evaluation"></div></section>
     <section class="card" aria-labelledby="h-members"><h3 id="h-members">Members</h3><p>Your role: <strong id="my-role">${esc(role)}</strong></p><div id="members"></div></section>
     ${can.own ? `<section class="card full" aria-labelledby="h-audit"><h3 id="h-audit">Audit log</h3>
@@ -472,7 +487,7 @@ async function participantView(studyId: string, pid: string, study: any): Promis
     api<any[]>('GET', `/studies/${studyId}/participants/${pid}/predictions/by-report`),
     api<DayHourActivityBody>('GET', `/studies/${studyId}/participants/${pid}/activity/day-hour`),
     api<{ rows: QualityRow[] }>('GET', `/studies/${studyId}/quality?participantId=${encodeURIComponent(pid)}`),
-    api<{ entries: PromptLogEntryBody[] }>('GET', `/studies/${studyId}/prompts?participant=${encodeURIComponent(pid)}`),
+    promptLogPages(`/studies/${studyId}/prompts?participant=${encodeURIComponent(pid)}`),
   ]);
   const labels = new Map<string, string>(study.config.items.map((i: any) => [i.id, i.label]));
   const points: TrajectoryPoint[] = [
@@ -497,7 +512,7 @@ async function participantView(studyId: string, pid: string, study: any): Promis
       <input type="file" id="wristband-file" accept=".gt3x,.agdc,.cwa,.bin,.csv,.gz,text/csv,application/octet-stream" required><button type="submit" class="secondary">Upload</button></form><p id="wristband-msg" role="status"></p>` : ''}
     ${actCells.length ? '' : `<p class="status" id="no-activity">No wristband data${activity.epochs ? ' with a value on this channel' : ''} yet.</p>`}<div id="activity-chart" class="chart"></div>
     <h4>Data quality per day</h4>${qualityTable(quality.rows, 'participant-quality', false)}
-    <h4>Prompt log</h4>${promptLogTable(promptLog.entries)}
+    <h4>Prompt log, last ${PROMPT_LOG_DAYS} days (the export has all)</h4>${promptLogTable(promptLog.entries)}
     <h4>Reports by day × hour</h4><div id="heat-chart" class="chart"></div></section>`;
   (document.getElementById('h-p') as HTMLElement).focus();
   document.getElementById('wristband')?.addEventListener('submit', async (ev) => {

@@ -9,8 +9,9 @@ import { HttpError, notFound } from '../errors.js';
 import { MAX_CLOCK_SKEW_MS } from '../../services/reports.js';
 import { namedPrompt, participantPromptLog, promptKey, type PromptLogEntry } from '../../services/prompt-log.js';
 
-/** At most this many entries in one answer (a long study's whole log is in the export). */
-const MAX_ENTRIES = 20_000;
+/** The span the prompt log answers by default, and at most (a long study's whole log is in the export). */
+const DEFAULT_DAYS = 14, MAX_DAYS = 366;
+const DAY_MS = 86_400_000;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function promptLogEntryView(e: PromptLogEntry) {
@@ -37,22 +38,30 @@ export async function promptRoutes(app: App, { ctx, store }: RouteDeps): Promise
   });
 
   app.get('/studies/:studyId/prompts', {
-    schema: { response: answers({ 200: PromptLogView }), tags: ['studies'], summary: `The prompt log: every prompt so far with its fate (upcoming, open, answered, expired); at most ${MAX_ENTRIES} entries (the export has all)`, params: StudyParams, querystring: PromptLogQuery },
+    schema: { response: answers({ 200: PromptLogView }), tags: ['studies'], summary: `The prompt log of a span of days (default the last ${DEFAULT_DAYS}, at most ${MAX_DAYS}): each prompt with its fate (upcoming, open, answered, expired), a page of whole participants at a time (cursor; the export has the whole log)`, params: StudyParams, querystring: PromptLogQuery },
   }, async (req) => {
     const u = await ctx.researcher(req);
     const info = await ctx.studyFor(u, req.params.studyId);
-    let people = (await store.participants(info.study.id)).filter((p) => p.status !== 'withdrawn');
+    const now = ctx.now();
+    const to = req.query.to ?? new Date(now).toISOString().slice(0, 10);
+    const from = req.query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
+    const window = { fromMs: Date.parse(`${from}T00:00:00Z`), toMs: Date.parse(`${to}T00:00:00Z`) + DAY_MS };
+    if (window.toMs <= window.fromMs) throw new HttpError(400, `querystring.to: ${to} is before from ${from}`, 'querystring.to');
+    if (window.toMs - window.fromMs > MAX_DAYS * DAY_MS) throw new HttpError(400, `querystring.from: at most ${MAX_DAYS} days at a time (${from} … ${to}); the export has the whole log`, 'querystring.from');
+    let people = (await store.participants(info.study.id)).filter((p) => p.status !== 'withdrawn').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (req.query.participant !== undefined) {
       people = people.filter((p) => p.label === req.query.participant);
       if (people.length === 0) throw notFound(`participant ${req.query.participant}`);
     }
-    const now = ctx.now();
+    const cursor = req.query.cursor;
+    if (cursor !== undefined) people = people.filter((p) => p.id > cursor);
     const entries: PromptLogEntry[] = [];
-    for (const p of people) {
-      entries.push(...await participantPromptLog(info, p, store, now));
-      if (entries.length > MAX_ENTRIES) break;
+    let nextCursor: string | null = null;
+    for (const [k, p] of people.entries()) {
+      entries.push(...await participantPromptLog(info, p, store, now, window));
+      if (entries.length >= req.query.limit && k < people.length - 1) { nextCursor = p.id; break; }
     }
-    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: people.length === 1 ? people[0].id : null, resource: 'prompt-log', detail: `${Math.min(entries.length, MAX_ENTRIES)} prompts` });
-    return { entries: entries.slice(0, MAX_ENTRIES).map(promptLogEntryView), truncated: entries.length > MAX_ENTRIES };
+    await store.audit({ actor_kind: 'researcher', actor_id: u.id, action: 'read', study_id: info.study.id, participant_id: people.length === 1 ? people[0].id : null, resource: 'prompt-log', detail: `${entries.length} prompts of ${from} … ${to}${cursor ? ' (a further page)' : ''}` });
+    return { from, to, entries: entries.map(promptLogEntryView), nextCursor, truncated: nextCursor !== null };
   });
 }
