@@ -2,8 +2,8 @@
  * The prompt log's cost: a study of N participants enrolled 14 days ago (two slider windows a day
  * with a 90-minute expiry, weekly PHQ-9 and GAD-7, as in test/support/study-week.ts), about 70 %
  * of prompts answered with their promptId, on SQLite in this process with an injected clock. Prints
- * the time of GET /studies/:id/prompts (the whole study's log, which the dashboard's study page
- * loads) and of one participant's, and of an export with its prompts.csv.
+ * the time of GET /studies/:id/prompts over the last 14 days (every page: what the dashboard's study
+ * page loads; and its first page alone), of one participant's, and of an export with its prompts.csv.
  *
  *   npx tsx bench/server/prompt-log.ts [--participants 100] [--days 14]
  */
@@ -59,15 +59,25 @@ try {
     for (let i = 0; i < n; i++) { const t0 = performance.now(); await f(); t.push(performance.now() - t0); }
     return t.sort((a, b) => a - b)[n >> 1];
   };
-  let entries = 0;
-  const whole = await time(async () => { const r = await req('GET', `/studies/${studyId}/prompts`, admin); entries = r.json.entries.length; });
+  // The dashboard's study page: the last 14 days (the default span), every page.
+  let entries = 0, pages = 0;
+  const whole = await time(async () => {
+    entries = 0; pages = 0;
+    let cursor: string | null = null;
+    do {
+      const r = await req('GET', `/studies/${studyId}/prompts${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`, admin);
+      entries += r.json.entries.length; pages++; cursor = r.json.nextCursor;
+    } while (cursor);
+  });
+  const page = await time(() => req('GET', `/studies/${studyId}/prompts`, admin));
   const one = await time(() => req('GET', `/studies/${studyId}/prompts?participant=P0`, admin));
   const t0 = performance.now();
   let job = (await req('POST', `/studies/${studyId}/export`, admin, {})).json;
   while (job.status === 'queued' || job.status === 'running') { await new Promise((r) => setTimeout(r, 20)); job = (await req('GET', job.statusUrl, admin)).json; }
   const exportMs = performance.now() - t0;
   console.log(`${N} participants × ${DAYS} days: ${prompts} prompts, ${reports} reports`);
-  console.log(`GET /studies/:id/prompts (whole study, ${entries} entries): median ${whole.toFixed(0)} ms of 5`);
+  console.log(`GET /studies/:id/prompts (last 14 days, whole study: ${entries} entries in ${pages} page(s)): median ${whole.toFixed(0)} ms of 5`);
+  console.log(`GET /studies/:id/prompts (its first page): median ${page.toFixed(0)} ms of 5`);
   console.log(`GET /studies/:id/prompts?participant=P0: median ${one.toFixed(1)} ms of 5`);
   console.log(`export with prompts.csv (${job.summary?.prompts} rows, ${job.summary?.reports} reports): ${exportMs.toFixed(0)} ms (${job.status})`);
 } finally {
