@@ -107,7 +107,7 @@ export function promptLog(participantLabel: string, prompts: Prompt[], events: P
  * prompts whose time is in [fromMs, toMs) — the schedule is computed for that span only, so the
  * cost is bounded by the window, not by how long the participant has been enrolled.
  */
-export async function participantPromptLog(info: StudyInfo, p: Participant, store: { promptEvents(id: string): Promise<PromptEvents[]>; reportsOf(id: string): Promise<Report[]> }, nowMs: number, window?: { fromMs: number; toMs: number }): Promise<PromptLogEntry[]> {
+export async function participantPromptLog(info: StudyInfo, p: Participant, store: { promptEvents(id: string, sinceMs?: number): Promise<PromptEvents[]>; reportsOf(id: string, sinceMs?: number): Promise<Report[]> }, nowMs: number, window?: { fromMs: number; toMs: number }): Promise<PromptLogEntry[]> {
   let prompts: Prompt[];
   if (!window) prompts = scheduledPrompts(info, p, nowMs);
   else if (p.enrolled_ms === null) prompts = [];
@@ -117,7 +117,10 @@ export async function participantPromptLog(info: StudyInfo, p: Participant, stor
     prompts = to < window.fromMs ? [] : studyPromptsBetween(info.config, clock, Math.max(clock.enrolledMs, window.fromMs) - 1, to).filter((x) => x.timeMs >= window.fromMs);
   }
   if (prompts.length === 0) return [];
-  return promptLog(p.label, prompts, await store.promptEvents(p.id), await store.reportsOf(p.id), nowMs);
+  // With a window, only the rows that can belong to its prompts are read: their events, and the
+  // reports made since its first prompt (a day's slack for a phone's clock).
+  const since = window ? prompts[0].timeMs : undefined;
+  return promptLog(p.label, prompts, await store.promptEvents(p.id, since), await store.reportsOf(p.id, since === undefined ? undefined : since - 86_400_000), nowMs);
 }
 
 /** Compliance over a log: answered ÷ prompts whose fate is settled (answered or expired). */

@@ -31,7 +31,10 @@ export class PromptsRepository {
   }
 
   /** A participant's prompt events, by prompt time. */
-  async promptEvents(participantId: string): Promise<PromptEvents[]> {
-    return this.d.db.selectFrom('prompt_log').selectAll().where('participant_id', '=', participantId).orderBy('prompt_ms').orderBy('prompt_id').execute();
+  /** A participant's prompt events (`sinceMs`: of the prompts whose time is at or after it). */
+  async promptEvents(participantId: string, sinceMs?: number): Promise<PromptEvents[]> {
+    let q = this.d.db.selectFrom('prompt_log').selectAll().where('participant_id', '=', participantId);
+    if (sinceMs !== undefined) q = q.where('prompt_ms', '>=', sinceMs);
+    return q.orderBy('prompt_ms').orderBy('prompt_id').execute();
   }
 }

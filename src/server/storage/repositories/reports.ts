@@ -78,8 +78,11 @@ export class ReportsRepository {
     return Number(r.rows[0].n);
   }
 
-  async reportsOf(participantId: string): Promise<Report[]> {
-    return (await this.d.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId).orderBy('time_ms').orderBy('id').execute()).map((r) => this.decode(r));
+  /** A participant's reports by time (`sinceMs`: only those made at or after it). */
+  async reportsOf(participantId: string, sinceMs?: number): Promise<Report[]> {
+    let q = this.d.db.selectFrom('reports').selectAll().where('participant_id', '=', participantId);
+    if (sinceMs !== undefined) q = q.where('time_ms', '>=', sinceMs);
+    return (await q.orderBy('time_ms').orderBy('id').execute()).map((r) => this.decode(r));
   }
 
   /** Reports of a study in pages (keyset on id), for export. */
