@@ -141,7 +141,7 @@ describe.each(BACKENDS)('the prompt log ($name)', ({ name, skip }) => {
         expect(r.body, q).toContain(field);
       }
       const typo = await h.req('GET', `/studies/${s.studyId}/prompts?form=2026-10-24`, { token: s.researcher });
-      expect([typo.status, typo.json.message]).toEqual([400, 'querystring: Unrecognized key: "form"']);
+      expect([typo.status, typo.json.message]).toEqual([400, 'querystring: unknown key "form" — did you mean "from"?']);
       expect((await h.req('GET', `/studies/${s.studyId}/prompts?participant=P9`, { token: s.researcher })).status).toBe(404);
       expect((await h.server.store.auditLog(s.studyId, 100, { resource: 'prompt-log' })).length).toBeGreaterThanOrEqual(2);
 

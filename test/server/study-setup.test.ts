@@ -36,6 +36,9 @@ for (const b of BACKENDS) {
       expect((await h.req('GET', `/studies/${s.studyId}`, { token: s.researcher })).json.config.schedule.times).toEqual(['09:00', '21:00']);
       // Strict, as study.json is: an unknown key is refused, not dropped.
       expect((await h.req('PUT', `/studies/${s.studyId}`, { token: s.researcher, body: { config: { ...CONFIG, epochSecond: 60 } } })).status).toBe(400);
+      // …and named with the known key it is closest to, as the CLI does for study.json.
+      const typo = await h.req('PUT', `/studies/${s.studyId}`, { token: s.researcher, body: { config: { ...CONFIG, activity: { epochSecond: 60 } } } });
+      expect([typo.status, typo.json.message]).toEqual([400, 'body.config.activity: unknown key "epochSecond" — did you mean "epochSeconds"?']);
       const token = await s.enrol('P01');
       expect((await h.req('POST', '/me/reports', { token, body: { id: 'a-1', time: new Date().toISOString(), trigger: 'voluntary', answers: { happy: 50 }, itemOrder: ['happy', 'tired'] } })).status).toBe(201);
       const refused = await h.req('PUT', `/studies/${s.studyId}`, { token: s.researcher, body: { config: CONFIG } });

@@ -13,6 +13,9 @@ import {
   validatorCompiler, jsonSchemaTransform, hasZodFastifySchemaValidationErrors, type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { App, RouteDeps } from './deps.js';
+import type { ZodType } from 'zod';
+import { knownKeys } from '../../util/schema-issues.js';
+import { closestName } from '../../util/suggest.js';
 import { HttpError } from './errors.js';
 import { closeAfterEarlyAnswer, TooManyRequests } from './limits.js';
 import { httpSecurity } from './security-headers.js';
@@ -63,10 +66,21 @@ export async function createApp(deps: RouteDeps, opts: AppOptions): Promise<App>
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const where = err.validationContext ?? 'body';
-      const issues = err.validation.map((v) => ({
-        field: where + (v.instancePath === '/' ? '' : v.instancePath.replace(/\//g, '.')),
-        message: v.message ?? 'invalid',
-      }));
+      const schema = (req.routeOptions.schema as Record<string, unknown> | undefined)?.[where] as ZodType | undefined;
+      const issues = err.validation.flatMap((v) => {
+        const path = v.instancePath === '/' ? [] : v.instancePath.slice(1).split('/');
+        const field = where + (path.length ? `.${path.join('.')}` : '');
+        // Strict schemas refuse an unknown key: name the known key it is closest to, as the CLI does.
+        const keys = (v.params as { keys?: unknown }).keys;
+        if (v.keyword === 'unrecognized_keys' && schema && Array.isArray(keys)) {
+          const known = knownKeys(schema, path);
+          return keys.map((k) => {
+            const near = closestName(String(k), known);
+            return { field, message: `unknown key "${String(k)}" — ${near ? `did you mean "${near}"?` : `expected one of: ${known.join(', ')}`}` };
+          });
+        }
+        return [{ field, message: v.message ?? 'invalid' }];
+      });
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
     }
     if (err instanceof HttpError) {
