@@ -12,6 +12,7 @@ import { DateTime } from 'luxon';
 import { buildDataset, describeStudy, loadStudy, validateStudy } from '../../src/data/index.js';
 import { run } from '../../src/cli/main.js';
 import { BACKENDS, downloadExport, exportAndWait, setupStudy, startHarness, type Harness } from './helpers.js';
+import { EVERY_KIND_ITEMS } from '../support/item-kinds.js';
 
 const ZONE = 'Europe/Berlin';
 const at = (iso: string) => DateTime.fromISO(iso, { zone: ZONE }).toMillis();
@@ -20,14 +21,7 @@ const SECRET = 'walked by the river with my sister';
 
 const CONFIG = {
   name: 'design study', timezone: ZONE, speech: { kind: 'none' }, window: { epochs: 10 },
-  items: [
-    { id: 'mood', label: 'Mood', min: 0, max: 100 },
-    { id: 'energy', kind: 'likert', label: 'Energy', labels: ['none', 'little', 'some', 'a lot'] },
-    { id: 'place', kind: 'choice', label: 'Where are you?', options: [{ value: 1, label: 'home' }, { value: 2, label: 'work' }, { value: 3, label: 'elsewhere' }] },
-    { id: 'company', kind: 'choice', multiple: true, label: 'Who is with you?', options: [{ value: 0, label: 'nobody' }, { value: 1, label: 'partner' }, { value: 2, label: 'friends' }] },
-    { id: 'coffee', kind: 'boolean', label: 'Coffee since the last check-in?' },
-    { id: 'note', kind: 'text', label: 'Anything else?', maxLength: 200 },
-  ],
+  items: EVERY_KIND_ITEMS,
   schedule: { times: ['11:00', '15:00', '19:00'], jitterMinutes: 0, expiryMinutes: 60, days: 7 },
   instruments: [{ id: 'phq9', builtin: 'phq9', schedule: { times: ['20:00'], jitterMinutes: 0, expiryMinutes: 180, days: 7 } }],
 };

@@ -14,6 +14,7 @@ import { DateTime } from 'luxon';
 import type { Browser, Page } from 'playwright-core';
 import { buildServer, type Server } from '../../src/server/server.js';
 import { launchChromium, PHONE, screen } from './screens.js';
+import { EVERY_KIND_ITEMS } from '../support/item-kinds.js';
 
 const CHROMIUM = process.env.MOODLENS_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -24,14 +25,7 @@ const at = (iso: string) => DateTime.fromISO(iso, { zone: ZONE }).toMillis();
 
 const CONFIG = {
   name: 'Kinds study', timezone: ZONE, speech: { kind: 'none' },
-  items: [
-    { id: 'mood', label: 'Mood', min: 0, max: 100 },
-    { id: 'energy', kind: 'likert', label: 'Energy', labels: ['none', 'little', 'some', 'a lot'] },
-    { id: 'place', kind: 'choice', label: 'Where are you?', options: [{ value: 1, label: 'home' }, { value: 2, label: 'work' }, { value: 3, label: 'elsewhere' }] },
-    { id: 'company', kind: 'choice', multiple: true, label: 'Who is with you?', options: [{ value: 0, label: 'nobody' }, { value: 1, label: 'partner' }, { value: 2, label: 'friends' }] },
-    { id: 'coffee', kind: 'boolean', label: 'Coffee since the last check-in?' },
-    { id: 'note', kind: 'text', label: 'Anything else?', maxLength: 200 },
-  ],
+  items: EVERY_KIND_ITEMS,
   schedule: { times: ['11:00', '15:00', '19:00'], jitterMinutes: 0, expiryMinutes: 60, wakeAndBed: false, days: 7 },
   instruments: [
     { id: 'phq9', builtin: 'phq9', schedule: { times: ['20:00'], jitterMinutes: 0, expiryMinutes: 180, days: 7 } },

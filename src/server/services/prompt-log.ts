@@ -25,16 +25,9 @@ import type { PromptFate } from '../../data/prompts.js';
 
 export type { PromptFate };
 
-export interface PromptLogEntry {
+/** A prompt of the schedule (its identity, instrument, time and expiry) and what became of it. */
+export interface PromptLogEntry extends Pick<Prompt, 'id' | 'instrument' | 'timeMs' | 'time' | 'day' | 'slot' | 'expiresMs'> {
   participantId: string;
-  /** The schedule's identity of the prompt and its instrument. */
-  id: string;
-  instrument: string;
-  timeMs: number;
-  time: string;
-  day: number;
-  slot: number;
-  expiresMs: number;
   sentMs: number | null;
   openedMs: number | null;
   answeredMs: number | null;
