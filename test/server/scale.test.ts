@@ -162,7 +162,10 @@ describe.skipIf(!PG_AVAILABLE)('three server instances on one PostgreSQL databas
       expect(await count(`select count(*) as n from audit where actor_id = 'speech-extractor' and resource = 'speech_features'`)).toBe(13);
       expect(await count(`select count(*) as n from pgboss.job where name = 'speech-features' and state = 'completed'`)).toBe(13);
       expect(await count(`select count(*) as n from pgboss.job where name = 'speech-features' and retry_count > 0`)).toBe(1); // the killed one only: the others ran once
-      expect(await count(`select count(*) as n from pgboss.job where state not in ('completed') and name not like '\\_\\_%'`)).toBe(0);
+      // No job lost or failed — but the push pass, sent every tick (1 s here) and taken by one
+      // instance, may be waiting or running at this moment (and one held by the killed instance is
+      // not retried: the next tick covers it; one push per prompt is checked below).
+      expect(await count(`select count(*) as n from pgboss.job where state not in ('completed') and name not like '\\_\\_%' and name <> 'push-pass'`)).toBe(0);
       // Exports: three jobs, three archives, each in its own folder, each downloadable from a surviving instance; one "read" record each.
       const exportIds = [...firstExports, lastExport].sort();
       expect((await db.query(`select id from export_jobs where status = 'done' order by id`)).rows.map((r) => r.id)).toEqual(exportIds);
@@ -176,7 +179,7 @@ describe.skipIf(!PG_AVAILABLE)('three server instances on one PostgreSQL databas
       // The queue as /health reports it (any instance: the same database): nothing waiting or failed.
       const health = (await call(survivor.base, 'GET', '/health', admin)).json;
       expect(health.queue.engine).toBe('pg-boss');
-      for (const k of health.queue.kinds) expect({ kind: k.kind, waiting: k.waiting, failed: k.failed }).toEqual({ kind: k.kind, waiting: 0, failed: 0 });
+      for (const k of health.queue.kinds.filter((q: { kind: string }) => q.kind !== 'push-pass')) expect({ kind: k.kind, waiting: k.waiting, failed: k.failed }).toEqual({ kind: k.kind, waiting: 0, failed: 0 });
 
       // Reminders: one push per participant for the prompt, whichever instance's pass claimed it.
       await until('the prompt\'s reminders', async () => (await count(`select count(*) as n from web_push_sent where delivered > 0`)) === 6, Math.max(5_000, promptMs - Date.now() + 10_000));
