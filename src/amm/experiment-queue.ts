@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { defineJob, type JobEngine } from '../queue/engine.js';
+import { defineJob, payloadKey, type JobEngine } from '../queue/engine.js';
 import { sendAndGather } from '../queue/gather.js';
 import { studyHash } from '../train/experiment-queue.js';
 import { loadDataset } from '../train/study-node.js';
@@ -154,7 +154,7 @@ export function seqRowHandler(opts: { quiet?: boolean } = {}): (p: SeqRowPayload
  * and settings → same job, same saved run). Not to be recomputed from a taken payload: PostgreSQL's
  * jsonb reorders keys.
  */
-export const rowKey = (p: SeqRowPayload) => createHash('sha256').update(JSON.stringify(p)).digest('hex');
+export const rowKey = (p: SeqRowPayload): string => payloadKey(p);
 
 /** The payload of an arm × seed. */
 export function seqRowPayload(source: string, hash: string, arm: Arm, seed: number, settings: { train: object; model: object }, testRows: Int32Array): SeqRowPayload {

@@ -9,8 +9,7 @@
  * `moodlens features`' own (featuresForFile), so the queue gives the file the local run gives.
  */
 import { z } from 'zod';
-import { createHash } from 'node:crypto';
-import { defineJob, keyId, type JobEngine } from '../queue/engine.js';
+import { defineJob, keyId, payloadKey, type JobEngine } from '../queue/engine.js';
 import { featuresForFile, sha256File, SPEECH_FEATURES_VERSION, type FileFeatures } from './speech-node.js';
 import { spawnWorker, workerFile } from '../util/spawn-worker.js';
 import type { PipelineOptions } from '../signal/speech/pipeline.js';
@@ -68,7 +67,7 @@ export async function runSpeechQueued(engine: JobEngine, files: Array<{ id: numb
   const pending = new Map<string, number>();
   for (const f of files) {
     const payload: SpeechFilePayload = { file: f.path, sha256: f.sha256, opts: { denoise: !!opts.denoise, vad: opts.vad === true }, lld, version: SPEECH_FEATURES_VERSION };
-    const key = createHash('sha256').update(JSON.stringify(payload)).digest('hex');
+    const key = payloadKey(payload);
     const id = (await engine.send(speechFileJob, payload, { key })) ?? keyId(speechFileJob.name, key);
     pending.set(id, f.id);
   }

@@ -99,6 +99,11 @@ export interface JobEngine {
 }
 
 /** A UUID made from a name (SHA-1, version 5 layout): the same kind and key give the same job id. */
+/** The idempotency key of a job whose payload names everything it depends on: the sha-256 of the payload's JSON (the same payload is the same job). */
+export function payloadKey(payload: unknown): string {
+  return createHash('sha256').update(JSON.stringify(payload)).digest('hex');
+}
+
 export function keyId(kind: string, key: string): string {
   const h = createHash('sha1').update('moodlens-job\n').update(kind).update('\n').update(key).digest();
   h[6] = (h[6] & 0x0f) | 0x50;

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { defineJob, type JobEngine } from '../queue/engine.js';
+import { defineJob, payloadKey, type JobEngine } from '../queue/engine.js';
 import { sendAndGather } from '../queue/gather.js';
 import { makeConfig, type ConfigInput } from '../model/config.js';
 import type { Dataset } from '../data/dataset.js';
@@ -90,7 +90,7 @@ export async function runQueued(engine: JobEngine, study: string, jobs: Array<Om
   const hash = studyHash(path);
   const items = jobs.map((j) => {
     const payload: ExperimentRowPayload = { study: path, studyHash: hash, key: j.key, label: j.label, config: j.config as Record<string, unknown> };
-    return { payload, key: createHash('sha256').update(JSON.stringify(payload)).digest('hex'), label: j.key };
+    return { payload, key: payloadKey(payload), label: j.key };
   });
   await sendAndGather(engine, experimentRowJob, items, (out) => onDone(JSON.parse((out as ExperimentRowOutput).json) as JobResult), { pollMs: opts.pollMs, noRetry: /study changed/ });
 }
